@@ -1,0 +1,471 @@
+"""The format-free model every rule reads.
+
+Parsers are the only code that knows HCL, YAML or JSON. They turn a file (or a
+Terraform directory) into a :class:`Project`: key resources, key policies,
+identity policies, aliases, grants, and suppressions, each value carrying the
+:class:`Location` it was written at.
+
+Values are symbolic where the source is:
+
+* :class:`Known` -- a literal, or what a literal resolved to.  Containers are
+  ``dict[str, Value]`` and ``list[Value]``, so a whole policy document is a
+  tree of values, each with its own location.
+* :class:`Unknown` -- something that cannot be resolved statically.  It never
+  produces a finding on its own.  ``meaning`` says what is known *about* it
+  (an account ID, a partition, another resource's ARN) so that policy
+  semantics can still classify ``arn:${AWS::Partition}:iam::${AWS::AccountId}:root``.
+* :class:`Interpolated` -- a string built from literal parts and unknown parts.
+* :class:`Conditional` -- CloudFormation ``Fn::If``; every branch is checked.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Location:
+    """A span in a file; lines and columns are 1-based, end is inclusive-ish
+    (the column just after the last character, as editors expect)."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @classmethod
+    def point(cls, file: str, line: int, column: int = 1) -> Location:
+        return cls(file, line, column, line, column)
+
+
+class Meaning(enum.Enum):
+    """What is known about an unresolved value."""
+
+    NOTHING = "nothing"
+    ACCOUNT_ID = "account-id"  # ${AWS::AccountId}, data.aws_caller_identity.x.account_id
+    PARTITION = "partition"  # ${AWS::Partition}, data.aws_partition.x.partition
+    REGION = "region"
+    RESOURCE_ARN = "resource-arn"  # aws_iam_role.x.arn, !GetAtt Role.Arn: one specific principal
+    RESOURCE_ID = "resource-id"  # aws_kms_key.x.id / !Ref Key
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    value: Scalar | dict[str, Value] | list[Value]
+    loc: Location | None = field(default=None, compare=False)
+
+    @property
+    def is_scalar(self) -> bool:
+        return not isinstance(self.value, dict | list)
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    reason: str
+    loc: Location | None = field(default=None, compare=False)
+    meaning: Meaning = Meaning.NOTHING
+    # The expression as written (``aws_iam_role.app.arn``, ``AWS::AccountId``),
+    # so two references to the same thing compare equal.
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Interpolated:
+    """A string made of literal text and unknown parts, in order."""
+
+    parts: tuple[str | Unknown, ...]
+    loc: Location | None = field(default=None, compare=False)
+
+    def literal_text(self, placeholder: str = "\x00") -> str:
+        return "".join(p if isinstance(p, str) else placeholder for p in self.parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Conditional:
+    """``Fn::If [condition, then, else]``."""
+
+    condition: str
+    then: Value | None  # None: AWS::NoValue, the property is absent
+    otherwise: Value | None
+    loc: Location | None = field(default=None, compare=False)
+
+
+Scalar: TypeAlias = str | int | float | bool | None
+Value: TypeAlias = Known | Unknown | Interpolated | Conditional
+
+# One choice per Fn::If condition: (condition name, branch taken).
+Branch: TypeAlias = tuple[tuple[str, bool], ...]
+
+MAX_BRANCHES = 64
+
+
+def loc_of(value: Value | None) -> Location | None:
+    return None if value is None else value.loc
+
+
+def scalar(value: Value | None) -> Scalar:
+    """The Python scalar of a Known scalar, else None."""
+    if isinstance(value, Known) and value.is_scalar:
+        return value.value  # type: ignore[return-value]
+    return None
+
+
+def known_str(value: Value | None) -> str | None:
+    v = scalar(value)
+    return v if isinstance(v, str) else None
+
+
+def as_bool(value: Value | None) -> bool | None:
+    """A known boolean (``true``/``"true"``/``"True"``), else None."""
+    v = scalar(value)
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str) and v.lower() in ("true", "false"):
+        return v.lower() == "true"
+    return None
+
+
+def as_int(value: Value | None) -> int | None:
+    v = scalar(value)
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, str):
+        try:
+            return int(v.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def as_list(value: Value | None) -> list[Value]:
+    """A list value's items, a single value as a one-item list, nothing for None."""
+    if value is None:
+        return []
+    if isinstance(value, Known) and isinstance(value.value, list):
+        return list(value.value)
+    return [value]
+
+
+def as_dict(value: Value | None) -> dict[str, Value] | None:
+    if isinstance(value, Known) and isinstance(value.value, dict):
+        return value.value
+    return None
+
+
+def has_conditional(value: Value | None) -> bool:
+    if isinstance(value, Conditional):
+        return True
+    if isinstance(value, Known):
+        if isinstance(value.value, dict):
+            return any(has_conditional(v) for v in value.value.values())
+        if isinstance(value.value, list):
+            return any(has_conditional(v) for v in value.value)
+    return False
+
+
+def branches(value: Value | None) -> Iterator[tuple[Branch, Value | None]]:
+    """Every resolution of the ``Fn::If`` inside ``value``.
+
+    Yields ``(branch, plain)`` where ``plain`` holds no :class:`Conditional`
+    (``None`` where a branch is ``AWS::NoValue``).  The same condition takes
+    the same side everywhere in one resolution.  Past :data:`MAX_BRANCHES`
+    combinations the remaining conditionals become :class:`Unknown`.
+    """
+    if not has_conditional(value):
+        yield (), value
+        return
+    names = sorted(_condition_names(value))
+    combos = itertools.product((True, False), repeat=len(names))
+    for i, choice in enumerate(combos):
+        if i >= MAX_BRANCHES:
+            return
+        env = dict(zip(names, choice, strict=True))
+        yield tuple(sorted(env.items())), _resolve(value, env)
+
+
+def _condition_names(value: Value | None) -> set[str]:
+    out: set[str] = set()
+    if isinstance(value, Conditional):
+        out.add(value.condition)
+        out |= _condition_names(value.then) | _condition_names(value.otherwise)
+    elif isinstance(value, Known):
+        if isinstance(value.value, dict):
+            for v in value.value.values():
+                out |= _condition_names(v)
+        elif isinstance(value.value, list):
+            for v in value.value:
+                out |= _condition_names(v)
+    return out
+
+
+def _resolve(value: Value | None, env: dict[str, bool]) -> Value | None:
+    if isinstance(value, Conditional):
+        chosen = value.then if env.get(value.condition, True) else value.otherwise
+        return _resolve(chosen, env)
+    if isinstance(value, Known):
+        if isinstance(value.value, dict):
+            d: dict[str, Value] = {}
+            for k, v in value.value.items():
+                r = _resolve(v, env)
+                if r is not None:
+                    d[k] = r
+            return Known(d, value.loc)
+        if isinstance(value.value, list):
+            items = [r for r in (_resolve(v, env) for v in value.value) if r is not None]
+            return Known(items, value.loc)
+    return value
+
+
+def describe_branch(branch: Branch) -> str:
+    """``when condition IsProd is true``; empty for no branch."""
+    if not branch:
+        return ""
+    parts = [f"condition {name} is {'true' if side else 'false'}" for name, side in branch]
+    return "when " + " and ".join(parts)
+
+
+def to_plain(value: Value | None) -> object:
+    """A JSON-like Python object for display and fingerprints (unknowns as ``${...}``)."""
+    if value is None:
+        return None
+    if isinstance(value, Known):
+        if isinstance(value.value, dict):
+            return {k: to_plain(v) for k, v in value.value.items()}
+        if isinstance(value.value, list):
+            return [to_plain(v) for v in value.value]
+        return value.value
+    if isinstance(value, Unknown):
+        return "${" + (value.ref or value.reason) + "}"
+    if isinstance(value, Interpolated):
+        return "".join(p if isinstance(p, str) else "${" + (p.ref or p.reason) + "}" for p in value.parts)
+    return {"Fn::If": [value.condition, to_plain(value.then), to_plain(value.otherwise)]}
+
+
+# --------------------------------------------------------------------------- resources
+
+
+class KeyKind(enum.Enum):
+    KEY = "key"  # aws_kms_key, AWS::KMS::Key
+    EXTERNAL = "external"  # aws_kms_external_key (imported material)
+    REPLICA = "replica"  # aws_kms_replica_key, AWS::KMS::ReplicaKey
+    REPLICA_EXTERNAL = "replica-external"  # aws_kms_replica_external_key
+
+
+@dataclass(slots=True)
+class KeyPolicy:
+    """A key policy as written: a value tree (or a JSON string) and where it is.
+
+    ``attached_by`` is the resource the finding goes on: the key when the
+    policy is its own argument, an ``aws_kms_key_policy`` when that attaches
+    it, ``None`` for a raw policy file.
+    """
+
+    document: Value
+    loc: Location  # the policy attribute / property (or the whole file)
+    attached_by: str | None
+    key: KeyResource | None = None
+    # Readings of the document (kmslint.policy.document.documents), cached.
+    readings: list[Any] | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(slots=True)
+class KeyResource:
+    """A customer managed key declared in IaC.
+
+    Attribute values are ``None`` when the attribute is not set at all.
+    ``attr_locs`` holds the span of every attribute that is set, keyed by the
+    model's attribute name (``rotation``, ``multi_region``, ...).
+    """
+
+    name: str  # aws_kms_key.x, module.a.aws_kms_key.x, or a logical ID
+    kind: KeyKind
+    loc: Location  # the resource header / logical ID
+    key_spec: Value | None = None
+    key_usage: Value | None = None
+    origin: Value | None = None  # AWS_KMS, EXTERNAL, AWS_CLOUDHSM, EXTERNAL_KEY_STORE
+    custom_key_store: Value | None = None
+    rotation: Value | None = None
+    rotation_period: Value | None = None
+    multi_region: Value | None = None
+    deletion_window: Value | None = None
+    bypass_lockout_check: Value | None = None
+    enabled: Value | None = None
+    tags: Value | None = None  # a dict value, or Unknown
+    # None only when no policy is attached at all; a policy set to something
+    # that cannot be resolved is a KeyPolicy whose document is Unknown.
+    policy: KeyPolicy | None = None
+    primary: str | None = None  # replica keys: the name of their primary key, when resolved
+    account: Value | None = None  # the key's account, when the configuration states it
+    attr_locs: dict[str, Location] = field(default_factory=dict)
+
+    @property
+    def is_replica(self) -> bool:
+        return self.kind in (KeyKind.REPLICA, KeyKind.REPLICA_EXTERNAL)
+
+    @property
+    def imported_material(self) -> bool:
+        if self.kind in (KeyKind.EXTERNAL, KeyKind.REPLICA_EXTERNAL):
+            return True
+        return known_str(self.origin) == "EXTERNAL"
+
+    def where(self, attr: str) -> Location:
+        return self.attr_locs.get(attr, self.loc)
+
+
+@dataclass(slots=True)
+class IdentityPolicy:
+    """An IAM identity policy (not a trust policy) that some identity uses."""
+
+    name: str  # resource that carries it
+    document: Value
+    loc: Location
+    readings: list[Any] | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(slots=True)
+class Alias:
+    name: str  # resource name
+    alias_name: Value | None
+    target: str | None  # the key's resource name, when the reference resolves
+    loc: Location
+    attr_locs: dict[str, Location] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Grant:
+    name: str
+    grantee: Value | None
+    key: str | None
+    loc: Location
+    attr_locs: dict[str, Location] = field(default_factory=dict)
+
+
+class UsageKind(enum.Enum):
+    GLOBAL_TABLE = "dynamodb-global-table"
+    GLOBAL_CLUSTER = "rds-global-cluster"
+
+
+@dataclass(frozen=True, slots=True)
+class MultiRegionUse:
+    """A resource that needs one key in several Regions uses ``key``."""
+
+    key: str
+    by: str
+    kind: UsageKind
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """``kmslint:ignore`` for some rules on one resource, with its reason."""
+
+    resource: str | None
+    rule_ids: tuple[str, ...]  # IDs or slugs as written, upper-cased IDs
+    reason: str  # empty: no reason given
+    loc: Location
+    file: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParseError:
+    """A file that cannot be read or parsed (KMS000)."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+
+
+class ProjectKind(enum.Enum):
+    TERRAFORM = "terraform"
+    TERRAFORM_PLAN = "terraform-plan"
+    CLOUDFORMATION = "cloudformation"
+    POLICY = "policy"
+
+
+@dataclass(slots=True)
+class Project:
+    """One configuration: a Terraform directory, a plan, a template, a policy file."""
+
+    kind: ProjectKind
+    root: str
+    files: list[str] = field(default_factory=list)
+    keys: list[KeyResource] = field(default_factory=list)
+    # Key policies with no key resource around them (raw policy files).
+    standalone_policies: list[KeyPolicy] = field(default_factory=list)
+    identity_policies: list[IdentityPolicy] = field(default_factory=list)
+    aliases: list[Alias] = field(default_factory=list)
+    grants: list[Grant] = field(default_factory=list)
+    multi_region_uses: list[MultiRegionUse] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
+    # Resource name -> (file, first line, last line), for inline suppressions.
+    resource_spans: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    errors: list[ParseError] = field(default_factory=list)
+    resource_count: int = 0
+
+    def key_policies(self) -> Iterator[KeyPolicy]:
+        for key in self.keys:
+            if key.policy is not None:
+                yield key.policy
+        yield from self.standalone_policies
+
+
+# --------------------------------------------------------------------------- findings
+
+
+class Severity(enum.IntEnum):
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.strip().upper()]
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """What a check reports: the engine turns it into a :class:`Finding`."""
+
+    loc: Location
+    resource: str | None
+    message: str
+    # Normalised content of the offending node, for baseline fingerprints.
+    content: str = ""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Finding:
+    """One result; frozen and totally ordered by (file, line, column, rule ID, ...)."""
+
+    file: str
+    line: int
+    column: int
+    rule_id: str
+    resource: str  # "" for a raw policy file (JSON null)
+    message: str
+    end_line: int
+    end_column: int
+    rule: str = field(compare=False)
+    severity: Severity = field(compare=False)
+    suppressed: bool = field(default=False, compare=False)
+    suppression_reason: str | None = field(default=None, compare=False)
+    content: str = field(default="", compare=False)
+
+    @property
+    def resource_name(self) -> str | None:
+        return self.resource or None

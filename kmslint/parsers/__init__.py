@@ -1,0 +1,1 @@
+"""Parsers: the only code that knows HCL, YAML and JSON."""

@@ -1,0 +1,1 @@
+"""Policy semantics, written once and used by every rule."""

@@ -1,0 +1,111 @@
+"""The AWS KMS actions, as data, and IAM-style action matching.
+
+Source: AWS Service Authorization Reference, "Actions, resources, and
+condition keys for AWS Key Management Service" (actions and permission-only
+actions), as read on 2026-11-28.  ``kms:ReEncryptFrom`` and
+``kms:ReEncryptTo`` are the two permissions behind the ``ReEncrypt`` API.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+ACTIONS_SOURCE = "AWS Service Authorization Reference: list_kms (actions), read 2026-11-28"
+
+KMS_ACTIONS: tuple[str, ...] = (
+    "kms:CancelKeyDeletion",
+    "kms:ConnectCustomKeyStore",
+    "kms:CreateAlias",
+    "kms:CreateCustomKeyStore",
+    "kms:CreateGrant",
+    "kms:CreateKey",
+    "kms:Decrypt",
+    "kms:DeleteAlias",
+    "kms:DeleteCustomKeyStore",
+    "kms:DeleteImportedKeyMaterial",
+    "kms:DeriveSharedSecret",
+    "kms:DescribeCustomKeyStores",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:DisconnectCustomKeyStore",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GenerateMac",
+    "kms:GenerateRandom",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:GetParametersForImport",
+    "kms:GetPublicKey",
+    "kms:ImportKeyMaterial",
+    "kms:ListAliases",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListKeys",
+    "kms:ListResourceTags",
+    "kms:ListRetirableGrants",
+    "kms:PutKeyPolicy",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:ReplicateKey",
+    "kms:RetireGrant",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:Sign",
+    "kms:SynchronizeMultiRegionKey",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateCustomKeyStore",
+    "kms:UpdateKeyDescription",
+    "kms:UpdatePrimaryRegion",
+    "kms:Verify",
+    "kms:VerifyMac",
+)
+
+_BY_LOWER = {a.lower(): a for a in KMS_ACTIONS}
+
+
+def canonical(action: str) -> str | None:
+    """The catalogue spelling of a KMS action name, matched case-insensitively."""
+    return _BY_LOWER.get(action.strip().lower())
+
+
+@lru_cache(maxsize=1024)
+def _pattern(text: str) -> re.Pattern[str]:
+    # IAM: '*' matches any run of characters, '?' any one character, no case.
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text.strip())
+    return re.compile(body, re.IGNORECASE | re.DOTALL)
+
+
+def matches(pattern: str, action: str) -> bool:
+    """Does the policy's action ``pattern`` cover ``action`` (``kms:Create*`` covers ``kms:CreateGrant``)?"""
+    return _pattern(pattern).fullmatch(action) is not None
+
+
+@lru_cache(maxsize=1024)
+def expand(pattern: str) -> frozenset[str]:
+    """The KMS actions a pattern covers."""
+    return frozenset(a for a in KMS_ACTIONS if matches(pattern, a))
+
+
+def is_kms_pattern(text: str) -> bool:
+    """A pattern that could name a KMS action (``kms:...``, ``*``)."""
+    t = text.strip().lower()
+    return t.startswith("kms:") or set(t) <= {"*", "?"} or (":" not in t and "*" in t)
+
+
+def is_unknown_kms_action(text: str) -> bool:
+    """``kms:Foo`` without wildcards that names no KMS action (a typo matches nothing)."""
+    t = text.strip()
+    if not t.lower().startswith("kms:") or "*" in t or "?" in t:
+        return False
+    return canonical(t) is None

@@ -1,0 +1,124 @@
+"""Condition semantics: which conditions constrain *who* the caller is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kmslint.model import Known, Location, Value, as_dict, as_list
+
+# Keys whose test narrows the caller's identity (RULES.md, vocabulary).
+IDENTITY_KEYS = frozenset(
+    k.lower()
+    for k in (
+        "aws:PrincipalAccount",
+        "aws:PrincipalOrgID",
+        "aws:PrincipalOrgPaths",
+        "aws:PrincipalArn",
+        "aws:SourceAccount",
+        "aws:SourceArn",
+        "aws:SourceOrgID",
+        "aws:SourceOrgPaths",
+        "aws:userid",
+        "kms:CallerAccount",
+    )
+)
+
+POSITIVE_OPERATORS = frozenset(o.lower() for o in ("StringEquals", "StringLike", "ArnEquals", "ArnLike"))
+
+_BASE_OPERATORS = (
+    "StringEquals StringNotEquals StringEqualsIgnoreCase StringNotEqualsIgnoreCase StringLike "
+    "StringNotLike NumericEquals NumericNotEquals NumericLessThan NumericLessThanEquals "
+    "NumericGreaterThan NumericGreaterThanEquals DateEquals DateNotEquals DateLessThan "
+    "DateLessThanEquals DateGreaterThan DateGreaterThanEquals Bool BinaryEquals IpAddress "
+    "NotIpAddress ArnEquals ArnLike ArnNotEquals ArnNotLike"
+).split()
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One ``operator: {key: values}`` test of a statement."""
+
+    operator: str
+    key: str
+    values: tuple[Value, ...]
+    loc: Location | None
+
+    @property
+    def set_qualifier(self) -> str | None:
+        head, sep, _ = self.operator.partition(":")
+        return head.lower() if sep else None
+
+    @property
+    def base_operator(self) -> str:
+        op = self.operator.rpartition(":")[2]
+        return op[: -len("IfExists")] if op.endswith("IfExists") else op
+
+    @property
+    def if_exists(self) -> bool:
+        return self.operator.endswith("IfExists")
+
+
+def is_known_operator(operator: str) -> bool:
+    """Is this a condition operator IAM accepts (with set qualifiers and IfExists)?"""
+    head, sep, op = operator.rpartition(":")
+    if sep and head.lower() not in ("forallvalues", "foranyvalue"):
+        return False
+    if op == "Null":
+        return not sep
+    if op.endswith("IfExists"):
+        op = op[: -len("IfExists")]
+    return op in _BASE_OPERATORS
+
+
+def parse_conditions(block: Value | None) -> tuple[list[Condition], bool]:
+    """Flatten a ``Condition`` block.
+
+    Returns ``(conditions, fully_known)``; ``fully_known`` is False when some
+    part of the block could not be resolved (it may then constrain anything).
+    """
+    if block is None:
+        return [], True
+    ops = as_dict(block)
+    if ops is None:
+        return [], False
+    out: list[Condition] = []
+    known = True
+    for operator, tests in ops.items():
+        entries = as_dict(tests)
+        if entries is None:
+            known = False
+            continue
+        for key, values in entries.items():
+            out.append(Condition(operator, key, tuple(as_list(values)), values.loc or tests.loc))
+    return out, known
+
+
+def _value_is_bare_wildcard(value: Value) -> bool:
+    if isinstance(value, Known) and isinstance(value.value, str):
+        text = value.value.strip()
+        return text == "" or set(text) <= {"*", "?"}
+    return False
+
+
+def constrains_identity(cond: Condition) -> bool:
+    """RULES.md: a positive operator (or its ForAnyValue form), not IfExists,
+    on an identity key, with every value free of a bare ``*``."""
+    if cond.key.lower() not in IDENTITY_KEYS:
+        return False
+    qualifier = cond.set_qualifier
+    if qualifier not in (None, "foranyvalue"):
+        return False  # ForAllValues: is true when the key is absent
+    if cond.if_exists:
+        return False  # an anonymous caller has no such key, so the test passes
+    if cond.base_operator.lower() not in POSITIVE_OPERATORS:
+        return False
+    if not cond.values:
+        return False
+    return not any(_value_is_bare_wildcard(v) for v in cond.values)
+
+
+def has_identity_constraint(conditions: list[Condition], fully_known: bool) -> bool:
+    """True when some condition constrains the caller, or the block cannot be read."""
+    if not fully_known:
+        return True
+    return any(constrains_identity(c) for c in conditions)

@@ -1,0 +1,248 @@
+"""A key or identity policy document, read from a symbolic value tree.
+
+Every parser hands policies over as a :class:`~kmslint.model.Value` tree (or
+a JSON string); this module is the one place that knows the IAM grammar.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from kmslint.model import (
+    Branch,
+    IdentityPolicy,
+    KeyPolicy,
+    Known,
+    Location,
+    Unknown,
+    Value,
+    as_dict,
+    as_list,
+    branches,
+    known_str,
+    to_plain,
+)
+from kmslint.policy import actions as act
+from kmslint.policy.conditions import Condition, has_identity_constraint, parse_conditions
+from kmslint.policy.principals import PrincipalEntry, principal_entries
+
+
+def _get(mapping: dict[str, Value], name: str) -> tuple[str, Value] | None:
+    """IAM element names are case-sensitive, but the provider and AWS accept
+    any case; look the name up exactly first, then case-insensitively."""
+    if name in mapping:
+        return name, mapping[name]
+    lower = name.lower()
+    for k, v in mapping.items():
+        if k.lower() == lower:
+            return k, v
+    return None
+
+
+@dataclass(slots=True)
+class Statement:
+    index: int
+    raw: Value
+    loc: Location
+    sid: Value | None = None
+    effect: Value | None = None
+    principal: Value | None = None
+    not_principal: bool = False
+    action: Value | None = None
+    not_action: bool = False
+    resource: Value | None = None
+    not_resource: bool = False
+    condition: Value | None = None
+
+    @property
+    def sid_text(self) -> str | None:
+        return known_str(self.sid)
+
+    @property
+    def is_allow(self) -> bool:
+        return known_str(self.effect) == "Allow"
+
+    @property
+    def has_principal(self) -> bool:
+        return self.principal is not None
+
+    @property
+    def principals(self) -> list[PrincipalEntry]:
+        return principal_entries(self.principal)
+
+    @property
+    def actions(self) -> list[Value]:
+        return as_list(self.action)
+
+    @property
+    def resources(self) -> list[Value]:
+        return as_list(self.resource)
+
+    @property
+    def conditions(self) -> tuple[list[Condition], bool]:
+        return parse_conditions(self.condition)
+
+    @property
+    def has_condition(self) -> bool:
+        conds, known = self.conditions
+        return bool(conds) or not known
+
+    @property
+    def identity_constrained(self) -> bool:
+        conds, known = self.conditions
+        return has_identity_constraint(conds, known)
+
+    def label(self) -> str:
+        """How a message names this statement: its Sid, or its position."""
+        sid = self.sid_text
+        return f"statement `{sid}`" if sid else f"statement {self.index + 1}"
+
+    def covers(self, action: str) -> bool | None:
+        """Does the statement's Action/NotAction cover ``action``?  None: cannot tell."""
+        items = self.actions
+        if self.action is None:
+            return None
+        texts: list[str] = []
+        unknown = False
+        for v in items:
+            t = known_str(v)
+            if t is None:
+                unknown = True
+            else:
+                texts.append(t)
+        hit = any(act.matches(t, action) for t in texts)
+        if self.not_action:
+            if hit:
+                return False
+            return None if unknown else True
+        if hit:
+            return True
+        return None if unknown else False
+
+    def covers_all_kms(self) -> bool:
+        """Is every KMS action allowed (``kms:*``, ``*``, or a set covering them all)?"""
+        return all(self.covers(a) is True for a in act.KMS_ACTIONS)
+
+    def content(self) -> str:
+        return json.dumps(to_plain(self.raw), sort_keys=True, default=str)
+
+
+@dataclass(slots=True)
+class PolicyDocument:
+    """One reading of a policy (one ``Fn::If`` branch)."""
+
+    value: Value | None
+    loc: Location
+    branch: Branch = ()
+    statements: list[Statement] = field(default_factory=list)
+    # The document or its statement list cannot be resolved: judge nothing.
+    unknown: bool = False
+    # Why AWS would reject it / it does not mean what it says (KMS013).
+    problems: list[tuple[str, Location]] = field(default_factory=list)
+    version: Value | None = None
+
+    @property
+    def allow_statements(self) -> list[Statement]:
+        return [s for s in self.statements if s.is_allow]
+
+    @property
+    def statements_known(self) -> bool:
+        """Every statement's effect is known, so "no statement allows X" can be said."""
+        return not self.unknown and all(known_str(s.effect) in ("Allow", "Deny") for s in self.statements)
+
+
+def read_policy(value: Value | None, loc: Location) -> list[PolicyDocument]:
+    """All readings of a policy value, one per ``Fn::If`` combination."""
+    value = _decode_json_string(value, loc)
+    if isinstance(value, _Invalid):
+        doc = PolicyDocument(None, loc, unknown=True)
+        doc.problems.append((value.message, loc))
+        return [doc]
+    return [_read_one(plain, loc, branch) for branch, plain in branches(value)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Invalid:
+    message: str
+
+
+def _decode_json_string(value: Value | None, loc: Location) -> Value | None | _Invalid:
+    """A policy given as a JSON string (CloudFormation, a Terraform string) becomes a tree."""
+    if isinstance(value, Known) and isinstance(value.value, str):
+        try:
+            data = json.loads(value.value)
+        except (ValueError, RecursionError) as exc:
+            return _Invalid(f"the policy is not valid JSON ({exc})")
+        return _from_plain(data, value.loc or loc)
+    return value
+
+
+def _from_plain(data: object, loc: Location) -> Value:
+    if isinstance(data, dict):
+        return Known({str(k): _from_plain(v, loc) for k, v in data.items()}, loc)
+    if isinstance(data, list):
+        return Known([_from_plain(v, loc) for v in data], loc)
+    if isinstance(data, str | int | float | bool) or data is None:
+        return Known(data, loc)
+    return Unknown("unsupported JSON value", loc)
+
+
+def _read_one(value: Value | None, loc: Location, branch: Branch) -> PolicyDocument:
+    doc = PolicyDocument(value, (value.loc if value is not None and value.loc else loc), branch)
+    if value is None or not isinstance(value, Known):
+        doc.unknown = True
+        return doc
+    top = as_dict(value)
+    if top is None:
+        doc.unknown = True
+        doc.problems.append(("the policy is not a JSON object", doc.loc))
+        return doc
+    version = _get(top, "Version")
+    doc.version = version[1] if version else None
+    found = _get(top, "Statement")
+    if found is None:
+        doc.unknown = True
+        doc.problems.append(("the policy has no `Statement`", doc.loc))
+        return doc
+    stmts_value = found[1]
+    if not isinstance(stmts_value, Known):
+        doc.unknown = True
+        return doc
+    items = as_list(stmts_value)
+    for i, item in enumerate(items):
+        if not isinstance(item, Known) or as_dict(item) is None:
+            doc.unknown = True
+            continue
+        doc.statements.append(_statement(i, item, doc.loc))
+    return doc
+
+
+def _statement(index: int, value: Known, fallback: Location) -> Statement:
+    mapping = as_dict(value) or {}
+    st = Statement(index, value, value.loc or fallback)
+    for attr, name in (("sid", "Sid"), ("effect", "Effect"), ("condition", "Condition")):
+        hit = _get(mapping, name)
+        if hit:
+            setattr(st, attr, hit[1])
+    for attr, pos, neg in (
+        ("principal", "Principal", "NotPrincipal"),
+        ("action", "Action", "NotAction"),
+        ("resource", "Resource", "NotResource"),
+    ):
+        hit = _get(mapping, pos)
+        if hit is None:
+            hit = _get(mapping, neg)
+            if hit is not None:
+                setattr(st, "not_" + attr, True)
+        if hit is not None:
+            setattr(st, attr, hit[1])
+    return st
+
+
+def documents(policy: KeyPolicy | IdentityPolicy) -> list[PolicyDocument]:
+    """The readings of a model policy, computed once and kept on it."""
+    if policy.readings is None:
+        policy.readings = read_policy(policy.document, policy.loc)
+    return policy.readings  # type: ignore[no-any-return]
+

@@ -1,0 +1,150 @@
+"""Principal normalisation and classification.
+
+A statement's ``Principal`` may be ``"*"``, ``{"AWS": ...}``, ``{"Service":
+...}``, ``{"Federated": ...}`` or ``{"CanonicalUser": ...}``, each a string or
+a list.  :func:`principal_entries` flattens that into :class:`PrincipalEntry`
+values; :func:`classify` says what one entry is.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+from kmslint.model import (
+    Conditional,
+    Interpolated,
+    Known,
+    Location,
+    Meaning,
+    Unknown,
+    Value,
+    as_dict,
+    as_list,
+)
+
+
+class PrincipalClass(enum.Enum):
+    WILDCARD = "wildcard"  # everyone: "*", {"AWS": "*"}, any value containing '*'
+    ACCOUNT_ROOT = "account-root"  # arn:<p>:iam::<acct>:root, a bare account ID, ${AWS::AccountId}
+    SERVICE = "service"  # {"Service": "logs.amazonaws.com"}
+    SPECIFIC = "specific"  # a role, user, federated or canonical user, another resource's ARN
+    UNKNOWN = "unknown"  # cannot be told statically
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipalEntry:
+    """One principal: its type (``*`` for a bare ``"Principal": "*"``) and value."""
+
+    ptype: str  # "*", "AWS", "Service", "Federated", "CanonicalUser", or as written
+    value: Value
+    loc: Location | None
+
+    @property
+    def identity(self) -> str:
+        """A stable text for this principal, to group statements naming the same one."""
+        v = self.value
+        if isinstance(v, Known):
+            return f"{self.ptype}:{v.value}"
+        if isinstance(v, Unknown):
+            return f"{self.ptype}:${{{v.ref or v.reason}}}"
+        if isinstance(v, Interpolated):
+            text = "".join(p if isinstance(p, str) else "${" + (p.ref or p.reason) + "}" for p in v.parts)
+            return f"{self.ptype}:{text}"
+        return f"{self.ptype}:?"
+
+
+_ROOT_ARN = re.compile(r"arn:[^:]+:iam::[^:]*:root", re.IGNORECASE)
+_ACCOUNT_ID = re.compile(r"\d{12}")
+_ACCOUNT_ARN = re.compile(r"arn:[^:]+:iam::(\d{12}):", re.IGNORECASE)
+
+
+def principal_entries(principal: Value | None) -> list[PrincipalEntry]:
+    """Flatten a ``Principal`` value.  An unknown principal is one UNKNOWN entry."""
+    if principal is None:
+        return []
+    if isinstance(principal, Known) and isinstance(principal.value, str):
+        ptype = "*" if principal.value.strip() == "*" else "AWS"
+        return [PrincipalEntry(ptype, principal, principal.loc)]
+    mapping = as_dict(principal)
+    if mapping is None:
+        if isinstance(principal, Known) and isinstance(principal.value, list):
+            # Not valid IAM, but read as a list of AWS principals.
+            return [PrincipalEntry("AWS", v, v.loc or principal.loc) for v in principal.value]
+        return [PrincipalEntry("AWS", principal, principal.loc)]
+    out: list[PrincipalEntry] = []
+    for ptype, values in mapping.items():
+        for v in as_list(values):
+            out.append(PrincipalEntry(ptype, v, v.loc or values.loc or principal.loc))
+    return out
+
+
+def classify(entry: PrincipalEntry) -> PrincipalClass:
+    if entry.ptype == "*":
+        return PrincipalClass.WILDCARD
+    return classify_value(entry.value, service=entry.ptype.lower() == "service")
+
+
+def classify_value(value: Value, *, service: bool = False) -> PrincipalClass:
+    if isinstance(value, Conditional):
+        return PrincipalClass.UNKNOWN
+    if isinstance(value, Unknown):
+        if value.meaning is Meaning.ACCOUNT_ID:
+            return PrincipalClass.ACCOUNT_ROOT
+        if value.meaning in (Meaning.RESOURCE_ARN, Meaning.RESOURCE_ID):
+            return PrincipalClass.SPECIFIC
+        return PrincipalClass.UNKNOWN
+    if isinstance(value, Interpolated):
+        return _classify_interpolated(value, service=service)
+    if isinstance(value, Known):
+        if not isinstance(value.value, str):
+            return PrincipalClass.UNKNOWN if value.value is None else PrincipalClass.SPECIFIC
+        text = value.value.strip()
+        if "*" in text:
+            return PrincipalClass.WILDCARD
+        if service:
+            return PrincipalClass.SERVICE
+        if _ROOT_ARN.fullmatch(text) or _ACCOUNT_ID.fullmatch(text):
+            return PrincipalClass.ACCOUNT_ROOT
+        return PrincipalClass.SPECIFIC
+    return PrincipalClass.UNKNOWN
+
+
+def _classify_interpolated(value: Interpolated, *, service: bool) -> PrincipalClass:
+    literal = "".join(p for p in value.parts if isinstance(p, str))
+    if "*" in literal:
+        return PrincipalClass.WILDCARD
+    if service:
+        return PrincipalClass.SERVICE
+    # Only one unknown part that is an account ID: "${AWS::AccountId}" alone.
+    if len(value.parts) == 1 and isinstance(value.parts[0], Unknown):
+        return classify_value(value.parts[0])
+    # Match the shape with placeholders: arn:<x>:iam::<y>:root is a root
+    # whatever x (a partition) and y (an account) turn out to be.
+    shape = value.literal_text("0")
+    if _ROOT_ARN.fullmatch(shape) and shape.lower().endswith(":root"):
+        text = value.literal_text("\x00")
+        # The ':root' suffix must be literal, not produced by an unknown part.
+        if text.lower().endswith(":root") and _ROOT_ARN.fullmatch(value.literal_text("0")):
+            return PrincipalClass.ACCOUNT_ROOT
+    if value.literal_text("").strip().lower().startswith("arn:"):
+        return PrincipalClass.SPECIFIC
+    return PrincipalClass.UNKNOWN
+
+
+def is_account_root(entry: PrincipalEntry) -> bool:
+    return classify(entry) is PrincipalClass.ACCOUNT_ROOT
+
+
+def account_of(entry: PrincipalEntry) -> str | None:
+    """The literal 12-digit account a principal belongs to, when it is written literally."""
+    v = entry.value
+    if isinstance(v, Known) and isinstance(v.value, str) and entry.ptype != "Service":
+        text = v.value.strip()
+        if _ACCOUNT_ID.fullmatch(text):
+            return text
+        m = _ACCOUNT_ARN.match(text)
+        if m:
+            return m.group(1)
+    return None

@@ -102,3 +102,13 @@ def _owner(lineno: int, spans: list[tuple[str, int, int]]) -> str | None:
         if first == lineno + 1:
             return name
     return None
+
+
+class ParseFailure(Exception):
+    """A file that cannot be parsed at all: reported as KMS000 at ``line``."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = max(line, 1)
+        self.column = max(column, 1)

@@ -24,6 +24,21 @@ class ParseOptions:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_depth: int = DEFAULT_MAX_DEPTH
     display_names: dict[Path, str] = field(default_factory=dict)
+    # Text to use instead of the file on disk (an editor's unsaved buffer on stdin).
+    sources: dict[Path, str] = field(default_factory=dict)
+
+    def read_text(self, path: Path) -> str:
+        """A file's text, within the limits; raises :class:`ParseFailure` (KMS000) otherwise.
+
+        Every parser reads files through this, so size limits, binary and
+        non-UTF-8 detection, and stdin buffers work the same everywhere.
+        """
+        override = self.sources.get(path)
+        if override is None:
+            override = self.sources.get(Path(path).absolute())
+        if override is not None:
+            return override
+        return read_source(path, self.max_file_bytes)
 
     def display(self, path: Path) -> str:
         """The name a finding in ``path`` is reported under."""
@@ -34,6 +49,36 @@ class ParseOptions:
             return str(path.resolve().relative_to(Path.cwd().resolve()))
         except ValueError:
             return str(path)
+
+
+def read_source(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
+    """Read a source file as UTF-8 text, refusing what cannot be source code."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ParseFailure(f"file is {size} bytes, over the {max_bytes}-byte limit (max_file_bytes)")
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise ParseFailure(f"cannot read file: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise ParseFailure(f"file is over the {max_bytes}-byte limit (max_file_bytes)")
+    return decode_source(data)
+
+
+def decode_source(data: bytes) -> str:
+    """UTF-8 (with or without BOM) text, or :class:`ParseFailure` naming the line of the problem."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise ParseFailure("binary file (NUL byte): not a text source", line)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ParseFailure(f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", line, column) from None
+    return text[1:] if text.startswith("\ufeff") else text
 
 
 # kmslint:ignore KMS004, KMS002 -- reason text

@@ -25,13 +25,36 @@ IDENTITY_KEYS = frozenset(
 
 POSITIVE_OPERATORS = frozenset(o.lower() for o in ("StringEquals", "StringLike", "ArnEquals", "ArnLike"))
 
-_BASE_OPERATORS = (
-    "StringEquals StringNotEquals StringEqualsIgnoreCase StringNotEqualsIgnoreCase StringLike "
-    "StringNotLike NumericEquals NumericNotEquals NumericLessThan NumericLessThanEquals "
-    "NumericGreaterThan NumericGreaterThanEquals DateEquals DateNotEquals DateLessThan "
-    "DateLessThanEquals DateGreaterThan DateGreaterThanEquals Bool BinaryEquals IpAddress "
-    "NotIpAddress ArnEquals ArnLike ArnNotEquals ArnNotLike"
-).split()
+_BASE_OPERATORS = frozenset(
+    {
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringNotEqualsIgnoreCase",
+        "StringLike",
+        "StringNotLike",
+        "NumericEquals",
+        "NumericNotEquals",
+        "NumericLessThan",
+        "NumericLessThanEquals",
+        "NumericGreaterThan",
+        "NumericGreaterThanEquals",
+        "DateEquals",
+        "DateNotEquals",
+        "DateLessThan",
+        "DateLessThanEquals",
+        "DateGreaterThan",
+        "DateGreaterThanEquals",
+        "Bool",
+        "BinaryEquals",
+        "IpAddress",
+        "NotIpAddress",
+        "ArnEquals",
+        "ArnLike",
+        "ArnNotEquals",
+        "ArnNotLike",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -154,12 +154,12 @@ class PolicyDocument:
 
 def read_policy(value: Value | None, loc: Location) -> list[PolicyDocument]:
     """All readings of a policy value, one per ``Fn::If`` combination."""
-    value = _decode_json_string(value, loc)
-    if isinstance(value, _Invalid):
+    decoded = _decode_json_string(value, loc)
+    if isinstance(decoded, _Invalid):
         doc = PolicyDocument(None, loc, unknown=True)
-        doc.problems.append((value.message, loc))
+        doc.problems.append((decoded.message, loc))
         return [doc]
-    return [_read_one(plain, loc, branch) for branch, plain in branches(value)]
+    return [_read_one(plain, loc, branch) for branch, plain in branches(decoded)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +167,7 @@ class _Invalid:
     message: str
 
 
-def _decode_json_string(value: Value | None, loc: Location) -> Value | None | _Invalid:
+def _decode_json_string(value: Value | None, loc: Location) -> Value | _Invalid | None:
     """A policy given as a JSON string (CloudFormation, a Terraform string) becomes a tree."""
     if isinstance(value, Known) and isinstance(value.value, str):
         try:
@@ -244,5 +244,4 @@ def documents(policy: KeyPolicy | IdentityPolicy) -> list[PolicyDocument]:
     """The readings of a model policy, computed once and kept on it."""
     if policy.readings is None:
         policy.readings = read_policy(policy.document, policy.loc)
-    return policy.readings  # type: ignore[no-any-return]
-
+    return policy.readings

@@ -97,18 +97,16 @@ def classify_value(value: Value, *, service: bool = False) -> PrincipalClass:
         return PrincipalClass.UNKNOWN
     if isinstance(value, Interpolated):
         return _classify_interpolated(value, service=service)
-    if isinstance(value, Known):
-        if not isinstance(value.value, str):
-            return PrincipalClass.UNKNOWN if value.value is None else PrincipalClass.SPECIFIC
-        text = value.value.strip()
-        if "*" in text:
-            return PrincipalClass.WILDCARD
-        if service:
-            return PrincipalClass.SERVICE
-        if _ROOT_ARN.fullmatch(text) or _ACCOUNT_ID.fullmatch(text):
-            return PrincipalClass.ACCOUNT_ROOT
-        return PrincipalClass.SPECIFIC
-    return PrincipalClass.UNKNOWN
+    if not isinstance(value.value, str):
+        return PrincipalClass.UNKNOWN if value.value is None else PrincipalClass.SPECIFIC
+    text = value.value.strip()
+    if "*" in text:
+        return PrincipalClass.WILDCARD
+    if service:
+        return PrincipalClass.SERVICE
+    if _ROOT_ARN.fullmatch(text) or _ACCOUNT_ID.fullmatch(text):
+        return PrincipalClass.ACCOUNT_ROOT
+    return PrincipalClass.SPECIFIC
 
 
 def _classify_interpolated(value: Interpolated, *, service: bool) -> PrincipalClass:
@@ -117,17 +115,13 @@ def _classify_interpolated(value: Interpolated, *, service: bool) -> PrincipalCl
         return PrincipalClass.WILDCARD
     if service:
         return PrincipalClass.SERVICE
-    # Only one unknown part that is an account ID: "${AWS::AccountId}" alone.
     if len(value.parts) == 1 and isinstance(value.parts[0], Unknown):
-        return classify_value(value.parts[0])
-    # Match the shape with placeholders: arn:<x>:iam::<y>:root is a root
-    # whatever x (a partition) and y (an account) turn out to be.
-    shape = value.literal_text("0")
-    if _ROOT_ARN.fullmatch(shape) and shape.lower().endswith(":root"):
-        text = value.literal_text("\x00")
-        # The ':root' suffix must be literal, not produced by an unknown part.
-        if text.lower().endswith(":root") and _ROOT_ARN.fullmatch(value.literal_text("0")):
-            return PrincipalClass.ACCOUNT_ROOT
+        return classify_value(value.parts[0])  # "${AWS::AccountId}" alone
+    # arn:<x>:iam::<y>:root is an account root whatever the partition x and
+    # the account y turn out to be, as long as ":root" itself is literal.
+    last = value.parts[-1] if value.parts else ""
+    if isinstance(last, str) and last.lower().endswith(":root") and _ROOT_ARN.fullmatch(value.literal_text("0")):
+        return PrincipalClass.ACCOUNT_ROOT
     if value.literal_text("").strip().lower().startswith("arn:"):
         return PrincipalClass.SPECIFIC
     return PrincipalClass.UNKNOWN

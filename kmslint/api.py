@@ -1,0 +1,126 @@
+"""The one entry point every front end calls: ``lint(paths) -> Report``.
+
+The CLI, pre-commit, the GitHub Action and the language server all go
+through here; formatters take the whole sorted report.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kmslint import engine
+from kmslint.discovery import Unit, discover
+from kmslint.model import Finding, ParseError, Severity
+from kmslint.parsers.common import ParseOptions
+from kmslint.settings import Settings
+
+
+@dataclass(slots=True)
+class Report:
+    findings: list[Finding] = field(default_factory=list)  # sorted; suppressed ones included, marked
+    errors: list[ParseError] = field(default_factory=list)  # files that could not be read or parsed
+    files: int = 0
+    resources: int = 0
+    notes: list[str] = field(default_factory=list)  # one-line remarks for stderr
+    # A named path is missing, or a file named on the command line could not be parsed.
+    usage_error: bool = False
+
+    def visible(self, show_suppressed: bool = False) -> list[Finding]:
+        return [f for f in self.findings if show_suppressed or not f.suppressed]
+
+    def by_severity(self, show_suppressed: bool = False) -> dict[str, int]:
+        counts = Counter(f.severity for f in self.visible(show_suppressed))
+        return {sev.label: counts[sev] for sev in sorted(counts, reverse=True)}
+
+    def failing(self, fail_on: Severity) -> list[Finding]:
+        return [f for f in self.findings if not f.suppressed and f.severity >= fail_on]
+
+
+def lint(
+    paths: Sequence[str],
+    settings: Settings | None = None,
+    *,
+    stdin_text: str | None = None,
+    stdin_filename: str | None = None,
+) -> Report:
+    """Lint files and directories; with ``stdin_text``, lint that buffer as ``stdin_filename``."""
+    settings = settings or Settings()
+    report = Report()
+    sources: dict[Path, str] = {}
+    if stdin_text is not None:
+        name = stdin_filename or "stdin.json"
+        target = Path(os.path.abspath(name))
+        sources[target] = stdin_text
+        paths = [name]
+        found = discover([], settings.exclude)
+        unit = _stdin_unit(target, name)
+        found.units.append(unit)
+        found.display[target] = name
+        if unit.kind == "terraform":
+            for f in unit.files:
+                found.display.setdefault(f, os.path.normpath(os.path.join(os.path.dirname(name), f.name)))
+    else:
+        found = discover(paths, settings.exclude)
+    for missing in found.missing:
+        report.notes.append(f"{missing}: no such file or directory")
+        report.usage_error = True
+
+    opts = ParseOptions(
+        scan_root=_scan_root(paths),
+        max_file_bytes=settings.max_file_bytes,
+        max_depth=settings.max_depth,
+        display_names=found.display,
+        sources=sources,
+    )
+    rules = engine.enabled_rules(settings)
+    findings: list[Finding] = []
+    for unit in found.units:
+        loaded = engine.load_unit(unit, opts)
+        report.files += loaded.files
+        report.notes.extend(loaded.notes)
+        reported = {found.display.get(p, str(p)) for p in unit.reported}
+        explicit = {found.display.get(p, str(p)) for p in unit.explicit}
+        errors = list(loaded.errors)
+        for project in loaded.projects:
+            report.resources += project.resource_count
+            project_findings = engine.check_project(project, settings, rules)
+            findings.extend(f for f in project_findings if f.file in reported)
+            errors.extend(e for e in project.errors)
+        for err in errors:
+            if err.file not in reported:
+                continue
+            report.errors.append(err)
+            if err.file in explicit:
+                report.usage_error = True
+        if "KMS000" in rules:
+            findings.extend(engine.parse_error_finding(e, settings) for e in loaded.errors if e.file in reported)
+    report.findings = sorted(set(findings))
+    report.errors.sort(key=lambda e: (e.file, e.line, e.column))
+    return report
+
+
+def _stdin_unit(target: Path, name: str) -> Unit:
+    from kmslint.discovery import _terraform_files, is_terraform
+
+    if is_terraform(target.name):
+        files = _terraform_files(target.parent)
+        if target not in files:
+            files = sorted([*files, target])
+        return Unit("terraform", target.parent, files, {target}, {target})
+    return Unit("file", target, [target], {target}, {target})
+
+
+def _scan_root(paths: Sequence[str]) -> Path:
+    """``file()`` may read inside the common ancestor of the scanned paths (or the cwd)."""
+    absolute = [os.path.abspath(p) for p in paths] or [os.getcwd()]
+    dirs = [p if os.path.isdir(p) else os.path.dirname(p) for p in absolute]
+    common = (
+        os.path.commonpath([*dirs, os.getcwd()])
+        if all(d.startswith(os.getcwd()) for d in dirs)
+        else (os.path.commonpath(dirs))
+    )
+    return Path(common)

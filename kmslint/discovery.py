@@ -1,0 +1,209 @@
+"""From command-line paths to units of work.
+
+A unit is one configuration: a Terraform directory (all its ``.tf`` and
+``.tf.json`` files), or one other file (a template, a plan, a policy).  Each
+unit also says which of its files are *reported*: naming one ``.tf`` file
+loads its whole directory for context but reports that file only.
+
+Directories are walked recursively, in sorted order, honouring
+``.gitignore`` files and the configuration's excludes, and skipping version
+control, Terraform's module cache and virtual environments.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathspec import PathSpec
+
+TF_SUFFIXES = (".tf", ".tf.json")
+OTHER_SUFFIXES = (".json", ".yaml", ".yml", ".template")
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".terraform",
+        ".terragrunt-cache",
+        "node_modules",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".tox",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        "cdk.out.tmp",
+    }
+)
+
+
+def is_terraform(name: str) -> bool:
+    return name.endswith(TF_SUFFIXES)
+
+
+def is_candidate(name: str) -> bool:
+    return name.endswith(TF_SUFFIXES) or name.endswith(OTHER_SUFFIXES)
+
+
+@dataclass(slots=True)
+class Unit:
+    kind: str  # "terraform" (a directory) or "file"
+    path: Path  # the directory, or the file
+    files: list[Path] = field(default_factory=list)  # every file of the configuration
+    reported: set[Path] = field(default_factory=set)  # files whose findings are reported
+    explicit: set[Path] = field(default_factory=set)  # files named on the command line
+
+
+@dataclass(slots=True)
+class Discovery:
+    units: list[Unit]
+    display: dict[Path, str]
+    missing: list[str]  # named paths that do not exist
+
+
+class _Ignore:
+    """Nested ``.gitignore`` files and config excludes, as git would apply them."""
+
+    def __init__(self, excludes: Iterable[str]) -> None:
+        self.excludes = list(excludes)
+        self._spec_cache: dict[Path, PathSpec[Any] | None] = {}
+        self._exclude_spec: PathSpec[Any] | None = self._compile(self.excludes) if self.excludes else None
+
+    @staticmethod
+    def _compile(lines: list[str]) -> PathSpec[Any]:
+        import pathspec
+
+        return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+
+    def _gitignore(self, directory: Path) -> PathSpec[Any] | None:
+        if directory not in self._spec_cache:
+            gi = directory / ".gitignore"
+            spec = None
+            if gi.is_file():
+                try:
+                    lines = gi.read_text(encoding="utf-8", errors="replace").splitlines()
+                except OSError:
+                    lines = []
+                spec = self._compile(lines) if lines else None
+            self._spec_cache[directory] = spec
+        return self._spec_cache[directory]
+
+    def ignored(self, path: Path, is_dir: bool, chain: list[Path], root: Path) -> bool:
+        suffix = "/" if is_dir else ""
+        for directory in chain:
+            spec = self._gitignore(directory)
+            if spec is not None and spec.match_file(path.relative_to(directory).as_posix() + suffix):
+                return True
+        if self._exclude_spec is not None:
+            rel = path.relative_to(root).as_posix() + suffix
+            if self._exclude_spec.match_file(rel) or self._exclude_spec.match_file(path.as_posix() + suffix):
+                return True
+        return False
+
+
+def discover(paths: Iterable[str], excludes: Iterable[str] = ()) -> Discovery:
+    """Expand ``paths`` into units; named files are always scanned, walked ones filtered."""
+    ignore = _Ignore(excludes)
+    display: dict[Path, str] = {}
+    tf_dirs: dict[Path, Unit] = {}
+    singles: dict[Path, Unit] = {}
+    missing: list[str] = []
+
+    def add(path: Path, shown: str, explicit: bool) -> None:
+        display.setdefault(path, shown)
+        if is_terraform(path.name):
+            unit = tf_dirs.get(path.parent)
+            if unit is None:
+                unit = tf_dirs[path.parent] = Unit("terraform", path.parent)
+            unit.reported.add(path)
+            if explicit:
+                unit.explicit.add(path)
+        elif path not in singles:
+            singles[path] = Unit("file", path, [path], {path}, {path} if explicit else set())
+        elif explicit:
+            singles[path].explicit.add(path)
+
+    for given in paths:
+        p = Path(given)
+        if p.is_dir():
+            for file, shown in _walk(p, given, ignore):
+                add(file, shown, explicit=False)
+        elif p.exists() or p.is_symlink():
+            add(Path(os.path.abspath(given)), os.path.normpath(given), explicit=True)
+        else:
+            missing.append(given)
+
+    for unit in tf_dirs.values():
+        unit.files = _terraform_files(unit.path)
+        for f in unit.files:
+            display.setdefault(f, _sibling_display(f, unit, display))
+    units = sorted([*tf_dirs.values(), *singles.values()], key=lambda u: str(u.path))
+    return Discovery(units, display, missing)
+
+
+def _sibling_display(file: Path, unit: Unit, display: dict[Path, str]) -> str:
+    # Name context files the way their reported neighbour is named.
+    for reported in sorted(unit.reported):
+        shown = display.get(reported)
+        if shown is not None:
+            return os.path.normpath(os.path.join(os.path.dirname(shown), file.name))
+    return str(file)
+
+
+def _terraform_files(directory: Path) -> list[Path]:
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    return [directory / n for n in names if is_terraform(n) and (directory / n).is_file()]
+
+
+def _walk(top: Path, given: str, ignore: _Ignore) -> Iterable[tuple[Path, str]]:
+    root = Path(os.path.abspath(top))
+    real_root = root.resolve()
+    stack: list[tuple[Path, list[Path]]] = [(root, [root])]
+    visited: set[Path] = set()
+    while stack:
+        directory, chain = stack.pop()
+        try:
+            real = directory.resolve()
+        except (OSError, RuntimeError):
+            continue
+        if real in visited:
+            continue  # a symlink loop, or a directory reached twice
+        visited.add(real)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue
+        subdirs: list[Path] = []
+        for entry in entries:
+            path = directory / entry.name
+            try:
+                is_dir = entry.is_dir()
+                is_file = entry.is_file()
+            except OSError:
+                continue
+            if entry.is_symlink():
+                # Never follow a link out of the scanned tree.
+                try:
+                    target = path.resolve()
+                except (OSError, RuntimeError):
+                    continue
+                if not target.is_relative_to(real_root):
+                    continue
+            if is_dir:
+                if entry.name in SKIP_DIRS or ignore.ignored(path, True, chain, root):
+                    continue
+                subdirs.append(path)
+            elif is_file and is_candidate(entry.name) and not ignore.ignored(path, False, chain, root):
+                shown = os.path.normpath(os.path.join(given, path.relative_to(root).as_posix()))
+                yield path, shown
+        for sub in reversed(subdirs):
+            stack.append((sub, [*chain, sub]))

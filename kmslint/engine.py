@@ -1,0 +1,246 @@
+"""The engine: load configurations, run the checks, apply the mask, decide.
+
+units -> projects -> checks -> suppression mask -> decide -> sorted findings
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from kmslint import catalog, decide, suppressions
+from kmslint.discovery import Unit
+from kmslint.model import Finding, Location, ParseError, Project, ProjectKind, Severity, Violation
+from kmslint.parsers.common import ParseFailure, ParseOptions
+from kmslint.rules import RuleContext, all_checks
+from kmslint.settings import Settings
+
+# A file with none of this text cannot hold a key, a key policy or an
+# identity policy that touches KMS: skip it before parsing.
+_RELEVANT = re.compile(r"kms|[\"']\*[\"']|\*:\*", re.IGNORECASE)
+
+
+def might_matter(text: str) -> bool:
+    return _RELEVANT.search(text) is not None
+
+
+@dataclass(slots=True)
+class Loaded:
+    """What loading one unit gave: projects, plus errors and notes about files."""
+
+    projects: list[Project] = field(default_factory=list)
+    errors: list[ParseError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    files: int = 0
+
+
+def load_unit(unit: Unit, opts: ParseOptions) -> Loaded:
+    out = Loaded()
+    if unit.kind == "terraform":
+        _load_terraform(unit, opts, out)
+    else:
+        _load_file(unit.path, unit.path in unit.explicit, opts, out)
+    return out
+
+
+def _load_terraform(unit: Unit, opts: ParseOptions, out: Loaded) -> None:
+    texts: dict[Path, str] = {}
+    for f in unit.files:
+        try:
+            texts[f] = opts.read_text(f)
+        except ParseFailure as exc:
+            if f in unit.reported:
+                out.errors.append(ParseError(opts.display(f), exc.line, exc.column, exc.message))
+    out.files += len(unit.reported)
+    if not any(might_matter(t) for t in texts.values()):
+        return
+    from kmslint.parsers import terraform
+
+    readable = [f for f in unit.files if f in texts]
+    sources = dict(opts.sources)
+    sources.update(texts)
+    project = terraform.parse_directory(unit.path, readable, replace(opts, sources=sources))
+    out.projects.append(project)
+
+
+def _load_file(path: Path, explicit: bool, opts: ParseOptions, out: Loaded) -> None:
+    display = opts.display(path)
+    out.files += 1
+    try:
+        text = opts.read_text(path)
+    except ParseFailure as exc:
+        out.errors.append(ParseError(display, exc.line, exc.column, exc.message))
+        return
+    if not might_matter(text):
+        if explicit:
+            out.notes.append(f"{display}: skipped, nothing KMS-related in it")
+        return
+    try:
+        project = _parse_file(path, text, opts)
+    except ParseFailure as exc:
+        out.errors.append(ParseError(display, exc.line, exc.column, exc.message))
+        return
+    if project is None:
+        if explicit:
+            out.notes.append(f"{display}: skipped, not a Terraform, CloudFormation or key-policy file")
+        return
+    out.projects.append(project)
+
+
+def _parse_file(path: Path, text: str, opts: ParseOptions) -> Project | None:
+    """Sniff a non-``.tf`` file by content and hand it to its parser."""
+    name = path.name.lower()
+    stripped = text.lstrip()
+    if name.endswith(".json") or (stripped.startswith(("{", "[")) and not name.endswith((".yaml", ".yml"))):
+        return _parse_json(path, text, opts)
+    if "AWS::" not in text and "AWSTemplateFormatVersion" not in text:
+        return None  # no CloudFormation resource type can be in it
+    from kmslint.parsers import cloudformation
+
+    if not cloudformation.looks_like_template_text(text):
+        return None
+    return cloudformation.parse_template(path, text, opts, is_json=False)
+
+
+def _parse_json(path: Path, text: str, opts: ParseOptions) -> Project | None:
+    from kmslint.parsers import jsonpos
+
+    try:
+        data = jsonpos.check_syntax(text, opts.max_depth)
+    except jsonpos.JSONSyntaxError as exc:
+        raise ParseFailure(f"invalid JSON: {exc.message}", exc.line, exc.column) from None
+    if isinstance(data, dict):
+        if "AWSTemplateFormatVersion" in data or _has_aws_resources(data.get("Resources")):
+            from kmslint.parsers import cloudformation
+
+            return cloudformation.parse_template(path, text, opts, is_json=True)
+        from kmslint.parsers import policy_json
+
+        if policy_json.looks_like_key_policy(data):
+            return policy_json.parse_policy(path, text, opts)
+        if "planned_values" in data or "resource_changes" in data or "terraform_version" in data:
+            from kmslint.parsers import terraform_plan
+
+            if terraform_plan.looks_like_plan(data):
+                return terraform_plan.parse_plan(path, text, opts)
+    return None
+
+
+def _has_aws_resources(resources: object) -> bool:
+    if not isinstance(resources, dict):
+        return False
+    return any(
+        isinstance(r, dict) and isinstance(r.get("Type"), str) and r["Type"].startswith(("AWS::", "Custom::"))
+        for r in resources.values()
+    )
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def enabled_rules(settings: Settings) -> dict[str, catalog.Rule]:
+    return {rid: r for rid, r in catalog.rules().items() if decide.is_enabled(r, settings)}
+
+
+def _context(rule: catalog.Rule, settings: Settings) -> RuleContext:
+    options = {name: spec["default"] for name, spec in rule.options.items()}
+    options.update(settings.options.get(rule.id, {}))
+    return RuleContext(options=options, account_id=settings.account_id)
+
+
+def _finding(rule: catalog.Rule, sev: Severity, v: Violation) -> Finding:
+    loc = v.loc
+    return Finding(
+        file=loc.file,
+        line=loc.line,
+        column=loc.column,
+        rule_id=rule.id,
+        resource=v.resource or "",
+        message=v.message,
+        end_line=loc.end_line,
+        end_column=loc.end_column,
+        rule=rule.slug,
+        severity=sev,
+        content=v.content,
+    )
+
+
+def run_checks(project: Project, settings: Settings, rules: dict[str, catalog.Rule]) -> Iterator[Finding]:
+    checks = all_checks()
+    for rid, rule in rules.items():
+        fn = checks.get(rid)
+        if fn is None:
+            continue
+        ctx = _context(rule, settings)
+        sev = decide.severity(rule, settings)
+        for violation in fn(project, ctx):
+            yield _finding(rule, sev, violation)
+
+
+def parse_error_finding(err: ParseError, settings: Settings) -> Finding:
+    rule = catalog.rules()["KMS000"]
+    loc = Location(err.file, err.line, err.column, err.line, err.column)
+    return _finding(rule, decide.severity(rule, settings), Violation(loc, None, err.message, content="parse-error"))
+
+
+def check_project(project: Project, settings: Settings, rules: dict[str, catalog.Rule]) -> list[Finding]:
+    """All findings for one configuration, suppressions applied (suppressed ones marked)."""
+    findings = list(run_checks(project, settings, rules))
+    if "KMS000" in rules:
+        findings.extend(parse_error_finding(e, settings) for e in project.errors)
+    matcher = _path_matcher(settings) if settings.per_path_ignores else None
+    mask = suppressions.apply(findings, project.suppressions, settings.per_path_ignores, matcher)
+    findings = mask.findings
+    if "KMS900" in rules:
+        rule = rules["KMS900"]
+        for s in mask.missing_reason:
+            ids = ", ".join(s.rule_ids) or "all rules"
+            findings.append(
+                _finding(
+                    rule,
+                    decide.severity(rule, settings),
+                    Violation(
+                        s.loc,
+                        s.resource,
+                        f"this suppression of {ids} gives no reason, so it is ignored; add the reason after `--`",
+                        content=f"{s.resource}:{ids}",
+                    ),
+                )
+            )
+    if settings.strict and "KMS901" in rules:
+        rule = rules["KMS901"]
+        for s in mask.unused:
+            ids = ", ".join(s.rule_ids)
+            findings.append(
+                _finding(
+                    rule,
+                    decide.severity(rule, settings),
+                    Violation(
+                        s.loc,
+                        s.resource,
+                        f"this suppression of {ids} matches no finding; remove it",
+                        content=f"{s.resource}:{ids}",
+                    ),
+                )
+            )
+    return findings
+
+
+def _path_matcher(settings: Settings) -> Callable[[str, str], bool]:
+    import pathspec
+
+    cache: dict[str, pathspec.PathSpec[Any]] = {}
+
+    def match(pattern: str, file: str) -> bool:
+        spec = cache.get(pattern)
+        if spec is None:
+            spec = cache[pattern] = pathspec.PathSpec.from_lines("gitwildmatch", [pattern])
+        return spec.match_file(file)
+
+    return match
+
+
+__all__ = ["Loaded", "ProjectKind", "check_project", "enabled_rules", "load_unit", "might_matter"]

@@ -1,0 +1,51 @@
+"""``file:line:col: KMS003 [critical] message (resource)``, one line per finding, then a summary."""
+
+from __future__ import annotations
+
+from kmslint.api import Report
+from kmslint.formatters import RenderContext
+from kmslint.model import Severity
+
+_COLOURS = {
+    Severity.CRITICAL: "\x1b[1;31m",
+    Severity.HIGH: "\x1b[31m",
+    Severity.MEDIUM: "\x1b[33m",
+    Severity.LOW: "\x1b[36m",
+    Severity.INFO: "\x1b[2m",
+}
+_BOLD = "\x1b[1m"
+_RESET = "\x1b[0m"
+
+
+def render(report: Report, ctx: RenderContext) -> str:
+    lines: list[str] = []
+    visible = report.visible(ctx.show_suppressed)
+    for f in visible:
+        where = f"{f.file}:{f.line}:{f.column}:"
+        sev = f"[{f.severity.label}]"
+        if ctx.color:
+            where = f"{_BOLD}{where}{_RESET}"
+            sev = f"{_COLOURS[f.severity]}{sev}{_RESET}"
+        resource = f" ({f.resource})" if f.resource else ""
+        line = f"{where} {f.rule_id} {sev} {f.message}{resource}"
+        if f.suppressed:
+            line += f" [suppressed: {f.suppression_reason}]"
+        lines.append(line)
+    lines.append(_summary(report, ctx))
+    return "\n".join(lines) + "\n"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _summary(report: Report, ctx: RenderContext) -> str:
+    active = [f for f in report.findings if not f.suppressed]
+    suppressed = len(report.findings) - len(active)
+    files = _plural(report.files, "file")
+    tail = f", {suppressed} suppressed" if suppressed else ""
+    if not active:
+        return f"No findings in {files}{tail}."
+    counts = report.by_severity()
+    detail = ", ".join(f"{n} {sev}" for sev, n in counts.items())
+    return f"Found {_plural(len(active), 'finding')} ({detail}) in {files}{tail}."

@@ -1,0 +1,55 @@
+"""Raw key-policy JSON files: a policy with no key resource around it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kmslint.model import KeyPolicy, Location, Project, ProjectKind
+from kmslint.parsers import jsonpos
+from kmslint.parsers.common import ParseOptions
+
+
+def _texts(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def looks_like_key_policy(data: object) -> bool:
+    """Is this parsed JSON a KMS key policy?
+
+    It must be an object with ``Statement``; some statement must name a
+    principal (identity policies have none); and every action written must
+    be a KMS action or a bare wildcard, so S3 bucket policies, SNS topic
+    policies and the like are not mistaken for key policies.
+    """
+    if not isinstance(data, dict) or "Statement" not in data:
+        return False
+    statements = data["Statement"]
+    if isinstance(statements, dict):
+        statements = [statements]
+    if not isinstance(statements, list) or not statements:
+        return False
+    has_principal = False
+    for st in statements:
+        if not isinstance(st, dict):
+            continue
+        has_principal = has_principal or "Principal" in st or "NotPrincipal" in st
+        for name in ("Action", "NotAction"):
+            for action in _texts(st.get(name)):
+                text = action.strip().lower()
+                if not (text.startswith("kms:") or set(text) <= {"*"}):
+                    return False
+    return has_principal
+
+
+def parse_policy(path: Path, text: str, opts: ParseOptions) -> Project:
+    """One raw key policy file as a project (raises JSONSyntaxError on invalid JSON)."""
+    display = opts.display(path)
+    document = jsonpos.parse(text, display, max_depth=opts.max_depth)
+    loc = document.loc or Location.point(display, 1)
+    project = Project(ProjectKind.POLICY, display, files=[display])
+    project.standalone_policies.append(KeyPolicy(document, loc, attached_by=None))
+    return project

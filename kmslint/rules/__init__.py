@@ -1,0 +1,55 @@
+"""Checks: one module per rule, each registered with :func:`check`.
+
+A check reads the model of one configuration and yields
+:class:`~kmslint.model.Violation` values; the engine turns them into
+findings, applies suppressions and selection.  Checks never see file
+formats, suppressions or configuration files.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from kmslint.model import Project, Violation
+
+
+@dataclass(frozen=True, slots=True)
+class RuleContext:
+    """What a check may know beyond the model: its options and the run's settings."""
+
+    options: dict[str, Any] = field(default_factory=dict)
+    account_id: str | None = None
+
+    def option(self, name: str) -> Any:
+        return self.options[name]
+
+
+CheckFn = Callable[[Project, RuleContext], Iterable[Violation]]
+
+_REGISTRY: dict[str, CheckFn] = {}
+
+
+def check(rule_id: str) -> Callable[[CheckFn], CheckFn]:
+    """Register ``fn`` as the check for ``rule_id`` (one module, one rule)."""
+
+    def register(fn: CheckFn) -> CheckFn:
+        if rule_id in _REGISTRY and _REGISTRY[rule_id] is not fn:
+            raise RuntimeError(f"two checks registered for {rule_id}")
+        _REGISTRY[rule_id] = fn
+        return fn
+
+    return register
+
+
+@lru_cache(maxsize=1)
+def all_checks() -> dict[str, CheckFn]:
+    """Import every ``kmsNNN_*`` module of this package and return the registry."""
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("kms"):
+            importlib.import_module(f"{__name__}.{info.name}")
+    return dict(sorted(_REGISTRY.items()))

@@ -1,0 +1,53 @@
+"""KMS004 unjustified-multi-region: a multi-Region key with no reason or use for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from kmslint.model import KeyResource, Known, Project, Value, Violation, as_bool, as_dict, known_str
+from kmslint.rules import RuleContext, check
+from kmslint.rules._common import key_variants, with_branch
+
+
+def _justified_by_tag(tags: Value | None, tag_key: str) -> bool:
+    """A non-empty justification tag, or tags that cannot be read (they might hold one)."""
+    if tags is None:
+        return False
+    mapping = as_dict(tags)
+    if mapping is None:
+        return not (isinstance(tags, Known) and tags.value is None)
+    for name, value in mapping.items():
+        if name == tag_key:
+            text = known_str(value)
+            return text is None or bool(text.strip())
+    return False
+
+
+def _used_across_regions(key: KeyResource, project: Project) -> bool:
+    names = {key.name}
+    names.update(k.name for k in project.keys if k.primary == key.name)
+    return any(use.key in names for use in project.multi_region_uses)
+
+
+@check("KMS004")
+def unjustified_multi_region(project: Project, ctx: RuleContext) -> Iterator[Violation]:
+    tag_key = str(ctx.option("justification_tag"))
+    for key in project.keys:
+        if key.is_replica:
+            continue
+        for branch, values in key_variants(key, "multi_region", "tags"):
+            if as_bool(values["multi_region"]) is not True:
+                continue
+            if _justified_by_tag(values["tags"], tag_key) or _used_across_regions(key, project):
+                break
+            yield Violation(
+                key.where("multi_region"),
+                key.name,
+                with_branch(
+                    "the key is multi-Region but nothing says why: no DynamoDB global table or Aurora global "
+                    f"cluster here uses it; create a single-Region key, or tag it `{tag_key}` with the reason",
+                    branch,
+                ),
+                content=f"{key.name}:multi_region",
+            )
+            break

@@ -1,0 +1,42 @@
+"""The settings of one run: what the CLI and the config file decide.
+
+A plain dataclass so the lint path never imports pydantic; ``config.py``
+validates a configuration file into one of these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kmslint.model import Severity
+from kmslint.parsers.common import DEFAULT_MAX_DEPTH, DEFAULT_MAX_FILE_BYTES
+
+
+@dataclass(frozen=True, slots=True)
+class PathIgnore:
+    """Config per-path ignore: these rules, in files matching this pattern, for this reason."""
+
+    pattern: str
+    rules: tuple[str, ...]
+    reason: str
+    source: str = ""  # the config file it came from
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    # Rule IDs or slugs; "ALL" selects every rule.  None: the rules enabled by default.
+    select: frozenset[str] | None = None
+    extend_select: frozenset[str] = frozenset()
+    ignore: frozenset[str] = frozenset()
+    severity: dict[str, Severity] = field(default_factory=dict)  # rule id -> severity
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule id -> option -> value
+    account_id: str | None = None
+    exclude: tuple[str, ...] = ()
+    per_path_ignores: tuple[PathIgnore, ...] = ()
+    fail_on: Severity = Severity.LOW
+    strict: bool = False
+    show_suppressed: bool = False
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    max_depth: int = DEFAULT_MAX_DEPTH
+    config_file: str | None = None

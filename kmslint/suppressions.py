@@ -1,0 +1,65 @@
+"""Suppressions are a mask the engine applies after the checks ran.
+
+Inline comments and CloudFormation ``Metadata`` come from the parsers as
+:class:`~kmslint.model.Suppression` values on a resource; per-path ignores
+come from the configuration.  Each needs a reason: one without does not
+suppress and is reported as KMS900; one that matched nothing is KMS901
+(with ``--strict``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from kmslint import catalog
+from kmslint.model import Finding, Location, Suppression
+from kmslint.settings import PathIgnore
+
+
+def _rule_ids(names: tuple[str, ...]) -> set[str]:
+    out: set[str] = set()
+    for name in names:
+        rule = catalog.resolve(name)
+        out.add(rule.id if rule is not None else name.upper())
+    return out
+
+
+@dataclasses.dataclass(slots=True)
+class MaskResult:
+    findings: list[Finding]
+    missing_reason: list[Suppression]
+    unused: list[Suppression]
+
+
+def apply(
+    findings: list[Finding],
+    inline: list[Suppression],
+    path_ignores: tuple[PathIgnore, ...] = (),
+    path_matcher: Callable[[str, str], bool] | None = None,
+) -> MaskResult:
+    """Mark suppressed findings; return reasonless and unused suppressions."""
+    with_reason = [(s, _rule_ids(s.rule_ids)) for s in inline if s.reason]
+    missing = [s for s in inline if not s.reason]
+    used: set[int] = set()
+    out: list[Finding] = []
+    for f in findings:
+        reason: str | None = None
+        if f.rule_id != "KMS000":
+            for i, (sup, ids) in enumerate(with_reason):
+                if sup.resource is not None and sup.resource == f.resource and f.rule_id in ids:
+                    reason = sup.reason
+                    used.add(i)
+                    break
+            if reason is None and path_ignores and path_matcher is not None:
+                for pi in path_ignores:
+                    if f.rule_id in _rule_ids(pi.rules) and path_matcher(pi.pattern, f.file):
+                        reason = pi.reason
+                        break
+        out.append(dataclasses.replace(f, suppressed=True, suppression_reason=reason) if reason else f)
+    unused = [s for i, (s, _ids) in enumerate(with_reason) if i not in used]
+    return MaskResult(out, missing, unused)
+
+
+def suppression_loc(s: Suppression) -> Location:
+    return s.loc

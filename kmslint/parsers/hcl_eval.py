@@ -1,0 +1,1524 @@
+"""Evaluate Terraform expressions statically, into the model's symbolic values.
+
+What a literal resolves to becomes :class:`~kmslint.model.Known` (with the
+location it was written at); what cannot be known is
+:class:`~kmslint.model.Unknown`, with a ``meaning`` where the reference says
+what it stands for (``data.aws_caller_identity.x.account_id`` is an
+account ID, ``aws_iam_role.app.arn`` one specific resource's ARN).  Strings
+built from both are :class:`~kmslint.model.Interpolated`.
+
+Nothing in the input is executed: only a fixed set of pure functions is
+interpreted, and ``file()`` / ``templatefile()`` read only inside the scan
+root.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kmslint.model import Interpolated, Known, Location, Meaning, Unknown, Value, to_plain
+from kmslint.parsers.common import ParseOptions
+from kmslint.parsers.hcl_syntax import (
+    Attr,
+    Block,
+    Expr,
+    Src,
+    hcl_parser,
+    unescape_quoted,
+    unescape_template_markers,
+)
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+POLICY_VERSION = "2012-10-17"
+
+# Variables whose name says what they stand for, when they have no default.
+_ACCOUNT_VAR = re.compile(r"(^|_)(aws_)?account(_id|_number|_no)?s?$|^account_ids?$|(^|_)owner_account(_id)?$")
+_PARTITION_VAR = re.compile(r"(^|_)partition$")
+_REGION_VAR = re.compile(r"(^|_)region$")
+
+_TRAVERSALS = frozenset({"get_attr", "index", "splat", "legacy_index"})
+_PH_START = "\ue000"
+_PH_PAD = "\ue001"
+_PH_BASE = 0xE100
+_PH_MAX = 0xEFFF - _PH_BASE
+_PLACEHOLDER = re.compile("\ue000([\ue100-\uefff])\ue001*")
+
+
+def var_meaning(name: str) -> Meaning:
+    """What a variable with no default stands for, from its name."""
+    low = name.lower()
+    if _ACCOUNT_VAR.search(low):
+        return Meaning.ACCOUNT_ID
+    if _PARTITION_VAR.search(low):
+        return Meaning.PARTITION
+    if _REGION_VAR.search(low):
+        return Meaning.REGION
+    return Meaning.NOTHING
+
+
+@dataclass(eq=False)
+class Config:
+    """Everything of one directory an expression may refer to."""
+
+    directory: Path
+    variables: dict[str, Block] = field(default_factory=dict)
+    var_overrides: dict[str, Value] = field(default_factory=dict)
+    locals: dict[str, Attr] = field(default_factory=dict)
+    data: dict[tuple[str, str], Block] = field(default_factory=dict)
+    resources: dict[tuple[str, str], Block] = field(default_factory=dict)
+
+
+@dataclass(eq=False, slots=True)
+class Scope:
+    """Names bound by a ``for`` expression, a ``dynamic`` block or a template."""
+
+    names: dict[str, Value]
+    parent: Scope | None = None
+    # Inside a templatefile() template only its variables exist.
+    template: bool = False
+
+    def lookup(self, name: str) -> Value | None:
+        s: Scope | None = self
+        while s is not None:
+            if name in s.names:
+                return s.names[name]
+            s = s.parent
+        return None
+
+    def in_template(self) -> bool:
+        s: Scope | None = self
+        while s is not None:
+            if s.template:
+                return True
+            s = s.parent
+        return False
+
+
+class _Fail(Exception):
+    """Evaluation gave up (too deep): the caller turns it into Unknown."""
+
+
+def unknown(reason: str, loc: Location | None, meaning: Meaning = Meaning.NOTHING, ref: str | None = None) -> Unknown:
+    return Unknown(reason, loc, meaning, ref)
+
+
+def is_known_scalar(v: Value) -> bool:
+    return isinstance(v, Known) and not isinstance(v.value, dict | list)
+
+
+def scalar_text(v: object) -> str:
+    """How Terraform renders a primitive inside a string."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        if math.isfinite(v) and v.is_integer():
+            return str(int(v))
+        return repr(v)
+    return str(v)
+
+
+def string_parts(v: Value) -> list[str | Unknown] | None:
+    """A value used inside a string, as parts; None when it cannot be a string."""
+    if isinstance(v, Known):
+        if isinstance(v.value, dict | list) or v.value is None:
+            return None
+        return [scalar_text(v.value)]
+    if isinstance(v, Unknown):
+        return [v]
+    if isinstance(v, Interpolated):
+        return list(v.parts)
+    return None
+
+
+def build_string(parts: list[str | Unknown], loc: Location | None) -> Value:
+    """Known text when every part is text, else Interpolated (adjacent text merged)."""
+    merged: list[str | Unknown] = []
+    for p in parts:
+        if isinstance(p, str):
+            if merged and isinstance(merged[-1], str):
+                merged[-1] = merged[-1] + p
+            elif p:
+                merged.append(p)
+        else:
+            merged.append(p)
+    if not merged:
+        return Known("", loc)
+    if len(merged) == 1 and isinstance(merged[0], str):
+        return Known(merged[0], loc)
+    return Interpolated(tuple(merged), loc)
+
+
+def with_loc(v: Value, loc: Location | None) -> Value:
+    """``v`` located at ``loc`` (a result computed at a call site)."""
+    if loc is None:
+        return v
+    if isinstance(v, Known):
+        return Known(v.value, loc)
+    if isinstance(v, Unknown):
+        return Unknown(v.reason, loc, v.meaning, v.ref)
+    if isinstance(v, Interpolated):
+        return Interpolated(v.parts, loc)
+    return v
+
+
+class Evaluator:
+    """Evaluates expressions of one configuration (one directory)."""
+
+    def __init__(self, config: Config, opts: ParseOptions) -> None:
+        self.config = config
+        self.opts = opts
+        self.max_depth = opts.max_depth
+        self._locals: dict[str, Value] = {}
+        self._busy: set[str] = set()
+        self._docs: dict[str, Value] = {}
+        self._vars: dict[str, Value] = {}
+        # Display names of files read by file()/templatefile().
+        self.files_read: list[str] = []
+        self._depth = 0
+
+    # ------------------------------------------------------------------ entry points
+
+    def eval(self, expr: Expr | None, scope: Scope | None = None) -> Value | None:
+        """The value of an expression; None when there is none."""
+        if expr is None:
+            return None
+        try:
+            if expr.node is not None:
+                return self._node(expr.node, expr.src, scope)
+            if expr.json is not None:
+                return self._json(expr.json, expr.src, scope)
+        except (_Fail, RecursionError):
+            loc = expr.src.loc(expr.node) if expr.node is not None else (expr.json.loc if expr.json else None)
+            return unknown("expression too deeply nested to evaluate", loc)
+        return None
+
+    def eval_attr(self, block: Block, name: str, scope: Scope | None = None) -> Value | None:
+        a = block.attr(name)
+        return None if a is None else self.eval(a.expr, scope)
+
+    # ------------------------------------------------------------------ depth guard
+
+    def _enter(self) -> None:
+        self._depth += 1
+        if self._depth > self.max_depth * 4:
+            self._depth -= 1
+            raise _Fail
+
+    def _leave(self) -> None:
+        self._depth -= 1
+
+    # ------------------------------------------------------------------ HCL nodes
+
+    def _node(self, node: Node, src: Src, scope: Scope | None) -> Value:
+        self._enter()
+        try:
+            return self._node_inner(node, src, scope)
+        finally:
+            self._leave()
+
+    def _node_inner(self, node: Node, src: Src, scope: Scope | None) -> Value:
+        t = node.type
+        if t == "expression":
+            kids = [c for c in node.named_children if c.type != "comment"]
+            if not kids:
+                return unknown("empty expression", src.loc(node))
+            v = self._term(kids, src, scope)
+            if len(kids) > 1:
+                v = with_loc(v, src.loc(node)) if not isinstance(v, Known) or v.loc is None else v
+            return v
+        if t == "literal_value":
+            return self._literal(node.named_children[0], src, scope)
+        if t == "string_lit":
+            return self._template(node, src, scope)
+        if t == "template_expr":
+            return self._template(node.named_children[0], src, scope)
+        if t == "collection_value":
+            return self._node(node.named_children[0], src, scope)
+        if t == "tuple":
+            items = [self._node(c, src, scope) for c in node.named_children if c.type == "expression"]
+            return Known(items, src.loc(node))
+        if t == "object":
+            return self._object(node, src, scope)
+        if t == "function_call":
+            return self._call(node, src, scope)
+        if t == "for_expr":
+            return self._for(node.named_children[0], src, scope)
+        if t == "conditional":
+            return self._conditional(node, src, scope)
+        if t == "operation":
+            return self._node(node.named_children[0], src, scope)
+        if t == "binary_operation":
+            return self._binary(node, src, scope)
+        if t == "unary_operation":
+            return self._unary(node, src, scope)
+        if t == "variable_expr":
+            return self._reference(node, [], src, scope)
+        return unknown(f"unsupported expression `{src.text(node)[:60]}`", src.loc(node))
+
+    def _term(self, kids: list[Node], src: Src, scope: Scope | None) -> Value:
+        head, steps = kids[0], kids[1:]
+        if head.type == "variable_expr":
+            return self._reference(head, steps, src, scope)
+        v = self._node(head, src, scope)
+        for st in steps:
+            v = self._step(v, st, src, scope)
+        return v
+
+    def _literal(self, node: Node, src: Src, scope: Scope | None) -> Value:
+        t = node.type
+        loc = src.loc(node)
+        if t == "numeric_lit":
+            text = src.text(node)
+            try:
+                if any(c in text for c in ".eE"):
+                    f = float(text)
+                    return Known(int(f) if f.is_integer() and abs(f) < 2**53 else f, loc)
+                return Known(int(text), loc)
+            except ValueError:
+                return unknown(f"number `{text}`", loc)
+        if t == "bool_lit":
+            return Known(src.text(node).strip() == "true", loc)
+        if t == "null_lit":
+            return Known(None, loc)
+        if t == "string_lit":
+            return self._template(node, src, scope)
+        return unknown("unsupported literal", loc)
+
+    def _object(self, node: Node, src: Src, scope: Scope | None) -> Value:
+        out: dict[str, Value] = {}
+        for elem in node.named_children:
+            if elem.type != "object_elem":
+                continue
+            knode = elem.child_by_field_name("key")
+            vnode = elem.child_by_field_name("val")
+            if knode is None or vnode is None:
+                continue
+            key = self._object_key(knode, src, scope)
+            val = self._node(vnode, src, scope)
+            if key is None:
+                return unknown("object key cannot be resolved", src.loc(node))
+            out[key] = val
+        return Known(out, src.loc(node))
+
+    def _object_key(self, knode: Node, src: Src, scope: Scope | None) -> str | None:
+        kids = [c for c in knode.named_children if c.type != "comment"]
+        if len(kids) == 1 and kids[0].type == "variable_expr":
+            return src.text(kids[0])  # a bare name is the key itself
+        v = self._node(knode, src, scope)
+        if is_known_scalar(v) and isinstance(v, Known) and v.value is not None:
+            return scalar_text(v.value)
+        return None
+
+    # ------------------------------------------------------------------ references
+
+    def _reference(self, head: Node, steps: list[Node], src: Src, scope: Scope | None) -> Value:
+        name = src.text(head)
+        loc = src.loc(head)
+        if steps:
+            last = steps[-1]
+            loc = src.span(tuple(head.start_point), tuple(last.end_point))  # type: ignore[arg-type]
+        if scope is not None:
+            bound = scope.lookup(name)
+            if bound is not None:
+                return self._steps(bound, steps, src, scope, loc)
+            if scope.in_template():
+                return unknown(f"`{name}` is not a template variable", loc, ref=name)
+        attrs: list[str] = []
+        rest = 0
+        for st in steps:
+            if st.type == "get_attr":
+                attrs.append(src.text(st.named_children[0]))
+                rest += 1
+            else:
+                break
+        if name == "var" and attrs:
+            return self._steps(with_loc_if_unknown(self._var(attrs[0], loc), loc), steps[1:], src, scope, loc)
+        if name == "local" and attrs:
+            return self._steps(self._local(attrs[0], loc), steps[1:], src, scope, loc)
+        if name == "path" and attrs:
+            if attrs[0] in ("module", "root", "cwd"):
+                return self._steps(Known(".", loc), steps[1:], src, scope, loc)
+            return unknown(f"path.{attrs[0]}", loc, ref=f"path.{attrs[0]}")
+        if name == "data":
+            return self._data_ref(steps, src, scope, loc)
+        if name in ("module", "terraform", "self", "count", "each"):
+            ref = ".".join([name, *attrs])
+            return unknown(f"`{ref}` is not known before apply", loc, ref=ref)
+        if attrs or any(st.type in ("index", "splat", "legacy_index") for st in steps):
+            return self._resource_ref(name, steps, src, scope, loc)
+        return unknown(f"`{name}` is not defined here", loc, ref=name)
+
+    def _steps(self, v: Value, steps: list[Node], src: Src, scope: Scope | None, loc: Location) -> Value:
+        for st in steps:
+            v = self._step(v, st, src, scope)
+        return v
+
+    def _step(self, v: Value, st: Node, src: Src, scope: Scope | None) -> Value:
+        t = st.type
+        loc = src.loc(st)
+        if t == "get_attr":
+            return self._get_attr(v, src.text(st.named_children[0]), loc)
+        if t == "index" or t == "legacy_index":
+            inner = st.named_children[0] if t == "index" and st.named_children else st
+            if inner.type == "legacy_index":
+                key: Value = Known(int(src.text(inner).lstrip(".") or 0), loc)
+            else:
+                expr = next((c for c in inner.named_children if c.type == "expression"), None)
+                if expr is None:
+                    return unknown("index", loc)
+                key = self._node(expr, src, scope)
+            return self._index(v, key, loc)
+        if t == "splat":
+            inner = st.named_children[0]
+            subs = list(inner.named_children)
+            if isinstance(v, Known):
+                items = v.value if isinstance(v.value, list) else ([] if v.value is None else [v])
+                out: list[Value] = []
+                for item in items:
+                    for s in subs:
+                        item = self._step(item, s, src, scope)
+                    out.append(item)
+                return Known(out, v.loc)
+            ref = v.ref if isinstance(v, Unknown) else None
+            for s in subs:
+                if s.type == "get_attr" and ref is not None:
+                    ref = ref + "." + src.text(s.named_children[0])
+            return unknown("splat of an unknown value", loc, ref=ref)
+        return unknown("unsupported traversal", loc)
+
+    def _get_attr(self, v: Value, name: str, loc: Location) -> Value:
+        if isinstance(v, Known):
+            if isinstance(v.value, dict):
+                got = v.value.get(name)
+                if got is not None:
+                    return got
+                return unknown(f"no attribute `{name}`", loc)
+            return unknown(f"attribute `{name}` of a non-object", loc)
+        if isinstance(v, Unknown):
+            ref = f"{v.ref}.{name}" if v.ref else None
+            return unknown(v.reason, loc, ref=ref)
+        return unknown(f"attribute `{name}` of a string", loc)
+
+    def _index(self, v: Value, key: Value, loc: Location) -> Value:
+        if isinstance(v, Known) and isinstance(key, Known):
+            if isinstance(v.value, list) and isinstance(key.value, int | float) and not isinstance(key.value, bool):
+                i = int(key.value)
+                if 0 <= i < len(v.value):
+                    return v.value[i]
+                return unknown("index out of range", loc)
+            if isinstance(v.value, dict) and isinstance(key.value, str):
+                got = v.value.get(key.value)
+                return got if got is not None else unknown(f"no key `{key.value}`", loc)
+            if isinstance(v.value, list) and isinstance(key.value, str) and key.value.isdigit():
+                return self._index(v, Known(int(key.value), key.loc), loc)
+        if isinstance(v, Unknown):
+            return unknown(v.reason, loc, ref=v.ref)
+        return unknown("index of an unknown value", loc)
+
+    def _var(self, name: str, loc: Location) -> Value:
+        if name in self._vars:
+            return self._vars[name]
+        self._vars[name] = unknown("variable (cycle)", loc, ref=f"var.{name}")
+        value: Value
+        if name in self.config.var_overrides:
+            value = self.config.var_overrides[name]
+        else:
+            block = self.config.variables.get(name)
+            default = block.attr("default") if block is not None else None
+            got = self.eval(default.expr) if default is not None else None
+            if got is None or (isinstance(got, Known) and got.value is None):
+                meaning = var_meaning(name)
+                value = unknown(f"variable `{name}` has no default", loc, meaning, ref=f"var.{name}")
+            else:
+                value = got
+        self._vars[name] = value
+        return value
+
+    def _local(self, name: str, loc: Location) -> Value:
+        if name in self._locals:
+            return self._locals[name]
+        attr = self.config.locals.get(name)
+        if attr is None:
+            return unknown(f"local `{name}` is not defined", loc, ref=f"local.{name}")
+        if name in self._busy:
+            return unknown(f"local `{name}` refers to itself", loc, ref=f"local.{name}")
+        self._busy.add(name)
+        try:
+            value = self.eval(attr.expr)
+        finally:
+            self._busy.discard(name)
+        if value is None:
+            value = unknown(f"local `{name}`", loc, ref=f"local.{name}")
+        self._locals[name] = value
+        return value
+
+    def _data_ref(self, steps: list[Node], src: Src, scope: Scope | None, loc: Location) -> Value:
+        names: list[str] = []
+        i = 0
+        while i < len(steps) and len(names) < 3:
+            st = steps[i]
+            if st.type == "get_attr":
+                names.append(src.text(st.named_children[0]))
+            elif st.type in ("index", "splat", "legacy_index") and len(names) == 2:
+                pass  # data.x.y[0].attr: count/for_each instances are one logical data source
+            else:
+                break
+            i += 1
+        if len(names) < 3:
+            return unknown("reference to a whole data source", loc, ref="data." + ".".join(names))
+        dtype, dname, attr = names
+        ref = f"data.{dtype}.{dname}.{attr}"
+        rest = steps[i:]
+        if dtype == "aws_caller_identity" and attr in ("account_id", "id"):
+            return unknown("the account ID is known at plan time", loc, Meaning.ACCOUNT_ID, ref)
+        if dtype == "aws_partition" and attr in ("partition", "id"):
+            return unknown("the partition is known at plan time", loc, Meaning.PARTITION, ref)
+        if dtype == "aws_region" and attr in ("name", "region", "id"):
+            return unknown("the region is known at plan time", loc, Meaning.REGION, ref)
+        if dtype == "aws_iam_policy_document" and attr in ("json", "minified_json"):
+            doc = self.policy_document(dname, loc)
+            return self._steps(doc, rest, src, scope, loc)
+        if attr == "arn":
+            return unknown(f"the ARN of `data.{dtype}.{dname}`", loc, Meaning.RESOURCE_ARN, ref)
+        return unknown(f"`{ref}` is read at plan time", loc, ref=ref)
+
+    def _resource_ref(self, rtype: str, steps: list[Node], src: Src, scope: Scope | None, loc: Location) -> Value:
+        names: list[str] = []
+        i = 0
+        while i < len(steps) and len(names) < 2:
+            st = steps[i]
+            if st.type == "get_attr":
+                names.append(src.text(st.named_children[0]))
+            elif st.type in ("index", "legacy_index") and len(names) == 1:
+                pass  # aws_kms_key.k[0].arn: one logical resource
+            elif st.type == "splat" and len(names) == 1:
+                # aws_kms_key.k.*.arn / aws_kms_key.k[*].arn
+                inner = st.named_children[0]
+                for s in inner.named_children:
+                    if s.type == "get_attr" and len(names) < 2:
+                        names.append(src.text(s.named_children[0]))
+            else:
+                break
+            i += 1
+        if not names:
+            return unknown(f"`{rtype}`", loc, ref=rtype)
+        rname = names[0]
+        if len(names) < 2:
+            return unknown(f"reference to resource `{rtype}.{rname}`", loc, ref=f"{rtype}.{rname}")
+        attr = names[1]
+        ref = f"{rtype}.{rname}.{attr}"
+        if attr == "arn":
+            return unknown(f"the ARN of `{rtype}.{rname}`", loc, Meaning.RESOURCE_ARN, ref)
+        if attr in ("id", "key_id"):
+            return unknown(f"the ID of `{rtype}.{rname}`", loc, Meaning.RESOURCE_ID, ref)
+        return unknown(f"`{ref}` is known after apply", loc, ref=ref)
+
+    # ------------------------------------------------------------------ templates and strings
+
+    def _template(self, node: Node, src: Src, scope: Scope | None, *, final_newline: bool = True) -> Value:
+        """A quoted string, a quoted template or a heredoc."""
+        loc = src.loc(node)
+        heredoc = node.type == "heredoc_template"
+        segs = _segments(node, src)
+        if segs is None:
+            return unknown("malformed template", loc)
+        region_start, region_end, pieces, flush = segs
+        if any(kind == "dir" for kind, _, _ in pieces):
+            return unknown("template directives (%{...}) are not evaluated", loc)
+        values: dict[int, Value] = {}
+        for kind, a, n in pieces:
+            if kind == "interp" and n is not None:
+                expr = next((c for c in n.named_children if c.type == "expression"), None)
+                values[a] = self._node(expr, src, scope) if expr is not None else unknown("empty ${}", loc)
+        # Literal text between the interpolations.
+        lits: list[tuple[int, int]] = []
+        prev = region_start
+        for _kind, a, n in pieces:
+            lits.append((prev, a))
+            prev = n.end_byte if n is not None else a
+        lits.append((prev, region_end))
+        raw_lits = [src.data[s:e].decode("utf-8", "replace") for s, e in lits]
+        if not final_newline and raw_lits and raw_lits[-1].endswith("\n"):
+            raw_lits[-1] = raw_lits[-1][:-1]
+        texts = [unescape_template_markers(t) if heredoc else unescape_quoted(t) for t in raw_lits]
+        if heredoc and flush:
+            texts = _strip_indent(texts)
+        interps = [values[a] for kind, a, _ in pieces if kind == "interp"]
+        if len(interps) == 1 and "".join(texts).strip() == "":
+            return interps[0]
+        joined = "".join(texts)
+        if joined.lstrip()[:1] in ("{", "["):
+            tree = self._json_template(node, src, heredoc, region_start, region_end, pieces, values)
+            if tree is not None:
+                return tree
+            if any(not is_known_scalar(v) for v in interps):
+                return unknown("not valid JSON until its unknown parts are filled in", loc)
+        parts: list[str | Unknown] = []
+        for i, text in enumerate(texts):
+            parts.append(text)
+            if i < len(interps):
+                sp = string_parts(interps[i])
+                if sp is None:
+                    return unknown("a non-string value inside a string", loc)
+                parts.extend(sp)
+        return build_string(parts, loc)
+
+    def _json_template(
+        self,
+        node: Node,
+        src: Src,
+        heredoc: bool,
+        region_start: int,
+        region_end: int,
+        pieces: list[tuple[str, int, Node | None]],
+        values: dict[int, Value],
+    ) -> Value | None:
+        """JSON text with ``${}`` parts: parse it with placeholders, then put the values back."""
+        from kmslint.parsers import jsonpos
+
+        if len(pieces) > _PH_MAX:
+            return None
+        out: list[str] = []
+        in_string = False
+        escaped = False
+        prev = region_start
+        slots: list[Value] = []
+        bare: set[int] = set()
+        for _kind, a, n in pieces:
+            lit = src.data[prev:a].decode("utf-8", "replace")
+            if not heredoc:
+                lit = unescape_quoted(lit)
+            for ch in lit:
+                if in_string:
+                    if escaped:
+                        escaped = False
+                    elif ch == "\\":
+                        escaped = True
+                    elif ch == '"':
+                        in_string = False
+                elif ch == '"':
+                    in_string = True
+            out.append(lit)
+            assert n is not None
+            original = src.data[n.start_byte : n.end_byte].decode("utf-8", "replace").split("\n", 1)[0]
+            idx = len(slots)
+            slots.append(values[a])
+            mark = _PH_START + chr(_PH_BASE + idx)
+            if in_string:
+                out.append(mark + _PH_PAD * max(0, len(original) - 2))
+            else:
+                bare.add(idx)
+                out.append('"' + mark + _PH_PAD * max(0, len(original) - 4) + '"')
+            prev = n.end_byte
+        tail = src.data[prev:region_end].decode("utf-8", "replace")
+        out.append(tail if heredoc else unescape_quoted(tail))
+        text = "".join(out)
+        if src.fixed is not None:
+            line_offset, col_offset, file = 0, 0, src.display
+        elif heredoc:
+            row = src.row_of(region_start)
+            line_offset, col_offset, file = row + src.row_offset, 0, src.display
+        else:
+            row = src.row_of(region_start)
+            line_offset = row + src.row_offset
+            col_offset = src.col(row, region_start - src.line_starts()[row]) - 1
+            file = src.display
+        try:
+            tree = jsonpos.parse(
+                text, file, line_offset=line_offset, first_line_col_offset=col_offset, max_depth=self.max_depth
+            )
+        except jsonpos.JSONSyntaxError:
+            return None
+        return _fill(tree, slots, bare, heredoc, src.fixed)
+
+    # ------------------------------------------------------------------ functions
+
+    def _call(self, node: Node, src: Src, scope: Scope | None) -> Value:
+        loc = src.loc(node)
+        ident = node.named_children[0]
+        name = src.text(ident)
+        args_node = next((c for c in node.named_children if c.type == "function_arguments"), None)
+        arg_nodes = [] if args_node is None else [c for c in args_node.named_children if c.type == "expression"]
+        expand = args_node is not None and any(c.type == "ellipsis" for c in args_node.named_children)
+        fn = _FUNCTIONS.get(name.rsplit("::", 1)[-1] if name.startswith("core::") else name)
+        if fn is None:
+            return unknown(f"function {name}() is not evaluated", loc)
+        args = [self._node(a, src, scope) for a in arg_nodes]
+        if expand and args:
+            last = args[-1]
+            if isinstance(last, Known) and isinstance(last.value, list):
+                args = args[:-1] + list(last.value)
+            else:
+                return unknown(f"{name}() with an unknown argument list", loc)
+        try:
+            result = fn(self, args, loc)
+        except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, OverflowError) as exc:
+            return unknown(f"{name}() failed: {exc}", loc)
+        return result
+
+    def read_file(self, path_value: Value, loc: Location) -> tuple[Path, str] | Unknown:
+        """Read a file named by ``file()`` / ``templatefile()``, inside the scan root only."""
+        if not (isinstance(path_value, Known) and isinstance(path_value.value, str)):
+            return unknown("file path is not known", loc)
+        rel = path_value.value
+        target = Path(rel)
+        if not target.is_absolute():
+            target = self.config.directory / target
+        try:
+            resolved = target.resolve(strict=True)
+            root = self.opts.scan_root.resolve()
+        except (OSError, RuntimeError):
+            return unknown(f"file `{rel}` cannot be read", loc)
+        if not resolved.is_relative_to(root):
+            return unknown(f"file `{rel}` is outside the scanned tree", loc)
+        try:
+            if not resolved.is_file():
+                return unknown(f"`{rel}` is not a file", loc)
+            if resolved.stat().st_size > self.opts.max_file_bytes:
+                return unknown(f"file `{rel}` is too large", loc)
+            data = resolved.read_bytes()
+        except OSError as exc:
+            return unknown(f"file `{rel}` cannot be read ({exc.strerror})", loc)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return unknown(f"file `{rel}` is not UTF-8 text", loc)
+        return resolved, text
+
+    def file_value(self, path_value: Value, loc: Location) -> Value:
+        from kmslint.parsers import jsonpos
+
+        got = self.read_file(path_value, loc)
+        if isinstance(got, Unknown):
+            return got
+        path, text = got
+        display = self.opts.display(path)
+        self.files_read.append(display)
+        if text.lstrip()[:1] in ("{", "["):
+            try:
+                return jsonpos.parse(text, display, max_depth=self.max_depth)
+            except jsonpos.JSONSyntaxError:
+                pass
+        lines = text.split("\n")
+        end = Location(display, 1, 1, len(lines), len(lines[-1]) + 1)
+        return Known(text, end)
+
+    def template_value(self, path_value: Value, variables: Value, loc: Location) -> Value:
+        got = self.read_file(path_value, loc)
+        if isinstance(got, Unknown):
+            return got
+        path, text = got
+        display = self.opts.display(path)
+        self.files_read.append(display)
+        if not isinstance(variables, Known) or not isinstance(variables.value, dict):
+            names: dict[str, Value] = {}
+            if not isinstance(variables, Known):
+                return unknown("templatefile() variables are not known", loc)
+        else:
+            names = dict(variables.value)
+        return self.synthetic_template(text, display, Scope(names, template=True), row_offset=-1, fixed=None)
+
+    def synthetic_template(
+        self, text: str, display: str, scope: Scope | None, *, row_offset: int, fixed: Location | None
+    ) -> Value:
+        """Evaluate template text (a template file, a ``.tf.json`` string) as a heredoc."""
+        marker = "KMSLINT_TEMPLATE_END"
+        while marker in text:
+            marker += "_"
+        source = f"x = <<{marker}\n{text}\n{marker}\n".encode("utf-8", "surrogatepass")
+        where = fixed or Location.point(display, 1)
+        tree = hcl_parser().parse(source)
+        root = tree.root_node
+        if root.has_error:
+            return unknown("template syntax is not valid", where)
+        node = _find_heredoc(root)
+        if node is None:
+            return unknown("template syntax is not valid", where)
+        tsrc = Src(display, source, None, row_offset=row_offset, fixed=fixed)
+        try:
+            value = self._template(node, tsrc, scope, final_newline=False)
+        except (_Fail, RecursionError):
+            return unknown("template too deeply nested", where)
+        if fixed is None and isinstance(value, Known) and isinstance(value.value, str):
+            lines = text.split("\n")
+            return Known(value.value, Location(display, 1, 1, len(lines), len(lines[-1]) + 1))
+        return value
+
+    # ------------------------------------------------------------------ for / conditional / operators
+
+    def _for(self, node: Node, src: Src, scope: Scope | None) -> Value:
+        loc = src.loc(node)
+        intro = next((c for c in node.named_children if c.type == "for_intro"), None)
+        if intro is None:
+            return unknown("for expression", loc)
+        idents = [src.text(c) for c in intro.named_children if c.type == "identifier"]
+        coll_node = next((c for c in intro.named_children if c.type == "expression"), None)
+        exprs = [c for c in node.named_children if c.type == "expression"]
+        cond_node = next((c for c in node.named_children if c.type == "for_cond"), None)
+        grouping = any(c.type == "ellipsis" for c in node.named_children)
+        if coll_node is None or not idents:
+            return unknown("for expression", loc)
+        coll = self._node(coll_node, src, scope)
+        if not isinstance(coll, Known) or not isinstance(coll.value, list | dict):
+            return unknown("for expression over an unknown collection", loc)
+        pairs: list[tuple[Value, Value]]
+        if isinstance(coll.value, list):
+            pairs = [(Known(i, v.loc), v) for i, v in enumerate(coll.value)]
+        else:
+            pairs = [(Known(k, v.loc), v) for k, v in coll.value.items()]
+        is_object = node.type == "for_object_expr"
+        list_out: list[Value] = []
+        obj_out: dict[str, Value] = {}
+        for k, v in pairs:
+            names = {idents[0]: v} if len(idents) == 1 else {idents[0]: k, idents[1]: v}
+            inner = Scope(names, scope)
+            if cond_node is not None:
+                cexpr = next((c for c in cond_node.named_children if c.type == "expression"), None)
+                cond = self._node(cexpr, src, inner) if cexpr is not None else None
+                if not (isinstance(cond, Known) and isinstance(cond.value, bool)):
+                    return unknown("for expression filter is not known", loc)
+                if not cond.value:
+                    continue
+            if is_object:
+                if len(exprs) < 2:
+                    return unknown("for expression", loc)
+                key = self._node(exprs[0], src, inner)
+                if not is_known_scalar(key) or not isinstance(key, Known) or key.value is None:
+                    return unknown("for expression key is not known", loc)
+                val = self._node(exprs[1], src, inner)
+                ktext = scalar_text(key.value)
+                if grouping:
+                    prev = obj_out.get(ktext)
+                    items = list(prev.value) if isinstance(prev, Known) and isinstance(prev.value, list) else []
+                    obj_out[ktext] = Known([*items, val], loc)
+                else:
+                    obj_out[ktext] = val
+            else:
+                if not exprs:
+                    return unknown("for expression", loc)
+                list_out.append(self._node(exprs[0], src, inner))
+        return Known(obj_out, loc) if is_object else Known(list_out, loc)
+
+    def _conditional(self, node: Node, src: Src, scope: Scope | None) -> Value:
+        kids = [c for c in node.named_children if c.type == "expression"]
+        loc = src.loc(node)
+        if len(kids) != 3:
+            return unknown("conditional", loc)
+        cond = self._node(kids[0], src, scope)
+        if isinstance(cond, Known) and isinstance(cond.value, bool):
+            return self._node(kids[1] if cond.value else kids[2], src, scope)
+        return unknown(f"depends on `{src.text(kids[0])[:60]}`", loc)
+
+    def _operands(self, node: Node) -> tuple[list[list[Node]], str]:
+        groups: list[list[Node]] = [[]]
+        op = ""
+        for c in node.children:
+            if c.is_named:
+                if c.type == "comment":
+                    continue
+                if c.type in _TRAVERSALS and groups[-1]:
+                    groups[-1].append(c)
+                else:
+                    if groups[-1]:
+                        groups.append([])
+                    groups[-1].append(c)
+            else:
+                op = c.type
+                if groups[-1]:
+                    groups.append([])
+        return [g for g in groups if g], op
+
+    def _unary(self, node: Node, src: Src, scope: Scope | None) -> Value:
+        loc = src.loc(node)
+        groups, op = self._operands(node)
+        if len(groups) != 1:
+            return unknown("operation", loc)
+        v = self._term(groups[0], src, scope)
+        if isinstance(v, Known):
+            if op == "!" and isinstance(v.value, bool):
+                return Known(not v.value, loc)
+            if op == "-" and isinstance(v.value, int | float) and not isinstance(v.value, bool):
+                return Known(-v.value, loc)
+        return unknown(f"`{src.text(node)[:60]}`", loc)
+
+    def _binary(self, node: Node, src: Src, scope: Scope | None) -> Value:
+        loc = src.loc(node)
+        groups, op = self._operands(node)
+        if len(groups) != 2:
+            return unknown("operation", loc)
+        a = self._term(groups[0], src, scope)
+        if op in ("&&", "||") and isinstance(a, Known) and isinstance(a.value, bool):
+            if op == "&&" and not a.value:
+                return Known(False, loc)
+            if op == "||" and a.value:
+                return Known(True, loc)
+        b = self._term(groups[1], src, scope)
+        if not (isinstance(a, Known) and isinstance(b, Known)):
+            return unknown(f"`{src.text(node)[:60]}`", loc)
+        x, y = a.value, b.value
+        if op == "==":
+            return Known(to_plain(a) == to_plain(b), loc)
+        if op == "!=":
+            return Known(to_plain(a) != to_plain(b), loc)
+        if op in ("&&", "||") and isinstance(x, bool) and isinstance(y, bool):
+            return Known((x and y) if op == "&&" else (x or y), loc)
+        nx, ny = _number(x), _number(y)
+        if nx is None or ny is None:
+            return unknown(f"`{src.text(node)[:60]}`", loc)
+        if op == "+":
+            return Known(_num_result(nx + ny), loc)
+        if op == "-":
+            return Known(_num_result(nx - ny), loc)
+        if op == "*":
+            return Known(_num_result(nx * ny), loc)
+        if op == "/" and ny != 0:
+            return Known(_num_result(nx / ny), loc)
+        if op == "%" and ny != 0:
+            return Known(_num_result(math.fmod(nx, ny)), loc)
+        if op in ("<", ">", "<=", ">="):
+            res = {"<": nx < ny, ">": nx > ny, "<=": nx <= ny, ">=": nx >= ny}[op]
+            return Known(res, loc)
+        return unknown(f"`{src.text(node)[:60]}`", loc)
+
+    # ------------------------------------------------------------------ .tf.json values
+
+    def _json(self, value: Value, src: Src, scope: Scope | None) -> Value:
+        self._enter()
+        try:
+            if isinstance(value, Known):
+                v = value.value
+                if isinstance(v, str):
+                    if "${" in v or "%{" in v:
+                        return self.synthetic_template(
+                            v, src.display, scope, row_offset=0, fixed=value.loc or Location.point(src.display, 1)
+                        )
+                    if "$${" in v or "%%{" in v:
+                        return Known(unescape_template_markers(v), value.loc)
+                    return value
+                if isinstance(v, dict):
+                    return Known({k: self._json(x, src, scope) for k, x in v.items() if k != "//"}, value.loc)
+                if isinstance(v, list):
+                    return Known([self._json(x, src, scope) for x in v], value.loc)
+            return value
+        finally:
+            self._leave()
+
+    # ------------------------------------------------------------------ blocks
+
+    def expand_blocks(
+        self, block: Block, btype: str, scope: Scope | None
+    ) -> list[tuple[Block | Unknown, Scope | None, Location]]:
+        """Nested blocks of one type, literal ones and ``dynamic`` ones expanded, in source order.
+
+        Each item is ``(block, scope, where)``: ``where`` is the literal block,
+        or the ``dynamic`` block an expanded copy comes from.  A ``dynamic``
+        block whose ``for_each`` is unknown gives one :class:`Unknown` item:
+        it may stand for any number of blocks.
+        """
+        items: list[tuple[Block | Unknown, Scope | None, Location]] = [(b, scope, b.loc) for b in block.children(btype)]
+        for dyn in block.dynamic(btype):
+            content = next(iter(dyn.children("content")), None)
+            if content is None:
+                continue
+            it_name = btype
+            it_attr = dyn.attr("iterator")
+            if it_attr is not None:
+                if it_attr.expr.node is not None:
+                    it_name = it_attr.expr.src.text(it_attr.expr.node).strip()
+                else:
+                    got = self.eval(it_attr.expr)
+                    if isinstance(got, Known) and isinstance(got.value, str):
+                        it_name = got.value
+            coll = self.eval_attr(dyn, "for_each", scope)
+            pairs: list[tuple[Value, Value]] | None = None
+            if isinstance(coll, Known) and isinstance(coll.value, list):
+                pairs = [(Known(i, v.loc), v) for i, v in enumerate(coll.value)]
+            elif isinstance(coll, Known) and isinstance(coll.value, dict):
+                pairs = [(Known(k, v.loc), v) for k, v in coll.value.items()]
+            if pairs is None:
+                items.append((unknown(f"dynamic `{btype}` blocks over an unknown collection", dyn.loc), scope, dyn.loc))
+                continue
+            for k, v in pairs:
+                items.append((content, Scope({it_name: Known({"key": k, "value": v}, dyn.loc)}, scope), dyn.loc))
+        # Stable: the copies of one dynamic block keep their for_each order.
+        items.sort(key=lambda it: (it[2].line, it[2].column))
+        return items
+
+    # ------------------------------------------------------------------ policy documents
+
+    def policy_document(self, name: str, loc: Location) -> Value:
+        """``data "aws_iam_policy_document" name`` as an IAM JSON value tree."""
+        if name in self._docs:
+            return self._docs[name]
+        block = self.config.data.get(("aws_iam_policy_document", name))
+        if block is None:
+            ref = f"data.aws_iam_policy_document.{name}"
+            return unknown(f"policy document `{name}` is not defined here", loc, ref=ref)
+        self._docs[name] = unknown("policy document refers to itself", loc)
+        from kmslint.parsers.tf_policy import build_policy_document
+
+        doc = build_policy_document(self, block)
+        self._docs[name] = doc
+        return doc
+
+
+def with_loc_if_unknown(v: Value, loc: Location) -> Value:
+    """A variable with no default is reported where it is used."""
+    return with_loc(v, loc) if isinstance(v, Unknown) else v
+
+
+def _number(x: object) -> float | int | None:
+    if isinstance(x, bool):
+        return None
+    if isinstance(x, int | float):
+        return x
+    if isinstance(x, str):
+        try:
+            f = float(x)
+        except ValueError:
+            return None
+        return int(f) if f.is_integer() else f
+    return None
+
+
+def _num_result(x: float | int) -> float | int:
+    if isinstance(x, float) and x.is_integer() and abs(x) < 2**53:
+        return int(x)
+    return x
+
+
+def _find_heredoc(root: Node) -> Node | None:
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n.type == "heredoc_template":
+            return n
+        stack.extend(n.named_children)
+    return None
+
+
+def _segments(node: Node, src: Src) -> tuple[int, int, list[tuple[str, int, Node | None]], bool] | None:
+    """(region start, region end, [(kind, start byte, node)], flush) of a template.
+
+    The region is the raw text between the quotes, or between the heredoc's
+    opening line and its closing marker line.
+    """
+    pieces: list[tuple[str, int, Node | None]] = []
+    flush = False
+    if node.type == "heredoc_template":
+        idents = [c for c in node.children if c.type == "heredoc_identifier"]
+        start_node = next((c for c in node.children if c.type == "heredoc_start"), None)
+        flush = start_node is not None and src.text(start_node).strip() == "<<-"
+        if len(idents) < 2:
+            return None
+        nl = src.data.find(b"\n", idents[0].end_byte)
+        if nl == -1:
+            return None
+        region_start = nl + 1
+        close = idents[-1]
+        region_end = src.line_starts()[src.row_of(close.start_byte)]
+        if region_end < region_start:
+            region_end = region_start
+    else:
+        children = node.children
+        if not children:
+            return None
+        region_start = children[0].end_byte if children[0].type == "quoted_template_start" else node.start_byte
+        region_end = children[-1].start_byte if children[-1].type == "quoted_template_end" else node.end_byte
+    for c in node.children:
+        if c.type == "template_interpolation":
+            pieces.append(("interp", c.start_byte, c))
+        elif c.type == "template_directive":
+            pieces.append(("dir", c.start_byte, c))
+    return region_start, region_end, pieces, flush
+
+
+def _strip_indent(texts: list[str]) -> list[str]:
+    """``<<-`` heredocs: remove the common leading whitespace of every line."""
+    joined = "\x00".join(texts)
+    lines = joined.split("\n")
+    widths = [len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip(" \t\x00")]
+    indent = min(widths) if widths else 0
+    if indent == 0:
+        return texts
+    out_lines = []
+    for ln in lines:
+        cut = 0
+        while cut < indent and cut < len(ln) and ln[cut] in " \t":
+            cut += 1
+        out_lines.append(ln[cut:])
+    return "\n".join(out_lines).split("\x00")
+
+
+def _fill(tree: Value, slots: list[Value], bare: set[int], heredoc: bool, fixed: Location | None) -> Value:
+    """Put interpolated values back where placeholders are in a parsed JSON tree."""
+
+    def text_of(s: str, loc: Location | None) -> Value:
+        if _PH_START not in s:
+            return Known(unescape_template_markers(s) if heredoc else s, loc)
+        m = _PLACEHOLDER.fullmatch(s)
+        if m is not None:
+            idx = ord(m.group(1)) - _PH_BASE
+            if idx in bare:
+                return slots[idx]
+        parts: list[str | Unknown] = []
+        pos = 0
+        for m in _PLACEHOLDER.finditer(s):
+            lit = s[pos : m.start()]
+            parts.append(unescape_template_markers(lit) if heredoc else lit)
+            idx = ord(m.group(1)) - _PH_BASE
+            sp = string_parts(slots[idx]) if 0 <= idx < len(slots) else None
+            if sp is None:
+                return unknown("a non-string value inside a string", loc)
+            parts.extend(sp)
+            pos = m.end()
+        tail = s[pos:]
+        parts.append(unescape_template_markers(tail) if heredoc else tail)
+        return build_string(parts, loc)
+
+    def key_of(k: str) -> str:
+        if _PH_START not in k:
+            return unescape_template_markers(k) if heredoc else k
+        v = text_of(k, None)
+        if isinstance(v, Known) and isinstance(v.value, str):
+            return v.value
+        plain = to_plain(v)
+        return plain if isinstance(plain, str) else json.dumps(plain)
+
+    def walk(v: Value, depth: int) -> Value:
+        if depth > 1000:
+            return unknown("too deep", v.loc)
+        if isinstance(v, Known):
+            if isinstance(v.value, str):
+                return text_of(v.value, v.loc)
+            if isinstance(v.value, dict):
+                return Known({key_of(k): walk(x, depth + 1) for k, x in v.value.items()}, v.loc)
+            if isinstance(v.value, list):
+                return Known([walk(x, depth + 1) for x in v.value], v.loc)
+        return v
+
+    return walk(tree, 0)
+
+
+# --------------------------------------------------------------------------- function library
+
+_Fn = Callable[[Evaluator, list[Value], Location], Value]
+_FUNCTIONS: dict[str, _Fn] = {}
+
+
+def _fn(*names: str) -> Callable[[_Fn], _Fn]:
+    def deco(f: _Fn) -> _Fn:
+        for n in names:
+            _FUNCTIONS[n] = f
+        return f
+
+    return deco
+
+
+def _first_unknown(args: list[Value], loc: Location, name: str) -> Unknown | None:
+    for a in args:
+        if not isinstance(a, Known):
+            return unknown(f"{name}() of an unknown value", loc, ref=a.ref if isinstance(a, Unknown) else None)
+    return None
+
+
+def _need(args: list[Value], n: int, name: str) -> None:
+    if len(args) < n:
+        raise ValueError(f"{name}() needs {n} argument(s)")
+
+
+@_fn("jsonencode")
+def _jsonencode(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 1, "jsonencode")
+    v = args[0]
+    # The document tree is what a policy reader wants; a scalar becomes its JSON text.
+    if isinstance(v, Known) and not isinstance(v.value, dict | list):
+        return Known(json.dumps(v.value), loc)
+    if isinstance(v, Known):
+        return v
+    if isinstance(v, Interpolated):
+        return Interpolated(('"', *v.parts, '"'), loc)
+    return v
+
+
+@_fn("jsondecode")
+def _jsondecode(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 1, "jsondecode")
+    v = args[0]
+    if isinstance(v, Known) and isinstance(v.value, str):
+        from kmslint.policy.document import _from_plain
+
+        try:
+            return _from_plain(json.loads(v.value), v.loc or loc)
+        except (ValueError, RecursionError):
+            return unknown("jsondecode() of text that is not JSON", loc)
+    if isinstance(v, Known):
+        return v  # already a tree (a heredoc or a file read as JSON)
+    return unknown("jsondecode() of an unknown value", loc)
+
+
+@_fn("file")
+def _file(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 1, "file")
+    return ev.file_value(args[0], loc)
+
+
+@_fn("templatefile")
+def _templatefile(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 2, "templatefile")
+    return ev.template_value(args[0], args[1], loc)
+
+
+_FORMAT_VERB = re.compile(r"%(?:%|([-+ #0]*)(\d*|\*)(?:\.(\d+))?([a-zA-Z]))")
+
+
+@_fn("format")
+def _format(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 1, "format")
+    fmt = args[0]
+    if not (isinstance(fmt, Known) and isinstance(fmt.value, str)):
+        return unknown("format() with an unknown format string", loc)
+    parts: list[str | Unknown] = []
+    pos = 0
+    argi = 1
+    for m in _FORMAT_VERB.finditer(fmt.value):
+        parts.append(fmt.value[pos : m.start()])
+        pos = m.end()
+        if m.group(0) == "%%":
+            parts.append("%")
+            continue
+        if argi >= len(args):
+            raise ValueError("not enough arguments for format()")
+        arg = args[argi]
+        argi += 1
+        verb = m.group(4)
+        if isinstance(arg, Known):
+            val = arg.value
+            if isinstance(val, dict | list):
+                if verb == "v":
+                    parts.append(json.dumps(to_plain(arg)))
+                    continue
+                raise ValueError("format() of a collection")
+            if verb == "d" and _number(val) is not None:
+                parts.append(str(int(_number(val) or 0)))
+            elif verb == "q":
+                parts.append(json.dumps(scalar_text(val)))
+            elif verb == "f" and _number(val) is not None:
+                prec = int(m.group(3)) if m.group(3) else 6
+                parts.append(f"{float(_number(val) or 0):.{prec}f}")
+            else:
+                parts.append(scalar_text(val) if val is not None else "null")
+        else:
+            sp = string_parts(arg)
+            if sp is None:
+                return unknown("format() of an unknown value", loc)
+            parts.extend(sp)
+    parts.append(fmt.value[pos:])
+    return build_string(parts, loc)
+
+
+@_fn("join")
+def _join(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 2, "join")
+    sep = args[0]
+    if not (isinstance(sep, Known) and isinstance(sep.value, str)):
+        return unknown("join() with an unknown separator", loc)
+    items: list[Value] = []
+    for lst in args[1:]:
+        if isinstance(lst, Known) and isinstance(lst.value, list):
+            items.extend(lst.value)
+        elif isinstance(lst, Unknown) and len(args) == 2 and sep.value == "":
+            # join("", aws_kms_key.k.*.id): the usual count <= 1 idiom names that one resource.
+            return Unknown(lst.reason, loc, lst.meaning, lst.ref)
+        else:
+            return unknown("join() of an unknown list", loc)
+    parts: list[str | Unknown] = []
+    for i, item in enumerate(items):
+        if i:
+            parts.append(sep.value)
+        sp = string_parts(item)
+        if sp is None:
+            return unknown("join() of a non-string", loc)
+        parts.extend(sp)
+    return build_string(parts, loc)
+
+
+@_fn("concat")
+def _concat(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    out: list[Value] = []
+    for a in args:
+        if isinstance(a, Known) and isinstance(a.value, list):
+            out.extend(a.value)
+        else:
+            return unknown("concat() of an unknown list", loc)
+    return Known(out, loc)
+
+
+@_fn("merge")
+def _merge(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    out: dict[str, Value] = {}
+    for a in args:
+        if isinstance(a, Known) and a.value is None:
+            continue
+        if isinstance(a, Known) and isinstance(a.value, dict):
+            out.update(a.value)
+        else:
+            return unknown("merge() of an unknown map", loc)
+    return Known(out, loc)
+
+
+@_fn("tolist", "tuple")
+def _tolist(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 1, "tolist")
+    return args[0]
+
+
+@_fn("toset")
+def _toset(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 1, "toset")
+    v = args[0]
+    if isinstance(v, Known) and isinstance(v.value, list):
+        seen: dict[str, Value] = {}
+        for item in v.value:
+            seen.setdefault(json.dumps(to_plain(item), sort_keys=True, default=str), item)
+        items = list(seen.values())
+        if all(isinstance(i, Known) and isinstance(i.value, str) for i in items):
+            items.sort(key=lambda i: str(i.value) if isinstance(i, Known) else "")
+        return Known(items, v.loc or loc)
+    return v
+
+
+@_fn("tomap", "tostring", "tonumber", "tobool", "sensitive", "nonsensitive", "type")
+def _identity(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 1, "conversion")
+    return args[0]
+
+
+@_fn("distinct")
+def _distinct(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 1, "distinct")
+    v = args[0]
+    if isinstance(v, Known) and isinstance(v.value, list):
+        seen: dict[str, Value] = {}
+        for item in v.value:
+            seen.setdefault(json.dumps(to_plain(item), sort_keys=True, default=str), item)
+        return Known(list(seen.values()), v.loc or loc)
+    return unknown("distinct() of an unknown list", loc)
+
+
+@_fn("flatten")
+def _flatten(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 1, "flatten")
+    out: list[Value] = []
+    stack: list[Value] = [args[0]]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Known) and isinstance(v.value, list):
+            stack.extend(reversed(v.value))
+        elif isinstance(v, Unknown) and not out and not stack and v is args[0]:
+            return unknown("flatten() of an unknown list", loc)
+        elif isinstance(v, Unknown):
+            return unknown("flatten() of a list with unknown parts", loc)
+        else:
+            out.append(v)
+    return Known(out, loc)
+
+
+@_fn("compact")
+def _compact(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 1, "compact")
+    v = args[0]
+    if isinstance(v, Known) and isinstance(v.value, list):
+        items = [i for i in v.value if not (isinstance(i, Known) and i.value in ("", None))]
+        if any(not isinstance(i, Known | Interpolated) for i in items):
+            return unknown("compact() of a list with unknown parts", loc)
+        return Known(items, v.loc or loc)
+    return unknown("compact() of an unknown list", loc)
+
+
+@_fn("coalesce")
+def _coalesce(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    for a in args:
+        if isinstance(a, Known):
+            if a.value is None or a.value == "":
+                continue
+            return a
+        return a if isinstance(a, Interpolated) else unknown("coalesce() of an unknown value", loc)
+    return unknown("coalesce() of no non-empty value", loc)
+
+
+@_fn("coalescelist")
+def _coalescelist(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    for a in args:
+        if isinstance(a, Known) and isinstance(a.value, list):
+            if a.value:
+                return a
+            continue
+        return unknown("coalescelist() of an unknown list", loc)
+    return unknown("coalescelist() of no non-empty list", loc)
+
+
+@_fn("try")
+def _try(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    # The first argument that evaluated; a value that is merely unknown is not an error.
+    for a in args:
+        if isinstance(a, Unknown) and (
+            a.reason.startswith(("no attribute", "no key", "index out of range", "attribute `"))
+        ):
+            continue
+        return a
+    return unknown("try() of no valid argument", loc)
+
+
+@_fn("one")
+def _one(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 1, "one")
+    v = args[0]
+    if isinstance(v, Known) and isinstance(v.value, list):
+        if len(v.value) == 1:
+            return v.value[0]
+        if not v.value:
+            return Known(None, loc)
+        raise ValueError("one() of a list with several elements")
+    return v if isinstance(v, Unknown) else unknown("one() of an unknown list", loc)
+
+
+@_fn("element")
+def _element(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 2, "element")
+    lst, idx = args[0], args[1]
+    if isinstance(lst, Known) and isinstance(lst.value, list) and isinstance(idx, Known):
+        n = _number(idx.value)
+        if n is not None and lst.value:
+            return lst.value[int(n) % len(lst.value)]
+    if isinstance(lst, Unknown):
+        return Unknown(lst.reason, loc, lst.meaning, lst.ref)
+    return unknown("element() of an unknown list", loc)
+
+
+@_fn("lookup")
+def _lookup(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 2, "lookup")
+    m, k = args[0], args[1]
+    if isinstance(m, Known) and isinstance(m.value, dict) and isinstance(k, Known) and isinstance(k.value, str):
+        if k.value in m.value:
+            return m.value[k.value]
+        if len(args) > 2:
+            return args[2]
+        raise KeyError(k.value)
+    return unknown("lookup() in an unknown map", loc)
+
+
+@_fn("length")
+def _length(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 1, "length")
+    v = args[0]
+    if isinstance(v, Known) and isinstance(v.value, list | dict | str):
+        return Known(len(v.value), loc)
+    return unknown("length() of an unknown value", loc)
+
+
+@_fn("keys")
+def _keys(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 1, "keys")
+    v = args[0]
+    if isinstance(v, Known) and isinstance(v.value, dict):
+        return Known([Known(k, loc) for k in sorted(v.value)], loc)
+    return unknown("keys() of an unknown map", loc)
+
+
+@_fn("values")
+def _values(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 1, "values")
+    v = args[0]
+    if isinstance(v, Known) and isinstance(v.value, dict):
+        return Known([v.value[k] for k in sorted(v.value)], loc)
+    return unknown("values() of an unknown map", loc)
+
+
+@_fn("contains")
+def _contains(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 2, "contains")
+    lst, item = args[0], args[1]
+    if (
+        isinstance(lst, Known)
+        and isinstance(lst.value, list)
+        and isinstance(item, Known)
+        and all(isinstance(i, Known) for i in lst.value)
+    ):
+        return Known(any(to_plain(i) == to_plain(item) for i in lst.value), loc)
+    return unknown("contains() of an unknown value", loc)
+
+
+def _string_fn(name: str, op: Callable[[str], str]) -> _Fn:
+    def f(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+        _need(args, 1, name)
+        v = args[0]
+        if isinstance(v, Known) and isinstance(v.value, str):
+            return Known(op(v.value), loc)
+        return unknown(f"{name}() of an unknown value", loc)
+
+    return f
+
+
+_FUNCTIONS["lower"] = _string_fn("lower", str.lower)
+_FUNCTIONS["upper"] = _string_fn("upper", str.upper)
+_FUNCTIONS["trimspace"] = _string_fn("trimspace", str.strip)
+_FUNCTIONS["chomp"] = _string_fn("chomp", lambda s: s.rstrip("\r\n"))
+
+
+@_fn("replace")
+def _replace(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 3, "replace")
+    s, old, new = args[0], args[1], args[2]
+    if (
+        isinstance(s, Known)
+        and isinstance(old, Known)
+        and isinstance(new, Known)
+        and all(isinstance(a.value, str) for a in (s, old, new))
+    ):
+        o = str(old.value)
+        if len(o) > 1 and o.startswith("/") and o.endswith("/"):
+            return unknown("replace() with a regular expression", loc)
+        return Known(str(s.value).replace(o, str(new.value)), loc)
+    return unknown("replace() of an unknown value", loc)
+
+
+@_fn("split")
+def _split(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 2, "split")
+    sep, s = args[0], args[1]
+    if isinstance(sep, Known) and isinstance(sep.value, str) and isinstance(s, Known) and isinstance(s.value, str):
+        if not sep.value:
+            return Known([Known(c, loc) for c in s.value], loc)
+        return Known([Known(p, loc) for p in s.value.split(sep.value)], loc)
+    return unknown("split() of an unknown value", loc)
+
+
+@_fn("formatlist")
+def _formatlist(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    _need(args, 1, "formatlist")
+    lists = [a for a in args[1:] if isinstance(a, Known) and isinstance(a.value, list)]
+    if any(not isinstance(a, Known) for a in args[1:]):
+        return unknown("formatlist() of an unknown value", loc)
+    if not lists:
+        return Known([_format(ev, args, loc)], loc)
+    n = len(lists[0].value) if isinstance(lists[0].value, list) else 0
+    out: list[Value] = []
+    for i in range(n):
+        row: list[Value] = [args[0]]
+        for a in args[1:]:
+            if isinstance(a, Known) and isinstance(a.value, list):
+                row.append(a.value[i])
+            else:
+                row.append(a)
+        out.append(_format(ev, row, loc))
+    return Known(out, loc)

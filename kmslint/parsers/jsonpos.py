@@ -38,17 +38,36 @@ def _parser() -> Parser:
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_json.language()))
 
 
-def check_syntax(text: str, max_depth: int = DEFAULT_MAX_DEPTH) -> object:
-    """Parse with the standard library; raise :class:`JSONSyntaxError` with a position."""
+def _pairs(pairs: list[tuple[str, object]]) -> _Pairs:
+    return _Pairs(pairs)
+
+
+class _Pairs(list[tuple[str, object]]):
+    """An object as ``json.loads`` read it: its pairs in text order, duplicates kept."""
+
+
+def _load(text: str, max_depth: int) -> object:
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_pairs)
     except json.JSONDecodeError as exc:
         raise JSONSyntaxError(exc.msg, exc.lineno, exc.colno) from None
     except RecursionError:
         raise JSONSyntaxError(f"nesting deeper than {max_depth} levels", 1, 1) from None
-    depth = _depth(data, max_depth)
-    if depth > max_depth:
+    if _depth(data, max_depth) > max_depth:
         raise JSONSyntaxError(f"nesting deeper than {max_depth} levels", 1, 1)
+    return data
+
+
+def check_syntax(text: str, max_depth: int = DEFAULT_MAX_DEPTH) -> object:
+    """Parse with the standard library; raise :class:`JSONSyntaxError` with a position."""
+    return _plain(_load(text, max_depth))
+
+
+def _plain(data: object) -> object:
+    if isinstance(data, _Pairs):
+        return {k: _plain(v) for k, v in data}
+    if isinstance(data, list):
+        return [_plain(v) for v in data]
     return data
 
 
@@ -62,8 +81,8 @@ def _depth(data: object, limit: int) -> int:
             deepest = d
             if deepest > limit:
                 return deepest
-        if isinstance(item, dict):
-            stack.extend((v, d + 1) for v in item.values())
+        if isinstance(item, _Pairs):
+            stack.extend((v, d + 1) for _k, v in item)
         elif isinstance(item, list):
             stack.extend((v, d + 1) for v in item)
     return deepest
@@ -79,17 +98,20 @@ def parse(
 ) -> Value:
     """Parse JSON text into a located value tree.
 
+    Values come from ``json.loads`` (the reference reading of JSON); spans
+    come from tree-sitter-json, walked in step with them.  Where the two
+    disagree (tree-sitter-json rejects some valid numbers such as ``1e+16``),
+    the subtree takes its parent's span rather than a wrong one.
     ``line_offset`` and ``first_line_col_offset`` place text embedded in
     another file (a heredoc, a JSON string) at its real position.
     """
-    check_syntax(text, max_depth)
+    data = _load(text, max_depth)
     source = text.encode("utf-8", "surrogatepass")
     tree = _parser().parse(source)
-    root = tree.root_node
-    node = next((c for c in root.named_children if c.type != "comment"), None)
-    if node is None:  # pragma: no cover - json.loads accepted it, so there is a value
-        raise JSONSyntaxError("empty document", 1, 1)
-    return _Builder(source, file, line_offset, first_line_col_offset).build(node)
+    node = next((c for c in tree.root_node.named_children if c.type not in ("comment", "ERROR")), None)
+    builder = _Builder(source, file, line_offset, first_line_col_offset)
+    fallback = builder.loc(tree.root_node)
+    return builder.build(data, node, fallback)
 
 
 class _Builder:
@@ -116,57 +138,36 @@ class _Builder:
             self._col(er, ec, node.end_byte),
         )
 
-    def build(self, root: Node) -> Value:
-        # Iterative post-order walk: deep documents must not exhaust the C stack.
-        results: dict[int, Value] = {}
-        stack: list[tuple[Node, bool]] = [(root, False)]
+    def build(self, data: object, node: Node | None, fallback: Location) -> Value:
+        """Pair ``data`` with ``node``, depth-first and without recursion (deep
+        input must not exhaust the stack)."""
+        top: list[Value] = [Known(None, fallback)]
+        # (value read by json.loads, its tree-sitter node or None, the parent's span,
+        #  the container the result goes into, and its key or index there)
+        stack: list[tuple[object, Node | None, Location, list[Value] | dict[str, Value], int | str]] = [
+            (data, node, fallback, top, 0)
+        ]
         while stack:
-            node, done = stack.pop()
-            kind = node.type
-            if kind in ("object", "array") and not done:
-                stack.append((node, True))
-                for child in node.named_children:
-                    if child.type == "pair":
-                        val = child.child_by_field_name("value")
-                        if val is not None:
-                            stack.append((val, False))
-                    elif child.type != "comment":
-                        stack.append((child, False))
-                continue
-            results[node.id] = self._value(node, results)
-        return results[root.id]
-
-    def _value(self, node: Node, done: dict[int, Value]) -> Value:
-        kind = node.type
-        loc = self.loc(node)
-        if kind == "object":
-            obj: dict[str, Value] = {}
-            for pair in node.named_children:
-                if pair.type != "pair":
-                    continue
-                key = pair.child_by_field_name("key")
-                val = pair.child_by_field_name("value")
-                if key is None or val is None:
-                    continue
-                obj[self._string(key)] = done.pop(val.id)
-            return Known(obj, loc)
-        if kind == "array":
-            return Known([done.pop(c.id) for c in node.named_children if c.type != "comment"], loc)
-        if kind == "string":
-            return Known(self._string(node), loc)
-        if kind == "number":
-            return Known(json.loads(node.text or b"0"), loc)
-        if kind == "true":
-            return Known(True, loc)
-        if kind == "false":
-            return Known(False, loc)
-        return Known(None, loc)
-
-    @staticmethod
-    def _string(node: Node) -> str:
-        raw = (node.text or b'""').decode("utf-8", "surrogatepass")
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            return raw.strip('"')
-        return value if isinstance(value, str) else str(value)
+            item, n, parent_loc, into, slot = stack.pop()
+            loc = self.loc(n) if n is not None else parent_loc
+            value: Value
+            if isinstance(item, _Pairs):
+                obj: dict[str, Value] = {k: Known(None, loc) for k, _v in item}  # keys in text order
+                pairs = [c for c in n.named_children if c.type == "pair"] if n is not None else []
+                aligned = n is not None and n.type == "object" and len(pairs) == len(item)
+                for i, (k, v) in enumerate(item):
+                    child = pairs[i].child_by_field_name("value") if aligned else None
+                    stack.append((v, child, loc, obj, k))
+                value = Known(obj, loc)
+            elif isinstance(item, list):
+                items: list[Value] = [Known(None, loc)] * len(item)
+                elems = [c for c in n.named_children if c.type != "comment"] if n is not None else []
+                aligned = n is not None and n.type == "array" and len(elems) == len(item)
+                for i, v in enumerate(item):
+                    stack.append((v, elems[i] if aligned else None, loc, items, i))
+                value = Known(items, loc)
+            else:
+                scalar_node = n is not None and n.type in ("string", "number", "true", "false", "null")
+                value = Known(item, loc if scalar_node else parent_loc)  # type: ignore[arg-type]
+            into[slot] = value  # type: ignore[index]
+        return top[0]

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kmslint.model import Interpolated, Known, Location, Meaning, Unknown, Value, to_plain
-from kmslint.parsers.common import ParseOptions
+from kmslint.parsers.common import ParseFailure, ParseOptions
 from kmslint.parsers.hcl_syntax import (
     Attr,
     Block,
@@ -679,18 +679,12 @@ class Evaluator:
             return unknown(f"file `{rel}` cannot be read", loc)
         if not resolved.is_relative_to(root):
             return unknown(f"file `{rel}` is outside the scanned tree", loc)
+        if not resolved.is_file():
+            return unknown(f"`{rel}` is not a file", loc)
         try:
-            if not resolved.is_file():
-                return unknown(f"`{rel}` is not a file", loc)
-            if resolved.stat().st_size > self.opts.max_file_bytes:
-                return unknown(f"file `{rel}` is too large", loc)
-            data = resolved.read_bytes()
-        except OSError as exc:
-            return unknown(f"file `{rel}` cannot be read ({exc.strerror})", loc)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            return unknown(f"file `{rel}` is not UTF-8 text", loc)
+            text = self.opts.read_text(resolved)
+        except ParseFailure as exc:
+            return unknown(f"file `{rel}` cannot be read ({exc.message})", loc)
         return resolved, text
 
     def file_value(self, path_value: Value, loc: Location) -> Value:

@@ -60,6 +60,7 @@ def _split(values: tuple[str, ...]) -> frozenset[str]:
 @click.option("--stdin-filename", default=None, help="Read the file to lint from stdin, as this path ('-').")
 @click.option("--exclude", multiple=True, help="Skip paths matching these gitignore-style patterns.")
 @click.option("--color/--no-color", default=None, help="Colour the text output [default: on a terminal].")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (errors still exit 2).")
 @click.option("--version", is_flag=True, help="Print the version and exit.")
 def check(
     paths: tuple[str, ...],
@@ -74,6 +75,7 @@ def check(
     stdin_filename: str | None,
     exclude: tuple[str, ...],
     color: bool | None,
+    exit_zero: bool,
     version: bool,
 ) -> None:
     """Lint PATHs (files and directories; default: the current directory)."""
@@ -128,7 +130,8 @@ def check(
     sys.stdout.flush()
     if report.usage_error:
         sys.exit(exitcodes.ERROR)
-    sys.exit(exitcodes.FINDINGS if report.failing(settings.fail_on) else exitcodes.OK)
+    failing = bool(report.failing(settings.fail_on)) and not exit_zero
+    sys.exit(exitcodes.FINDINGS if failing else exitcodes.OK)
 
 
 def _unknown_rules(overrides: dict[str, Any]) -> set[str]:

@@ -1,0 +1,1119 @@
+"""CloudFormation and SAM templates, YAML or JSON, into the model.
+
+The template is read in two layers:
+
+* a *source* gives the raw tree with locations: YAML through
+  :mod:`kmslint.parsers.yamlpos` (a composed node graph, converted to values
+  only for the parts a rule can look at), JSON through
+  :mod:`kmslint.parsers.jsonpos`.  A YAML short-form tag becomes the
+  long form it stands for (``!Sub x`` is ``{"Fn::Sub": x}``), so both formats
+  give the same raw values; an unknown tag (``!Rain::Embed``) is an
+  :class:`~kmslint.model.Unknown`.
+* a :class:`_Resolver` evaluates the intrinsic functions that can be
+  evaluated statically (``Ref`` to parameters with a default and to pseudo
+  parameters, ``Fn::Sub``, ``Fn::Join``, ``Fn::FindInMap`` with literal keys,
+  ``Fn::GetAtt``, ``Fn::If``) into symbolic values; everything else is
+  :class:`~kmslint.model.Unknown`.
+
+Nothing in the input is executed, and cfn-lint is never imported: its import
+alone costs most of a second.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from kmslint.model import (
+    Alias,
+    Conditional,
+    IdentityPolicy,
+    Interpolated,
+    KeyKind,
+    KeyPolicy,
+    KeyResource,
+    Known,
+    Location,
+    Meaning,
+    MultiRegionUse,
+    Project,
+    ProjectKind,
+    Suppression,
+    Unknown,
+    UsageKind,
+    Value,
+    as_dict,
+    as_list,
+    known_str,
+    scalar,
+)
+from kmslint.parsers.common import ParseFailure, ParseOptions, comment_suppressions
+
+if TYPE_CHECKING:
+    from yaml.nodes import CollectionNode, Node
+
+    from kmslint.parsers.yamlpos import YamlDocument
+
+# --------------------------------------------------------------------------- sniffing
+
+
+def looks_like_template_text(text: str) -> bool:
+    """Cheap test before parsing: could ``text`` be a CloudFormation or SAM template?"""
+    if "AWSTemplateFormatVersion" in text:
+        return True
+    return "Resources" in text and "AWS::" in text
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def parse_template(path: Path, text: str, opts: ParseOptions, *, is_json: bool) -> Project | None:
+    """Read one template.
+
+    Returns ``None`` when the file parses but is not a CloudFormation or SAM
+    template; raises :class:`ParseFailure` when it is not valid YAML/JSON or
+    is over a limit.
+    """
+    _check_size(text, opts.max_file_bytes)
+    file = opts.display(path)
+    try:
+        if is_json:
+            return _parse_json(text, file, opts)
+        return _parse_yaml(text, file, opts)
+    except RecursionError:
+        raise ParseFailure(f"nesting deeper than this parser can follow (max_depth is {opts.max_depth})") from None
+
+
+def _check_size(text: str, limit: int) -> None:
+    size = len(text)
+    if size * 4 > limit:
+        size = len(text.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise ParseFailure(f"file is {size} bytes, over the {limit}-byte limit (max_file_bytes)")
+
+
+def _parse_json(text: str, file: str, opts: ParseOptions) -> Project | None:
+    from kmslint.parsers import jsonpos
+
+    try:
+        root = jsonpos.parse(text, file, max_depth=opts.max_depth)
+    except jsonpos.JSONSyntaxError as exc:
+        raise ParseFailure(f"invalid JSON: {exc.message}", exc.line, exc.column) from None
+    source = _JsonSource(file, text.split("\n"))
+    return _Reader(source, file).read(root)
+
+
+def _parse_yaml(text: str, file: str, opts: ParseOptions) -> Project | None:
+    from kmslint.parsers import yamlpos
+
+    docs = yamlpos.load(text, file, max_depth=opts.max_depth)
+    for doc in docs:
+        source = _YamlSource(doc)
+        project = _Reader(source, file).read(doc.root)
+        if project is not None:
+            if "kmslint" in text:
+                project.suppressions.extend(_comment_suppressions(doc, file, project))
+            return project
+    return None
+
+
+def _comment_suppressions(doc: YamlDocument, file: str, project: Project) -> list[Suppression]:
+    """``# kmslint:ignore`` comments: only real comments, not ``#`` inside a string."""
+    lines = doc.lines
+    masked = list(lines)
+    comment_lines: set[int] = set()
+    for i, line in enumerate(lines):
+        if "kmslint" not in line:
+            continue
+        start = doc.comment_start(i + 1)
+        if start is None:
+            continue
+        comment_lines.add(i + 1)
+        masked[i] = " " * start + line[start:]
+    if not comment_lines:
+        return []
+    spans = [(name, first, last) for name, (_f, first, last) in project.resource_spans.items()]
+    return comment_suppressions(masked, file, spans, comment_lines)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+class _Entry:
+    """One key of a mapping: its name, its value node, and (computed when first asked) where
+    the key is and where key-and-value is."""
+
+    __slots__ = ("_key", "_key_loc", "_loc", "_locate", "name", "node")
+
+    def __init__(self, name: str, key: object, node: object, locate: Callable[[object, object], Location]) -> None:
+        self.name = name
+        self.node = node
+        self._key = key
+        self._locate = locate
+        self._key_loc: Location | None = None
+        self._loc: Location | None = None
+
+    @property
+    def key_loc(self) -> Location:
+        if self._key_loc is None:
+            self._key_loc = self._locate(self._key, None)
+        return self._key_loc
+
+    @property
+    def loc(self) -> Location:
+        if self._loc is None:
+            self._loc = self._locate(self._key, self.node)
+        return self._loc
+
+
+class _Source(Protocol):
+    def items(self, node: object) -> list[_Entry] | None: ...
+    def text(self, node: object) -> str | None: ...
+    def raw(self, node: object) -> Value: ...
+    def loc(self, node: object) -> Location: ...
+    def last_line(self, entry: _Entry) -> int: ...
+
+
+_FN_NAMES = (
+    *("Sub", "GetAtt", "Join", "If", "Equals", "FindInMap", "ImportValue", "Select", "Split", "Base64"),
+    *("And", "Or", "Not", "GetAZs", "Cidr", "Transform", "Length", "ToJsonString"),
+)
+# Short-form tag -> the long-form key it stands for.
+SHORT_TAGS: dict[str, str] = {"!Ref": "Ref", "!Condition": "Condition", **{f"!{n}": f"Fn::{n}" for n in _FN_NAMES}}
+
+
+class _YamlSource:
+    """A composed YAML document; values are built only for the nodes asked for."""
+
+    def __init__(self, doc: YamlDocument) -> None:
+        from kmslint.parsers import yamlpos
+
+        self.doc = doc
+        self._y = yamlpos
+        self._plain_tag = yamlpos.PLAIN_TAG
+        self._str_tag = yamlpos.STR_TAG
+        self._map_tag = yamlpos.MAP_TAG
+        self._seq_tag = yamlpos.SEQ_TAG
+        self._plain_value = yamlpos.plain_value
+        # Merge keys are rare: look for them only in a document that has one.
+        self._merges = any("<<" in line for line in doc.lines)
+
+    def _pairs(self, node: Node) -> list[tuple[Node, Node]]:
+        """A mapping's pairs with YAML merge keys (``<<: *base``) applied; explicit keys win."""
+        from yaml.nodes import MappingNode, SequenceNode
+
+        pairs: list[tuple[Node, Node]] = node.value
+        if not self._merges or not any(self._is_merge(k) for k, _ in pairs):
+            return pairs
+        merged: list[tuple[Node, Node]] = []
+        explicit: list[tuple[Node, Node]] = []
+        for k, v in pairs:
+            if self._is_merge(k):
+                sources = v.value if isinstance(v, SequenceNode) else [v]
+                for src in sources:
+                    if isinstance(src, MappingNode):
+                        merged.extend(self._pairs(src))
+            else:
+                explicit.append((k, v))
+        return merged + explicit
+
+    def _is_merge(self, key: Node) -> bool:
+        return key.tag == self._plain_tag and key.value == "<<"
+
+    def items(self, node: object) -> list[_Entry] | None:
+        from yaml.nodes import MappingNode, ScalarNode
+
+        if not isinstance(node, MappingNode) or node.tag != self._y.MAP_TAG:
+            return None
+        out: dict[str, _Entry] = {}
+        for k, v in self._pairs(node):
+            if isinstance(k, ScalarNode):
+                out[k.value] = _Entry(k.value, k, v, self._locate)
+        return list(out.values())
+
+    def _locate(self, key: object, value: object) -> Location:
+        if value is None:
+            return self.doc.loc(key)  # type: ignore[arg-type]
+        return self.doc.span(key, value)  # type: ignore[arg-type]
+
+    def text(self, node: object) -> str | None:
+        from yaml.nodes import ScalarNode
+
+        if isinstance(node, ScalarNode) and node.tag in (self._y.PLAIN_TAG, self._y.STR_TAG):
+            return str(node.value)
+        return None
+
+    def loc(self, node: object) -> Location:
+        return self.doc.loc(node)  # type: ignore[arg-type]
+
+    def last_line(self, entry: _Entry) -> int:
+        """A resource's last line, counting comment lines that close its block (indented under it)."""
+        last = entry.loc.end_line
+        lines = self.doc.lines
+        indent = entry.key_loc.column - 1
+        i = last  # 0-based index of the line after ``last``
+        while i < len(lines):
+            stripped = lines[i].lstrip(" \t")
+            if not stripped.startswith("#") or len(lines[i]) - len(stripped) <= indent:
+                break
+            last = i + 1
+            i += 1
+        return last
+
+    def raw(self, node: object) -> Value:
+        from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+        n: Node = node  # type: ignore[assignment]
+        tag: str = n.tag
+        if isinstance(n, ScalarNode):
+            loc = self.doc.loc(n)
+            text: str = n.value
+            if tag == self._plain_tag:
+                return Known(self._plain_value(text), loc)
+            if tag == self._str_tag or tag == "!":
+                return Known(text, loc)
+            if tag.startswith(self._y.STD_PREFIX):
+                return Known(_std_scalar(tag[len(self._y.STD_PREFIX) :], text), loc)
+            inner: Value = Known(text, self._inner_loc(n, loc))
+        elif isinstance(n, MappingNode):
+            mapping: dict[str, Value] = {}
+            pairs = self._pairs(n)
+            last: Value | None = None
+            for k, v in pairs:
+                if isinstance(k, ScalarNode):
+                    last = mapping[str(k.value)] = self.raw(v)
+            loc = self._collection_loc(n, last if pairs is n.value else None)
+            if tag == self._map_tag:
+                return Known(mapping, loc)
+            inner = Known(mapping, self._inner_loc(n, loc))
+        elif isinstance(n, SequenceNode):
+            items = [self.raw(c) for c in n.value]
+            loc = self._collection_loc(n, items[-1] if items else None)
+            if tag == self._seq_tag:
+                return Known(items, loc)
+            inner = Known(items, self._inner_loc(n, loc))
+        else:  # pragma: no cover - a composed node is one of the three
+            return Unknown("a YAML node of an unknown kind", self.doc.loc(n))
+        fn = SHORT_TAGS.get(tag)
+        if fn is None:
+            return Unknown(f"YAML tag {tag} is not a CloudFormation intrinsic function", loc)
+        return Known({fn: inner}, loc)
+
+    def _collection_loc(self, node: CollectionNode, last: Value | None) -> Location:
+        """A collection's span; a block collection ends where its last item (already located) ends."""
+        from yaml.nodes import MappingNode
+
+        start = node.start_mark
+        if node.flow_style or not node.value or last is None or last.loc is None:
+            return self.doc.loc(node)
+        child: Node = node.value[-1][1] if isinstance(node, MappingNode) else node.value[-1]
+        if child.start_mark.index < start.index:  # an alias to an earlier anchor
+            return self.doc.loc(node)
+        return Location(self.doc.file, start.line + 1, start.column + 1, last.loc.end_line, last.loc.end_column)
+
+    def _inner_loc(self, node: Node, loc: Location) -> Location:
+        line, col = self.doc.after_properties(node)
+        return Location(loc.file, line + 1, col + 1, loc.end_line, loc.end_column)
+
+
+def _std_scalar(kind: str, text: str) -> str | int | float | bool | None:
+    """A scalar with an explicit standard tag (``!!int 5``)."""
+    from kmslint.parsers.yamlpos import plain_value
+
+    value = plain_value(text)
+    if kind == "int":
+        return value if isinstance(value, int) and not isinstance(value, bool) else text
+    if kind == "float":
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    if kind == "bool":
+        return value if isinstance(value, bool) else text
+    if kind == "null":
+        return None
+    return text
+
+
+class _JsonSource:
+    """A JSON template, already a located value tree."""
+
+    def __init__(self, file: str, lines: list[str]) -> None:
+        self.file = file
+        self.lines = lines
+
+    def items(self, node: object) -> list[_Entry] | None:
+        if not isinstance(node, Known) or not isinstance(node.value, dict):
+            return None
+        fallback = node.loc or Location.point(self.file, 1)
+        return [_Entry(name, value.loc or fallback, value, self._locate) for name, value in node.value.items()]
+
+    def _locate(self, key: object, value: object) -> Location:
+        assert isinstance(key, Location)
+        kloc = self._key_loc(key)
+        if value is None:
+            return kloc
+        return Location(self.file, kloc.line, kloc.column, key.end_line, key.end_column)
+
+    def text(self, node: object) -> str | None:
+        return known_str(node) if isinstance(node, Known) else None
+
+    def raw(self, node: object) -> Value:
+        assert isinstance(node, Known | Unknown | Interpolated | Conditional)
+        return node
+
+    def loc(self, node: object) -> Location:
+        loc = node.loc if isinstance(node, Known) else None
+        return loc or Location.point(self.file, 1)
+
+    def last_line(self, entry: _Entry) -> int:
+        return entry.loc.end_line
+
+    def _key_loc(self, value_loc: Location) -> Location:
+        """The key of a member, found back from its value: whitespace, ``:``, whitespace, ``"key"``."""
+        row, col = value_loc.line - 1, value_loc.column - 2
+        expect = ":"
+        while 0 <= row < len(self.lines):
+            line = self.lines[row]
+            while col >= 0 and line[col] in " \t\r":
+                col -= 1
+            if col < 0:
+                row -= 1
+                col = len(self.lines[row]) - 1 if row >= 0 else -1
+                continue
+            if line[col] != expect:
+                break
+            if expect == ":":
+                expect = '"'
+                col -= 1
+                continue
+            end = col + 1
+            col -= 1
+            while col >= 0:
+                if line[col] == '"':
+                    slashes = 0
+                    while col - 1 - slashes >= 0 and line[col - 1 - slashes] == "\\":
+                        slashes += 1
+                    if slashes % 2 == 0:
+                        return Location(self.file, row + 1, col + 1, row + 1, end + 1)
+                col -= 1
+            break
+        return value_loc
+
+
+# --------------------------------------------------------------------------- resolving
+
+
+_PSEUDO: dict[str, Meaning] = {
+    "AWS::AccountId": Meaning.ACCOUNT_ID,
+    "AWS::Partition": Meaning.PARTITION,
+    "AWS::Region": Meaning.REGION,
+    "AWS::StackName": Meaning.NOTHING,
+    "AWS::StackId": Meaning.NOTHING,
+    "AWS::URLSuffix": Meaning.NOTHING,
+    "AWS::NotificationARNs": Meaning.NOTHING,
+}
+NO_VALUE = "AWS::NoValue"
+_MAX_CONDITIONAL_PARTS = 4
+_SUB_VAR = re.compile(r"\$\{([^}]*)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Param:
+    value: Value | None  # the default, when it is what a Ref gives
+    why: str  # why a Ref cannot be resolved, when value is None
+
+
+class _Resolver:
+    """Evaluates intrinsic functions over raw values, as far as a template alone allows."""
+
+    def __init__(
+        self,
+        params: dict[str, _Param],
+        resources: dict[str, str],
+        mappings: Callable[[], dict[str, Value]],
+    ) -> None:
+        self.params = params
+        self.resources = resources
+        self._mappings_thunk = mappings
+        self._mappings: dict[str, Value] | None = None
+
+    @property
+    def mappings(self) -> dict[str, Value]:
+        if self._mappings is None:
+            self._mappings = self._mappings_thunk()
+        return self._mappings
+
+    def resolve(self, value: Value | None) -> Value | None:
+        """The value with intrinsics evaluated; None when it is ``AWS::NoValue`` (removed)."""
+        if not isinstance(value, Known):
+            return value
+        v = value.value
+        if isinstance(v, dict):
+            if len(v) == 1:
+                name = next(iter(v))
+                if name == "Ref" or name.startswith("Fn::"):
+                    return self._intrinsic(name, v[name], value.loc)
+            out: dict[str, Value] = {}
+            for k, item in v.items():
+                r = self.resolve(item)
+                if r is not None:
+                    out[k] = r
+            return Known(out, value.loc)
+        if isinstance(v, list):
+            items = []
+            for item in v:
+                r = self.resolve(item)
+                if r is not None:
+                    items.append(r)
+            return Known(items, value.loc)
+        return value
+
+    def _intrinsic(self, name: str, arg: Value, loc: Location | None) -> Value | None:
+        if name == "Ref":
+            return self._ref(arg, loc)
+        if name == "Fn::GetAtt":
+            return self._getatt(arg, loc)
+        if name == "Fn::Sub":
+            return self._sub(arg, loc)
+        if name == "Fn::Join":
+            return self._join(arg, loc)
+        if name == "Fn::If":
+            return self._if(arg, loc)
+        if name == "Fn::FindInMap":
+            return self._find_in_map(arg, loc)
+        if name == "Fn::ImportValue":
+            export = known_str(self.resolve(arg))
+            ref = f"Fn::ImportValue:{export}" if export is not None else None
+            return Unknown("Fn::ImportValue: an output of another stack", loc, ref=ref)
+        return Unknown(f"{name} is not evaluated statically", loc)
+
+    # -- Ref and Fn::GetAtt
+
+    def _ref(self, arg: Value, loc: Location | None) -> Value | None:
+        name = known_str(arg)
+        if name is None:
+            return Unknown("Ref of something that is not a name", loc)
+        return self.ref_name(name, loc)
+
+    def ref_name(self, name: str, loc: Location | None) -> Value | None:
+        if name == NO_VALUE:
+            return None
+        meaning = _PSEUDO.get(name)
+        if meaning is not None:
+            return Unknown(f"pseudo parameter {name}", loc, meaning, ref=name)
+        param = self.params.get(name)
+        if param is not None:
+            if param.value is None:
+                return Unknown(param.why, loc, ref=name)
+            return _relocate(param.value, loc)
+        if name in self.resources:
+            return Unknown(f"the ID of resource {name}", loc, Meaning.RESOURCE_ID, ref=name)
+        return Unknown(f"Ref to {name}, which the template does not declare", loc, ref=name)
+
+    def _getatt(self, arg: Value, loc: Location | None) -> Value:
+        text = known_str(arg)
+        if text is not None:
+            resource, _, attr = text.partition(".")
+        else:
+            items = as_list(arg) if isinstance(arg, Known) and isinstance(arg.value, list) else []
+            names = [known_str(self.resolve(i)) for i in items]
+            if len(names) != 2 or names[0] is None or names[1] is None:
+                return Unknown("Fn::GetAtt of names that are not literal", loc)
+            resource, attr = names[0], names[1]
+        return self.getatt_name(resource, attr, loc)
+
+    def getatt_name(self, resource: str, attr: str, loc: Location | None) -> Value:
+        ref = f"{resource}.{attr}"
+        if attr.lower().endswith("arn"):
+            return Unknown(f"the ARN of resource {resource}", loc, Meaning.RESOURCE_ARN, ref=ref)
+        return Unknown(f"attribute {attr} of resource {resource}", loc, ref=ref)
+
+    # -- strings
+
+    def _sub(self, arg: Value, loc: Location | None) -> Value | None:
+        template = known_str(arg)
+        variables: dict[str, Value] = {}
+        if template is None:
+            items = as_list(arg) if isinstance(arg, Known) and isinstance(arg.value, list) else []
+            if not items or len(items) > 2:
+                return Unknown("Fn::Sub with arguments that are not a string and variables", loc)
+            template = known_str(items[0])
+            if template is None:
+                return Unknown("Fn::Sub of a string that is not literal", loc)
+            if len(items) == 2:
+                given = as_dict(items[1])
+                if given is None:
+                    return Unknown("Fn::Sub with variables that are not a mapping", loc)
+                variables = given
+        parts: list[str | Value | None] = []
+        pos = 0
+        for m in _SUB_VAR.finditer(template):
+            parts.append(template[pos : m.start()])
+            pos = m.end()
+            name = m.group(1).strip()
+            if name.startswith("!"):
+                parts.append("${" + m.group(1)[1:] + "}")  # ${!Literal} is the text ${Literal}
+                continue
+            if name in variables:
+                part = self.resolve(variables[name])
+            elif name in _PSEUDO or name == NO_VALUE or name in self.params or name in self.resources:
+                part = self.ref_name(name, loc)
+            elif "." in name:
+                resource, _, attr = name.partition(".")
+                part = self.getatt_name(resource, attr, loc)
+            else:
+                part = Unknown(f"${{{name}}}: not a parameter or resource of the template", loc, ref=name)
+            parts.append(part if part is not None else Unknown(f"${{{name}}} has no value", loc, ref=name))
+        parts.append(template[pos:])
+        return _concat(parts, loc)
+
+    def _join(self, arg: Value, loc: Location | None) -> Value | None:
+        items = as_list(arg) if isinstance(arg, Known) and isinstance(arg.value, list) else []
+        if len(items) != 2:
+            return Unknown("Fn::Join with arguments that are not a delimiter and a list", loc)
+        delimiter = scalar(self.resolve(items[0]))
+        if not isinstance(delimiter, str):
+            return Unknown("Fn::Join with a delimiter that is not literal", loc)
+        values = self.resolve(items[1])
+        if not isinstance(values, Known) or not isinstance(values.value, list):
+            return Unknown("Fn::Join of a list that cannot be resolved", loc)
+        parts: list[str | Value | None] = []
+        for i, item in enumerate(values.value):
+            if i:
+                parts.append(delimiter)
+            parts.append(item)
+        return _concat(parts, loc)
+
+    # -- Fn::If and Fn::FindInMap
+
+    def _if(self, arg: Value, loc: Location | None) -> Value:
+        items = as_list(arg) if isinstance(arg, Known) and isinstance(arg.value, list) else []
+        condition = known_str(items[0]) if len(items) == 3 else None
+        if condition is None:
+            return Unknown("Fn::If with arguments that are not a condition name and two values", loc)
+        return Conditional(condition, self.resolve(items[1]), self.resolve(items[2]), loc)
+
+    def _find_in_map(self, arg: Value, loc: Location | None) -> Value | None:
+        items = as_list(arg) if isinstance(arg, Known) and isinstance(arg.value, list) else []
+        if len(items) not in (3, 4):
+            return Unknown("Fn::FindInMap with arguments that are not a map name and two keys", loc)
+        keys = [_key_text(self.resolve(i)) for i in items[:3]]
+        default: Value | None = None
+        if len(items) == 4:
+            options = as_dict(items[3])
+            if options is not None and "DefaultValue" in options:
+                default = options["DefaultValue"]
+        mapping = as_dict(self.mappings.get(keys[0])) if keys[0] is not None else None
+        if mapping is None or keys[2] is None:
+            return self._map_default(default, "Fn::FindInMap of a map or key that is not literal", loc)
+        if keys[1] is None:
+            # Whatever the top-level key (a Region, say), one value for all of them is that value.
+            found = [as_dict(v) for v in mapping.values()]
+            values = [m.get(keys[2]) for m in found if m is not None]
+            if values and len(values) == len(found) and all(v is not None for v in values):
+                resolved = [self.resolve(v) for v in values]
+                first = resolved[0]
+                if isinstance(first, Known) and first.is_scalar and all(r == first for r in resolved):
+                    return _relocate(first, loc)
+            return self._map_default(default, "Fn::FindInMap with a key that is not literal", loc)
+        second = as_dict(mapping.get(keys[1]))
+        if second is None or keys[2] not in second:
+            return self._map_default(default, f"Fn::FindInMap: {keys[0]} has no {keys[1]}/{keys[2]}", loc)
+        return _relocate_opt(self.resolve(second[keys[2]]), loc)
+
+    def _map_default(self, default: Value | None, why: str, loc: Location | None) -> Value | None:
+        if default is not None:
+            return _relocate_opt(self.resolve(default), loc)
+        return Unknown(why, loc)
+
+
+def _key_text(value: Value | None) -> str | None:
+    v = scalar(value)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str | int | float):
+        return str(v)
+    return None
+
+
+def _concat(parts: list[str | Value | None], loc: Location | None) -> Value:
+    """Join literal text and values into a Known string, an Unknown, an Interpolated or a Conditional."""
+    for i, part in enumerate(parts):
+        if isinstance(part, Conditional):
+            if sum(isinstance(p, Conditional) for p in parts) > _MAX_CONDITIONAL_PARTS:
+                return Unknown("a string built from too many Fn::If", loc)
+            then = _concat([*parts[:i], _or_empty(part.then, loc), *parts[i + 1 :]], loc)
+            otherwise = _concat([*parts[:i], _or_empty(part.otherwise, loc), *parts[i + 1 :]], loc)
+            return Conditional(part.condition, then, otherwise, loc)
+    out: list[str | Unknown] = []
+    for part in parts:
+        pieces: tuple[str | Unknown, ...]
+        if part is None:
+            pieces = (Unknown("AWS::NoValue in a string", loc),)
+        elif isinstance(part, str):
+            pieces = (part,)
+        elif isinstance(part, Known):
+            v = part.value
+            if isinstance(v, bool):
+                pieces = ("true" if v else "false",)
+            elif isinstance(v, str | int | float):
+                pieces = (str(v),)
+            else:
+                pieces = (Unknown("a list, mapping or null where a string is expected", loc),)
+        elif isinstance(part, Unknown):
+            pieces = (part,)
+        elif isinstance(part, Interpolated):
+            pieces = part.parts
+        else:  # pragma: no cover - conditionals were distributed above
+            pieces = (Unknown("a conditional value", loc),)
+        for piece in pieces:
+            if isinstance(piece, str) and out and isinstance(out[-1], str):
+                out[-1] += piece
+            elif piece != "":
+                out.append(piece)
+    if not out:
+        return Known("", loc)
+    if len(out) == 1:
+        only = out[0]
+        if isinstance(only, str):
+            return Known(only, loc)
+        return Unknown(only.reason, loc, only.meaning, only.ref)
+    return Interpolated(tuple(out), loc)
+
+
+def _or_empty(value: Value | None, loc: Location | None) -> Value:
+    return value if value is not None else Unknown("AWS::NoValue in a string", loc)
+
+
+def _relocate_opt(value: Value | None, loc: Location | None) -> Value | None:
+    return None if value is None else _relocate(value, loc)
+
+
+def _relocate(value: Value, loc: Location | None) -> Value:
+    """The same value, every node placed at ``loc`` (where a parameter or mapping is used)."""
+    if loc is None:
+        return value
+    if isinstance(value, Known):
+        v = value.value
+        if isinstance(v, dict):
+            return Known({k: _relocate(i, loc) for k, i in v.items()}, loc)
+        if isinstance(v, list):
+            return Known([_relocate(i, loc) for i in v], loc)
+        return Known(v, loc)
+    if isinstance(value, Unknown):
+        return Unknown(value.reason, loc, value.meaning, value.ref)
+    if isinstance(value, Interpolated):
+        return Interpolated(value.parts, loc)
+    return Conditional(value.condition, _relocate_opt(value.then, loc), _relocate_opt(value.otherwise, loc), loc)
+
+
+# --------------------------------------------------------------------------- the template
+
+_KEY_TYPES = {"AWS::KMS::Key": KeyKind.KEY, "AWS::KMS::ReplicaKey": KeyKind.REPLICA}
+_KEY_PROPERTIES = {
+    "KeySpec": "key_spec",
+    "KeyUsage": "key_usage",
+    "Origin": "origin",
+    "EnableKeyRotation": "rotation",
+    "RotationPeriodInDays": "rotation_period",
+    "MultiRegion": "multi_region",
+    "PendingWindowInDays": "deletion_window",
+    "BypassPolicyLockoutSafetyCheck": "bypass_lockout_check",
+    "Enabled": "enabled",
+}
+_POLICY_DOCUMENT_TYPES = frozenset(
+    (
+        "AWS::IAM::Policy",
+        "AWS::IAM::ManagedPolicy",
+        "AWS::IAM::RolePolicy",
+        "AWS::IAM::UserPolicy",
+        "AWS::IAM::GroupPolicy",
+    )
+)
+_INLINE_POLICY_TYPES = frozenset(("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"))
+_SAM_FUNCTION = "AWS::Serverless::Function"
+_SAM_TRANSFORM = "AWS::Serverless"
+STACK_ACCOUNT = "AWS::AccountId"
+
+
+@dataclass(slots=True)
+class _Resource:
+    name: str
+    type: str
+    entry: _Entry
+    fields: dict[str, _Entry]
+    # The Properties entries, read when first needed; unreadable: Properties is not a mapping.
+    props: dict[str, _Entry] | None = None
+    props_unreadable: bool = False
+
+
+class _Reader:
+    """Reads one template document into a :class:`Project`."""
+
+    def __init__(self, source: _Source, file: str) -> None:
+        self.src = source
+        self.file = file
+
+    def read(self, root: object) -> Project | None:
+        top_items = self.src.items(root)
+        if top_items is None:
+            return None
+        top = {e.name: e for e in top_items}
+        resources = self._resources(top.get("Resources"))
+        if not self._is_template(top, resources):
+            return None
+        self.resources = {r.name: r for r in resources}
+        self.types = {r.name: r.type for r in resources}
+        self.resolver = _Resolver(
+            self._parameters(top.get("Parameters")),
+            self.types,
+            lambda: self._mappings(top.get("Mappings")),
+        )
+        project = Project(kind=ProjectKind.CLOUDFORMATION, root=self.file, files=[self.file])
+        project.resource_count = len(resources)
+        for r in resources:
+            project.resource_spans[r.name] = (self.file, r.entry.key_loc.line, self.src.last_line(r.entry))
+            project.suppressions.extend(self._metadata_suppressions(r))
+        for r in resources:
+            if r.type in _KEY_TYPES:
+                project.keys.append(self._key(r))
+        for r in resources:
+            if r.type == "AWS::KMS::Alias":
+                project.aliases.append(self._alias(r))
+            elif r.type in _POLICY_DOCUMENT_TYPES or r.type in _INLINE_POLICY_TYPES or r.type == _SAM_FUNCTION:
+                project.identity_policies.extend(self._identity_policies(r))
+        project.multi_region_uses.extend(self._multi_region_uses(resources, project.aliases))
+        return project
+
+    # -- structure
+
+    def _resources(self, entry: _Entry | None) -> list[_Resource]:
+        if entry is None:
+            return []
+        items = self.src.items(entry.node)
+        if items is None:
+            return []
+        out = []
+        for e in items:
+            fields = {f.name: f for f in self.src.items(e.node) or []}
+            type_entry = fields.get("Type")
+            rtype = (self.src.text(type_entry.node) if type_entry else None) or ""
+            out.append(_Resource(e.name, rtype, e, fields))
+        return out
+
+    def _props(self, r: _Resource) -> dict[str, _Entry]:
+        if r.props is None:
+            r.props = {}
+            entry = r.fields.get("Properties")
+            if entry is not None:
+                items = self.src.items(entry.node)
+                if items is None:
+                    r.props_unreadable = not _is_null(self.src, entry.node)
+                else:
+                    r.props = {p.name: p for p in items}
+        return r.props
+
+    def _is_template(self, top: dict[str, _Entry], resources: list[_Resource]) -> bool:
+        if "AWSTemplateFormatVersion" in top:
+            return True
+        if any(r.type.startswith("AWS::") for r in resources):
+            return True
+        transform = top.get("Transform")
+        if transform is None:
+            return False
+        names = [known_str(v) for v in as_list(self.src.raw(transform.node))]
+        return any(n is not None and n.startswith(_SAM_TRANSFORM) for n in names)
+
+    def _parameters(self, entry: _Entry | None) -> dict[str, _Param]:
+        out: dict[str, _Param] = {}
+        if entry is None:
+            return out
+        for p in self.src.items(entry.node) or []:
+            fields = {f.name: f for f in self.src.items(p.node) or []}
+            ptype = self.src.text(fields["Type"].node) if "Type" in fields else None
+            default = self.src.raw(fields["Default"].node) if "Default" in fields else None
+            out[p.name] = _param(p.name, ptype or "String", default)
+        return out
+
+    def _mappings(self, entry: _Entry | None) -> dict[str, Value]:
+        if entry is None:
+            return {}
+        return as_dict(self.src.raw(entry.node)) or {}
+
+    # -- properties
+
+    def _prop(self, r: _Resource, name: str) -> tuple[Value, Location] | None:
+        """A resolved property and its span; None when it is not set (or is AWS::NoValue)."""
+        entry = self._props(r).get(name)
+        if entry is None:
+            if r.props_unreadable:
+                props_loc = r.fields["Properties"].loc
+                return Unknown("Properties cannot be resolved statically", props_loc), props_loc
+            return None
+        value = self.resolver.resolve(self.src.raw(entry.node))
+        if value is None:
+            return None
+        return value, entry.loc
+
+    def _key(self, r: _Resource) -> KeyResource:
+        key = KeyResource(name=r.name, kind=_KEY_TYPES[r.type], loc=r.entry.key_loc)
+        key.account = Unknown("the stack's account", None, Meaning.ACCOUNT_ID, ref=STACK_ACCOUNT)
+        for prop, attr in _KEY_PROPERTIES.items():
+            found = self._prop(r, prop)
+            if found is not None:
+                setattr(key, attr, found[0])
+                key.attr_locs[attr] = found[1]
+        tags = self._prop(r, "Tags")
+        if tags is not None:
+            key.tags = _tags(tags[0], tags[1])
+            key.attr_locs["tags"] = tags[1]
+        policy = self._prop(r, "KeyPolicy")
+        if policy is not None:
+            key.policy = KeyPolicy(document=policy[0], loc=policy[1], attached_by=r.name, key=key)
+            key.attr_locs["policy"] = policy[1]
+        if key.kind is KeyKind.REPLICA:
+            primary = self._prop(r, "PrimaryKeyArn")
+            if primary is not None:
+                key.attr_locs["primary"] = primary[1]
+                target = self._target(primary[0])
+                if target is not None and self.types.get(target) == "AWS::KMS::Key":
+                    key.primary = target
+        return key
+
+    def _target(self, value: Value | None) -> str | None:
+        """The logical ID a value refers to (``!Ref X``, ``!GetAtt X.Arn``), else None."""
+        if isinstance(value, Unknown) and value.ref and value.meaning in (Meaning.RESOURCE_ID, Meaning.RESOURCE_ARN):
+            name = value.ref.partition(".")[0] if value.meaning is Meaning.RESOURCE_ARN else value.ref
+            return name if name in self.types else None
+        return None
+
+    def _key_target(self, value: Value | None, aliases: dict[str, str] | None = None) -> set[str]:
+        """The keys (logical IDs) a key reference may resolve to, on any ``Fn::If`` branch."""
+        out: set[str] = set()
+        if isinstance(value, Conditional):
+            return self._key_target(value.then, aliases) | self._key_target(value.otherwise, aliases)
+        parts: tuple[object, ...] = value.parts if isinstance(value, Interpolated) else (value,)
+        for part in parts:
+            if isinstance(part, Unknown):
+                name = self._target(part)
+                if name is None:
+                    continue
+                if self.types.get(name) in _KEY_TYPES:
+                    out.add(name)
+                elif aliases and self.types.get(name) == "AWS::KMS::Alias" and name in aliases:
+                    out.add(aliases[name])
+        text = known_str(value)
+        if text is not None and aliases:
+            name = text.rpartition(":")[2] if text.startswith("arn:") else text
+            if name in aliases:
+                out.add(aliases[name])
+        return out
+
+    def _alias(self, r: _Resource) -> Alias:
+        name = self._prop(r, "AliasName")
+        target = self._prop(r, "TargetKeyId")
+        keys = self._key_target(target[0]) if target else set()
+        alias = Alias(
+            name=r.name,
+            alias_name=name[0] if name else None,
+            target=next(iter(keys)) if len(keys) == 1 else None,
+            loc=r.entry.key_loc,
+        )
+        if name:
+            alias.attr_locs["alias_name"] = name[1]
+        if target:
+            alias.attr_locs["target"] = target[1]
+        return alias
+
+    def _identity_policies(self, r: _Resource) -> list[IdentityPolicy]:
+        if r.type in _POLICY_DOCUMENT_TYPES:
+            doc = self._prop(r, "PolicyDocument")
+            return [IdentityPolicy(r.name, doc[0], doc[1])] if doc else []
+        if r.type == _SAM_FUNCTION:
+            return self._sam_policies(r)
+        policies = self._prop(r, "Policies")
+        if policies is None:
+            return []
+        out = []
+        for item in _items(policies[0]):
+            document = _map_value(item, lambda v: _member(v, "PolicyDocument"))
+            if document is not None:
+                out.append(IdentityPolicy(r.name, document, document.loc or item.loc or policies[1]))
+        return out
+
+    def _sam_policies(self, r: _Resource) -> list[IdentityPolicy]:
+        """SAM function ``Policies``: only inline documents (managed names and policy templates are not read)."""
+        policies = self._prop(r, "Policies")
+        if policies is None:
+            return []
+        out = []
+        for item in _items(policies[0]):
+            inline = _map_value(item, _inline_document)
+            if inline is not None:
+                out.append(IdentityPolicy(r.name, inline, inline.loc or policies[1]))
+        return out
+
+    def _multi_region_uses(self, resources: list[_Resource], aliases: list[Alias]) -> list[MultiRegionUse]:
+        by_alias_name = {t: a.target for a in aliases if a.target and (t := known_str(a.alias_name))}
+        by_alias_id = {a.name: a.target for a in aliases if a.target}
+        by_name = {**by_alias_name, **by_alias_id}
+        out: list[MultiRegionUse] = []
+        global_members: set[str] = set()
+        for r in resources:
+            if r.type == "AWS::RDS::GlobalCluster":
+                source = self._prop(r, "SourceDBClusterIdentifier")
+                if source is not None:
+                    global_members.update(n for n in _refs(source[0]) if self.types.get(n) == "AWS::RDS::DBCluster")
+        for r in resources:
+            if r.type == "AWS::DynamoDB::GlobalTable":
+                replicas = self._prop(r, "Replicas")
+                for replica in _items(replicas[0]) if replicas else []:
+                    for plain in _branch_values(replica):
+                        sse = _member(plain, "SSESpecification")
+                        for key in self._key_target(_member(sse, "KMSMasterKeyId"), by_name):
+                            out.append(MultiRegionUse(key, r.name, UsageKind.GLOBAL_TABLE))
+            elif r.type == "AWS::RDS::DBCluster":
+                member = r.name in global_members or self._prop(r, "GlobalClusterIdentifier") is not None
+                kms = self._prop(r, "KmsKeyId")
+                if member and kms is not None:
+                    for key in self._key_target(kms[0], by_name):
+                        out.append(MultiRegionUse(key, r.name, UsageKind.GLOBAL_CLUSTER))
+        return sorted(set(out), key=lambda u: (u.key, u.by))
+
+    # -- suppressions
+
+    def _metadata_suppressions(self, r: _Resource) -> list[Suppression]:
+        """``Metadata: {kmslint: {ignore: [{id: KMS004, reason: ...}]}}`` on a resource."""
+        meta = r.fields.get("Metadata")
+        if meta is None:
+            return []
+        ours = next((e for e in self.src.items(meta.node) or [] if e.name == "kmslint"), None)
+        if ours is None:
+            return []
+        config = self.src.raw(ours.node)
+        ignore = as_dict(config)
+        entries = as_list(ignore.get("ignore")) if ignore is not None else []
+        out = []
+        for entry in entries:
+            fields = as_dict(entry)
+            if fields is None:
+                ids_value: Value | None = entry
+                reason = ""
+            else:
+                ids_value = fields.get("id", fields.get("ids"))
+                reason = _text(fields.get("reason"))
+            ids = _rule_ids(ids_value)
+            if ids:
+                loc = entry.loc or ours.loc
+                out.append(Suppression(r.name, ids, reason, loc, self.file))
+        return out
+
+
+def _is_null(source: _Source, node: object) -> bool:
+    raw = source.raw(node)
+    return isinstance(raw, Known) and raw.value is None
+
+
+def _param(name: str, ptype: str, default: Value | None) -> _Param:
+    """What ``Ref`` to a parameter gives: its default, when it is a literal of the right shape."""
+    if ptype.startswith("AWS::SSM::Parameter::"):
+        return _Param(None, f"parameter {name} is read from SSM when the stack is deployed")
+    if default is None or (isinstance(default, Known) and default.value is None):
+        return _Param(None, f"parameter {name} has no default")
+    is_list = ptype == "CommaDelimitedList" or ptype.startswith("List<")
+    if isinstance(default, Known) and default.is_scalar:
+        v = default.value
+        if is_list and isinstance(v, str):
+            return _Param(Known([Known(s, default.loc) for s in v.split(",")], default.loc), "")
+        return _Param(default, "")
+    if (
+        isinstance(default, Known)
+        and isinstance(default.value, list)
+        and all(isinstance(i, Known) and i.is_scalar for i in default.value)
+    ):
+        return _Param(default, "")
+    return _Param(None, f"parameter {name} has a default that is not a literal")
+
+
+def _tags(value: Value, loc: Location) -> Value:
+    """CloudFormation ``[{Key, Value}]`` tags as a mapping value keyed by tag key."""
+    if not isinstance(value, Known) or not isinstance(value.value, list):
+        return Unknown("tags that cannot be resolved statically", loc)
+    out: dict[str, Value] = {}
+    for item in value.value:
+        fields = as_dict(item)
+        if fields is None:
+            return Unknown("tags that cannot be resolved statically", loc)
+        name = known_str(fields.get("Key"))
+        if name is None:
+            return Unknown("a tag whose key cannot be resolved statically", loc)
+        out[name] = fields.get("Value") or Known("", item.loc)
+    return Known(out, loc)
+
+
+def _items(value: Value) -> list[Value]:
+    """A list's items, a single value as itself."""
+    if isinstance(value, Known) and isinstance(value.value, list):
+        return list(value.value)
+    return [value]
+
+
+def _member(value: Value | None, name: str) -> Value | None:
+    fields = as_dict(value)
+    return fields.get(name) if fields is not None else None
+
+
+def _map_value(value: Value | None, fn: Callable[[Value], Value | None]) -> Value | None:
+    """``fn`` applied under ``Fn::If`` branches: a conditional item gives a conditional result."""
+    if value is None:
+        return None
+    if isinstance(value, Conditional):
+        then = _map_value(value.then, fn)
+        otherwise = _map_value(value.otherwise, fn)
+        if then is None and otherwise is None:
+            return None
+        return Conditional(value.condition, then, otherwise, value.loc)
+    return fn(value)
+
+
+def _branch_values(value: Value | None) -> list[Value]:
+    """Every non-conditional value a value can take."""
+    if value is None:
+        return []
+    if isinstance(value, Conditional):
+        return _branch_values(value.then) + _branch_values(value.otherwise)
+    return [value]
+
+
+def _inline_document(value: Value) -> Value | None:
+    """A SAM policy item that is an inline document (a mapping with ``Statement``)."""
+    fields = as_dict(value)
+    if fields is not None and "Statement" in fields:
+        return value
+    return None
+
+
+def _refs(value: Value) -> set[str]:
+    out: set[str] = set()
+    for v in _branch_values(value):
+        if isinstance(v, Unknown) and v.ref and v.meaning in (Meaning.RESOURCE_ID, Meaning.RESOURCE_ARN):
+            out.add(v.ref.partition(".")[0] if v.meaning is Meaning.RESOURCE_ARN else v.ref)
+    return out
+
+
+def _text(value: Value | None) -> str:
+    v = scalar(value)
+    return "" if v is None or isinstance(v, bool) else str(v).strip()
+
+
+def _rule_ids(value: Value | None) -> tuple[str, ...]:
+    texts: list[str] = []
+    for item in as_list(value):
+        v = scalar(item)
+        if isinstance(v, str):
+            texts.extend(t for t in re.split(r"[\s,]+", v) if t)
+    return tuple(t.upper() if t.upper().startswith("KMS") else t.lower() for t in texts)

@@ -1,0 +1,376 @@
+"""YAML with a location on every node, loaded safely.
+
+PyYAML's ``compose`` (libyaml's ``CSafeLoader`` when available, the pure
+Python ``SafeLoader`` otherwise) builds a node graph that keeps every tag and
+every mark, and constructs nothing: no Python object is ever built from a
+tag, so the input cannot execute anything.
+
+On top of that this module adds what a linter needs and PyYAML does not do:
+
+* duplicate mapping keys are an error (CloudFormation and cfn-lint reject
+  them), reported at the duplicate;
+* alias expansion is bounded (a "billion laughs" document is refused instead
+  of being expanded), recursive aliases are refused, and so is nesting deeper
+  than the configured limit;
+* plain scalars are typed lazily (YAML 1.1 booleans, decimal integers and
+  floats, null; everything else, dates included, stays a string), so the
+  nodes nobody looks at cost nothing;
+* 1-based :class:`~kmslint.model.Location` spans whose end is the end of the
+  node's last character (PyYAML ends a block collection, or a block scalar,
+  where the next token starts, possibly lines later);
+* which ``#`` on a line really starts a comment (not one inside a quoted or
+  block scalar).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import yaml
+from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
+
+from kmslint.model import Location
+from kmslint.parsers.common import ParseFailure
+
+# Plain scalars get this tag; :func:`plain_value` types them when asked.
+PLAIN_TAG = "!kmslint/plain"
+STR_TAG = "tag:yaml.org,2002:str"
+SEQ_TAG = "tag:yaml.org,2002:seq"
+MAP_TAG = "tag:yaml.org,2002:map"
+STD_PREFIX = "tag:yaml.org,2002:"
+
+DEFAULT_MAX_ALIAS_NODES = 100_000
+
+# The line breaks YAML (and libyaml's marks) count.
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+
+# YAML 1.1 booleans as PyYAML resolves them (not y/n).
+_BOOL = {
+    **dict.fromkeys(("yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
+    **dict.fromkeys(("no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
+}
+_NULL = frozenset(("", "~", "null", "Null", "NULL"))
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of ``text`` as YAML numbers them (``\\r\\n``, ``\\r``, NEL, LS and PS break lines)."""
+    return _LINE_BREAK.split(text)
+
+
+def plain_value(text: str) -> str | int | float | bool | None:
+    """The value of a plain (unquoted) scalar.
+
+    YAML 1.1 booleans (``true``, ``yes``, ``on``, ...) and nulls are typed as
+    PyYAML types them; integers only in plain decimal form and floats only in
+    plain dotted form.  Every other form -- octal ``0755``, hex, ``1_000``,
+    sexagesimal ``1:30``, ``.inf``, and dates such as ``2012-10-17`` -- stays
+    the string it is written as, which is what an IAM policy or an account ID
+    written without quotes means.
+    """
+    if text in _NULL:
+        return None
+    flag = _BOOL.get(text)
+    if flag is not None:
+        return flag
+    first = text[0]
+    if first.isdigit() or first in "-+.":
+        if _DECIMAL.fullmatch(text):
+            return int(text)
+        if _FLOAT.fullmatch(text):
+            return float(text)
+    return text
+
+
+def _make_loader(base: type) -> type:
+    class _Loader(base):  # type: ignore[misc]
+        """A safe loader whose resolver only separates plain scalars from the rest."""
+
+        def resolve(self, kind: type, value: object, implicit: tuple[bool, bool]) -> str:
+            if kind is ScalarNode:
+                return PLAIN_TAG if implicit[0] else STR_TAG
+            return SEQ_TAG if kind is SequenceNode else MAP_TAG
+
+    return _Loader
+
+
+_FAST_LOADER: type = _make_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+_PURE_LOADER: type = _make_loader(yaml.SafeLoader)
+
+
+@dataclass(slots=True)
+class YamlDocument:
+    """One composed YAML document of a file, with the file's lines for locations."""
+
+    file: str
+    root: Node
+    lines: list[str]
+    # Nodes reached through an alias are shared; their marks are the anchor's.
+    has_aliases: bool = False
+    _scalar_spans: list[tuple[tuple[int, int], tuple[int, int]]] | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ locations
+
+    def loc(self, node: Node) -> Location:
+        """The node's span: from its first character (its tag or anchor, if any) to just past its last."""
+        s = node.start_mark
+        end_line, end_col = self.end(node)
+        return Location(self.file, s.line + 1, s.column + 1, end_line + 1, end_col + 1)
+
+    def span(self, start: Node, end: Node) -> Location:
+        """From ``start``'s first character to ``end``'s last (a key and its value)."""
+        s = start.start_mark
+        end_line, end_col = self.end(end)
+        return Location(self.file, s.line + 1, s.column + 1, end_line + 1, end_col + 1)
+
+    def end(self, node: Node) -> tuple[int, int]:
+        """0-based (line, column) just past the node's last character."""
+        cur = node
+        for _ in range(10_000):  # bounded: depth is limited when the document is loaded
+            if isinstance(cur, ScalarNode):
+                if cur.style in ("|", ">"):
+                    return self._block_scalar_end(cur)
+                return cur.end_mark.line, cur.end_mark.column
+            if not isinstance(cur, CollectionNode) or cur.flow_style or not cur.value:
+                return cur.end_mark.line, cur.end_mark.column
+            last = cur.value[-1]
+            child: Node = last[1] if isinstance(cur, MappingNode) else last
+            if child.start_mark.index < cur.start_mark.index:
+                # An alias to an earlier anchor: its marks are elsewhere.
+                if isinstance(cur, MappingNode):
+                    key: Node = last[0]
+                    return key.end_mark.line, key.end_mark.column
+                return self._trim_back(cur.end_mark.line, cur.end_mark.column, cur.start_mark.line)
+            cur = child
+        return node.end_mark.line, node.end_mark.column  # pragma: no cover - depth is bounded
+
+    def _block_scalar_end(self, node: ScalarNode) -> tuple[int, int]:
+        return self._trim_back(node.end_mark.line, node.end_mark.column, node.start_mark.line)
+
+    def _trim_back(self, line: int, column: int, floor: int) -> tuple[int, int]:
+        """Back from (line, column) over whitespace and empty lines, not above ``floor``."""
+        if column > 0 and line < len(self.lines) and self.lines[line][:column].strip():
+            return line, len(self.lines[line][:column].rstrip())
+        line -= 1
+        while line > floor and line < len(self.lines) and not self.lines[line].strip():
+            line -= 1
+        if 0 <= line < len(self.lines):
+            return line, len(self.lines[line].rstrip())
+        return line, 0  # pragma: no cover - marks are inside the text
+
+    def after_properties(self, node: Node) -> tuple[int, int]:
+        """0-based (line, column) of a node's content, after its tag and anchor (``!Ref X`` -> ``X``)."""
+        line, col = node.start_mark.line, node.start_mark.column
+        for _ in range(4):  # a tag and an anchor, in either order
+            if line >= len(self.lines):
+                break
+            text = self.lines[line]
+            if col >= len(text) or text[col] not in "!&":
+                break
+            while col < len(text) and not text[col].isspace():
+                col += 1
+            while True:
+                while col < len(text) and text[col] in " \t":
+                    col += 1
+                if col < len(text) or line + 1 >= len(self.lines) or line + 1 > node.end_mark.line:
+                    break
+                line, col = line + 1, 0
+        return line, col
+
+    # ------------------------------------------------------------------ comments
+
+    def comment_start(self, line_no: int) -> int | None:
+        """0-based column where a real comment starts on 1-based line ``line_no``, else None.
+
+        A ``#`` starts a comment at the start of a line or after whitespace,
+        outside every scalar (a quoted string or a block scalar may hold ``#``).
+        """
+        if line_no < 1 or line_no > len(self.lines):
+            return None
+        text = self.lines[line_no - 1]
+        row = line_no - 1
+        spans: list[tuple[tuple[int, int], tuple[int, int]]] | None = None
+        pos = text.find("#")
+        while pos >= 0:
+            if pos == 0 or text[pos - 1] in " \t":
+                if spans is None:
+                    spans = [s for s in self._spans() if s[0][0] <= row <= s[1][0]]
+                point = (row, pos)
+                if not any(start <= point < end for start, end in spans):
+                    return pos
+            pos = text.find("#", pos + 1)
+        return None
+
+    def _spans(self) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        """(start, end) of every scalar's text, 0-based; a block scalar's starts on its first content line."""
+        if self._scalar_spans is None:
+            spans = []
+            for node in iter_nodes(self.root):
+                if isinstance(node, ScalarNode):
+                    if node.style in ("|", ">"):
+                        start = (node.start_mark.line + 1, 0)
+                        end = self._block_scalar_end(node)
+                    else:
+                        start = (node.start_mark.line, node.start_mark.column)
+                        end = (node.end_mark.line, node.end_mark.column)
+                    spans.append((start, end))
+            self._scalar_spans = spans
+        return self._scalar_spans
+
+
+def iter_nodes(root: Node) -> Iterator[Node]:
+    """Every distinct node of a (checked, so acyclic and bounded) graph, once."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node
+        if isinstance(node, MappingNode):
+            for k, v in node.value:
+                stack.append(k)
+                stack.append(v)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+
+
+def load(
+    text: str,
+    file: str,
+    *,
+    max_depth: int,
+    max_alias_nodes: int = DEFAULT_MAX_ALIAS_NODES,
+    pure: bool = False,
+) -> list[YamlDocument]:
+    """Compose every document of ``text``; raise :class:`ParseFailure` on invalid or unsafe YAML."""
+    loader = _PURE_LOADER if pure else _FAST_LOADER
+    try:
+        roots = [r for r in yaml.compose_all(text, Loader=loader) if r is not None]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        if mark is None:
+            raise ParseFailure(f"invalid YAML: {problem}") from None
+        raise ParseFailure(f"invalid YAML: {problem}", mark.line + 1, mark.column + 1) from None
+    except yaml.YAMLError as exc:
+        line, column = _reader_position(text, exc)
+        raise ParseFailure(f"invalid YAML: {exc}", line, column) from None
+    except RecursionError:
+        raise ParseFailure(f"invalid YAML: nesting deeper than {max_depth} levels") from None
+    lines = split_lines(text)
+    docs = []
+    may_alias = "&" in text  # no anchor, no alias
+    for root in roots:
+        has_aliases = check(root, max_depth=max_depth, max_alias_nodes=max_alias_nodes, may_alias=may_alias)
+        docs.append(YamlDocument(file, root, lines, has_aliases))
+    return docs
+
+
+def _reader_position(text: str, exc: yaml.YAMLError) -> tuple[int, int]:
+    position = getattr(exc, "position", None)
+    if isinstance(position, int) and 0 <= position <= len(text):
+        before = text[:position]
+        lines = split_lines(before)
+        return len(lines), len(lines[-1]) + 1
+    return 1, 1
+
+
+def check(root: Node, *, max_depth: int, max_alias_nodes: int, may_alias: bool = True) -> bool:
+    """Refuse duplicate keys, deep nesting and alias bombs; return whether aliases were seen.
+
+    Each distinct node is visited once.  A node met again was reached through
+    an alias: the size of its subtree is added to a budget of nodes visited
+    through aliases, and the document is refused past ``max_alias_nodes``.
+    A node met again while it is still open is a recursive alias.
+    """
+    if not may_alias:
+        _check_tree(root, max_depth)
+        return False
+    size: dict[int, int] = {}
+    height: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    through_aliases = 0
+    seen_alias = False
+    stack: list[tuple[Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, closing = stack.pop()
+        nid = id(node)
+        if closing:
+            open_nodes.discard(nid)
+            children = _children(node)
+            size[nid] = 1 + sum(size[id(c)] for c in children)
+            height[nid] = 1 + max((height[id(c)] for c in children), default=0)
+            continue
+        if nid in size:
+            seen_alias = True
+            through_aliases += size[nid]
+            if through_aliases > max_alias_nodes:
+                raise _fail(f"aliases expand to more than {max_alias_nodes} nodes", node)
+            if depth - 1 + height[nid] > max_depth:
+                raise _fail(f"nesting deeper than {max_depth} levels", node)
+            continue
+        if nid in open_nodes:
+            raise _fail("recursive alias: a node contains itself", node)
+        if depth > max_depth:
+            raise _fail(f"nesting deeper than {max_depth} levels", node)
+        if isinstance(node, ScalarNode):
+            size[nid] = 1
+            height[nid] = 1
+            continue
+        if isinstance(node, MappingNode):
+            _check_keys(node)
+        open_nodes.add(nid)
+        stack.append((node, depth, True))
+        stack.extend((c, depth + 1, False) for c in _children(node))
+    return seen_alias
+
+
+def _check_tree(root: Node, max_depth: int) -> None:
+    """:func:`check` for a document without anchors: a plain tree."""
+    stack: list[tuple[Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, ScalarNode):
+            continue
+        if depth >= max_depth and node.value:
+            raise _fail(f"nesting deeper than {max_depth} levels", node)
+        if isinstance(node, MappingNode):
+            _check_keys(node)
+            for k, v in node.value:
+                if not isinstance(k, ScalarNode):
+                    stack.append((k, depth + 1))
+                if not isinstance(v, ScalarNode):
+                    stack.append((v, depth + 1))
+        else:
+            stack.extend((c, depth + 1) for c in node.value if not isinstance(c, ScalarNode))
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_keys(node: MappingNode) -> None:
+    seen: set[str] = set()
+    for key, _value in node.value:
+        if not isinstance(key, ScalarNode):
+            continue
+        text = key.value
+        if text == "<<" and key.tag == PLAIN_TAG:
+            continue  # a merge key may repeat
+        if text in seen:
+            raise _fail(f"duplicate key {text!r} in a mapping", key)
+        seen.add(text)
+
+
+def _fail(message: str, node: Node) -> ParseFailure:
+    mark = node.start_mark
+    return ParseFailure(f"invalid YAML: {message}", mark.line + 1, mark.column + 1)

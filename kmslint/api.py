@@ -28,6 +28,8 @@ class Report:
     notes: list[str] = field(default_factory=list)  # one-line remarks for stderr
     # A named path is missing, or a file named on the command line could not be parsed.
     usage_error: bool = False
+    # IDs of the rules that ran (SARIF lists them as the tool's rules).
+    rules: list[str] = field(default_factory=list)
 
     def visible(self, show_suppressed: bool = False) -> list[Finding]:
         return [f for f in self.findings if show_suppressed or not f.suppressed]
@@ -49,6 +51,11 @@ def lint(
 ) -> Report:
     """Lint files and directories; with ``stdin_text``, lint that buffer as ``stdin_filename``."""
     settings = settings or Settings()
+    recorded = None
+    if settings.baseline is not None:
+        from kmslint import baseline
+
+        recorded = baseline.load(settings.baseline)  # BaselineError before any work
     report = Report()
     sources: dict[Path, str] = {}
     if stdin_text is not None:
@@ -77,6 +84,7 @@ def lint(
         sources=sources,
     )
     rules = engine.enabled_rules(settings)
+    report.rules = list(rules)
     findings: list[Finding] = []
     for unit in found.units:
         loaded = engine.load_unit(unit, opts)
@@ -99,6 +107,10 @@ def lint(
         if "KMS000" in rules:
             findings.extend(engine.parse_error_finding(e, settings) for e in loaded.errors if e.file in reported)
     report.findings = sorted(set(findings))
+    if recorded is not None:
+        from kmslint import baseline
+
+        report.findings = baseline.apply(report.findings, recorded)
     report.errors.sort(key=lambda e: (e.file, e.line, e.column))
     return report
 

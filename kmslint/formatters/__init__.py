@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import importlib
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
 from kmslint.api import Report
+from kmslint.model import Finding
 
 FORMATS: dict[str, str] = {
     "text": "kmslint.formatters.text",
     "json": "kmslint.formatters.json",
+    "sarif": "kmslint.formatters.sarif",
+    "github": "kmslint.formatters.github",
+    "junit": "kmslint.formatters.junit",
+    "gitlab": "kmslint.formatters.gitlab",
 }
+
+# Where the project and each rule's documentation live (SARIF helpUri, LSP codeDescription).
+HOMEPAGE = "https://github.com/kmslint/kmslint"
+RULE_DOCS = HOMEPAGE + "/blob/main/rules/{id}.yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,3 +40,34 @@ def get(name: str) -> Formatter:
     module = importlib.import_module(FORMATS[name])
     render: Formatter = module.render
     return render
+
+
+def rule_doc_url(rule_id: str) -> str:
+    """The page documenting one rule."""
+    return RULE_DOCS.format(id=rule_id)
+
+
+def fingerprint(finding: Finding) -> str:
+    """A hash of what a finding is about, not where: rule, resource, file and content.
+
+    It survives lines moving (an edit above the statement), so CI systems
+    (SARIF ``partialFingerprints``, GitLab's ``fingerprint``) match a finding
+    across runs.  Findings without content fall back to the message.
+    """
+    import hashlib
+
+    what = finding.content or finding.message
+    file = finding.file.replace("\\", "/")
+    text = "\x1f".join((finding.rule_id, finding.resource, file, what))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def fingerprints(findings: Iterable[Finding]) -> list[str]:
+    """:func:`fingerprint` of each finding, made unique by an occurrence suffix (``:2``, ``:3``...)."""
+    seen: Counter[str] = Counter()
+    out: list[str] = []
+    for f in findings:
+        fp = fingerprint(f)
+        seen[fp] += 1
+        out.append(fp if seen[fp] == 1 else f"{fp}:{seen[fp]}")
+    return out

@@ -1,0 +1,83 @@
+"""JUnit XML (``--format junit``), for CI systems that show test reports.
+
+One ``<testsuite name="kmslint">`` in a ``<testsuites>`` root, and one
+``<testcase>`` per finding: ``classname`` is the file, ``name`` the rule,
+resource and line, with ``file`` and ``line`` attributes.  A finding is a
+``<failure>`` (a ``KMS000`` parse error an ``<error>``) whose ``type`` is the
+rule ID and whose text says where, what and how severe.  Suppressed findings
+(with ``--show-suppressed``) are ``<skipped>`` with their reason.  A run with
+nothing to report has one passing test case, so CI shows that kmslint ran.
+
+No timestamps or host names, so the output is deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from kmslint.api import Report
+from kmslint.formatters import RenderContext
+from kmslint.model import Finding
+
+# Characters XML 1.0 cannot carry, even escaped.
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean(text: str) -> str:
+    return _INVALID_XML.sub("\ufffd", text)
+
+
+def _case_name(f: Finding) -> str:
+    where = f" in {f.resource}" if f.resource else ""
+    return _clean(f"{f.rule_id} {f.rule}{where} at line {f.line}")
+
+
+def _detail(f: Finding) -> str:
+    lines = [
+        f"{f.file}:{f.line}:{f.column}: {f.rule_id} {f.rule} [{f.severity.label}]",
+        f.message,
+    ]
+    if f.resource:
+        lines.append(f"resource: {f.resource}")
+    return _clean("\n".join(lines))
+
+
+def render(report: Report, ctx: RenderContext) -> str:
+    visible = report.visible(ctx.show_suppressed)
+    failures = sum(1 for f in visible if not f.suppressed and f.rule_id != "KMS000")
+    errors = sum(1 for f in visible if not f.suppressed and f.rule_id == "KMS000")
+    skipped = sum(1 for f in visible if f.suppressed)
+    tests = max(len(visible), 1)
+    counts = {"tests": str(tests), "failures": str(failures), "errors": str(errors), "skipped": str(skipped)}
+
+    root = ET.Element("testsuites", {"name": "kmslint", **counts, "time": "0"})
+    suite = ET.SubElement(root, "testsuite", {"name": "kmslint", **counts, "time": "0"})
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", {"name": "kmslint.version", "value": ctx.version})
+    ET.SubElement(props, "property", {"name": "files", "value": str(report.files)})
+    ET.SubElement(props, "property", {"name": "resources", "value": str(report.resources)})
+    for f in visible:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {
+                "classname": _clean(f.file),
+                "name": _case_name(f),
+                "file": _clean(f.file),
+                "line": str(f.line),
+                "time": "0",
+            },
+        )
+        message = _clean(f"{f.message}" + (f" ({f.resource})" if f.resource else ""))
+        if f.suppressed:
+            ET.SubElement(case, "skipped", {"message": _clean(f"suppressed: {f.suppression_reason or ''}")})
+            continue
+        tag = "error" if f.rule_id == "KMS000" else "failure"
+        child = ET.SubElement(case, tag, {"message": message, "type": f.rule_id})
+        child.text = _detail(f)
+    if not visible:
+        ET.SubElement(suite, "testcase", {"classname": "kmslint", "name": "no findings", "time": "0"})
+    ET.indent(root, space="  ")
+    body = ET.tostring(root, encoding="unicode", short_empty_elements=True)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"

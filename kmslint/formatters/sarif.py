@@ -1,0 +1,216 @@
+"""SARIF 2.1.0 (``--format sarif``), for GitHub code scanning and other SARIF viewers.
+
+One run; ``tool.driver`` lists every rule that ran, with its documentation
+from ``rules/*.yaml`` (short and full description, help as text and
+Markdown, ``helpUri``, ``security-severity`` and tags, which GitHub uses to
+rank alerts).  Each result has a relative ``artifactLocation.uri``, a region
+with start and end line and column, and ``partialFingerprints`` that hash the
+rule, resource, file and offending content, not the line, so an alert keeps
+its identity when code above it moves.
+
+Suppressed findings follow ``--show-suppressed``, as in every format: by
+default they are left out; with the flag they are results carrying
+``suppressions: [{kind: inSource, justification}]``.  Left out by default
+because a consumer that ignores ``suppressions`` would open alerts for
+decisions already taken and reviewed in the code.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from kmslint import catalog
+from kmslint.api import Report
+from kmslint.formatters import HOMEPAGE, RenderContext, fingerprints, rule_doc_url
+from kmslint.model import Finding, Severity
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+FINGERPRINT_KEY = "kmslintFingerprint/v1"
+
+# GitHub ranks alerts by security-severity: >= 9.0 critical, 7.0-8.9 high,
+# 4.0-6.9 medium, below 4.0 low.
+SECURITY_SEVERITY: dict[Severity, str] = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "1.0",
+}
+LEVEL: dict[Severity, str] = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+_FENCE = {"terraform": "hcl", "cloudformation": "yaml", "policy": "json"}
+
+
+def level(severity: Severity) -> str:
+    return LEVEL[severity]
+
+
+def rule_markdown(rule: catalog.Rule) -> str:
+    """A rule's documentation as Markdown (SARIF ``help.markdown``, the language server's hover)."""
+    out = [
+        f"**{rule.id} {rule.slug}** ({rule.severity.label})",
+        "",
+        rule.summary,
+        "",
+        "#### Why it matters",
+        "",
+        _paragraphs(rule.why),
+        "",
+        "#### How to fix",
+        "",
+        _paragraphs(rule.fix),
+    ]
+    for ex in rule.examples:
+        title = f": {ex.title}" if ex.title else ""
+        out += ["", f"**{'Bad' if ex.verdict == 'bad' else 'Good'}** ({ex.format}){title}", ""]
+        out += [f"```{_FENCE.get(ex.format, '')}", ex.code.rstrip("\n"), "```"]
+    if rule.references:
+        out += ["", "#### References", ""]
+        out += [f"- [{title}]({url})" for title, url in rule.references]
+    return "\n".join(out) + "\n"
+
+
+def rule_text(rule: catalog.Rule) -> str:
+    """A rule's documentation as plain text (SARIF ``help.text``)."""
+    out = [
+        f"{rule.id} {rule.slug} ({rule.severity.label})",
+        "",
+        rule.summary,
+        "",
+        "Why it matters:",
+        _paragraphs(rule.why),
+        "",
+        "How to fix:",
+        _paragraphs(rule.fix),
+    ]
+    if rule.references:
+        out += ["", "References:"]
+        out += [f"- {title}: {url}" for title, url in rule.references]
+    return "\n".join(out) + "\n"
+
+
+def _paragraphs(text: str) -> str:
+    return "\n\n".join(" ".join(p.split()) for p in text.strip().split("\n\n"))
+
+
+def _descriptor(rule: catalog.Rule, severity: Severity) -> dict[str, Any]:
+    tags = ["security", "aws-kms", *rule.applies_to]
+    return {
+        "id": rule.id,
+        "name": rule.slug,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": _paragraphs(rule.why)},
+        "help": {"text": rule_text(rule), "markdown": rule_markdown(rule)},
+        "helpUri": rule_doc_url(rule.id),
+        "defaultConfiguration": {"level": level(severity), "enabled": rule.enabled_by_default},
+        "properties": {
+            "security-severity": SECURITY_SEVERITY[severity],
+            "problem.severity": {"error": "error", "warning": "warning"}.get(level(severity), "recommendation"),
+            "severity": severity.label,
+            "tags": tags,
+            "precision": "high",
+        },
+    }
+
+
+def artifact_uri(path: str) -> str:
+    """A URI reference for a reported path: relative paths stay relative (to the repository root)."""
+    posix = path.replace("\\", "/")
+    if posix.startswith("/"):
+        return "file://" + quote(posix, safe="/")
+    if len(posix) > 1 and posix[1] == ":":  # a Windows drive letter
+        return "file:///" + quote(posix, safe="/:")
+    return quote(posix, safe="/")
+
+
+def _region(f: Finding) -> dict[str, int]:
+    region = {"startLine": max(f.line, 1), "startColumn": max(f.column, 1)}
+    if (f.end_line, f.end_column) >= (f.line, f.column) and f.end_line >= 1 and f.end_column >= 1:
+        region["endLine"] = f.end_line
+        region["endColumn"] = f.end_column
+    return region
+
+
+def _rule_ids(report: Report) -> list[str]:
+    known = catalog.rules()
+    ids = list(report.rules) or [rid for rid, r in known.items() if r.enabled_by_default]
+    ids += [f.rule_id for f in report.findings if f.rule_id not in ids]
+    return sorted({rid for rid in ids if rid in known})
+
+
+def build(report: Report, ctx: RenderContext) -> dict[str, Any]:
+    """The SARIF log as a Python object."""
+    known = catalog.rules()
+    ids = _rule_ids(report)
+    # A rule's effective severity (a configured override) is what its findings carry.
+    effective = {f.rule_id: f.severity for f in report.findings}
+    index = {rid: i for i, rid in enumerate(ids)}
+    visible = report.visible(ctx.show_suppressed)
+    results: list[dict[str, Any]] = []
+    for f, fp in zip(visible, fingerprints(visible), strict=True):
+        text = f.message + (f" ({f.resource})" if f.resource else "")
+        location: dict[str, Any] = {
+            "physicalLocation": {
+                "artifactLocation": {"uri": artifact_uri(f.file)},
+                "region": _region(f),
+            }
+        }
+        if f.resource:
+            location["logicalLocations"] = [{"name": f.resource, "kind": "resource"}]
+        result: dict[str, Any] = {
+            "ruleId": f.rule_id,
+            "level": level(f.severity),
+            "message": {"text": text},
+            "locations": [location],
+            "partialFingerprints": {FINGERPRINT_KEY: fp},
+            "properties": {"severity": f.severity.label},
+        }
+        if f.rule_id in index:
+            result["ruleIndex"] = index[f.rule_id]
+        if f.suppressed:
+            result["suppressions"] = [{"kind": "inSource", "justification": f.suppression_reason or ""}]
+        results.append(result)
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "kmslint",
+                "version": ctx.version,
+                "semanticVersion": ctx.version,
+                "informationUri": HOMEPAGE,
+                "rules": [_descriptor(known[rid], effective.get(rid, known[rid].severity)) for rid in ids],
+            }
+        },
+        "invocations": [
+            {
+                "executionSuccessful": not report.usage_error,
+                "toolExecutionNotifications": [
+                    {
+                        "level": "error",
+                        "message": {"text": e.message},
+                        "locations": [
+                            {
+                                "physicalLocation": {
+                                    "artifactLocation": {"uri": artifact_uri(e.file)},
+                                    "region": {"startLine": max(e.line, 1), "startColumn": max(e.column, 1)},
+                                }
+                            }
+                        ],
+                    }
+                    for e in report.errors
+                ],
+            }
+        ],
+        "results": results,
+    }
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def render(report: Report, ctx: RenderContext) -> str:
+    return json.dumps(build(report, ctx), indent=2, ensure_ascii=False) + "\n"

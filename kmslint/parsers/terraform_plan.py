@@ -221,7 +221,7 @@ class _PlanBuilder:
     def _refs(self, pr: _PlanResource, name: str, nested: str | None = None) -> list[list[str]]:
         """The configuration's references for an argument (or for one in each nested block)."""
         if pr.config is None:
-            return []
+            return [] if nested is not None else [[]]
         expr = pr.config.get(nested or name)
         out: list[list[str]] = []
         if nested is not None:

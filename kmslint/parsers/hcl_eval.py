@@ -1363,11 +1363,16 @@ def _coalescelist(ev: Evaluator, args: list[Value], loc: Location) -> Value:
 @_fn("try")
 def _try(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     # The first argument that evaluated; a value that is merely unknown is not an error.
-    for a in args:
+    for i, a in enumerate(args):
         if isinstance(a, Unknown) and (
             a.reason.startswith(("no attribute", "no key", "index out of range", "attribute `"))
         ):
             continue
+        if isinstance(a, Unknown) and a.ref is not None:
+            # try(aws_kms_key.a[0].id, aws_kms_external_key.b[0].id): whichever exists, not one known resource.
+            others = [b for b in args[i + 1 :] if isinstance(b, Unknown) and b.ref is not None and b.ref != a.ref]
+            if others:
+                return unknown("one of several references", loc)
         return a
     return unknown("try() of no valid argument", loc)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from kmslint import catalog, decide, suppressions
 from kmslint.discovery import Unit
-from kmslint.model import Finding, Location, ParseError, Project, ProjectKind, Severity, Violation
+from kmslint.model import Finding, Location, ParseError, Project, ProjectKind, Severity, Suppression, Violation
 from kmslint.parsers.common import ParseFailure, ParseOptions
 from kmslint.rules import RuleContext, all_checks
 from kmslint.settings import Settings
@@ -212,32 +212,72 @@ def check_project(project: Project, settings: Settings, rules: dict[str, catalog
             )
     if settings.strict and "KMS901" in rules:
         rule = rules["KMS901"]
-        for s in mask.unused:
-            ids = ", ".join(s.rule_ids)
+        for s, message in _unused_suppressions(mask, rules):
             findings.append(
                 _finding(
                     rule,
                     decide.severity(rule, settings),
-                    Violation(
-                        s.loc,
-                        s.resource,
-                        f"this suppression of {ids} matches no finding; remove it",
-                        content=f"{s.resource}:{ids}",
-                    ),
+                    Violation(s.loc, s.resource, message, content=f"{s.resource}:{', '.join(s.rule_ids)}"),
                 )
             )
     return findings
 
 
+def _unused_suppressions(
+    mask: suppressions.MaskResult, rules: dict[str, catalog.Rule]
+) -> Iterator[tuple[Suppression, str]]:
+    """KMS901 messages: rule names in a suppression that matched nothing.
+
+    A rule that did not run (not selected) cannot have matched anything, so
+    naming it is not reported; a name that is no rule at all is.
+    """
+    for s in mask.unused:
+        if not s.rule_ids:
+            yield s, "this suppression names no rule, so it suppresses nothing; name the rule IDs or remove it"
+    for s, names in mask.unused_rules:
+        stale: list[str] = []
+        unknown: list[str] = []
+        for name in names:
+            rule = catalog.resolve(name)
+            if rule is None:
+                unknown.append(name)
+            elif rule.id in rules:
+                stale.append(name)
+        if unknown:
+            listed = ", ".join(unknown)
+            yield s, f"{listed} {'is not a kmslint rule' if len(unknown) == 1 else 'are not kmslint rules'}"
+        if stale:
+            listed = ", ".join(stale)
+            if len(stale) == len(s.rule_ids):
+                yield s, f"this suppression of {listed} matches no finding; remove it"
+            else:
+                yield s, f"{listed} in this suppression matches no finding; remove it from the list"
+
+
 def _path_matcher(settings: Settings) -> Callable[[str, str], bool]:
+    """Match per-path ignore patterns against a finding's file.
+
+    A pattern from a configuration file is relative to that file's directory
+    (as a ``.gitignore`` is), whichever directory kmslint runs in; files
+    outside that directory never match it.
+    """
+    import os
+
     import pathspec
 
     cache: dict[str, pathspec.PathSpec[Any]] = {}
+    bases = {pi.pattern: os.path.dirname(pi.source) for pi in reversed(settings.per_path_ignores) if pi.source}
 
     def match(pattern: str, file: str) -> bool:
         spec = cache.get(pattern)
         if spec is None:
             spec = cache[pattern] = pathspec.PathSpec.from_lines("gitwildmatch", [pattern])
+        base = bases.get(pattern)
+        if base:
+            rel = os.path.relpath(os.path.abspath(file), os.path.abspath(base))
+            if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+                return False
+            file = rel.replace(os.sep, "/")
         return spec.match_file(file)
 
     return match

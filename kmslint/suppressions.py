@@ -29,7 +29,9 @@ def _rule_ids(names: tuple[str, ...]) -> set[str]:
 class MaskResult:
     findings: list[Finding]
     missing_reason: list[Suppression]
-    unused: list[Suppression]
+    unused: list[Suppression]  # suppressions (with a reason) that matched no finding at all
+    # Every suppression with a reason that names a rule it matched no finding of, with those names.
+    unused_rules: list[tuple[Suppression, tuple[str, ...]]] = dataclasses.field(default_factory=list)
 
 
 def apply(
@@ -42,6 +44,7 @@ def apply(
     with_reason = [(s, _rule_ids(s.rule_ids)) for s in inline if s.reason]
     missing = [s for s in inline if not s.reason]
     used: set[int] = set()
+    used_rules: set[tuple[int, str]] = set()
     out: list[Finding] = []
     for f in findings:
         reason: str | None = None
@@ -50,6 +53,7 @@ def apply(
                 if sup.resource is not None and sup.resource == f.resource and f.rule_id in ids:
                     reason = sup.reason
                     used.add(i)
+                    used_rules.add((i, f.rule_id))
                     break
             if reason is None and path_ignores and path_matcher is not None:
                 for pi in path_ignores:
@@ -58,7 +62,12 @@ def apply(
                         break
         out.append(dataclasses.replace(f, suppressed=True, suppression_reason=reason) if reason else f)
     unused = [s for i, (s, _ids) in enumerate(with_reason) if i not in used]
-    return MaskResult(out, missing, unused)
+    unused_rules: list[tuple[Suppression, tuple[str, ...]]] = []
+    for i, (sup, _ids) in enumerate(with_reason):
+        names = tuple(n for n in sup.rule_ids if not ({(i, rid) for rid in _rule_ids((n,))} & used_rules))
+        if names:
+            unused_rules.append((sup, names))
+    return MaskResult(out, missing, unused, unused_rules)
 
 
 def suppression_loc(s: Suppression) -> Location:

@@ -139,9 +139,7 @@ def test_directory_context_without_pre_commit(tmp_path: Path, monkeypatch: pytes
     (both / "policy.tf").write_text(POLICY_TF)
     monkeypatch.chdir(tmp_path)
     assert {f.rule_id for f in api.lint(["alone/main.tf"]).findings} == {"KMS001", "KMS002"}
-    assert [(f.rule_id, f.file, f.line) for f in api.lint(["both/main.tf"]).findings] == [
-        ("KMS002", "both/main.tf", 1)
-    ]
+    assert [(f.rule_id, f.file, f.line) for f in api.lint(["both/main.tf"]).findings] == [("KMS002", "both/main.tf", 1)]
 
 
 def test_try_repo_fails_on_the_finding_and_passes_after_the_fix(tmp_path: Path) -> None:
@@ -179,3 +177,45 @@ def test_try_repo_fails_on_the_finding_and_passes_after_the_fix(tmp_path: Path) 
     out = passed.stdout + passed.stderr
     assert passed.returncode == 0, out
     assert "KMS0" not in out.split("=" * 79)[-1], out
+
+
+def pre_commit_env(tmp_path: Path) -> dict[str, str]:
+    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_COLOR": "never", "PRE_COMMIT_HOME": str(tmp_path / "store")}
+    return env
+
+
+def test_manifest_and_config_are_valid_for_pre_commit(tmp_path: Path) -> None:
+    for command, name in (
+        ("validate-manifest", ".pre-commit-hooks.yaml"),
+        ("validate-config", ".pre-commit-config.yaml"),
+    ):
+        proc = subprocess.run(
+            [pre_commit_exe(), command, name],
+            cwd=ROOT,
+            env=pre_commit_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_dogfood_kmslint_hook_passes_on_this_repository(tmp_path: Path) -> None:
+    """The repository's own kmslint hook (fixtures excluded) passes on every file it selects."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("this checkout is not a git repository")
+    if not (ROOT / ".venv" / "bin" / "kmslint").exists():
+        pytest.skip("the hook runs .venv/bin/kmslint, from the README's development setup")
+    proc = subprocess.run(
+        [pre_commit_exe(), "run", "kmslint", "--all-files", "--verbose"],
+        cwd=ROOT,
+        env=pre_commit_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "kmslint (this repository, fixtures excluded)" in out

@@ -51,6 +51,11 @@ def lint(
 ) -> Report:
     """Lint files and directories; with ``stdin_text``, lint that buffer as ``stdin_filename``."""
     settings = settings or Settings()
+    recorded = None
+    if settings.baseline is not None:
+        from kmslint import baseline
+
+        recorded = baseline.load(settings.baseline)  # BaselineError before any work
     report = Report()
     sources: dict[Path, str] = {}
     if stdin_text is not None:
@@ -102,6 +107,10 @@ def lint(
         if "KMS000" in rules:
             findings.extend(engine.parse_error_finding(e, settings) for e in loaded.errors if e.file in reported)
     report.findings = sorted(set(findings))
+    if recorded is not None:
+        from kmslint import baseline
+
+        report.findings = baseline.apply(report.findings, recorded)
     report.errors.sort(key=lambda e: (e.file, e.line, e.column))
     return report
 

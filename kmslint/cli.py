@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kmslint import __version__, exitcodes
 from kmslint.formatters import FORMATS
 from kmslint.model import Severity
+
+if TYPE_CHECKING:
+    from kmslint.api import Report
 
 SEVERITIES = [s.label for s in Severity]
 
@@ -55,12 +58,34 @@ def _split(values: tuple[str, ...]) -> frozenset[str]:
 @click.option("--extend-select", multiple=True, help="Add these rules to the selection (e.g. KMS007).")
 @click.option("--ignore", multiple=True, help="Do not report these rules.")
 @click.option("--account-id", default=None, help="The AWS account the keys live in (for KMS014).")
-@click.option("--strict", is_flag=True, help="Also report suppressions that match nothing (KMS901).")
+@click.option("--strict/--no-strict", default=None, help="Also report suppressions that match nothing (KMS901).")
 @click.option("--show-suppressed", is_flag=True, help="List suppressed findings with their reasons.")
 @click.option("--stdin-filename", default=None, help="Read the file to lint from stdin, as this path ('-').")
 @click.option("--exclude", multiple=True, help="Skip paths matching these gitignore-style patterns.")
 @click.option("--color/--no-color", default=None, help="Colour the text output [default: on a terminal].")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (errors still exit 2).")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Use this configuration file (.kmslint.toml, or a pyproject.toml with [tool.kmslint]) "
+    "instead of looking for one.",
+)
+@click.option("--no-config", is_flag=True, help="Ignore configuration files.")
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Report only findings not recorded in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Record the current findings in this baseline file and exit 0.",
+)
 @click.option("--version", is_flag=True, help="Print the version and exit.")
 def check(
     paths: tuple[str, ...],
@@ -70,22 +95,25 @@ def check(
     extend_select: tuple[str, ...],
     ignore: tuple[str, ...],
     account_id: str | None,
-    strict: bool,
+    strict: bool | None,
     show_suppressed: bool,
     stdin_filename: str | None,
     exclude: tuple[str, ...],
     color: bool | None,
     exit_zero: bool,
+    config_file: str | None,
+    no_config: bool,
+    baseline_file: str | None,
+    write_baseline: str | None,
     version: bool,
 ) -> None:
     """Lint PATHs (files and directories; default: the current directory)."""
     if version:
         click.echo(f"kmslint {__version__}")
         sys.exit(exitcodes.OK)
-    from kmslint import api
-    from kmslint.settings import Settings
+    from kmslint import api, config
 
-    overrides: dict[str, Any] = {"strict": strict, "show_suppressed": show_suppressed}
+    overrides: dict[str, Any] = {"strict": strict, "show_suppressed": show_suppressed or None}
     if select:
         overrides["select"] = _split(select)
     if extend_select:
@@ -101,7 +129,19 @@ def check(
     bad = _unknown_rules(overrides)
     if bad:
         raise click.UsageError(f"unknown rule(s): {', '.join(sorted(bad))} (see `kmslint rules`)")
-    settings = Settings(**overrides)
+    if config_file is not None and no_config:
+        raise click.UsageError("--config and --no-config contradict each other; give one")
+    overrides["baseline"] = None if write_baseline else baseline_file
+    start = stdin_filename if stdin_filename is not None else next((p for p in paths if p != "-"), None)
+    try:
+        settings = config.settings_for(
+            start, config.Overrides(**overrides), config_file=config_file, use_config=not no_config
+        )
+    except config.ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"kmslint: error: {problem}", err=True)
+        sys.exit(exitcodes.ERROR)
+    from kmslint.baseline import BaselineError
 
     stdin_text: str | None = None
     if stdin_filename is not None or paths == ("-",):
@@ -116,9 +156,16 @@ def check(
             stdin_text = None
             click.echo(f"{stdin_filename or '-'}:{exc.line}:{exc.column}: KMS000 {exc.message}", err=True)
             sys.exit(exitcodes.ERROR)
-        report = api.lint([], settings, stdin_text=stdin_text, stdin_filename=stdin_filename or "stdin.json")
-    else:
-        report = api.lint(list(paths) or ["."], settings)
+    try:
+        if stdin_text is not None:
+            report = api.lint([], settings, stdin_text=stdin_text, stdin_filename=stdin_filename or "stdin.json")
+        else:
+            report = api.lint(list(paths) or ["."], settings)
+    except BaselineError as exc:
+        click.echo(f"kmslint: error: {exc}", err=True)
+        sys.exit(exitcodes.ERROR)
+    if write_baseline:
+        _write_baseline(report, write_baseline)
 
     for note in report.notes:
         click.echo(f"kmslint: {note}", err=True)
@@ -132,6 +179,20 @@ def check(
         sys.exit(exitcodes.ERROR)
     failing = bool(report.failing(settings.fail_on)) and not exit_zero
     sys.exit(exitcodes.FINDINGS if failing else exitcodes.OK)
+
+
+def _write_baseline(report: Report, path: str) -> None:
+    from kmslint import baseline
+
+    for note in report.notes:
+        click.echo(f"kmslint: {note}", err=True)
+    try:
+        count = baseline.write(report.findings, path)
+    except baseline.BaselineError as exc:
+        click.echo(f"kmslint: error: {exc}", err=True)
+        sys.exit(exitcodes.ERROR)
+    click.echo(f"kmslint: wrote {count} finding{'' if count == 1 else 's'} to the baseline {path}", err=True)
+    sys.exit(exitcodes.ERROR if report.usage_error else exitcodes.OK)
 
 
 def _unknown_rules(overrides: dict[str, Any]) -> set[str]:

@@ -40,3 +40,5 @@ class Settings:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_depth: int = DEFAULT_MAX_DEPTH
     config_file: str | None = None
+    # A baseline file (kmslint.baseline): findings recorded in it are not reported.
+    baseline: str | None = None

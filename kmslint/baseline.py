@@ -1,0 +1,176 @@
+"""Baselines: adopt kmslint in a repository that already has findings.
+
+``kmslint --write-baseline FILE`` records every current (unsuppressed)
+finding; ``kmslint --baseline FILE`` then reports only findings that are not
+in it.  A finding is recorded by a fingerprint that survives edits elsewhere
+in the file -- lines moving up or down, other resources changing:
+
+* the rule ID,
+* the resource (``aws_kms_key.logs``, a logical ID, or null),
+* the file, relative to the baseline file's directory (so it does not
+  matter from which directory kmslint runs),
+* a hash of the offending node's normalised content (``Finding.content``,
+  set by the check: the statement, the attribute and its value, ...).
+
+Matching counts occurrences: when the baseline holds a fingerprint twice and
+the code now has it three times, one of the three (the last in report order)
+is new.  Findings in the baseline are kept in the report, marked suppressed
+with the reason ``in the baseline``, so ``--show-suppressed`` still lists
+them and exit codes ignore them.
+
+The file is JSON with a ``version`` field, one entry per finding, sorted, so
+that it diffs well and two runs on the same code write the same bytes.
+Parse errors (KMS000) are never recorded: a file that cannot be parsed is not
+something to accept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from kmslint.model import Finding
+
+VERSION = 1
+NOT_RECORDED = frozenset({"KMS000"})
+
+Fingerprint = tuple[str, str, str, str]  # rule ID, file, resource, content hash
+
+
+class BaselineError(Exception):
+    """A baseline file that cannot be read or is not a kmslint baseline."""
+
+
+def content_hash(finding: Finding) -> str:
+    """A short, stable hash of the offending node's normalised content.
+
+    A check that gave no content falls back on its message, which names the
+    node in words (less stable across kmslint versions, but never a line
+    number).
+    """
+    import hashlib
+
+    text = finding.content or finding.message
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def relative_file(file: str, base: Path) -> str:
+    """``file`` (as reported: relative to the cwd, or absolute) relative to ``base``, with ``/``."""
+    absolute = os.path.abspath(file)
+    try:
+        rel = os.path.relpath(absolute, base)
+    except ValueError:  # another drive, on Windows
+        rel = absolute
+    return rel.replace(os.sep, "/")
+
+
+def fingerprint(finding: Finding, base: Path) -> Fingerprint:
+    return (finding.rule_id, relative_file(finding.file, base), finding.resource, content_hash(finding))
+
+
+def _base_of(path: str | os.PathLike[str]) -> Path:
+    return Path(os.path.abspath(path)).parent
+
+
+def _recordable(findings: Iterable[Finding]) -> list[Finding]:
+    return [f for f in findings if not f.suppressed and f.rule_id not in NOT_RECORDED]
+
+
+def render(findings: Iterable[Finding], path: str | os.PathLike[str]) -> str:
+    """The baseline file's text for ``findings``, as it would be written at ``path``."""
+    base = _base_of(path)
+    prints = sorted(fingerprint(f, base) for f in _recordable(findings))
+    entries = [{"rule_id": r, "file": file, "resource": res or None, "content": h} for r, file, res, h in prints]
+    doc = {"version": VERSION, "tool": "kmslint", "findings": entries}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def write(findings: Iterable[Finding], path: str | os.PathLike[str]) -> int:
+    """Write the baseline of ``findings`` to ``path``; return how many findings it records."""
+    recordable = _recordable(findings)
+    text = render(recordable, path)
+    target = Path(path)
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise BaselineError(f"{path}: cannot write the baseline: {exc.strerror or exc}") from None
+    return len(recordable)
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    path: str
+    counts: Counter[Fingerprint]
+
+    def __len__(self) -> int:
+        return sum(self.counts.values())
+
+
+def _entry(item: object, index: int, path: str) -> Fingerprint:
+    where = f"{path}: findings[{index}]"
+    if not isinstance(item, dict):
+        raise BaselineError(f"{where}: expected an object with rule_id, file, resource and content")
+    values: list[str] = []
+    for key in ("rule_id", "file", "content"):
+        value = item.get(key)
+        if not isinstance(value, str) or not value:
+            raise BaselineError(f"{where}.{key}: expected a non-empty string")
+        values.append(value)
+    resource = item.get("resource")
+    if resource is not None and not isinstance(resource, str):
+        raise BaselineError(f"{where}.resource: expected a string or null")
+    rule_id, file, content = values
+    return (rule_id, file, resource or "", content)
+
+
+def load(path: str | os.PathLike[str]) -> Baseline:
+    """Read a baseline file (raises :class:`BaselineError`)."""
+    shown = os.fspath(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BaselineError(f"{shown}: no such baseline file (create it with --write-baseline)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BaselineError(f"{shown}: cannot read the baseline: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BaselineError(f"{shown}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
+        raise BaselineError(f"{shown}: not a kmslint baseline (expected an object with version and findings)")
+    version = doc.get("version")
+    if version != VERSION:
+        raise BaselineError(f"{shown}: version: expected {VERSION}, got {json.dumps(version)}")
+    counts: Counter[Fingerprint] = Counter(_entry(item, i, shown) for i, item in enumerate(doc["findings"]))
+    return Baseline(shown, counts)
+
+
+def apply(findings: list[Finding], baseline: Baseline) -> list[Finding]:
+    """Mark the findings recorded in ``baseline`` as suppressed (reason: in the baseline).
+
+    ``findings`` are in report order; when the code has a fingerprint more
+    often than the baseline does, the first ones match and the rest are new.
+    """
+    base = _base_of(baseline.path)
+    remaining = Counter(baseline.counts)
+    reason = f"in the baseline ({baseline.path})"
+    out: list[Finding] = []
+    for f in findings:
+        if not f.suppressed and f.rule_id not in NOT_RECORDED:
+            key = fingerprint(f, base)
+            if remaining[key] > 0:
+                remaining[key] -= 1
+                out.append(dataclasses.replace(f, suppressed=True, suppression_reason=reason))
+                continue
+        out.append(f)
+    return out
+
+
+__all__ = ["VERSION", "Baseline", "BaselineError", "apply", "content_hash", "fingerprint", "load", "render", "write"]

@@ -1,0 +1,562 @@
+"""The configuration file: ``.kmslint.toml`` or ``[tool.kmslint]`` in ``pyproject.toml``.
+
+Finding a configuration costs a few ``stat`` calls; only when a file exists
+is it parsed (``tomllib``) and validated (pydantic, imported here and
+nowhere on the lint path).  Validation is complete before anything runs: an
+unknown key, a wrong type, an unknown rule or rule option is a
+:class:`ConfigError` naming the file, the key (as a dotted path) and what
+was expected, which the CLI prints to stderr with exit code 2.
+
+The configuration is data only: it never names a module, a plugin or a
+command, and nothing in it is imported or run (kmslint runs on pull
+requests, where the configuration is written by whoever opened them).
+
+Command-line flags override the file (:func:`merge`).  The result of both is
+a plain :class:`~kmslint.settings.Settings`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from kmslint.model import Severity
+from kmslint.settings import PathIgnore, Settings
+
+KMSLINT_TOML = ".kmslint.toml"
+PYPROJECT = "pyproject.toml"
+
+SEVERITY_NAMES = tuple(s.label for s in Severity)  # info, low, medium, high, critical
+
+# Top-level keys, as written in the file, with what each expects (for errors
+# and for the reference table in the documentation).
+KEYS: dict[str, str] = {
+    "select": "a list of rule IDs, ID prefixes, slugs or ALL",
+    "extend-select": "a list of rule IDs, ID prefixes, slugs or ALL",
+    "ignore": "a list of rule IDs, ID prefixes, slugs or ALL",
+    "severity": "a table of rule ID or slug = severity",
+    "rules": "a table of rule ID or slug = a table of that rule's options",
+    "account-id": "a 12-digit AWS account ID, as a string",
+    "exclude": "a list of gitignore-style path patterns",
+    "per-path-ignores": "a list of tables with path, rules and reason",
+    "fail-on": "one of " + ", ".join(SEVERITY_NAMES),
+    "strict": "true or false",
+    "max-file-bytes": "a positive integer",
+    "max-depth": "a positive integer",
+}
+PER_PATH_KEYS: dict[str, str] = {
+    "path": "a gitignore-style path pattern",
+    "rules": "a list of rule IDs or slugs",
+    "reason": "a non-empty string saying why",
+}
+
+Reporter = Callable[[tuple[str | int, ...], str], None]
+
+_ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+class ConfigError(Exception):
+    """An invalid configuration: one line per problem, each naming file and key."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+# --------------------------------------------------------------------------- finding the file
+
+
+def display_path(path: Path) -> str:
+    """How a configuration file is named in messages: relative to the cwd when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
+
+def _mentions_kmslint(path: Path) -> bool:
+    """Could this ``pyproject.toml`` hold a ``[tool.kmslint]`` table?  (A cheap test before parsing.)"""
+    try:
+        return b"kmslint" in path.read_bytes()
+    except OSError:
+        return False
+
+
+def _has_tool_table(path: Path) -> bool:
+    if not _mentions_kmslint(path):
+        return False
+    try:
+        data = _read_toml(path)
+    except ConfigError:
+        return True  # let loading it report the problem
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "kmslint" in tool
+
+
+def find_config(start: str | os.PathLike[str] | None = None) -> Path | None:
+    """The configuration that applies to ``start`` (a file or directory; default: the cwd).
+
+    Walks up from ``start`` towards the filesystem root.  In each directory,
+    ``.kmslint.toml`` wins over ``pyproject.toml``, which counts only when it
+    has a ``[tool.kmslint]`` table.  The walk stops after the directory that
+    holds ``.git`` (the repository root): a configuration outside the
+    repository never applies to it.
+    """
+    here = Path(os.path.abspath(start if start is not None else os.getcwd()))
+    while not here.is_dir():
+        if here.parent == here:
+            break
+        here = here.parent  # a file, or a path that does not exist (yet)
+    for directory in (here, *here.parents):
+        candidate = directory / KMSLINT_TOML
+        if candidate.is_file():
+            return candidate
+        candidate = directory / PYPROJECT
+        if candidate.is_file() and _has_tool_table(candidate):
+            return candidate
+        if (directory / ".git").exists():
+            return None
+    return None
+
+
+# --------------------------------------------------------------------------- reading and validating
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib
+
+    shown = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError([f"{shown}: cannot read the configuration file: {exc.strerror or exc}"]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError([f"{shown}: not valid UTF-8, so not a TOML file"]) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{shown}: invalid TOML: {exc}"]) from None
+
+
+def load(path: str | os.PathLike[str]) -> Settings:
+    """Read and validate one configuration file into :class:`Settings` (raises :class:`ConfigError`)."""
+    file = Path(path)
+    shown = display_path(file)
+    if not file.is_file():
+        raise ConfigError([f"{shown}: no such configuration file"])
+    data = _read_toml(file)
+    prefix: tuple[str | int, ...] = ()
+    if file.name == PYPROJECT:
+        tool = data.get("tool")
+        table = tool.get("kmslint") if isinstance(tool, dict) else None
+        if table is None:
+            raise ConfigError([f"{shown}: has no [tool.kmslint] table"])
+        if not isinstance(table, dict):
+            raise ConfigError([f"{shown}: tool.kmslint: expected a table, got {_describe(table)}"])
+        data = table
+        prefix = ("tool", "kmslint")
+    return from_mapping(data, source=file, prefix=prefix)
+
+
+def from_mapping(data: Mapping[str, Any], source: Path, prefix: tuple[str | int, ...] = ()) -> Settings:
+    """Validate a configuration table (as parsed from TOML) into :class:`Settings`."""
+    shown = display_path(source)
+    problems: list[str] = []
+
+    def report(loc: tuple[str | int, ...], message: str) -> None:
+        problems.append(f"{shown}: {dotted((*prefix, *loc))}: {message}")
+
+    model = _model()
+    from pydantic import ValidationError
+
+    try:
+        validated = model.model_validate(dict(data))
+    except ValidationError as exc:
+        order = {key: i for i, key in enumerate(data)}  # report in the order the file has its keys
+        errors = sorted(exc.errors(include_url=False), key=lambda e: order.get(str(e["loc"][0]), len(order)))
+        for err in errors:
+            loc = tuple(err["loc"])
+            report(loc, _explain(err, loc))
+        raise ConfigError(problems) from None
+    values: dict[str, Any] = validated.model_dump(by_alias=True)
+    settings = _to_settings(values, source, report)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def dotted(loc: Iterable[str | int]) -> str:
+    """``("rules", "KMS008", "minimum-days")`` -> ``rules.KMS008.minimum-days``; indexes as ``[0]``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            continue
+        text = part if _BARE_KEY.match(part) else json.dumps(part)
+        out += f".{text}" if out else text
+    return out or "(top level)"
+
+
+def _describe(value: object) -> str:
+    """``the string "30"``, ``the integer 30``, ``true``, ``a table``: what was found instead."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"the string {json.dumps(value)}"
+    if isinstance(value, int):
+        return f"the integer {value}"
+    if isinstance(value, float):
+        return f"the number {value}"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__} value"
+
+
+def _expected_for(loc: tuple[str | int, ...]) -> str:
+    """What a key expects, from its position in the file."""
+    if not loc:
+        return "a table"
+    head = loc[0]
+    if head == "per-path-ignores":
+        if len(loc) == 1:
+            return KEYS["per-path-ignores"]
+        if len(loc) == 2:
+            return "a table with path, rules and reason"
+        if len(loc) >= 3 and loc[2] in PER_PATH_KEYS:
+            if loc[2] == "rules" and len(loc) == 4:
+                return "a rule ID or slug, as a string"
+            return PER_PATH_KEYS[str(loc[2])]
+    if head in ("select", "extend-select", "ignore") and len(loc) == 2:
+        return "a rule ID, ID prefix, slug or ALL, as a string"
+    if head == "exclude" and len(loc) == 2:
+        return "a path pattern, as a string"
+    if head == "severity" and len(loc) == 2:
+        return "one of " + ", ".join(SEVERITY_NAMES)
+    if head == "rules" and len(loc) == 2:
+        return "a table of the rule's options"
+    return KEYS.get(str(head), "a valid value")
+
+
+def _explain(err: Mapping[str, Any], loc: tuple[str | int, ...]) -> str:
+    kind = err["type"]
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        known = list(PER_PATH_KEYS) if loc[:1] == ("per-path-ignores",) else list(KEYS)
+        return _unknown_key(str(loc[-1]), known)
+    if kind == "missing":
+        return f"required key is missing; expected {_expected_for(loc)}"
+    expected = _expected_for(loc)
+    if kind == "string_too_short" and loc[-1] == "reason":
+        return "a per-path ignore needs a reason; expected a non-empty string saying why"
+    if kind == "too_short":
+        return f"expected {expected}, with at least one item"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"expected {expected}, got {_describe(value)}"
+    if kind == "string_type" and loc == ("account-id",) and isinstance(value, int) and not isinstance(value, bool):
+        return f'expected {expected}, got {_describe(value)} (quote it: "{value:012d}")'
+    if kind == "string_pattern_mismatch" and loc == ("account-id",):
+        return f"expected {expected}, got {_describe(value)}"
+    return f"expected {expected}, got {_describe(value)}"
+
+
+def _unknown_key(key: str, known: Sequence[str]) -> str:
+    import difflib
+
+    hint = ""
+    guess = difflib.get_close_matches(key.replace("_", "-"), known, n=1, cutoff=0.6)
+    if guess:
+        hint = f" (did you mean {guess[0]}?)"
+    return f"unknown key{hint}; expected one of: {', '.join(known)}"
+
+
+@lru_cache(maxsize=1)
+def _model() -> Any:
+    """The pydantic model of the file, built on first use so that pydantic is imported only then."""
+    from typing import Annotated, Literal
+
+    from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+    severity = Literal["info", "low", "medium", "high", "critical"]
+    nonempty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+    class _Table(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=False, frozen=True)
+
+    class PerPathIgnore(_Table):
+        path: nonempty
+        rules: Annotated[list[str], Field(min_length=1)]
+        reason: nonempty
+
+    class Config(_Table):
+        select: list[str] | None = None
+        extend_select: list[str] = Field(default_factory=list, alias="extend-select")
+        ignore: list[str] = Field(default_factory=list)
+        severity_: dict[str, severity] = Field(default_factory=dict, alias="severity")
+        rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
+        account_id: Annotated[str, StringConstraints(pattern=_ACCOUNT_ID.pattern)] | None = Field(
+            default=None, alias="account-id"
+        )
+        exclude: list[str] = Field(default_factory=list)
+        per_path_ignores: list[PerPathIgnore] = Field(default_factory=list, alias="per-path-ignores")
+        fail_on: severity | None = Field(default=None, alias="fail-on")
+        strict: bool | None = None
+        max_file_bytes: Annotated[int, Field(ge=1)] | None = Field(default=None, alias="max-file-bytes")
+        max_depth: Annotated[int, Field(ge=1)] | None = Field(default=None, alias="max-depth")
+
+    return Config
+
+
+# --------------------------------------------------------------------------- semantics
+
+
+def rule_name_problem(name: str, *, allow_groups: bool = True) -> str | None:
+    """Why ``name`` names no rule (None when it does).
+
+    With ``allow_groups``, ``ALL`` and ID prefixes such as ``KMS00`` are
+    accepted (selection); without, only one rule's ID or slug is.
+    """
+    from kmslint import catalog
+
+    if catalog.resolve(name) is not None:
+        return None
+    upper = name.strip().upper()
+    if allow_groups:
+        if upper == "ALL":
+            return None
+        if upper.startswith("KMS") and any(rid.startswith(upper) for rid in catalog.rules()):
+            return None
+        return (
+            f"unknown rule {json.dumps(name)}; expected a rule ID, an ID prefix such as KMS00, a slug, or ALL"
+            " (see `kmslint rules`)"
+        )
+    if upper == "ALL" or (upper.startswith("KMS") and any(rid.startswith(upper) for rid in catalog.rules())):
+        return (
+            f"{json.dumps(name)} names several rules; expected one rule ID or slug per entry"
+            " (to skip whole files, use exclude)"
+        )
+    return f"unknown rule {json.dumps(name)}; expected a rule ID or slug (see `kmslint rules`)"
+
+
+def _option_names(spec: Mapping[str, Any]) -> dict[str, str]:
+    """Config spelling -> catalogue name: ``minimum-days`` and ``minimum_days`` both name ``minimum_days``."""
+    out: dict[str, str] = {}
+    for name in spec:
+        out[name.replace("_", "-")] = name
+        out[name] = name
+    return out
+
+
+def _option_type_ok(kind: str, value: object) -> bool:
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    return isinstance(value, str)
+
+
+_TYPE_WORDS = {"integer": "an integer", "string": "a string", "boolean": "true or false"}
+
+
+def _rule_options(table: Mapping[str, Mapping[str, Any]], report: Reporter) -> dict[str, dict[str, Any]]:
+    from kmslint import catalog
+
+    options: dict[str, dict[str, Any]] = {}
+    for rule_name, values in table.items():
+        rule = catalog.resolve(rule_name)
+        if rule is None:
+            report(("rules", rule_name), f"unknown rule {json.dumps(rule_name)}; expected a rule ID or slug")
+            continue
+        names = _option_names(rule.options)
+        chosen = options.setdefault(rule.id, {})
+        for key, value in values.items():
+            real = names.get(key)
+            if real is None:
+                if not rule.options:
+                    report(("rules", rule_name, key), f"unknown option; {rule.id} has no options")
+                else:
+                    spelled = sorted({n.replace("_", "-") for n in rule.options})
+                    report(("rules", rule_name, key), _unknown_key(key, spelled).replace("key", "option", 1))
+                continue
+            spec = rule.options[real]
+            kind = str(spec.get("type", "string"))
+            if not _option_type_ok(kind, value):
+                report(("rules", rule_name, key), f"expected {_TYPE_WORDS.get(kind, kind)}, got {_describe(value)}")
+                continue
+            if real in chosen:
+                report(("rules", rule_name, key), f"option {real} of {rule.id} is given twice")
+                continue
+            chosen[real] = value
+        if not chosen:
+            del options[rule.id]
+    return options
+
+
+def _to_settings(values: dict[str, Any], source: Path, report: Reporter) -> Settings:
+    from kmslint import catalog
+
+    for key in ("select", "extend-select", "ignore"):
+        for i, name in enumerate(values.get(key) or ()):
+            problem = rule_name_problem(name)
+            if problem:
+                report((key, i), problem)
+
+    severity: dict[str, Severity] = {}
+    for name, level in values["severity"].items():
+        rule = catalog.resolve(name)
+        if rule is None:
+            report(("severity", name), f"unknown rule {json.dumps(name)}; expected a rule ID or slug")
+            continue
+        severity[rule.id] = Severity.parse(level)
+
+    options = _rule_options(values["rules"], report)
+
+    base = source.resolve().parent
+    ignores: list[PathIgnore] = []
+    for i, entry in enumerate(values["per-path-ignores"]):
+        ids: list[str] = []
+        for j, name in enumerate(entry["rules"]):
+            problem = rule_name_problem(name, allow_groups=False)
+            if problem:
+                report(("per-path-ignores", i, "rules", j), problem)
+                continue
+            rule = catalog.resolve(name)
+            if rule is not None and rule.id not in ids:
+                ids.append(rule.id)
+        ignores.append(PathIgnore(entry["path"], tuple(ids), entry["reason"], source=str(source.resolve())))
+
+    changes: dict[str, Any] = {
+        "select": frozenset(values["select"]) if values["select"] is not None else None,
+        "extend_select": frozenset(values["extend-select"]),
+        "ignore": frozenset(values["ignore"]),
+        "severity": severity,
+        "options": options,
+        "account_id": values["account-id"],
+        "exclude": tuple(rebase_pattern(p, base) for p in values["exclude"]),
+        "per_path_ignores": tuple(ignores),
+        "config_file": display_path(source),
+    }
+    if values["fail-on"] is not None:
+        changes["fail_on"] = Severity.parse(values["fail-on"])
+    for key, attr in (("strict", "strict"), ("max-file-bytes", "max_file_bytes"), ("max-depth", "max_depth")):
+        if values[key] is not None:
+            changes[attr] = values[key]
+    return Settings(**changes)
+
+
+_GLOB_SPECIAL = re.compile(r"([\\*?\[\]!#])")
+
+
+def rebase_pattern(pattern: str, base: Path) -> str:
+    """Anchor a gitignore-style pattern from a config file to the file's directory.
+
+    A pattern with a slash before its end (``infra/legacy/``, ``/modules``)
+    is relative to the directory holding the configuration, as in a
+    ``.gitignore``; it becomes an absolute pattern so that it means the same
+    whichever directory kmslint scans.  A pattern without one
+    (``*.bak``, ``legacy/``) matches at any depth and is kept.
+    """
+    negate = pattern.startswith("!")
+    body = pattern[1:] if negate else pattern
+    if "/" not in body.rstrip("/"):
+        return pattern
+    root = _GLOB_SPECIAL.sub(r"\\\1", base.as_posix().rstrip("/"))
+    rebased = f"{root}/{body.lstrip('/')}"
+    return ("!" if negate else "") + rebased
+
+
+# --------------------------------------------------------------------------- command line on top
+
+
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """What the command line says; ``None`` (or empty) means "not given", so the file decides."""
+
+    select: frozenset[str] | None = None
+    extend_select: frozenset[str] = frozenset()
+    ignore: frozenset[str] = frozenset()
+    account_id: str | None = None
+    exclude: tuple[str, ...] = ()
+    fail_on: Severity | None = None
+    strict: bool | None = None
+    show_suppressed: bool | None = None
+    baseline: str | None = None
+
+
+def _ids(names: Iterable[str]) -> set[str]:
+    from kmslint import catalog
+
+    return {r.id for r in (catalog.resolve(n) for n in names) if r is not None}
+
+
+def merge(base: Settings, cli: Overrides) -> Settings:
+    """The file's settings with the command line on top.
+
+    ``--select`` replaces the file's whole selection (its ``select``,
+    ``extend-select`` and ``ignore``).  Otherwise ``--extend-select`` adds to
+    the file's and re-enables a rule the file ignores by ID or slug, and
+    ``--ignore`` adds to the file's.  ``--exclude`` patterns add to the file's
+    ``exclude``.  Every other flag replaces the file's value.
+    """
+    changes: dict[str, Any] = {}
+    if cli.select is not None:
+        changes.update(select=cli.select, extend_select=cli.extend_select, ignore=cli.ignore)
+    else:
+        ignore = base.ignore
+        if cli.extend_select:
+            wanted = _ids(cli.extend_select)
+            ignore = frozenset(n for n in ignore if not (_ids([n]) & wanted))
+            changes["extend_select"] = base.extend_select | cli.extend_select
+        changes["ignore"] = ignore | cli.ignore
+    if cli.exclude:
+        changes["exclude"] = (*base.exclude, *cli.exclude)
+    for attr in ("account_id", "fail_on", "strict", "show_suppressed", "baseline"):
+        value = getattr(cli, attr)
+        if value is not None:
+            changes[attr] = value
+    return replace(base, **changes)
+
+
+def settings_for(
+    start: str | None,
+    cli: Overrides = Overrides(),
+    *,
+    config_file: str | None = None,
+    use_config: bool = True,
+) -> Settings:
+    """The run's settings: the named or discovered configuration file, then the command line.
+
+    ``start`` is where discovery begins (the first scanned path; None: the
+    cwd).  Raises :class:`ConfigError` for an invalid file.
+    """
+    base = Settings()
+    if config_file is not None:
+        base = load(config_file)
+    elif use_config:
+        found = find_config(start)
+        if found is not None:
+            base = load(found)
+    return merge(base, cli)
+
+
+__all__ = [
+    "KEYS",
+    "ConfigError",
+    "Overrides",
+    "find_config",
+    "from_mapping",
+    "load",
+    "merge",
+    "rebase_pattern",
+    "settings_for",
+]

@@ -173,6 +173,7 @@ class YamlDocument:
             while col < len(text) and not text[col].isspace():
                 col += 1
             while True:
+                text = self.lines[line]
                 while col < len(text) and text[col] in " \t":
                     col += 1
                 if col < len(text) or line + 1 >= len(self.lines) or line + 1 > node.end_mark.line:

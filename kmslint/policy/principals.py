@@ -97,6 +97,7 @@ def classify_value(value: Value, *, service: bool = False) -> PrincipalClass:
         return PrincipalClass.UNKNOWN
     if isinstance(value, Interpolated):
         return _classify_interpolated(value, service=service)
+    value = _number_as_text(value)
     if not isinstance(value.value, str):
         return PrincipalClass.UNKNOWN if value.value is None else PrincipalClass.SPECIFIC
     text = value.value.strip()
@@ -131,9 +132,18 @@ def is_account_root(entry: PrincipalEntry) -> bool:
     return classify(entry) is PrincipalClass.ACCOUNT_ROOT
 
 
+def _number_as_text(value: Known) -> Known:
+    """An account ID written as a YAML/JSON number (``AWS: 111122223333``) is the same text to IAM."""
+    if isinstance(value.value, int) and not isinstance(value.value, bool):
+        return Known(str(value.value), value.loc)
+    return value
+
+
 def account_of(entry: PrincipalEntry) -> str | None:
     """The literal 12-digit account a principal belongs to, when it is written literally."""
     v = entry.value
+    if isinstance(v, Known):
+        v = _number_as_text(v)
     if isinstance(v, Known) and isinstance(v.value, str) and entry.ptype != "Service":
         text = v.value.strip()
         if _ACCOUNT_ID.fullmatch(text):

@@ -1,0 +1,309 @@
+"""The GitHub Action (``action.yml``), its steps run as written.
+
+The test reads ``action.yml``, stands in for the runner (the one ``uses:``
+step, ``actions/setup-python``, is replaced by this interpreter; ``${{ }}``
+expressions are evaluated from the inputs, the step outputs and the runner
+context), and runs each ``run:`` script with bash as GitHub does
+(``bash --noprofile --norc -eo pipefail``) in a temporary workspace with the
+real CLI.  The install step really installs this checkout with pip into a
+fresh virtual environment, once for the module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, SHARED
+
+pytestmark = pytest.mark.slow
+
+ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+
+WILDCARD_TF = """\
+resource "aws_kms_key" "shared" {
+  enable_key_rotation = true
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "Everyone"
+      Effect    = "Allow"
+      Principal = { AWS = "*" }
+      Action    = ["kms:Decrypt", "kms:PutKeyPolicy"]
+      Resource  = "*"
+    }]
+  })
+}
+"""
+
+NO_ROTATION_TEMPLATE = """\
+Resources:
+  LogsKey:
+    Type: AWS::KMS::Key
+    Properties:
+      KeyPolicy:
+        Version: "2012-10-17"
+        Statement:
+          - Sid: KeyAdministrators
+            Effect: Allow
+            Principal: {AWS: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/KeyAdmin"}
+            Action: ["kms:PutKeyPolicy", "kms:Describe*"]
+            Resource: "*"
+"""
+
+
+@dataclass
+class Runner:
+    """Enough of a GitHub runner to run this composite action's steps."""
+
+    workspace: Path
+    temp: Path
+    step_outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def evaluate(self, text: str, inputs: dict[str, str]) -> str:
+        def value(match: re.Match[str]) -> str:
+            expr = match.group(1)
+            if expr.startswith("inputs."):
+                return inputs[expr.removeprefix("inputs.")]
+            if expr == "github.action_path":
+                return str(ROOT)
+            if expr == "runner.temp":
+                return str(self.temp)
+            m = re.fullmatch(r"steps\.([\w-]+)\.outputs\.([\w-]+)", expr)
+            if m:
+                return self.step_outputs.get(m.group(1), {}).get(m.group(2), "")
+            raise AssertionError(f"the test runner does not know the expression {expr!r}")
+
+        return EXPR.sub(value, text)
+
+    def run_step(self, step: dict[str, Any], inputs: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        assert step.get("shell") == "bash", step
+        step_id = step["id"]
+        output_file = self.temp / f"output-{step_id}-{len(self.step_outputs)}"
+        output_file.write_text("")
+        script = self.temp / f"{step_id}.sh"
+        script.write_text(self.evaluate(step["run"], inputs))
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": os.environ.get("HOME", str(self.temp)),
+            "LANG": "C.UTF-8",
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_WORKSPACE": str(self.workspace),
+            "GITHUB_ACTION_PATH": str(ROOT),
+            "GITHUB_OUTPUT": str(output_file),
+            "RUNNER_TEMP": str(self.temp),
+            "RUNNER_OS": "Linux",
+        }
+        for name in ("PIP_FIND_LINKS", "PIP_CONSTRAINT", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CERT"):
+            if name in os.environ:
+                env[name] = os.environ[name]
+        env.update({k: self.evaluate(str(v), inputs) for k, v in (step.get("env") or {}).items()})
+        proc = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+            cwd=self.workspace,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        outputs: dict[str, str] = {}
+        for line in output_file.read_text().splitlines():
+            name, _, val = line.partition("=")
+            outputs[name] = val
+        self.step_outputs[step_id] = outputs
+        return proc
+
+
+def inputs_with(**given: str) -> dict[str, str]:
+    values = {name: str(spec.get("default", "")) for name, spec in ACTION["inputs"].items()}
+    for name, val in given.items():
+        key = name.replace("_", "-")
+        assert key in values, f"action.yml has no input {key}"
+        values[key] = val
+    return values
+
+
+def steps() -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = ACTION["runs"]["steps"]
+    return result
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Runner:
+    """Run the set-up steps once: setup-python stands in as this interpreter, then the real install step."""
+    temp = tmp_path_factory.mktemp("runner-temp")
+    runner = Runner(workspace=tmp_path_factory.mktemp("workspace"), temp=temp)
+    inputs = inputs_with()
+    [setup, install, _run] = steps()
+    assert setup["uses"].startswith("actions/setup-python@")
+    runner.step_outputs[setup["id"]] = {"python-path": sys.executable}
+    proc = runner.run_step(install, inputs)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    python = runner.step_outputs["install"]["python"]
+    assert Path(python).is_file()
+    assert Path(python).parent.parent == temp / "kmslint-venv"
+    assert "kmslint" in proc.stdout  # `kmslint --version`
+    return runner
+
+
+def run_action(
+    runner: Runner, workspace: Path, **given: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    runner.workspace = workspace
+    proc = runner.run_step(steps()[-1], inputs_with(**given))
+    return proc, runner.step_outputs["run"]
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "main.tf").write_text(WILDCARD_TF)
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "logs.yaml").write_text(NO_ROTATION_TEMPLATE)
+    (tmp_path / "package.json").write_text('{"name": "app"}')
+    return tmp_path
+
+
+def test_action_metadata() -> None:
+    assert ACTION["runs"]["using"] == "composite"
+    assert set(ACTION["inputs"]) >= {"paths", "format", "fail-on", "config", "sarif-file", "baseline"}
+    assert ACTION["inputs"]["format"]["default"] == "github"
+    assert ACTION["inputs"]["sarif-file"]["default"] == "kmslint.sarif"
+    install = steps()[1]["run"]
+    assert "pip install" in install
+    assert steps()[1]["env"]["KMSLINT_SOURCE"] == "${{ github.action_path }}"
+
+
+def test_no_input_is_pasted_into_a_script() -> None:
+    """Inputs go through env: a path like `$(rm -rf ~)` must stay a string."""
+    for step in steps():
+        assert "${{" not in step.get("run", ""), step["name"]
+
+
+def test_findings_fail_the_step_with_annotations_and_a_sarif_file(installed: Runner, workspace: Path) -> None:
+    proc, outputs = run_action(installed, workspace)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert any(
+        line.startswith("::error file=infra/main.tf,line=") and ",title=KMS003 wildcard-principal::[critical]" in line
+        for line in lines
+    ), proc.stdout
+    assert any(
+        line.startswith("::error file=stacks/logs.yaml,") and "title=KMS002 rotation-disabled" in line for line in lines
+    ), proc.stdout
+    assert outputs == {"sarif-file": "kmslint.sarif", "exit-code": "1"}
+    log = json.loads((workspace / "kmslint.sarif").read_text())
+    results = log["runs"][0]["results"]
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+    assert uris == {"infra/main.tf", "stacks/logs.yaml"}
+    schema = SHARED / "schemas" / "sarif-schema-2.1.0.json"
+    if schema.is_file():
+        import jsonschema
+
+        jsonschema.Draft4Validator(json.loads(schema.read_text())).validate(log)
+
+
+def test_fail_on_threshold_and_none(installed: Runner, workspace: Path) -> None:
+    (workspace / "infra" / "main.tf").unlink()  # leaves KMS002 (high)
+    proc, outputs = run_action(installed, workspace, fail_on="critical")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "title=KMS002 rotation-disabled" in proc.stdout  # still annotated
+    assert outputs["exit-code"] == "0"
+    proc, outputs = run_action(installed, workspace, fail_on="high")
+    assert proc.returncode == 1
+    proc, outputs = run_action(installed, workspace, fail_on="none")
+    assert proc.returncode == 0
+    assert outputs["exit-code"] == "0"
+
+
+def test_paths_format_and_sarif_location(installed: Runner, workspace: Path) -> None:
+    proc, outputs = run_action(
+        installed, workspace, paths="infra\n  stacks/logs.yaml\n", format="text", sarif_file="reports/ci/kmslint.sarif"
+    )
+    assert proc.returncode == 1
+    assert "infra/main.tf:" in proc.stdout
+    assert "stacks/logs.yaml:" in proc.stdout
+    assert not proc.stdout.startswith("::")
+    assert outputs["sarif-file"] == "reports/ci/kmslint.sarif"
+    assert json.loads((workspace / "reports" / "ci" / "kmslint.sarif").read_text())["version"] == "2.1.0"
+
+
+def test_only_the_named_paths_and_no_sarif(installed: Runner, workspace: Path) -> None:
+    proc, outputs = run_action(installed, workspace, paths="stacks", sarif_file="")
+    assert proc.returncode == 1
+    assert "infra/main.tf" not in proc.stdout
+    assert outputs["sarif-file"] == ""
+    assert not (workspace / "kmslint.sarif").exists()
+
+
+def test_clean_workspace_passes(installed: Runner, tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("nothing to see\n")
+    proc, outputs = run_action(installed, tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[-1].startswith("kmslint: no findings")
+    assert json.loads((tmp_path / "kmslint.sarif").read_text())["runs"][0]["results"] == []
+    assert outputs["exit-code"] == "0"
+
+
+def test_a_path_that_looks_like_a_command_stays_a_path(installed: Runner, workspace: Path) -> None:
+    marker = workspace / "pwned"
+    proc, outputs = run_action(installed, workspace, paths=f"$(touch {marker}) ;touch {marker}")
+    assert not marker.exists()
+    assert proc.returncode == 2  # no such paths: a usage error
+    assert outputs["exit-code"] == "2"
+
+
+def test_bad_format_is_a_usage_error(installed: Runner, workspace: Path) -> None:
+    proc, outputs = run_action(installed, workspace, format="xml")
+    assert proc.returncode == 2
+    assert outputs["exit-code"] == "2"
+
+
+def _cli_has(flag: str, installed: Runner) -> bool:
+    python = installed.step_outputs["install"]["python"]
+    help_text = subprocess.run([python, "-m", "kmslint", "check", "--help"], capture_output=True, text=True).stdout
+    return flag in help_text
+
+
+def test_config_input(installed: Runner, workspace: Path) -> None:
+    if not _cli_has("--config", installed):
+        pytest.skip("this kmslint has no --config yet")
+    (workspace / "ci").mkdir()
+    (workspace / "ci" / "kmslint.toml").write_text('ignore = ["KMS003"]\n')
+    proc, _ = run_action(installed, workspace, config="ci/kmslint.toml")
+    assert proc.returncode == 1
+    assert "KMS003" not in proc.stdout
+    assert "KMS002" in proc.stdout
+
+
+def test_baseline_input(installed: Runner, workspace: Path) -> None:
+    if not _cli_has("--baseline", installed) or not _cli_has("--write-baseline", installed):
+        pytest.skip("this kmslint has no --baseline/--write-baseline yet")
+    python = installed.step_outputs["install"]["python"]
+    subprocess.run(
+        [python, "-m", "kmslint", "--write-baseline", "kmslint-baseline.json", "."],
+        cwd=workspace,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    proc, outputs = run_action(installed, workspace, baseline="kmslint-baseline.json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert outputs["exit-code"] == "0"
+    # A new finding after the baseline still fails.
+    shutil.copy(workspace / "stacks" / "logs.yaml", workspace / "stacks" / "audit.yaml")
+    proc, _ = run_action(installed, workspace, baseline="kmslint-baseline.json")
+    assert proc.returncode == 1
+    assert "stacks/audit.yaml" in proc.stdout

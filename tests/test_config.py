@@ -29,6 +29,18 @@ STAR_POLICY = {
         }
     ],
 }
+CLEAN_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "Administration",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111122223333:role/KeyAdmin"},
+            "Action": ["kms:PutKeyPolicy", "kms:DescribeKey"],
+            "Resource": "*",
+        }
+    ],
+}
 
 
 def write(path: Path, text: str) -> Path:
@@ -630,3 +642,53 @@ def test_pydantic_is_imported_only_when_a_config_file_exists(tmp_path: Path) -> 
     assert _modules_after_run(tmp_path, "key.json") == set()
     write(tmp_path / ".kmslint.toml", "strict = true\n")
     assert _modules_after_run(tmp_path, "key.json") == {"pydantic", "tomllib"}
+
+
+# --------------------------------------------------------------------------- exit codes
+
+EXIT_CODES = [
+    # (id, config text or None, extra files, args, expected exit code)
+    ("clean file, no config", None, {}, ["clean.json"], exitcodes.OK),
+    ("finding, no config", None, {}, ["key.json"], exitcodes.FINDINGS),
+    ("finding below the config's fail-on", 'fail-on = "critical"\n[severity]\nKMS003 = "high"', {}, ["key.json"], 0),
+    ("config fail-on, finding at it", 'fail-on = "critical"', {}, ["key.json"], exitcodes.FINDINGS),
+    ("--fail-on beats the config", 'fail-on = "info"', {}, ["--fail-on", "critical", "clean.json"], exitcodes.OK),
+    ("config ignores the rule", 'ignore = ["wildcard-principal"]', {}, ["key.json"], exitcodes.OK),
+    ("--select beats the config's ignore", 'ignore = ["KMS003"]', {}, ["--select", "KMS003", "key.json"], 1),
+    ("typo in the config", "selct = []", {}, ["clean.json"], exitcodes.ERROR),
+    ("wrong type in the config", "strict = 1", {}, ["clean.json"], exitcodes.ERROR),
+    ("unknown rule in the config", 'ignore = ["KMS777"]', {}, ["clean.json"], exitcodes.ERROR),
+    ("invalid TOML", "strict = ", {}, ["clean.json"], exitcodes.ERROR),
+    ("--no-config skips a broken config", "strict = ", {}, ["--no-config", "clean.json"], exitcodes.OK),
+    ("--config names a broken file", None, {"bad.toml": "x = 1"}, ["--config", "bad.toml", "clean.json"], 2),
+    ("--config with --no-config", None, {"ok.toml": ""}, ["--config", "ok.toml", "--no-config", "clean.json"], 2),
+    ("--exit-zero with a config", 'fail-on = "info"', {}, ["--exit-zero", "key.json"], exitcodes.OK),
+    ("missing baseline", None, {}, ["--baseline", "nope.json", "clean.json"], exitcodes.ERROR),
+    ("writing a baseline", None, {}, ["--write-baseline", "b.json", "key.json"], exitcodes.OK),
+    ("stdin finds the config from --stdin-filename", "selct = []", {}, ["--stdin-filename", "x.json", "-"], 2),
+]
+
+
+@pytest.mark.parametrize(
+    ("cfg", "files", "args", "expected"), [e[1:] for e in EXIT_CODES], ids=[e[0] for e in EXIT_CODES]
+)
+def test_exit_codes(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    cfg: str | None,
+    files: dict[str, str],
+    args: list[str],
+    expected: int,
+) -> None:
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / "key.json", json.dumps(STAR_POLICY))
+    write(tmp_path / "clean.json", json.dumps(CLEAN_POLICY))
+    if cfg is not None:
+        write(tmp_path / ".kmslint.toml", cfg)
+    for name, text in files.items():
+        write(tmp_path / name, text)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, args, input=json.dumps(STAR_POLICY))
+    assert result.exit_code == expected, result.stderr or result.stdout
+    if expected == exitcodes.ERROR:
+        assert result.stderr.strip(), "an error exit says why on stderr"

@@ -153,6 +153,8 @@ def build_string(parts: list[str | Unknown], loc: Location | None) -> Value:
         return Known("", loc)
     if len(merged) == 1 and isinstance(merged[0], str):
         return Known(merged[0], loc)
+    if len(merged) == 1 and isinstance(merged[0], Unknown):
+        return merged[0]  # "${x}" is x itself
     return Interpolated(tuple(merged), loc)
 
 

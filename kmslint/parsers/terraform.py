@@ -297,7 +297,8 @@ class _Builder:
                         found.append(ids.value[0])
                     else:
                         return None
-        if len(found) == 1 and known_str(found[0]):
+        texts = {known_str(v) for v in found}
+        if len(texts) == 1 and None not in texts:
             return found[0]
         return None
 

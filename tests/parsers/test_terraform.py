@@ -720,3 +720,44 @@ def test_empty_files(tmp_path: Path, name: str) -> None:
     (tmp_path / name).write_text("" if name == "main.tf" else "{}")
     p = parse(tmp_path)
     assert p.errors == [] and p.keys == []
+
+
+def test_key_account_from_the_aws_provider(tmp_path: Path) -> None:
+    p = parse(
+        tmp_path,
+        {
+            "main.tf": """
+            provider "aws" {
+              region              = "eu-west-1"
+              allowed_account_ids = ["111122223333"]
+            }
+            provider "aws" {
+              alias               = "west"
+              region              = "us-west-2"
+              allowed_account_ids = ["111122223333"]
+            }
+            resource "aws_kms_key" "k" {}
+            """
+        },
+    )
+    assert key(p, "aws_kms_key.k").account == Known("111122223333")
+    q = parse(tmp_path / "other", {"main.tf": 'resource "aws_kms_key" "k" {}\n'})
+    assert key(q, "aws_kms_key.k").account is None
+
+
+def test_whole_string_interpolation_is_the_value_itself(tmp_path: Path) -> None:
+    p = parse(
+        tmp_path,
+        {
+            "main.tf": """
+            resource "aws_kms_key" "k" {
+              policy = <<EOT
+            {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "${aws_iam_role.app.arn}"}}]}
+            EOT
+            }
+            """
+        },
+    )
+    st = d(statements(key(p, "aws_kms_key.k").policy.document)[0])  # type: ignore[union-attr]
+    aws = d(st["Principal"])["AWS"]
+    assert isinstance(aws, Unknown) and aws.meaning is Meaning.RESOURCE_ARN and aws.ref == "aws_iam_role.app.arn"

@@ -4,6 +4,8 @@ Source: AWS Service Authorization Reference, "Actions, resources, and
 condition keys for AWS Key Management Service" (actions and permission-only
 actions), as read on 2026-11-28.  ``kms:ReEncryptFrom`` and
 ``kms:ReEncryptTo`` are the two permissions behind the ``ReEncrypt`` API.
+``kms:Encapsulate`` and ``kms:Decapsulate`` (ML-KEM keys) are the permissions
+the AWS KMS API Reference names for the Encapsulate and Decapsulate APIs.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ KMS_ACTIONS: tuple[str, ...] = (
     "kms:CreateCustomKeyStore",
     "kms:CreateGrant",
     "kms:CreateKey",
+    "kms:Decapsulate",
     "kms:Decrypt",
     "kms:DeleteAlias",
     "kms:DeleteCustomKeyStore",
@@ -32,6 +35,7 @@ KMS_ACTIONS: tuple[str, ...] = (
     "kms:DisconnectCustomKeyStore",
     "kms:EnableKey",
     "kms:EnableKeyRotation",
+    "kms:Encapsulate",
     "kms:Encrypt",
     "kms:GenerateDataKey",
     "kms:GenerateDataKeyPair",
@@ -72,6 +76,65 @@ KMS_ACTIONS: tuple[str, ...] = (
 )
 
 _BY_LOWER = {a.lower(): a for a in KMS_ACTIONS}
+
+# --------------------------------------------------------------------------- action groups
+# Named groups the rules ask about; every name is in KMS_ACTIONS (a test checks).
+
+# Key administration (RULES.md, KMS006): changing who may do what with the key,
+# its lifecycle and its aliases.  Grant operations are not administration.
+ADMIN_ACTIONS: tuple[str, ...] = (
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:DisableKey",
+    "kms:EnableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKeyRotation",
+    "kms:UpdateKeyDescription",
+    "kms:CreateAlias",
+    "kms:UpdateAlias",
+    "kms:DeleteAlias",
+    "kms:ImportKeyMaterial",
+    "kms:DeleteImportedKeyMaterial",
+    "kms:ReplicateKey",
+    "kms:UpdatePrimaryRegion",
+)
+
+# Cryptographic use (RULES.md, KMS006); ``kms:GenerateDataKey*`` written out.
+CRYPTO_USE_ACTIONS: tuple[str, ...] = (
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:Sign",
+    "kms:GenerateMac",
+    "kms:DeriveSharedSecret",
+)
+
+# The AWS KMS Developer Guide's "cryptographic operations" that use a key
+# (GenerateRandom uses none): CRYPTO_USE_ACTIONS plus verification and ML-KEM.
+CRYPTOGRAPHIC_OPERATIONS: tuple[str, ...] = (
+    *CRYPTO_USE_ACTIONS,
+    "kms:Verify",
+    "kms:VerifyMac",
+    "kms:Encapsulate",
+    "kms:Decapsulate",
+)
+
+# Operations on a key's grants.
+GRANT_ACTIONS: tuple[str, ...] = (
+    "kms:CreateGrant",
+    "kms:ListGrants",
+    "kms:RetireGrant",
+    "kms:RevokeGrant",
+)
+
+# Actions whose misuse destroys data or locks everyone out (RULES.md, KMS007).
+DESTRUCTIVE_ACTIONS: tuple[str, ...] = ("kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:DisableKey")
 
 
 def canonical(action: str) -> str | None:

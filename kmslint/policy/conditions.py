@@ -145,3 +145,104 @@ def has_identity_constraint(conditions: list[Condition], fully_known: bool) -> b
     if not fully_known:
         return True
     return any(constrains_identity(c) for c in conditions)
+
+
+# --------------------------------------------------------------------------- more questions
+
+
+def _truth(value: Value) -> bool | None:
+    """A condition value read as a boolean: True/False when known, None when not."""
+    if isinstance(value, Known):
+        if isinstance(value.value, bool):
+            return value.value
+        if isinstance(value.value, str) and value.value.strip().lower() in ("true", "false"):
+            return value.value.strip().lower() == "true"
+        return False if value.is_scalar else None
+    return None
+
+
+def _all_true(values: tuple[Value, ...]) -> bool:
+    """Every value is true or unknown (an unknown value may be true: no finding from it)."""
+    return bool(values) and all(_truth(v) is not False for v in values)
+
+
+def _all_false(values: tuple[Value, ...]) -> bool:
+    return bool(values) and all(_truth(v) is not True for v in values)
+
+
+def constrains_via_service(cond: Condition) -> bool:
+    """A positive test (not IfExists, not ForAllValues) on ``kms:ViaService``:
+    the key can only be used through the named AWS services."""
+    if cond.key.lower() != "kms:viaservice":
+        return False
+    if cond.set_qualifier not in (None, "foranyvalue") or cond.if_exists:
+        return False
+    if cond.base_operator.lower() not in ("stringequals", "stringlike"):
+        return False
+    return bool(cond.values) and not any(_value_is_bare_wildcard(v) for v in cond.values)
+
+
+def requires_mfa(cond: Condition) -> bool:
+    """Does this test on an Allow statement require the caller to have used MFA?
+
+    ``Bool`` ``aws:MultiFactorAuthPresent`` = true, or ``NumericLessThan(Equals)``
+    on ``aws:MultiFactorAuthAge`` (the key exists only after MFA).  The
+    ``IfExists`` forms pass for long-term access keys, which carry no MFA key.
+    """
+    if cond.set_qualifier is not None or cond.if_exists:
+        return False
+    key = cond.key.lower()
+    op = cond.base_operator.lower()
+    if key == "aws:multifactorauthpresent":
+        return op == "bool" and _all_true(cond.values)
+    if key == "aws:multifactorauthage":
+        return op in ("numericlessthan", "numericlessthanequals") and bool(cond.values)
+    return False
+
+
+def denies_without_mfa(cond: Condition) -> bool:
+    """Does this test on a Deny statement make it apply to callers without MFA?
+
+    ``BoolIfExists``/``Bool`` ``aws:MultiFactorAuthPresent`` = false, or
+    ``Null`` ``aws:MultiFactorAuthPresent`` = true (the AWS-documented pattern).
+    """
+    if cond.set_qualifier is not None or cond.key.lower() != "aws:multifactorauthpresent":
+        return False
+    op = cond.base_operator.lower()
+    if op == "bool":
+        return _all_false(cond.values)
+    if op == "null":
+        return _all_true(cond.values)
+    return False
+
+
+def limits_grants_to_aws_resources(cond: Condition) -> bool:
+    """``Bool`` (or ``BoolIfExists``) ``kms:GrantIsForAWSResource`` = true."""
+    if cond.set_qualifier is not None or cond.key.lower() != "kms:grantisforawsresource":
+        return False
+    return cond.base_operator.lower() == "bool" and _all_true(cond.values)
+
+
+# Condition keys that narrow *which keys* an identity policy statement reaches
+# (RULES.md, KMS012); prefixes end with the separator AWS uses.
+_KEY_NARROWING_KEYS = frozenset(
+    k.lower()
+    for k in (
+        "kms:ViaService",
+        "kms:ResourceAliases",
+        "kms:EncryptionContextKeys",
+        "kms:CallerAccount",
+        "aws:ResourceAccount",
+    )
+)
+_KEY_NARROWING_PREFIXES = ("aws:resourcetag/", "kms:encryptioncontext:")
+
+
+def narrows_keys(cond: Condition) -> bool:
+    """Is this a test on a key that narrows which KMS keys an identity policy reaches?
+
+    Any operator counts: a linter cannot weigh every way a test on these keys
+    narrows the set, and a reader who wrote one has thought about it.
+    """
+    key = cond.key.lower()
+    return key in _KEY_NARROWING_KEYS or key.startswith(_KEY_NARROWING_PREFIXES)

@@ -7,6 +7,7 @@ a JSON string); this module is the one place that knows the IAM grammar.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kmslint.model import (
@@ -120,6 +121,17 @@ class Statement:
             return True
         return None if unknown else False
 
+    def covered(self, actions: Iterable[str]) -> list[str]:
+        """Those of ``actions`` that this statement's Action/NotAction surely covers, in order."""
+        return [a for a in actions if self.covers(a) is True]
+
+    def covers_any(self, actions: Iterable[str]) -> bool | None:
+        """Does the statement cover one of ``actions``?  None: cannot tell."""
+        answers = [self.covers(a) for a in actions]
+        if any(a is True for a in answers):
+            return True
+        return None if any(a is None for a in answers) else False
+
     def covers_all_kms(self) -> bool:
         """Is every KMS action allowed (``kms:*``, ``*``, or a set covering them all)?"""
         return all(self.covers(a) is True for a in act.KMS_ACTIONS)
@@ -213,6 +225,8 @@ def _read_one(value: Value | None, loc: Location, branch: Branch) -> PolicyDocum
     for i, item in enumerate(items):
         if not isinstance(item, Known) or as_dict(item) is None:
             doc.unknown = True
+            if isinstance(item, Known):
+                doc.problems.append((f"statement {i + 1} is not a JSON object", item.loc or doc.loc))
             continue
         doc.statements.append(_statement(i, item, doc.loc))
     return doc

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kmslint.model import Branch, KeyPolicy, KeyResource, Known, Project, Value, branches, describe_branch
-from kmslint.policy.document import PolicyDocument, documents
+from kmslint.model import (
+    Branch,
+    KeyPolicy,
+    KeyResource,
+    Known,
+    Location,
+    Project,
+    Value,
+    branches,
+    describe_branch,
+    to_plain,
+)
+from kmslint.policy.document import PolicyDocument, Statement, documents
+from kmslint.policy.principals import PrincipalClass, PrincipalEntry, classify
 
 
 def key_policy_readings(project: Project) -> Iterator[tuple[KeyPolicy, PolicyDocument]]:
@@ -33,4 +45,59 @@ def key_variants(key: KeyResource, *attrs: str) -> Iterator[tuple[Branch, dict[s
         yield branch, {a: values.get(a) for a in attrs}
 
 
-__all__ = ["PolicyDocument", "key_policy_readings", "key_variants", "with_branch"]
+def principal_text(entry: PrincipalEntry) -> str:
+    """How a message names a principal: ``*``, an ARN, ``service logs.amazonaws.com``, ``${ref}``."""
+    text = to_plain(entry.value)
+    shown = text if isinstance(text, str) else str(text)
+    if entry.ptype == "*":
+        return "`*`"
+    if entry.ptype.lower() == "service":
+        return f"service `{shown}`"
+    if entry.ptype.lower() not in ("aws", "*"):
+        return f"{entry.ptype} `{shown}`"
+    return f"`{shown}`"
+
+
+def non_root_principals(st: Statement) -> list[PrincipalEntry]:
+    """The statement's principals that are surely not an account root (unknown ones left out).
+
+    A ``NotPrincipal`` statement applies to everyone not listed, so it is
+    represented by one ``*`` entry.
+    """
+    if st.not_principal:
+        return [PrincipalEntry("*", Known("*", st.loc), st.loc)]
+    return [p for p in st.principals if classify(p) not in (PrincipalClass.ACCOUNT_ROOT, PrincipalClass.UNKNOWN)]
+
+
+def full_access_principals(st: Statement) -> list[PrincipalEntry]:
+    """KMS005's question: the non-root principals an Allow statement gives every KMS action."""
+    if not st.is_allow or not st.covers_all_kms():
+        return []
+    return non_root_principals(st)
+
+
+class Once:
+    """Remembers what was reported, so that several ``Fn::If`` readings of one
+    policy or key give one finding per place."""
+
+    def __init__(self) -> None:
+        self._seen: set[tuple[object, ...]] = set()
+
+    def first(self, resource: str | None, loc: Location, *extra: object) -> bool:
+        mark = (resource, loc.file, loc.line, loc.column, *extra)
+        if mark in self._seen:
+            return False
+        self._seen.add(mark)
+        return True
+
+
+__all__ = [
+    "Once",
+    "PolicyDocument",
+    "full_access_principals",
+    "key_policy_readings",
+    "key_variants",
+    "non_root_principals",
+    "principal_text",
+    "with_branch",
+]

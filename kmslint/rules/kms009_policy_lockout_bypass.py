@@ -1,0 +1,29 @@
+"""KMS009 policy-lockout-bypass: the key policy lockout safety check is turned off."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from kmslint.model import Project, Violation, as_bool
+from kmslint.rules import RuleContext, check
+from kmslint.rules._common import key_variants, with_branch
+
+
+@check("KMS009")
+def policy_lockout_bypass(project: Project, ctx: RuleContext) -> Iterator[Violation]:
+    for key in project.keys:
+        for branch, values in key_variants(key, "bypass_lockout_check"):
+            if as_bool(values["bypass_lockout_check"]) is not True:
+                continue
+            yield Violation(
+                key.where("bypass_lockout_check"),
+                key.name,
+                with_branch(
+                    "the key policy lockout safety check is bypassed, so AWS accepts a policy that leaves "
+                    "nobody able to manage the key; remove bypass_policy_lockout_safety_check / "
+                    "BypassPolicyLockoutSafetyCheck (it defaults to false)",
+                    branch,
+                ),
+                content=f"{key.name}:bypass_lockout_check",
+            )
+            break

@@ -1,0 +1,149 @@
+"""KMS013 invalid-key-policy: a key policy AWS rejects, or that does not mean what it says."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from kmslint.model import (
+    Interpolated,
+    KeyPolicy,
+    Known,
+    Location,
+    Project,
+    Unknown,
+    Value,
+    Violation,
+    as_dict,
+    known_str,
+)
+from kmslint.policy.actions import is_unknown_kms_action
+from kmslint.policy.conditions import is_known_operator
+from kmslint.policy.document import PolicyDocument, Statement
+from kmslint.rules import RuleContext, check
+from kmslint.rules._common import Once, key_policy_readings, with_branch
+
+POLICY_VERSION = "2012-10-17"
+MAX_POLICY_BYTES = 32 * 1024
+
+
+def _plain_known(value: Value | None) -> object:
+    """The document as JSON data with unknown parts left empty: a lower bound of its size."""
+    if isinstance(value, Known):
+        if isinstance(value.value, dict):
+            return {k: _plain_known(v) for k, v in value.value.items()}
+        if isinstance(value.value, list):
+            return [_plain_known(v) for v in value.value]
+        return value.value
+    if isinstance(value, Interpolated):
+        return "".join(p for p in value.parts if isinstance(p, str))
+    return ""
+
+
+def _size(policy: KeyPolicy, doc: PolicyDocument) -> int:
+    text = known_str(policy.document)
+    if text is not None:
+        return len(text.encode("utf-8", "surrogatepass"))
+    dumped = json.dumps(_plain_known(doc.value), separators=(",", ":"), ensure_ascii=False)
+    return len(dumped.encode("utf-8", "surrogatepass"))
+
+
+def _not_star(value: Value) -> bool:
+    """Surely something other than ``*`` (unknown parts alone prove nothing)."""
+    if isinstance(value, Known):
+        return not (isinstance(value.value, str) and value.value.strip() == "*")
+    if isinstance(value, Interpolated):
+        return value.literal_text("").strip() not in ("", "*")
+    return False
+
+
+def _statement_problems(st: Statement) -> Iterator[tuple[str, Location]]:
+    missing = []
+    if st.effect is None:
+        missing.append("`Effect`")
+    if st.principal is None:
+        missing.append("`Principal`")
+    if st.action is None:
+        missing.append("`Action`")
+    if st.resource is None:
+        missing.append('`Resource` (write `"Resource": "*"`)')
+    if missing:
+        yield f"{st.label()} has no " + ", no ".join(missing) + "; AWS rejects such a key policy", st.loc
+    effect = known_str(st.effect)
+    if effect is not None and effect.strip().lower() not in ("allow", "deny"):
+        yield f'{st.label()} has `Effect` "{effect}"; write "Allow" or "Deny"', st.effect.loc or st.loc  # type: ignore[union-attr]
+    if st.resource is not None:
+        if st.not_resource:
+            yield (
+                f'{st.label()} uses `NotResource`; in a key policy write `"Resource": "*"`, which means this key',
+                st.resource.loc or st.loc,
+            )
+        else:
+            for r in st.resources:
+                if _not_star(r):
+                    yield (
+                        f'{st.label()} has `Resource` other than "*"; in a key policy "*" means this key and '
+                        'nothing else can be named, so write `"Resource": "*"`',
+                        r.loc or st.loc,
+                    )
+                    break
+    for a in st.actions:
+        text = known_str(a)
+        if text is not None and is_unknown_kms_action(text):
+            yield (
+                f"{st.label()} names `{text.strip()}`, which is not a KMS action, so it matches nothing; "
+                "fix the spelling (see the AWS KMS actions list)",
+                a.loc or st.loc,
+            )
+    ops = as_dict(st.condition)
+    if ops is not None:
+        for operator, tests in ops.items():
+            if not is_known_operator(operator):
+                yield (
+                    f"{st.label()} uses the condition operator `{operator}`, which IAM does not know; "
+                    "use one such as StringEquals, ArnLike, Bool or their IfExists forms",
+                    tests.loc or st.loc,
+                )
+
+
+def _problems(policy: KeyPolicy, doc: PolicyDocument) -> Iterator[tuple[str, Location]]:
+    for message, loc in doc.problems:
+        yield message + "; AWS rejects it", loc
+    if doc.value is None or as_dict(doc.value) is None:
+        return
+    version = doc.version
+    if version is None:
+        yield (
+            "the key policy has no `Version`, so it means the old 2008-10-17 language; "
+            f'add "Version": "{POLICY_VERSION}"',
+            doc.loc,
+        )
+    elif not isinstance(version, Unknown | Interpolated):
+        text = known_str(version)
+        if text is None or text.strip() != POLICY_VERSION:
+            shown = text if text is not None else json.dumps(_plain_known(version))
+            yield f'the key policy `Version` is "{shown}"; write "Version": "{POLICY_VERSION}"', version.loc or doc.loc
+    sids: set[str] = set()
+    for st in doc.statements:
+        yield from _statement_problems(st)
+        sid = st.sid_text
+        if sid:
+            if sid in sids:
+                yield (
+                    f"{st.label()} repeats a `Sid` used by an earlier statement; give each statement its own Sid",
+                    (st.sid.loc if st.sid is not None else None) or st.loc,
+                )
+            sids.add(sid)
+    size = _size(policy, doc)
+    if size > MAX_POLICY_BYTES:
+        yield f"the key policy is {size} bytes, over the 32 KB AWS accepts; split the grants or use grants", doc.loc
+
+
+@check("KMS013")
+def invalid_key_policy(project: Project, ctx: RuleContext) -> Iterator[Violation]:
+    once = Once()
+    for policy, doc in key_policy_readings(project):
+        for message, loc in _problems(policy, doc):
+            if not once.first(policy.attached_by, loc, message):
+                continue
+            yield Violation(loc, policy.attached_by, with_branch(message, doc.branch), content=message)

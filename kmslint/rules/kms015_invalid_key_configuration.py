@@ -1,0 +1,182 @@
+"""KMS015 invalid-key-configuration: key settings AWS rejects at deploy time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from kmslint.model import (
+    Alias,
+    Branch,
+    Interpolated,
+    KeyKind,
+    KeyResource,
+    Known,
+    Location,
+    Project,
+    Value,
+    Violation,
+    as_bool,
+    as_int,
+    branches,
+    known_str,
+)
+from kmslint.rules import RuleContext, check
+from kmslint.rules._common import key_variants, with_branch
+from kmslint.rules.kms002_rotation_disabled import rotatable
+
+# Which key usages each key spec accepts (AWS KMS API Reference, CreateKey
+# KeyUsage; AWS KMS Developer Guide, key spec reference).  Specs missing here
+# (a newer one) are not judged.
+_RSA = frozenset({"ENCRYPT_DECRYPT", "SIGN_VERIFY"})
+_NIST = frozenset({"SIGN_VERIFY", "KEY_AGREEMENT"})
+_SIGN = frozenset({"SIGN_VERIFY"})
+_MAC = frozenset({"GENERATE_VERIFY_MAC"})
+VALID_USAGES: dict[str, frozenset[str]] = {
+    "SYMMETRIC_DEFAULT": frozenset({"ENCRYPT_DECRYPT"}),
+    "RSA_2048": _RSA,
+    "RSA_3072": _RSA,
+    "RSA_4096": _RSA,
+    "ECC_NIST_P256": _NIST,
+    "ECC_NIST_P384": _NIST,
+    "ECC_NIST_P521": _NIST,
+    "ECC_NIST_EDWARDS25519": _SIGN,
+    "ECC_SECG_P256K1": _SIGN,
+    "HMAC_224": _MAC,
+    "HMAC_256": _MAC,
+    "HMAC_384": _MAC,
+    "HMAC_512": _MAC,
+    "SM2": frozenset({"ENCRYPT_DECRYPT", "SIGN_VERIFY", "KEY_AGREEMENT"}),
+    "ML_DSA_44": _SIGN,
+    "ML_DSA_65": _SIGN,
+    "ML_DSA_87": _SIGN,
+    "ML_KEM_512": frozenset({"ENCAPSULATE_DECAPSULATE"}),
+    "ML_KEM_768": frozenset({"ENCAPSULATE_DECAPSULATE"}),
+    "ML_KEM_1024": frozenset({"ENCAPSULATE_DECAPSULATE"}),
+}
+KNOWN_USAGES = frozenset().union(*VALID_USAGES.values())
+
+ROTATION_DAYS = (90, 2560)
+DELETION_DAYS = (7, 30)
+
+_ATTRS = ("key_spec", "key_usage", "origin", "custom_key_store", "rotation", "rotation_period", "deletion_window")
+
+
+def _rotation_problem(key: KeyResource, values: dict[str, Value | None]) -> tuple[str, Location] | None:
+    if as_bool(values["rotation"]) is not True or key.kind is KeyKind.REPLICA:
+        return None
+    if key.kind is not KeyKind.REPLICA_EXTERNAL and key.kind is not KeyKind.EXTERNAL and rotatable(values) is not False:
+        return None
+    return (
+        "automatic rotation is enabled on a key AWS cannot rotate (only symmetric encryption keys with "
+        "AWS-generated material outside custom key stores can); remove enable_key_rotation / "
+        "EnableKeyRotation, and rotate manually by moving an alias to a new key",
+        key.where("rotation"),
+    )
+
+
+def _usage_problem(key: KeyResource, values: dict[str, Value | None]) -> tuple[str, Location] | None:
+    spec_value, usage_value = values["key_spec"], values["key_usage"]
+    spec = "SYMMETRIC_DEFAULT" if spec_value is None else known_str(spec_value)
+    usage = "ENCRYPT_DECRYPT" if usage_value is None else known_str(usage_value)
+    if spec is None or usage is None or spec not in VALID_USAGES or usage not in KNOWN_USAGES:
+        return None
+    allowed = VALID_USAGES[spec]
+    if usage in allowed:
+        return None
+    spec_said = spec if spec_value is not None else "SYMMETRIC_DEFAULT (the default)"
+    usage_said = usage if usage_value is not None else "ENCRYPT_DECRYPT (the default)"
+    choices = " or ".join(sorted(allowed))
+    where = key.where("key_usage") if usage_value is not None else key.where("key_spec")
+    return f"key spec {spec_said} cannot be used with key usage {usage_said}; set the key usage to {choices}", where
+
+
+def _range_problem(
+    key: KeyResource, value: Value | None, bounds: tuple[int, int], attr: str, names: str
+) -> tuple[str, Location] | None:
+    days = as_int(value)
+    if days is None or bounds[0] <= days <= bounds[1]:
+        return None
+    return f"{names} is {days} days; AWS accepts {bounds[0]} to {bounds[1]}", key.where(attr)
+
+
+def _key_problems(key: KeyResource) -> Iterator[tuple[Branch, str, Location]]:
+    """Each kind of problem once per key, under the first ``Fn::If`` branch that has it."""
+    seen: set[str] = set()
+    for branch, values in key_variants(key, *_ATTRS):
+        found = {
+            "rotation": _rotation_problem(key, values),
+            "usage": _usage_problem(key, values),
+            "period": _range_problem(
+                key,
+                values["rotation_period"],
+                ROTATION_DAYS,
+                "rotation_period",
+                "rotation_period_in_days / RotationPeriodInDays",
+            ),
+            "window": _range_problem(
+                key,
+                values["deletion_window"],
+                DELETION_DAYS,
+                "deletion_window",
+                "deletion_window_in_days / PendingWindowInDays",
+            ),
+        }
+        for kind, problem in found.items():
+            if problem is None or kind in seen:
+                continue
+            seen.add(kind)
+            yield branch, problem[0], problem[1]
+
+
+def _literal_prefix(value: Value | None) -> tuple[str, bool] | None:
+    """The leading literal text of a name and whether that is the whole name."""
+    if isinstance(value, Known) and isinstance(value.value, str):
+        return value.value, True
+    if isinstance(value, Interpolated):
+        prefix = ""
+        for part in value.parts:
+            if not isinstance(part, str):
+                return prefix, False
+            prefix += part
+        return prefix, True
+    return None
+
+
+def alias_name_problem(value: Value | None) -> str | None:
+    """Why AWS rejects this alias name, or None (also when it cannot be told)."""
+    found = _literal_prefix(value)
+    if found is None:
+        return None
+    prefix, whole = found
+    if prefix.startswith("alias/aws/"):
+        return "starts with `alias/aws/`, which AWS reserves for AWS managed keys"
+    if prefix.startswith("alias/"):
+        return None
+    if not whole and "alias/aws/".startswith(prefix):
+        return None  # the unknown rest decides
+    return "does not start with `alias/`"
+
+
+def _alias_loc(alias: Alias) -> Location:
+    return alias.attr_locs.get("alias_name") or alias.attr_locs.get("name") or alias.loc
+
+
+@check("KMS015")
+def invalid_key_configuration(project: Project, ctx: RuleContext) -> Iterator[Violation]:
+    for key in project.keys:
+        for branch, message, loc in _key_problems(key):
+            yield Violation(loc, key.name, with_branch(message, branch), content=f"{key.name}:{message}")
+    for alias in project.aliases:
+        for branch, value in branches(alias.alias_name):
+            problem = alias_name_problem(value)
+            if problem is None:
+                continue
+            shown = known_str(value)
+            name = f"alias name `{shown}`" if shown is not None else "the alias name"
+            yield Violation(
+                _alias_loc(alias),
+                alias.name,
+                with_branch(f"{name} {problem}; AWS rejects it. Name it `alias/<your-name>`", branch),
+                content=f"{alias.name}:{shown}",
+            )
+            break

@@ -158,6 +158,43 @@ def build_string(parts: list[str | Unknown], loc: Location | None) -> Value:
     return Interpolated(tuple(merged), loc)
 
 
+MAX_VALUE_NODES = 200_000
+
+
+def expanded_size(v: Value, limit: int = MAX_VALUE_NODES) -> int:
+    """How many nodes ``v`` has once shared sub-values are counted every time (stops past ``limit``).
+
+    Locals can share one value many times (``b = [local.a, local.a]``), so a
+    small file can describe a value too large to walk; such values become
+    Unknown instead of hanging whoever reads them.
+    """
+    memo: dict[int, int] = {}
+    stack: list[tuple[Value, bool]] = [(v, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in memo:
+            continue
+        children: list[Value] = []
+        if isinstance(node, Known):
+            if isinstance(node.value, dict):
+                children = list(node.value.values())
+            elif isinstance(node.value, list):
+                children = list(node.value)
+        if not done and any(id(c) not in memo for c in children):
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in memo)
+            continue
+        total = 1 + sum(memo.get(id(c), 1) for c in children)
+        memo[id(node)] = min(total, limit + 1)
+    return memo.get(id(v), 1)
+
+
+def bounded(v: Value, loc: Location | None) -> Value:
+    if isinstance(v, Known) and isinstance(v.value, dict | list) and expanded_size(v) > MAX_VALUE_NODES:
+        return Unknown("value too large to evaluate", loc)
+    return v
+
+
 def with_loc(v: Value, loc: Location | None) -> Value:
     """``v`` located at ``loc`` (a result computed at a call site)."""
     if loc is None:
@@ -194,9 +231,9 @@ class Evaluator:
             return None
         try:
             if expr.node is not None:
-                return self._node(expr.node, expr.src, scope)
+                return bounded(self._node(expr.node, expr.src, scope), expr.src.loc(expr.node))
             if expr.json is not None:
-                return self._json(expr.json, expr.src, scope)
+                return bounded(self._json(expr.json, expr.src, scope), expr.json.loc)
         except (_Fail, RecursionError):
             loc = expr.src.loc(expr.node) if expr.node is not None else (expr.json.loc if expr.json else None)
             return unknown("expression too deeply nested to evaluate", loc)
@@ -459,6 +496,7 @@ class Evaluator:
             self._busy.discard(name)
         if value is None:
             value = unknown(f"local `{name}`", loc, ref=f"local.{name}")
+        value = bounded(value, loc)
         self._locals[name] = value
         return value
 
@@ -664,7 +702,7 @@ class Evaluator:
             result = fn(self, args, loc)
         except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, OverflowError) as exc:
             return unknown(f"{name}() failed: {exc}", loc)
-        return result
+        return bounded(result, loc)
 
     def read_file(self, path_value: Value, loc: Location) -> tuple[Path, str] | Unknown:
         """Read a file named by ``file()`` / ``templatefile()``, inside the scan root only."""
@@ -801,7 +839,7 @@ class Evaluator:
                 if not exprs:
                     return unknown("for expression", loc)
                 list_out.append(self._node(exprs[0], src, inner))
-        return Known(obj_out, loc) if is_object else Known(list_out, loc)
+        return bounded(Known(obj_out, loc) if is_object else Known(list_out, loc), loc)
 
     def _conditional(self, node: Node, src: Src, scope: Scope | None) -> Value:
         kids = [c for c in node.named_children if c.type == "expression"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kmslint.model import Interpolated, Known, Location, Meaning, Unknown, Value, to_plain
-from kmslint.parsers.hcl_eval import var_meaning
+from kmslint.parsers.hcl_eval import MAX_VALUE_NODES, expanded_size, var_meaning
 from kmslint.policy.principals import PrincipalClass, classify_value
 from tests.parsers.tf_helpers import d, key, lst, parse, statements
 
@@ -468,3 +468,20 @@ def test_policy_from_variable_default_and_local_heredoc(tmp_path: Path) -> None:
     assert st.loc is not None and st.loc.line == 3
     n = key(p, "aws_kms_key.n").policy
     assert n is not None and isinstance(n.document, Unknown)
+
+
+def test_values_that_explode_through_sharing_become_unknown(tmp_path: Path) -> None:
+    chain = "\n".join(f"    l{i} = [local.l{i - 1}, local.l{i - 1}, local.l{i - 1}]" for i in range(1, 40))
+    p = parse(
+        tmp_path,
+        {
+            "main.tf": 'locals {\n    l0 = ["x"]\n' + chain + "\n}\n"
+            'resource "aws_kms_key" "k" {\n  policy = jsonencode({ Statement = local.l39 })\n'
+            "  tags = { a = toset(local.l39) }\n}\n"
+        },
+    )
+    k = key(p, "aws_kms_key.k")
+    assert k.policy is not None
+    # Somewhere down the chain a local became Unknown: what is left is small enough to walk.
+    assert expanded_size(k.policy.document) <= MAX_VALUE_NODES
+    assert expanded_size(d(k.tags)["a"]) <= MAX_VALUE_NODES

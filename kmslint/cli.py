@@ -141,8 +141,6 @@ def check(
         for problem in exc.problems:
             click.echo(f"kmslint: error: {problem}", err=True)
         sys.exit(exitcodes.ERROR)
-    from kmslint.baseline import BaselineError
-
     stdin_text: str | None = None
     if stdin_filename is not None or paths == ("-",):
         if paths not in ((), ("-",)):
@@ -156,14 +154,22 @@ def check(
             stdin_text = None
             click.echo(f"{stdin_filename or '-'}:{exc.line}:{exc.column}: KMS000 {exc.message}", err=True)
             sys.exit(exitcodes.ERROR)
-    try:
+
+    def run() -> Report:
         if stdin_text is not None:
-            report = api.lint([], settings, stdin_text=stdin_text, stdin_filename=stdin_filename or "stdin.json")
-        else:
-            report = api.lint(list(paths) or ["."], settings)
-    except BaselineError as exc:
-        click.echo(f"kmslint: error: {exc}", err=True)
-        sys.exit(exitcodes.ERROR)
+            return api.lint([], settings, stdin_text=stdin_text, stdin_filename=stdin_filename or "stdin.json")
+        return api.lint(list(paths) or ["."], settings)
+
+    if settings.baseline is None:
+        report = run()
+    else:
+        from kmslint.baseline import BaselineError
+
+        try:
+            report = run()
+        except BaselineError as exc:
+            click.echo(f"kmslint: error: {exc}", err=True)
+            sys.exit(exitcodes.ERROR)
     if write_baseline:
         _write_baseline(report, write_baseline)
 

@@ -1,8 +1,8 @@
 """The configuration file: ``.kmslint.toml`` or ``[tool.kmslint]`` in ``pyproject.toml``.
 
 Finding a configuration costs a few ``stat`` calls; only when a file exists
-is it parsed (``tomllib``) and validated (pydantic, imported here and
-nowhere on the lint path).  Validation is complete before anything runs: an
+is it parsed (``tomllib``) and validated (with pydantic-core, pydantic's
+validation engine, imported here and nowhere on the lint path).  Validation is complete before anything runs: an
 unknown key, a wrong type, an unknown rule or rule option is a
 :class:`ConfigError` naming the file, the key (as a dotted path) and what
 was expected, which the CLI prints to stderr with exit code 2.
@@ -175,11 +175,10 @@ def from_mapping(data: Mapping[str, Any], source: Path, prefix: tuple[str | int,
     def report(loc: tuple[str | int, ...], message: str) -> None:
         problems.append(f"{shown}: {dotted((*prefix, *loc))}: {message}")
 
-    model = _model()
-    from pydantic import ValidationError
+    from pydantic_core import ValidationError
 
     try:
-        validated = model.model_validate(dict(data))
+        values: dict[str, Any] = _validator().validate_python(dict(data))
     except ValidationError as exc:
         order = {key: i for i, key in enumerate(data)}  # report in the order the file has its keys
         errors = sorted(exc.errors(include_url=False), key=lambda e: order.get(str(e["loc"][0]), len(order)))
@@ -187,7 +186,6 @@ def from_mapping(data: Mapping[str, Any], source: Path, prefix: tuple[str | int,
             loc = tuple(err["loc"])
             report(loc, _explain(err, loc))
         raise ConfigError(problems) from None
-    values: dict[str, Any] = validated.model_dump(by_alias=True)
     settings = _to_settings(values, source, report)
     if problems:
         raise ConfigError(problems)
@@ -281,40 +279,57 @@ def _unknown_key(key: str, known: Sequence[str]) -> str:
 
 
 @lru_cache(maxsize=1)
-def _model() -> Any:
-    """The pydantic model of the file, built on first use so that pydantic is imported only then."""
-    from typing import Annotated, Literal
+def _validator() -> Any:
+    """The schema of the file, as a pydantic-core validator built on first use.
 
-    from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+    This is pydantic's own validation engine (the ``pydantic-core`` package
+    every pydantic model compiles to), used directly: declaring the schema
+    as a ``BaseModel`` means importing ``pydantic`` and generating the schema
+    from type hints on every run, which costs about three times as much CPU
+    at start-up (measured: ~235 ms against ~80 ms on the 2-core machine) for
+    the same validation and the same error types.  Every scalar is strict:
+    TOML has types, and ``"30"`` is not ``30``.
+    """
+    from pydantic_core import SchemaValidator
+    from pydantic_core import core_schema as cs
 
-    severity = Literal["info", "low", "medium", "high", "critical"]
-    nonempty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    def text(**constraints: Any) -> Any:
+        return cs.str_schema(strict=True, **constraints)
 
-    class _Table(BaseModel):
-        model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=False, frozen=True)
+    def names() -> Any:
+        return cs.list_schema(text(), strict=True)
 
-    class PerPathIgnore(_Table):
-        path: nonempty
-        rules: Annotated[list[str], Field(min_length=1)]
-        reason: nonempty
-
-    class Config(_Table):
-        select: list[str] | None = None
-        extend_select: list[str] = Field(default_factory=list, alias="extend-select")
-        ignore: list[str] = Field(default_factory=list)
-        severity_: dict[str, severity] = Field(default_factory=dict, alias="severity")
-        rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
-        account_id: Annotated[str, StringConstraints(pattern=_ACCOUNT_ID.pattern)] | None = Field(
-            default=None, alias="account-id"
-        )
-        exclude: list[str] = Field(default_factory=list)
-        per_path_ignores: list[PerPathIgnore] = Field(default_factory=list, alias="per-path-ignores")
-        fail_on: severity | None = Field(default=None, alias="fail-on")
-        strict: bool | None = None
-        max_file_bytes: Annotated[int, Field(ge=1)] | None = Field(default=None, alias="max-file-bytes")
-        max_depth: Annotated[int, Field(ge=1)] | None = Field(default=None, alias="max-depth")
-
-    return Config
+    severity = cs.literal_schema(list(SEVERITY_NAMES))
+    positive = cs.int_schema(ge=1, strict=True)
+    per_path = cs.typed_dict_schema(
+        {
+            "path": cs.typed_dict_field(text(strip_whitespace=True, min_length=1)),
+            "rules": cs.typed_dict_field(cs.list_schema(text(), min_length=1, strict=True)),
+            "reason": cs.typed_dict_field(text(strip_whitespace=True, min_length=1)),
+        },
+        extra_behavior="forbid",
+        total=True,
+    )
+    fields = {
+        "select": names(),
+        "extend-select": names(),
+        "ignore": names(),
+        "severity": cs.dict_schema(text(), severity, strict=True),
+        "rules": cs.dict_schema(text(), cs.dict_schema(text(), cs.any_schema(), strict=True), strict=True),
+        "account-id": text(pattern=_ACCOUNT_ID.pattern),
+        "exclude": names(),
+        "per-path-ignores": cs.list_schema(per_path, strict=True),
+        "fail-on": severity,
+        "strict": cs.bool_schema(strict=True),
+        "max-file-bytes": positive,
+        "max-depth": positive,
+    }
+    schema = cs.typed_dict_schema(
+        {name: cs.typed_dict_field(fields[name], required=False) for name in KEYS},  # KEYS: the one list
+        extra_behavior="forbid",
+        total=False,
+    )
+    return SchemaValidator(schema)
 
 
 # --------------------------------------------------------------------------- semantics
@@ -406,24 +421,24 @@ def _to_settings(values: dict[str, Any], source: Path, report: Reporter) -> Sett
     from kmslint import catalog
 
     for key in ("select", "extend-select", "ignore"):
-        for i, name in enumerate(values.get(key) or ()):
+        for i, name in enumerate(values.get(key, ())):
             problem = rule_name_problem(name)
             if problem:
                 report((key, i), problem)
 
     severity: dict[str, Severity] = {}
-    for name, level in values["severity"].items():
+    for name, level in values.get("severity", {}).items():
         rule = catalog.resolve(name)
         if rule is None:
             report(("severity", name), f"unknown rule {json.dumps(name)}; expected a rule ID or slug")
             continue
         severity[rule.id] = Severity.parse(level)
 
-    options = _rule_options(values["rules"], report)
+    options = _rule_options(values.get("rules", {}), report)
 
     base = source.resolve().parent
     ignores: list[PathIgnore] = []
-    for i, entry in enumerate(values["per-path-ignores"]):
+    for i, entry in enumerate(values.get("per-path-ignores", [])):
         ids: list[str] = []
         for j, name in enumerate(entry["rules"]):
             problem = rule_name_problem(name, allow_groups=False)
@@ -436,20 +451,20 @@ def _to_settings(values: dict[str, Any], source: Path, report: Reporter) -> Sett
         ignores.append(PathIgnore(entry["path"], tuple(ids), entry["reason"], source=str(source.resolve())))
 
     changes: dict[str, Any] = {
-        "select": frozenset(values["select"]) if values["select"] is not None else None,
-        "extend_select": frozenset(values["extend-select"]),
-        "ignore": frozenset(values["ignore"]),
+        "select": frozenset(values["select"]) if "select" in values else None,
+        "extend_select": frozenset(values.get("extend-select", ())),
+        "ignore": frozenset(values.get("ignore", ())),
         "severity": severity,
         "options": options,
-        "account_id": values["account-id"],
-        "exclude": tuple(rebase_pattern(p, base) for p in values["exclude"]),
+        "account_id": values.get("account-id"),
+        "exclude": tuple(rebase_pattern(p, base) for p in values.get("exclude", ())),
         "per_path_ignores": tuple(ignores),
         "config_file": display_path(source),
     }
-    if values["fail-on"] is not None:
+    if "fail-on" in values:
         changes["fail_on"] = Severity.parse(values["fail-on"])
     for key, attr in (("strict", "strict"), ("max-file-bytes", "max_file_bytes"), ("max-depth", "max_depth")):
-        if values[key] is not None:
+        if key in values:
             changes[attr] = values[key]
     return Settings(**changes)
 

@@ -285,3 +285,24 @@ def render_explanation(rule: Any) -> str:
     out += ["", "References"]
     out += [f"  - {title}: {url}" for title, url in rule.references]
     return "\n".join(out)
+
+
+@main.command("lsp")
+@click.option("--stdio", is_flag=True, help="Talk LSP over stdin/stdout (the default, and the only transport).")
+@click.option(
+    "--debounce-ms",
+    type=click.IntRange(min=0),
+    default=300,
+    show_default=True,
+    help="Wait this long after the last change before linting a document again.",
+)
+def lsp_command(stdio: bool, debounce_ms: int) -> None:
+    """Run the language server for editors (needs `pip install 'kmslint[lsp]'`)."""
+    from kmslint import lsp
+
+    try:
+        server = lsp.create_server(debounce_ms / 1000)
+    except lsp.MissingDependency as exc:
+        click.echo(f"kmslint: {exc}", err=True)
+        sys.exit(exitcodes.ERROR)
+    server.start_io(sys.stdin.buffer, sys.stdout.buffer)

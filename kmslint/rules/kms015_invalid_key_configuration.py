@@ -103,9 +103,11 @@ def _key_problems(key: KeyResource) -> Iterator[tuple[Branch, str, Location]]:
     """Each kind of problem once per key, under the first ``Fn::If`` branch that has it."""
     seen: set[str] = set()
     for branch, values in key_variants(key, *_ATTRS):
+        usage = _usage_problem(key, values)
         found = {
-            "rotation": _rotation_problem(key, values),
-            "usage": _usage_problem(key, values),
+            # A spec/usage mismatch is the cause; rotation failing on it is not reported again.
+            "rotation": None if usage is not None else _rotation_problem(key, values),
+            "usage": usage,
             "period": _range_problem(
                 key,
                 values["rotation_period"],

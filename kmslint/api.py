@@ -15,6 +15,7 @@ from pathlib import Path
 from kmslint import engine
 from kmslint.discovery import Unit, discover
 from kmslint.model import Finding, ParseError, Severity
+from kmslint.parallel import run_units
 from kmslint.parsers.common import ParseOptions
 from kmslint.settings import Settings
 
@@ -48,8 +49,15 @@ def lint(
     *,
     stdin_text: str | None = None,
     stdin_filename: str | None = None,
+    jobs: int | None = None,
+    cache_dir: str | None = None,
 ) -> Report:
-    """Lint files and directories; with ``stdin_text``, lint that buffer as ``stdin_filename``."""
+    """Lint files and directories; with ``stdin_text``, lint that buffer as ``stdin_filename``.
+
+    ``jobs``: worker processes (None: automatic, a pool only for large runs);
+    the report is the same whatever it is.  ``cache_dir``: reuse findings of
+    unchanged units from there (kmslint.cache).
+    """
     settings = settings or Settings()
     recorded = None
     if settings.baseline is not None:
@@ -86,26 +94,14 @@ def lint(
     rules = engine.enabled_rules(settings)
     report.rules = list(rules)
     findings: list[Finding] = []
-    for unit in found.units:
-        loaded = engine.load_unit(unit, opts)
-        report.files += loaded.files
-        report.notes.extend(loaded.notes)
-        reported = {found.display.get(p, str(p)) for p in unit.reported}
-        explicit = {found.display.get(p, str(p)) for p in unit.explicit}
-        errors = list(loaded.errors)
-        for project in loaded.projects:
-            report.resources += project.resource_count
-            project_findings = engine.check_project(project, settings, rules)
-            findings.extend(f for f in project_findings if f.file in reported)
-            errors.extend(e for e in project.errors)
-        for err in errors:
-            if err.file not in reported:
-                continue
-            report.errors.append(err)
-            if err.file in explicit:
-                report.usage_error = True
-        if "KMS000" in rules:
-            findings.extend(engine.parse_error_finding(e, settings) for e in loaded.errors if e.file in reported)
+    # Each unit is linted on its own (engine.lint_unit): from the cache, here, or in a pool.
+    for result in run_units(found.units, opts, settings, rules, found.display, jobs=jobs, cache_dir=cache_dir):
+        report.files += result.files
+        report.resources += result.resources
+        report.notes.extend(result.notes)
+        report.errors.extend(result.errors)
+        report.usage_error = report.usage_error or result.usage_error
+        findings.extend(result.findings)
     report.findings = sorted(set(findings))
     if recorded is not None:
         from kmslint import baseline

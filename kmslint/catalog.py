@@ -52,12 +52,11 @@ class Rule:
         return self.options[name]["default"]
 
 
-def _load_yaml(path: Path) -> Any:
+def _load_yaml(data: bytes) -> Any:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with path.open("rb") as fh:
-        return yaml.load(fh, Loader=loader)  # noqa: S506 - a safe loader
+    return yaml.load(data, Loader=loader)  # noqa: S506 - a safe loader
 
 
 def _rule(data: dict[str, Any]) -> Rule:
@@ -80,9 +79,22 @@ def _rule(data: dict[str, Any]) -> Rule:
 
 
 @lru_cache(maxsize=1)
+def _loaded() -> tuple[dict[str, dict[str, Any]], str]:
+    # Parsed once per process, and cached across processes (kmslint.cache): PyYAML's
+    # import and the parse cost more than linting one file.
+    from kmslint import cache
+
+    return cache.catalog_documents(sorted(catalog_dir().glob("KMS*.yaml")), _load_yaml)
+
+
 def raw_documents() -> dict[str, dict[str, Any]]:
     """Each rule file's data, keyed by file stem (tests validate these against the schema)."""
-    return {p.stem: _load_yaml(p) for p in sorted(catalog_dir().glob("KMS*.yaml"))}
+    return _loaded()[0]
+
+
+def digest() -> str:
+    """A hash of the catalogue's files (part of the findings cache key)."""
+    return _loaded()[1]
 
 
 @lru_cache(maxsize=1)

@@ -138,6 +138,49 @@ def _has_aws_resources(resources: object) -> bool:
     )
 
 
+@dataclass(slots=True)
+class UnitResult:
+    """What linting one unit gives: its reported files' findings and errors, and counts."""
+
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[ParseError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    files: int = 0
+    resources: int = 0
+    usage_error: bool = False  # a file named on the command line could not be parsed
+    deps: list[str] = field(default_factory=list)  # other files read (file(), templatefile())
+
+
+def lint_unit(
+    unit: Unit, opts: ParseOptions, settings: Settings, rules: dict[str, catalog.Rule], display: dict[Path, str]
+) -> UnitResult:
+    """Load, check and filter one unit: a pure function of the unit's files and the settings.
+
+    Units are independent, so ``kmslint.parallel`` may run them in any
+    process and in any order.
+    """
+    loaded = load_unit(unit, opts)
+    out = UnitResult(notes=list(loaded.notes), files=loaded.files)
+    reported = {display.get(p, str(p)) for p in unit.reported}
+    explicit = {display.get(p, str(p)) for p in unit.explicit}
+    own = {display.get(p) or opts.display(p) for p in unit.files}
+    errors = list(loaded.errors)
+    for project in loaded.projects:
+        out.resources += project.resource_count
+        out.findings.extend(f for f in check_project(project, settings, rules) if f.file in reported)
+        errors.extend(project.errors)
+        out.deps.extend(f for f in project.files if f not in own and f not in out.deps)
+    for err in errors:
+        if err.file not in reported:
+            continue
+        out.errors.append(err)
+        if err.file in explicit:
+            out.usage_error = True
+    if "KMS000" in rules:
+        out.findings.extend(parse_error_finding(e, settings) for e in loaded.errors if e.file in reported)
+    return out
+
+
 # --------------------------------------------------------------------------- checking
 
 
@@ -283,4 +326,13 @@ def _path_matcher(settings: Settings) -> Callable[[str, str], bool]:
     return match
 
 
-__all__ = ["Loaded", "ProjectKind", "check_project", "enabled_rules", "load_unit", "might_matter"]
+__all__ = [
+    "Loaded",
+    "ProjectKind",
+    "UnitResult",
+    "check_project",
+    "enabled_rules",
+    "lint_unit",
+    "load_unit",
+    "might_matter",
+]

@@ -86,6 +86,31 @@ def _split(values: tuple[str, ...]) -> frozenset[str]:
     default=None,
     help="Record the current findings in this baseline file and exit 0.",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Worker processes; 0 or unset: automatic (one per core for large runs). Output is the same for any N.",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Reuse the findings of unchanged files from this directory (off by default; safe to delete).",
+)
+@click.option(
+    "--max-file-bytes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Report a larger file as KMS000 instead of reading it [default: 10485760].",
+)
+@click.option(
+    "--max-depth",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Report nesting deeper than this as KMS000 [default: 200].",
+)
 @click.option("--version", is_flag=True, help="Print the version and exit.")
 def check(
     paths: tuple[str, ...],
@@ -105,6 +130,10 @@ def check(
     no_config: bool,
     baseline_file: str | None,
     write_baseline: str | None,
+    jobs: int | None,
+    cache_dir: str | None,
+    max_file_bytes: int | None,
+    max_depth: int | None,
     version: bool,
 ) -> None:
     """Lint PATHs (files and directories; default: the current directory)."""
@@ -141,14 +170,24 @@ def check(
         for problem in exc.problems:
             click.echo(f"kmslint: error: {problem}", err=True)
         sys.exit(exitcodes.ERROR)
+    if max_file_bytes is not None or max_depth is not None:
+        from dataclasses import replace
+
+        settings = replace(
+            settings,
+            max_file_bytes=max_file_bytes or settings.max_file_bytes,
+            max_depth=max_depth or settings.max_depth,
+        )
     stdin_text: str | None = None
     if stdin_filename is not None or paths == ("-",):
         if paths not in ((), ("-",)):
             raise click.UsageError("with --stdin-filename, give '-' (or nothing) as the path")
-        data = sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read(settings.max_file_bytes + 1)
         from kmslint.parsers.common import ParseFailure, decode_source
 
         try:
+            if len(data) > settings.max_file_bytes:
+                raise ParseFailure(f"input is over the {settings.max_file_bytes}-byte limit (max_file_bytes)")
             stdin_text = decode_source(data)
         except ParseFailure as exc:
             stdin_text = None
@@ -156,9 +195,12 @@ def check(
             sys.exit(exitcodes.ERROR)
 
     def run() -> Report:
+        run_opts: dict[str, Any] = {"jobs": jobs or None, "cache_dir": cache_dir}
         if stdin_text is not None:
-            return api.lint([], settings, stdin_text=stdin_text, stdin_filename=stdin_filename or "stdin.json")
-        return api.lint(list(paths) or ["."], settings)
+            return api.lint(
+                [], settings, stdin_text=stdin_text, stdin_filename=stdin_filename or "stdin.json", **run_opts
+            )
+        return api.lint(list(paths) or ["."], settings, **run_opts)
 
     if settings.baseline is None:
         report = run()

@@ -137,7 +137,8 @@ def test_select_and_ignore(tmp_path: Path) -> None:
     path = str(write(tmp_path / "key.json", star_policy()))
     assert run("--ignore", "wildcard-principal", path)[1]["findings"] == []
     assert run("--select", "KMS001", path)[1]["findings"] == []
-    assert rules_and_lines(run("--select", "KMS00", path)[1]) == [("KMS003", 4)]
+    # A prefix selects every rule under it, off-by-default ones too (KMS007 here).
+    assert rules_and_lines(run("--select", "KMS00", path)[1]) == [("KMS003", 4), ("KMS007", 4)]
     result = CliRunner().invoke(main, ["--select", "KMS999", path])
     assert result.exit_code == exitcodes.ERROR
     assert "unknown rule(s): KMS999" in result.stderr

@@ -73,7 +73,13 @@ def test_wheel_in_a_clean_venv(tmp_path: Path) -> None:
             {
                 "Version": "2012-10-17",
                 "Statement": [
-                    {"Sid": "Any", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
+                    {
+                        "Sid": "Any",
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": ["kms:Decrypt", "kms:PutKeyPolicy"],
+                        "Resource": "*",
+                    }
                 ],
             }
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kmslint.model import Project, Violation
+from kmslint.model import Project, Violation, to_plain
 from kmslint.policy.conditions import narrows_keys
 from kmslint.policy.document import Statement, documents
 from kmslint.policy.resources import not_resource_reaches_all_keys, reaches_all_keys
@@ -20,6 +20,13 @@ def _all_keys(st: Statement) -> bool:
     if st.not_resource:
         return not_resource_reaches_all_keys(st.resources) is True
     return any(reaches_all_keys(r) is True for r in st.resources)
+
+
+def _all_keys_text(st: Statement) -> str:
+    for r in st.resources:
+        if reaches_all_keys(r) is True:
+            return str(to_plain(r))
+    return "*"
 
 
 def _keys_narrowed(st: Statement) -> bool:
@@ -39,11 +46,12 @@ def identity_policy_decrypt_all_keys(project: Project, ctx: RuleContext) -> Iter
                 if not once.first(policy.name, st.loc):
                     continue
                 listed = " and ".join(f"`{a}`" for a in actions)
+                where = "every KMS key" if st.not_resource else f"every KMS key (Resource `{_all_keys_text(st)}`)"
                 yield Violation(
                     st.loc,
                     policy.name,
                     with_branch(
-                        f"{st.label()} allows {listed} on every KMS key, so whoever holds this policy can decrypt "
+                        f"{st.label()} allows {listed} on {where}, so whoever holds this policy can decrypt "
                         "anything encrypted under any key whose policy trusts IAM; list the key ARNs in Resource, "
                         "or add a condition such as `kms:ViaService` or `aws:ResourceTag/...`",
                         doc.branch,

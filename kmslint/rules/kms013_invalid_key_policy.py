@@ -16,6 +16,7 @@ from kmslint.model import (
     Violation,
     as_dict,
     known_str,
+    to_plain,
 )
 from kmslint.policy.actions import is_unknown_kms_action
 from kmslint.policy.conditions import is_known_operator
@@ -68,7 +69,8 @@ def _statement_problems(st: Statement) -> Iterator[tuple[str, Location]]:
     if st.resource is None:
         missing.append('`Resource` (write `"Resource": "*"`)')
     if missing:
-        yield f"{st.label()} has no " + ", no ".join(missing) + "; AWS rejects such a key policy", st.loc
+        said = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and no " + missing[-1]
+        yield f"{st.label()} has no {said}; AWS rejects such a key policy", st.loc
     effect = known_str(st.effect)
     if effect is not None and effect.strip().lower() not in ("allow", "deny"):
         yield f'{st.label()} has `Effect` "{effect}"; write "Allow" or "Deny"', st.effect.loc or st.loc  # type: ignore[union-attr]
@@ -82,8 +84,8 @@ def _statement_problems(st: Statement) -> Iterator[tuple[str, Location]]:
             for r in st.resources:
                 if _not_star(r):
                     yield (
-                        f'{st.label()} has `Resource` other than "*"; in a key policy "*" means this key and '
-                        'nothing else can be named, so write `"Resource": "*"`',
+                        f"{st.label()} has `Resource` `{to_plain(r)}`; in a key policy the resource is always this "
+                        'key, written `"Resource": "*"`',
                         r.loc or st.loc,
                     )
                     break

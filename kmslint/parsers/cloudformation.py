@@ -192,7 +192,14 @@ class _YamlSource:
         from kmslint.parsers import yamlpos
 
         self.doc = doc
+        self._file = doc.file
         self._y = yamlpos
+        # Node classes as attributes: an import inside the recursive methods would run per node.
+        from yaml import nodes
+
+        self._scalar = nodes.ScalarNode
+        self._mapping = nodes.MappingNode
+        self._sequence = nodes.SequenceNode
         self._plain_tag = yamlpos.PLAIN_TAG
         self._str_tag = yamlpos.STR_TAG
         self._map_tag = yamlpos.MAP_TAG
@@ -203,8 +210,6 @@ class _YamlSource:
 
     def _pairs(self, node: Node) -> list[tuple[Node, Node]]:
         """A mapping's pairs with YAML merge keys (``<<: *base``) applied; explicit keys win."""
-        from yaml.nodes import MappingNode, SequenceNode
-
         pairs: list[tuple[Node, Node]] = node.value
         if not self._merges or not any(self._is_merge(k) for k, _ in pairs):
             return pairs
@@ -212,9 +217,9 @@ class _YamlSource:
         explicit: list[tuple[Node, Node]] = []
         for k, v in pairs:
             if self._is_merge(k):
-                sources = v.value if isinstance(v, SequenceNode) else [v]
+                sources = v.value if isinstance(v, self._sequence) else [v]
                 for src in sources:
-                    if isinstance(src, MappingNode):
+                    if isinstance(src, self._mapping):
                         merged.extend(self._pairs(src))
             else:
                 explicit.append((k, v))
@@ -224,13 +229,11 @@ class _YamlSource:
         return key.tag == self._plain_tag and key.value == "<<"
 
     def items(self, node: object) -> list[_Entry] | None:
-        from yaml.nodes import MappingNode, ScalarNode
-
-        if not isinstance(node, MappingNode) or node.tag != self._y.MAP_TAG:
+        if not isinstance(node, self._mapping) or node.tag != self._y.MAP_TAG:
             return None
         out: dict[str, _Entry] = {}
         for k, v in self._pairs(node):
-            if isinstance(k, ScalarNode):
+            if isinstance(k, self._scalar):
                 out[k.value] = _Entry(k.value, k, v, self._locate)
         return list(out.values())
 
@@ -240,9 +243,7 @@ class _YamlSource:
         return self.doc.span(key, value)  # type: ignore[arg-type]
 
     def text(self, node: object) -> str | None:
-        from yaml.nodes import ScalarNode
-
-        if isinstance(node, ScalarNode) and node.tag in (self._y.PLAIN_TAG, self._y.STR_TAG):
+        if isinstance(node, self._scalar) and node.tag in (self._y.PLAIN_TAG, self._y.STR_TAG):
             return str(node.value)
         return None
 
@@ -264,12 +265,14 @@ class _YamlSource:
         return last
 
     def raw(self, node: object) -> Value:
-        from yaml.nodes import MappingNode, ScalarNode, SequenceNode
-
         n: Node = node  # type: ignore[assignment]
         tag: str = n.tag
-        if isinstance(n, ScalarNode):
-            loc = self.doc.loc(n)
+        if isinstance(n, self._scalar):
+            if n.style in ("|", ">"):
+                loc = self.doc.loc(n)
+            else:
+                start, end = n.start_mark, n.end_mark
+                loc = Location(self._file, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
             text: str = n.value
             if tag == self._plain_tag:
                 return Known(self._plain_value(text), loc)
@@ -278,18 +281,18 @@ class _YamlSource:
             if tag.startswith(self._y.STD_PREFIX):
                 return Known(_std_scalar(tag[len(self._y.STD_PREFIX) :], text), loc)
             inner: Value = Known(text, self._inner_loc(n, loc))
-        elif isinstance(n, MappingNode):
+        elif isinstance(n, self._mapping):
             mapping: dict[str, Value] = {}
             pairs = self._pairs(n)
             last: Value | None = None
             for k, v in pairs:
-                if isinstance(k, ScalarNode):
+                if isinstance(k, self._scalar):
                     last = mapping[str(k.value)] = self.raw(v)
             loc = self._collection_loc(n, last if pairs is n.value else None)
             if tag == self._map_tag:
                 return Known(mapping, loc)
             inner = Known(mapping, self._inner_loc(n, loc))
-        elif isinstance(n, SequenceNode):
+        elif isinstance(n, self._sequence):
             items = [self.raw(c) for c in n.value]
             loc = self._collection_loc(n, items[-1] if items else None)
             if tag == self._seq_tag:
@@ -304,12 +307,10 @@ class _YamlSource:
 
     def _collection_loc(self, node: CollectionNode, last: Value | None) -> Location:
         """A collection's span; a block collection ends where its last item (already located) ends."""
-        from yaml.nodes import MappingNode
-
         start = node.start_mark
         if node.flow_style or not node.value or last is None or last.loc is None:
             return self.doc.loc(node)
-        child: Node = node.value[-1][1] if isinstance(node, MappingNode) else node.value[-1]
+        child: Node = node.value[-1][1] if isinstance(node, self._mapping) else node.value[-1]
         if child.start_mark.index < start.index:  # an alias to an earlier anchor
             return self.doc.loc(node)
         return Location(self.doc.file, start.line + 1, start.column + 1, last.loc.end_line, last.loc.end_column)
@@ -458,18 +459,22 @@ class _Resolver:
                 if name == "Ref" or name.startswith("Fn::"):
                     return self._intrinsic(name, v[name], value.loc)
             out: dict[str, Value] = {}
+            changed = False
             for k, item in v.items():
                 r = self.resolve(item)
                 if r is not None:
                     out[k] = r
-            return Known(out, value.loc)
+                changed = changed or r is not item
+            return Known(out, value.loc) if changed else value
         if isinstance(v, list):
             items = []
+            changed = False
             for item in v:
                 r = self.resolve(item)
                 if r is not None:
                     items.append(r)
-            return Known(items, value.loc)
+                changed = changed or r is not item
+            return Known(items, value.loc) if changed else value
         return value
 
     def _intrinsic(self, name: str, arg: Value, loc: Location | None) -> Value | None:

@@ -58,7 +58,9 @@ _FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 def split_lines(text: str) -> list[str]:
     """The lines of ``text`` as YAML numbers them (``\\r\\n``, ``\\r``, NEL, LS and PS break lines)."""
-    return _LINE_BREAK.split(text)
+    if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
+        return _LINE_BREAK.split(text)
+    return text.split("\n")
 
 
 def plain_value(text: str) -> str | int | float | bool | None:
@@ -360,6 +362,14 @@ def _children(node: Node) -> list[Node]:
 
 
 def _check_keys(node: MappingNode) -> None:
+    pairs = node.value
+    if len(pairs) < 2:
+        return
+    try:
+        if len({k.value for k, _ in pairs}) == len(pairs):
+            return  # the common case, decided without a Python loop
+    except TypeError:
+        pass  # a collection as a key: check one by one
     seen: set[str] = set()
     for key, _value in node.value:
         if not isinstance(key, ScalarNode):

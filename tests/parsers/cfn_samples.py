@@ -151,3 +151,58 @@ def to_yaml(template: dict[str, Any]) -> str:
 
 def to_json(template: dict[str, Any]) -> str:
     return json.dumps(template, indent=2)
+
+
+def typical_template(services: int = 20) -> dict[str, Any]:
+    """An application stack where KMS is a small part: functions, queues, buckets, alarms and two keys."""
+    template = big_template(2)
+    resources = template["Resources"]
+    for i in range(services):
+        resources[f"Handler{i}"] = {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "Runtime": "python3.12",
+                "Handler": f"service_{i}.handler",
+                "MemorySize": 256,
+                "Timeout": 30,
+                "Role": {"Fn::GetAtt": ["AppRole0", "Arn"]},
+                "Code": {"S3Bucket": {"Ref": "Team"}, "S3Key": f"artifacts/service-{i}.zip"},
+                "Environment": {
+                    "Variables": {
+                        "QUEUE_URL": {"Ref": f"Work{i}"},
+                        "TOPIC_ARN": {"Ref": f"Events{i}"},
+                        "STAGE": {"Fn::Sub": "${AWS::StackName}-stage"},
+                        "LOG_LEVEL": "INFO",
+                    }
+                },
+                "Tags": [{"Key": "service", "Value": f"service-{i}"}, {"Key": "team", "Value": {"Ref": "Team"}}],
+            },
+        }
+        resources[f"Work{i}"] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "VisibilityTimeout": 180,
+                "MessageRetentionPeriod": 1209600,
+                "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [f"Dead{i}", "Arn"]}, "maxReceiveCount": 5},
+            },
+        }
+        resources[f"Dead{i}"] = {"Type": "AWS::SQS::Queue", "Properties": {"MessageRetentionPeriod": 1209600}}
+        resources[f"Events{i}"] = {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"Subscription": [{"Protocol": "sqs", "Endpoint": {"Fn::GetAtt": [f"Work{i}", "Arn"]}}]},
+        }
+        resources[f"Errors{i}"] = {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "Namespace": "AWS/Lambda",
+                "MetricName": "Errors",
+                "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": f"Handler{i}"}}],
+                "Statistic": "Sum",
+                "Period": 60,
+                "EvaluationPeriods": 5,
+                "Threshold": 1,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                "AlarmActions": [{"Ref": f"Events{i}"}],
+            },
+        }
+    return template

@@ -21,9 +21,11 @@ def looks_like_key_policy(data: object) -> bool:
     """Is this parsed JSON a KMS key policy?
 
     It must be an object with ``Statement``; some statement must name a
-    principal (identity policies have none); and every action written must
-    be a KMS action or a bare wildcard, so S3 bucket policies, SNS topic
-    policies and the like are not mistaken for key policies.
+    principal (identity policies have none); and every ``Action`` written
+    must be a KMS action or a bare wildcard, so S3 bucket policies, SNS topic
+    policies and the like are not mistaken for key policies.  ``NotAction``
+    is not looked at: ``"NotAction": "s3:*"`` in a key policy allows every
+    KMS action.
     """
     if not isinstance(data, dict) or "Statement" not in data:
         return False
@@ -37,11 +39,10 @@ def looks_like_key_policy(data: object) -> bool:
         if not isinstance(st, dict):
             continue
         has_principal = has_principal or "Principal" in st or "NotPrincipal" in st
-        for name in ("Action", "NotAction"):
-            for action in _texts(st.get(name)):
-                text = action.strip().lower()
-                if not (text.startswith("kms:") or set(text) <= {"*"}):
-                    return False
+        for action in _texts(st.get("Action")):
+            text = action.strip().lower()
+            if not (text.startswith("kms:") or set(text) <= {"*"}):
+                return False
     return has_principal
 
 

@@ -96,6 +96,7 @@ def test_round_trip_equals_the_standard_library(value: object, indent: bool) -> 
         ({"Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}, False),  # identity policy
         ({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}]}, False),  # bucket policy
         ({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": ["kms:Decrypt", "sns:Publish"]}]}, False),
+        ({"Statement": [{"Effect": "Allow", "Principal": "*", "NotAction": "s3:*", "Resource": "*"}]}, True),
         ({"Statement": []}, False),
         ({"name": "web"}, False),
         (["Statement"], False),

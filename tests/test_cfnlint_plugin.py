@@ -145,7 +145,7 @@ def test_rule_ids_and_docs() -> None:
     classes = {cls.id: cls for cls in kmslint_rules.RULE_CLASSES.values()}
     assert classes["E9003"].kmslint_id == "KMS003"
     assert classes["W9004"].kmslint_id == "KMS004"
-    assert classes["E9003"].source_url.endswith("/rules/KMS003.yaml")
+    assert classes["E9003"].source_url.endswith("/docs/rules.md#kms003-wildcard-principal")
     assert "E9000" not in classes and "KMS000" not in {c.kmslint_id for c in classes.values()}
     for rule_id, cls in classes.items():
         assert rule_id[0] in "EWI" and rule_id[1] == "9" and len(rule_id) == 5

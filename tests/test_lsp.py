@@ -261,7 +261,7 @@ def test_language_server_end_to_end(project: Path) -> None:
         assert diag["code"] == "KMS002"
         assert diag["source"] == "kmslint"
         assert diag["severity"] == 1  # Error: KMS002 is high
-        assert diag["codeDescription"]["href"].endswith("/rules/KMS002.yaml")
+        assert diag["codeDescription"]["href"].endswith("/docs/rules.md#kms002-rotation-disabled")
         assert diag["range"]["start"] == {"line": 0, "character": 0}
         assert "enable_key_rotation" in diag["message"]
 

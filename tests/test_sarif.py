@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -71,8 +72,13 @@ def validate(log: dict[str, Any], required: bool = False) -> None:
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:10])
 
 
-def sarif(paths: list[str], settings: Settings | None = None, show_suppressed: bool = False) -> dict[str, Any]:
-    settings = settings or Settings(show_suppressed=show_suppressed)
+def sarif(
+    paths: list[str], settings: Settings | None = None, show_suppressed: bool = False, select: str = ""
+) -> dict[str, Any]:
+    """The SARIF log for ``paths``; ``select`` (comma-separated IDs) pins the rules, so new rules do not interfere."""
+    if settings is None:
+        chosen = frozenset(select.split(",")) if select else None
+        settings = Settings(show_suppressed=show_suppressed, select=chosen)
     report = api.lint(paths, settings)
     text = get("sarif")(report, RenderContext(__version__, show_suppressed=show_suppressed))
     log: dict[str, Any] = json.loads(text)
@@ -117,7 +123,7 @@ def test_driver_lists_every_enabled_rule_with_its_docs(tmp_path: Path) -> None:
         assert desc["fullDescription"]["text"]
         assert "How to fix" in desc["help"]["text"]
         assert "#### How to fix" in desc["help"]["markdown"]
-        assert desc["helpUri"].endswith(f"{rule.id}.yaml")
+        assert desc["helpUri"].endswith(f"/docs/rules.md#{rule.id.lower()}-{rule.slug}")
         assert desc["properties"]["security-severity"] == SECURITY_SEVERITY[rule.severity]
         assert 0.0 < float(desc["properties"]["security-severity"]) <= 10.0
         assert "security" in desc["properties"]["tags"]
@@ -137,7 +143,7 @@ def test_result_location_region_and_rule_index(tmp_path: Path, monkeypatch: pyte
     (tmp_path / "keys").mkdir()
     (tmp_path / "keys" / "policy.json").write_text(json.dumps(STAR_POLICY, indent=2))
     monkeypatch.chdir(tmp_path)
-    log = sarif(["keys"])
+    log = sarif(["keys"], select="KMS003")
     run = log["runs"][0]
     [result] = run["results"]
     assert result["ruleId"] == "KMS003"
@@ -152,17 +158,17 @@ def test_result_location_region_and_rule_index(tmp_path: Path, monkeypatch: pyte
 def test_fingerprints_survive_lines_moving(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     Path("main.tf").write_text(TERRAFORM)
-    before = sarif(["main.tf"])["runs"][0]["results"]
+    before = sarif(["main.tf"], select="KMS003")["runs"][0]["results"]
     moved = "# a comment\n\n" + TERRAFORM.replace("  enable_key_rotation", "\n  enable_key_rotation")
     Path("main.tf").write_text(moved)
-    after = sarif(["main.tf"])["runs"][0]["results"]
+    after = sarif(["main.tf"], select="KMS003")["runs"][0]["results"]
     assert [r["ruleId"] for r in before] == [r["ruleId"] for r in after] == ["KMS003"]
     lines = [r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in (before[0], after[0])]
     assert lines[0] != lines[1]
     assert before[0]["partialFingerprints"] == after[0]["partialFingerprints"]
     # ... and differ when what is wrong differs.
     Path("main.tf").write_text(TERRAFORM.replace("kms:Decrypt", "kms:Encrypt"))
-    changed = sarif(["main.tf"])["runs"][0]["results"]
+    changed = sarif(["main.tf"], select="KMS003")["runs"][0]["results"]
     assert changed[0]["partialFingerprints"] != before[0]["partialFingerprints"]
 
 
@@ -178,10 +184,10 @@ def test_duplicate_fingerprints_get_an_occurrence_suffix(tmp_path: Path) -> None
 def test_suppressed_findings_only_with_show_suppressed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     Path("main.tf").write_text(TERRAFORM)
-    hidden = sarif(["main.tf"])["runs"][0]["results"]
+    hidden = sarif(["main.tf"], select="KMS003,KMS004")["runs"][0]["results"]
     assert [r["ruleId"] for r in hidden] == ["KMS003"]
     assert all("suppressions" not in r for r in hidden)
-    shown = sarif(["main.tf"], show_suppressed=True)
+    shown = sarif(["main.tf"], show_suppressed=True, select="KMS003,KMS004")
     validate(shown)
     results = shown["runs"][0]["results"]
     assert [r["ruleId"] for r in results] == ["KMS004", "KMS003"]
@@ -208,7 +214,7 @@ def test_severity_override_is_what_the_rule_descriptor_says(tmp_path: Path) -> N
     from kmslint.model import Severity
 
     (tmp_path / "policy.json").write_text(json.dumps(STAR_POLICY))
-    log = sarif([str(tmp_path)], Settings(severity={"KMS003": Severity.LOW}))
+    log = sarif([str(tmp_path)], Settings(select=frozenset({"KMS003"}), severity={"KMS003": Severity.LOW}))
     [desc] = [r for r in log["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "KMS003"]
     assert desc["properties"]["security-severity"] == SECURITY_SEVERITY[Severity.LOW]
     assert log["runs"][0]["results"][0]["level"] == "note"
@@ -226,3 +232,31 @@ def test_severity_override_is_what_the_rule_descriptor_says(tmp_path: Path) -> N
 )
 def test_artifact_uri(path: str, uri: str) -> None:
     assert artifact_uri(path) == uri
+
+
+def test_baselined_findings_are_external_suppressions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("policy.json").write_text(json.dumps(STAR_POLICY))
+    written = subprocess.run(
+        [sys.executable, "-m", "kmslint", "--write-baseline", "baseline.json", "policy.json"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    if written.returncode != 0 or not Path("baseline.json").exists():
+        pytest.skip(f"this kmslint cannot write a baseline: {written.stderr.decode()[-300:]}")
+    proc = subprocess.run(
+        [sys.executable, "-m", "kmslint", "--format", "sarif", "--show-suppressed", "--baseline", "baseline.json", "."],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    log = json.loads(proc.stdout)
+    validate(log)
+    results = log["runs"][0]["results"]
+    assert "KMS003" in {r["ruleId"] for r in results}
+    for result in results:
+        assert result["suppressions"] == [{"kind": "external", "justification": "in the baseline (baseline.json)"}]

@@ -22,7 +22,8 @@ FORMATS: dict[str, str] = {
 
 # Where the project and each rule's documentation live (SARIF helpUri, LSP codeDescription).
 HOMEPAGE = "https://github.com/kmslint/kmslint"
-RULE_DOCS = HOMEPAGE + "/blob/main/rules/{id}.yaml"
+# docs/rules.md is generated from rules/*.yaml, one section per rule.
+RULE_DOCS = HOMEPAGE + "/blob/main/docs/rules.md#{anchor}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +44,12 @@ def get(name: str) -> Formatter:
 
 
 def rule_doc_url(rule_id: str) -> str:
-    """The page documenting one rule."""
-    return RULE_DOCS.format(id=rule_id)
+    """The page documenting one rule: its section of docs/rules.md (``#kms003-wildcard-principal``)."""
+    from kmslint import catalog
+
+    rule = catalog.rules().get(rule_id)
+    anchor = f"{rule_id.lower()}-{rule.slug}" if rule is not None else rule_id.lower()
+    return RULE_DOCS.format(anchor=anchor)
 
 
 def fingerprint(finding: Finding) -> str:

@@ -10,7 +10,9 @@ its identity when code above it moves.
 
 Suppressed findings follow ``--show-suppressed``, as in every format: by
 default they are left out; with the flag they are results carrying
-``suppressions: [{kind: inSource, justification}]``.  Left out by default
+``suppressions: [{kind, justification}]``, kind ``external`` for a finding
+recorded in a baseline file and ``inSource`` for the rest (inline comments,
+template ``Metadata``, configuration).  Left out by default
 because a consumer that ignores ``suppressions`` would open alerts for
 decisions already taken and reviewed in the code.
 """
@@ -28,6 +30,7 @@ from kmslint.model import Finding, Severity
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT_KEY = "kmslintFingerprint/v1"
+BASELINE_REASON = "in the baseline ("  # how kmslint.baseline words its suppressions
 
 # GitHub ranks alerts by security-severity: >= 9.0 critical, 7.0-8.9 high,
 # 4.0-6.9 medium, below 4.0 low.
@@ -138,6 +141,11 @@ def _region(f: Finding) -> dict[str, int]:
     return region
 
 
+def suppression_kind(f: Finding) -> str:
+    """``external`` for a finding recorded in a baseline file (README, Baseline), else ``inSource``."""
+    return "external" if (f.suppression_reason or "").startswith(BASELINE_REASON) else "inSource"
+
+
 def _rule_ids(report: Report) -> list[str]:
     known = catalog.rules()
     ids = list(report.rules) or [rid for rid, r in known.items() if r.enabled_by_default]
@@ -175,7 +183,7 @@ def build(report: Report, ctx: RenderContext) -> dict[str, Any]:
         if f.rule_id in index:
             result["ruleIndex"] = index[f.rule_id]
         if f.suppressed:
-            result["suppressions"] = [{"kind": "inSource", "justification": f.suppression_reason or ""}]
+            result["suppressions"] = [{"kind": suppression_kind(f), "justification": f.suppression_reason or ""}]
         results.append(result)
     run: dict[str, Any] = {
         "tool": {

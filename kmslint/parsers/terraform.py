@@ -242,6 +242,7 @@ class _Builder:
             if r.rtype in KEY_TYPES:
                 key = self._key(r)
                 key.account = account
+                self._default_tags(key, r.block)
                 self.keys[r.address] = key
                 project.keys.append(key)
         names = set(self.keys)
@@ -301,6 +302,51 @@ class _Builder:
         if len(texts) == 1 and None not in texts:
             return found[0]
         return None
+
+    def _provider(self, block: Block) -> Block | None:
+        """The ``provider "aws"`` block a resource uses (its ``provider = aws.alias``, else the default one)."""
+        alias = None
+        attr = block.attr("provider")
+        if attr is not None:
+            if attr.expr.node is not None:
+                text = attr.expr.src.text(attr.expr.node).strip()
+            else:
+                text = known_str(self.ev.eval(attr.expr)) or ""
+            head, _, alias = text.partition(".")
+            if head != "aws":
+                return None
+        found = None
+        for pf in self.loaded.files:
+            for b in pf.blocks:
+                if b.type != "provider" or b.labels[:1] != ["aws"]:
+                    continue
+                b_alias = known_str(self.ev.eval_attr(b, "alias"))
+                if (b_alias or None) == (alias or None):
+                    if found is not None:
+                        return None  # duplicate provider configurations: not one answer
+                    found = b
+        return found
+
+    def _default_tags(self, key: KeyResource, block: Block) -> None:
+        """Tags the provider's ``default_tags`` add to every resource, under the key's own."""
+        provider = self._provider(block)
+        if provider is None:
+            return
+        defaults = next(iter(provider.children("default_tags")), None)
+        if defaults is None:
+            return
+        tags = self.ev.eval_attr(defaults, "tags")
+        if tags is None:
+            return
+        if not (isinstance(tags, Known) and isinstance(tags.value, dict)):
+            if key.tags is None:
+                key.tags = tags  # unknown default tags may hold a justification
+            return
+        own = key.tags
+        if own is None:
+            key.tags = tags
+        elif isinstance(own, Known) and isinstance(own.value, dict):
+            key.tags = Known({**tags.value, **own.value}, own.loc)
 
     def _key(self, r: _Resource) -> KeyResource:
         b = r.block

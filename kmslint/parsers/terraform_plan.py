@@ -326,6 +326,13 @@ class _PlanBuilder:
                 continue
             setattr(key, field_name, value)
             key.attr_locs[field_name] = loc or key.loc
+        tags_all = pr.values.get("tags_all")
+        if isinstance(tags_all, Known) and isinstance(tags_all.value, dict) and tags_all.value:
+            # tags_all adds the provider's default_tags to the resource's own.
+            key.tags = tags_all
+            key.attr_locs.setdefault("tags", self._attr_loc(tags_all, pr) or key.loc)
+        elif pr.unknown_after.get("tags_all") is True and key.tags is None:
+            key.tags = Unknown("tags are known after apply", key.loc)
         if key.kind in (KeyKind.EXTERNAL, KeyKind.REPLICA_EXTERNAL):
             key.origin = Known("EXTERNAL", key.loc)
         doc, loc = self._attr(pr, "policy")

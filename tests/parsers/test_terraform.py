@@ -761,3 +761,31 @@ def test_whole_string_interpolation_is_the_value_itself(tmp_path: Path) -> None:
     st = d(statements(key(p, "aws_kms_key.k").policy.document)[0])  # type: ignore[union-attr]
     aws = d(st["Principal"])["AWS"]
     assert isinstance(aws, Unknown) and aws.meaning is Meaning.RESOURCE_ARN and aws.ref == "aws_iam_role.app.arn"
+
+
+def test_provider_default_tags_are_key_tags(tmp_path: Path) -> None:
+    p = parse(
+        tmp_path,
+        {
+            "main.tf": """
+            provider "aws" {
+              default_tags {
+                tags = { Owner = "platform", Env = "prod" }
+              }
+            }
+            provider "aws" {
+              alias = "west"
+            }
+            resource "aws_kms_key" "a" {
+              tags = { Env = "dev" }
+            }
+            resource "aws_kms_key" "b" {}
+            resource "aws_kms_key" "c" {
+              provider = aws.west
+            }
+            """
+        },
+    )
+    assert to_plain(key(p, "aws_kms_key.a").tags) == {"Owner": "platform", "Env": "dev"}
+    assert to_plain(key(p, "aws_kms_key.b").tags) == {"Owner": "platform", "Env": "prod"}
+    assert key(p, "aws_kms_key.c").tags is None

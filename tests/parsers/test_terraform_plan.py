@@ -311,3 +311,13 @@ def test_random_plans_never_crash(
         read_policy(policy.document, policy.loc)
     for ip in project.identity_policies:
         read_policy(ip.document, ip.loc)
+
+
+def test_plan_tags_all_carries_default_tags(tmp_path: Path) -> None:
+    plan = _plan()
+    resources = plan["planned_values"]["root_module"]["resources"]  # type: ignore[index]
+    resources[0]["values"]["tags_all"] = {"Owner": "platform"}
+    p = _parse(tmp_path, plan)
+    defaults = next(k for k in p.keys if k.name == "aws_kms_key.defaults")  # type: ignore[attr-defined]
+    assert to_plain(defaults.tags) == {"Owner": "platform"}
+    assert defaults.attr_locs["tags"].file == "plan.json"

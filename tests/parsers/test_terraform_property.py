@@ -206,7 +206,7 @@ _plan = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(_plan, _plan, _plan)
 def test_any_plan_shaped_json_yields_a_project(planned: object, configuration: object, changes: object) -> None:
     text = json.dumps(

@@ -121,18 +121,23 @@ def _parse_yaml(text: str, file: str, opts: ParseOptions) -> Project | None:
 
 
 def _comment_suppressions(doc: YamlDocument, file: str, project: Project) -> list[Suppression]:
-    """``# kmslint:ignore`` comments: only real comments, not ``#`` inside a string."""
-    lines = doc.lines
+    """``# kmslint:ignore`` comments: only real comments, not ``#`` inside a string.
+
+    Comments are found in YAML lines and handed over in editor lines (the two
+    differ only where NEL, LS or PS characters break YAML lines).
+    """
+    lines = doc.lines if doc.remap is None else doc.remap.editor_lines
     masked = list(lines)
     comment_lines: set[int] = set()
-    for i, line in enumerate(lines):
+    for i, line in enumerate(doc.lines):
         if "kmslint" not in line:
             continue
         start = doc.comment_start(i + 1)
         if start is None:
             continue
-        comment_lines.add(i + 1)
-        masked[i] = " " * start + line[start:]
+        row, column = doc.point(i, start)
+        comment_lines.add(row)
+        masked[row - 1] = " " * (column - 1) + lines[row - 1][column - 1 :]
     if not comment_lines:
         return []
     spans = [(name, first, last) for name, (_f, first, last) in project.resource_spans.items()]
@@ -146,12 +151,12 @@ class _Entry:
     """One key of a mapping: its name, its value node, and (computed when first asked) where
     the key is and where key-and-value is."""
 
-    __slots__ = ("_key", "_key_loc", "_loc", "_locate", "name", "node")
+    __slots__ = ("_key_loc", "_loc", "_locate", "key", "name", "node")
 
     def __init__(self, name: str, key: object, node: object, locate: Callable[[object, object], Location]) -> None:
         self.name = name
         self.node = node
-        self._key = key
+        self.key = key
         self._locate = locate
         self._key_loc: Location | None = None
         self._loc: Location | None = None
@@ -159,13 +164,13 @@ class _Entry:
     @property
     def key_loc(self) -> Location:
         if self._key_loc is None:
-            self._key_loc = self._locate(self._key, None)
+            self._key_loc = self._locate(self.key, None)
         return self._key_loc
 
     @property
     def loc(self) -> Location:
         if self._loc is None:
-            self._loc = self._locate(self._key, self.node)
+            self._loc = self._locate(self.key, self.node)
         return self._loc
 
 
@@ -252,17 +257,17 @@ class _YamlSource:
 
     def last_line(self, entry: _Entry) -> int:
         """A resource's last line, counting comment lines that close its block (indented under it)."""
-        last = entry.loc.end_line
+        key: Node = entry.key  # type: ignore[assignment]
         lines = self.doc.lines
-        indent = entry.key_loc.column - 1
-        i = last  # 0-based index of the line after ``last``
-        while i < len(lines):
-            stripped = lines[i].lstrip(" \t")
-            if not stripped.startswith("#") or len(lines[i]) - len(stripped) <= indent:
+        indent = key.start_mark.column
+        last = self.doc.end(entry.node)[0]  # type: ignore[arg-type]  # 0-based, in YAML lines
+        while last + 1 < len(lines):
+            text = lines[last + 1]
+            stripped = text.lstrip(" \t")
+            if not stripped.startswith("#") or len(text) - len(stripped) <= indent:
                 break
-            last = i + 1
-            i += 1
-        return last
+            last += 1
+        return self.doc.point(last, 0)[0]
 
     def raw(self, node: object) -> Value:
         n: Node = node  # type: ignore[assignment]
@@ -272,7 +277,7 @@ class _YamlSource:
                 loc = self.doc.loc(n)
             else:
                 start, end = n.start_mark, n.end_mark
-                loc = Location(self._file, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+                loc = self.doc.location(start.line, start.column, end.line, end.column)
             text: str = n.value
             if tag == self._plain_tag:
                 return Known(self._plain_value(text), loc)
@@ -313,11 +318,12 @@ class _YamlSource:
         child: Node = node.value[-1][1] if isinstance(node, self._mapping) else node.value[-1]
         if child.start_mark.index < start.index:  # an alias to an earlier anchor
             return self.doc.loc(node)
-        return Location(self.doc.file, start.line + 1, start.column + 1, last.loc.end_line, last.loc.end_column)
+        line, column = self.doc.point(start.line, start.column)
+        return Location(self._file, line, column, last.loc.end_line, last.loc.end_column)
 
     def _inner_loc(self, node: Node, loc: Location) -> Location:
-        line, col = self.doc.after_properties(node)
-        return Location(loc.file, line + 1, col + 1, loc.end_line, loc.end_column)
+        line, column = self.doc.point(*self.doc.after_properties(node))
+        return Location(loc.file, line, column, loc.end_line, loc.end_column)
 
 
 def _std_scalar(kind: str, text: str) -> str | int | float | bool | None:

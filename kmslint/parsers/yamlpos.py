@@ -25,6 +25,7 @@ On top of that this module adds what a linter needs and PyYAML does not do:
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -43,8 +44,10 @@ STD_PREFIX = "tag:yaml.org,2002:"
 
 DEFAULT_MAX_ALIAS_NODES = 100_000
 
-# The line breaks YAML (and libyaml's marks) count.
+# The line breaks YAML 1.1 (and libyaml's marks) count; editors count only the first three.
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+_EDITOR_BREAK = re.compile(r"\r\n|[\r\n]")
+_YAML_ONLY_BREAKS = ("\x85", "\u2028", "\u2029")
 
 # YAML 1.1 booleans as PyYAML resolves them (not y/n).
 _BOOL = {
@@ -104,29 +107,72 @@ _PURE_LOADER: type = _make_loader(yaml.SafeLoader)
 
 
 @dataclass(slots=True)
+class _Remap:
+    """YAML positions to editor positions, for text where NEL, LS or PS break YAML lines."""
+
+    yaml_starts: list[int]  # character offset where each YAML line starts
+    editor_starts: list[int]  # ... and each line as editors count them
+    editor_lines: list[str]
+
+    @classmethod
+    def of(cls, text: str) -> _Remap | None:
+        if not any(ch in text for ch in _YAML_ONLY_BREAKS):
+            return None
+        return cls(
+            [0, *(m.end() for m in _LINE_BREAK.finditer(text))],
+            [0, *(m.end() for m in _EDITOR_BREAK.finditer(text))],
+            _EDITOR_BREAK.split(text),
+        )
+
+    def point(self, line: int, column: int) -> tuple[int, int]:
+        offset = self.yaml_starts[min(line, len(self.yaml_starts) - 1)] + column
+        row = bisect_right(self.editor_starts, offset)
+        return row, offset - self.editor_starts[row - 1] + 1
+
+
+@dataclass(slots=True)
 class YamlDocument:
-    """One composed YAML document of a file, with the file's lines for locations."""
+    """One composed YAML document of a file, with the file's lines for locations.
+
+    Marks and :attr:`lines` count lines as YAML does; :meth:`location` and
+    :meth:`point` give the 1-based positions an editor shows (they differ
+    only in text where NEL, LS or PS characters break YAML lines).
+    """
 
     file: str
     root: Node
     lines: list[str]
     # Nodes reached through an alias are shared; their marks are the anchor's.
     has_aliases: bool = False
+    remap: _Remap | None = None
     _scalar_spans: list[tuple[tuple[int, int], tuple[int, int]]] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ locations
+
+    def point(self, line: int, column: int) -> tuple[int, int]:
+        """The 1-based editor (line, column) of 0-based YAML (line, column)."""
+        if self.remap is None:
+            return line + 1, column + 1
+        return self.remap.point(line, column)
+
+    def location(self, line: int, column: int, end_line: int, end_column: int) -> Location:
+        """A location from 0-based YAML positions."""
+        if self.remap is None:
+            return Location(self.file, line + 1, column + 1, end_line + 1, end_column + 1)
+        start, end = self.remap.point(line, column), self.remap.point(end_line, end_column)
+        return Location(self.file, start[0], start[1], end[0], end[1])
 
     def loc(self, node: Node) -> Location:
         """The node's span: from its first character (its tag or anchor, if any) to just past its last."""
         s = node.start_mark
         end_line, end_col = self.end(node)
-        return Location(self.file, s.line + 1, s.column + 1, end_line + 1, end_col + 1)
+        return self.location(s.line, s.column, end_line, end_col)
 
     def span(self, start: Node, end: Node) -> Location:
         """From ``start``'s first character to ``end``'s last (a key and its value)."""
         s = start.start_mark
         end_line, end_col = self.end(end)
-        return Location(self.file, s.line + 1, s.column + 1, end_line + 1, end_col + 1)
+        return self.location(s.line, s.column, end_line, end_col)
 
     def end(self, node: Node) -> tuple[int, int]:
         """0-based (line, column) just past the node's last character."""
@@ -266,11 +312,12 @@ def load(
     except RecursionError:
         raise ParseFailure(f"invalid YAML: nesting deeper than {max_depth} levels") from None
     lines = split_lines(text)
+    remap = _Remap.of(text)
     docs = []
     may_alias = "&" in text  # no anchor, no alias
     for root in roots:
         has_aliases = check(root, max_depth=max_depth, max_alias_nodes=max_alias_nodes, may_alias=may_alias)
-        docs.append(YamlDocument(file, root, lines, has_aliases))
+        docs.append(YamlDocument(file, root, lines, has_aliases, remap))
     return docs
 
 

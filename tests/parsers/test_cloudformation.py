@@ -229,6 +229,21 @@ def test_nesting_over_the_limit_is_refused_in_both_formats() -> None:
         parse(f'{{"AWSTemplateFormatVersion": "x", "Metadata": {deep}}}', is_json=True, max_depth=20)
 
 
+@pytest.mark.parametrize("odd", ["\x85", "\u2028", "\u2029"])
+def test_lines_are_counted_as_editors_count_them(odd: str) -> None:
+    # YAML 1.1 (libyaml) breaks lines at NEL, LS and PS too; findings must use the editor's lines.
+    text = (
+        f"Description: 'first{odd}second'\nResources:\n  # kmslint:ignore KMS004 -- replicated\n"
+        f"  Key:\n    Type: AWS::KMS::Key\n    Properties:\n      Description: 'x{odd}y'\n      MultiRegion: true\n"
+    )
+    p = project(text)
+    key = the_key(p)
+    assert key.loc == Location(FILE, 4, 3, 4, 6)
+    assert key.attr_locs["multi_region"] == Location(FILE, 8, 7, 8, 24)
+    assert p.resource_spans == {"Key": (FILE, 4, 8)}
+    assert [(s.resource, s.loc.line, s.reason) for s in p.suppressions] == [("Key", 3, "replicated")]
+
+
 # --------------------------------------------------------------------------- keys
 
 

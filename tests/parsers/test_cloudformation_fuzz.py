@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +126,7 @@ def tagged(data: Any, draw_tag: Any) -> Any:
 def check_project(result: Project | None, text: str) -> None:
     if result is None:
         return
-    lines = max(text.count("\n") + 1, 1)
+    lines = len(re.split(r"\r\n|[\r\n]", text))  # as an editor counts them
     for key in result.keys:
         assert 1 <= key.loc.line <= lines
         for loc in key.attr_locs.values():

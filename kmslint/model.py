@@ -273,6 +273,10 @@ class KeyPolicy:
     loc: Location  # the policy attribute / property (or the whole file)
     attached_by: str | None
     key: KeyResource | None = None
+    # `bypass_policy_lockout_safety_check` on the resource that attaches the
+    # policy (Terraform's aws_kms_key_policy), and where it is written.
+    bypass_lockout_check: Value | None = None
+    bypass_loc: Location | None = None
     # Readings of the document (kmslint.policy.document.documents), cached.
     readings: list[Any] | None = field(default=None, repr=False, compare=False)
 

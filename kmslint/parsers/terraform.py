@@ -408,6 +408,10 @@ class _Builder:
             doc = Unknown("aws_kms_key_policy without a policy argument", b.header)
             loc = b.header
         kp = KeyPolicy(doc, loc, r.address, key)
+        bypass = b.attr("bypass_policy_lockout_safety_check")
+        if bypass is not None:
+            kp.bypass_lockout_check = self.ev.eval(bypass.expr)
+            kp.bypass_loc = bypass.loc
         if key is not None and key.policy is None:
             key.policy = kp
         else:

@@ -348,6 +348,7 @@ class _PlanBuilder:
         if doc is None:
             doc = Unknown("policy is not set", self._header(pr))
         kp = KeyPolicy(doc, loc or self._header(pr), pr.name, key)
+        kp.bypass_lockout_check, kp.bypass_loc = self._attr(pr, "bypass_policy_lockout_safety_check")
         if key is not None and key.policy is None:
             key.policy = kp
         else:

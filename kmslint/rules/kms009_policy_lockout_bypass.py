@@ -27,3 +27,14 @@ def policy_lockout_bypass(project: Project, ctx: RuleContext) -> Iterator[Violat
                 content=f"{key.name}:bypass_lockout_check",
             )
             break
+    for policy in project.key_policies():
+        if policy.key is not None and policy.attached_by == policy.key.name:
+            continue  # the key's own argument, reported above
+        if as_bool(policy.bypass_lockout_check) is True:
+            yield Violation(
+                policy.bypass_loc or policy.loc,
+                policy.attached_by,
+                "the key policy lockout safety check is bypassed when this policy is attached, so AWS accepts "
+                "a policy that leaves nobody able to manage the key; remove bypass_policy_lockout_safety_check",
+                content=f"{policy.attached_by}:bypass_lockout_check",
+            )

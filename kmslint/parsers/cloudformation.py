@@ -957,9 +957,12 @@ class _Reader:
         return out
 
     def _sam_policies(self, r: _Resource) -> list[IdentityPolicy]:
-        """SAM function ``Policies``: only inline documents (managed names and policy templates are not read)."""
+        """SAM function ``Policies``: only inline documents (managed names and policy templates are not read).
+
+        SAM ignores ``Policies`` when the function names its own ``Role``.
+        """
         policies = self._prop(r, "Policies")
-        if policies is None:
+        if policies is None or self._prop(r, "Role") is not None:
             return []
         out = []
         for item in _items(policies[0]):

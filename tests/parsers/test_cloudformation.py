@@ -826,6 +826,12 @@ SAM = textwrap.dedent(
         Type: AWS::Serverless::Function
         Properties:
           Policies: AmazonS3ReadOnlyAccess
+      OwnRole:
+        Type: AWS::Serverless::Function
+        Properties:
+          Role: arn:aws:iam::111122223333:role/existing
+          Policies:
+            - Statement: [{Effect: Allow, Action: "kms:Decrypt", Resource: "*"}]
       FnKey:
         Type: AWS::KMS::Key
         Properties:
@@ -836,6 +842,7 @@ SAM = textwrap.dedent(
 
 def test_sam_function_inline_policies_only() -> None:
     p = project(SAM)
+    # OwnRole names its Role, so SAM ignores its Policies.
     assert [(i.name, i.loc.line) for i in p.identity_policies] == [("Fn", 16), ("Single", 25)]
     assert to_plain(p.identity_policies[0].document) == {
         "Version": "2012-10-17",

@@ -89,11 +89,13 @@ def lint(
         max_file_bytes=settings.max_file_bytes,
         max_depth=settings.max_depth,
         display_names=found.display,
+        display_roots=tuple(found.roots),
         sources=sources,
     )
     rules = engine.enabled_rules(settings)
     report.rules = list(rules)
     findings: list[Finding] = []
+    read_by_configurations: set[str] = set()
     # Each unit is linted on its own (engine.lint_unit): from the cache, here, or in a pool.
     for result in run_units(found.units, opts, settings, rules, found.display, jobs=jobs, cache_dir=cache_dir):
         report.files += result.files
@@ -102,6 +104,11 @@ def lint(
         report.errors.extend(result.errors)
         report.usage_error = report.usage_error or result.usage_error
         findings.extend(result.findings)
+        read_by_configurations.update(result.deps)
+    # A policy file that a Terraform configuration reads with file() is judged
+    # there, on the key that uses it; the same file read again on its own as a
+    # raw policy would report each defect twice.
+    findings = [f for f in findings if f.resource or f.file not in read_by_configurations]
     report.findings = sorted(set(findings))
     if recorded is not None:
         from kmslint import baseline

@@ -65,6 +65,9 @@ class Discovery:
     units: list[Unit]
     display: dict[Path, str]
     missing: list[str]  # named paths that do not exist
+    # Directories walked (absolute) and how they were given, to name files
+    # found later (a policy read by file()) the way the user named the tree.
+    roots: list[tuple[Path, str]] = field(default_factory=list)
 
 
 class _Ignore:
@@ -114,6 +117,7 @@ def discover(paths: Iterable[str], excludes: Iterable[str] = ()) -> Discovery:
     tf_dirs: dict[Path, Unit] = {}
     singles: dict[Path, Unit] = {}
     missing: list[str] = []
+    roots: list[tuple[Path, str]] = []
 
     def add(path: Path, shown: str, explicit: bool) -> None:
         display.setdefault(path, shown)
@@ -132,6 +136,7 @@ def discover(paths: Iterable[str], excludes: Iterable[str] = ()) -> Discovery:
     for given in paths:
         p = Path(given)
         if p.is_dir():
+            roots.append((Path(os.path.abspath(given)), given))
             for file, shown in _walk(p, given, ignore):
                 add(file, shown, explicit=False)
         elif p.exists() or p.is_symlink():
@@ -144,7 +149,7 @@ def discover(paths: Iterable[str], excludes: Iterable[str] = ()) -> Discovery:
         for f in unit.files:
             display.setdefault(f, _sibling_display(f, unit, display))
     units = sorted([*tf_dirs.values(), *singles.values()], key=lambda u: str(u.path))
-    return Discovery(units, display, missing)
+    return Discovery(units, display, missing, roots)
 
 
 def _sibling_display(file: Path, unit: Unit, display: dict[Path, str]) -> str:

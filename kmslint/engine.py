@@ -164,10 +164,11 @@ def lint_unit(
     reported = {display.get(p, str(p)) for p in unit.reported}
     explicit = {display.get(p, str(p)) for p in unit.explicit}
     own = {display.get(p) or opts.display(p) for p in unit.files}
+    own |= reported
     errors = list(loaded.errors)
     for project in loaded.projects:
         out.resources += project.resource_count
-        out.findings.extend(f for f in check_project(project, settings, rules) if f.file in reported)
+        out.findings.extend(f for f in check_project(project, settings, rules) if _reported(f, project, reported, own))
         errors.extend(project.errors)
         out.deps.extend(f for f in project.files if f not in own and f not in out.deps)
     for err in errors:
@@ -179,6 +180,22 @@ def lint_unit(
     if "KMS000" in rules:
         out.findings.extend(parse_error_finding(e, settings) for e in loaded.errors if e.file in reported)
     return out
+
+
+def _reported(f: Finding, project: Project, reported: set[str], own: set[str]) -> bool:
+    """Is ``f`` one of the findings this unit reports?
+
+    A finding in a reported file is.  So is one in a file the configuration
+    only read with ``file()``/``templatefile()`` (not one of its own files)
+    when its resource is declared in a reported file: RULES.md puts the line
+    where the statement is written, and that file belongs to the resource.
+    """
+    if f.file in reported:
+        return True
+    if f.file in own or not f.resource:
+        return False
+    span = project.resource_spans.get(f.resource)
+    return span is not None and span[0] in reported
 
 
 # --------------------------------------------------------------------------- checking

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,8 @@ class ParseOptions:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_depth: int = DEFAULT_MAX_DEPTH
     display_names: dict[Path, str] = field(default_factory=dict)
+    # (walked directory, as given): files found there are named under it.
+    display_roots: tuple[tuple[Path, str], ...] = ()
     # Text to use instead of the file on disk (an editor's unsaved buffer on stdin).
     sources: dict[Path, str] = field(default_factory=dict)
 
@@ -45,6 +48,10 @@ class ParseOptions:
         name = self.display_names.get(path)
         if name is not None:
             return name
+        absolute = Path(os.path.abspath(path))
+        for root, given in self.display_roots:
+            if absolute.is_relative_to(root):
+                return os.path.normpath(os.path.join(given, absolute.relative_to(root).as_posix()))
         try:
             return str(path.resolve().relative_to(Path.cwd().resolve()))
         except ValueError:

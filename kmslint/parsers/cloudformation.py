@@ -198,6 +198,7 @@ class _YamlSource:
 
         self.doc = doc
         self._file = doc.file
+        self._remap = doc.remap
         self._y = yamlpos
         # Node classes as attributes: an import inside the recursive methods would run per node.
         from yaml import nodes
@@ -277,7 +278,10 @@ class _YamlSource:
                 loc = self.doc.loc(n)
             else:
                 start, end = n.start_mark, n.end_mark
-                loc = self.doc.location(start.line, start.column, end.line, end.column)
+                if self._remap is None:  # the common case, inlined: this runs for every scalar
+                    loc = Location(self._file, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+                else:
+                    loc = self.doc.location(start.line, start.column, end.line, end.column)
             text: str = n.value
             if tag == self._plain_tag:
                 return Known(self._plain_value(text), loc)

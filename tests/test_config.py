@@ -626,11 +626,16 @@ def _modules_after_run(cwd: Path, *args: str) -> set[str]:
         f"    main({list(args)!r})\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print(' '.join(m for m in ('pydantic', 'pydantic_core', 'tomllib', 'jsonschema') if m in sys.modules), file=sys.stderr)\n"
+        "watched = ('pydantic', 'pydantic_core', 'tomllib', 'jsonschema')\n"
+        "print(' '.join(m for m in watched if m in sys.modules), file=sys.stderr)\n"
     )
-    env_path = f"{ROOT}"
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=False, env={"PYTHONPATH": env_path}
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(ROOT)},
     )
     return set(result.stderr.strip().splitlines()[-1].split()) if result.stderr.strip() else set()
 

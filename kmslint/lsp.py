@@ -41,7 +41,7 @@ DEBOUNCE_SECONDS = 0.3
 INSTALL_HINT = "the kmslint language server needs pygls: pip install 'kmslint[lsp]'"
 JUSTIFICATION_PLACEHOLDER = "TODO: say why this key must be multi-Region"
 LINTED_SUFFIXES = (".tf", ".tf.json", ".json", ".yaml", ".yml", ".template")
-LINTED_LANGUAGES = frozenset({"terraform", "hcl", "terraform-vars", "json", "yaml", "cloudformation"})
+LINTED_LANGUAGES = frozenset({"terraform", "hcl", "json", "yaml", "cloudformation"})
 
 
 class MissingDependency(RuntimeError):
@@ -512,8 +512,10 @@ def create_server(debounce: float = DEBOUNCE_SECONDS) -> LanguageServer:
             warned.add(message)
             server.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=message))
 
-    def run_lint(path: str, text: str) -> list[Finding]:
-        return lint_text(path, text, settings_for(path, configs, warn))
+    def run_lint(path: str, text: str) -> tuple[list[Finding], list[str]]:
+        """In the worker thread: lint, collecting configuration warnings to send from the event loop."""
+        messages: list[str] = []
+        return lint_text(path, text, settings_for(path, configs, messages.append)), messages
 
     async def lint_now(uri: str) -> _Linted | None:
         path = to_fs_path(uri)
@@ -523,12 +525,14 @@ def create_server(debounce: float = DEBOUNCE_SECONDS) -> LanguageServer:
         doc = server.workspace.get_text_document(uri)
         text, version = doc.source, doc.version
         try:
-            findings = await asyncio.get_running_loop().run_in_executor(executor, run_lint, path, text)
+            findings, messages = await asyncio.get_running_loop().run_in_executor(executor, run_lint, path, text)
         except Exception as exc:  # a bug must not take the editor's server down; say so instead
             server.window_log_message(
                 lsp.LogMessageParams(type=lsp.MessageType.Error, message=f"kmslint failed on {path}: {exc!r}")
             )
             return None
+        for message in messages:
+            warn(message)
         result = _Linted(version, text, findings)
         linted[uri] = result
         lines = text.split("\n")

@@ -364,6 +364,30 @@ def test_save_lints_at_once_and_cloudformation_quick_fixes(project: Path) -> Non
 
 
 @pytest.mark.slow
+def test_configuration_applies_and_a_bad_one_is_reported(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # the repository root: configuration lookup stops here
+    good = tmp_path / "good"
+    bad = tmp_path / "bad"
+    for d in (good, bad):
+        d.mkdir()
+    (good / ".kmslint.toml").write_text('ignore = ["KMS002"]\n')
+    (bad / ".kmslint.toml").write_text("select = 3\n")
+    client = Client(tmp_path)
+    try:
+        client.initialize(tmp_path)
+        uri = client.open(good / "main.tf", KEY_WITHOUT_ROTATION, "terraform")
+        _, params = client.diagnostics(uri)
+        assert [d["code"] for d in params["diagnostics"]] == ["KMS001"]  # KMS002 ignored by the config
+        uri = client.open(bad / "main.tf", KEY_WITHOUT_ROTATION, "terraform")
+        _, params = client.diagnostics(uri)
+        assert [d["code"] for d in params["diagnostics"]] == ["KMS001", "KMS002"]  # defaults
+        shown = [m["params"] for _, m in client.notifications if m["method"] == "window/showMessage"]
+        assert len(shown) == 1 and "select" in shown[0]["message"], shown
+    finally:
+        assert client.close() == 0
+
+
+@pytest.mark.slow
 def test_missing_pygls_is_a_clear_error(tmp_path: Path) -> None:
     fake = tmp_path / "fake" / "pygls"
     fake.mkdir(parents=True)

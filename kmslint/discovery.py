@@ -82,7 +82,7 @@ class _Ignore:
     def _compile(lines: list[str]) -> PathSpec[Any]:
         import pathspec
 
-        return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+        return pathspec.GitIgnoreSpec.from_lines(lines)
 
     def _gitignore(self, directory: Path) -> PathSpec[Any] | None:
         if directory not in self._spec_cache:

@@ -331,7 +331,7 @@ def _path_matcher(settings: Settings) -> Callable[[str, str], bool]:
     def match(pattern: str, file: str) -> bool:
         spec = cache.get(pattern)
         if spec is None:
-            spec = cache[pattern] = pathspec.PathSpec.from_lines("gitwildmatch", [pattern])
+            spec = cache[pattern] = pathspec.GitIgnoreSpec.from_lines([pattern])
         base = bases.get(pattern)
         if base:
             rel = os.path.relpath(os.path.abspath(file), os.path.abspath(base))

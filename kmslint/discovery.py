@@ -169,10 +169,23 @@ def _terraform_files(directory: Path) -> list[Path]:
     return [directory / n for n in names if is_terraform(n) and (directory / n).is_file()]
 
 
+def _enclosing_repo_dirs(directory: Path) -> list[Path]:
+    """The directories above ``directory`` up to its repository root (the one with
+    ``.git``), outermost first: their ``.gitignore`` files apply too, as in git."""
+    chain: list[Path] = []
+    if (directory / ".git").exists():
+        return chain
+    for parent in directory.parents:
+        chain.append(parent)
+        if (parent / ".git").exists():
+            return list(reversed(chain))
+    return []  # not in a repository: only the walked tree's own .gitignore files
+
+
 def _walk(top: Path, given: str, ignore: _Ignore) -> Iterable[tuple[Path, str]]:
     root = Path(os.path.abspath(top))
     real_root = root.resolve()
-    stack: list[tuple[Path, list[Path]]] = [(root, [root])]
+    stack: list[tuple[Path, list[Path]]] = [(root, [*_enclosing_repo_dirs(root), root])]
     visited: set[Path] = set()
     while stack:
         directory, chain = stack.pop()

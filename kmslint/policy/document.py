@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from kmslint.model import (
     Branch,
+    Conditional,
     IdentityPolicy,
     KeyPolicy,
     Known,
@@ -153,6 +154,17 @@ class PolicyDocument:
     # Why AWS would reject it / it does not mean what it says (KMS013).
     problems: list[tuple[str, Location]] = field(default_factory=list)
     version: Value | None = None
+    # Every Fn::If of the policy as written: (condition, where it is).
+    conditionals: tuple[tuple[str, Location | None], ...] = ()
+
+    def branch_at(self, loc: Location) -> Branch:
+        """The part of :attr:`branch` that decides what is written at ``loc``.
+
+        A statement's finding names only the conditions whose ``Fn::If`` is
+        inside that statement or around it, not every condition the policy uses.
+        """
+        names = {name for name, where in self.conditionals if where is None or _overlaps(where, loc)}
+        return tuple((name, side) for name, side in self.branch if name in names)
 
     @property
     def allow_statements(self) -> list[Statement]:
@@ -171,7 +183,36 @@ def read_policy(value: Value | None, loc: Location) -> list[PolicyDocument]:
         doc = PolicyDocument(None, loc, unknown=True)
         doc.problems.append((decoded.message, loc))
         return [doc]
-    return [_read_one(plain, loc, branch) for branch, plain in branches(decoded)]
+    docs = [_read_one(plain, loc, branch) for branch, plain in branches(decoded)]
+    if len(docs) > 1 or (docs and docs[0].branch):
+        found = tuple(_conditionals(decoded))
+        for doc in docs:
+            doc.conditionals = found
+    return docs
+
+
+def _conditionals(value: Value | None) -> list[tuple[str, Location | None]]:
+    out: list[tuple[str, Location | None]] = []
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Conditional):
+            out.append((v.condition, v.loc))
+            stack.extend((v.then, v.otherwise))
+        elif isinstance(v, Known) and isinstance(v.value, dict):
+            stack.extend(v.value.values())
+        elif isinstance(v, Known) and isinstance(v.value, list):
+            stack.extend(v.value)
+    return out
+
+
+def _overlaps(a: Location, b: Location) -> bool:
+    """Does one span contain the other (same file)?"""
+    if a.file != b.file:
+        return False
+    a_start, a_end = (a.line, a.column), (a.end_line, a.end_column)
+    b_start, b_end = (b.line, b.column), (b.end_line, b.end_column)
+    return (a_start <= b_start and b_end <= a_end) or (b_start <= a_start and a_end <= b_end)
 
 
 @dataclass(frozen=True, slots=True)

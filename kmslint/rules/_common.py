@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 from kmslint.model import (
@@ -48,7 +49,7 @@ def key_variants(key: KeyResource, *attrs: str) -> Iterator[tuple[Branch, dict[s
 def principal_text(entry: PrincipalEntry) -> str:
     """How a message names a principal: ``*``, an ARN, ``service logs.amazonaws.com``, ``${ref}``."""
     text = to_plain(entry.value)
-    shown = text if isinstance(text, str) else str(text)
+    shown = text if isinstance(text, str) else json.dumps(text, separators=(",", ":"), default=str)
     if entry.ptype == "*":
         return "`*`"
     if entry.ptype.lower() == "service":

@@ -33,7 +33,7 @@ def wildcard_principal(project: Project, ctx: RuleContext) -> Iterator[Violation
                 with_branch(
                     f"{st.label()} {what}; restrict it with a condition such as StringEquals on "
                     "aws:PrincipalOrgID or kms:CallerAccount, or name the principals",
-                    doc.branch,
+                    doc.branch_at(st.loc),
                 ),
                 content=st.content(),
             )

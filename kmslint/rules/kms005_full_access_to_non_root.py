@@ -27,7 +27,7 @@ def full_access_to_non_root(project: Project, ctx: RuleContext) -> Iterator[Viol
                     "and scheduling its deletion"
                     + ("; its condition does not change that" if st.has_condition else "")
                     + ". List only the actions each principal needs, and keep `kms:*` for the account root",
-                    doc.branch,
+                    doc.branch_at(st.loc),
                 ),
                 content=st.content(),
             )

@@ -59,7 +59,7 @@ def destructive_admin_without_mfa(project: Project, ctx: RuleContext) -> Iterato
                     f"{st.label()} lets {who} call {listed} without multi-factor authentication; add "
                     '`"Bool": {"aws:MultiFactorAuthPresent": "true"}` to the statement, or a Deny of these '
                     "actions when `aws:MultiFactorAuthPresent` is false",
-                    doc.branch,
+                    doc.branch_at(st.loc),
                 ),
                 content=st.content(),
             )

@@ -54,7 +54,7 @@ def identity_policy_decrypt_all_keys(project: Project, ctx: RuleContext) -> Iter
                         f"{st.label()} allows {listed} on {where}, so whoever holds this policy can decrypt "
                         "anything encrypted under any key whose policy trusts IAM; list the key ARNs in Resource, "
                         "or add a condition such as `kms:ViaService` or `aws:ResourceTag/...`",
-                        doc.branch,
+                        doc.branch_at(st.loc),
                     ),
                     content=st.content(),
                 )

@@ -55,7 +55,7 @@ def cross_account_without_condition(project: Project, ctx: RuleContext) -> Itera
                     f"{st.label()} lets {names} in account {accounts} (not this key's account {home}) call {shown} "
                     "with no condition; add one such as `kms:ViaService` (use only through a named AWS service) "
                     "or `aws:PrincipalOrgID` / `aws:PrincipalArn` so the access stays as narrow as intended",
-                    doc.branch,
+                    doc.branch_at(st.loc),
                 ),
                 content=st.content(),
             )

@@ -46,7 +46,7 @@ def grant_not_limited_to_aws_resources(project: Project, ctx: RuleContext) -> It
                     f"{st.label()} lets {names} call `kms:CreateGrant` for any grantee, passing its own access "
                     'on to principals this policy never names; add `"Bool": {"kms:GrantIsForAWSResource": '
                     '"true"}` so grants can only be made for AWS services that use the key',
-                    doc.branch,
+                    doc.branch_at(st.loc),
                 ),
                 content=st.content(),
             )

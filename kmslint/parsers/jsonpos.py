@@ -46,7 +46,10 @@ class _Pairs(list[tuple[str, object]]):
     """An object as ``json.loads`` read it: its pairs in text order, duplicates kept."""
 
 
+@lru_cache(maxsize=2)
 def _load(text: str, max_depth: int) -> object:
+    """``json.loads`` once per text: sniffing a file (check_syntax) and building
+    its located tree (parse) share the result.  Raises JSONSyntaxError."""
     try:
         data = json.loads(text, object_pairs_hook=_pairs)
     except json.JSONDecodeError as exc:

@@ -1309,6 +1309,14 @@ def _merge(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     return Known(out, loc)
 
 
+def _unique(items: list[Value]) -> list[Value]:
+    """The items, first occurrence of each value kept, in order."""
+    seen: dict[str, Value] = {}
+    for item in items:
+        seen.setdefault(json.dumps(to_plain(item), sort_keys=True, default=str), item)
+    return list(seen.values())
+
+
 @_fn("tolist", "tuple")
 def _tolist(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     _need(args, 1, "tolist")
@@ -1320,10 +1328,7 @@ def _toset(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     _need(args, 1, "toset")
     v = args[0]
     if isinstance(v, Known) and isinstance(v.value, list):
-        seen: dict[str, Value] = {}
-        for item in v.value:
-            seen.setdefault(json.dumps(to_plain(item), sort_keys=True, default=str), item)
-        items = list(seen.values())
+        items = _unique(v.value)
         if all(isinstance(i, Known) and isinstance(i.value, str) for i in items):
             items.sort(key=lambda i: str(i.value) if isinstance(i, Known) else "")
         return Known(items, v.loc or loc)
@@ -1341,10 +1346,7 @@ def _distinct(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     _need(args, 1, "distinct")
     v = args[0]
     if isinstance(v, Known) and isinstance(v.value, list):
-        seen: dict[str, Value] = {}
-        for item in v.value:
-            seen.setdefault(json.dumps(to_plain(item), sort_keys=True, default=str), item)
-        return Known(list(seen.values()), v.loc or loc)
+        return Known(_unique(v.value), v.loc or loc)
     return unknown("distinct() of an unknown list", loc)
 
 

@@ -103,7 +103,7 @@ def _split(values: tuple[str, ...]) -> frozenset[str]:
     "--max-file-bytes",
     type=click.IntRange(min=1),
     default=None,
-    help="Report a larger file as KMS000 instead of reading it [default: 10485760].",
+    help="Report a larger file as KMS000 instead of reading it [default: 4194304].",
 )
 @click.option(
     "--max-depth",

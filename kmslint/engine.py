@@ -120,7 +120,10 @@ def _parse_json(path: Path, text: str, opts: ParseOptions) -> Project | None:
         from kmslint.parsers import policy_json
 
         if policy_json.looks_like_key_policy(data):
-            return policy_json.parse_policy(path, text, opts)
+            try:
+                return policy_json.parse_policy(path, text, opts)
+            except jsonpos.JSONSyntaxError as exc:  # valid JSON, but past a parse limit
+                raise ParseFailure(f"invalid JSON: {exc.message}", exc.line, exc.column) from None
         if "planned_values" in data or "resource_changes" in data or "terraform_version" in data:
             from kmslint.parsers import terraform_plan
 

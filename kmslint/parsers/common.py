@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+from array import array
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kmslint.model import Location, Suppression
 
-DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
+if TYPE_CHECKING:
+    from tree_sitter import Parser, Tree
+
+# 4 MiB: CloudFormation takes templates up to 1 MB, key policies up to 32 KB, and a real
+# .tf file is rarely over 1 MB; the worst such file costs about a minute and 2.5 GB.
+DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 200
 
 
@@ -164,3 +173,99 @@ class ParseFailure(Exception):
         self.message = message
         self.line = max(line, 1)
         self.column = max(column, 1)
+
+
+# --------------------------------------------------------------------------- hostile-input guards
+
+# A tree-sitter parse may take this long, plus this per megabyte of input: far
+# beyond any real file (~0.5 s/MB), but tree-sitter-hcl is quadratic in the
+# length of a run of whitespace inside an expression (40 KB of spaces between
+# brackets: 10 s), so a hostile file must not hang the run.
+PARSE_SECONDS = 3.0
+PARSE_SECONDS_PER_MB = 2.0
+# And may grow the process by this much: tree-sitter-hcl needs ~550 bytes of
+# memory per byte of some inputs (a block of blank lines or comments), real
+# files ~40.
+PARSE_MEMORY_BYTES = 1 << 30
+# And may give at most this many syntax nodes: every node costs the parsers and
+# the evaluator tens of microseconds and a few hundred bytes of Python objects.
+# A real 4 MiB file has well under a million (Terraform: ~1 per 6 bytes).
+MAX_SYNTAX_NODES = 1_500_000
+
+
+class ParseTimeout(ParseFailure):
+    """A tree-sitter parse ran past its time or memory budget."""
+
+
+def _peak_rss() -> int:
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def parse_tree(parser: Parser, data: bytes) -> Tree:
+    """``parser.parse(data)`` within a time and a memory budget; raises :class:`ParseTimeout` past them."""
+    import time
+
+    budget = PARSE_SECONDS + PARSE_SECONDS_PER_MB * len(data) / 1_000_000
+    deadline = time.monotonic() + budget
+    memory_cap = _peak_rss() + PARSE_MEMORY_BYTES
+    state = [0, 0, 0]  # offset reached, callbacks, 1 if over the memory cap
+
+    def read(offset: int, _point: object) -> bytes:
+        return data[offset : offset + 65536]
+
+    def progress(offset: int, _has_error: bool) -> bool:
+        state[0] = offset
+        state[1] += 1
+        if state[1] % 16 == 0 and _peak_rss() > memory_cap:
+            state[2] = 1
+            return True
+        return time.monotonic() > deadline
+
+    try:
+        tree = parser.parse(read, progress_callback=progress)
+    except ValueError:  # the progress callback cancelled the parse
+        parser.reset()  # else the next parse resumes this one
+        line = data.count(b"\n", 0, state[0]) + 1
+        why = f"needed over {PARSE_MEMORY_BYTES >> 20} MiB" if state[2] else f"took over {budget:.0f} s"
+        raise ParseTimeout(
+            f"parsing gave up near here: it {why} (input built to be slow to parse, such as a very"
+            " long run of whitespace inside an expression or of blank lines)",
+            line,
+        ) from None
+    count = tree.root_node.descendant_count
+    if count > MAX_SYNTAX_NODES:
+        raise ParseTimeout(f"the file has {count} syntax nodes, over the {MAX_SYNTAX_NODES} one file may have")
+    return tree
+
+
+class ColumnIndex:
+    """1-based character columns from byte offsets, in O(log n) for lines of any length.
+
+    Slicing a line prefix and decoding it per node is quadratic on a long line
+    (a minified 2 MB JSON template: minutes); this counts the UTF-8
+    continuation bytes before an offset instead.
+    """
+
+    __slots__ = ("_continuations", "ascii", "data")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.ascii = data.isascii()
+        self._continuations: array[int] | None = None
+
+    def chars(self, start: int, end: int) -> int:
+        """How many characters ``data[start:end]`` holds (UTF-8)."""
+        if self.ascii or end <= start:
+            return max(end - start, 0)
+        cont = self._continuations
+        if cont is None:
+            cont = self._continuations = array("q", (m.start() for m in _CONTINUATION.finditer(self.data)))
+        return (end - start) - (bisect_left(cont, end) - bisect_left(cont, start))
+
+
+_CONTINUATION = re.compile(rb"[\x80-\xbf]")

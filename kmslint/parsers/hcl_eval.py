@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kmslint.model import Interpolated, Known, Location, Meaning, Unknown, Value, to_plain
-from kmslint.parsers.common import ParseFailure, ParseOptions
+from kmslint.parsers.common import ParseFailure, ParseOptions, ParseTimeout, parse_tree
 from kmslint.parsers.hcl_syntax import (
     Attr,
     Block,
@@ -138,17 +138,33 @@ def string_parts(v: Value) -> list[str | Unknown] | None:
     return None
 
 
+# Locals can double a string at each step ("${local.a}${local.a}"): past these a
+# string is Unknown instead of exhausting memory.
+MAX_STRING_CHARS = 8 << 20
+MAX_STRING_PARTS = 100_000
+
+
 def build_string(parts: list[str | Unknown], loc: Location | None) -> Value:
     """Known text when every part is text, else Interpolated (adjacent text merged)."""
     merged: list[str | Unknown] = []
+    run: list[str] = []  # adjacent text, joined once (not copied at every step)
+    total = 0
     for p in parts:
         if isinstance(p, str):
-            if merged and isinstance(merged[-1], str):
-                merged[-1] = merged[-1] + p
-            elif p:
-                merged.append(p)
+            total += len(p)
+            if total > MAX_STRING_CHARS:
+                return Unknown("string too large to evaluate", loc)
+            if p:
+                run.append(p)
         else:
+            if run:
+                merged.append("".join(run))
+                run = []
             merged.append(p)
+            if len(merged) > MAX_STRING_PARTS:
+                return Unknown("string too large to evaluate", loc)
+    if run:
+        merged.append("".join(run))
     if not merged:
         return Known("", loc)
     if len(merged) == 1 and isinstance(merged[0], str):
@@ -769,7 +785,10 @@ class Evaluator:
             marker += "_"
         source = f"x = <<{marker}\n{text}\n{marker}\n".encode("utf-8", "surrogatepass")
         where = fixed or Location.point(display, 1)
-        tree = hcl_parser().parse(source)
+        try:
+            tree = parse_tree(hcl_parser(), source)
+        except ParseTimeout:
+            return unknown("template too slow to parse", where)
         root = tree.root_node
         if root.has_error:
             return unknown("template syntax is not valid", where)

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from kmslint.model import Known, Location, Value
-from kmslint.parsers.common import ParseFailure
+from kmslint.parsers.common import ColumnIndex, ParseFailure, parse_tree
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -74,7 +74,7 @@ class Src:
     ``.tf.json`` string, whose escapes make exact columns meaningless).
     """
 
-    __slots__ = ("_starts", "data", "display", "fixed", "path", "row_offset")
+    __slots__ = ("_columns", "_starts", "data", "display", "fixed", "path", "row_offset")
 
     def __init__(
         self,
@@ -90,6 +90,7 @@ class Src:
         self.row_offset = row_offset
         self.fixed = fixed
         self._starts: list[int] | None = None
+        self._columns = ColumnIndex(data)
 
     def line_starts(self) -> list[int]:
         if self._starts is None:
@@ -111,10 +112,7 @@ class Src:
         if row >= len(starts):
             return byte_col + 1
         start = starts[row]
-        prefix = self.data[start : start + byte_col]
-        if prefix.isascii():
-            return byte_col + 1
-        return len(prefix.decode("utf-8", "replace")) + 1
+        return self._columns.chars(start, start + byte_col) + 1
 
     def span(self, start: tuple[int, int], end: tuple[int, int]) -> Location:
         if self.fixed is not None:
@@ -260,7 +258,7 @@ def first_error(root: Node) -> Node | None:
 
 def parse_hcl(src: Src, max_depth: int) -> ParsedFile:
     """Parse HCL native syntax; raise :class:`ParseFailure` on a syntax error."""
-    tree = hcl_parser().parse(src.data)
+    tree = parse_tree(hcl_parser(), src.data)
     root = tree.root_node
     if root.has_error:
         bad = first_error(root) or root
@@ -451,7 +449,7 @@ def json_key_locations(src: Src) -> dict[tuple[int, int], Location]:
     """(line, column) of each object member's value -> the location of its key."""
     import tree_sitter
 
-    tree = _json_parser().parse(src.data)
+    tree = parse_tree(_json_parser(), src.data)
     out: dict[tuple[int, int], Location] = {}
     caps = tree_sitter.QueryCursor(_pair_query()).captures(tree.root_node)
     for key in caps.get("k", []):

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from kmslint.model import Known, Location, Value
+from kmslint.parsers.common import ColumnIndex, ParseTimeout, parse_tree
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser
@@ -56,6 +57,8 @@ def _load(text: str, max_depth: int) -> object:
         raise JSONSyntaxError(exc.msg, exc.lineno, exc.colno) from None
     except RecursionError:
         raise JSONSyntaxError(f"nesting deeper than {max_depth} levels", 1, 1) from None
+    except ValueError as exc:  # a number past Python's int digit limit
+        raise JSONSyntaxError(f"invalid number: {exc}".split(";")[0], 1, 1) from None
     if _depth(data, max_depth) > max_depth:
         raise JSONSyntaxError(f"nesting deeper than {max_depth} levels", 1, 1)
     return data
@@ -110,7 +113,10 @@ def parse(
     """
     data = _load(text, max_depth)
     source = text.encode("utf-8", "surrogatepass")
-    tree = _parser().parse(source)
+    try:
+        tree = parse_tree(_parser(), source)
+    except ParseTimeout as exc:
+        raise JSONSyntaxError(exc.message, exc.line + line_offset, 1) from None
     node = next((c for c in tree.root_node.named_children if c.type not in ("comment", "ERROR")), None)
     builder = _Builder(source, file, line_offset, first_line_col_offset)
     fallback = builder.loc(tree.root_node)
@@ -123,11 +129,10 @@ class _Builder:
         self.file = file
         self.line_offset = line_offset
         self.col_offset = col_offset
+        self.columns = ColumnIndex(source)
 
     def _col(self, row: int, byte_col: int, byte_offset: int) -> int:
-        line_start = byte_offset - byte_col
-        prefix = self.source[line_start:byte_offset]
-        col = (len(prefix.decode("utf-8", "replace")) if not prefix.isascii() else byte_col) + 1
+        col = self.columns.chars(byte_offset - byte_col, byte_offset) + 1
         return col + (self.col_offset if row == 0 else 0)
 
     def loc(self, node: Node) -> Location:

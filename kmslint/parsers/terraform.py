@@ -226,6 +226,7 @@ class _Builder:
         self.config = config
         self.ev = ev
         self.keys: dict[str, KeyResource] = {}
+        self._aws_providers: list[tuple[str | None, Block]] | None = None
 
     def build(self) -> None:
         project = self.project
@@ -315,16 +316,19 @@ class _Builder:
             head, _, alias = text.partition(".")
             if head != "aws":
                 return None
+        if self._aws_providers is None:  # once per directory, not once per resource
+            self._aws_providers = [
+                (known_str(self.ev.eval_attr(b, "alias")) or None, b)
+                for pf in self.loaded.files
+                for b in pf.blocks
+                if b.type == "provider" and b.labels[:1] == ["aws"]
+            ]
         found = None
-        for pf in self.loaded.files:
-            for b in pf.blocks:
-                if b.type != "provider" or b.labels[:1] != ["aws"]:
-                    continue
-                b_alias = known_str(self.ev.eval_attr(b, "alias"))
-                if (b_alias or None) == (alias or None):
-                    if found is not None:
-                        return None  # duplicate provider configurations: not one answer
-                    found = b
+        for b_alias, b in self._aws_providers:
+            if b_alias == (alias or None):
+                if found is not None:
+                    return None  # duplicate provider configurations: not one answer
+                found = b
         return found
 
     def _default_tags(self, key: KeyResource, block: Block) -> None:

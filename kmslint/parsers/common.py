@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
 from array import array
 from bisect import bisect_left
@@ -50,6 +51,15 @@ class ParseOptions:
             override = self.sources.get(Path(path).absolute())
         if override is not None:
             return override
+        if os.path.islink(path):
+            # A link in a pull request may point anywhere (/etc, a FIFO, a secret): only
+            # links to files inside the scanned tree are read, named on the command line or not.
+            try:
+                inside = Path(path).resolve(strict=True).is_relative_to(self.scan_root.resolve())
+            except (OSError, RuntimeError):
+                raise ParseFailure("broken or looping symbolic link") from None
+            if not inside:
+                raise ParseFailure("symbolic link to a file outside the scanned tree: not read")
         return read_source(path, self.max_file_bytes)
 
     def display(self, path: Path) -> str:
@@ -70,10 +80,14 @@ class ParseOptions:
 def read_source(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
     """Read a source file as UTF-8 text, refusing what cannot be source code."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise ParseFailure(f"file is {size} bytes, over the {max_bytes}-byte limit (max_file_bytes)")
-        with path.open("rb") as fh:
+        # Non-blocking, so that a FIFO cannot stall the run before fstat refuses it.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with open(fd, "rb") as fh:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise ParseFailure("not a regular file (a device, FIFO or socket): not read")
+            if info.st_size > max_bytes:
+                raise ParseFailure(f"file is {info.st_size} bytes, over the {max_bytes}-byte limit (max_file_bytes)")
             data = fh.read(max_bytes + 1)
     except OSError as exc:
         raise ParseFailure(f"cannot read file: {exc.strerror or exc}") from None

@@ -119,23 +119,28 @@ def test_a_50_mb_file_is_refused_without_reading_it(tmp_path: Path) -> None:
 
 
 def run_cli(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], float, int]:
-    """The CLI in a fresh process: its result, wall time and peak RSS in bytes."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kmslint", "--format", "json", *args],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
-    )
-    out, err = proc.communicate(timeout=120)
-    elapsed = time.perf_counter() - start
-    import resource
+    """The CLI in a fresh process: its result, wall time and peak RSS in bytes (from wait4)."""
+    import tempfile
 
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    assert "Traceback" not in err, err
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), elapsed, peak
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kmslint", "--format", "json", *args],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        )
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    assert "Traceback" not in stderr, stderr
+    peak = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr), elapsed, peak
 
 
 # --------------------------------------------------------------------------- parse budgets

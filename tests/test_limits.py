@@ -16,6 +16,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -132,7 +133,12 @@ def run_cli(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str
             stderr=err,
             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
         )
-        _pid, status, usage = os.wait4(proc.pid, 0)
+        watchdog = threading.Timer(120, proc.kill)  # a hang fails the test instead of stalling CI
+        watchdog.start()
+        try:
+            _pid, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            watchdog.cancel()
         elapsed = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)

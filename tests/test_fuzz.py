@@ -598,6 +598,12 @@ ATTACKS: dict[str, Callable[[], tuple[str, bytes]]] = {
         "template.yaml",
         b"AWSTemplateFormatVersion: x\nResources: {K: {Type: AWS::KMS::Key}}\n---\n" * 5000,
     ),
+    # Found by this suite: the kmslint:ignore comment pattern backtracked cubically.
+    "ignore_comment_whitespace": lambda: (
+        "main.tf",
+        b"# kmslint:ignore KMS004 " + b"\t" * 50_000 + b"-- \n# kmslint:ignore " + b" " * 50_000 + b"x*/\n"
+        b'resource "aws_kms_key" "k" {\n  multi_region = true // kmslint:ignore KMS004' + b" " * 50_000 + b"--\n}\n",
+    ),
     "empty": lambda: ("main.tf", b""),
     "bom_only": lambda: ("policy.json", b"\xef\xbb\xbf"),
 }

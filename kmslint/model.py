@@ -260,7 +260,7 @@ class KeyKind(enum.Enum):
     REPLICA_EXTERNAL = "replica-external"  # aws_kms_replica_external_key
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class KeyPolicy:
     """A key policy as written: a value tree (or a JSON string) and where it is.
 
@@ -281,7 +281,7 @@ class KeyPolicy:
     readings: list[Any] | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class KeyResource:
     """A customer managed key declared in IaC.
 
@@ -325,7 +325,7 @@ class KeyResource:
         return self.attr_locs.get(attr, self.loc)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class IdentityPolicy:
     """An IAM identity policy (not a trust policy) that some identity uses."""
 
@@ -335,7 +335,7 @@ class IdentityPolicy:
     readings: list[Any] | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Alias:
     name: str  # resource name
     alias_name: Value | None
@@ -344,7 +344,7 @@ class Alias:
     attr_locs: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Grant:
     name: str
     grantee: Value | None
@@ -395,7 +395,7 @@ class ProjectKind(enum.Enum):
     POLICY = "policy"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Project:
     """One configuration: a Terraform directory, a plan, a template, a policy file."""
 

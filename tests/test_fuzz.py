@@ -604,6 +604,23 @@ ATTACKS: dict[str, Callable[[], tuple[str, bytes]]] = {
         b"# kmslint:ignore KMS004 " + b"\t" * 50_000 + b"-- \n# kmslint:ignore " + b" " * 50_000 + b"x*/\n"
         b'resource "aws_kms_key" "k" {\n  multi_region = true // kmslint:ignore KMS004' + b" " * 50_000 + b"--\n}\n",
     ),
+    # Found while auditing patterns: IAM wildcards matched as a regular expression backtracked exponentially.
+    "action_wildcards": lambda: (
+        "policy.json",
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": ["kms:" + "*?" * 40 + "*Z", "*" + "*a" * 40 + "Z"],
+                        "Resource": "arn:aws:kms:*" + "*?" * 40 + "*Z",
+                    }
+                ],
+            }
+        ).encode(),
+    ),
     "empty": lambda: ("main.tf", b""),
     "bom_only": lambda: ("policy.json", b"\xef\xbb\xbf"),
 }

@@ -10,7 +10,6 @@ the AWS KMS API Reference names for the Encapsulate and Decapsulate APIs.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 ACTIONS_SOURCE = "AWS Service Authorization Reference: list_kms (actions), read 2026-11-28"
@@ -142,16 +141,38 @@ def canonical(action: str) -> str | None:
     return _BY_LOWER.get(action.strip().lower())
 
 
-@lru_cache(maxsize=1024)
-def _pattern(text: str) -> re.Pattern[str]:
-    # IAM: '*' matches any run of characters, '?' any one character, no case.
-    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text.strip())
-    return re.compile(body, re.IGNORECASE | re.DOTALL)
-
-
+@lru_cache(maxsize=1 << 16)
 def matches(pattern: str, action: str) -> bool:
-    """Does the policy's action ``pattern`` cover ``action`` (``kms:Create*`` covers ``kms:CreateGrant``)?"""
-    return _pattern(pattern).fullmatch(action) is not None
+    """Does the policy's action ``pattern`` cover ``action`` (``kms:Create*`` covers ``kms:CreateGrant``)?
+
+    IAM wildcards: ``*`` matches any run of characters, ``?`` any one
+    character, case ignored.  Matched in O(len(pattern) * len(action)): as a
+    regular expression, a pattern from the input such as ``kms:*?*?*?*?*?*?*?*?*?*?Z``
+    backtracks exponentially (16 s for one action).  Cached: the rules ask
+    the same few questions many times.
+    """
+    return _glob(pattern.strip().casefold(), action.casefold())
+
+
+def _glob(p: str, s: str) -> bool:
+    i = j = 0
+    star = -1  # position in p just after the last '*' seen
+    mark = 0  # position in s that '*' has matched up to
+    while j < len(s):
+        if i < len(p) and (p[i] == "?" or (p[i] == s[j] and p[i] != "*")):
+            i += 1
+            j += 1
+        elif i < len(p) and p[i] == "*":
+            i += 1
+            star, mark = i, j
+        elif star >= 0:
+            mark += 1  # let the last '*' take one more character
+            i, j = star, mark
+        else:
+            return False
+    while i < len(p) and p[i] == "*":
+        i += 1
+    return i == len(p)
 
 
 @lru_cache(maxsize=1024)

@@ -24,10 +24,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
-import hashlib
 import json
 import os
-import tempfile
+import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,8 @@ def user_cache_dir() -> Path | None:
 
 def _write_atomic(path: Path, data: bytes) -> bool:
     """Write ``data`` so readers see the old file or the whole new one; False on any OS error."""
+    import tempfile
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
@@ -88,12 +89,14 @@ def catalog_documents(files: Iterable[Path], parse: Callable[[bytes], Any]) -> t
     not cached.
     """
     contents: list[tuple[str, bytes]] = [(p.stem, p.read_bytes()) for p in files]
-    h = hashlib.sha256(f"catalog/{FORMAT}/{__version__}".encode())
-    for stem, data in contents:
-        h.update(b"\0" + stem.encode() + b"\0" + len(data).to_bytes(8, "big") + data)
-    digest = h.hexdigest()
+    # CRC-32 and Adler-32 of our own files, not a cryptographic hash: hashlib's import
+    # (OpenSSL) costs more at start-up than this whole cache saves on a small run.
+    blob = f"catalog/{FORMAT}/{__version__}".encode() + b"".join(
+        b"\0" + stem.encode() + b"\0" + len(data).to_bytes(8, "big") + data for stem, data in contents
+    )
+    digest = f"{zlib.crc32(blob):08x}{zlib.adler32(blob):08x}{len(blob):x}"
     base = user_cache_dir()
-    entry = base / f"catalog-{digest[:32]}.json" if base is not None else None
+    entry = base / f"catalog-{digest}.json" if base is not None else None
     if entry is not None:
         cached = _read_json(entry)
         if isinstance(cached, dict) and list(cached) == [stem for stem, _ in contents]:
@@ -142,6 +145,8 @@ def file_digest(path: Path | str, limit: int, refuse: bytes | None = None) -> st
         return None
     if len(data) > limit or (refuse is not None and refuse in data):
         return None
+    import hashlib
+
     return hashlib.sha256(data).hexdigest()
 
 
@@ -154,15 +159,18 @@ class FindingsCache:
     """
 
     def __init__(self, directory: str | Path, context: Any) -> None:
+        import hashlib
+
+        self._sha256 = hashlib.sha256
         self.directory = Path(directory)
         ctx = json.dumps(["kmslint", FORMAT, __version__, os.getcwd(), canonical(context)], sort_keys=True)
-        self._context = hashlib.sha256(ctx.encode("utf-8")).hexdigest()
+        self._context = self._sha256(ctx.encode("utf-8")).hexdigest()
         self.hits = 0
         self.misses = 0
 
     def key(self, parts: Iterable[tuple[str, Path]], extra: Any, limit: int) -> str | None:
         """A key from (display name, path) of each of the unit's files, plus ``extra``; None if unreadable."""
-        h = hashlib.sha256(self._context.encode())
+        h = self._sha256(self._context.encode())
         h.update(json.dumps(canonical(extra), sort_keys=True).encode("utf-8"))
         for shown, path in parts:
             # A unit that calls file()/templatefile() depends on files that may not exist

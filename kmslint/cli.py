@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import textwrap
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -299,6 +298,8 @@ def explain(rule_id: str) -> None:
 
 
 def _wrap(text: str, indent: str = "  ") -> str:
+    import textwrap  # only `kmslint explain` needs it
+
     paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
     return "\n\n".join(textwrap.fill(p, width=88, initial_indent=indent, subsequent_indent=indent) for p in paragraphs)
 

@@ -13,7 +13,6 @@ one worker per available core for large runs and no pool otherwise.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
@@ -112,6 +111,7 @@ def run_units(
 
 
 def _pool_map(job: _Job, todo: list[int], workers: int) -> list[UnitResult]:
+    import multiprocessing  # 10+ ms to import: only when a pool is used
     from concurrent.futures import ProcessPoolExecutor
 
     # fork shares the imported modules and the job with the workers for free;

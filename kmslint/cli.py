@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from kmslint import __version__, exitcodes
+from kmslint import exitcodes
 from kmslint.formatters import FORMATS
 from kmslint.model import Severity
-
-if TYPE_CHECKING:
-    from kmslint.api import Report
 
 SEVERITIES = [s.label for s in Severity]
 
@@ -36,10 +32,6 @@ def main() -> None:
     Run `kmslint [OPTIONS] [PATH ...]` to lint (see `kmslint check --help`),
     `kmslint rules` to list the rules, `kmslint explain KMS003` for one rule's docs.
     """
-
-
-def _split(values: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(v.strip() for value in values for v in value.split(",") if v.strip())
 
 
 @main.command("check")
@@ -136,124 +128,35 @@ def check(
     version: bool,
 ) -> None:
     """Lint PATHs (files and directories; default: the current directory)."""
-    if version:
-        click.echo(f"kmslint {__version__}")
-        sys.exit(exitcodes.OK)
-    from kmslint import api, config
+    from kmslint import lintcmd  # the command itself, click-free (kmslint.entry calls it directly)
 
-    overrides: dict[str, Any] = {"strict": strict, "show_suppressed": show_suppressed or None}
-    if select:
-        overrides["select"] = _split(select)
-    if extend_select:
-        overrides["extend_select"] = _split(extend_select)
-    if ignore:
-        overrides["ignore"] = _split(ignore)
-    if account_id:
-        overrides["account_id"] = account_id
-    if exclude:
-        overrides["exclude"] = tuple(exclude)
-    if fail_on:
-        overrides["fail_on"] = Severity.parse(fail_on)
-    bad = _unknown_rules(overrides)
-    if bad:
-        raise click.UsageError(f"unknown rule(s): {', '.join(sorted(bad))} (see `kmslint rules`)")
-    if config_file is not None and no_config:
-        raise click.UsageError("--config and --no-config contradict each other; give one")
-    overrides["baseline"] = None if write_baseline else baseline_file
-    start = stdin_filename if stdin_filename is not None else next((p for p in paths if p != "-"), None)
     try:
-        settings = config.settings_for(
-            start, config.Overrides(**overrides), config_file=config_file, use_config=not no_config
+        lintcmd.run(
+            paths=paths,
+            fmt=fmt,
+            fail_on=fail_on,
+            select=select,
+            extend_select=extend_select,
+            ignore=ignore,
+            account_id=account_id,
+            strict=strict,
+            show_suppressed=show_suppressed,
+            stdin_filename=stdin_filename,
+            exclude=exclude,
+            color=color,
+            exit_zero=exit_zero,
+            config_file=config_file,
+            no_config=no_config,
+            baseline_file=baseline_file,
+            write_baseline=write_baseline,
+            jobs=jobs,
+            cache_dir=cache_dir,
+            max_file_bytes=max_file_bytes,
+            max_depth=max_depth,
+            version=version,
         )
-    except config.ConfigError as exc:
-        for problem in exc.problems:
-            click.echo(f"kmslint: error: {problem}", err=True)
-        sys.exit(exitcodes.ERROR)
-    if max_file_bytes is not None or max_depth is not None:
-        from dataclasses import replace
-
-        settings = replace(
-            settings,
-            max_file_bytes=max_file_bytes or settings.max_file_bytes,
-            max_depth=max_depth or settings.max_depth,
-        )
-    stdin_text: str | None = None
-    if stdin_filename is not None or paths == ("-",):
-        if paths not in ((), ("-",)):
-            raise click.UsageError("with --stdin-filename, give '-' (or nothing) as the path")
-        data = sys.stdin.buffer.read(settings.max_file_bytes + 1)
-        from kmslint.parsers.common import ParseFailure, decode_source
-
-        try:
-            if len(data) > settings.max_file_bytes:
-                raise ParseFailure(f"input is over the {settings.max_file_bytes}-byte limit (max_file_bytes)")
-            stdin_text = decode_source(data)
-        except ParseFailure as exc:
-            stdin_text = None
-            click.echo(f"{stdin_filename or '-'}:{exc.line}:{exc.column}: KMS000 {exc.message}", err=True)
-            sys.exit(exitcodes.ERROR)
-
-    def run() -> Report:
-        run_opts: dict[str, Any] = {"jobs": jobs or None, "cache_dir": cache_dir}
-        if stdin_text is not None:
-            return api.lint(
-                [], settings, stdin_text=stdin_text, stdin_filename=stdin_filename or "stdin.json", **run_opts
-            )
-        return api.lint(list(paths) or ["."], settings, **run_opts)
-
-    if settings.baseline is None:
-        report = run()
-    else:
-        from kmslint.baseline import BaselineError
-
-        try:
-            report = run()
-        except BaselineError as exc:
-            click.echo(f"kmslint: error: {exc}", err=True)
-            sys.exit(exitcodes.ERROR)
-    if write_baseline:
-        _write_baseline(report, write_baseline)
-
-    for note in report.notes:
-        click.echo(f"kmslint: {note}", err=True)
-    from kmslint import formatters
-
-    use_color = color if color is not None else (sys.stdout.isatty() and "NO_COLOR" not in os.environ)
-    ctx = formatters.RenderContext(__version__, show_suppressed=settings.show_suppressed, color=bool(use_color))
-    sys.stdout.write(formatters.get(fmt)(report, ctx))
-    sys.stdout.flush()
-    if report.usage_error:
-        sys.exit(exitcodes.ERROR)
-    failing = bool(report.failing(settings.fail_on)) and not exit_zero
-    sys.exit(exitcodes.FINDINGS if failing else exitcodes.OK)
-
-
-def _write_baseline(report: Report, path: str) -> None:
-    from kmslint import baseline
-
-    for note in report.notes:
-        click.echo(f"kmslint: {note}", err=True)
-    try:
-        count = baseline.write(report.findings, path)
-    except baseline.BaselineError as exc:
-        click.echo(f"kmslint: error: {exc}", err=True)
-        sys.exit(exitcodes.ERROR)
-    click.echo(f"kmslint: wrote {count} finding{'' if count == 1 else 's'} to the baseline {path}", err=True)
-    sys.exit(exitcodes.ERROR if report.usage_error else exitcodes.OK)
-
-
-def _unknown_rules(overrides: dict[str, Any]) -> set[str]:
-    from kmslint import catalog
-
-    bad: set[str] = set()
-    for key in ("select", "extend_select", "ignore"):
-        for name in overrides.get(key, ()):
-            if name.upper() == "ALL" or catalog.resolve(name) is not None:
-                continue
-            if name.upper().startswith("KMS") and any(r.startswith(name.upper()) for r in catalog.rules()):
-                continue
-            bad.add(name)
-    return bad
+    except lintcmd.UsageProblem as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @main.command("rules")

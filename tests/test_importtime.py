@@ -142,3 +142,103 @@ def test_policy_and_text_output_import_nothing_heavy(workdir: Path, env: dict[st
     warm = imported(workdir, env, "policy.json")
     assert heavy(warm) == []
     assert "yaml" not in warm
+
+
+def test_a_plain_lint_does_not_import_click(workdir: Path, env: dict[str, str]) -> None:
+    (workdir / "main.tf").write_text(TERRAFORM)
+    imported(workdir, env, "--format", "json", "main.tf")
+    warm = imported(workdir, env, "--format", "json", "--jobs", "1", "main.tf")
+    assert "click" not in warm
+    assert "click" in imported(workdir, env, "rules")  # anything else goes through click
+
+
+# --------------------------------------------------------------------------- the fast path agrees with click
+
+
+def _click_params(argv: list[str]) -> dict[str, object] | None:
+    import click
+
+    from kmslint import cli
+
+    try:
+        ctx = cli.check.make_context("check", list(argv))
+    except click.exceptions.Exit:
+        return None
+    except click.UsageError:
+        return None
+    return dict(ctx.params)
+
+
+def test_the_option_table_is_clicks() -> None:
+    import click
+
+    from kmslint import cli, entry
+
+    table: dict[str, tuple[str, str]] = {}
+    for param in cli.check.params:
+        if not isinstance(param, click.Option) or param.name == "help":
+            continue
+        assert param.name is not None
+        if param.is_flag and param.secondary_opts:
+            kinds = [("true", param.opts), ("false", param.secondary_opts)]
+        elif param.is_flag:
+            kinds = [("true", param.opts)]
+        else:
+            kinds = [("multiple" if param.multiple else "value", param.opts)]
+        for kind, opts in kinds:
+            for opt in opts:
+                table[opt] = (param.name, kind)
+    assert table == entry.OPTIONS, "kmslint.entry.OPTIONS must list exactly the options of `kmslint check`"
+    assert _click_params([]) == entry.DEFAULTS
+    assert set(cli.main.commands) == entry.SUBCOMMANDS
+    ranges = {p.name: p.type.min for p in cli.check.params if isinstance(p.type, click.IntRange)}
+    assert ranges == entry.MINIMUM
+
+
+ARGVS = [
+    [],
+    ["main.tf"],
+    ["-"],
+    [".", "other", "-"],
+    ["--format", "json", "a.tf"],
+    ["--format=sarif", "a.tf"],
+    ["a.tf", "--format", "junit", "b.tf"],
+    ["--select", "KMS001,KMS002", "--select", "KMS003", "--ignore", "kms004", "--extend-select", "KMS007"],
+    ["--fail-on", "high", "--exit-zero", "--strict", "--no-strict"],
+    ["--no-color", "--color", "--show-suppressed", "--no-config"],
+    ["--stdin-filename", "main.tf", "-"],
+    ["--config", "x.toml", "--baseline", "b.json", "--write-baseline", "c.json"],
+    ["-j", "2", "--jobs", "3", "-j4", "--cache-dir", "/tmp/c", "--max-file-bytes", "1000", "--max-depth", "9"],
+    ["--jobs=0", "--max-depth=1", "--account-id", "111122223333", "--exclude", "a/**", "--exclude=b"],
+    ["--version"],
+    # click must decide these: each is an error or not a plain lint
+    ["--format", "yaml"],
+    ["--fail-on", "HIGH"],
+    ["--jobs", "-1"],
+    ["--jobs", "two"],
+    ["--max-depth", "0"],
+    ["--help"],
+    ["-h", "x"],
+    ["--bogus"],
+    ["--", "-weird-path"],
+    ["--select"],
+    ["--strict=yes"],
+    ["rules"],
+    ["explain", "KMS001"],
+    ["--select", "--ignore", "x"],
+]
+
+
+@pytest.mark.parametrize("argv", ARGVS, ids=[" ".join(a) or "(none)" for a in ARGVS])
+def test_the_fast_path_parses_as_click_does(argv: list[str]) -> None:
+    from kmslint import entry
+
+    fast = entry.fast_params(list(argv))
+    if argv and argv[0] in entry.SUBCOMMANDS:
+        assert fast is None
+        return
+    clicks = _click_params(argv)
+    if clicks is None:  # click reports an error (or prints help, or a version): never the fast path
+        assert fast is None
+    elif fast is not None:
+        assert fast == clicks

@@ -1,0 +1,181 @@
+"""The ``check`` command (``kmslint [OPTIONS] [PATH ...]``), without click.
+
+``kmslint.cli`` declares the options with click and calls :func:`run`;
+``kmslint.entry`` calls it directly for a plain lint, so that a one-file
+lint does not pay for importing click (~15 ms of ~120).  Usage errors are
+:class:`UsageProblem`; the CLI turns them into click's usage error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from kmslint import __version__, exitcodes
+from kmslint.model import Severity
+
+if TYPE_CHECKING:
+    from kmslint.api import Report
+
+
+class UsageProblem(Exception):
+    """A usage error found before anything was read: reported with the usage line, exit 2."""
+
+
+def _echo(message: str, err: bool = False) -> None:
+    print(message, file=sys.stderr if err else sys.stdout, flush=err)
+
+
+def split_ids(values: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(v.strip() for value in values for v in value.split(",") if v.strip())
+
+
+def run(
+    *,
+    paths: tuple[str, ...],
+    fmt: str,
+    fail_on: str | None,
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    account_id: str | None,
+    strict: bool | None,
+    show_suppressed: bool,
+    stdin_filename: str | None,
+    exclude: tuple[str, ...],
+    color: bool | None,
+    exit_zero: bool,
+    config_file: str | None,
+    no_config: bool,
+    baseline_file: str | None,
+    write_baseline: str | None,
+    jobs: int | None,
+    cache_dir: str | None,
+    max_file_bytes: int | None,
+    max_depth: int | None,
+    version: bool,
+) -> NoReturn:
+    """Lint PATHs: everything ``kmslint [OPTIONS] [PATH ...]`` does after parsing its arguments.
+
+    Raises :class:`UsageProblem` for a usage error (before reading anything);
+    ends with ``sys.exit`` and the exit code otherwise.
+    """
+    if version:
+        _echo(f"kmslint {__version__}")
+        sys.exit(exitcodes.OK)
+    from kmslint import api, config
+
+    overrides: dict[str, Any] = {"strict": strict, "show_suppressed": show_suppressed or None}
+    if select:
+        overrides["select"] = split_ids(select)
+    if extend_select:
+        overrides["extend_select"] = split_ids(extend_select)
+    if ignore:
+        overrides["ignore"] = split_ids(ignore)
+    if account_id:
+        overrides["account_id"] = account_id
+    if exclude:
+        overrides["exclude"] = tuple(exclude)
+    if fail_on:
+        overrides["fail_on"] = Severity.parse(fail_on)
+    bad = unknown_rules(overrides)
+    if bad:
+        raise UsageProblem(f"unknown rule(s): {', '.join(sorted(bad))} (see `kmslint rules`)")
+    if config_file is not None and no_config:
+        raise UsageProblem("--config and --no-config contradict each other; give one")
+    overrides["baseline"] = None if write_baseline else baseline_file
+    start = stdin_filename if stdin_filename is not None else next((p for p in paths if p != "-"), None)
+    try:
+        settings = config.settings_for(
+            start, config.Overrides(**overrides), config_file=config_file, use_config=not no_config
+        )
+    except config.ConfigError as exc:
+        for problem in exc.problems:
+            _echo(f"kmslint: error: {problem}", err=True)
+        sys.exit(exitcodes.ERROR)
+    if max_file_bytes is not None or max_depth is not None:
+        from dataclasses import replace
+
+        settings = replace(
+            settings,
+            max_file_bytes=max_file_bytes or settings.max_file_bytes,
+            max_depth=max_depth or settings.max_depth,
+        )
+    stdin_text: str | None = None
+    if stdin_filename is not None or paths == ("-",):
+        if paths not in ((), ("-",)):
+            raise UsageProblem("with --stdin-filename, give '-' (or nothing) as the path")
+        data = sys.stdin.buffer.read(settings.max_file_bytes + 1)
+        from kmslint.parsers.common import ParseFailure, decode_source
+
+        try:
+            if len(data) > settings.max_file_bytes:
+                raise ParseFailure(f"input is over the {settings.max_file_bytes}-byte limit (max_file_bytes)")
+            stdin_text = decode_source(data)
+        except ParseFailure as exc:
+            stdin_text = None
+            _echo(f"{stdin_filename or '-'}:{exc.line}:{exc.column}: KMS000 {exc.message}", err=True)
+            sys.exit(exitcodes.ERROR)
+
+    def run() -> Report:
+        run_opts: dict[str, Any] = {"jobs": jobs or None, "cache_dir": cache_dir}
+        if stdin_text is not None:
+            return api.lint(
+                [], settings, stdin_text=stdin_text, stdin_filename=stdin_filename or "stdin.json", **run_opts
+            )
+        return api.lint(list(paths) or ["."], settings, **run_opts)
+
+    if settings.baseline is None:
+        report = run()
+    else:
+        from kmslint.baseline import BaselineError
+
+        try:
+            report = run()
+        except BaselineError as exc:
+            _echo(f"kmslint: error: {exc}", err=True)
+            sys.exit(exitcodes.ERROR)
+    if write_baseline:
+        write_baseline_file(report, write_baseline)
+
+    for note in report.notes:
+        _echo(f"kmslint: {note}", err=True)
+    from kmslint import formatters
+
+    use_color = color if color is not None else (sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+    ctx = formatters.RenderContext(__version__, show_suppressed=settings.show_suppressed, color=bool(use_color))
+    sys.stdout.write(formatters.get(fmt)(report, ctx))
+    sys.stdout.flush()
+    if report.usage_error:
+        sys.exit(exitcodes.ERROR)
+    failing = bool(report.failing(settings.fail_on)) and not exit_zero
+    sys.exit(exitcodes.FINDINGS if failing else exitcodes.OK)
+
+
+def write_baseline_file(report: Report, path: str) -> NoReturn:
+    from kmslint import baseline
+
+    for note in report.notes:
+        _echo(f"kmslint: {note}", err=True)
+    try:
+        count = baseline.write(report.findings, path)
+    except baseline.BaselineError as exc:
+        _echo(f"kmslint: error: {exc}", err=True)
+        sys.exit(exitcodes.ERROR)
+    _echo(f"kmslint: wrote {count} finding{'' if count == 1 else 's'} to the baseline {path}", err=True)
+    sys.exit(exitcodes.ERROR if report.usage_error else exitcodes.OK)
+
+
+def unknown_rules(overrides: dict[str, Any]) -> set[str]:
+    from kmslint import catalog
+
+    bad: set[str] = set()
+    for key in ("select", "extend_select", "ignore"):
+        for name in overrides.get(key, ()):
+            if name.upper() == "ALL" or catalog.resolve(name) is not None:
+                continue
+            if name.upper().startswith("KMS") and any(r.startswith(name.upper()) for r in catalog.rules()):
+                continue
+            bad.add(name)
+    return bad

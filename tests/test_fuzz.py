@@ -29,8 +29,6 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -45,6 +43,7 @@ from hypothesis import strategies as st
 
 from kmslint import api
 from kmslint.settings import Settings
+from tests import measure
 from tests.conftest import FIXTURES, ROOT
 
 # KMSLINT_FUZZ_SEED / KMSLINT_FUZZ_SCALE run other or more inputs (a deeper run off CI).
@@ -635,36 +634,9 @@ def test_attack_in_process(attack: str) -> None:
 # --------------------------------------------------------------------------- a sample through the CLI
 
 
-def run_cli(args: list[str], cwd: Path, stdin: bytes | None = None) -> tuple[int, str, str, float, int]:
-    """``python -m kmslint --format json ARGS`` in a fresh process: exit code, out, err, wall, peak RSS."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as inp:
-        inp.write(stdin or b"")
-        inp.seek(0)
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kmslint", "--format", "json", *args],
-            cwd=cwd,
-            stdin=inp,
-            stdout=out,
-            stderr=err,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-        timer = threading.Timer(CLI_SECONDS * 2, proc.kill)
-        timer.start()
-        try:
-            _pid, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        wall = time.perf_counter() - start
-        proc.returncode = code = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        peak = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-        return code, out.read().decode(), err.read().decode(), wall, peak
-
-
 def check_cli(args: list[str], cwd: Path, stdin: bytes | None = None) -> dict[str, object]:
-    code, out, err, wall, peak = run_cli(args, cwd, stdin)
+    run = measure.run_cli(["--format", "json", *args], cwd, stdin, timeout=CLI_SECONDS * 2)
+    code, out, err, wall, peak = run.code, run.stdout, run.stderr, run.wall, run.peak
     assert "Traceback" not in err, err[-3000:]
     assert code in (0, 1, 2), (code, err[-2000:])
     assert wall < CLI_SECONDS, wall

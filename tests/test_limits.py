@@ -15,8 +15,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from kmslint import api
 from kmslint.cli import main
 from kmslint.parsers import common
 from kmslint.settings import Settings
+from tests import measure
 
 OPEN_POLICY = {
     "Version": "2012-10-17",
@@ -120,33 +119,10 @@ def test_a_50_mb_file_is_refused_without_reading_it(tmp_path: Path) -> None:
 
 
 def run_cli(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], float, int]:
-    """The CLI in a fresh process: its result, wall time and peak RSS in bytes (from wait4)."""
-    import tempfile
-
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kmslint", "--format", "json", *args],
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
-        )
-        watchdog = threading.Timer(120, proc.kill)  # a hang fails the test instead of stalling CI
-        watchdog.start()
-        try:
-            _pid, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            watchdog.cancel()
-        elapsed = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    assert "Traceback" not in stderr, stderr
-    peak = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr), elapsed, peak
+    """The CLI in a fresh process: its result, wall time and peak RSS in bytes."""
+    run = measure.run_cli(["--format", "json", *args], cwd)
+    assert "Traceback" not in run.stderr, run.stderr
+    return subprocess.CompletedProcess(args, run.code, run.stdout, run.stderr), run.wall, run.peak
 
 
 # --------------------------------------------------------------------------- parse budgets

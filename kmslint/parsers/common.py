@@ -222,13 +222,22 @@ class ParseTimeout(ParseFailure):
     """A tree-sitter parse ran past its time or memory budget."""
 
 
-def _peak_rss() -> int:
+def _rss() -> int:
+    """This process's resident memory now (Linux), else its peak so far; 0 if unknown."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         import resource
-    except ImportError:  # pragma: no cover - not on Windows
+    except ImportError:  # pragma: no cover - Windows
         return 0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def parse_tree(parser: Parser, data: bytes) -> Tree:
@@ -237,7 +246,7 @@ def parse_tree(parser: Parser, data: bytes) -> Tree:
 
     budget = PARSE_SECONDS + PARSE_SECONDS_PER_MB * len(data) / 1_000_000
     deadline = time.monotonic() + budget
-    memory_cap = _peak_rss() + PARSE_MEMORY_BYTES
+    memory_cap = _rss() + PARSE_MEMORY_BYTES
     state = [0, 0, 0]  # offset reached, callbacks, 1 if over the memory cap
 
     def read(offset: int, _point: object) -> bytes:
@@ -246,7 +255,7 @@ def parse_tree(parser: Parser, data: bytes) -> Tree:
     def progress(offset: int, _has_error: bool) -> bool:
         state[0] = offset
         state[1] += 1
-        if state[1] % 16 == 0 and _peak_rss() > memory_cap:
+        if state[1] % 16 == 0 and _rss() > memory_cap:
             state[2] = 1
             return True
         return time.monotonic() > deadline

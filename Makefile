@@ -10,7 +10,7 @@ BENCH_ARGS ?=
 .PHONY: bench bench-quick bench-venvs bench-clean
 
 bench: bench-venvs
-	$(PYTHON) bench/run.py --write bench/latest.md $(BENCH_ARGS)
+	$(PYTHON) bench/run.py --write bench/RESULTS.md $(BENCH_ARGS)
 
 bench-quick: bench-venvs
 	$(PYTHON) bench/run.py --quick --runs 5 --tree-runs 1 $(BENCH_ARGS)

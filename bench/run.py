@@ -23,16 +23,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,27 +82,39 @@ class Case:
 # ----------------------------------------------------------------------------- running one process
 
 
+# A child forked from a big process starts with the parent's resident pages, and
+# Linux keeps that high-water mark across exec: every tool is started by this tiny
+# launcher (python -S: ~7 MB), which reports the tool's own wall time, CPU time and
+# peak RSS (wait4: the largest of the tool and the processes it waited for).
+_LAUNCHER = r"""
+import json, os, signal, subprocess, sys, threading, time
+report, timeout, stdin, argv = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4:]
+fin = open(stdin, "rb") if stdin else subprocess.DEVNULL
+start = time.perf_counter()
+proc = subprocess.Popen(argv, stdin=fin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
+timer.start()
+_, status, usage = os.wait4(proc.pid, 0)
+wall = time.perf_counter() - start
+timer.cancel()
+with open(report, "w") as fh:
+    json.dump({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_kb": usage.ru_maxrss,
+               "code": os.waitstatus_to_exitcode(status)}, fh)
+"""
+
+
 def run_once(argv: list[str], cwd: Path, stdin: Path | None, timeout: float) -> Sample:
-    """One fresh process; wall from the parent's clock, CPU and peak RSS from ``wait4``."""
-    fin = stdin.open("rb") if stdin is not None else subprocess.DEVNULL
-    try:
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            argv, cwd=cwd, stdin=fin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    """One fresh process of the tool, measured by the launcher."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "sample.json"
+        subprocess.run(
+            [sys.executable, "-S", "-c", _LAUNCHER, str(report), str(timeout), str(stdin or ""), *argv],
+            cwd=cwd,
+            check=True,
+            timeout=timeout + 60,
         )
-        timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        wall = time.perf_counter() - start
-    finally:
-        if stdin is not None and not isinstance(fin, int):
-            fin.close()
-    code = os.waitstatus_to_exitcode(status)
-    proc.returncode = code  # we reaped it ourselves
-    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, code)
+        data = json.loads(report.read_text())
+    return Sample(data["wall"], data["cpu"], data["rss_kb"], data["code"])
 
 
 # ----------------------------------------------------------------------------- tools
@@ -383,6 +393,10 @@ def main(argv: list[str]) -> int:
 
     versions = ", ".join(f"{t.name} {version_of(t)}" for t in tools.values() if not t.missing)
     lines = [
+        "# kmslint benchmark",
+        "",
+        "Written by `make bench` (`bench/run.py`, trees from `bench/gen.py`); do not edit by hand.",
+        "",
         f"Benchmark of {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
         "",
         f"Tools: {versions}.",

@@ -355,3 +355,53 @@ def test_nothing_in_the_input_is_executed(repo: Path) -> None:
     proc, _elapsed, _peak = run_cli(["."], cwd=repo)
     assert proc.returncode in (0, 1, 2)
     assert not marker.exists()
+
+
+# --------------------------------------------------------------------------- work not done
+
+
+def test_files_and_directories_without_kms_text_are_not_parsed(tmp_path: Path, monkeypatch) -> None:
+    from kmslint import engine
+    from kmslint.parsers import cloudformation, terraform
+
+    parsed: list[str] = []
+    real_dir, real_template = terraform.parse_directory, cloudformation.parse_template
+
+    def spy_dir(directory, *args, **kwargs):  # type: ignore[no-untyped-def]
+        parsed.append(Path(directory).name)
+        return real_dir(directory, *args, **kwargs)
+
+    def spy_template(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        parsed.append(Path(path).name)
+        return real_template(path, *args, **kwargs)
+
+    monkeypatch.setattr(terraform, "parse_directory", spy_dir)
+    monkeypatch.setattr(cloudformation, "parse_template", spy_template)
+    (tmp_path / "network").mkdir()
+    (tmp_path / "network" / "main.tf").write_text('resource "aws_vpc" "v" {\n  cidr_block = "10.0.0.0/16"\n}\n')
+    (tmp_path / "network" / "variables.tf").write_text('variable "x" {}\n')
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "main.tf").write_text('resource "aws_vpc" "v" {}\n')
+    (tmp_path / "keys" / "kms.tf").write_text('resource "aws_kms_key" "k" {}\n')
+    (tmp_path / "queue.yaml").write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n"
+    )
+    (tmp_path / "key.yaml").write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  K:\n    Type: AWS::KMS::Key\n"
+    )
+    report = lint([str(tmp_path)])
+    assert sorted(parsed) == ["key.yaml", "keys"]
+    assert report.files == 6
+    assert engine.might_matter('resource "aws_kms_key"') and not engine.might_matter('resource "aws_vpc"')
+
+
+def test_automatic_jobs() -> None:
+    from kmslint import parallel
+
+    assert parallel.resolve_jobs(None, 10) == 1  # a pool costs more than it saves
+    assert parallel.resolve_jobs(None, parallel.AUTO_MIN_UNITS - 1) == 1
+    cores = parallel.available_cores()
+    assert parallel.resolve_jobs(None, 10_000) == max(1, min(cores, parallel.AUTO_MAX_JOBS))
+    assert parallel.resolve_jobs(3, 10_000) == 3
+    assert parallel.resolve_jobs(8, 2) == 2  # never more processes than units
+    assert parallel.resolve_jobs(0, 10) == 1  # 0: automatic

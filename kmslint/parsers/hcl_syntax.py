@@ -108,6 +108,8 @@ class Src:
 
     def col(self, row: int, byte_col: int) -> int:
         """1-based character column of a byte column on a 0-based row."""
+        if self._columns.ascii:  # bytes are characters: the common case, on a hot path
+            return byte_col + 1
         starts = self.line_starts()
         if row >= len(starts):
             return byte_col + 1

@@ -132,7 +132,7 @@ class _Builder:
         self.columns = ColumnIndex(source)
 
     def _col(self, row: int, byte_col: int, byte_offset: int) -> int:
-        col = self.columns.chars(byte_offset - byte_col, byte_offset) + 1
+        col = byte_col + 1 if self.columns.ascii else self.columns.chars(byte_offset - byte_col, byte_offset) + 1
         return col + (self.col_offset if row == 0 else 0)
 
     def loc(self, node: Node) -> Location:

@@ -186,16 +186,16 @@ def _walk(top: Path, given: str, ignore: _Ignore) -> Iterable[tuple[Path, str]]:
     root = Path(os.path.abspath(top))
     real_root = root.resolve()
     stack: list[tuple[Path, list[Path]]] = [(root, [*_enclosing_repo_dirs(root), root])]
-    visited: set[Path] = set()
+    visited: set[tuple[int, int]] = set()
     while stack:
         directory, chain = stack.pop()
         try:
-            real = directory.resolve()
+            info = os.stat(directory)  # one call, where resolve() is one per path component
         except (OSError, RuntimeError):
             continue
-        if real in visited:
+        if (info.st_dev, info.st_ino) in visited:
             continue  # a symlink loop, or a directory reached twice
-        visited.add(real)
+        visited.add((info.st_dev, info.st_ino))
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError:

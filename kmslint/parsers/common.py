@@ -46,11 +46,12 @@ class ParseOptions:
         Every parser reads files through this, so size limits, binary and
         non-UTF-8 detection, and stdin buffers work the same everywhere.
         """
-        override = self.sources.get(path)
-        if override is None:
-            override = self.sources.get(Path(path).absolute())
-        if override is not None:
-            return override
+        if self.sources:
+            override = self.sources.get(path)
+            if override is None:
+                override = self.sources.get(Path(path).absolute())
+            if override is not None:
+                return override
         if os.path.islink(path):
             # A link in a pull request may point anywhere (/etc, a FIFO, a secret): only
             # links to files inside the scanned tree are read, named on the command line or not.

@@ -402,7 +402,8 @@ def main(argv: list[str]) -> int:
         f"Tools: {versions}.",
         "",
         f"Medians of {args.runs} runs per tool (one-file cases, after one uncounted warm-up) and "
-        f"{args.tree_runs} runs (trees), tools alternating A B C A B C; peak RSS is the largest seen. "
+        f"{args.tree_runs} runs (trees), tools alternating A B C A B C; peak RSS is the largest seen of the "
+        "tool's largest process (wait4: checkov's and kmslint's worker processes are not summed). "
         f"checkov runs only `--check {CHECKOV_KMS_CHECKS}` with `--framework` set to the input's; "
         "trivy runs `config` offline with `--misconfig-scanners` set likewise (all its checks); "
         "cfn-lint runs its default rules.",

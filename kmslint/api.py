@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from kmslint import engine
@@ -17,11 +16,11 @@ from kmslint.discovery import Unit, discover
 from kmslint.model import Finding, ParseError, Severity
 from kmslint.parallel import run_units
 from kmslint.parsers.common import ParseOptions
+from kmslint.record import Record, field
 from kmslint.settings import Settings
 
 
-@dataclass(slots=True)
-class Report:
+class Report(Record):
     findings: list[Finding] = field(default_factory=list)  # sorted; suppressed ones included, marked
     errors: list[ParseError] = field(default_factory=list)  # files that could not be read or parsed
     files: int = 0

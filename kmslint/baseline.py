@@ -26,15 +26,14 @@ something to accept.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from kmslint.model import Finding
+from kmslint.record import Record, replace
 
 VERSION = 1
 NOT_RECORDED = frozenset({"KMS000"})
@@ -104,8 +103,7 @@ def write(findings: Iterable[Finding], path: str | os.PathLike[str]) -> int:
     return len(recordable)
 
 
-@dataclass(frozen=True, slots=True)
-class Baseline:
+class Baseline(Record, frozen=True):
     path: str
     counts: Counter[Fingerprint]
 
@@ -167,7 +165,7 @@ def apply(findings: list[Finding], baseline: Baseline) -> list[Finding]:
             key = fingerprint(f, base)
             if remaining[key] > 0:
                 remaining[key] -= 1
-                out.append(dataclasses.replace(f, suppressed=True, suppression_reason=reason))
+                out.append(replace(f, suppressed=True, suppression_reason=reason))
                 continue
         out.append(f)
     return out

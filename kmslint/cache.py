@@ -22,7 +22,6 @@ damaged or unreadable entry is a miss.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import enum
 import json
 import os
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from kmslint import __version__
+from kmslint.record import fields, is_record
 
 FORMAT = 1  # bump when the entry layout changes
 
@@ -121,8 +121,8 @@ def catalog_documents(files: Iterable[Path], parse: Callable[[bytes], Any]) -> t
 
 def canonical(value: Any) -> Any:
     """A JSON-able form of settings-like values whose text does not depend on hash order."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if is_record(value):
+        return {name: canonical(getattr(value, name)) for name in fields(value)}
     if isinstance(value, enum.Enum):
         return canonical(value.value)
     if isinstance(value, dict):

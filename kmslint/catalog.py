@@ -7,12 +7,12 @@ repository.  Loading uses libyaml when present and happens once per process.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from kmslint.model import Severity
+from kmslint.record import Record, field
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -25,16 +25,14 @@ def catalog_dir() -> Path:
     return _PACKAGE_DIR.parent / "rules"
 
 
-@dataclass(frozen=True, slots=True)
-class Example:
+class Example(Record, frozen=True):
     verdict: str  # bad | good
     format: str  # terraform | cloudformation | policy
     code: str
     title: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(Record, frozen=True):
     id: str
     slug: str
     kind: str  # check | engine

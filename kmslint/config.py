@@ -21,12 +21,12 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from kmslint.model import Severity
+from kmslint.record import Record, replace
 from kmslint.settings import PathIgnore, Settings
 
 KMSLINT_TOML = ".kmslint.toml"
@@ -493,8 +493,7 @@ def rebase_pattern(pattern: str, base: Path) -> str:
 # --------------------------------------------------------------------------- command line on top
 
 
-@dataclass(frozen=True, slots=True)
-class Overrides:
+class Overrides(Record, frozen=True):
     """What the command line says; ``None`` (or empty) means "not given", so the file decides."""
 
     select: frozenset[str] | None = None
@@ -506,6 +505,9 @@ class Overrides:
     strict: bool | None = None
     show_suppressed: bool | None = None
     baseline: str | None = None
+
+
+NO_OVERRIDES = Overrides()
 
 
 def _ids(names: Iterable[str]) -> set[str]:
@@ -544,7 +546,7 @@ def merge(base: Settings, cli: Overrides) -> Settings:
 
 def settings_for(
     start: str | None,
-    cli: Overrides = Overrides(),
+    cli: Overrides = NO_OVERRIDES,
     *,
     config_file: str | None = None,
     use_config: bool = True,

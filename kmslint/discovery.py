@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from kmslint.record import Record, field
 
 if TYPE_CHECKING:
     from pathspec import PathSpec
@@ -51,8 +52,7 @@ def is_candidate(name: str) -> bool:
     return name.endswith(TF_SUFFIXES) or name.endswith(OTHER_SUFFIXES)
 
 
-@dataclass(slots=True)
-class Unit:
+class Unit(Record):
     kind: str  # "terraform" (a directory) or "file"
     path: Path  # the directory, or the file
     files: list[Path] = field(default_factory=list)  # every file of the configuration
@@ -60,8 +60,7 @@ class Unit:
     explicit: set[Path] = field(default_factory=set)  # files named on the command line
 
 
-@dataclass(slots=True)
-class Discovery:
+class Discovery(Record):
     units: list[Unit]
     display: dict[Path, str]
     missing: list[str]  # named paths that do not exist

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from kmslint import catalog, decide, suppressions
 from kmslint.discovery import Unit
 from kmslint.model import Finding, Location, ParseError, Project, ProjectKind, Severity, Suppression, Violation
 from kmslint.parsers.common import ParseFailure, ParseOptions
+from kmslint.record import Record, field, replace
 from kmslint.rules import RuleContext, all_checks
 from kmslint.settings import Settings
 
@@ -27,8 +27,7 @@ def might_matter(text: str) -> bool:
     return _RELEVANT.search(text) is not None
 
 
-@dataclass(slots=True)
-class Loaded:
+class Loaded(Record):
     """What loading one unit gave: projects, plus errors and notes about files."""
 
     projects: list[Project] = field(default_factory=list)
@@ -141,8 +140,7 @@ def _has_aws_resources(resources: object) -> bool:
     )
 
 
-@dataclass(slots=True)
-class UnitResult:
+class UnitResult(Record):
     """What linting one unit gives: its reported files' findings and errors, and counts."""
 
     findings: list[Finding] = field(default_factory=list)

@@ -95,7 +95,7 @@ def run(
             _echo(f"kmslint: error: {problem}", err=True)
         sys.exit(exitcodes.ERROR)
     if max_file_bytes is not None or max_depth is not None:
-        from dataclasses import replace
+        from kmslint.record import replace
 
         settings = replace(
             settings,

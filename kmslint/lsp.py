@@ -26,11 +26,11 @@ import re
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kmslint import __version__, api, catalog
 from kmslint.model import Finding, Severity
+from kmslint.record import Record, field
 from kmslint.settings import Settings
 
 if TYPE_CHECKING:
@@ -51,8 +51,7 @@ class MissingDependency(RuntimeError):
 # --------------------------------------------------------------------------- fixes (pure)
 
 
-@dataclass(frozen=True, slots=True)
-class Edit:
+class Edit(Record, frozen=True):
     """Replace the text between two 0-based (line, code point) positions."""
 
     start_line: int
@@ -62,8 +61,7 @@ class Edit:
     new_text: str
 
 
-@dataclass(frozen=True, slots=True)
-class Fix:
+class Fix(Record, frozen=True):
     title: str
     rule_id: str
     edits: tuple[Edit, ...]
@@ -357,8 +355,7 @@ def display_path(path: str, cwd: str | None = None) -> str:
     return absolute if rel.startswith("..") else rel
 
 
-@dataclass(slots=True)
-class _ConfigCache:
+class _ConfigCache(Record):
     entries: dict[tuple[str, int], Settings] = field(default_factory=dict)
 
 
@@ -469,8 +466,7 @@ def hover_markdown(findings: list[Finding]) -> str:
     return "\n\n---\n\n".join(parts)
 
 
-@dataclass(slots=True)
-class _Linted:
+class _Linted(Record):
     version: int | None
     text: str
     findings: list[Finding]

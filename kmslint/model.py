@@ -23,12 +23,12 @@ from __future__ import annotations
 import enum
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+from kmslint.record import Record, field
 
-@dataclass(frozen=True, slots=True, order=True)
-class Location:
+
+class Location(Record, frozen=True, order=True):
     """A span in a file; lines and columns are 1-based, end is inclusive-ish
     (the column just after the last character, as editors expect)."""
 
@@ -54,8 +54,7 @@ class Meaning(enum.Enum):
     RESOURCE_ID = "resource-id"  # aws_kms_key.x.id / !Ref Key
 
 
-@dataclass(frozen=True, slots=True)
-class Known:
+class Known(Record, frozen=True):
     value: Scalar | dict[str, Value] | list[Value]
     loc: Location | None = field(default=None, compare=False)
 
@@ -64,8 +63,7 @@ class Known:
         return not isinstance(self.value, dict | list)
 
 
-@dataclass(frozen=True, slots=True)
-class Unknown:
+class Unknown(Record, frozen=True):
     reason: str
     loc: Location | None = field(default=None, compare=False)
     meaning: Meaning = Meaning.NOTHING
@@ -74,8 +72,7 @@ class Unknown:
     ref: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Interpolated:
+class Interpolated(Record, frozen=True):
     """A string made of literal text and unknown parts, in order."""
 
     parts: tuple[str | Unknown, ...]
@@ -85,8 +82,7 @@ class Interpolated:
         return "".join(p if isinstance(p, str) else placeholder for p in self.parts)
 
 
-@dataclass(frozen=True, slots=True)
-class Conditional:
+class Conditional(Record, frozen=True):
     """``Fn::If [condition, then, else]``."""
 
     condition: str
@@ -260,8 +256,7 @@ class KeyKind(enum.Enum):
     REPLICA_EXTERNAL = "replica-external"  # aws_kms_replica_external_key
 
 
-@dataclass(slots=True, eq=False)
-class KeyPolicy:
+class KeyPolicy(Record, eq=False):
     """A key policy as written: a value tree (or a JSON string) and where it is.
 
     ``attached_by`` is the resource the finding goes on: the key when the
@@ -281,8 +276,7 @@ class KeyPolicy:
     readings: list[Any] | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass(slots=True, eq=False)
-class KeyResource:
+class KeyResource(Record, eq=False):
     """A customer managed key declared in IaC.
 
     Attribute values are ``None`` when the attribute is not set at all.
@@ -325,8 +319,7 @@ class KeyResource:
         return self.attr_locs.get(attr, self.loc)
 
 
-@dataclass(slots=True, eq=False)
-class IdentityPolicy:
+class IdentityPolicy(Record, eq=False):
     """An IAM identity policy (not a trust policy) that some identity uses."""
 
     name: str  # resource that carries it
@@ -335,8 +328,7 @@ class IdentityPolicy:
     readings: list[Any] | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass(slots=True, eq=False)
-class Alias:
+class Alias(Record, eq=False):
     name: str  # resource name
     alias_name: Value | None
     target: str | None  # the key's resource name, when the reference resolves
@@ -344,8 +336,7 @@ class Alias:
     attr_locs: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(slots=True, eq=False)
-class Grant:
+class Grant(Record, eq=False):
     name: str
     grantee: Value | None
     key: str | None
@@ -358,8 +349,7 @@ class UsageKind(enum.Enum):
     GLOBAL_CLUSTER = "rds-global-cluster"
 
 
-@dataclass(frozen=True, slots=True)
-class MultiRegionUse:
+class MultiRegionUse(Record, frozen=True):
     """A resource that needs one key in several Regions uses ``key``."""
 
     key: str
@@ -367,8 +357,7 @@ class MultiRegionUse:
     kind: UsageKind
 
 
-@dataclass(frozen=True, slots=True)
-class Suppression:
+class Suppression(Record, frozen=True):
     """``kmslint:ignore`` for some rules on one resource, with its reason."""
 
     resource: str | None
@@ -378,8 +367,7 @@ class Suppression:
     file: str
 
 
-@dataclass(frozen=True, slots=True)
-class ParseError:
+class ParseError(Record, frozen=True):
     """A file that cannot be read or parsed (KMS000)."""
 
     file: str
@@ -395,8 +383,7 @@ class ProjectKind(enum.Enum):
     POLICY = "policy"
 
 
-@dataclass(slots=True, eq=False)
-class Project:
+class Project(Record, eq=False):
     """One configuration: a Terraform directory, a plan, a template, a policy file."""
 
     kind: ProjectKind
@@ -441,8 +428,7 @@ class Severity(enum.IntEnum):
         return cls[text.strip().upper()]
 
 
-@dataclass(frozen=True, slots=True)
-class Violation:
+class Violation(Record, frozen=True):
     """What a check reports: the engine turns it into a :class:`Finding`."""
 
     loc: Location
@@ -452,8 +438,7 @@ class Violation:
     content: str = ""
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Finding:
+class Finding(Record, frozen=True, order=True):
     """One result; frozen and totally ordered by (file, line, column, rule ID, ...)."""
 
     file: str

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from kmslint.discovery import Unit
 from kmslint.engine import UnitResult, lint_unit
 from kmslint.model import Finding, ParseError, Severity
 from kmslint.parsers.common import ParseOptions
+from kmslint.record import Record, fields
 from kmslint.settings import Settings
 
 # Below this many units to lint, a pool costs more than it saves.  Measured on 2
@@ -49,8 +49,7 @@ def resolve_jobs(jobs: int | None, units: int) -> int:
     return max(1, min(available_cores(), AUTO_MAX_JOBS, units // (AUTO_MIN_UNITS // 2)))  # >= 32 units each
 
 
-@dataclass(frozen=True, slots=True)
-class _Job:
+class _Job(Record, frozen=True):
     units: Sequence[Unit]
     opts: ParseOptions
     settings: Settings
@@ -158,7 +157,7 @@ def _unit_key(store: Any, unit: Unit, opts: ParseOptions, display: dict[Path, st
 
 def _encode(result: UnitResult) -> dict[str, Any]:
     return {
-        "findings": [[_plain(getattr(f, fl.name)) for fl in fields(Finding)] for f in result.findings],
+        "findings": [[_plain(getattr(f, name)) for name in fields(Finding)] for f in result.findings],
         "errors": [[e.file, e.line, e.column, e.message] for e in result.errors],
         "notes": list(result.notes),
         "files": result.files,
@@ -175,7 +174,7 @@ def _plain(value: Any) -> Any:
 def _decode(data: Any) -> UnitResult | None:
     """A cached result, or None when it does not have the shape this version writes."""
     try:
-        names = [fl.name for fl in fields(Finding)]
+        names = fields(Finding)
         findings = []
         for row in data["findings"]:
             values = dict(zip(names, row, strict=True))

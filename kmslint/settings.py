@@ -1,20 +1,19 @@
 """The settings of one run: what the CLI and the config file decide.
 
-A plain dataclass so the lint path never imports pydantic; ``config.py``
+A plain record (kmslint.record) so the lint path never imports pydantic; ``config.py``
 validates a configuration file into one of these.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from kmslint.model import Severity
 from kmslint.parsers.common import DEFAULT_MAX_DEPTH, DEFAULT_MAX_FILE_BYTES
+from kmslint.record import Record, field
 
 
-@dataclass(frozen=True, slots=True)
-class PathIgnore:
+class PathIgnore(Record, frozen=True):
     """Config per-path ignore: these rules, in files matching this pattern, for this reason."""
 
     pattern: str
@@ -23,8 +22,7 @@ class PathIgnore:
     source: str = ""  # the config file it came from
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(Record, frozen=True):
     # Rule IDs or slugs; "ALL" selects every rule.  None: the rules enabled by default.
     select: frozenset[str] | None = None
     extend_select: frozenset[str] = frozenset()

@@ -9,11 +9,11 @@ suppress and is reported as KMS900; one that matched nothing is KMS901
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 from kmslint import catalog
 from kmslint.model import Finding, Location, Suppression
+from kmslint.record import Record, field, replace
 from kmslint.settings import PathIgnore
 
 
@@ -25,13 +25,12 @@ def _rule_ids(names: tuple[str, ...]) -> set[str]:
     return out
 
 
-@dataclasses.dataclass(slots=True)
-class MaskResult:
+class MaskResult(Record):
     findings: list[Finding]
     missing_reason: list[Suppression]
     unused: list[Suppression]  # suppressions (with a reason) that matched no finding at all
     # Every suppression with a reason that names a rule it matched no finding of, with those names.
-    unused_rules: list[tuple[Suppression, tuple[str, ...]]] = dataclasses.field(default_factory=list)
+    unused_rules: list[tuple[Suppression, tuple[str, ...]]] = field(default_factory=list)
 
 
 def apply(
@@ -60,7 +59,7 @@ def apply(
                     if f.rule_id in _rule_ids(pi.rules) and path_matcher(pi.pattern, f.file):
                         reason = pi.reason
                         break
-        out.append(dataclasses.replace(f, suppressed=True, suppression_reason=reason) if reason else f)
+        out.append(replace(f, suppressed=True, suppression_reason=reason) if reason else f)
     unused = [s for i, (s, _ids) in enumerate(with_reason) if i not in used]
     unused_rules: list[tuple[Suppression, tuple[str, ...]]] = []
     for i, (sup, _ids) in enumerate(with_reason):

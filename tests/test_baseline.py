@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from click.testing import CliRunner
 from kmslint import baseline, exitcodes
 from kmslint.cli import main
 from kmslint.model import Finding, Severity
+from kmslint.record import replace
 
 
 def finding(

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from kmslint import __version__, api
 from kmslint.formatters import FORMATS, RenderContext, fingerprint, fingerprints, get
 from kmslint.formatters.github import annotation, escape_data, escape_property
 from kmslint.model import Finding, Severity
+from kmslint.record import replace
 from kmslint.settings import Settings
 from tests.conftest import ROOT
 

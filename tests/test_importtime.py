@@ -144,6 +144,21 @@ def test_policy_and_text_output_import_nothing_heavy(workdir: Path, env: dict[st
     assert "yaml" not in warm
 
 
+# Standard-library modules that cost a one-file lint several milliseconds each and
+# that kmslint avoids: dataclasses (and the inspect it imports) writes and compiles
+# methods per class (kmslint.record instead), pkgutil imports inspect, and
+# tree-sitter-json's __init__ imports importlib.resources (kmslint loads the binding).
+COSTLY_STDLIB = ("dataclasses", "inspect", "pkgutil", "importlib.resources")
+
+
+@pytest.mark.parametrize(("name", "text"), [("main.tf", TERRAFORM), ("template.yaml", TEMPLATE)])
+def test_a_plain_lint_avoids_costly_standard_modules(workdir: Path, env: dict[str, str], name: str, text: str) -> None:
+    (workdir / name).write_text(text)
+    imported(workdir, env, "--format", "json", name)
+    warm = imported(workdir, env, "--format", "json", name)
+    assert sorted(set(COSTLY_STDLIB) & warm) == []
+
+
 def test_a_plain_lint_does_not_import_click(workdir: Path, env: dict[str, str]) -> None:
     (workdir / "main.tf").write_text(TERRAFORM)
     imported(workdir, env, "--format", "json", "main.tf")

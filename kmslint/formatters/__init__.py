@@ -5,11 +5,11 @@ from __future__ import annotations
 import importlib
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Protocol
 
 from kmslint.api import Report
 from kmslint.model import Finding
+from kmslint.record import Record
 
 FORMATS: dict[str, str] = {
     "text": "kmslint.formatters.text",
@@ -26,8 +26,7 @@ HOMEPAGE = "https://github.com/kmslint/kmslint"
 RULE_DOCS = HOMEPAGE + "/blob/main/docs/rules.md#{anchor}"
 
 
-@dataclass(frozen=True, slots=True)
-class RenderContext:
+class RenderContext(Record, frozen=True):
     version: str
     show_suppressed: bool = False
     color: bool = False

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -51,6 +50,7 @@ from kmslint.model import (
     scalar,
 )
 from kmslint.parsers.common import ParseFailure, ParseOptions, comment_suppressions
+from kmslint.record import Record
 
 if TYPE_CHECKING:
     from yaml.nodes import CollectionNode, Node
@@ -432,8 +432,7 @@ _MAX_CONDITIONAL_PARTS = 4
 _SUB_VAR = re.compile(r"\$\{([^}]*)\}")
 
 
-@dataclass(frozen=True, slots=True)
-class _Param:
+class _Param(Record, frozen=True):
     value: Value | None  # the default, when it is what a Ref gives
     why: str  # why a Ref cannot be resolved, when value is None
 
@@ -755,8 +754,7 @@ _SAM_TRANSFORM = "AWS::Serverless"
 STACK_ACCOUNT = "AWS::AccountId"
 
 
-@dataclass(slots=True)
-class _Resource:
+class _Resource(Record):
     name: str
     type: str
     entry: _Entry

@@ -8,14 +8,15 @@ import stat
 import sys
 from array import array
 from bisect import bisect_left
-from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kmslint.model import Location, Suppression
+from kmslint.record import Record, field
 
 if TYPE_CHECKING:
-    from tree_sitter import Parser, Tree
+    from tree_sitter import Language, Parser, Tree
 
 # 4 MiB: CloudFormation takes templates up to 1 MB, key policies up to 32 KB, and a real
 # .tf file is rarely over 1 MB; the worst such file costs about a minute and 2.5 GB.
@@ -23,8 +24,7 @@ DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 200
 
 
-@dataclass(frozen=True, slots=True)
-class ParseOptions:
+class ParseOptions(Record, frozen=True):
     """Limits and context a parser works under.
 
     ``scan_root``: ``file()``/``templatefile()`` never read outside it.
@@ -244,6 +244,31 @@ _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 # Inputs up to this size are parsed without the budget's callbacks (which cost a
 # quarter of a small file's parse): at worst ~2 s and a few MB.
 SMALL_INPUT = 16 * 1024
+
+
+@lru_cache(maxsize=4)
+def grammar(package: str) -> Language:
+    """The tree-sitter language of a grammar package (``tree_sitter_json``, ``tree_sitter_hcl``).
+
+    Only the package's compiled ``_binding`` module is loaded: the
+    ``__init__`` of tree-sitter-json imports ``importlib.resources`` (for
+    highlighting queries kmslint never reads), which costs a one-file lint
+    ~7 ms.  Should the package be laid out otherwise, it is imported whole.
+    """
+    import importlib
+    from importlib.machinery import ExtensionFileLoader, PathFinder
+
+    import tree_sitter
+
+    package_spec = PathFinder.find_spec(package)
+    places = package_spec.submodule_search_locations if package_spec is not None else None
+    spec = PathFinder.find_spec(f"{package}._binding", places) if places else None
+    if spec is not None and isinstance(spec.loader, ExtensionFileLoader):
+        binding = spec.loader.create_module(spec)
+        spec.loader.exec_module(binding)
+    else:
+        binding = importlib.import_module(package)
+    return tree_sitter.Language(binding.language())
 
 
 def parse_tree(parser: Parser, data: bytes) -> Tree:

@@ -18,7 +18,6 @@ import json
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +32,7 @@ from kmslint.parsers.hcl_syntax import (
     unescape_quoted,
     unescape_template_markers,
 )
+from kmslint.record import Record, field
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -64,8 +64,7 @@ def var_meaning(name: str) -> Meaning:
     return Meaning.NOTHING
 
 
-@dataclass(eq=False)
-class Config:
+class Config(Record, eq=False):
     """Everything of one directory an expression may refer to."""
 
     directory: Path
@@ -76,8 +75,7 @@ class Config:
     resources: dict[tuple[str, str], Block] = field(default_factory=dict)
 
 
-@dataclass(eq=False, slots=True)
-class Scope:
+class Scope(Record, eq=False):
     """Names bound by a ``for`` expression, a ``dynamic`` block or a template."""
 
     names: dict[str, Value]

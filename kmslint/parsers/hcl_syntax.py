@@ -14,12 +14,12 @@ provider schema.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from kmslint.model import Known, Location, Value
-from kmslint.parsers.common import ColumnIndex, ParseFailure, parse_tree
+from kmslint.parsers.common import ColumnIndex, ParseFailure, grammar, parse_tree
+from kmslint.record import Record, field
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -28,41 +28,31 @@ if TYPE_CHECKING:
 
 
 @lru_cache(maxsize=1)
-def _language() -> object:
-    import tree_sitter
-    import tree_sitter_hcl
-
-    return tree_sitter.Language(tree_sitter_hcl.language())
-
-
-@lru_cache(maxsize=1)
 def hcl_parser() -> Parser:
     import tree_sitter
 
-    return tree_sitter.Parser(_language())  # type: ignore[arg-type]
+    return tree_sitter.Parser(grammar("tree_sitter_hcl"))
 
 
 @lru_cache(maxsize=1)
 def _comment_query() -> Query:
     import tree_sitter
 
-    return tree_sitter.Query(_language(), "(comment) @c")  # type: ignore[arg-type]
+    return tree_sitter.Query(grammar("tree_sitter_hcl"), "(comment) @c")
 
 
 @lru_cache(maxsize=1)
 def _json_parser() -> Parser:
     import tree_sitter
-    import tree_sitter_json
 
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_json.language()))
+    return tree_sitter.Parser(grammar("tree_sitter_json"))
 
 
 @lru_cache(maxsize=1)
 def _pair_query() -> Query:
     import tree_sitter
-    import tree_sitter_json
 
-    return tree_sitter.Query(tree_sitter.Language(tree_sitter_json.language()), "(pair key: (_) @k)")
+    return tree_sitter.Query(grammar("tree_sitter_json"), "(pair key: (_) @k)")
 
 
 class Src:
@@ -136,8 +126,7 @@ class Src:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
 
-@dataclass(eq=False, slots=True)
-class Expr:
+class Expr(Record, eq=False):
     """An unevaluated expression: a tree-sitter node (HCL) or a located JSON value."""
 
     src: Src
@@ -145,15 +134,13 @@ class Expr:
     json: Value | None = None
 
 
-@dataclass(eq=False, slots=True)
-class Attr:
+class Attr(Record, eq=False):
     name: str
     expr: Expr
     loc: Location  # the whole ``name = value``
 
 
-@dataclass(eq=False, slots=True)
-class Block:
+class Block(Record, eq=False):
     type: str
     labels: list[str]
     attrs: dict[str, Attr]
@@ -231,8 +218,7 @@ def json_block(
     return Block(btype, labels, attrs, [], whole, header, src, is_json=True, json_keys=keys)
 
 
-@dataclass(eq=False, slots=True)
-class ParsedFile:
+class ParsedFile(Record, eq=False):
     src: Src
     blocks: list[Block]
     comment_lines: set[int]

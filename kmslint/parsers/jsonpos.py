@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from kmslint.model import Known, Location, Value
-from kmslint.parsers.common import ColumnIndex, ParseTimeout, parse_tree
+from kmslint.parsers.common import ColumnIndex, ParseTimeout, grammar, parse_tree
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser
@@ -34,9 +34,8 @@ class JSONSyntaxError(Exception):
 @lru_cache(maxsize=1)
 def _parser() -> Parser:
     import tree_sitter
-    import tree_sitter_json
 
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_json.language()))
+    return tree_sitter.Parser(grammar("tree_sitter_json"))
 
 
 def _pairs(pairs: list[tuple[str, object]]) -> _Pairs:

@@ -8,7 +8,6 @@ source in ``policies.tf``).  Values are evaluated by
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from kmslint.model import (
@@ -33,6 +32,7 @@ from kmslint.model import (
 from kmslint.parsers.common import ParseFailure, ParseOptions, comment_suppressions
 from kmslint.parsers.hcl_eval import Config, Evaluator
 from kmslint.parsers.hcl_syntax import Block, ParsedFile, Src, parse_hcl, parse_tf_json
+from kmslint.record import Record, field
 
 KEY_TYPES: dict[str, KeyKind] = {
     "aws_kms_key": KeyKind.KEY,
@@ -74,8 +74,7 @@ OTHER_MODELLED = frozenset(
 )
 
 
-@dataclass(eq=False)
-class _Resource:
+class _Resource(Record, eq=False):
     rtype: str
     rname: str
     block: Block
@@ -85,8 +84,7 @@ class _Resource:
         return f"{self.rtype}.{self.rname}"
 
 
-@dataclass(eq=False)
-class _Loaded:
+class _Loaded(Record, eq=False):
     files: list[ParsedFile] = field(default_factory=list)
     resources: list[_Resource] = field(default_factory=list)
 

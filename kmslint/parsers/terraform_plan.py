@@ -15,7 +15,6 @@ policy held as a JSON string has the string's location.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from kmslint.model import (
@@ -36,6 +35,7 @@ from kmslint.model import (
 )
 from kmslint.parsers.common import ParseFailure, ParseOptions
 from kmslint.parsers.terraform import IDENTITY_POLICY_TYPES, KEY_ATTRS, KEY_TYPES, OTHER_MODELLED
+from kmslint.record import Record, field
 
 _INDEX = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|[^\]]*)\]')
 
@@ -58,8 +58,7 @@ def strip_indexes(address: str) -> str:
     return _INDEX.sub("", address)
 
 
-@dataclass(eq=False)
-class _PlanResource:
+class _PlanResource(Record, eq=False):
     name: str  # module path + TYPE.NAME, no indexes
     module: str  # "module.a.module.b" or ""
     rtype: str

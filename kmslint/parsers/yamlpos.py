@@ -27,13 +27,13 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import yaml
 from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 
 from kmslint.model import Location
 from kmslint.parsers.common import ParseFailure
+from kmslint.record import Record, field
 
 # Plain scalars get this tag; :func:`plain_value` types them when asked.
 PLAIN_TAG = "!kmslint/plain"
@@ -106,8 +106,7 @@ _FAST_LOADER: type = _make_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 _PURE_LOADER: type = _make_loader(yaml.SafeLoader)
 
 
-@dataclass(slots=True)
-class _Remap:
+class _Remap(Record):
     """YAML positions to editor positions, for text where NEL, LS or PS break YAML lines."""
 
     yaml_starts: list[int]  # character offset where each YAML line starts
@@ -130,8 +129,7 @@ class _Remap:
         return row, offset - self.editor_starts[row - 1] + 1
 
 
-@dataclass(slots=True)
-class YamlDocument:
+class YamlDocument(Record):
     """One composed YAML document of a file, with the file's lines for locations.
 
     Marks and :attr:`lines` count lines as YAML does; :meth:`location` and

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from kmslint.model import Known, Location, Value, as_dict, as_list
+from kmslint.record import Record
 
 # Keys whose test narrows the caller's identity (RULES.md, vocabulary).
 IDENTITY_KEYS = frozenset(
@@ -57,8 +56,7 @@ _BASE_OPERATORS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Condition:
+class Condition(Record, frozen=True):
     """One ``operator: {key: values}`` test of a statement."""
 
     operator: str

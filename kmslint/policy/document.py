@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from kmslint.model import (
     Branch,
@@ -28,6 +27,7 @@ from kmslint.model import (
 from kmslint.policy import actions as act
 from kmslint.policy.conditions import Condition, has_identity_constraint, parse_conditions
 from kmslint.policy.principals import PrincipalEntry, principal_entries
+from kmslint.record import Record, field
 
 
 def _get(mapping: dict[str, Value], name: str) -> tuple[str, Value] | None:
@@ -42,8 +42,7 @@ def _get(mapping: dict[str, Value], name: str) -> tuple[str, Value] | None:
     return None
 
 
-@dataclass(slots=True)
-class Statement:
+class Statement(Record):
     index: int
     raw: Value
     loc: Location
@@ -149,8 +148,7 @@ class Statement:
         return json.dumps(to_plain(self.raw), sort_keys=True, default=str)
 
 
-@dataclass(slots=True)
-class PolicyDocument:
+class PolicyDocument(Record):
     """One reading of a policy (one ``Fn::If`` branch)."""
 
     value: Value | None
@@ -223,8 +221,7 @@ def _overlaps(a: Location, b: Location) -> bool:
     return (a_start <= b_start and b_end <= a_end) or (b_start <= a_start and a_end <= b_end)
 
 
-@dataclass(frozen=True, slots=True)
-class _Invalid:
+class _Invalid(Record, frozen=True):
     message: str
 
 

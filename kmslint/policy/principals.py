@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
 
 from kmslint.model import (
     Conditional,
@@ -23,6 +22,7 @@ from kmslint.model import (
     as_dict,
     as_list,
 )
+from kmslint.record import Record
 
 
 class PrincipalClass(enum.Enum):
@@ -33,8 +33,7 @@ class PrincipalClass(enum.Enum):
     UNKNOWN = "unknown"  # cannot be told statically
 
 
-@dataclass(frozen=True, slots=True)
-class PrincipalEntry:
+class PrincipalEntry(Record, frozen=True):
     """One principal: its type (``*`` for a bare ``"Principal": "*"``) and value."""
 
     ptype: str  # "*", "AWS", "Service", "Federated", "CanonicalUser", or as written

@@ -9,17 +9,16 @@ formats, suppressions or configuration files.
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from kmslint.model import Project, Violation
+from kmslint.record import Record, field
 
 
-@dataclass(frozen=True, slots=True)
-class RuleContext:
+class RuleContext(Record, frozen=True):
     """What a check may know beyond the model: its options and the run's settings."""
 
     options: dict[str, Any] = field(default_factory=dict)
@@ -48,8 +47,14 @@ def check(rule_id: str) -> Callable[[CheckFn], CheckFn]:
 
 @lru_cache(maxsize=1)
 def all_checks() -> dict[str, CheckFn]:
-    """Import every ``kmsNNN_*`` module of this package and return the registry."""
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("kms"):
-            importlib.import_module(f"{__name__}.{info.name}")
+    """Import every ``kmsNNN_*`` module of this package and return the registry.
+
+    The package directory is listed with ``os.listdir``: ``pkgutil`` imports
+    ``inspect``, which costs a one-file lint ~8 ms.
+    """
+    for directory in __path__:
+        for filename in sorted(os.listdir(directory)):
+            stem, dot, ext = filename.partition(".")
+            if filename.startswith("kms") and dot and ext == "py" and stem.isidentifier():
+                importlib.import_module(f"{__name__}.{stem}")
     return dict(sorted(_REGISTRY.items()))

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from kmslint.model import Project, Violation
 from kmslint.policy.actions import ADMIN_ACTIONS, CRYPTO_USE_ACTIONS
 from kmslint.policy.document import Statement
 from kmslint.policy.principals import PrincipalClass, PrincipalEntry, classify
+from kmslint.record import Record, field
 from kmslint.rules import RuleContext, check
 from kmslint.rules._common import Once, full_access_principals, key_policy_readings, principal_text, with_branch
 
 _NAMED = (PrincipalClass.SPECIFIC, PrincipalClass.SERVICE)
 
 
-@dataclass(slots=True)
-class _Grants:
+class _Grants(Record):
     entry: PrincipalEntry
     first: Statement
     admin: dict[str, Statement] = field(default_factory=dict)  # action -> first statement allowing it

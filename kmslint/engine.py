@@ -15,7 +15,7 @@ from kmslint.discovery import Unit
 from kmslint.model import Finding, Location, ParseError, Project, ProjectKind, Severity, Suppression, Violation
 from kmslint.parsers.common import ParseFailure, ParseOptions
 from kmslint.record import Record, field, replace
-from kmslint.rules import RuleContext, all_checks
+from kmslint.rules import CheckFn, RuleContext, all_checks
 from kmslint.settings import Settings
 
 # A file with none of this text cannot hold a key, a key policy or an
@@ -229,14 +229,29 @@ def _finding(rule: catalog.Rule, sev: Severity, v: Violation) -> Finding:
     )
 
 
-def run_checks(project: Project, settings: Settings, rules: dict[str, catalog.Rule]) -> Iterator[Finding]:
+Plan = list[tuple[catalog.Rule, CheckFn, RuleContext, Severity]]
+# The plan of the last (settings, rules) asked for: a run asks with the same two
+# objects for each of its configurations (thousands in a large tree).
+_last_plan: tuple[Settings, dict[str, catalog.Rule], Plan] | None = None
+
+
+def _plan(settings: Settings, rules: dict[str, catalog.Rule]) -> Plan:
+    """Each enabled rule with a check, with its context and severity under ``settings``."""
+    global _last_plan
+    if _last_plan is not None and _last_plan[0] is settings and _last_plan[1] is rules:
+        return _last_plan[2]
     checks = all_checks()
-    for rid, rule in rules.items():
-        fn = checks.get(rid)
-        if fn is None:
-            continue
-        ctx = _context(rule, settings)
-        sev = decide.severity(rule, settings)
+    plan = [
+        (rule, checks[rid], _context(rule, settings), decide.severity(rule, settings))
+        for rid, rule in rules.items()
+        if rid in checks
+    ]
+    _last_plan = (settings, rules, plan)
+    return plan
+
+
+def run_checks(project: Project, settings: Settings, rules: dict[str, catalog.Rule]) -> Iterator[Finding]:
+    for rule, fn, ctx, sev in _plan(settings, rules):
         for violation in fn(project, ctx):
             yield _finding(rule, sev, violation)
 

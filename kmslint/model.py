@@ -27,6 +27,11 @@ from typing import Any, TypeAlias
 
 from kmslint.record import Record, field
 
+# Location and the values are made once per syntax node, so they spell out their
+# own __init__ (kmslint.record's shared one is generic); frozen, they set fields
+# through object.__setattr__, as dataclasses does.
+_set = object.__setattr__
+
 
 class Location(Record, frozen=True, order=True):
     """A span in a file; lines and columns are 1-based, end is inclusive-ish
@@ -37,6 +42,13 @@ class Location(Record, frozen=True, order=True):
     column: int
     end_line: int
     end_column: int
+
+    def __init__(self, file: str, line: int, column: int, end_line: int, end_column: int) -> None:
+        _set(self, "file", file)
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
 
     @classmethod
     def point(cls, file: str, line: int, column: int = 1) -> Location:
@@ -58,6 +70,10 @@ class Known(Record, frozen=True):
     value: Scalar | dict[str, Value] | list[Value]
     loc: Location | None = field(default=None, compare=False)
 
+    def __init__(self, value: Scalar | dict[str, Value] | list[Value], loc: Location | None = None) -> None:
+        _set(self, "value", value)
+        _set(self, "loc", loc)
+
     @property
     def is_scalar(self) -> bool:
         return not isinstance(self.value, dict | list)
@@ -71,12 +87,24 @@ class Unknown(Record, frozen=True):
     # so two references to the same thing compare equal.
     ref: str | None = None
 
+    def __init__(
+        self, reason: str, loc: Location | None = None, meaning: Meaning = Meaning.NOTHING, ref: str | None = None
+    ) -> None:
+        _set(self, "reason", reason)
+        _set(self, "loc", loc)
+        _set(self, "meaning", meaning)
+        _set(self, "ref", ref)
+
 
 class Interpolated(Record, frozen=True):
     """A string made of literal text and unknown parts, in order."""
 
     parts: tuple[str | Unknown, ...]
     loc: Location | None = field(default=None, compare=False)
+
+    def __init__(self, parts: tuple[str | Unknown, ...], loc: Location | None = None) -> None:
+        _set(self, "parts", parts)
+        _set(self, "loc", loc)
 
     def literal_text(self, placeholder: str = "\x00") -> str:
         return "".join(p if isinstance(p, str) else placeholder for p in self.parts)
@@ -89,6 +117,14 @@ class Conditional(Record, frozen=True):
     then: Value | None  # None: AWS::NoValue, the property is absent
     otherwise: Value | None
     loc: Location | None = field(default=None, compare=False)
+
+    def __init__(
+        self, condition: str, then: Value | None, otherwise: Value | None, loc: Location | None = None
+    ) -> None:
+        _set(self, "condition", condition)
+        _set(self, "then", then)
+        _set(self, "otherwise", otherwise)
+        _set(self, "loc", loc)
 
 
 Scalar: TypeAlias = str | int | float | bool | None

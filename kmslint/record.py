@@ -113,6 +113,7 @@ class RecordMeta(type):
         namespace.setdefault("__slots__", names)
         namespace["_fields"] = names
         namespace["_params"] = tuple(params)
+        namespace["_hidden"] = tuple(n for n in names if n not in params)
         namespace["_defaults"] = defaults
         namespace["_factories"] = factories
         namespace["_shown"] = tuple(shown)
@@ -146,6 +147,7 @@ class Record(metaclass=RecordMeta):
     __slots__ = ()
     _fields: ClassVar[tuple[str, ...]]
     _params: ClassVar[tuple[str, ...]]  # the fields __init__ takes, in order
+    _hidden: ClassVar[tuple[str, ...]]  # the others, which start at their default
     _defaults: ClassVar[dict[str, Any]]
     _factories: ClassVar[dict[str, Callable[[], Any]]]
     _shown: ClassVar[tuple[str, ...]]
@@ -154,25 +156,31 @@ class Record(metaclass=RecordMeta):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         cls = type(self)
         params = cls._params
-        if len(args) > len(params):
-            raise TypeError(f"{cls.__name__}() takes {len(params)} arguments, {len(args)} given")
+        given = len(args)
+        if given > len(params):
+            raise TypeError(f"{cls.__name__}() takes {len(params)} arguments, {given} given")
         set_field = object.__setattr__
         for fname, value in zip(params, args, strict=False):
             set_field(self, fname, value)
-        for fname in cls._fields:
-            if fname in params[: len(args)]:
-                continue
-            if fname in kwargs and fname in params:
-                value = kwargs.pop(fname)
-            elif fname in cls._defaults:
-                value = cls._defaults[fname]
-            elif fname in cls._factories:
-                value = cls._factories[fname]()
+        for fname in params[given:]:
+            if fname in kwargs:
+                set_field(self, fname, kwargs.pop(fname))
             else:
-                raise TypeError(f"{cls.__name__}() is missing the argument {fname!r}")
-            set_field(self, fname, value)
+                set_field(self, fname, cls._default(fname))
+        for fname in cls._hidden:
+            set_field(self, fname, cls._default(fname))
         if kwargs:
-            raise TypeError(f"{cls.__name__}() got an unexpected argument {next(iter(kwargs))!r}")
+            name = next(iter(kwargs))
+            problem = "got an unexpected" if name not in params[:given] else "got a second value for the"
+            raise TypeError(f"{cls.__name__}() {problem} argument {name!r}")
+
+    @classmethod
+    def _default(cls, fname: str) -> Any:
+        if fname in cls._defaults:
+            return cls._defaults[fname]
+        if fname in cls._factories:
+            return cls._factories[fname]()
+        raise TypeError(f"{cls.__name__}() is missing the argument {fname!r}")
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{fname}={getattr(self, fname)!r}" for fname in self._shown)

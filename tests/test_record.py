@@ -36,6 +36,8 @@ def test_init_takes_positions_keywords_and_defaults() -> None:
         Point(1)  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="unexpected argument 'z'"):
         Point(1, 2, z=3)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="second value for the argument 'x'"):
+        Point(1, 2, x=3)  # type: ignore[misc]
     with pytest.raises(TypeError, match="takes 4 arguments"):
         Point(1, 2, "a", [], 5)  # type: ignore[call-arg]
 

@@ -763,6 +763,14 @@ class _Resource(Record):
     props: dict[str, _Entry] | None = None
     props_unreadable: bool = False
 
+    def __init__(self, name: str, type: str, entry: _Entry, fields: dict[str, _Entry]) -> None:
+        self.name = name
+        self.type = type
+        self.entry = entry
+        self.fields = fields
+        self.props = None
+        self.props_unreadable = False
+
 
 class _Reader:
     """Reads one template document into a :class:`Project`."""

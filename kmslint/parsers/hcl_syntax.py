@@ -133,11 +133,22 @@ class Expr(Record, eq=False):
     node: Node | None = None
     json: Value | None = None
 
+    # One per attribute and block of every file: a plain __init__ (kmslint.record's is generic).
+    def __init__(self, src: Src, node: Node | None = None, json: Value | None = None) -> None:
+        self.src = src
+        self.node = node
+        self.json = json
+
 
 class Attr(Record, eq=False):
     name: str
     expr: Expr
     loc: Location  # the whole ``name = value``
+
+    def __init__(self, name: str, expr: Expr, loc: Location) -> None:
+        self.name = name
+        self.expr = expr
+        self.loc = loc
 
 
 class Block(Record, eq=False):
@@ -150,6 +161,28 @@ class Block(Record, eq=False):
     src: Src
     is_json: bool = False
     json_keys: dict[tuple[int, int], Location] = field(default_factory=dict)
+
+    def __init__(
+        self,
+        type: str,
+        labels: list[str],
+        attrs: dict[str, Attr],
+        blocks: list[Block],
+        loc: Location,
+        header: Location,
+        src: Src,
+        is_json: bool = False,
+        json_keys: dict[tuple[int, int], Location] | None = None,
+    ) -> None:
+        self.type = type
+        self.labels = labels
+        self.attrs = attrs
+        self.blocks = blocks
+        self.loc = loc
+        self.header = header
+        self.src = src
+        self.is_json = is_json
+        self.json_keys = {} if json_keys is None else json_keys
 
     def attr(self, name: str) -> Attr | None:
         return self.attrs.get(name)

@@ -42,6 +42,10 @@ def _get(mapping: dict[str, Value], name: str) -> tuple[str, Value] | None:
     return None
 
 
+# Where covers_all_kms() keeps its answer among a statement's answers (no action is named so).
+_EVERY_KMS_ACTION = "kms:(every action)"
+
+
 class Statement(Record):
     index: int
     raw: Value
@@ -55,11 +59,20 @@ class Statement(Record):
     resource: Value | None = None
     not_resource: bool = False
     condition: Value | None = None
-    # (action it was read from, the known action texts, whether some are unknown):
-    # covers() is asked about every KMS action, for every rule.
-    _action_texts: tuple[Value | None, tuple[str, ...], bool] | None = field(
+    # (action it was read from, the known action texts, whether some are unknown,
+    # the answers given so far): covers() is asked about every KMS action, by several rules.
+    _action_texts: tuple[Value | None, tuple[str, ...], bool, dict[str, bool | None]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+
+    def __init__(self, index: int, raw: Value, loc: Location) -> None:
+        """A statement with nothing read yet: the reader sets the other fields."""
+        self.index = index
+        self.raw = raw
+        self.loc = loc
+        self.sid = self.effect = self.principal = self.action = self.resource = self.condition = None
+        self.not_principal = self.not_action = self.not_resource = False
+        self._action_texts = None
 
     @property
     def sid_text(self) -> str | None:
@@ -118,16 +131,18 @@ class Statement(Record):
                     unknown = True
                 else:
                     texts.append(t)
-            cached = self._action_texts = (self.action, tuple(texts), unknown)
-        _, known_texts, unknown = cached
+            cached = self._action_texts = (self.action, tuple(texts), unknown, {})
+        _, known_texts, unknown, answers = cached
+        if action in answers:
+            return answers[action]
         hit = any(act.matches(t, action) for t in known_texts)
+        answer: bool | None
         if self.not_action:
-            if hit:
-                return False
-            return None if unknown else True
-        if hit:
-            return True
-        return None if unknown else False
+            answer = False if hit else (None if unknown else True)
+        else:
+            answer = True if hit else (None if unknown else False)
+        answers[action] = answer
+        return answer
 
     def covered(self, actions: Iterable[str]) -> list[str]:
         """Those of ``actions`` that this statement's Action/NotAction surely covers, in order."""
@@ -142,7 +157,17 @@ class Statement(Record):
 
     def covers_all_kms(self) -> bool:
         """Is every KMS action allowed (``kms:*``, ``*``, or a set covering them all)?"""
-        return all(self.covers(a) is True for a in act.KMS_ACTIONS)
+        if self.action is None:
+            return False
+        if self.covers(act.KMS_ACTIONS[0]) is not True:  # also reads the action texts
+            return False
+        cached = self._action_texts
+        assert cached is not None
+        answers = cached[3]
+        if _EVERY_KMS_ACTION not in answers:
+            every = not self.not_action and any(t.strip().casefold() in ("*", "kms:*") for t in cached[1])
+            answers[_EVERY_KMS_ACTION] = every or all(self.covers(a) is True for a in act.KMS_ACTIONS)
+        return answers[_EVERY_KMS_ACTION] is True
 
     def content(self) -> str:
         return json.dumps(to_plain(self.raw), sort_keys=True, default=str)

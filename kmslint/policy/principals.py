@@ -40,6 +40,11 @@ class PrincipalEntry(Record, frozen=True):
     value: Value
     loc: Location | None
 
+    def __init__(self, ptype: str, value: Value, loc: Location | None) -> None:  # one per principal: kept plain
+        object.__setattr__(self, "ptype", ptype)
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "loc", loc)
+
     @property
     def identity(self) -> str:
         """A stable text for this principal, to group statements naming the same one."""

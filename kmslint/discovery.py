@@ -69,12 +69,25 @@ class Discovery(Record):
     roots: list[tuple[Path, str]] = field(default_factory=list)
 
 
+def _posix(path: str) -> str:
+    return path if os.sep == "/" else path.replace(os.sep, "/")
+
+
+def _below(path: str, directory: str) -> str:
+    """``path`` relative to ``directory``, which contains it, with ``/`` separators."""
+    return _posix(path[len(directory.rstrip(os.sep)) + 1 :])
+
+
 class _Ignore:
-    """Nested ``.gitignore`` files and config excludes, as git would apply them."""
+    """Nested ``.gitignore`` files and config excludes, as git would apply them.
+
+    Paths are absolute strings: a walk asks about every entry of the tree,
+    and pathlib's parsing and hashing were most of a 1,000-file walk.
+    """
 
     def __init__(self, excludes: Iterable[str]) -> None:
         self.excludes = list(excludes)
-        self._spec_cache: dict[Path, PathSpec[Any] | None] = {}
+        self._spec_cache: dict[str, PathSpec[Any] | None] = {}
         self._exclude_spec: PathSpec[Any] | None = self._compile(self.excludes) if self.excludes else None
 
     @staticmethod
@@ -83,28 +96,29 @@ class _Ignore:
 
         return pathspec.GitIgnoreSpec.from_lines(lines)
 
-    def _gitignore(self, directory: Path) -> PathSpec[Any] | None:
+    def _gitignore(self, directory: str) -> PathSpec[Any] | None:
         if directory not in self._spec_cache:
-            gi = directory / ".gitignore"
+            gi = os.path.join(directory, ".gitignore")
             spec = None
-            if gi.is_file():
+            if os.path.isfile(gi):
                 try:
-                    lines = gi.read_text(encoding="utf-8", errors="replace").splitlines()
+                    with open(gi, encoding="utf-8", errors="replace") as handle:
+                        lines = handle.read().splitlines()
                 except OSError:
                     lines = []
                 spec = self._compile(lines) if lines else None
             self._spec_cache[directory] = spec
         return self._spec_cache[directory]
 
-    def ignored(self, path: Path, is_dir: bool, chain: list[Path], root: Path) -> bool:
+    def ignored(self, path: str, is_dir: bool, chain: list[str], root: str) -> bool:
         suffix = "/" if is_dir else ""
         for directory in chain:
             spec = self._gitignore(directory)
-            if spec is not None and spec.match_file(path.relative_to(directory).as_posix() + suffix):
+            if spec is not None and spec.match_file(_below(path, directory) + suffix):
                 return True
         if self._exclude_spec is not None:
-            rel = path.relative_to(root).as_posix() + suffix
-            if self._exclude_spec.match_file(rel) or self._exclude_spec.match_file(path.as_posix() + suffix):
+            rel = _below(path, root) + suffix
+            if self._exclude_spec.match_file(rel) or self._exclude_spec.match_file(_posix(path) + suffix):
                 return True
         return False
 
@@ -113,7 +127,7 @@ def discover(paths: Iterable[str], excludes: Iterable[str] = ()) -> Discovery:
     """Expand ``paths`` into units; named files are always scanned, walked ones filtered."""
     ignore = _Ignore(excludes)
     display: dict[Path, str] = {}
-    tf_dirs: dict[Path, Unit] = {}
+    tf_dirs: dict[str, Unit] = {}
     singles: dict[Path, Unit] = {}
     missing: list[str] = []
     roots: list[tuple[Path, str]] = []
@@ -121,9 +135,10 @@ def discover(paths: Iterable[str], excludes: Iterable[str] = ()) -> Discovery:
     def add(path: Path, shown: str, explicit: bool) -> None:
         display.setdefault(path, shown)
         if is_terraform(path.name):
-            unit = tf_dirs.get(path.parent)
+            parent = os.path.dirname(path)  # a string: cheaper than Path.parent for every file
+            unit = tf_dirs.get(parent)
             if unit is None:
-                unit = tf_dirs[path.parent] = Unit("terraform", path.parent)
+                unit = tf_dirs[parent] = Unit("terraform", Path(parent))
             unit.reported.add(path)
             if explicit:
                 unit.explicit.add(path)
@@ -137,7 +152,7 @@ def discover(paths: Iterable[str], excludes: Iterable[str] = ()) -> Discovery:
         if p.is_dir():
             roots.append((Path(os.path.abspath(given)), given))
             for file, shown in _walk(p, given, ignore):
-                add(file, shown, explicit=False)
+                add(Path(file), shown, explicit=False)
         elif p.exists() or p.is_symlink():
             add(Path(os.path.abspath(given)), os.path.normpath(given), explicit=True)
         else:
@@ -146,7 +161,8 @@ def discover(paths: Iterable[str], excludes: Iterable[str] = ()) -> Discovery:
     for unit in tf_dirs.values():
         unit.files = _terraform_files(unit.path)
         for f in unit.files:
-            display.setdefault(f, _sibling_display(f, unit, display))
+            if f not in display:
+                display[f] = _sibling_display(f, unit, display)
     units = sorted([*tf_dirs.values(), *singles.values()], key=lambda u: str(u.path))
     return Discovery(units, display, missing, roots)
 
@@ -162,29 +178,41 @@ def _sibling_display(file: Path, unit: Unit, display: dict[Path, str]) -> str:
 
 def _terraform_files(directory: Path) -> list[Path]:
     try:
-        names = sorted(os.listdir(directory))
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError:
         return []
-    return [directory / n for n in names if is_terraform(n) and (directory / n).is_file()]
+    out = []
+    for entry in entries:
+        try:
+            if is_terraform(entry.name) and entry.is_file():
+                out.append(Path(entry.path))
+        except OSError:
+            continue
+    return out
 
 
-def _enclosing_repo_dirs(directory: Path) -> list[Path]:
+def _enclosing_repo_dirs(directory: Path) -> list[str]:
     """The directories above ``directory`` up to its repository root (the one with
     ``.git``), outermost first: their ``.gitignore`` files apply too, as in git."""
-    chain: list[Path] = []
+    chain: list[str] = []
     if (directory / ".git").exists():
         return chain
     for parent in directory.parents:
-        chain.append(parent)
+        chain.append(str(parent))
         if (parent / ".git").exists():
             return list(reversed(chain))
     return []  # not in a repository: only the walked tree's own .gitignore files
 
 
-def _walk(top: Path, given: str, ignore: _Ignore) -> Iterable[tuple[Path, str]]:
-    root = Path(os.path.abspath(top))
-    real_root = root.resolve()
-    stack: list[tuple[Path, list[Path]]] = [(root, [*_enclosing_repo_dirs(root), root])]
+def _inside(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+def _walk(top: Path, given: str, ignore: _Ignore) -> Iterable[tuple[str, str]]:
+    """Every candidate file under ``top`` (an absolute path) and how to show it, in sorted order."""
+    root = os.path.abspath(top)
+    real_root = os.path.realpath(root)
+    stack: list[tuple[str, list[str]]] = [(root, [*_enclosing_repo_dirs(Path(root)), root])]
     visited: set[tuple[int, int]] = set()
     while stack:
         directory, chain = stack.pop()
@@ -199,9 +227,9 @@ def _walk(top: Path, given: str, ignore: _Ignore) -> Iterable[tuple[Path, str]]:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError:
             continue
-        subdirs: list[Path] = []
+        subdirs: list[str] = []
         for entry in entries:
-            path = directory / entry.name
+            path = os.path.join(directory, entry.name)
             try:
                 is_dir = entry.is_dir()
                 is_file = entry.is_file()
@@ -210,17 +238,16 @@ def _walk(top: Path, given: str, ignore: _Ignore) -> Iterable[tuple[Path, str]]:
             if entry.is_symlink():
                 # Never follow a link out of the scanned tree.
                 try:
-                    target = path.resolve()
-                except (OSError, RuntimeError):
-                    continue
-                if not target.is_relative_to(real_root):
+                    target = os.path.realpath(path, strict=True)
+                except (OSError, RuntimeError, ValueError):
+                    continue  # broken, looping, or not a path the OS takes
+                if not _inside(target, real_root):
                     continue
             if is_dir:
                 if entry.name in SKIP_DIRS or ignore.ignored(path, True, chain, root):
                     continue
                 subdirs.append(path)
             elif is_file and is_candidate(entry.name) and not ignore.ignored(path, False, chain, root):
-                shown = os.path.normpath(os.path.join(given, path.relative_to(root).as_posix()))
-                yield path, shown
+                yield path, os.path.normpath(os.path.join(given, _below(path, root)))
         for sub in reversed(subdirs):
             stack.append((sub, [*chain, sub]))

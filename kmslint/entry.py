@@ -25,7 +25,10 @@ import contextlib
 import gc
 import os
 import sys
-from typing import NoReturn
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 GC_THRESHOLD = 20_000
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn
 
 from kmslint import __version__, exitcodes
 from kmslint.model import Severity
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
+    from typing import Any, NoReturn
+
     from kmslint.api import Report
 
 

@@ -17,7 +17,6 @@ import contextlib
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
 
 from kmslint import catalog
 from kmslint.discovery import Unit
@@ -27,9 +26,10 @@ from kmslint.parsers.common import ParseOptions
 from kmslint.record import Record, fields, replace
 from kmslint.settings import Settings
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
-    from typing import Protocol
+    from typing import Any, NoReturn, Protocol
 
     class _Counter(Protocol):
         """``multiprocessing.Value``: how many of the job's units have been taken."""

@@ -10,11 +10,11 @@ from array import array
 from bisect import bisect_left
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from kmslint.model import Location, Suppression
 from kmslint.record import Record, field
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
     from tree_sitter import Language, Parser, Tree
 

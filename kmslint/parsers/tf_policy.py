@@ -13,10 +13,10 @@ principal list and condition value at the attribute it was written in.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from kmslint.model import Interpolated, Known, Location, Unknown, Value, known_str
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
     from kmslint.parsers.hcl_eval import Evaluator, Scope
     from kmslint.parsers.hcl_syntax import Block

@@ -65,6 +65,14 @@ class Statement(Record):
         default=None, init=False, repr=False, compare=False
     )
 
+    # (value read, what it reads as), as for _action_texts: every rule asks.
+    _principals: tuple[Value | None, list[PrincipalEntry]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    _conditions: tuple[Value | None, tuple[list[Condition], bool]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
     def __init__(self, index: int, raw: Value, loc: Location) -> None:
         """A statement with nothing read yet: the reader sets the other fields."""
         self.index = index
@@ -72,7 +80,7 @@ class Statement(Record):
         self.loc = loc
         self.sid = self.effect = self.principal = self.action = self.resource = self.condition = None
         self.not_principal = self.not_action = self.not_resource = False
-        self._action_texts = None
+        self._action_texts = self._principals = self._conditions = None
 
     @property
     def sid_text(self) -> str | None:
@@ -88,7 +96,11 @@ class Statement(Record):
 
     @property
     def principals(self) -> list[PrincipalEntry]:
-        return principal_entries(self.principal)
+        """The principals of Principal/NotPrincipal (read once; do not change the list)."""
+        memo = self._principals
+        if memo is None or memo[0] is not self.principal:
+            memo = self._principals = (self.principal, principal_entries(self.principal))
+        return memo[1]
 
     @property
     def actions(self) -> list[Value]:
@@ -100,7 +112,11 @@ class Statement(Record):
 
     @property
     def conditions(self) -> tuple[list[Condition], bool]:
-        return parse_conditions(self.condition)
+        """The Condition block's conditions, and whether all are known (read once)."""
+        memo = self._conditions
+        if memo is None or memo[0] is not self.condition:
+            memo = self._conditions = (self.condition, parse_conditions(self.condition))
+        return memo[1]
 
     @property
     def has_condition(self) -> bool:

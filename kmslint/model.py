@@ -30,7 +30,7 @@ TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 m
 if TYPE_CHECKING:
     from typing import Any, TypeAlias
 
-# Location and the values are made once per syntax node, so they spell out their
+# Location, the values and findings are made by the thousand, so they spell out their
 # own __init__ (kmslint.record's shared one is generic); frozen, they set fields
 # through object.__setattr__, as dataclasses does.
 _set = object.__setattr__
@@ -476,6 +476,12 @@ class Violation(Record, frozen=True):
     # Normalised content of the offending node, for baseline fingerprints.
     content: str = ""
 
+    def __init__(self, loc: Location, resource: str | None, message: str, content: str = "") -> None:
+        _set(self, "loc", loc)
+        _set(self, "resource", resource)
+        _set(self, "message", message)
+        _set(self, "content", content)
+
 
 class Finding(Record, frozen=True, order=True):
     """One result; frozen and totally ordered by (file, line, column, rule ID, ...)."""
@@ -493,6 +499,36 @@ class Finding(Record, frozen=True, order=True):
     suppressed: bool = field(default=False, compare=False)
     suppression_reason: str | None = field(default=None, compare=False)
     content: str = field(default="", compare=False)
+
+    def __init__(
+        self,
+        file: str,
+        line: int,
+        column: int,
+        rule_id: str,
+        resource: str,
+        message: str,
+        end_line: int,
+        end_column: int,
+        rule: str,
+        severity: Severity,
+        suppressed: bool = False,
+        suppression_reason: str | None = None,
+        content: str = "",
+    ) -> None:
+        _set(self, "file", file)
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "rule_id", rule_id)
+        _set(self, "resource", resource)
+        _set(self, "message", message)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "rule", rule)
+        _set(self, "severity", severity)
+        _set(self, "suppressed", suppressed)
+        _set(self, "suppression_reason", suppression_reason)
+        _set(self, "content", content)
 
     @property
     def resource_name(self) -> str | None:

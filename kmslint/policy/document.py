@@ -46,6 +46,20 @@ def _get(mapping: dict[str, Value], name: str) -> tuple[str, Value] | None:
 _EVERY_KMS_ACTION = "kms:(every action)"
 
 
+class _ActionFacts:
+    """A statement's Action (or NotAction) as read once, and the questions answered about it."""
+
+    __slots__ = ("answers", "covered", "source", "texts", "unknown")
+
+    def __init__(self, source: Value | None, values: list[Value]) -> None:
+        self.source = source  # the value read: a statement whose Action changes reads it again
+        texts = [known_str(v) for v in values]
+        self.texts = tuple(t for t in texts if t is not None)
+        self.unknown = None in texts
+        self.answers: dict[str, bool | None] = {}
+        self.covered: dict[tuple[str, ...], list[str]] = {}
+
+
 class Statement(Record):
     index: int
     raw: Value
@@ -59,11 +73,8 @@ class Statement(Record):
     resource: Value | None = None
     not_resource: bool = False
     condition: Value | None = None
-    # (action it was read from, the known action texts, whether some are unknown,
-    # the answers given so far): covers() is asked about every KMS action, by several rules.
-    _action_texts: tuple[Value | None, tuple[str, ...], bool, dict[str, bool | None]] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
+    # What covers() has read and answered: it is asked about every KMS action, by several rules.
+    _action_texts: _ActionFacts | None = field(default=None, init=False, repr=False, compare=False)
 
     # (value read, what it reads as), as for _action_texts: every rule asks.
     _principals: tuple[Value | None, list[PrincipalEntry]] | None = field(
@@ -137,32 +148,35 @@ class Statement(Record):
         """Does the statement's Action/NotAction cover ``action``?  None: cannot tell."""
         if self.action is None:
             return None
-        cached = self._action_texts
-        if cached is None or cached[0] is not self.action:
-            texts: list[str] = []
-            unknown = False
-            for v in self.actions:
-                t = known_str(v)
-                if t is None:
-                    unknown = True
-                else:
-                    texts.append(t)
-            cached = self._action_texts = (self.action, tuple(texts), unknown, {})
-        _, known_texts, unknown, answers = cached
+        facts = self._facts()
+        answers = facts.answers
         if action in answers:
             return answers[action]
-        hit = any(act.matches(t, action) for t in known_texts)
+        hit = any(act.matches(t, action) for t in facts.texts)
         answer: bool | None
         if self.not_action:
-            answer = False if hit else (None if unknown else True)
+            answer = False if hit else (None if facts.unknown else True)
         else:
-            answer = True if hit else (None if unknown else False)
+            answer = True if hit else (None if facts.unknown else False)
         answers[action] = answer
         return answer
 
+    def _facts(self) -> _ActionFacts:
+        facts = self._action_texts
+        if facts is None or facts.source is not self.action:
+            facts = self._action_texts = _ActionFacts(self.action, self.actions)
+        return facts
+
     def covered(self, actions: Iterable[str]) -> list[str]:
-        """Those of ``actions`` that this statement's Action/NotAction surely covers, in order."""
-        return [a for a in actions if self.covers(a) is True]
+        """Those of ``actions`` that this statement's Action/NotAction surely covers, in order
+        (kept for the next rule that asks: do not change the list)."""
+        if self.action is None:
+            return []
+        asked = tuple(actions)  # the same object when a tuple: the rules ask with constants
+        lists = self._facts().covered
+        if asked not in lists:
+            lists[asked] = [a for a in asked if self.covers(a) is True]
+        return lists[asked]
 
     def covers_any(self, actions: Iterable[str]) -> bool | None:
         """Does the statement cover one of ``actions``?  None: cannot tell."""
@@ -175,13 +189,12 @@ class Statement(Record):
         """Is every KMS action allowed (``kms:*``, ``*``, or a set covering them all)?"""
         if self.action is None:
             return False
-        if self.covers(act.KMS_ACTIONS[0]) is not True:  # also reads the action texts
+        if self.covers(act.KMS_ACTIONS[0]) is not True:
             return False
-        cached = self._action_texts
-        assert cached is not None
-        answers = cached[3]
+        facts = self._facts()
+        answers = facts.answers
         if _EVERY_KMS_ACTION not in answers:
-            every = not self.not_action and any(t.strip().casefold() in ("*", "kms:*") for t in cached[1])
+            every = not self.not_action and any(t.strip().casefold() in ("*", "kms:*") for t in facts.texts)
             answers[_EVERY_KMS_ACTION] = every or all(self.covers(a) is True for a in act.KMS_ACTIONS)
         return answers[_EVERY_KMS_ACTION] is True
 

@@ -15,6 +15,7 @@ from kmslint.model import (
     Value,
     branches,
     describe_branch,
+    has_conditional,
     to_plain,
 )
 from kmslint.policy.document import PolicyDocument, Statement, documents
@@ -41,6 +42,9 @@ def key_variants(key: KeyResource, *attrs: str) -> Iterator[tuple[Branch, dict[s
     an attribute that is not set (or resolves to ``AWS::NoValue``) is ``None``.
     """
     present = {a: getattr(key, a) for a in attrs if getattr(key, a) is not None}
+    if not any(has_conditional(v) for v in present.values()):  # the common case, without a walk
+        yield (), {a: present.get(a) for a in attrs}
+        return
     for branch, plain in branches(Known(dict(present))):
         values = plain.value if isinstance(plain, Known) and isinstance(plain.value, dict) else {}
         yield branch, {a: values.get(a) for a in attrs}

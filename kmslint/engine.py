@@ -111,14 +111,15 @@ def _parse_json(path: Path, text: str, opts: ParseOptions) -> Project | None:
     from kmslint.parsers import jsonpos
 
     try:
-        data = jsonpos.check_syntax(text, opts.max_depth)
+        top = jsonpos.members(text, opts.max_depth)
     except jsonpos.JSONSyntaxError as exc:
         raise ParseFailure(f"invalid JSON: {exc.message}", exc.line, exc.column) from None
-    if isinstance(data, dict):
-        if "AWSTemplateFormatVersion" in data or _has_aws_resources(data.get("Resources")):
-            from kmslint.parsers import cloudformation
+    if top is not None and ("AWSTemplateFormatVersion" in top or _has_aws_resources(top.get("Resources"))):
+        from kmslint.parsers import cloudformation
 
-            return cloudformation.parse_template(path, text, opts, is_json=True)
+        return cloudformation.parse_template(path, text, opts, is_json=True)
+    data = jsonpos.check_syntax(text, opts.max_depth)  # the same reading, now as plain dicts and lists
+    if isinstance(data, dict):
         from kmslint.parsers import policy_json
 
         if policy_json.looks_like_key_policy(data):
@@ -135,12 +136,18 @@ def _parse_json(path: Path, text: str, opts: ParseOptions) -> Project | None:
 
 
 def _has_aws_resources(resources: object) -> bool:
-    if not isinstance(resources, dict):
+    """Is ``resources`` (a JSON value as read by ``jsonpos.members``) a template's resource map?"""
+    from kmslint.parsers.jsonpos import object_members
+
+    by_name = object_members(resources)
+    if by_name is None:
         return False
-    return any(
-        isinstance(r, dict) and isinstance(r.get("Type"), str) and r["Type"].startswith(("AWS::", "Custom::"))
-        for r in resources.values()
-    )
+    for resource in by_name.values():
+        fields = object_members(resource)
+        rtype = fields.get("Type") if fields is not None else None
+        if isinstance(rtype, str) and rtype.startswith(("AWS::", "Custom::")):
+            return True
+    return False
 
 
 class UnitResult(Record):

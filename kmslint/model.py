@@ -436,7 +436,8 @@ class Project(Record, eq=False):
     grants: list[Grant] = field(default_factory=list)
     multi_region_uses: list[MultiRegionUse] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
-    # Resource name -> (file, first line, last line), for inline suppressions.
+    # Resource name -> (file, first line, last line), for inline suppressions; a template
+    # records them only when it has the word ``kmslint`` (else no suppression can be in it).
     resource_spans: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     errors: list[ParseError] = field(default_factory=list)
     resource_count: int = 0

@@ -55,8 +55,10 @@ TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 m
 if TYPE_CHECKING:
     from typing import Protocol
 
+    from tree_sitter import Node as TSNode
     from yaml.nodes import CollectionNode, Node
 
+    from kmslint.parsers.jsonpos import JsonDocument
     from kmslint.parsers.yamlpos import YamlDocument
 
 # --------------------------------------------------------------------------- sniffing
@@ -101,11 +103,11 @@ def _parse_json(text: str, file: str, opts: ParseOptions) -> Project | None:
     from kmslint.parsers import jsonpos
 
     try:
-        root = jsonpos.parse(text, file, max_depth=opts.max_depth)
+        doc = jsonpos.parse_document(text, file, max_depth=opts.max_depth)
     except jsonpos.JSONSyntaxError as exc:
         raise ParseFailure(f"invalid JSON: {exc.message}", exc.line, exc.column) from None
-    source = _JsonSource(file, text.split("\n"))
-    return _Reader(source, file).read(root)
+    source = _JsonSource(doc, text.split("\n"))
+    return _Reader(source, file, "kmslint" in text).read(_JsonNode(doc.data, doc.root, doc.fallback))
 
 
 def _parse_yaml(text: str, file: str, opts: ParseOptions) -> Project | None:
@@ -114,7 +116,7 @@ def _parse_yaml(text: str, file: str, opts: ParseOptions) -> Project | None:
     docs = yamlpos.load(text, file, max_depth=opts.max_depth)
     for doc in docs:
         source = _YamlSource(doc)
-        project = _Reader(source, file).read(doc.root)
+        project = _Reader(source, file, "kmslint" in text).read(doc.root)
         if project is not None:
             if "kmslint" in text:
                 project.suppressions.extend(_comment_suppressions(doc, file, project))
@@ -353,36 +355,60 @@ def _std_scalar(kind: str, text: str) -> str | int | float | bool | None:
     return text
 
 
-class _JsonSource:
-    """A JSON template, already a located value tree."""
+class _JsonNode:
+    """A value of a JSON template as ``json.loads`` read it, its tree-sitter node (None
+    where the two do not match), and its parent's span; located when first asked."""
 
-    def __init__(self, file: str, lines: list[str]) -> None:
-        self.file = file
+    __slots__ = ("data", "node", "parent_loc")
+
+    def __init__(self, data: object, node: TSNode | None, parent_loc: Location) -> None:
+        self.data = data
+        self.node = node
+        self.parent_loc = parent_loc
+
+
+class _JsonSource:
+    """A JSON template, read lazily as the YAML one is: values are built (by
+    :meth:`JsonDocument.build`) only for the parts of the template asked for."""
+
+    def __init__(self, doc: JsonDocument, lines: list[str]) -> None:
+        self.doc = doc
+        self.file = doc.file
         self.lines = lines
 
     def items(self, node: object) -> list[_Entry] | None:
-        if not isinstance(node, Known) or not isinstance(node.value, dict):
+        assert isinstance(node, _JsonNode)
+        data = node.data
+        if not self.doc.is_object(data):
             return None
-        fallback = node.loc or Location.point(self.file, 1)
-        return [_Entry(name, value.loc or fallback, value, self._locate) for name, value in node.value.items()]
+        where = self.loc(node)
+        out: dict[str, _Entry] = {}
+        for (name, value), child in zip(data, self.doc.member_nodes(data, node.node), strict=True):
+            if name in out:
+                continue  # of duplicate keys, the first one's value stays (as JsonDocument.build)
+            member = _JsonNode(value, child, where)
+            out[name] = _Entry(name, member, member, self._locate)  # the key is found from the value
+        return list(out.values())
 
     def _locate(self, key: object, value: object) -> Location:
-        assert isinstance(key, Location)
-        kloc = self._key_loc(key)
+        """A member's key (``value`` None), or its key and value: found back from the value's span."""
+        vloc = self.loc(key)
+        kloc = self._key_loc(vloc)
         if value is None:
             return kloc
-        return Location(self.file, kloc.line, kloc.column, key.end_line, key.end_column)
+        return Location(self.file, kloc.line, kloc.column, vloc.end_line, vloc.end_column)
 
     def text(self, node: object) -> str | None:
-        return known_str(node) if isinstance(node, Known) else None
+        assert isinstance(node, _JsonNode)
+        return node.data if isinstance(node.data, str) else None
 
     def raw(self, node: object) -> Value:
-        assert isinstance(node, Known | Unknown | Interpolated | Conditional)
-        return node
+        assert isinstance(node, _JsonNode)
+        return self.doc.build(node.data, node.node, node.parent_loc)
 
     def loc(self, node: object) -> Location:
-        loc = node.loc if isinstance(node, Known) else None
-        return loc or Location.point(self.file, 1)
+        assert isinstance(node, _JsonNode)
+        return self.doc.value_loc(node.data, node.node, node.parent_loc)
 
     def last_line(self, entry: _Entry) -> int:
         return entry.loc.end_line
@@ -779,9 +805,12 @@ class _Resource(Record):
 class _Reader:
     """Reads one template document into a :class:`Project`."""
 
-    def __init__(self, source: _Source, file: str) -> None:
+    def __init__(self, source: _Source, file: str, suppressible: bool = True) -> None:
         self.src = source
         self.file = file
+        # Suppressions (a `kmslint` Metadata key, `kmslint:ignore` comments) and the
+        # resource spans that comments are matched by need the word in the text.
+        self.suppressible = suppressible
 
     def read(self, root: object) -> Project | None:
         top_items = self.src.items(root)
@@ -800,7 +829,7 @@ class _Reader:
         )
         project = Project(kind=ProjectKind.CLOUDFORMATION, root=self.file, files=[self.file])
         project.resource_count = len(resources)
-        for r in resources:
+        for r in resources if self.suppressible else ():
             project.resource_spans[r.name] = (self.file, r.entry.key_loc.line, self.src.last_line(r.entry))
             project.suppressions.extend(self._metadata_suppressions(r))
         for r in resources:

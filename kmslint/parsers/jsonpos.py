@@ -16,6 +16,8 @@ from kmslint.parsers.common import ColumnIndex, ParseTimeout, grammar, parse_tre
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
+    from typing import TypeGuard
+
     from tree_sitter import Node, Parser
 
 DEFAULT_MAX_DEPTH = 200
@@ -68,6 +70,20 @@ def check_syntax(text: str, max_depth: int = DEFAULT_MAX_DEPTH) -> object:
     return _plain(_load(text, max_depth))
 
 
+def members(text: str, max_depth: int = DEFAULT_MAX_DEPTH) -> dict[str, object] | None:
+    """The top-level members of a JSON object (None for other JSON), their values as read,
+    without turning the whole document into dicts as :func:`check_syntax` does: enough to
+    tell a CloudFormation template, whose resources are most of it, at a glance.  Raises
+    :class:`JSONSyntaxError` as :func:`check_syntax` does."""
+    return object_members(_load(text, max_depth))
+
+
+def object_members(data: object) -> dict[str, object] | None:
+    """The members of an object as read by :func:`members` (the last of duplicate keys wins,
+    as in ``json.loads``), one level deep; None when ``data`` is not an object."""
+    return dict(data) if isinstance(data, _Pairs) else None
+
+
 def _plain(data: object) -> object:
     if isinstance(data, _Pairs):
         return {k: _plain(v) for k, v in data}
@@ -110,6 +126,25 @@ def parse(
     ``line_offset`` and ``first_line_col_offset`` place text embedded in
     another file (a heredoc, a JSON string) at its real position.
     """
+    doc = parse_document(
+        text, file, line_offset=line_offset, first_line_col_offset=first_line_col_offset, max_depth=max_depth
+    )
+    return doc.build(doc.data, doc.root, doc.fallback)
+
+
+def parse_document(
+    text: str,
+    file: str,
+    *,
+    line_offset: int = 0,
+    first_line_col_offset: int = 0,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> JsonDocument:
+    """Parse JSON text, and locate its values only when asked (:meth:`JsonDocument.build`).
+
+    A CloudFormation template is mostly resources kmslint never reads: building
+    the located tree of a whole template cost ~4x what parsing it did.
+    """
     data = _load(text, max_depth)
     source = text.encode("utf-8", "surrogatepass")
     try:
@@ -117,18 +152,54 @@ def parse(
     except ParseTimeout as exc:
         raise JSONSyntaxError(exc.message, exc.line + line_offset, 1) from None
     node = next((c for c in tree.root_node.named_children if c.type not in ("comment", "ERROR")), None)
-    builder = _Builder(source, file, line_offset, first_line_col_offset)
-    fallback = builder.loc(tree.root_node)
-    return builder.build(data, node, fallback)
+    doc = JsonDocument(source, file, line_offset, first_line_col_offset, data)
+    doc.root = node
+    doc.fallback = doc.loc(tree.root_node)
+    return doc
 
 
-class _Builder:
-    def __init__(self, source: bytes, file: str, line_offset: int, col_offset: int) -> None:
+class JsonDocument:
+    """JSON text as ``json.loads`` read it (``data``, objects as :class:`_Pairs`) with its
+    tree-sitter tree (``root``): a value and its node, walked in step, give located values."""
+
+    def __init__(self, source: bytes, file: str, line_offset: int, col_offset: int, data: object) -> None:
         self.source = source
         self.file = file
         self.line_offset = line_offset
         self.col_offset = col_offset
         self.columns = ColumnIndex(source)
+        self.data = data
+        self.root: Node | None = None
+        self.fallback = Location.point(file, 1 + line_offset)
+
+    @staticmethod
+    def is_object(item: object) -> TypeGuard[_Pairs]:
+        return isinstance(item, _Pairs)
+
+    @staticmethod
+    def member_nodes(item: _Pairs, n: Node | None) -> list[Node | None]:
+        """The value node of each member of an object, or Nones where the tree does not match."""
+        pairs = [c for c in n.named_children if c.type == "pair"] if n is not None else []
+        if n is None or n.type != "object" or len(pairs) != len(item):
+            return [None] * len(item)
+        return [p.child_by_field_name("value") for p in pairs]
+
+    @staticmethod
+    def element_nodes(item: list[object], n: Node | None) -> list[Node | None]:
+        """The node of each element of an array, or Nones where the tree does not match."""
+        elems = [c for c in n.named_children if c.type != "comment"] if n is not None else []
+        if n is None or n.type != "array" or len(elems) != len(item):
+            return [None] * len(item)
+        return list(elems)
+
+    def value_loc(self, item: object, n: Node | None, parent_loc: Location) -> Location:
+        """Where the value built from ``item`` and ``n`` is (a scalar whose node does not
+        match takes its parent's span)."""
+        if n is None:
+            return parent_loc
+        if isinstance(item, _Pairs | list) or n.type in _SCALAR_NODES:
+            return self.loc(n)
+        return parent_loc
 
     def _col(self, row: int, byte_col: int, byte_offset: int) -> int:
         col = byte_col + 1 if self.columns.ascii else self.columns.chars(byte_offset - byte_col, byte_offset) + 1
@@ -159,22 +230,22 @@ class _Builder:
             loc = self.loc(n) if n is not None else parent_loc
             value: Value
             if isinstance(item, _Pairs):
-                obj: dict[str, Value] = {k: Known(None, loc) for k, _v in item}  # keys in text order
-                pairs = [c for c in n.named_children if c.type == "pair"] if n is not None else []
-                aligned = n is not None and n.type == "object" and len(pairs) == len(item)
-                for i, (k, v) in enumerate(item):
-                    child = pairs[i].child_by_field_name("value") if aligned else None
+                # Keys in text order; of duplicate keys, the first one's value stays
+                # (members are pushed in order and taken back last first).
+                obj: dict[str, Value] = {k: Known(None, loc) for k, _v in item}
+                for (k, v), child in zip(item, self.member_nodes(item, n), strict=True):
                     stack.append((v, child, loc, obj, k))
                 value = Known(obj, loc)
             elif isinstance(item, list):
                 items: list[Value] = [Known(None, loc)] * len(item)
-                elems = [c for c in n.named_children if c.type != "comment"] if n is not None else []
-                aligned = n is not None and n.type == "array" and len(elems) == len(item)
-                for i, v in enumerate(item):
-                    stack.append((v, elems[i] if aligned else None, loc, items, i))
+                for i, (v, child) in enumerate(zip(item, self.element_nodes(item, n), strict=True)):
+                    stack.append((v, child, loc, items, i))
                 value = Known(items, loc)
             else:
-                scalar_node = n is not None and n.type in ("string", "number", "true", "false", "null")
+                scalar_node = n is not None and n.type in _SCALAR_NODES
                 value = Known(item, loc if scalar_node else parent_loc)  # type: ignore[arg-type]
             into[slot] = value  # type: ignore[index]
         return top[0]
+
+
+_SCALAR_NODES = frozenset(("string", "number", "true", "false", "null"))

@@ -999,7 +999,7 @@ def test_yaml_and_json_flavours_give_the_same_model(name: str) -> None:
 def test_json_locations_cover_keys_and_values() -> None:
     text = '{\n  "Resources": {\n    "Key": {\n      "Type": "AWS::KMS::Key",\n      "Properties": {\n' + (
         '        "EnableKeyRotation"  :\n          false,\n        "Tags": [{"Key": "a\\"b", "Value": "c"}]\n'
-        "      }\n    }\n  }\n}\n"
+        '      },\n      "Metadata": {"kmslint": {"ignore": []}}\n    }\n  }\n}\n'
     )
     p = project(text, is_json=True, name="t.json")
     key = the_key(p)
@@ -1007,7 +1007,15 @@ def test_json_locations_cover_keys_and_values() -> None:
     assert key.attr_locs["rotation"] == Location("t.json", 6, 9, 7, 16)
     assert key.attr_locs["tags"] == Location("t.json", 8, 9, 8, 48)
     assert to_plain(key.tags) == {'a"b': "c"}
-    assert p.resource_spans == {"Key": ("t.json", 3, 10)}
+    assert p.resource_spans == {"Key": ("t.json", 3, 11)}
+
+
+def test_resource_spans_are_recorded_only_where_a_suppression_can_be() -> None:
+    text = '{"Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": true}}}}'
+    assert project(text, is_json=True, name="t.json").resource_spans == {}
+    assert project(RESOURCES).resource_spans == {}
+    commented = RESOURCES.replace("Resources:", "# kmslint: see the README\nResources:", 1)
+    assert project(commented).resource_spans  # every resource, for `kmslint:ignore` comments
 
 
 # --------------------------------------------------------------------------- a CDK-synthesised template

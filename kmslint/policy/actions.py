@@ -74,6 +74,7 @@ KMS_ACTIONS: tuple[str, ...] = (
     "kms:VerifyMac",
 )
 
+KMS_ACTION_SET = frozenset(KMS_ACTIONS)
 _BY_LOWER = {a.lower(): a for a in KMS_ACTIONS}
 
 # --------------------------------------------------------------------------- action groups

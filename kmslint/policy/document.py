@@ -49,7 +49,7 @@ _EVERY_KMS_ACTION = "kms:(every action)"
 class _ActionFacts:
     """A statement's Action (or NotAction) as read once, and the questions answered about it."""
 
-    __slots__ = ("answers", "covered", "source", "texts", "unknown")
+    __slots__ = ("answers", "covered", "kms", "source", "texts", "unknown")
 
     def __init__(self, source: Value | None, values: list[Value]) -> None:
         self.source = source  # the value read: a statement whose Action changes reads it again
@@ -58,6 +58,7 @@ class _ActionFacts:
         self.unknown = None in texts
         self.answers: dict[str, bool | None] = {}
         self.covered: dict[tuple[str, ...], list[str]] = {}
+        self.kms: frozenset[str] | None = None  # the KMS actions the texts cover
 
 
 class Statement(Record):
@@ -152,7 +153,12 @@ class Statement(Record):
         answers = facts.answers
         if action in answers:
             return answers[action]
-        hit = any(act.matches(t, action) for t in facts.texts)
+        if action in act.KMS_ACTION_SET:  # what the rules ask: every KMS action the texts name, once
+            if facts.kms is None:
+                facts.kms = frozenset().union(*(act.expand(t) for t in facts.texts))
+            hit = action in facts.kms
+        else:
+            hit = any(act.matches(t, action) for t in facts.texts)
         answer: bool | None
         if self.not_action:
             answer = False if hit else (None if facts.unknown else True)

@@ -204,9 +204,28 @@ def expanded_size(v: Value, limit: int = MAX_VALUE_NODES) -> int:
 
 
 def bounded(v: Value, loc: Location | None) -> Value:
-    if isinstance(v, Known) and isinstance(v.value, dict | list) and expanded_size(v) > MAX_VALUE_NODES:
+    small = not isinstance(v, Known) or not isinstance(v.value, dict | list) or _fewer_nodes_than(v, 1024)
+    if not small and expanded_size(v) > MAX_VALUE_NODES:
         return Unknown("value too large to evaluate", loc)
     return v
+
+
+def _fewer_nodes_than(v: Value, budget: int) -> bool:
+    """Does ``v`` have fewer than ``budget`` nodes, shared ones counted each time?  A quick
+    walk that gives up at ``budget``: almost every value is small, and expanded_size's
+    bookkeeping costs more than walking one."""
+    stack = [v]
+    while stack:
+        budget -= 1
+        if budget <= 0:
+            return False
+        node = stack.pop()
+        if isinstance(node, Known):
+            if isinstance(node.value, dict):
+                stack.extend(node.value.values())
+            elif isinstance(node.value, list):
+                stack.extend(node.value)
+    return True
 
 
 def with_loc(v: Value, loc: Location | None) -> Value:

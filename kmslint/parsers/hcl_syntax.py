@@ -120,7 +120,14 @@ class Src:
         )
 
     def loc(self, node: Node) -> Location:
-        return self.span(tuple(node.start_point), tuple(node.end_point))  # type: ignore[arg-type]
+        if self.fixed is not None:
+            return self.fixed
+        sr, sc = node.start_point
+        er, ec = node.end_point
+        if self._columns.ascii:  # span() inlined: one Location per attribute and block of every file
+            first = self.row_offset + 1
+            return Location(self.display, sr + first, sc + 1, er + first, ec + 1)
+        return self.span((sr, sc), (er, ec))
 
     def text(self, node: Node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -140,27 +147,38 @@ class Expr(Record, eq=False):
         self.json = json
 
 
-class Attr(Record, eq=False):
-    name: str
-    expr: Expr
-    loc: Location  # the whole ``name = value``
+# Attributes and blocks are made for every one of every file, and most (the buckets,
+# roles and networks around the keys) are never reported: their locations are
+# computed from the syntax node when first read.
 
-    def __init__(self, name: str, expr: Expr, loc: Location) -> None:
+
+class Attr:
+    """``name = value``; ``loc`` spans the whole of it."""
+
+    __slots__ = ("_loc", "_node", "expr", "name")
+
+    def __init__(self, name: str, expr: Expr, loc: Location | Node) -> None:
         self.name = name
         self.expr = expr
-        self.loc = loc
+        self._loc: Location | None = loc if isinstance(loc, Location) else None
+        self._node: Node | None = None if isinstance(loc, Location) else loc
+
+    @property
+    def loc(self) -> Location:
+        if self._loc is None:
+            assert self._node is not None
+            self._loc = self.expr.src.loc(self._node)
+        return self._loc
 
 
-class Block(Record, eq=False):
-    type: str
-    labels: list[str]
-    attrs: dict[str, Attr]
-    blocks: list[Block]
-    loc: Location  # header to closing brace
-    header: Location  # ``resource "aws_kms_key" "x" {``
-    src: Src
-    is_json: bool = False
-    json_keys: dict[tuple[int, int], Location] = field(default_factory=dict)
+class Block:
+    """A block: its type, labels, attributes and nested blocks; ``loc`` spans header to
+    closing brace, ``header`` the ``resource "aws_kms_key" "x" {`` line."""
+
+    __slots__ = (
+        *("_header", "_header_end", "_loc", "_node"),
+        *("attrs", "blocks", "is_json", "json_keys", "labels", "src", "type"),
+    )
 
     def __init__(
         self,
@@ -168,21 +186,39 @@ class Block(Record, eq=False):
         labels: list[str],
         attrs: dict[str, Attr],
         blocks: list[Block],
-        loc: Location,
-        header: Location,
+        loc: Location | Node,
+        header: Location | tuple[int, int],
         src: Src,
         is_json: bool = False,
         json_keys: dict[tuple[int, int], Location] | None = None,
     ) -> None:
+        """``loc`` a Location, or the block's node; ``header`` a Location, or where it ends in that node."""
         self.type = type
         self.labels = labels
         self.attrs = attrs
         self.blocks = blocks
-        self.loc = loc
-        self.header = header
         self.src = src
         self.is_json = is_json
         self.json_keys = {} if json_keys is None else json_keys
+        self._loc: Location | None = loc if isinstance(loc, Location) else None
+        self._node: Node | None = None if isinstance(loc, Location) else loc
+        self._header: Location | None = header if isinstance(header, Location) else None
+        self._header_end: tuple[int, int] | None = None if isinstance(header, Location) else header
+
+    @property
+    def loc(self) -> Location:
+        if self._loc is None:
+            assert self._node is not None
+            self._loc = self.src.loc(self._node)
+        return self._loc
+
+    @property
+    def header(self) -> Location:
+        if self._header is None:
+            assert self._node is not None
+            assert self._header_end is not None
+            self._header = self.src.span(tuple(self._node.start_point), self._header_end)  # type: ignore[arg-type]
+        return self._header
 
     def attr(self, name: str) -> Attr | None:
         return self.attrs.get(name)
@@ -325,7 +361,7 @@ def _body(body: Node, src: Src, max_depth: int) -> tuple[dict[str, Attr], list[B
                 ident = child.named_children[0]
                 expr = child.child_by_field_name("val") or child.named_children[-1]
                 name = src.text(ident)
-                attrs[name] = Attr(name, Expr(src, node=expr), src.loc(child))
+                attrs[name] = Attr(name, Expr(src, node=expr), child)
             elif child.type == "block":
                 block, inner = _block_shell(child, src)
                 blocks.append(block)
@@ -351,8 +387,7 @@ def _block_shell(node: Node, src: Src) -> tuple[Block, Node | None]:
             header_end = child.end_point
         elif t == "body":
             inner = child
-    header = src.span(tuple(node.start_point), tuple(header_end))  # type: ignore[arg-type]
-    block = Block(btype, labels, {}, [], src.loc(node), header, src)
+    block = Block(btype, labels, {}, [], node, tuple(header_end), src)  # type: ignore[arg-type]
     return block, inner
 
 

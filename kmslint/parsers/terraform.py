@@ -504,14 +504,14 @@ class _Builder:
 
 def _suppressions(project: Project, loaded: _Loaded) -> None:
     for pf in loaded.files:
+        if not pf.comment_lines:
+            continue
         spans: list[tuple[str, int, int]] = []
         for b in pf.blocks:
             if b.type == "resource" and len(b.labels) >= 2:
                 spans.append((f"{b.labels[0]}.{b.labels[1]}", b.loc.line, b.loc.end_line))
             elif b.type == "data" and len(b.labels) >= 2:
                 spans.append((f"data.{b.labels[0]}.{b.labels[1]}", b.loc.line, b.loc.end_line))
-        if not pf.comment_lines:
-            continue
         lines = pf.src.data.decode("utf-8", "replace").split("\n")
         for lineno, text in pf.comment_text.items():
             if 1 <= lineno <= len(lines):

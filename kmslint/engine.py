@@ -182,6 +182,7 @@ def lint_unit(
         out.findings.extend(f for f in check_project(project, settings, rules) if _reported(f, project, reported, own))
         errors.extend(project.errors)
         out.deps.extend(f for f in project.files if f not in own and f not in out.deps)
+        _release(project)
     for err in errors:
         if err.file not in reported:
             continue
@@ -191,6 +192,14 @@ def lint_unit(
     if "KMS000" in rules:
         out.findings.extend(parse_error_finding(e, settings) for e in loaded.errors if e.file in reported)
     return out
+
+
+def _release(project: Project) -> None:
+    """Break the one cycle of a checked project (a key and its policy name each other), so
+    its values are freed when the unit is done, not at the next garbage collection."""
+    for key in project.keys:
+        if key.policy is not None:
+            key.policy.key = None
 
 
 def _reported(f: Finding, project: Project, reported: set[str], own: set[str]) -> bool:

@@ -822,10 +822,14 @@ class _Reader:
             return None
         self.resources = {r.name: r for r in resources}
         self.types = {r.name: r.type for r in resources}
+        # The mappings are read when first needed, by a closure over the source and not
+        # over this reader (reader -> resolver -> closure -> reader is a cycle, which would
+        # keep every template's nodes until the garbage collector ran).
+        src, mappings = self.src, top.get("Mappings")
         self.resolver = _Resolver(
             self._parameters(top.get("Parameters")),
             self.types,
-            lambda: self._mappings(top.get("Mappings")),
+            lambda: _mappings(src, mappings),
         )
         project = Project(kind=ProjectKind.CLOUDFORMATION, root=self.file, files=[self.file])
         project.resource_count = len(resources)
@@ -892,11 +896,6 @@ class _Reader:
             default = self.src.raw(fields["Default"].node) if "Default" in fields else None
             out[p.name] = _param(p.name, ptype or "String", default)
         return out
-
-    def _mappings(self, entry: _Entry | None) -> dict[str, Value]:
-        if entry is None:
-            return {}
-        return as_dict(self.src.raw(entry.node)) or {}
 
     # -- properties
 
@@ -1068,6 +1067,12 @@ class _Reader:
                 loc = entry.loc or ours.loc
                 out.append(Suppression(r.name, ids, reason, loc, self.file))
         return out
+
+
+def _mappings(source: _Source, entry: _Entry | None) -> dict[str, Value]:
+    if entry is None:
+        return {}
+    return as_dict(source.raw(entry.node)) or {}
 
 
 def _is_null(source: _Source, node: object) -> bool:

@@ -1,8 +1,32 @@
-"""Output formats, keyed by ``--format`` name and imported only when chosen."""
+r"""Output formats, keyed by ``--format`` name and imported only when chosen.
+
+Text from the input is data (OUTPUT.md): names, Sids and values quoted in
+messages and file names come from files a pull request may have written,
+so no format lets them act on what reads the output.  Two helpers say how:
+
+* :func:`terminal` escapes, in a field of ``text`` and ``github`` output (and
+  stderr notes), every character that could act on a terminal or a log
+  instead of being shown: C0 and C1 controls and DEL (a newline, ``\x1b[2K``,
+  OSC 52), the Unicode bidirectional controls that reorder a line ("Trojan
+  Source"), the line and paragraph separators, and lone surrogates;
+* :func:`json_text` serialises the JSON formats so that the same characters
+  are JSON escapes (the parsed value is unchanged) and the bytes are valid
+  UTF-8 whatever the input held.
+
+A lone surrogate stands for something that is not Unicode: a file name that
+is not UTF-8 (Python carries byte 0xff as U+DCFF) or a JSON ``"\ud800"``
+escape.  No UTF-8 text can hold one, so it is shown as an escape in every
+format: ``\xff`` for the byte a file name had, ``\ud800`` otherwise.
+
+The machine formats (:data:`UTF8_FORMATS`) are written as UTF-8 bytes
+whatever the output stream's encoding; ``text`` and ``github`` in the
+stream's encoding, with a backslash escape for what it cannot carry.
+"""
 
 from __future__ import annotations
 
 import importlib
+import re
 from collections import Counter
 from collections.abc import Iterable
 
@@ -26,6 +50,9 @@ FORMATS: dict[str, str] = {
     "junit": "kmslint.formatters.junit",
     "gitlab": "kmslint.formatters.gitlab",
 }
+
+# Formats read by programs: always UTF-8 bytes, whatever the output stream's encoding.
+UTF8_FORMATS = frozenset({"json", "sarif", "junit", "gitlab"})
 
 # Where the project and each rule's documentation live (SARIF helpUri, LSP codeDescription).
 HOMEPAGE = "https://github.com/kmslint/kmslint"
@@ -78,3 +105,73 @@ def fingerprints(findings: Iterable[Finding]) -> list[str]:
         seen[fp] += 1
         out.append(fp if seen[fp] == 1 else f"{fp}:{seen[fp]}")
     return out
+
+
+# --------------------------------------------------------------------------- text from the input is data
+
+# Characters that act instead of being shown: C0 controls, DEL and C1 controls;
+# the bidirectional controls (ALM, LRM, RLM, LRE/RLE/PDF/LRO/RLO, LRI/RLI/FSI/PDI);
+# the line and paragraph separators; lone surrogates.
+_ACTIVE = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_SURROGATES = "\ud800-\udfff"
+_UNSAFE = re.compile(f"[{_ACTIVE}{_SURROGATES}]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _shown(char: str) -> str:
+    r"""How one unsafe character is shown: ``\n``, ``\x1b``, ``\x9b``, ``\u202e``, ``\xff``."""
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if 0xDC80 <= code <= 0xDCFF:  # a byte of a name that is not UTF-8 (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\u{code:04x}"
+
+
+def terminal(text: str, keep: str = "") -> str:
+    """``text`` with every character that could act on a terminal or log shown escaped.
+
+    Applied to whole fields (file name, message, resource, reason): kmslint's
+    own words never contain such characters, so only quoted input changes.
+    ``keep``: characters the caller escapes its own way (``github`` turns CR
+    and LF into ``%0D``/``%0A``, which the annotation shows as a line break).
+    """
+    if text.isprintable():  # none of them is printable: the common case costs one C loop
+        return text
+    return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _shown(m.group()), text)
+
+
+def unsurrogate(text: str) -> str:
+    r"""``text`` with each lone surrogate shown escaped (``\xff``, ``\ud800``): encodable as UTF-8."""
+    if text.isascii():
+        return text
+    return _SURROGATE.sub(lambda m: _shown(m.group()), text)
+
+
+_SURROGATE = re.compile(f"[{_SURROGATES}]")
+_JSON_UNSAFE = re.compile(f"[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069{_SURROGATES}]")
+
+
+def _json_escape(char: str) -> str:
+    code = ord(char)
+    if 0xD800 <= code <= 0xDFFF:  # not Unicode: its escaped form, as text (a backslash, JSON-escaped)
+        return "\\" + _shown(char)
+    return f"\\u{code:04x}"  # a JSON escape: the value read back is this very character
+
+
+def json_text(doc: object) -> str:
+    r"""``doc`` as indented JSON: valid UTF-8, no raw control or bidi character, values unchanged.
+
+    ``json`` escapes C0 controls itself; DEL, C1 controls, bidi controls and
+    the separators become ``\u`` escapes here (they can only occur inside
+    strings), and a lone surrogate becomes the text of its escape.
+    """
+    import json
+
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    if text.isascii() and "\x7f" not in text:
+        return text + "\n"
+    return _JSON_UNSAFE.sub(lambda m: _json_escape(m.group()), text) + "\n"

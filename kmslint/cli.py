@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import click
@@ -46,6 +47,9 @@ class _DefaultGroup(click.Group):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        # `kmslint explain` on an ASCII or cp1252 terminal: escape what it cannot show, never crash.
+        with contextlib.suppress(AttributeError, ValueError):
+            sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.Abort as exc:

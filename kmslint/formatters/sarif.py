@@ -147,8 +147,15 @@ def _name_bytes(name: str) -> bytes:
     """The bytes of a file name as the OS gave them (lone surrogates are the bytes that were not UTF-8)."""
     try:
         return name.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:  # a surrogate no byte stands for (a Windows name): as UTF-8 would spell it
-        return name.encode("utf-8", "surrogatepass")
+    except UnicodeEncodeError:  # a surrogate no byte stands for (a Windows name): spelled as UTF-8 would
+        return b"".join(_char_bytes(c) for c in name)
+
+
+def _char_bytes(char: str) -> bytes:
+    try:
+        return char.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return char.encode("utf-8", "surrogatepass")
 
 
 def _region(f: Finding) -> dict[str, int]:

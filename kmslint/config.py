@@ -185,6 +185,8 @@ def load(path: str | os.PathLike[str]) -> Settings:
     file = Path(path)
     shown = display_path(file)
     if not os.path.isfile(file):
+        if os.path.exists(file):  # a FIFO, a device, a directory: never opened
+            raise ConfigError([f"{shown}: cannot read the configuration file: not a regular file"])
         raise ConfigError([f"{shown}: no such configuration file"])
     data = _read_toml(file)
     prefix: tuple[str | int, ...] = ()

@@ -128,6 +128,12 @@ def main() -> None:
     help="Record the current findings in this baseline file and exit 0.",
 )
 @click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the report to this file instead of stdout (replaced whole; never written through a link).",
+)
+@click.option(
     "--jobs",
     "-j",
     type=click.IntRange(min=0),
@@ -171,6 +177,7 @@ def check(
     no_config: bool,
     baseline_file: str | None,
     write_baseline: str | None,
+    output: str | None,
     jobs: int | None,
     cache_dir: str | None,
     max_file_bytes: int | None,
@@ -199,6 +206,7 @@ def check(
             no_config=no_config,
             baseline_file=baseline_file,
             write_baseline=write_baseline,
+            output=output,
             jobs=jobs,
             cache_dir=cache_dir,
             max_file_bytes=max_file_bytes,

@@ -99,6 +99,7 @@ def run(
     no_config: bool,
     baseline_file: str | None,
     write_baseline: str | None,
+    output: str | None,
     jobs: int | None,
     cache_dir: str | None,
     max_file_bytes: int | None,
@@ -186,14 +187,19 @@ def run(
         _echo(f"kmslint: {remark}", err=True)
     from kmslint import formatters
 
-    ctx = formatters.RenderContext(__version__, show_suppressed=settings.show_suppressed, color=_use_color(color))
-    output = formatters.get(fmt)(report, ctx)
+    use_color = _use_color(color, output)
+    ctx = formatters.RenderContext(__version__, show_suppressed=settings.show_suppressed, color=use_color)
+    rendered = formatters.get(fmt)(report, ctx)
     try:
-        write_stdout(output, utf8=fmt in formatters.UTF8_FORMATS)
+        if output is not None:
+            write_report_file(rendered, output)
+        else:
+            write_stdout(rendered, utf8=fmt in formatters.UTF8_FORMATS)
     except BrokenPipeError:
         raise  # `kmslint | head`: the reader has gone (kmslint.entry ends quietly)
     except (OSError, ValueError) as exc:
-        _echo(f"kmslint: error: cannot write the report: {getattr(exc, 'strerror', None) or exc}", err=True)
+        where = f" to {output}" if output is not None else ""
+        _echo(f"kmslint: error: cannot write the report{where}: {getattr(exc, 'strerror', None) or exc}", err=True)
         sys.exit(exitcodes.ERROR)
     if report.usage_error:
         sys.exit(exitcodes.ERROR)
@@ -201,10 +207,23 @@ def run(
     sys.exit(exitcodes.FINDINGS if failing else exitcodes.OK)
 
 
-def _use_color(color: bool | None) -> bool:
-    """``--color``/``--no-color``, else colour on a terminal unless NO_COLOR is set."""
+def write_report_file(text: str, path: str) -> None:
+    """``--output``: the report as a new UTF-8 file at ``path`` (kmslint.fsio.write_atomic).
+
+    A shell redirection (``> kmslint.sarif``) follows a link that a pull
+    request committed under that name; this replaces the name instead.
+    """
+    from kmslint import fsio
+
+    fsio.write_atomic(path, text.encode("utf-8", "backslashreplace"))
+
+
+def _use_color(color: bool | None, output: str | None) -> bool:
+    """``--color``/``--no-color``, else colour on a terminal (not into ``--output``) unless NO_COLOR is set."""
     if color is not None:
         return color
+    if output is not None:
+        return False
     try:
         return sys.stdout is not None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     except (OSError, ValueError):  # a closed stream

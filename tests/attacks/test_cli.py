@@ -733,3 +733,24 @@ def test_odd_stdin_filenames_lint_without_a_traceback(repo: Path, name: str, cod
     r = kmslint("--stdin-filename", name, "-", cwd=repo, stdin=KEY_TF.encode())
     assert r.code == code
     assert r.out.split(b"\n")[0] == first_line
+
+
+@pytest.mark.parametrize("fmt", ["sarif", "text"])
+def test_output_replaces_a_planted_link_instead_of_following_it(repo: Path, fmt: str) -> None:
+    """--output (the Action's SARIF file) replaces a link committed under that name; its target is untouched."""
+    victim = repo.parent / "victim.sh"
+    os.symlink("../victim.sh", repo / "kmslint.sarif")
+    r = kmslint("--format", fmt, "--output", "kmslint.sarif", "p.json", cwd=repo)
+    assert (r.code, r.out, r.err) == (1, b"", b"")
+    assert victim.read_text() == "echo original\n"
+    written = repo / "kmslint.sarif"
+    assert written.is_file() and not written.is_symlink()
+    expected = kmslint("--format", fmt, "--no-color", "p.json", cwd=repo, env={"PYTHONIOENCODING": "utf-8"})
+    assert written.read_bytes() == expected.out
+
+
+def test_output_that_cannot_be_written_is_one_line(repo: Path) -> None:
+    """An --output that cannot be written is one error line and exit 2."""
+    (repo / "taken").mkdir()
+    r = kmslint("--output", "taken", "p.json", cwd=repo)
+    assert (r.code, r.out, r.err) == (2, b"", b"kmslint: error: cannot write the report to taken: Is a directory\n")

@@ -153,6 +153,8 @@ def load(path: str | os.PathLike[str]) -> Baseline:
     from kmslint import fsio
 
     shown = os.fspath(path)
+    if fsio.link_escapes(path):  # a pull request may replace the committed baseline by a link
+        raise BaselineError(f"{shown}: cannot read the baseline: a symbolic link out of its repository")
     try:
         text = fsio.read_regular(path, MAX_BYTES).decode("utf-8")
     except FileNotFoundError:

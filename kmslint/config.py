@@ -81,8 +81,8 @@ class ConfigError(Exception):
 
 def display_path(path: Path) -> str:
     """How a configuration file is named in messages: relative to the cwd when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    try:  # the directory resolved, not the name: a configuration that is a link is named as the link
+        return str((path.parent.resolve() / path.name).relative_to(Path.cwd().resolve()))
     except (ValueError, OSError):
         return str(path)
 
@@ -93,8 +93,8 @@ def _mentions_kmslint(path: Path) -> bool:
 
     try:
         return b"kmslint" in _read_capped(path)
-    except fsio.TooLarge:
-        return True  # too large to look into: loading it says so, rather than ignore a configuration
+    except (fsio.TooLarge, OutsideTree):
+        return True  # not to be looked into: loading it says why, rather than ignore a configuration
     except OSError:
         return False
 
@@ -107,7 +107,13 @@ def _read_capped(path: Path) -> bytes:
     """
     from kmslint import fsio
 
+    if fsio.link_escapes(path):
+        raise OutsideTree(path)
     return fsio.read_regular(path, MAX_BYTES)
+
+
+class OutsideTree(OSError):
+    """A configuration file that is a symbolic link out of its repository: never read."""
 
 
 def _has_tool_table(path: Path) -> bool:
@@ -162,6 +168,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
     shown = display_path(path)
     try:
         raw = _read_capped(path)
+    except OutsideTree:
+        raise ConfigError([f"{shown}: a symbolic link to a file outside the repository: not read"]) from None
     except fsio.NotRegularFile:
         raise ConfigError([f"{shown}: cannot read the configuration file: not a regular file"]) from None
     except fsio.TooLarge:

@@ -156,6 +156,41 @@ def _write_in(directory: int | None, name: str, data: bytes, head: str = "") -> 
         raise
 
 
+def link_escapes(path: str | os.PathLike[str]) -> bool:
+    """Is ``path`` a symbolic link to something outside the repository that holds the link?
+
+    The repository is the nearest directory above the link that holds
+    ``.git``; outside any, the link's own directory.  A pull request can
+    commit ``.kmslint.toml -> ~/.aws/credentials``: kmslint must not read
+    outside the tree it was given.  A broken link is not an escape (reading
+    it fails anyway).
+    """
+    if not os.path.islink(path):
+        return False
+    try:
+        here = os.path.dirname(os.path.abspath(path))
+    except OSError:  # relative, and the current directory was deleted: it cannot be read anyway
+        return False
+    root = here
+    for directory in _ancestors(here):
+        if os.path.exists(os.path.join(directory, ".git")):
+            root = directory
+            break
+    try:
+        target = os.path.realpath(path, strict=True)
+    except OSError:
+        return False
+    base = os.path.realpath(root)
+    return os.path.commonpath([target, base]) != base
+
+
+def _ancestors(directory: str) -> list[str]:
+    out = [directory]
+    while os.path.dirname(out[-1]) != out[-1]:
+        out.append(os.path.dirname(out[-1]))
+    return out
+
+
 def cwd() -> str | None:
     """The current directory, or None when it has been deleted (or cannot be named)."""
     try:

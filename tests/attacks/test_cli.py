@@ -190,7 +190,14 @@ def test_a_baseline_that_is_not_a_regular_file_is_refused_at_once(repo: Path, ki
         os.symlink("/dev/zero" if kind == "dev-zero" else "/dev/urandom", target)
     r = kmslint("--baseline", "b.json", "p.json", cwd=repo, timeout=30)
     assert (r.code, r.out) == (2, b"")
-    assert r.err == b"kmslint: error: b.json: cannot read the baseline: not a regular file\n"
+    why = "not a regular file" if kind == "fifo" else "a symbolic link out of its repository"
+    assert r.err == f"kmslint: error: b.json: cannot read the baseline: {why}\n".encode()
+    if kind != "fifo":  # the same device through a link that stays inside: still never read
+        os.mkfifo(repo / "fifo")
+        os.unlink(target)
+        os.symlink("fifo", target)
+        r = kmslint("--baseline", "b.json", "p.json", cwd=repo, timeout=30)
+        assert r.err == b"kmslint: error: b.json: cannot read the baseline: not a regular file\n"
 
 
 def test_a_huge_or_deeply_nested_baseline_is_an_error(repo: Path) -> None:
@@ -754,3 +761,47 @@ def test_output_that_cannot_be_written_is_one_line(repo: Path) -> None:
     (repo / "taken").mkdir()
     r = kmslint("--output", "taken", "p.json", cwd=repo)
     assert (r.code, r.out, r.err) == (2, b"", b"kmslint: error: cannot write the report to taken: Is a directory\n")
+
+
+@pytest.mark.parametrize("name", [".kmslint.toml", "pyproject.toml"])
+def test_a_config_link_out_of_the_repository_is_not_read(tmp_path: Path, name: str) -> None:
+    """A discovered configuration that links out of its repository (to ~/.aws/credentials, say) is refused, exit 2."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "p.json").write_text(json.dumps(OPEN_POLICY))
+    (tmp_path / "secret.toml").write_text('[tool.kmslint]\nignore = ["ALL"]\n')
+    os.symlink("../secret.toml", repo / name)
+    r = kmslint("p.json", cwd=repo)
+    assert (r.code, r.out) == (2, b"")
+    assert r.err == f"kmslint: error: {name}: a symbolic link to a file outside the repository: not read\n".encode()
+
+
+def test_a_config_link_inside_the_repository_is_read(tmp_path: Path) -> None:
+    """A configuration that links to a file inside its repository is read as usual."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "ci").mkdir()
+    (repo / "p.json").write_text(json.dumps(OPEN_POLICY))
+    (repo / "ci" / "kmslint.toml").write_text('ignore = ["KMS005"]\n')
+    os.symlink("ci/kmslint.toml", repo / ".kmslint.toml")
+    r = kmslint("--format", "json", "p.json", cwd=repo)
+    assert (r.code, r.rules()) == (1, [("KMS003", "p.json", 1)])
+
+
+def test_a_baseline_link_out_of_the_repository_is_not_read(tmp_path: Path) -> None:
+    """A baseline replaced by a link out of its repository is refused (exit 2); one inside is read."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "p.json").write_text(json.dumps(OPEN_POLICY))
+    assert kmslint("--write-baseline", "ci/../real.json", "p.json", cwd=repo).code == 2  # no such directory
+    assert kmslint("--write-baseline", "real.json", "p.json", cwd=repo).code == 0
+    (tmp_path / "outside.json").write_text((repo / "real.json").read_text())
+    os.symlink("../outside.json", repo / "b.json")
+    r = kmslint("--baseline", "b.json", "p.json", cwd=repo)
+    assert (r.code, r.err) == (
+        2,
+        b"kmslint: error: b.json: cannot read the baseline: a symbolic link out of its repository\n",
+    )
+    os.symlink("real.json", repo / "inside.json")
+    r = kmslint("--baseline", "inside.json", "p.json", cwd=repo)
+    assert (r.code, r.out) == (0, b"No findings in 1 file, 2 suppressed.\n")

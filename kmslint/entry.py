@@ -199,10 +199,10 @@ def _valid(params: dict[str, object]) -> bool:
 def main() -> None:
     """Run the command line; whatever happens, end with an exit code and no traceback.
 
-    Exit codes beyond OUTPUT.md's 0/1/2: 130 when interrupted (Ctrl-C), said
-    with nothing more; 2 with one line on stderr for a failure kmslint did
-    not foresee (``kmslint: internal error: ...; please report it``; the
-    traceback too with ``KMSLINT_DEBUG=1``).
+    Besides OUTPUT.md's 0/1/2: Ctrl-C exits 130 (as shells report SIGINT),
+    saying nothing more; a failure kmslint did not foresee exits 2 (an
+    error) with one line on stderr, ``kmslint: internal error: ...; please
+    report it`` (the traceback too with ``KMSLINT_DEBUG=1``).
     """
     gc.set_threshold(GC_THRESHOLD, 50, 50)
     _reserve_standard_fds()

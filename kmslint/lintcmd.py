@@ -235,7 +235,9 @@ def read_stdin(name: str, limit: int) -> str:
 
     Read in chunks up to ``limit`` (kmslint.fsio), so neither a huge stream nor
     a huge ``--max-file-bytes`` allocates more than the input; stdin closed
-    (``<&-``) or unreadable (a directory) is said in one line.
+    (``<&-``) or unreadable (a write-only descriptor) is said in one line.  (A
+    directory as stdin stops the Python interpreter itself, before kmslint
+    runs.)
     """
     from kmslint import fsio
     from kmslint.parsers.common import ParseFailure, decode_source

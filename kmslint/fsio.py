@@ -53,9 +53,13 @@ def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
     """The bytes of the regular file at ``path`` (links followed), at most ``limit`` of them.
 
     Raises :class:`NotRegularFile`, :class:`TooLarge`, or the ``OSError``
-    opening or reading gave.  The file is opened non-blocking, so a FIFO
+    opening or reading gave.  What is not a regular file is not even opened
+    (opening some devices acts: a tape rewinds, a watchdog starts); should
+    the name change in between, the file is opened non-blocking, so a FIFO
     cannot stall the run before fstat refuses it.
     """
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise NotRegularFile(f"{os.fspath(path)!r} is not a regular file")
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(path, flags)
     try:

@@ -180,6 +180,32 @@ def test_write_atomic_never_opens_an_existing_name(tmp_path: Path, monkeypatch: 
 # --------------------------------------------------------------------------- 1. reads
 
 
+def test_read_regular_never_opens_what_is_not_a_regular_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """fsio.read_regular refuses a FIFO or a device (even through a link) without opening it."""
+    os.mkfifo(tmp_path / "fifo")
+    os.symlink("/dev/zero", tmp_path / "zero")
+    opened: list[object] = []
+    real_open = os.open
+    monkeypatch.setattr(os, "open", lambda *a, **k: opened.append(a[0]) or real_open(*a, **k))
+    for name in ("fifo", "zero"):
+        with pytest.raises(fsio.NotRegularFile):
+            fsio.read_regular(tmp_path / name, 1 << 20)
+    assert opened == []
+
+
+def test_reads_are_capped_without_allocating_the_cap(tmp_path: Path) -> None:
+    """Reading stops past the cap (TooLarge), and a cap of 10**18 bytes allocates only what the file holds."""
+    import io
+
+    (tmp_path / "small").write_bytes(b"x" * 1000)
+    assert fsio.read_regular(tmp_path / "small", 10**18) == b"x" * 1000
+    with pytest.raises(fsio.TooLarge):
+        fsio.read_regular(tmp_path / "small", 999)
+    assert fsio.read_stream(io.BytesIO(b"y" * 200_000), 10**18) == b"y" * 200_000
+    with pytest.raises(fsio.TooLarge):
+        fsio.read_stream(io.BytesIO(b"y" * 200_000), 199_999)
+
+
 @pytest.mark.parametrize("kind", ["dev-zero", "fifo", "dev-urandom"])
 def test_a_baseline_that_is_not_a_regular_file_is_refused_at_once(repo: Path, kind: str) -> None:
     """--baseline naming /dev/zero, a FIFO or a device (directly or by link) is refused at once, never read."""

@@ -93,7 +93,7 @@ def _mentions_kmslint(path: Path) -> bool:
 
     try:
         return b"kmslint" in _read_capped(path)
-    except (fsio.TooLarge, OutsideTree):
+    except (fsio.TooLarge, fsio.LinkOutOfRepository):
         return True  # not to be looked into: loading it says why, rather than ignore a configuration
     except OSError:
         return False
@@ -108,12 +108,8 @@ def _read_capped(path: Path) -> bytes:
     from kmslint import fsio
 
     if fsio.link_escapes(path):
-        raise OutsideTree(path)
+        raise fsio.LinkOutOfRepository
     return fsio.read_regular(path, MAX_BYTES)
-
-
-class OutsideTree(OSError):
-    """A configuration file that is a symbolic link out of its repository: never read."""
 
 
 def _has_tool_table(path: Path) -> bool:
@@ -168,7 +164,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     shown = display_path(path)
     try:
         raw = _read_capped(path)
-    except OutsideTree:
+    except fsio.LinkOutOfRepository:
         raise ConfigError([f"{shown}: a symbolic link to a file outside the repository: not read"]) from None
     except fsio.NotRegularFile:
         raise ConfigError([f"{shown}: cannot read the configuration file: not a regular file"]) from None

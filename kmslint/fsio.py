@@ -23,6 +23,7 @@ every file it writes goes through here:
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 
@@ -108,12 +109,17 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, dir_fd: int | Non
     over ``path``.  A symbolic link at ``path`` is replaced by the file,
     never written through; a planted temporary name cannot exist, since
     the name is new and creating it fails rather than opening whatever is
-    there.  ``dir_fd``: ``path`` is a name in that open directory.  Raises
-    the ``OSError`` of the step that failed; nothing is left behind then.
+    there.  Nor is the file written through a directory link that leads out
+    of the repository holding it (:class:`LinkOutOfRepository`): a pull
+    request may plant ``reports -> ~/.config``.  ``dir_fd``: ``path`` is a
+    name in that open directory (its caller vouches for it).  Raises the
+    ``OSError`` of the step that failed; nothing is left behind then.
     """
     head, name = os.path.split(os.fspath(path))
     if not name:
         raise IsADirectoryError(f"{os.fspath(path)!r} names a directory")
+    if dir_fd is None and directory_escapes(head or "."):
+        raise LinkOutOfRepository
     if dir_fd is None and os.open in os.supports_dir_fd:
         directory = os.open(head or ".", os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
         try:
@@ -160,32 +166,58 @@ def _write_in(directory: int | None, name: str, data: bytes, head: str = "") -> 
         raise
 
 
-def link_escapes(path: str | os.PathLike[str]) -> bool:
+def link_escapes(path: str | os.PathLike[str], *, outside_repositories: bool = True) -> bool:
     """Is ``path`` a symbolic link to something outside the repository that holds the link?
 
-    The repository is the nearest directory above the link that holds
-    ``.git``; outside any, the link's own directory.  A pull request can
-    commit ``.kmslint.toml -> ~/.aws/credentials``: kmslint must not read
-    outside the tree it was given.  A broken link is not an escape (reading
-    it fails anyway).
+    The repository is the nearest real directory above the link that holds
+    ``.git`` (a pull request cannot commit a ``.git``, so it cannot move
+    that boundary); outside any repository, the link's own directory, or,
+    with ``outside_repositories=False``, no boundary at all.  A pull request
+    can commit ``.kmslint.toml -> ~/.aws/credentials``: kmslint must not
+    read outside the tree it was given.  A broken link is not an escape
+    (reading it fails anyway).
     """
     if not os.path.islink(path):
         return False
     try:
-        here = os.path.dirname(os.path.abspath(path))
-    except OSError:  # relative, and the current directory was deleted: it cannot be read anyway
-        return False
-    root = here
-    for directory in _ancestors(here):
-        if os.path.exists(os.path.join(directory, ".git")):
-            root = directory
-            break
-    try:
+        here = os.path.realpath(os.path.dirname(os.path.abspath(path)))
         target = os.path.realpath(path, strict=True)
+    except OSError:  # broken, or relative with the current directory deleted: it cannot be read anyway
+        return False
+    root = _repository(here)
+    if root is None:
+        if not outside_repositories:
+            return False
+        root = here
+    return os.path.commonpath([target, root]) != root
+
+
+def directory_escapes(directory: str | os.PathLike[str]) -> bool:
+    """Does the way to ``directory`` pass through a link that leads out of the repository holding it?
+
+    Each link on the path is judged by :func:`link_escapes`; a link outside
+    any repository (``/home -> /data/home``, a user's own) is the user's.
+    """
+    try:
+        absolute = os.path.abspath(directory)
     except OSError:
         return False
-    base = os.path.realpath(root)
-    return os.path.commonpath([target, base]) != base
+    return any(os.path.islink(p) and link_escapes(p, outside_repositories=False) for p in _ancestors(absolute))
+
+
+class LinkOutOfRepository(OSError):
+    """A name that leads out of its repository through a symbolic link: not read, not written through."""
+
+    def __init__(self) -> None:
+        super().__init__(errno.EPERM, "a symbolic link on the way leads out of the repository")
+
+
+def _repository(directory: str) -> str | None:
+    """The nearest directory at or above ``directory`` (a real path) that holds ``.git``."""
+    for candidate in _ancestors(directory):
+        if os.path.exists(os.path.join(candidate, ".git")):
+            return candidate
+    return None
 
 
 def _ancestors(directory: str) -> list[str]:

@@ -831,3 +831,27 @@ def test_a_baseline_link_out_of_the_repository_is_not_read(tmp_path: Path) -> No
     os.symlink("real.json", repo / "inside.json")
     r = kmslint("--baseline", "inside.json", "p.json", cwd=repo)
     assert (r.code, r.out) == (0, b"No findings in 1 file, 2 suppressed.\n")
+
+
+@pytest.mark.parametrize("option", ["--write-baseline", "--output"])
+def test_a_planted_directory_link_out_of_the_repository_is_not_written_through(tmp_path: Path, option: str) -> None:
+    """A file is never written through a directory link (reports -> ~/.config) leading out of its repository."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "p.json").write_text(json.dumps(OPEN_POLICY))
+    outside = tmp_path / "outside"
+    (outside / ".git").mkdir(parents=True)  # even into another repository
+    os.symlink("../outside", repo / "reports")
+    r = kmslint(option, "reports/out.json", "p.json", cwd=repo)
+    message = "a symbolic link on the way leads out of the repository"
+    expected = (
+        f"kmslint: error: reports/out.json: cannot write the baseline: {message}\n"
+        if option == "--write-baseline"
+        else f"kmslint: error: cannot write the report to reports/out.json: {message}\n"
+    )
+    assert (r.code, r.err) == (2, expected.encode())
+    assert sorted(p.name for p in outside.iterdir()) == [".git"]
+    (repo / "ci").mkdir()
+    os.symlink("ci", repo / "inside")  # a link that stays inside: written as asked
+    assert kmslint(option, "inside/out.json", "p.json", cwd=repo).code in (0, 1)
+    assert (repo / "ci" / "out.json").is_file()

@@ -855,3 +855,19 @@ def test_a_planted_directory_link_out_of_the_repository_is_not_written_through(t
     os.symlink("ci", repo / "inside")  # a link that stays inside: written as asked
     assert kmslint(option, "inside/out.json", "p.json", cwd=repo).code in (0, 1)
     assert (repo / "ci" / "out.json").is_file()
+
+
+def test_a_baseline_of_non_utf8_names_and_surrogate_sids_round_trips(tmp_path: Path) -> None:
+    """A baseline of a non-UTF-8-named file with a lone-surrogate Sid is valid UTF-8 and matches its findings."""
+    (tmp_path / "src").mkdir()
+    with open(os.path.join(os.fsencode(tmp_path / "src"), NON_UTF8_NAME), "w") as fh:
+        fh.write(SURROGATE_POLICY)
+    r = kmslint("--write-baseline", "b.json", "src", cwd=tmp_path)
+    assert (r.code, r.err) == (0, b"kmslint: wrote 2 findings to the baseline b.json\n")
+    entries = json.loads((tmp_path / "b.json").read_bytes().decode("utf-8"))["findings"]
+    assert [(e["rule_id"], e["file"]) for e in entries] == [
+        ("KMS003", "src/\udcff\udcfe-policy.json"),
+        ("KMS005", "src/\udcff\udcfe-policy.json"),
+    ]
+    r = kmslint("--baseline", "b.json", "src", cwd=tmp_path)
+    assert (r.code, r.out) == (0, b"No findings in 1 file, 2 suppressed.\n")

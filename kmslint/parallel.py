@@ -272,9 +272,9 @@ def _pool_map(job: _Job, todo: list[int], workers: int) -> list[UnitResult]:
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     ctx = multiprocessing.get_context(method)
     job = replace(job, todo=todo)
-    taken: _Counter = ctx.Value("q", 0)
     done: dict[int, UnitResult] = {}
     try:
+        taken: _Counter = ctx.Value("q", 0)
         with ProcessPoolExecutor(
             max_workers=workers - 1, mp_context=ctx, initializer=_init, initargs=(job, taken)
         ) as pool:
@@ -284,7 +284,7 @@ def _pool_map(job: _Job, todo: list[int], workers: int) -> list[UnitResult]:
                 # A worker that failed (or a pool that broke) returns nothing: its units are linted below.
                 with contextlib.suppress(Exception):
                     done.update(future.result())
-    except OSError:  # the pool could not start a process
+    except OSError:  # no shared counter, or the pool could not start a process
         pass
     for i in todo:
         if i not in done:

@@ -42,10 +42,10 @@ def _echo(message: str, err: bool = False) -> None:
 
 
 def note(message: str) -> None:
-    """One line on stderr, escaped (:func:`kmslint.formatters.terminal`); dropped if stderr is gone."""
-    from kmslint.formatters import terminal
+    """One line on stderr, escaped (kmslint.formatters: terminal, log_line); dropped if stderr is gone."""
+    from kmslint.formatters import log_line, terminal
 
-    _write(sys.stderr, terminal(message) + "\n", utf8=False)
+    _write(sys.stderr, log_line(terminal(message)) + "\n", utf8=False)
 
 
 def write_stdout(text: str, *, utf8: bool) -> None:

@@ -2,16 +2,19 @@ r"""Output formats, keyed by ``--format`` name and imported only when chosen.
 
 Text from the input is data (OUTPUT.md): names, Sids and values quoted in
 messages and file names come from files a pull request may have written,
-so no format lets them act on what reads the output.  Two helpers say how:
+so no format lets them act on what reads the output.  The helpers say how:
 
 * :func:`terminal` escapes, in a field of ``text`` and ``github`` output (and
   stderr notes), every character that could act on a terminal or a log
   instead of being shown: C0 and C1 controls and DEL (a newline, ``\x1b[2K``,
   OSC 52), the Unicode bidirectional controls that reorder a line ("Trojan
-  Source"), the line and paragraph separators, and lone surrogates;
-* :func:`json_text` serialises the JSON formats so that the same characters
-  are JSON escapes (the parsed value is unchanged) and the bytes are valid
-  UTF-8 whatever the input held.
+  Source") and every other invisible or non-printable character, lone
+  surrogates, and the GitHub runner's legacy ``##[command]`` prefix;
+  :func:`log_line` keeps a line that starts with input (a file name) from
+  starting a ``::command::``;
+* :func:`json_text` serialises the JSON formats so that DEL, C1 and bidi
+  controls and the separators are JSON escapes (the parsed value is
+  unchanged) and the bytes are valid UTF-8 whatever the input held.
 
 A lone surrogate stands for something that is not Unicode: a file name that
 is not UTF-8 (Python carries byte 0xff as U+DCFF) or a JSON ``"\ud800"``
@@ -109,17 +112,20 @@ def fingerprints(findings: Iterable[Finding]) -> list[str]:
 
 # --------------------------------------------------------------------------- text from the input is data
 
-# Characters that act instead of being shown: C0 controls, DEL and C1 controls;
-# the bidirectional controls (ALM, LRM, RLM, LRE/RLE/PDF/LRO/RLO, LRI/RLI/FSI/PDI);
-# the line and paragraph separators; lone surrogates.
-_ACTIVE = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+# The characters JSON and XML output write as escapes or references (their values
+# unchanged): DEL and C1 controls; the bidirectional controls (ALM, LRM, RLM,
+# LRE/RLE/PDF/LRO/RLO, LRI/RLI/FSI/PDI); the line and paragraph separators;
+# lone surrogates, which no UTF-8 text can hold.
+_ACTIVE = "\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
 _SURROGATES = "\ud800-\udfff"
-_UNSAFE = re.compile(f"[{_ACTIVE}{_SURROGATES}]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# The legacy workflow-command prefix, which the GitHub Actions runner obeys
+# anywhere in a log line (``::command::`` only at a line's start).
+_LEGACY_COMMAND = "##["
 
 
 def _shown(char: str) -> str:
-    r"""How one unsafe character is shown: ``\n``, ``\x1b``, ``\x9b``, ``\u202e``, ``\xff``."""
+    r"""How one unsafe character is shown: ``\n``, ``\x1b``, ``\x9b``, ``\u202e``, ``\xff``, ``\U000e0041``."""
     named = _NAMED.get(char)
     if named is not None:
         return named
@@ -128,20 +134,45 @@ def _shown(char: str) -> str:
         return f"\\x{code:02x}"
     if 0xDC80 <= code <= 0xDCFF:  # a byte of a name that is not UTF-8 (surrogateescape)
         return f"\\x{code - 0xDC00:02x}"
-    return f"\\u{code:04x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
 
 
 def terminal(text: str, keep: str = "") -> str:
-    """``text`` with every character that could act on a terminal or log shown escaped.
+    r"""``text`` with everything that could act on a terminal or a CI log shown escaped.
 
-    Applied to whole fields (file name, message, resource, reason): kmslint's
-    own words never contain such characters, so only quoted input changes.
-    ``keep``: characters the caller escapes its own way (``github`` turns CR
-    and LF into ``%0D``/``%0A``, which the annotation shows as a line break).
+    Every character Python does not count as printable is escaped: C0 and C1
+    controls and DEL (a newline, ``\x1b[2K``, OSC 52), format characters
+    (the bidi controls that reorder a line, zero-width and other invisible
+    ones), lone surrogates, separators other than the space, private-use and
+    unassigned code points.  And ``##[``, the legacy workflow command that
+    the GitHub Actions runner obeys anywhere in a line, is shown as
+    ``##\x5b``.  Applied to whole fields (file name, message, resource,
+    reason): kmslint's own words never contain these, so only quoted input
+    changes.  ``keep``: characters the caller escapes its own way (``github``
+    turns CR and LF into ``%0D``/``%0A``, which an annotation shows as a line
+    break).
     """
-    if text.isprintable():  # none of them is printable: the common case costs one C loop
-        return text
-    return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _shown(m.group()), text)
+    if not text.isprintable():  # the common case costs one C loop
+        text = "".join(c if c.isprintable() or c in keep else _shown(c) for c in text)
+    if _LEGACY_COMMAND in text:
+        text = text.replace(_LEGACY_COMMAND, "##\\x5b")
+    return text
+
+
+def log_line(line: str) -> str:
+    r"""``line`` (already escaped) made unable to start a workflow command, where it starts with input.
+
+    The runner takes a line whose text starts with ``::`` (after leading
+    blanks) as a command: a file named ``::error file=x::forged.tf`` would
+    start a line of text output.  Its first colon is shown as ``\x3a``.
+    """
+    stripped = line.lstrip()
+    if not stripped.startswith("::"):
+        return line
+    at = len(line) - len(stripped)
+    return f"{line[:at]}\\x3a{line[at + 1 :]}"
 
 
 def unsurrogate(text: str) -> str:
@@ -152,7 +183,7 @@ def unsurrogate(text: str) -> str:
 
 
 _SURROGATE = re.compile(f"[{_SURROGATES}]")
-_JSON_UNSAFE = re.compile(f"[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069{_SURROGATES}]")
+_JSON_UNSAFE = re.compile(f"[{_ACTIVE}{_SURROGATES}]")
 
 
 def _json_escape(char: str) -> str:

@@ -3,13 +3,16 @@ r"""``file:line:col: KMS003 [critical] message (resource)``, one line per findin
 File names, messages, resources and suppression reasons quote the input, so
 each is shown through :func:`kmslint.formatters.terminal`: a control or bidi
 character in a Sid is printed as ``\x1b`` or ``\u202e``, and cannot erase,
-reorder or recolour its own line or start another.
+reorder or recolour its own line or start another.  A line starts with a file
+name, so :func:`kmslint.formatters.log_line` keeps a name like
+``::error::x.tf`` from starting a GitHub workflow command (text output is a
+documented choice for the Action's log).
 """
 
 from __future__ import annotations
 
 from kmslint.api import Report
-from kmslint.formatters import RenderContext, terminal
+from kmslint.formatters import RenderContext, log_line, terminal
 from kmslint.model import Severity
 
 _COLOURS = {
@@ -27,7 +30,7 @@ def render(report: Report, ctx: RenderContext) -> str:
     lines: list[str] = []
     visible = report.visible(ctx.show_suppressed)
     for f in visible:
-        where = f"{terminal(f.file)}:{f.line}:{f.column}:"
+        where = f"{log_line(terminal(f.file))}:{f.line}:{f.column}:"
         sev = f"[{f.severity.label}]"
         if ctx.color:
             where = f"{_BOLD}{where}{_RESET}"

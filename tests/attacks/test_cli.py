@@ -871,3 +871,18 @@ def test_a_baseline_of_non_utf8_names_and_surrogate_sids_round_trips(tmp_path: P
     ]
     r = kmslint("--baseline", "b.json", "src", cwd=tmp_path)
     assert (r.code, r.out) == (0, b"No findings in 1 file, 2 suppressed.\n")
+
+
+def test_text_output_in_a_github_log_cannot_issue_workflow_commands(tmp_path: Path) -> None:
+    """Text output and notes (the Action's log with format: text) never start ::command:: nor carry ##[command]."""
+    name = "::error file=README.md,line=1::forged.json"
+    (tmp_path / name).write_text(json.dumps(OPEN_POLICY).replace('"Open"', '"x ##[add-mask]KMS003"'))
+    r = kmslint("--stdin-filename", "::warning::y.tf", "-", cwd=tmp_path, stdin=b"\xff")
+    assert (r.code, r.err) == (2, b"\\x3a:warning::y.tf:1:1: KMS000 not valid UTF-8 (byte 0xff)\n")
+    r = kmslint(name, cwd=tmp_path)
+    assert r.code == 1
+    sid = "x ##\\x5badd-mask]KMS003"
+    assert r.out.decode().split("\n")[
+        0
+    ] == "\\x3a:error file=README.md,line=1::forged.json:1:41: " + KMS003_OPEN.format(sid=sid)
+    assert b"##[" not in r.out + r.err

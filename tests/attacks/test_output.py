@@ -21,18 +21,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kmslint import __version__, api
-from kmslint.formatters import FORMATS, RenderContext, get, json_text, terminal, unsurrogate
+from kmslint.formatters import FORMATS, RenderContext, get, json_text, log_line, terminal, unsurrogate
 from kmslint.formatters.github import annotation
 from kmslint.formatters.sarif import artifact_uri
 from kmslint.model import Finding, Severity
 from kmslint.record import replace
 from kmslint.settings import Settings
 
-# What may never appear raw in text or github output: C0 (but the newline that
-# ends each line), DEL, C1, bidi controls, line/paragraph separators, surrogates.
-RAW_UNSAFE = re.compile(
-    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
 # What may never appear raw in the bytes of a JSON or XML report (their own escapes carry it).
 RAW_UNSAFE_MACHINE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
@@ -77,11 +72,28 @@ def render(fmt: str, findings: list[Finding], show_suppressed: bool = False) -> 
         ("line\u2028sep\u2029", "line\\u2028sep\\u2029"),
         ("\udcff\udcfe-policy.json", "\\xff\\xfe-policy.json"),
         ("A\ud800B\udfff", "A\\ud800B\\udfff"),
+        ("zero\u200bwidth\u00adsoft\ufeffbom\u2060joiner", "zero\\u200bwidth\\xadsoft\\ufeffbom\\u2060joiner"),
+        ("tag\U000e0041 private\ue000 nbsp\xa0", "tag\\U000e0041 private\\ue000 nbsp\\xa0"),
+        ("x ##[error]forged ##[stop-commands]t", "x ##\\x5berror]forged ##\\x5bstop-commands]t"),
+        ("#\u00ad#[add-mask]x", "#\\xad#[add-mask]x"),
     ],
 )
 def test_terminal_escapes_exactly_what_could_act(raw: str, shown: str) -> None:
-    """Controls, bidi controls, separators and lone surrogates are shown escaped; other text is kept."""
+    """Controls, bidi and invisible characters, lone surrogates and the runner's ##[ prefix are shown escaped."""
     assert terminal(raw) == shown
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("::error file=x::forged.tf:1:1: KMS001", "\\x3a:error file=x::forged.tf:1:1: KMS001"),
+        ("  ::add-mask::x", "  \\x3a:add-mask::x"),
+        ("infra/a::b.tf:1:1: KMS001", "infra/a::b.tf:1:1: KMS001"),
+    ],
+)
+def test_log_line_cannot_start_a_workflow_command(line: str, shown: str) -> None:
+    """A line that starts with input (a file name) cannot start a ::command:: in a GitHub Actions log."""
+    assert log_line(line) == shown
 
 
 def test_unsurrogate_only_touches_surrogates() -> None:
@@ -127,6 +139,16 @@ def test_text_escapes_every_field() -> None:
         "ev\\nil\\x1b[31m.tf:12:5: KMS003 [critical] statement `Everyone` allows `*` to use this key "
         "(aws_kms_key.a\\rb) [suppressed: ok\\x1b]52;c;AAAA\\x07]\n"
         "No findings in 1 file, 1 suppressed.\n"
+    )
+
+
+def test_text_line_cannot_start_or_carry_a_workflow_command() -> None:
+    """In text output (a choice for the Action's log) a file name cannot start a ::command:: nor a Sid hold ##[."""
+    f = finding(file="::error file=README.md,line=1::forged.tf", message="x ##[add-mask]KMS003 ##[stop-commands]t")
+    assert render("text", [f]) == (
+        "\\x3a:error file=README.md,line=1::forged.tf:12:5: KMS003 [critical] "
+        "x ##\\x5badd-mask]KMS003 ##\\x5bstop-commands]t (aws_kms_key.shared)\n"
+        "Found 1 finding (1 critical) in 1 file.\n"
     )
 
 
@@ -298,6 +320,14 @@ PIECES = [
     "::add-mask::s",
     "::stop-commands::t",
     "%0A",
+    "##[error]x",
+    "##[stop-commands]t",
+    "::",
+    " ::warning::w",
+    "\u200b",
+    "\u00ad",
+    "\U000e0041",
+    "\xa0",
     "%",
     ",",
     ":",
@@ -332,10 +362,13 @@ def check_output(fmt: str, out: str, report: api.Report) -> None:
     """The format-specific promises: well-formed, escaped, one line per finding where lines matter."""
     visible = report.visible(show_suppressed=True)
     if fmt in ("text", "github"):
-        assert not RAW_UNSAFE.search(out), fmt
+        assert all(c.isprintable() or c == "\n" for c in out), fmt
+        assert "##[" not in out, fmt
         lines = out.split("\n")
         assert lines[-1] == ""
         assert len(lines) == len(visible) + 2, fmt  # one per finding, the summary, the final newline
+        if fmt == "text":
+            assert not any(line.lstrip().startswith("::") for line in lines), fmt
         if fmt == "github":
             for line, f in zip(lines, visible, strict=False):
                 command = (

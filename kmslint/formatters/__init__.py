@@ -198,11 +198,15 @@ def json_text(doc: object) -> str:
 
     ``json`` escapes C0 controls itself; DEL, C1 controls, bidi controls and
     the separators become ``\u`` escapes here (they can only occur inside
-    strings), and a lone surrogate becomes the text of its escape.
+    strings), and a lone surrogate becomes the text of its escape.  The ``[``
+    of ``##[`` is written ``\u005b``, so a report printed in a GitHub Actions
+    log carries no legacy workflow command.
     """
     import json
 
     text = json.dumps(doc, indent=2, ensure_ascii=False)
+    if _LEGACY_COMMAND in text:  # only inside strings: JSON's own brackets never follow "##"
+        text = text.replace(_LEGACY_COMMAND, "##\\u005b")
     if text.isascii() and "\x7f" not in text:
         return text + "\n"
     return _JSON_UNSAFE.sub(lambda m: _json_escape(m.group()), text) + "\n"

@@ -14,7 +14,8 @@ Well-formed whatever the input holds: a lone surrogate (a file name that is
 not UTF-8, a JSON ``"\ud800"``) is shown as its escape (``\xff``), other
 characters XML 1.0 cannot carry even escaped (most C0 controls, U+FFFE,
 U+FFFF) are replaced by U+FFFD, and CR, DEL, C1 controls and the bidi controls
-are written as character references, so the bytes never hold one raw.
+are written as character references, so the bytes never hold one raw (nor a
+GitHub workflow command: see ``_references``).
 """
 
 from __future__ import annotations
@@ -37,9 +38,23 @@ def _clean(text: str) -> str:
 
 
 def _references(xml: str) -> str:
+    """The serialised report with characters that could act written as character references.
+
+    Besides the controls of :data:`_AS_REFERENCE`: the ``[`` of ``##[`` and
+    the first colon of a line starting with ``::`` (only a message's own
+    line breaks can start one), so the report printed in a GitHub Actions
+    log carries no workflow command.
+    """
+    if "##[" in xml:
+        xml = xml.replace("##[", "##&#x5b;")
+    if "::" in xml:
+        xml = _COMMAND_LINE.sub(r"\1&#x3a;:", xml)
     if xml.isascii() and "\r" not in xml and "\x7f" not in xml:
         return xml
     return _AS_REFERENCE.sub(lambda m: f"&#x{ord(m.group()):x};", xml)
+
+
+_COMMAND_LINE = re.compile(r"^(\s*)::", re.MULTILINE)
 
 
 def _case_name(f: Finding) -> str:

@@ -292,6 +292,23 @@ def test_junit_is_well_formed_xml_whatever_the_input() -> None:
     assert "&#xd;\ufffd[2K\ufffd[1AOK&#x9b;31m&#x202e;B\\ud800" in out
 
 
+def test_machine_formats_printed_in_a_github_log_carry_no_workflow_command() -> None:
+    """JSON, SARIF, GitLab and JUnit reports hold no ##[ and no line starting with ::, losslessly."""
+    f = finding(message="a\n  ::error::x ##[add-mask]KMS003", resource="##[stop-commands]t")
+    for fmt in ("json", "sarif", "gitlab", "junit"):
+        out = render(fmt, [f])
+        assert "##[" not in out, fmt
+        assert not any(line.lstrip().startswith("::") for line in out.split("\n")), fmt
+    doc = json.loads(render("json", [f]))
+    assert (doc["findings"][0]["message"], doc["findings"][0]["resource"]) == (
+        "a\n  ::error::x ##[add-mask]KMS003",
+        "##[stop-commands]t",
+    )
+    failure = ET.fromstring(render("junit", [f]).encode()).find("./testsuite/testcase/failure")
+    assert failure is not None and failure.text is not None
+    assert failure.text.split("\n")[1:] == ["a", "  ::error::x ##[add-mask]KMS003", "resource: ##[stop-commands]t"]
+
+
 # --------------------------------------------------------------------------- fuzz
 
 PIECES = [
@@ -383,6 +400,8 @@ def check_output(fmt: str, out: str, report: api.Report) -> None:
         return
     out.encode("utf-8")  # strict: no surrogate reached the output
     assert not RAW_UNSAFE_MACHINE.search(out), fmt
+    assert "##[" not in out, fmt
+    assert not any(line.lstrip().startswith("::") for line in out.split("\n")), fmt
     if fmt == "junit":
         ET.fromstring(out.encode("utf-8"))
     else:

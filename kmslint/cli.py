@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 SEVERITIES = [s.label for s in Severity]
-INTERRUPTED = 130  # the exit code of a run ended by Ctrl-C (as kmslint.entry.INTERRUPTED)
 
 
 class _DefaultGroup(click.Group):
@@ -54,7 +53,7 @@ class _DefaultGroup(click.Group):
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.Abort as exc:
             if isinstance(exc.__cause__, KeyboardInterrupt):
-                sys.exit(INTERRUPTED)
+                sys.exit(exitcodes.INTERRUPTED)
             click.echo("Aborted!", err=True)
             sys.exit(1)
         except click.ClickException as exc:

@@ -26,6 +26,8 @@ import gc
 import os
 import sys
 
+from kmslint import exitcodes
+
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
     from typing import NoReturn
@@ -224,14 +226,12 @@ def main() -> None:
         code = 1
         _silence(sys.stdout)
     except KeyboardInterrupt:
-        code = INTERRUPTED
+        code = exitcodes.INTERRUPTED
     except Exception as exc:  # the last resort: one line, never a traceback
         code = internal_error(exc)
     _finish(code)
 
 
-# The exit code of a run interrupted by Ctrl-C (128 + SIGINT), as shells report it.
-INTERRUPTED = 130
 DEBUG_VARIABLE = "KMSLINT_DEBUG"
 
 
@@ -255,7 +255,7 @@ def internal_error(exc: BaseException) -> int:
                 traceback.print_exception(exc, file=sys.stderr)
     except (OSError, ValueError):  # stderr gone too: the exit code says it
         pass
-    return 2
+    return exitcodes.ERROR
 
 
 def _reserve_standard_fds() -> None:

@@ -19,6 +19,8 @@ from kmslint.parsers.common import ParseOptions
 from kmslint.record import Record, field
 from kmslint.settings import Settings
 
+PARSE_ERROR = "KMS000"  # a file that could not be read or parsed: fails the run at any --fail-on
+
 
 class Report(Record):
     findings: list[Finding] = field(default_factory=list)  # sorted; suppressed ones included, marked
@@ -39,7 +41,14 @@ class Report(Record):
         return {sev.label: counts[sev] for sev in sorted(counts, reverse=True)}
 
     def failing(self, fail_on: Severity) -> list[Finding]:
-        return [f for f in self.findings if not f.suppressed and f.severity >= fail_on]
+        """The findings that fail the run at ``--fail-on fail_on``.
+
+        Those at or above ``fail_on``, and every KMS000 whatever its severity
+        (RULES.md): a file nobody could check must not pass a gate.  Only
+        suppression or ``--ignore`` takes a KMS000 out (and ``--exit-zero``
+        the whole exit code).
+        """
+        return [f for f in self.findings if not f.suppressed and (f.severity >= fail_on or f.rule_id == PARSE_ERROR)]
 
 
 def lint(

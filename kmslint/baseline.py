@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -37,6 +38,8 @@ from kmslint.record import Record, replace
 
 VERSION = 1
 NOT_RECORDED = frozenset({"KMS000"})
+# A baseline entry is ~200 bytes: this holds well over a hundred thousand findings.
+MAX_BYTES = 32 * 1024 * 1024
 
 Fingerprint = tuple[str, str, str, str]  # rule ID, file, resource, content hash
 
@@ -55,7 +58,8 @@ def content_hash(finding: Finding) -> str:
     import hashlib
 
     text = finding.content or finding.message
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    # surrogatepass: a lone surrogate (a JSON "\ud800" in the input) hashes instead of crashing.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def relative_file(file: str, base: Path) -> str:
@@ -86,20 +90,36 @@ def render(findings: Iterable[Finding], path: str | os.PathLike[str]) -> str:
     prints = sorted(fingerprint(f, base) for f in _recordable(findings))
     entries = [{"rule_id": r, "file": file, "resource": res or None, "content": h} for r, file, res, h in prints]
     doc = {"version": VERSION, "tool": "kmslint", "findings": entries}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return _escape_surrogates(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogates(text: str) -> str:
+    """JSON text with each lone surrogate written as a ``\\uXXXX`` escape.
+
+    A file name that is not UTF-8 (``b"\\xff.tf"``) reaches Python as a lone
+    surrogate, which no UTF-8 file can hold; as an escape, the file stays
+    UTF-8 and reads back as the very same name, so the finding still matches.
+    Only strings can hold one, so the escape always lands inside a string.
+    """
+    if text.isascii():
+        return text
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def write(findings: Iterable[Finding], path: str | os.PathLike[str]) -> int:
     """Write the baseline of ``findings`` to ``path``; return how many findings it records."""
+    from kmslint import fsio
+
     recordable = _recordable(findings)
-    text = render(recordable, path)
-    target = Path(path)
-    tmp = target.with_name(target.name + ".tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
+        text = render(recordable, path)
+        # A fresh random name, never followed if planted, then renamed over the target (fsio).
+        fsio.write_atomic(path, text.encode("utf-8"))
     except OSError as exc:
-        raise BaselineError(f"{path}: cannot write the baseline: {exc.strerror or exc}") from None
+        raise BaselineError(f"{os.fspath(path)}: cannot write the baseline: {exc.strerror or exc}") from None
     return len(recordable)
 
 
@@ -130,17 +150,27 @@ def _entry(item: object, index: int, path: str) -> Fingerprint:
 
 def load(path: str | os.PathLike[str]) -> Baseline:
     """Read a baseline file (raises :class:`BaselineError`)."""
+    from kmslint import fsio
+
     shown = os.fspath(path)
+    if fsio.link_escapes(path):  # a pull request may replace the committed baseline by a link
+        raise BaselineError(f"{shown}: cannot read the baseline: a symbolic link out of its repository")
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = fsio.read_regular(path, MAX_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise BaselineError(f"{shown}: no such baseline file (create it with --write-baseline)") from None
+    except fsio.NotRegularFile:
+        raise BaselineError(f"{shown}: cannot read the baseline: not a regular file") from None
+    except fsio.TooLarge:
+        raise BaselineError(f"{shown}: cannot read the baseline: over the {MAX_BYTES}-byte limit") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BaselineError(f"{shown}: cannot read the baseline: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BaselineError(f"{shown}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    except RecursionError:  # thousands of nested brackets
+        raise BaselineError(f"{shown}: not a kmslint baseline (nested too deeply)") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
         raise BaselineError(f"{shown}: not a kmslint baseline (expected an object with version and findings)")
     version = doc.get("version")

@@ -166,7 +166,9 @@ class FindingsCache:
 
         self._sha256 = hashlib.sha256
         self.directory = Path(directory)
-        ctx = json.dumps(["kmslint", FORMAT, __version__, os.getcwd(), canonical(context)], sort_keys=True)
+        from kmslint.fsio import cwd  # None when the current directory was deleted: still a key
+
+        ctx = json.dumps(["kmslint", FORMAT, __version__, cwd(), canonical(context)], sort_keys=True)
         self._context = self._sha256(ctx.encode("utf-8")).hexdigest()
         self.hits = 0
         self.misses = 0

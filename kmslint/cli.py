@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import click
@@ -12,20 +13,65 @@ from kmslint.model import Severity
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
 SEVERITIES = [s.label for s in Severity]
 
 
 class _DefaultGroup(click.Group):
-    """``kmslint [OPTIONS] [PATH ...]`` runs ``check``; ``kmslint rules`` etc. are subcommands."""
+    """``kmslint [OPTIONS] [PATH ...]`` runs ``check``; ``kmslint rules`` etc. are subcommands.
+
+    Arguments naming existing files stay paths (:func:`kmslint.entry.paths_stay_paths`),
+    and Ctrl-C ends the run with exit code 130 and nothing more, where
+    click would print "Aborted!" and exit 1.
+    """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        from kmslint.entry import paths_stay_paths
+
         if not args or args[0] not in self.commands:
             if args[:1] in (["--help"], ["-h"]):
                 return super().parse_args(ctx, args)
             args = ["check", *args]
-        return super().parse_args(ctx, args)
+        return super().parse_args(ctx, paths_stay_paths(args))
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        # `kmslint explain` on an ASCII or cp1252 terminal: escape what it cannot show, never crash.
+        with contextlib.suppress(AttributeError, ValueError):
+            sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.Abort as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):
+                sys.exit(exitcodes.INTERRUPTED)
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            _show(exc)
+            sys.exit(exc.exit_code)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _show(exc: click.ClickException) -> None:
+    """click's message for ``exc`` on stderr, each line escaped: it may quote an argument."""
+    import io
+
+    from kmslint.lintcmd import note
+
+    text = io.StringIO()
+    exc.show(file=text)
+    for line in text.getvalue().rstrip("\n").split("\n"):
+        note(line)
 
 
 @click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -81,6 +127,12 @@ def main() -> None:
     help="Record the current findings in this baseline file and exit 0.",
 )
 @click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the report to this file instead of stdout (replaced whole; never written through a link).",
+)
+@click.option(
     "--jobs",
     "-j",
     type=click.IntRange(min=0),
@@ -124,6 +176,7 @@ def check(
     no_config: bool,
     baseline_file: str | None,
     write_baseline: str | None,
+    output: str | None,
     jobs: int | None,
     cache_dir: str | None,
     max_file_bytes: int | None,
@@ -152,6 +205,7 @@ def check(
             no_config=no_config,
             baseline_file=baseline_file,
             write_baseline=write_baseline,
+            output=output,
             jobs=jobs,
             cache_dir=cache_dir,
             max_file_bytes=max_file_bytes,
@@ -159,7 +213,7 @@ def check(
             version=version,
         )
     except lintcmd.UsageProblem as exc:
-        raise click.UsageError(str(exc)) from None
+        raise click.UsageError(str(exc)) from None  # shown escaped by _DefaultGroup.main
 
 
 @main.command("rules")

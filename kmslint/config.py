@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
 KMSLINT_TOML = ".kmslint.toml"
 PYPROJECT = "pyproject.toml"
+# A configuration file larger than this is refused (real ones are a few KB; a
+# pyproject.toml with every tool's settings, tens of KB).
+MAX_BYTES = 1024 * 1024
 
 SEVERITY_NAMES = tuple(s.label for s in Severity)  # info, low, medium, high, critical
 
@@ -78,18 +81,35 @@ class ConfigError(Exception):
 
 def display_path(path: Path) -> str:
     """How a configuration file is named in messages: relative to the cwd when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    try:  # the directory resolved, not the name: a configuration that is a link is named as the link
+        return str((path.parent.resolve() / path.name).relative_to(Path.cwd().resolve()))
     except (ValueError, OSError):
         return str(path)
 
 
 def _mentions_kmslint(path: Path) -> bool:
     """Could this ``pyproject.toml`` hold a ``[tool.kmslint]`` table?  (A cheap test before parsing.)"""
+    from kmslint import fsio
+
     try:
-        return b"kmslint" in path.read_bytes()
+        return b"kmslint" in _read_capped(path)
+    except (fsio.TooLarge, fsio.LinkOutOfRepository):
+        return True  # not to be looked into: loading it says why, rather than ignore a configuration
     except OSError:
         return False
+
+
+def _read_capped(path: Path) -> bytes:
+    """A configuration file's bytes: from a regular file only, at most :data:`MAX_BYTES` (kmslint.fsio).
+
+    The file may come from a pull request: a link to ``/dev/zero`` or a FIFO
+    must neither exhaust memory nor hang the run.
+    """
+    from kmslint import fsio
+
+    if fsio.link_escapes(path):
+        raise fsio.LinkOutOfRepository
+    return fsio.read_regular(path, MAX_BYTES)
 
 
 def _has_tool_table(path: Path) -> bool:
@@ -112,19 +132,23 @@ def find_config(start: str | os.PathLike[str] | None = None) -> Path | None:
     holds ``.git`` (the repository root): a configuration outside the
     repository never applies to it.
     """
-    here = Path(os.path.abspath(start if start is not None else os.getcwd()))
-    while not here.is_dir():
+    try:
+        here = Path(os.path.abspath(start if start is not None else os.getcwd()))
+    except OSError:  # a relative path, and the current directory was deleted: nothing to find
+        return None
+    # os.path's tests, not Path's: they answer False for a name too long to stat, where Path raises.
+    while not os.path.isdir(here):
         if here.parent == here:
             break
         here = here.parent  # a file, or a path that does not exist (yet)
     for directory in (here, *here.parents):
         candidate = directory / KMSLINT_TOML
-        if candidate.is_file():
+        if os.path.isfile(candidate):
             return candidate
         candidate = directory / PYPROJECT
-        if candidate.is_file() and _has_tool_table(candidate):
+        if os.path.isfile(candidate) and _has_tool_table(candidate):
             return candidate
-        if (directory / ".git").exists():
+        if os.path.exists(directory / ".git"):
             return None
     return None
 
@@ -135,9 +159,17 @@ def find_config(start: str | os.PathLike[str] | None = None) -> Path | None:
 def _read_toml(path: Path) -> dict[str, Any]:
     import tomllib
 
+    from kmslint import fsio
+
     shown = display_path(path)
     try:
-        raw = path.read_bytes()
+        raw = _read_capped(path)
+    except fsio.LinkOutOfRepository:
+        raise ConfigError([f"{shown}: a symbolic link to a file outside the repository: not read"]) from None
+    except fsio.NotRegularFile:
+        raise ConfigError([f"{shown}: cannot read the configuration file: not a regular file"]) from None
+    except fsio.TooLarge:
+        raise ConfigError([f"{shown}: cannot read the configuration file: over the {MAX_BYTES}-byte limit"]) from None
     except OSError as exc:
         raise ConfigError([f"{shown}: cannot read the configuration file: {exc.strerror or exc}"]) from None
     try:
@@ -148,13 +180,17 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{shown}: invalid TOML: {exc}"]) from None
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise ConfigError([f"{shown}: invalid TOML: arrays or tables nested too deeply"]) from None
 
 
 def load(path: str | os.PathLike[str]) -> Settings:
     """Read and validate one configuration file into :class:`Settings` (raises :class:`ConfigError`)."""
     file = Path(path)
     shown = display_path(file)
-    if not file.is_file():
+    if not os.path.isfile(file):
+        if os.path.exists(file):  # a FIFO, a device, a directory: never opened
+            raise ConfigError([f"{shown}: cannot read the configuration file: not a regular file"])
         raise ConfigError([f"{shown}: no such configuration file"])
     data = _read_toml(file)
     prefix: tuple[str | int, ...] = ()

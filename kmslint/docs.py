@@ -147,8 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{target} is stale; refresh it with: {REFRESH}", file=sys.stderr)
             return 1
         return 0
+    from kmslint import fsio
+
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    fsio.write_atomic(target, text.encode("utf-8"))  # every file kmslint writes goes through fsio
     return 0
 
 

@@ -26,6 +26,8 @@ import gc
 import os
 import sys
 
+from kmslint import exitcodes
+
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
     from typing import NoReturn
@@ -58,6 +60,7 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--no-config": ("no_config", "true"),
     "--baseline": ("baseline_file", "value"),
     "--write-baseline": ("write_baseline", "value"),
+    "--output": ("output", "value"),
     "--jobs": ("jobs", "value"),
     "-j": ("jobs", "value"),
     "--cache-dir": ("cache_dir", "value"),
@@ -83,6 +86,7 @@ DEFAULTS: dict[str, object] = {
     "no_config": False,
     "baseline_file": None,
     "write_baseline": None,
+    "output": None,
     "jobs": None,
     "cache_dir": None,
     "max_file_bytes": None,
@@ -93,6 +97,43 @@ DEFAULTS: dict[str, object] = {
 MINIMUM = {"jobs": 0, "max_file_bytes": 1, "max_depth": 1}
 
 
+def paths_stay_paths(argv: list[str]) -> list[str]:
+    """``argv`` with each argument that names an existing file moved after ``--``, as a path.
+
+    pre-commit passes the changed files' names after the hook's options, and
+    a pull request chooses those names: a file called
+    ``--write-baseline=x.json`` or ``--exclude=*.tf.json`` would otherwise be
+    an option that passes the gate.  An argument that names something on
+    disk is therefore a path, even when it starts with ``-``.  (An option's
+    value is left alone: ``--exclude -x`` stays a pattern.)  Subcommands
+    other than ``check`` take no paths and are left as they are.
+    """
+    if argv and argv[0] in SUBCOMMANDS:
+        if argv[0] != "check":
+            return argv
+        return [argv[0], *paths_stay_paths(argv[1:])]
+    kept: list[str] = []
+    files: list[str] = []
+    rest = ["--"]
+    wants_value = False  # the previous argument was an option taking this one as its value
+    for i, arg in enumerate(argv):
+        if wants_value:
+            kept.append(arg)
+            wants_value = False
+            continue
+        if arg == "--":
+            rest = argv[i:]
+            break
+        if arg.startswith("-") and arg != "-" and os.path.lexists(arg):
+            files.append(arg)
+            continue
+        kept.append(arg)
+        name, eq, _ = arg.partition("=")
+        spec = OPTIONS.get(name)
+        wants_value = spec is not None and spec[1] in ("value", "multiple") and not eq
+    return [*kept, *rest, *files] if files else argv
+
+
 def fast_params(argv: list[str]) -> dict[str, object] | None:
     """The parameters click would give ``check`` for ``argv``; None when click must decide."""
     if argv and argv[0] in SUBCOMMANDS:
@@ -100,8 +141,11 @@ def fast_params(argv: list[str]) -> dict[str, object] | None:
     params = dict(DEFAULTS)
     multiple: dict[str, list[str]] = {}
     paths: list[str] = []
-    args = iter(argv)
+    args = iter(paths_stay_paths(argv))
     for arg in args:
+        if arg == "--":  # the rest are paths, whatever they look like
+            paths.extend(args)
+            break
         if arg == "-" or not arg.startswith("-"):
             paths.append(arg)
             continue
@@ -144,14 +188,26 @@ def _valid(params: dict[str, object]) -> bool:
         if value is None:
             continue
         text = str(value).strip()
-        if not text.lstrip("+-").isdigit() or not text.isascii() or int(text) < least:
+        try:
+            number = int(text)  # as click's INT does; "+-5" is click's to report
+        except ValueError:
             return False
-        params[param] = int(text)
+        if not text.isascii() or number < least:
+            return False
+        params[param] = number
     return True
 
 
 def main() -> None:
+    """Run the command line; whatever happens, end with an exit code and no traceback.
+
+    Besides OUTPUT.md's 0/1/2: Ctrl-C exits 130 (as shells report SIGINT),
+    saying nothing more; a failure kmslint did not foresee exits 2 (an
+    error) with one line on stderr, ``kmslint: internal error: ...; please
+    report it`` (the traceback too with ``KMSLINT_DEBUG=1``).
+    """
     gc.set_threshold(GC_THRESHOLD, 50, 50)
+    _reserve_standard_fds()
     code: object = 0
     try:
         params = fast_params(sys.argv[1:])
@@ -168,9 +224,68 @@ def main() -> None:
         code = exc.code
     except BrokenPipeError:  # `kmslint ... | head`: the reader has gone, say nothing more
         code = 1
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _silence(sys.stdout)
+    except KeyboardInterrupt:
+        code = exitcodes.INTERRUPTED
+    except Exception as exc:  # the last resort: one line, never a traceback
+        code = internal_error(exc)
     _finish(code)
+
+
+DEBUG_VARIABLE = "KMSLINT_DEBUG"
+
+
+def internal_error(exc: BaseException) -> int:
+    """Say, in one line on stderr, that kmslint failed in a way it did not foresee; return exit code 2.
+
+    The message may quote the input, so it is shown ASCII-escaped (no
+    control character reaches the terminal) and cut short.  With
+    ``KMSLINT_DEBUG=1`` the traceback follows, for the bug report.
+    """
+    what = ascii(f"{type(exc).__name__}: {exc}")[1:-1]
+    if len(what) > 300:
+        what = what[:300] + "..."
+    hint = "" if os.environ.get(DEBUG_VARIABLE) == "1" else f" (set {DEBUG_VARIABLE}=1 for the traceback)"
+    try:
+        if sys.stderr is not None:
+            print(f"kmslint: internal error: {what}; please report it{hint}", file=sys.stderr)
+            if not hint:
+                import traceback
+
+                traceback.print_exception(exc, file=sys.stderr)
+    except (OSError, ValueError):  # stderr gone too: the exit code says it
+        pass
+    return exitcodes.ERROR
+
+
+def _reserve_standard_fds() -> None:
+    """Open /dev/null on any of descriptors 0, 1, 2 that the caller closed (``kmslint >&-``).
+
+    Otherwise the first files kmslint opens would get those numbers, and
+    anything written to "stdout" or "stderr" below Python would land in them.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            try:
+                null = os.open(os.devnull, os.O_RDWR)
+            except OSError:
+                return
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+
+
+def _silence(stream: object) -> None:
+    """Point ``stream``'s descriptor at /dev/null, so flushing what is left of it cannot fail again."""
+    try:
+        fileno = stream.fileno()  # type: ignore[attr-defined]
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fileno)
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError):
+        pass
 
 
 def _finish(code: object) -> NoReturn:
@@ -180,14 +295,16 @@ def _finish(code: object) -> NoReturn:
     elif isinstance(code, int):
         status = code
     else:
-        print(code, file=sys.stderr)
+        if sys.stderr is not None:  # (print to None would print to stdout)
+            with contextlib.suppress(OSError, ValueError):
+                print(code, file=sys.stderr)
         status = 1
     for stream in (sys.stdout, sys.stderr):
         if stream is None or stream.closed:  # the language server closes stdout itself
             continue
         try:
             stream.flush()
-        except OSError:  # the reader has gone: nothing more can be said
+        except (OSError, ValueError):  # the reader has gone: nothing more can be said
             status = status or 1
     os._exit(status)
 

@@ -6,6 +6,7 @@ TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 m
 if TYPE_CHECKING:
     from typing import Final
 
-OK: Final = 0  # no unsuppressed finding at or above --fail-on
-FINDINGS: Final = 1  # at least one such finding
-ERROR: Final = 2  # usage or configuration error, or a named file could not be read or parsed
+OK: Final = 0  # no unsuppressed finding at or above --fail-on, and no KMS000
+FINDINGS: Final = 1  # at least one such finding, or a KMS000 (whatever --fail-on says)
+ERROR: Final = 2  # usage or configuration error, a named file could not be read or parsed, or an internal error
+INTERRUPTED: Final = 130  # Ctrl-C (128 + SIGINT, as shells report it)

@@ -1,9 +1,18 @@
-"""The ``check`` command (``kmslint [OPTIONS] [PATH ...]``), without click.
+r"""The ``check`` command (``kmslint [OPTIONS] [PATH ...]``), without click.
 
 ``kmslint.cli`` declares the options with click and calls :func:`run`;
 ``kmslint.entry`` calls it directly for a plain lint, so that a one-file
 lint does not pay for importing click (~15 ms of ~120).  Usage errors are
 :class:`UsageProblem`; the CLI turns them into click's usage error.
+
+Output is written so that nothing in the input can break it (OUTPUT.md):
+the report goes to stdout as bytes, UTF-8 for the machine formats whatever
+the stream's encoding, the stream's own encoding for ``text`` and
+``github`` with a backslash escape for what it cannot carry (with
+``--output FILE``, to a new UTF-8 file written by :mod:`kmslint.fsio`);
+every line on stderr is escaped like the text format's fields (notes quote
+file names), and a closed or broken stream ends the run with one line or
+quietly, never with a traceback.
 """
 
 from __future__ import annotations
@@ -26,7 +35,46 @@ class UsageProblem(Exception):
 
 
 def _echo(message: str, err: bool = False) -> None:
-    print(message, file=sys.stderr if err else sys.stdout, flush=err)
+    """One line: on stdout, or on stderr with anything quoted from the input shown escaped."""
+    if err:
+        note(message)
+    else:
+        write_stdout(message + "\n", utf8=False)
+
+
+def note(message: str) -> None:
+    """One line on stderr, escaped (kmslint.formatters: terminal, log_line); dropped if stderr is gone."""
+    from kmslint.formatters import log_line, terminal
+
+    _write(sys.stderr, log_line(terminal(message)) + "\n", utf8=False)
+
+
+def write_stdout(text: str, *, utf8: bool) -> None:
+    """``text`` on stdout: as UTF-8 bytes (``utf8``), else in the stream's encoding with escapes.
+
+    Nothing is written when stdout is closed (``>&-``); a reader that has
+    gone raises ``BrokenPipeError`` (kmslint.entry ends quietly).
+    """
+    _write(sys.stdout, text, utf8=utf8)
+
+
+def _write(stream: Any, text: str, *, utf8: bool) -> None:
+    if stream is None:  # the descriptor was closed when Python started
+        return
+    buffer = getattr(stream, "buffer", None)
+    try:
+        if buffer is None:  # a text-only stream (a test's StringIO): it takes str
+            stream.write(text)
+            stream.flush()
+            return
+        encoding = "utf-8" if utf8 else (getattr(stream, "encoding", None) or "utf-8")
+        stream.flush()  # whatever went through the text layer first stays first
+        buffer.write(text.encode(encoding, "backslashreplace"))
+        buffer.flush()
+    except (OSError, ValueError):  # closed, gone or full
+        if stream is sys.stdout:
+            raise  # the report was not written: the caller says so
+        # stderr: nothing more can be said there
 
 
 def split_ids(values: tuple[str, ...]) -> frozenset[str]:
@@ -52,6 +100,7 @@ def run(
     no_config: bool,
     baseline_file: str | None,
     write_baseline: str | None,
+    output: str | None,
     jobs: int | None,
     cache_dir: str | None,
     max_file_bytes: int | None,
@@ -76,6 +125,10 @@ def run(
     if ignore:
         overrides["ignore"] = split_ids(ignore)
     if account_id:
+        if not (len(account_id) == 12 and account_id.isascii() and account_id.isdigit()):
+            # As the configuration's account-id: anything else would be compared with
+            # principals' accounts (KMS014) and quoted in messages.
+            raise UsageProblem(f"--account-id: expected a 12-digit AWS account ID, got {account_id!r}")
         overrides["account_id"] = account_id
     if exclude:
         overrides["exclude"] = tuple(exclude)
@@ -108,17 +161,7 @@ def run(
     if stdin_filename is not None or paths == ("-",):
         if paths not in ((), ("-",)):
             raise UsageProblem("with --stdin-filename, give '-' (or nothing) as the path")
-        data = sys.stdin.buffer.read(settings.max_file_bytes + 1)
-        from kmslint.parsers.common import ParseFailure, decode_source
-
-        try:
-            if len(data) > settings.max_file_bytes:
-                raise ParseFailure(f"input is over the {settings.max_file_bytes}-byte limit (max_file_bytes)")
-            stdin_text = decode_source(data)
-        except ParseFailure as exc:
-            stdin_text = None
-            _echo(f"{stdin_filename or '-'}:{exc.line}:{exc.column}: KMS000 {exc.message}", err=True)
-            sys.exit(exitcodes.ERROR)
+        stdin_text = read_stdin(stdin_filename or "-", settings.max_file_bytes)
 
     def run() -> Report:
         run_opts: dict[str, Any] = {"jobs": jobs or None, "cache_dir": cache_dir}
@@ -141,25 +184,85 @@ def run(
     if write_baseline:
         write_baseline_file(report, write_baseline)
 
-    for note in report.notes:
-        _echo(f"kmslint: {note}", err=True)
+    for remark in report.notes:
+        _echo(f"kmslint: {remark}", err=True)
     from kmslint import formatters
 
-    use_color = color if color is not None else (sys.stdout.isatty() and "NO_COLOR" not in os.environ)
-    ctx = formatters.RenderContext(__version__, show_suppressed=settings.show_suppressed, color=bool(use_color))
-    sys.stdout.write(formatters.get(fmt)(report, ctx))
-    sys.stdout.flush()
+    use_color = _use_color(color, output)
+    ctx = formatters.RenderContext(__version__, show_suppressed=settings.show_suppressed, color=use_color)
+    rendered = formatters.get(fmt)(report, ctx)
+    try:
+        if output is not None:
+            write_report_file(rendered, output)
+        else:
+            write_stdout(rendered, utf8=fmt in formatters.UTF8_FORMATS)
+    except BrokenPipeError:
+        raise  # `kmslint | head`: the reader has gone (kmslint.entry ends quietly)
+    except (OSError, ValueError) as exc:
+        where = f" to {output}" if output is not None else ""
+        _echo(f"kmslint: error: cannot write the report{where}: {getattr(exc, 'strerror', None) or exc}", err=True)
+        sys.exit(exitcodes.ERROR)
     if report.usage_error:
         sys.exit(exitcodes.ERROR)
     failing = bool(report.failing(settings.fail_on)) and not exit_zero
     sys.exit(exitcodes.FINDINGS if failing else exitcodes.OK)
 
 
+def write_report_file(text: str, path: str) -> None:
+    """``--output``: the report as a new UTF-8 file at ``path`` (kmslint.fsio.write_atomic).
+
+    A shell redirection (``> kmslint.sarif``) follows a link that a pull
+    request committed under that name; this replaces the name instead.
+    """
+    from kmslint import fsio
+
+    fsio.write_atomic(path, text.encode("utf-8", "backslashreplace"))
+
+
+def _use_color(color: bool | None, output: str | None) -> bool:
+    """``--color``/``--no-color``, else colour on a terminal (not into ``--output``) unless NO_COLOR is set."""
+    if color is not None:
+        return color
+    if output is not None:
+        return False
+    try:
+        return sys.stdout is not None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    except (OSError, ValueError):  # a closed stream
+        return False
+
+
+def read_stdin(name: str, limit: int) -> str:
+    """The buffer an editor sends on stdin, as text; a problem is KMS000 on stderr and exit 2.
+
+    Read in chunks up to ``limit`` (kmslint.fsio), so neither a huge stream nor
+    a huge ``--max-file-bytes`` allocates more than the input; stdin closed
+    (``<&-``) or unreadable (a write-only descriptor) is said in one line.  (A
+    directory as stdin stops the Python interpreter itself, before kmslint
+    runs.)
+    """
+    from kmslint import fsio
+    from kmslint.parsers.common import ParseFailure, decode_source
+
+    try:
+        buffer = getattr(sys.stdin, "buffer", None)
+        if buffer is None:
+            raise ParseFailure("cannot read stdin: it is closed")
+        try:
+            return decode_source(fsio.read_stream(buffer, limit))
+        except fsio.TooLarge:
+            raise ParseFailure(f"input is over the {limit}-byte limit (max_file_bytes)") from None
+        except (OSError, ValueError) as exc:
+            raise ParseFailure(f"cannot read stdin: {getattr(exc, 'strerror', None) or exc}") from None
+    except ParseFailure as exc:
+        _echo(f"{name}:{exc.line}:{exc.column}: KMS000 {exc.message}", err=True)
+        sys.exit(exitcodes.ERROR)
+
+
 def write_baseline_file(report: Report, path: str) -> NoReturn:
     from kmslint import baseline
 
-    for note in report.notes:
-        _echo(f"kmslint: {note}", err=True)
+    for remark in report.notes:
+        _echo(f"kmslint: {remark}", err=True)
     try:
         count = baseline.write(report.findings, path)
     except baseline.BaselineError as exc:

@@ -155,24 +155,26 @@ def _fork_map(job: _Job, todo: list[int], workers: int) -> list[UnitResult]:
     30-60 ms to import and start on 2 cores (5% of a 1,000-file run).
     Each child sends its results back pickled and ends with ``os._exit``;
     the units of a child that fails are linted here, so a failure surfaces
-    as it would with ``--jobs 1``.
+    as it would with ``--jobs 1``.  A fork or pipe the system refuses
+    (``ulimit -u``, no memory, no descriptors left) means fewer workers, down
+    to this process alone: the report is the same, only slower.
     """
     import pickle
 
     job = replace(job, todo=todo)
-    baton = os.pipe()
+    try:
+        baton = os.pipe()
+    except OSError:  # no descriptors left: no workers either
+        return [lint_unit(job.units[i], job.opts, job.settings, job.rules, job.display) for i in todo]
     os.write(baton[1], (0).to_bytes(8, "little"))
     children: list[tuple[int, int]] = []  # (pid, the read end of its results)
     done: dict[int, UnitResult] = {}
     try:
         for _ in range(workers - 1):
-            results_r, results_w = os.pipe()
-            pid = os.fork()
-            if pid == 0:
-                os.close(results_r)
-                _child(job, baton, results_w)
-            os.close(results_w)
-            children.append((pid, results_r))
+            child = _fork_child(job, baton)
+            if child is None:
+                break  # refused: this process and the children so far share the work
+            children.append(child)
         done.update(_take_turns(job, baton))
         while children:
             pid, results_r = children[0]
@@ -192,6 +194,25 @@ def _fork_map(job: _Job, todo: list[int], workers: int) -> list[UnitResult]:
         if i not in done:
             done[i] = lint_unit(job.units[i], job.opts, job.settings, job.rules, job.display)
     return [done[i] for i in todo]
+
+
+def _fork_child(job: _Job, baton: tuple[int, int]) -> tuple[int, int] | None:
+    """Start one worker: ``(pid, the read end of its results)``, or None when the system refuses."""
+    try:
+        results_r, results_w = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:  # BlockingIOError under `ulimit -u`, ENOMEM...
+        os.close(results_r)
+        os.close(results_w)
+        return None
+    if pid == 0:
+        os.close(results_r)
+        _child(job, baton, results_w)
+    os.close(results_w)
+    return pid, results_r
 
 
 def _take_turns(job: _Job, baton: tuple[int, int]) -> list[tuple[int, UnitResult]]:
@@ -240,7 +261,8 @@ def _pool_map(job: _Job, todo: list[int], workers: int) -> list[UnitResult]:
     until none is left, so they all finish within about one unit of each
     other whatever the units cost; results are put back in unit order.
     Letting the parent work, rather than wait, saves one process's memory
-    (~20 MB) and its start.
+    (~20 MB) and its start.  A pool that cannot start its processes, or a
+    worker that fails, leaves its units to this process, as with ``--jobs 1``.
     """
     import multiprocessing  # 10+ ms to import: only when a pool is used
     from concurrent.futures import ProcessPoolExecutor
@@ -250,13 +272,23 @@ def _pool_map(job: _Job, todo: list[int], workers: int) -> list[UnitResult]:
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     ctx = multiprocessing.get_context(method)
     job = replace(job, todo=todo)
-    taken: _Counter = ctx.Value("q", 0)
     done: dict[int, UnitResult] = {}
-    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx, initializer=_init, initargs=(job, taken)) as pool:
-        theirs = [pool.submit(_work, w) for w in range(workers - 1)]  # they start while we work
-        done.update(_drain(job, taken))
-        for future in theirs:
-            done.update(future.result())
+    try:
+        taken: _Counter = ctx.Value("q", 0)
+        with ProcessPoolExecutor(
+            max_workers=workers - 1, mp_context=ctx, initializer=_init, initargs=(job, taken)
+        ) as pool:
+            theirs = [pool.submit(_work, w) for w in range(workers - 1)]  # they start while we work
+            done.update(_drain(job, taken))
+            for future in theirs:
+                # A worker that failed (or a pool that broke) returns nothing: its units are linted below.
+                with contextlib.suppress(Exception):
+                    done.update(future.result())
+    except OSError:  # no shared counter, or the pool could not start a process
+        pass
+    for i in todo:
+        if i not in done:
+            done[i] = lint_unit(job.units[i], job.opts, job.settings, job.rules, job.display)
     return [done[i] for i in todo]
 
 

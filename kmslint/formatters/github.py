@@ -1,4 +1,4 @@
-"""GitHub Actions workflow commands (``--format github``): one annotation per finding.
+r"""GitHub Actions workflow commands (``--format github``): one annotation per finding.
 
     ::error file=main.tf,line=12,endLine=20,title=KMS003 wildcard-principal::statement ... (aws_kms_key.x)
 
@@ -12,13 +12,23 @@ line: GitHub's check-run annotations accept columns on single-line spans
 only, and drop them otherwise.  Property values escape ``%``, CR, LF, ``:``
 and ``,``; the message escapes ``%``, CR and LF, as the runner expects.  A
 closing plain line (not a command) gives the summary in the job log.
+
+Every field quoting the input (file, message, resource, reason) is first
+shown through :func:`kmslint.formatters.terminal`, so a control, bidi or
+lone surrogate character arrives as the text ``\x1b``, ``\u202e`` or
+``\xff`` (CR and LF are left to the command escaping, as ``%0D`` and
+``%0A``), and the workflow-command escaping then holds for whatever is left:
+a finding is always exactly one line, one command, and cannot forge another
+(``::add-mask::``, ``::stop-commands::``, ``::error file=...``).
 """
 
 from __future__ import annotations
 
 from kmslint.api import Report
-from kmslint.formatters import RenderContext
+from kmslint.formatters import RenderContext, terminal
 from kmslint.model import Finding, Severity
+
+_LINE_BREAKS = "\r\n"  # escaped as the runner expects (%0D, %0A); terminal() shows every other control
 
 COMMAND: dict[Severity, str] = {
     Severity.CRITICAL: "error",
@@ -30,8 +40,8 @@ COMMAND: dict[Severity, str] = {
 
 
 def escape_data(text: str) -> str:
-    """Escape a command's message."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Escape a command's message (first shown through :func:`kmslint.formatters.terminal`)."""
+    return terminal(text, keep=_LINE_BREAKS).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: str) -> str:

@@ -13,10 +13,8 @@ suppressed issue, so one listed would count as open.
 
 from __future__ import annotations
 
-import json
-
 from kmslint.api import Report
-from kmslint.formatters import RenderContext, fingerprints
+from kmslint.formatters import RenderContext, fingerprints, json_text
 from kmslint.model import Severity
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
@@ -52,4 +50,4 @@ def render(report: Report, ctx: RenderContext) -> str:
                 },
             }
         )
-    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+    return json_text(issues)

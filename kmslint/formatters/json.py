@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from kmslint.api import Report
-from kmslint.formatters import RenderContext
+from kmslint.formatters import RenderContext, json_text
 from kmslint.model import Finding
 
 
@@ -39,4 +37,4 @@ def render(report: Report, ctx: RenderContext) -> str:
             "by_severity": report.by_severity(),
         },
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_text(doc)

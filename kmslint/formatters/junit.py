@@ -1,4 +1,4 @@
-"""JUnit XML (``--format junit``), for CI systems that show test reports.
+r"""JUnit XML (``--format junit``), for CI systems that show test reports.
 
 One ``<testsuite name="kmslint">`` in a ``<testsuites>`` root, and one
 ``<testcase>`` per finding: ``classname`` is the file, ``name`` the rule,
@@ -9,6 +9,13 @@ rule ID and whose text says where, what and how severe.  Suppressed findings
 nothing to report has one passing test case, so CI shows that kmslint ran.
 
 No timestamps or host names, so the output is deterministic.
+
+Well-formed whatever the input holds: a lone surrogate (a file name that is
+not UTF-8, a JSON ``"\ud800"``) is shown as its escape (``\xff``), other
+characters XML 1.0 cannot carry even escaped (most C0 controls, U+FFFE,
+U+FFFF) are replaced by U+FFFD, and CR, DEL, C1 controls and the bidi controls
+are written as character references, so the bytes never hold one raw (nor a
+GitHub workflow command: see ``_references``).
 """
 
 from __future__ import annotations
@@ -17,15 +24,37 @@ import re
 import xml.etree.ElementTree as ET
 
 from kmslint.api import Report
-from kmslint.formatters import RenderContext
+from kmslint.formatters import RenderContext, unsurrogate
 from kmslint.model import Finding
 
 # Characters XML 1.0 cannot carry, even escaped.
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Characters XML allows but a terminal or viewer may act on: written as references.
+_AS_REFERENCE = re.compile("[\r\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _clean(text: str) -> str:
-    return _INVALID_XML.sub("\ufffd", text)
+    return _INVALID_XML.sub("\ufffd", unsurrogate(text))
+
+
+def _references(xml: str) -> str:
+    """The serialised report with characters that could act written as character references.
+
+    Besides the controls of :data:`_AS_REFERENCE`: the ``[`` of ``##[`` and
+    the first colon of a line starting with ``::`` (only a message's own
+    line breaks can start one), so the report printed in a GitHub Actions
+    log carries no workflow command.
+    """
+    if "##[" in xml:
+        xml = xml.replace("##[", "##&#x5b;")
+    if "::" in xml:
+        xml = _COMMAND_LINE.sub(r"\1&#x3a;:", xml)
+    if xml.isascii() and "\r" not in xml and "\x7f" not in xml:
+        return xml
+    return _AS_REFERENCE.sub(lambda m: f"&#x{ord(m.group()):x};", xml)
+
+
+_COMMAND_LINE = re.compile(r"^(\s*)::", re.MULTILINE)
 
 
 def _case_name(f: Finding) -> str:
@@ -79,5 +108,5 @@ def render(report: Report, ctx: RenderContext) -> str:
     if not visible:
         ET.SubElement(suite, "testcase", {"classname": "kmslint", "name": "no findings", "time": "0"})
     ET.indent(root, space="  ")
-    body = ET.tostring(root, encoding="unicode", short_empty_elements=True)
+    body = _references(ET.tostring(root, encoding="unicode", short_empty_elements=True))
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"

@@ -8,6 +8,9 @@ with start and end line and column, and ``partialFingerprints`` that hash the
 rule, resource, file and offending content, not the line, so an alert keeps
 its identity when code above it moves.
 
+Text from the input is written as data: :func:`kmslint.formatters.json_text`
+keeps the file valid UTF-8 JSON with control and bidi characters escaped.
+
 Suppressed findings follow ``--show-suppressed``, as in every format: by
 default they are left out; with the flag they are results carrying
 ``suppressions: [{kind, justification}]``, kind ``external`` for a finding
@@ -19,12 +22,11 @@ decisions already taken and reviewed in the code.
 
 from __future__ import annotations
 
-import json
 from urllib.parse import quote
 
 from kmslint import catalog
 from kmslint.api import Report
-from kmslint.formatters import HOMEPAGE, RenderContext, fingerprints, rule_doc_url
+from kmslint.formatters import HOMEPAGE, RenderContext, fingerprints, json_text, rule_doc_url
 from kmslint.model import Finding, Severity
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
@@ -127,13 +129,33 @@ def _descriptor(rule: catalog.Rule, severity: Severity) -> dict[str, Any]:
 
 
 def artifact_uri(path: str) -> str:
-    """A URI reference for a reported path: relative paths stay relative (to the repository root)."""
+    """A URI reference for a reported path: relative paths stay relative (to the repository root).
+
+    Percent-encoded from the name's bytes: a name that is not UTF-8
+    (``b"\\xff.json"``, carried as a lone surrogate) becomes ``%FF.json``,
+    the very file, where encoding it as text would fail.
+    """
     posix = path.replace("\\", "/")
     if posix.startswith("/"):
-        return "file://" + quote(posix, safe="/")
+        return "file://" + quote(_name_bytes(posix), safe="/")
     if len(posix) > 1 and posix[1] == ":":  # a Windows drive letter
-        return "file:///" + quote(posix, safe="/:")
-    return quote(posix, safe="/")
+        return "file:///" + quote(_name_bytes(posix), safe="/:")
+    return quote(_name_bytes(posix), safe="/")
+
+
+def _name_bytes(name: str) -> bytes:
+    """The bytes of a file name as the OS gave them (lone surrogates are the bytes that were not UTF-8)."""
+    try:
+        return name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no byte stands for (a Windows name): spelled as UTF-8 would
+        return b"".join(_char_bytes(c) for c in name)
+
+
+def _char_bytes(char: str) -> bytes:
+    try:
+        return char.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return char.encode("utf-8", "surrogatepass")
 
 
 def _region(f: Finding) -> dict[str, int]:
@@ -224,4 +246,4 @@ def build(report: Report, ctx: RenderContext) -> dict[str, Any]:
 
 
 def render(report: Report, ctx: RenderContext) -> str:
-    return json.dumps(build(report, ctx), indent=2, ensure_ascii=False) + "\n"
+    return json_text(build(report, ctx))

@@ -1,9 +1,18 @@
-"""``file:line:col: KMS003 [critical] message (resource)``, one line per finding, then a summary."""
+r"""``file:line:col: KMS003 [critical] message (resource)``, one line per finding, then a summary.
+
+File names, messages, resources and suppression reasons quote the input, so
+each is shown through :func:`kmslint.formatters.terminal`: a control or bidi
+character in a Sid is printed as ``\x1b`` or ``\u202e``, and cannot erase,
+reorder or recolour its own line or start another.  A line starts with a file
+name, so :func:`kmslint.formatters.log_line` keeps a name like
+``::error::x.tf`` from starting a GitHub workflow command (text output is a
+documented choice for the Action's log).
+"""
 
 from __future__ import annotations
 
 from kmslint.api import Report
-from kmslint.formatters import RenderContext
+from kmslint.formatters import RenderContext, log_line, terminal
 from kmslint.model import Severity
 
 _COLOURS = {
@@ -21,15 +30,15 @@ def render(report: Report, ctx: RenderContext) -> str:
     lines: list[str] = []
     visible = report.visible(ctx.show_suppressed)
     for f in visible:
-        where = f"{f.file}:{f.line}:{f.column}:"
+        where = f"{log_line(terminal(f.file))}:{f.line}:{f.column}:"
         sev = f"[{f.severity.label}]"
         if ctx.color:
             where = f"{_BOLD}{where}{_RESET}"
             sev = f"{_COLOURS[f.severity]}{sev}{_RESET}"
-        resource = f" ({f.resource})" if f.resource else ""
-        line = f"{where} {f.rule_id} {sev} {f.message}{resource}"
+        resource = f" ({terminal(f.resource)})" if f.resource else ""
+        line = f"{where} {f.rule_id} {sev} {terminal(f.message)}{resource}"
         if f.suppressed:
-            line += f" [suppressed: {f.suppression_reason}]"
+            line += f" [suppressed: {terminal(str(f.suppression_reason))}]"
         lines.append(line)
     lines.append(_summary(report, ctx))
     return "\n".join(lines) + "\n"

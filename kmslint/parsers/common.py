@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 import sys
 from array import array
 from bisect import bisect_left
 from functools import lru_cache
 from pathlib import Path
 
+from kmslint import fsio
 from kmslint.model import Location, Suppression
 from kmslint.record import Record, field
 
@@ -74,26 +74,21 @@ class ParseOptions(Record, frozen=True):
                 return os.path.normpath(os.path.join(given, absolute.relative_to(root).as_posix()))
         try:
             return str(path.resolve().relative_to(Path.cwd().resolve()))
-        except ValueError:
+        except (ValueError, OSError):  # outside the cwd, or the cwd was deleted
             return str(path)
 
 
 def read_source(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
     """Read a source file as UTF-8 text, refusing what cannot be source code."""
     try:
-        # Non-blocking, so that a FIFO cannot stall the run before fstat refuses it.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-        with open(fd, "rb") as fh:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise ParseFailure("not a regular file (a device, FIFO or socket): not read")
-            if info.st_size > max_bytes:
-                raise ParseFailure(f"file is {info.st_size} bytes, over the {max_bytes}-byte limit (max_file_bytes)")
-            data = fh.read(max_bytes + 1)
+        data = fsio.read_regular(path, max_bytes)
+    except fsio.NotRegularFile:
+        raise ParseFailure("not a regular file (a device, FIFO or socket): not read") from None
+    except fsio.TooLarge as exc:
+        size = f"{exc.size} bytes, " if exc.size is not None else ""
+        raise ParseFailure(f"file is {size}over the {max_bytes}-byte limit (max_file_bytes)") from None
     except OSError as exc:
         raise ParseFailure(f"cannot read file: {exc.strerror or exc}") from None
-    if len(data) > max_bytes:
-        raise ParseFailure(f"file is over the {max_bytes}-byte limit (max_file_bytes)")
     return decode_source(data)
 
 

@@ -36,6 +36,8 @@ class Loaded(Record):
 
 
 def load_unit(unit: Unit, opts: ParseOptions) -> Loaded:
+    if unit.scan_root is not None and unit.scan_root != opts.scan_root:
+        opts = replace(opts, scan_root=unit.scan_root)  # file() and links read inside the unit's own tree
     out = Loaded()
     if unit.kind == "terraform":
         _load_terraform(unit, opts, out)

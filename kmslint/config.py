@@ -112,21 +112,36 @@ def find_config(start: str | os.PathLike[str] | None = None) -> Path | None:
     holds ``.git`` (the repository root): a configuration outside the
     repository never applies to it.
     """
-    here = Path(os.path.abspath(start if start is not None else os.getcwd()))
-    while not here.is_dir():
+    try:
+        here = Path(os.path.abspath(start if start is not None else os.getcwd()))
+    except OSError:  # the current directory is gone: no configuration can be found from it
+        return None
+    while not _stat_is(here, "dir"):
         if here.parent == here:
             break
         here = here.parent  # a file, or a path that does not exist (yet)
     for directory in (here, *here.parents):
         candidate = directory / KMSLINT_TOML
-        if candidate.is_file():
+        if _stat_is(candidate, "file"):
             return candidate
         candidate = directory / PYPROJECT
-        if candidate.is_file() and _has_tool_table(candidate):
+        if _stat_is(candidate, "file") and _has_tool_table(candidate):
             return candidate
-        if (directory / ".git").exists():
+        if _stat_is(directory / ".git", "any"):
             return None
     return None
+
+
+def _stat_is(path: Path, kind: str) -> bool:
+    """``path.is_dir()`` / ``is_file()`` / ``exists()``, False for any path the OS refuses
+    (too long a name, a directory it may not search) rather than an error."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return kind == "any" or (stat.S_ISDIR(mode) if kind == "dir" else stat.S_ISREG(mode))
 
 
 # --------------------------------------------------------------------------- reading and validating

@@ -114,34 +114,23 @@ def find_config(start: str | os.PathLike[str] | None = None) -> Path | None:
     """
     try:
         here = Path(os.path.abspath(start if start is not None else os.getcwd()))
-    except OSError:  # the current directory is gone: no configuration can be found from it
+    except OSError:  # a relative path, and the current directory was deleted: nothing to find
         return None
-    while not _stat_is(here, "dir"):
+    # os.path's tests, not Path's: they answer False for a name too long to stat, where Path raises.
+    while not os.path.isdir(here):
         if here.parent == here:
             break
         here = here.parent  # a file, or a path that does not exist (yet)
     for directory in (here, *here.parents):
         candidate = directory / KMSLINT_TOML
-        if _stat_is(candidate, "file"):
+        if os.path.isfile(candidate):
             return candidate
         candidate = directory / PYPROJECT
-        if _stat_is(candidate, "file") and _has_tool_table(candidate):
+        if os.path.isfile(candidate) and _has_tool_table(candidate):
             return candidate
-        if _stat_is(directory / ".git", "any"):
+        if os.path.exists(directory / ".git"):
             return None
     return None
-
-
-def _stat_is(path: Path, kind: str) -> bool:
-    """``path.is_dir()`` / ``is_file()`` / ``exists()``, False for any path the OS refuses
-    (too long a name, a directory it may not search) rather than an error."""
-    import stat
-
-    try:
-        mode = os.stat(path).st_mode
-    except (OSError, ValueError):
-        return False
-    return kind == "any" or (stat.S_ISDIR(mode) if kind == "dir" else stat.S_ISREG(mode))
 
 
 # --------------------------------------------------------------------------- reading and validating

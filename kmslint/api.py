@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from kmslint import engine
@@ -91,7 +91,9 @@ def lint(
     report.notes.extend(found.notes)
 
     opts = ParseOptions(
-        scan_root=None,  # each unit has its own (Unit.scan_root): never the current directory
+        # Each unit reads only inside its own scan root (Unit.scan_root, set by engine.load_unit);
+        # this one, all of them together, is only where the input lives (for the findings cache).
+        scan_root=_widest(u.scan_root for u in found.units),
         max_file_bytes=settings.max_file_bytes,
         max_depth=settings.max_depth,
         display_names=found.display,
@@ -122,6 +124,12 @@ def lint(
         report.findings = baseline.apply(report.findings, recorded)
     report.errors.sort(key=lambda e: (e.file, e.line, e.column))
     return report
+
+
+def _widest(roots: Iterable[Path | None]) -> Path | None:
+    """The directory holding every scan root (never the current directory), None without any."""
+    known = sorted({str(r) for r in roots if r is not None})
+    return Path(os.path.commonpath(known)) if known else None
 
 
 def _stdin_unit(target: Path) -> Unit:

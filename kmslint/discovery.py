@@ -361,6 +361,7 @@ class _Walk:
         self.skipped_tf: dict[str, list[str]] = {}
         self.problem = ""
         self._budget: Budget | None = None  # shared by the walk's .gitignore files
+        self._identities: tuple[set[tuple[int, int]], set[tuple[int, int]]] | None = None
         self._visited: set[tuple[int, int]] = set()
         self._top: list[os.DirEntry[str]] = []
         try:
@@ -369,6 +370,12 @@ class _Walk:
             self._top = _sorted_entries(absolute)
         except OSError as exc:
             self.problem = f"{given}: cannot read this directory: {_why(exc)}"
+
+    def skipped_identities(self) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+        """(device, inode) of the skipped directories, and of those holding skipped Terraform files."""
+        if self._identities is None:
+            self._identities = (_identities(self.skipped), _identities(self.skipped_tf))
+        return self._identities
 
     def shown(self, path: str) -> str:
         """How a path under the walked directory is named: under the name it was given."""
@@ -532,6 +539,17 @@ class _Walk:
         return False
 
 
+def _identities(paths: Iterable[str]) -> set[tuple[int, int]]:
+    out = set()
+    for path in paths:
+        try:
+            info = os.stat(path)
+        except (OSError, ValueError):
+            continue
+        out.add((info.st_dev, info.st_ino))
+    return out
+
+
 def _sorted_entries(directory: str) -> list[os.DirEntry[str]]:
     return sorted(os.scandir(directory), key=lambda e: e.name)  # reading to the end closes it
 
@@ -584,5 +602,25 @@ def _at_or_below(directory: Path, dirs: set[str]) -> bool:
 
 
 def _skipped_by(walk: _Walk, directory: str) -> bool:
-    """Did ``walk`` skip ``directory``, a directory above it, or Terraform files in it?"""
-    return directory in walk.skipped_tf or any(_inside(directory, s) for s in walk.skipped)
+    """Did ``walk`` skip ``directory``, a directory above it, or Terraform files in it?
+
+    By name first; then by identity (device and inode), for a source that
+    names a skipped directory otherwise than the walk met it: in another
+    case on a case-insensitive file system (``./VENV`` for ``venv`` on macOS).
+    """
+    if directory in walk.skipped_tf or any(_inside(directory, s) for s in walk.skipped):
+        return True
+    skipped, with_tf = walk.skipped_identities()
+    here = directory
+    while _inside(here, walk.root):
+        try:
+            info = os.stat(here)
+        except (OSError, ValueError):
+            return False
+        key = (info.st_dev, info.st_ino)
+        if key in skipped or (here == directory and key in with_tf):
+            return True
+        if here == walk.root:
+            return False
+        here = os.path.dirname(here)
+    return False

@@ -68,12 +68,16 @@ def could_name(text: str, names: Collection[str], is_json: bool) -> bool:
 
     A source is joined to its file's directory lexically, so to lead into
     such a directory from outside it the source must hold its name as a
-    path component.  Its text holds the name as written unless escapes
-    (``\\u0076``), template directives (``%{if}``) or interpolations of
-    constants (``${"ve"}nv``, ``${true}``) assemble it; any of those means
-    "maybe".  Linear in the text, whatever it holds.
+    path component (in any case: file systems may ignore case).  Its text
+    holds the name as written unless escapes (``\\u0076``), template
+    directives (``%{if}``) or interpolations of constants (``${"ve"}nv``,
+    ``${true}``) assemble it; any of those means "maybe".  Linear in the
+    text, whatever it holds.
     """
     if "\\u" in text or "\\U" in text or "%{" in text or any(name in text for name in names):
+        return True
+    folded = text.casefold()  # a case-insensitive file system takes ./VENV for venv
+    if any(name.casefold() in folded for name in names):
         return True
     if is_json:
         return "${" in text

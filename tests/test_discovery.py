@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kmslint import gitindex
+from kmslint import discovery, gitindex
 from kmslint.discovery import discover
 from kmslint.ignore import RuleList
 from kmslint.modsources import could_name
@@ -231,5 +231,20 @@ def test_could_name_is_linear_and_conservative() -> None:
         'source = "./%{if true}x%{endif}"': True,
         'source = "./\\u0076env"': True,
         'source = "./other"': False,
+        'source = "./VENV"': True,
     }
     assert {text: could_name(text, ["venv"], is_json=False) for text in cases} == cases
+
+
+def test_a_module_source_may_name_a_skipped_directory_otherwise(tmp_path: Path) -> None:
+    # As on a case-insensitive file system, where ./VENV is venv: the directory's identity decides.
+    touch(tmp_path / "tree" / "main.tf", 'module "m" {\n  source = "./alias"\n}\n')
+    touch(tmp_path / "tree" / "venv" / "kms.tf")
+    found = discover([str(tmp_path / "tree")])
+    assert [u.path.name for u in found.units] == ["tree"]
+    (tmp_path / "tree" / "alias").symlink_to(tmp_path / "tree" / "venv", target_is_directory=True)
+    walk = discovery._Walk(str(tmp_path / "tree"), "tree", discovery._Roots(), discovery._Excludes([]), [])
+    list(walk.files())
+    assert walk.skipped == [str(tmp_path / "tree" / "venv")]
+    assert discovery._skipped_by(walk, str(tmp_path / "tree" / "alias"))
+    assert not discovery._skipped_by(walk, str(tmp_path / "tree"))

@@ -19,8 +19,9 @@ whose entries are added; a sparse index has directory entries (``dir/``)
 standing for everything under them.
 
 Reading is defensive: the file is read only if it is a regular file under
-:data:`MAX_INDEX_BYTES`, and anything unexpected (bad signature, checksum,
-bounds) gives a :class:`Tracked` that says every path is tracked -- a
+:data:`MAX_INDEX_BYTES`, paths are capped (:data:`MAX_PATH_BYTES`, and
+:data:`MAX_PATHS_BYTES` together), and anything unexpected (bad signature,
+checksum, bounds) gives a :class:`Tracked` that says every path is tracked -- a
 damaged index makes kmslint lint everything rather than skip something.
 Paths are decoded as the file system's names are (``os.fsdecode``), so a
 name that is not UTF-8 matches the name ``os.scandir`` returns.
@@ -34,6 +35,11 @@ from bisect import bisect_left
 
 # git's own index for 400,000 files is about 40 MB; past this the index is not read (everything is tracked).
 MAX_INDEX_BYTES = 64 * 1024 * 1024
+# A path longer than this is not a path (PATH_MAX); version 4 rebuilds each path from the one
+# before it, so all paths together are capped too (and to 8 times the index's size), or a small
+# hostile index could ask for gigabytes.
+MAX_PATH_BYTES = 4096
+MAX_PATHS_BYTES = 128 * 1024 * 1024
 # A ``.git`` file (worktrees, submodules) is one line; a bigger one is not a gitdir pointer.
 _MAX_GITFILE_BYTES = 4096
 
@@ -228,6 +234,8 @@ def _entries(data: bytes, version: int, count: int, hash_size: int) -> tuple[lis
     paths: list[str] = []
     sparse = False
     previous = b""
+    total = 0
+    most = min(MAX_PATHS_BYTES, 8 * len(data))  # version 4 saves a few times the paths' size, not more
     fsdecode = os.fsdecode
     for _ in range(count):
         if pos + fixed > end:
@@ -257,7 +265,8 @@ def _entries(data: bytes, version: int, count: int, hash_size: int) -> tuple[lis
             if pos > end:
                 return None
         previous = name
-        if not name:
+        total += len(name)
+        if not name or len(name) > MAX_PATH_BYTES or total > most:
             return None
         if stat.S_IFMT(mode) == _S_IFDIR:
             sparse = True

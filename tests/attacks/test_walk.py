@@ -803,3 +803,27 @@ def test_symlink_loops_and_links_out_are_still_not_followed(here: Path) -> None:
     (tree / "venv").symlink_to(here / "outside", target_is_directory=True)
     write(tree / "main.tf", 'module "v" {\n  source = "./venv"\n}\n')
     assert found(lint("tree")) == open_key("tree/nested/main.tf", "nested")
+
+
+def test_a_hostile_version_4_index_cannot_ask_for_gigabytes() -> None:
+    """Version 4 paths grow from the previous one: overlong or too many path bytes make the index unread, not huge."""
+    import hashlib
+
+    def index(entries: list[tuple[int, bytes]]) -> bytes:
+        parts = [b"DIRC" + (4).to_bytes(4, "big") + len(entries).to_bytes(4, "big")]
+        for strip, suffix in entries:
+            flags = min(len(suffix), 0xFFF).to_bytes(2, "big")
+            parts.append(b"\0" * 24 + (0o100644).to_bytes(4, "big") + b"\0" * 12 + b"\x11" * 20 + flags)
+            parts.append(bytes([strip]) + suffix + b"\0")
+        body = b"".join(parts)
+        return body + hashlib.sha1(body).digest()
+
+    good = gitindex.parse_index(index([(0, b"a/b.tf"), (4, b"c.tf")]))
+    assert good is not None
+    assert good[0] == ["a/b.tf", "a/c.tf"]
+    growing = index([(0, b"x" * 1000)] * 5)  # strip nothing: 1000, 2000, ... bytes
+    assert gitindex.parse_index(growing) is None
+    amplifier = index([(0, b"y" * 3000)] + [(0, b"")] * 20000)  # 1.3 MB that would be 60 MB of paths
+    start = time.perf_counter()
+    assert gitindex.parse_index(amplifier) is None
+    assert time.perf_counter() - start < 2

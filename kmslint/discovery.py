@@ -62,6 +62,9 @@ SKIP_DIRS = frozenset(
 )
 # A .gitignore larger than this is not read (so it ignores nothing); git's own are a few KB.
 MAX_GITIGNORE_BYTES = 1024 * 1024
+# .gitignore files applying to one path, nested: each path is matched against all of them, so a
+# deep chain would cost its depth squared; deeper ones are not applied (real trees have a handful).
+MAX_GITIGNORE_NESTING = 32
 
 
 def is_terraform(name: str) -> bool:
@@ -362,6 +365,7 @@ class _Walk:
         self.problem = ""
         self._budget: Budget | None = None  # shared by the walk's .gitignore files
         self._identities: tuple[set[tuple[int, int]], set[tuple[int, int]]] | None = None
+        self._too_deep = False  # a .gitignore was nested past MAX_GITIGNORE_NESTING
         self._visited: set[tuple[int, int]] = set()
         self._top: list[os.DirEntry[str]] = []
         try:
@@ -398,9 +402,7 @@ class _Walk:
                 if any(e.name == ".git" for e in entries):
                     d = self._nested_repo(d)
             if d.repo is not None and not d.tracked_only and any(e.name == ".gitignore" for e in entries):
-                rules = self._gitignore(d.path)
-                if rules is not None:
-                    d = _Dir(d.path, d.rel, d.repo, (*d.chain, (d.rel, rules)))
+                d = self._with_gitignore(d)
             subdirs: list[_Dir] = []
             for entry in entries:
                 shown = self._entry(d, entry, subdirs)
@@ -464,6 +466,19 @@ class _Walk:
             return d
         return _Dir(d.path, "", _Repo(gitdir, self.shown(d.path), self.notes))
 
+    def _with_gitignore(self, d: _Dir) -> _Dir:
+        """``d`` with its own ``.gitignore`` applied below it."""
+        if len(d.chain) >= MAX_GITIGNORE_NESTING:
+            if not self._too_deep:  # said once: a hostile tree may hold thousands
+                self._too_deep = True
+                self.notes.append(
+                    f"{self.shown(os.path.join(d.path, '.gitignore'))}: not applied, nor any deeper one:"
+                    f" {MAX_GITIGNORE_NESTING} .gitignore files above it already apply"
+                )
+            return d
+        rules = self._gitignore(d.path)
+        return d if rules is None else _Dir(d.path, d.rel, d.repo, (*d.chain, (d.rel, rules)))
+
     def _gitignore(self, directory: str) -> RuleList | None:
         from kmslint.gitindex import read_capped
 
@@ -508,7 +523,7 @@ class _Walk:
         if is_dir:
             if name == ".git":
                 return None  # git tracks nothing in it
-            if d.tracked_only or name in SKIP_DIRS or self._ignored(d, rel, True):
+            if d.tracked_only or name in SKIP_DIRS or self._ignored(d, rel, name, True):
                 if d.repo is not None and d.repo.tracked().has_under(rel):
                     subdirs.append(_Dir(path, rel, d.repo, d.chain, tracked_only=True))
                 else:
@@ -516,7 +531,7 @@ class _Walk:
                 return None
             subdirs.append(_Dir(path, rel, d.repo, d.chain))
             return None
-        if (d.tracked_only or self._ignored(d, rel, False)) and not (d.repo and d.repo.tracked().has_file(rel)):
+        if (d.tracked_only or self._ignored(d, rel, name, False)) and not (d.repo and d.repo.tracked().has_file(rel)):
             if is_terraform(name):
                 self.skipped_tf.setdefault(d.path, []).append(path)
             return None
@@ -530,10 +545,11 @@ class _Walk:
         return _inside(target, self.real_root)
 
     @staticmethod
-    def _ignored(d: _Dir, rel: str, is_dir: bool) -> bool:
-        """Does a ``.gitignore`` ignore ``rel``?  The deepest file with a matching pattern decides."""
+    def _ignored(d: _Dir, rel: str, name: str, is_dir: bool) -> bool:
+        """Does a ``.gitignore`` ignore ``rel`` (named ``name``)?  The deepest file with a matching
+        pattern decides; one without anchored patterns needs the name only."""
         for base, rules in reversed(d.chain):
-            decided = rules.decide(rel[len(base) + 1 :] if base else rel, is_dir)
+            decided = rules.decide((rel[len(base) + 1 :] if base else rel) if rules.anchored else name, is_dir)
             if decided is not None:
                 return decided
         return False

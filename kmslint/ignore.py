@@ -470,17 +470,25 @@ class RuleList:
 
     def decide(self, rel: str, is_dir: bool) -> bool | None:
         """True if ``rel`` (``/``-separated, relative to the list's base) is ignored, False if
-        re-included by a ``!`` pattern, None if no pattern matches it."""
+        re-included by a ``!`` pattern, None if no pattern matches it.
+
+        A list without anchored patterns looks at the last component only, so
+        ``rel`` may be just that name.
+        """
         name = rel.rpartition("/")[2]
-        parts = rel.split("/") if self.anchored else None
+        budget = self.budget
+        if budget is not None:
+            budget.left -= 1 + len(self._others)
+            if budget.left < 0:
+                return None
         best = -1
         winner: Rule | None = None
         for i, rule in self._literal.get(name, ()):
             if not rule.dir_only or is_dir:
                 best, winner = i, rule
-        budget = self.budget
-        if budget is not None and not budget.spend(len(self._others)):
-            return None
+        if not self._others:
+            return None if winner is None else not winner.negated
+        parts = rel.split("/") if self.anchored else None
         for i, need, on_path, dir_only, rule in self._others:
             if i < best:
                 break

@@ -827,3 +827,23 @@ def test_a_hostile_version_4_index_cannot_ask_for_gigabytes() -> None:
     start = time.perf_counter()
     assert gitindex.parse_index(amplifier) is None
     assert time.perf_counter() - start < 2
+
+
+def test_deeply_nested_gitignore_files_cost_no_more_than_a_bounded_chain(here: Path) -> None:
+    """Past 32 nested .gitignore files deeper ones are not applied (one note), so depth cannot square the cost."""
+    (here / "repo" / ".git").mkdir(parents=True)
+    d = here / "repo"
+    for i in range(40):
+        write(d / ".gitignore", f"skip{i}.json\n")
+        write(d / f"skip{i}.json", policy_json("S"))
+        d = d / "a"
+    write(d / "p.json", policy_json("P"))
+    report = lint("repo")
+    deep = "repo" + "/a" * 32
+    assert report.notes == [
+        f"{deep}/.gitignore: not applied, nor any deeper one: 32 .gitignore files above it already apply"
+    ]
+    linted = sorted({f for _, f, _, _ in found(report)})
+    assert linted == sorted(
+        {"repo" + "/a" * i + f"/skip{i}.json" for i in range(32, 40)} | {"repo" + "/a" * 40 + "/p.json"}
+    )

@@ -353,19 +353,21 @@ def _path_matcher(settings: Settings) -> Callable[[str, str], bool]:
     A pattern from a configuration file is relative to that file's directory
     (as a ``.gitignore`` is), whichever directory kmslint runs in; files
     outside that directory never match it.  Patterns are matched by
-    :mod:`kmslint.ignore` (linear time, whatever the pattern).
+    :mod:`kmslint.ignore` (linear time, whatever the pattern, and within a
+    budget past which they suppress nothing: findings are kept, not lost).
     """
     import os
 
-    from kmslint.ignore import RuleList
+    from kmslint.ignore import Budget, RuleList
 
     cache: dict[str, RuleList] = {}
     bases = {pi.pattern: os.path.dirname(pi.source) for pi in reversed(settings.per_path_ignores) if pi.source}
+    budget = Budget()  # spent (a configuration built to be slow), patterns suppress nothing more
 
     def match(pattern: str, file: str) -> bool:
         rules = cache.get(pattern)
         if rules is None:
-            rules = cache[pattern] = RuleList([pattern])
+            rules = cache[pattern] = RuleList([pattern], budget)
         base = bases.get(pattern)
         if base:
             try:

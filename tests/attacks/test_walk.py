@@ -446,10 +446,12 @@ def hostile_tree(base: Path) -> Path:
         '"~/.aws/credentials"',
         '"../home/.aws/credentials"',
         '"${path.module}/link.json"',
+        '"${path.module}/linkdir/secret.json"',
         '"${path.module}/../repo-evil/../repo/secret.json"',
     ]
     write(evil / "main.tf", "".join(file_key_tf(f"k{i}", a) for i, a in enumerate(attempts)))
     (evil / "link.json").symlink_to(base / "repo" / "secret.json")
+    (evil / "linkdir").symlink_to(base / "repo", target_is_directory=True)
     return evil
 
 
@@ -706,9 +708,12 @@ def test_an_unreadable_named_directory_is_one_clear_line_and_exit_2(public_tmp: 
     locked = public_tmp / "locked"
     write(locked / "main.tf", key_tf("locked"))
     locked.chmod(0)
-    proc = run("--format", "json", "locked", "ok", cwd=public_tmp, prefix=as_user)
+    proc = run("--format", "json", "locked", "locked/main.tf", "ok", cwd=public_tmp, prefix=as_user)
     assert proc.returncode == 2
-    assert proc.stderr == "kmslint: locked: cannot read this directory: Permission denied\n"
+    assert proc.stderr == (
+        "kmslint: locked: cannot read this directory: Permission denied\n"
+        "kmslint: locked/main.tf: cannot be read: Permission denied\n"
+    )
     assert json_findings(proc) == open_key("ok/main.tf", "ok")
 
 
@@ -770,11 +775,14 @@ def test_a_deleted_current_directory_is_no_traceback(tmp_path: Path) -> None:
         pytest.skip("the kmslint console script is not installed in this environment")
     script = f'cd "{gone}" && rmdir "{gone}" && exec "{KMSLINT}" --format json "$@"'
     for args, code, stderr in (
+        (["--stdin-filename", "main.tf", "-"], 2, "kmslint: main.tf: cannot be read: the current directory is gone\n"),
         (["."], 2, "kmslint: .: cannot be read: the current directory is gone (No such file or directory)\n"),
         ([str(tmp_path / "tree")], 1, ""),
     ):
         gone.mkdir(exist_ok=True)
-        proc = subprocess.run(["sh", "-c", script, "sh", *args], capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            ["sh", "-c", script, "sh", *args], input=key_tf("stdin"), capture_output=True, text=True, check=False
+        )
         assert "Traceback" not in proc.stderr
         assert (proc.returncode, proc.stderr) == (code, stderr)
     assert json_findings(proc) == open_key(f"{tmp_path}/tree/main.tf", "main")
@@ -790,6 +798,20 @@ def test_file_names_that_are_not_utf8_are_walked_and_linted(here: Path) -> None:
     write(here / "tree" / "ok.tf", key_tf("ok"))
     report = lint("tree")
     assert found(report) == [*open_key("tree/d\udcff/k\udcfe.tf", "odd"), *open_key("tree/ok.tf", "ok")]
+
+
+@needs_git
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS file systems refuse names that are not UTF-8")
+def test_a_tracked_file_whose_name_is_not_utf8_is_linted_though_ignored(here: Path) -> None:
+    """The index's names are matched to the file system's byte for byte, UTF-8 or not."""
+    repo = git_repo(here / "repo")
+    write(repo / ".gitignore", "*.tf\n")
+    with open(os.fsencode(repo) + b"/k\xfe.tf", "w") as fh:
+        fh.write(key_tf("odd"))
+    git(repo, "add", "-f", "--", os.fsdecode(b"k\xfe.tf"))
+    with open(os.fsencode(repo) + b"/u\xfe.tf", "w") as fh:
+        fh.write(key_tf("untracked"))
+    assert found(lint("repo")) == open_key("repo/k\udcfe.tf", "odd")
 
 
 def test_symlink_loops_and_links_out_are_still_not_followed(here: Path) -> None:

@@ -24,7 +24,10 @@ links are read only inside it; the current directory plays no part.
 
 Nothing here raises for what the file system holds: a named path that cannot
 be read is reported in :attr:`Discovery.unreadable` (exit 2, like a missing
-one), a subdirectory that cannot be read in :attr:`Discovery.notes`.
+one), a subdirectory that cannot be read in :attr:`Discovery.notes`.  Hostile
+ignore files cannot make a walk slow: patterns match in linear time within a
+budget (:mod:`kmslint.ignore`), and at most :data:`MAX_GITIGNORE_NESTING`
+nested ``.gitignore`` files apply to a path.
 """
 
 from __future__ import annotations
@@ -515,7 +518,7 @@ class _Walk:
         except OSError:
             return None  # a link loop, or gone since it was listed
         path = os.path.join(d.path, name)
-        if link and not self._link_inside(path):
+        if link and not self.link_inside(path):
             return None  # never follow a link out of the scanned tree
         if self.excluded.rules is not None and self.excluded.entry(_below(path, self.root), path, is_dir):
             return None
@@ -537,7 +540,7 @@ class _Walk:
             return None
         return path, self.shown(path)
 
-    def _link_inside(self, path: str) -> bool:
+    def link_inside(self, path: str) -> bool:
         try:
             target = os.path.realpath(path, strict=True)
         except (OSError, RuntimeError, ValueError):
@@ -598,14 +601,14 @@ def _module_files(walks: list[_Walk], tf_dirs: dict[str, Unit]) -> Iterator[tupl
         for source in sorted(sources - seen):
             seen.add(source)
             walk = next((w for w in walks if _skipped_by(w, source)), None)
-            if walk is None or walk.excluded.tree(source) or not walk._link_inside(source):
+            if walk is None or walk.excluded.tree(source) or not walk.link_inside(source):
                 continue
             known = tf_dirs[source].reported if source in tf_dirs else set()
             for f in _terraform_files(Path(source)):
                 path = str(f)
                 if f in known or walk.excluded.entry(_below(path, walk.root), path, False):
                     continue
-                if os.path.islink(path) and not walk._link_inside(path):
+                if os.path.islink(path) and not walk.link_inside(path):
                     continue
                 pending.append(Candidate(path, walk.scan_root, always=True))
                 yield walk, path

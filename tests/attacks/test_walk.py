@@ -456,8 +456,7 @@ def hostile_tree(base: Path) -> Path:
 
 
 def test_file_reads_nothing_outside_the_scanned_tree_from_any_cwd(public_tmp: Path) -> None:
-    """The same tree gives byte-identical JSON from /, a home-like directory, the tree and a sibling; file() and
-    links never read a sibling repository (by name prefix), /etc, ~ or ../.."""
+    """From any cwd the same JSON, byte for byte; file() and links never read ../repo from repo-evil, /etc, ~, ../.."""
     evil = hostile_tree(public_tmp)
     env = {**os.environ, "HOME": str(public_tmp / "home")}
     outputs = set()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from kmslint import engine
@@ -76,24 +76,33 @@ def lint(
     sources: dict[Path, str] = {}
     if stdin_text is not None:
         name = stdin_filename or "stdin.json"
-        target = Path(os.path.abspath(name))
-        sources[target] = stdin_text
-        paths = [name]
         found = discover([], settings.exclude)
-        unit = _stdin_unit(target, name)
-        found.units.append(unit)
-        found.display[target] = name
-        if unit.kind == "terraform":
-            for f in unit.files:
-                found.display.setdefault(f, os.path.normpath(os.path.join(os.path.dirname(name), f.name)))
+        try:
+            target = Path(os.path.abspath(name))
+        except OSError:  # a relative name, and the current directory is gone
+            found.unreadable.append(f"{name}: cannot be read: the current directory is gone")
+        else:
+            sources[target] = stdin_text
+            unit = _stdin_unit(target)
+            found.units.append(unit)
+            found.display[target] = name
+            if unit.kind == "terraform":
+                for f in unit.files:
+                    found.display.setdefault(f, os.path.normpath(os.path.join(os.path.dirname(name), f.name)))
     else:
         found = discover(paths, settings.exclude)
     for missing in found.missing:
         report.notes.append(f"{missing}: no such file or directory")
         report.usage_error = True
+    for problem in found.unreadable:
+        report.notes.append(problem)
+        report.usage_error = True
+    report.notes.extend(found.notes)
 
     opts = ParseOptions(
-        scan_root=_scan_root(paths),
+        # Each unit reads only inside its own scan root (Unit.scan_root, set by engine.load_unit);
+        # this one, all of them together, is only where the input lives (for the findings cache).
+        scan_root=_widest(u.scan_root for u in found.units),
         max_file_bytes=settings.max_file_bytes,
         max_depth=settings.max_depth,
         display_names=found.display,
@@ -126,24 +135,21 @@ def lint(
     return report
 
 
-def _stdin_unit(target: Path, name: str) -> Unit:
-    from kmslint.discovery import _terraform_files, is_terraform
+def _widest(roots: Iterable[Path | None]) -> Path | None:
+    """The directory holding every scan root (never the current directory), None without any."""
+    known = sorted({str(r) for r in roots if r is not None})
+    return Path(os.path.commonpath(known)) if known else None
 
+
+def _stdin_unit(target: Path) -> Unit:
+    """The unit of an editor's buffer named ``target``: its scan root is the named path's
+    repository (or directory), as if the file were on disk."""
+    from kmslint.discovery import _terraform_files, is_terraform, scan_root_of_file
+
+    scan_root = scan_root_of_file(str(target))
     if is_terraform(target.name):
         files = _terraform_files(target.parent)
         if target not in files:
             files = sorted([*files, target])
-        return Unit("terraform", target.parent, files, {target}, {target})
-    return Unit("file", target, [target], {target}, {target})
-
-
-def _scan_root(paths: Sequence[str]) -> Path:
-    """``file()`` may read inside the common ancestor of the scanned paths (or the cwd)."""
-    absolute = [os.path.abspath(p) for p in paths] or [os.getcwd()]
-    dirs = [p if os.path.isdir(p) else os.path.dirname(p) for p in absolute]
-    common = (
-        os.path.commonpath([*dirs, os.getcwd()])
-        if all(d.startswith(os.getcwd()) for d in dirs)
-        else (os.path.commonpath(dirs))
-    )
-    return Path(common)
+        return Unit("terraform", target.parent, files, {target}, {target}, scan_root)
+    return Unit("file", target, [target], {target}, {target}, scan_root)

@@ -302,6 +302,7 @@ def _unit_key(store: Any, unit: Unit, opts: ParseOptions, display: dict[Path, st
     extra = [
         unit.kind,
         str(unit.path),
+        str(unit.scan_root),  # what file() may read depends on it
         sorted(display.get(p) or opts.display(p) for p in unit.reported),
         sorted(display.get(p) or opts.display(p) for p in unit.explicit),
     ]

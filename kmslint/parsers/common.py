@@ -27,11 +27,14 @@ DEFAULT_MAX_DEPTH = 200
 class ParseOptions(Record, frozen=True):
     """Limits and context a parser works under.
 
-    ``scan_root``: ``file()``/``templatefile()`` never read outside it.
+    ``scan_root``: ``file()``/``templatefile()`` and symbolic links are read
+    only inside it (RULES.md: the git work tree holding the scanned path, or
+    the scanned directory; each unit has its own, see ``discovery.Unit``);
+    None: nowhere.
     ``display``: how a path is named in findings (as given, or relative to the cwd).
     """
 
-    scan_root: Path = field(default_factory=Path.cwd)
+    scan_root: Path | None = None
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_depth: int = DEFAULT_MAX_DEPTH
     display_names: dict[Path, str] = field(default_factory=dict)
@@ -40,28 +43,40 @@ class ParseOptions(Record, frozen=True):
     # Text to use instead of the file on disk (an editor's unsaved buffer on stdin).
     sources: dict[Path, str] = field(default_factory=dict)
 
-    def read_text(self, path: Path) -> str:
+    def read_text(self, path: Path | str) -> str:
         """A file's text, within the limits; raises :class:`ParseFailure` (KMS000) otherwise.
 
         Every parser reads files through this, so size limits, binary and
         non-UTF-8 detection, and stdin buffers work the same everywhere.
         """
         if self.sources:
-            override = self.sources.get(path)
+            key = Path(path)
+            override = self.sources.get(key)
             if override is None:
-                override = self.sources.get(Path(path).absolute())
+                override = self.sources.get(key.absolute())
             if override is not None:
                 return override
-        if os.path.islink(path):
-            # A link in a pull request may point anywhere (/etc, a FIFO, a secret): only
-            # links to files inside the scanned tree are read, named on the command line or not.
-            try:
-                inside = Path(path).resolve(strict=True).is_relative_to(self.scan_root.resolve())
-            except (OSError, RuntimeError):
-                raise ParseFailure("broken or looping symbolic link") from None
-            if not inside:
-                raise ParseFailure("symbolic link to a file outside the scanned tree: not read")
+        # A link in a pull request may point anywhere (/etc, a FIFO, a secret): only
+        # links to files inside the scanned tree are read, named on the command line or not.
+        if os.path.islink(path) and not self.inside_scan_root(path):
+            raise ParseFailure("symbolic link to a file outside the scanned tree: not read")
         return read_source(path, self.max_file_bytes)
+
+    def inside_scan_root(self, path: Path | str) -> bool:
+        """Is ``path``, symlinks resolved, inside the scan root?  Compared by path components
+        (``/repo-evil`` is not inside ``/repo``); raises :class:`ParseFailure` for a broken or
+        looping link."""
+        try:
+            resolved = Path(path).resolve(strict=True)
+        except (OSError, RuntimeError, ValueError):
+            raise ParseFailure("broken or looping symbolic link") from None
+        if self.scan_root is None:
+            return False
+        try:
+            root = self.scan_root.resolve()
+        except (OSError, RuntimeError, ValueError):
+            return False
+        return resolved.is_relative_to(root)
 
     def display(self, path: Path) -> str:
         """The name a finding in ``path`` is reported under."""
@@ -78,7 +93,7 @@ class ParseOptions(Record, frozen=True):
             return str(path)
 
 
-def read_source(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
+def read_source(path: Path | str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
     """Read a source file as UTF-8 text, refusing what cannot be source code."""
     try:
         data = fsio.read_regular(path, max_bytes)

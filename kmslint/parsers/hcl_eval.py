@@ -738,22 +738,37 @@ class Evaluator:
         return bounded(result, loc)
 
     def read_file(self, path_value: Value, loc: Location) -> tuple[Path, str] | Unknown:
-        """Read a file named by ``file()`` / ``templatefile()``, inside the scan root only."""
+        """Read a file named by ``file()`` / ``templatefile()``, inside the scan root only.
+
+        Containment is decided first, by path components with symlinks
+        resolved, whether the file exists or not: the message for a path
+        outside the tree is the same either way, so a template cannot probe
+        the machine for files.
+        """
         if not (isinstance(path_value, Known) and isinstance(path_value.value, str)):
             return unknown("file path is not known", loc)
         rel = path_value.value
-        target = Path(rel)
-        if not target.is_absolute():
-            target = self.config.directory / target
+        outside = unknown(f"file `{rel}` is outside the scanned tree", loc)
+        root = self.opts.scan_root
+        if root is None:
+            return outside
         try:
-            resolved = target.resolve(strict=True)
-            root = self.opts.scan_root.resolve()
-        except (OSError, RuntimeError):
+            target = Path(rel)
+            if not target.is_absolute():
+                target = self.config.directory / target
+            resolved = target.resolve()  # not strict: a missing file is judged by where it would be
+            inside = resolved.is_relative_to(root.resolve())
+        except (OSError, RuntimeError, ValueError):
             return unknown(f"file `{rel}` cannot be read", loc)
-        if not resolved.is_relative_to(root):
-            return unknown(f"file `{rel}` is outside the scanned tree", loc)
-        if not resolved.is_file():
-            return unknown(f"`{rel}` is not a file", loc)
+        if not inside:
+            return outside
+        try:
+            is_file = resolved.is_file()
+            exists = is_file or resolved.exists()
+        except (OSError, ValueError):
+            exists = is_file = False
+        if not is_file:
+            return unknown(f"`{rel}` is not a file" if exists else f"file `{rel}` cannot be read", loc)
         try:
             text = self.opts.read_text(resolved)
         except ParseFailure as exc:

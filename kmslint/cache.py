@@ -1,11 +1,5 @@
-"""Caches that make repeated runs cheap.  Every one is safe to delete at any time.
+"""The findings cache, which makes repeated runs cheap.  It is safe to delete at any time.
 
-* **The parsed rule catalogue**, in the user's cache directory
-  (``$XDG_CACHE_HOME/kmslint`` or ``~/.cache/kmslint``): parsing 20 YAML
-  files and importing PyYAML costs more than linting one Terraform file.
-  The entry is named by a hash of the catalogue files' bytes, so an edited
-  rule file is never served stale; a directory that cannot be written just
-  means no cache.
 * **Findings per unit** (``--cache-dir DIR``, off by default): what linting
   one unit (a Terraform directory, a template, a policy file) gave, keyed by
   a hash of the unit's file names and contents, the kmslint version, the
@@ -25,8 +19,7 @@ import contextlib
 import enum
 import json
 import os
-import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from kmslint import __version__
@@ -37,17 +30,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 FORMAT = 1  # bump when the entry layout changes
-
-
-def user_cache_dir() -> Path | None:
-    """``$XDG_CACHE_HOME/kmslint`` or ``~/.cache/kmslint``; None when there is no home."""
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base:
-        home = os.environ.get("HOME")
-        if not home:
-            return None
-        base = os.path.join(home, ".cache")
-    return Path(base) / "kmslint"
 
 
 def _write_atomic(path: Path, data: bytes) -> bool:
@@ -79,44 +61,6 @@ def _read_json(path: Path) -> Any:
         return json.loads(data)
     except ValueError:
         return None
-
-
-# --------------------------------------------------------------------------- the catalogue
-
-
-def catalog_documents(files: Iterable[Path], parse: Callable[[bytes], Any]) -> tuple[dict[str, Any], str]:
-    """Each catalogue file's data by stem, and a digest of the catalogue's bytes.
-
-    ``parse`` turns one file's bytes into data (the YAML loader); it runs
-    only on a cache miss.  Data that does not survive a JSON round trip is
-    not cached.
-    """
-    contents: list[tuple[str, bytes]] = [(p.stem, p.read_bytes()) for p in files]
-    # CRC-32 and Adler-32 of our own files, not a cryptographic hash: hashlib's import
-    # (OpenSSL) costs more at start-up than this whole cache saves on a small run.
-    blob = f"catalog/{FORMAT}/{__version__}".encode() + b"".join(
-        b"\0" + stem.encode() + b"\0" + len(data).to_bytes(8, "big") + data for stem, data in contents
-    )
-    digest = f"{zlib.crc32(blob):08x}{zlib.adler32(blob):08x}{len(blob):x}"
-    base = user_cache_dir()
-    entry = base / f"catalog-{digest}.json" if base is not None else None
-    if entry is not None:
-        cached = _read_json(entry)
-        if isinstance(cached, dict) and list(cached) == [stem for stem, _ in contents]:
-            return cached, digest
-    docs = {stem: parse(data) for stem, data in contents}
-    if entry is not None:
-        try:
-            text = json.dumps(docs, ensure_ascii=False)
-            same = json.loads(text) == docs
-        except (TypeError, ValueError):
-            same = False
-        if same and _write_atomic(entry, text.encode("utf-8")):
-            for old in entry.parent.glob("catalog-*.json"):
-                if old != entry:
-                    with contextlib.suppress(OSError):
-                        old.unlink()
-    return docs, digest
 
 
 # --------------------------------------------------------------------------- findings per unit

@@ -1,4 +1,4 @@
-"""The findings cache (``--cache-dir``) and the catalogue cache: right answers, never stale, safe to delete."""
+"""The findings cache (``--cache-dir``): right answers, never stale, safe to delete."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kmslint import api, cache, catalog, engine, parallel
+from kmslint import api, cache, engine, parallel
 from kmslint.settings import Settings
 
 WILDCARD_KEY = """\
@@ -218,47 +218,3 @@ def test_settings_fingerprint_does_not_depend_on_set_order() -> None:
     b = Settings(select=frozenset({"KMS003", "KMS001", "KMS002"}), ignore=frozenset({"a", "b"}))
     assert json.dumps(cache.canonical(a)) == json.dumps(cache.canonical(b))
     assert json.dumps(cache.canonical(a)) != json.dumps(cache.canonical(Settings()))
-
-
-def test_catalogue_cache_is_keyed_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    rules_dir = tmp_path / "rules"
-    shutil.copytree(catalog.catalog_dir(), rules_dir)
-    files = sorted(rules_dir.glob("KMS*.yaml"))
-    parsed: list[str] = []
-
-    def parse(data: bytes) -> object:
-        parsed.append("x")
-        return catalog._load_yaml(data)
-
-    docs, digest = cache.catalog_documents(files, parse)
-    assert len(parsed) == len(files)
-    assert docs == {p.stem: catalog._load_yaml(p.read_bytes()) for p in files}
-    stored = list((tmp_path / "xdg" / "kmslint").glob("catalog-*.json"))
-    assert len(stored) == 1
-
-    parsed.clear()
-    again, digest2 = cache.catalog_documents(files, parse)
-    assert (again, digest2) == (docs, digest)
-    assert parsed == []  # served from the cache
-
-    files[0].write_text(files[0].read_text() + "\n# edited\n")
-    _, digest3 = cache.catalog_documents(files, parse)
-    assert digest3 != digest
-    assert len(parsed) == len(files)  # re-parsed: the content changed
-    assert len(list((tmp_path / "xdg" / "kmslint").glob("catalog-*.json"))) == 1  # the old entry is gone
-
-    for entry in (tmp_path / "xdg" / "kmslint").glob("catalog-*.json"):
-        entry.write_text("[broken")
-    parsed.clear()
-    assert cache.catalog_documents(files, parse)[1] == digest3
-    assert len(parsed) == len(files)
-
-
-def test_catalogue_cache_without_a_writable_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
-    files = sorted(catalog.catalog_dir().glob("KMS*.yaml"))
-    docs, _ = cache.catalog_documents(files, catalog._load_yaml)
-    assert set(docs) == {p.stem for p in files}

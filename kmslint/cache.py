@@ -54,6 +54,7 @@ import enum
 import json
 import os
 import stat
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -102,14 +103,21 @@ def canonical(value: Any) -> Any:
     return repr(value)
 
 
-def code_fingerprint() -> str:
-    """kmslint's own code and data files by name, size and modification time.
+# The libraries whose behaviour shapes a result: the parsers.
+_DEPENDENCIES = ("tree_sitter", "tree_sitter_hcl", "tree_sitter_json", "yaml", "_yaml", "pathspec")
 
-    The version alone does not change when a source checkout is edited; a
-    stat of each file (~100, well under a millisecond) does.
+
+def code_fingerprint() -> str:
+    """kmslint's own code and data files, and its parsing libraries, by name, size and modification time.
+
+    The version alone does not change when a source checkout is edited or a
+    dependency upgraded; a stat of each file (~100, well under a
+    millisecond) does.  Python's version is part of it too.
     """
+    from importlib.machinery import PathFinder
+
     package = os.path.dirname(os.path.abspath(__file__))
-    seen: list[str] = []
+    seen: list[str] = [sys.version]
     for folder, dirs, files in os.walk(package):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(files):
@@ -118,6 +126,13 @@ def code_fingerprint() -> str:
                 with contextlib.suppress(OSError):
                     info = os.stat(path)
                     seen.append(f"{os.path.relpath(path, package)}\0{info.st_size}\0{info.st_mtime_ns}")
+    for name in _DEPENDENCIES:
+        spec = PathFinder.find_spec(name)
+        origin = spec.origin if spec is not None else None
+        if origin is not None:
+            with contextlib.suppress(OSError):
+                info = os.stat(origin)
+                seen.append(f"{name}\0{origin}\0{info.st_size}\0{info.st_mtime_ns}")
     return sha256_hex("\n".join(seen).encode("utf-8", "surrogatepass"))
 
 

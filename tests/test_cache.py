@@ -273,3 +273,24 @@ def test_units_that_tried_too_many_files_are_not_cached(tmp_path: Path, monkeypa
     monkeypatch.setattr(cache, "MAX_PINS", 3)
     run(root, store)
     assert len(list(store.rglob("*.json"))) == 1
+
+
+def test_the_key_changes_with_kmslint_code_and_its_parsers(tmp_path: Path, monkeypatch) -> None:
+    """Editing kmslint's code (a source checkout), upgrading a parser library or Python gives other keys."""
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "cache.py").write_text("x = 1\n")
+    monkeypatch.setattr(cache, "__file__", str(package / "cache.py"))
+    before = cache.code_fingerprint()
+    assert cache.code_fingerprint() == before
+    (package / "rules.py").write_text("y = 2\n")
+    after_edit = cache.code_fingerprint()
+    assert after_edit != before
+    library = tmp_path / "lib"
+    (library / "yaml").mkdir(parents=True)
+    (library / "yaml" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(library))
+    after_upgrade = cache.code_fingerprint()
+    assert after_upgrade != after_edit
+    monkeypatch.setattr(cache.sys, "version", "9.9.9")
+    assert cache.code_fingerprint() != after_upgrade

@@ -485,3 +485,15 @@ def test_a_pinned_fifo_never_hangs_the_cache_check(tmp_path: Path, where: str) -
     proc = cached(work)
     assert findings(proc) == []
     assert proc.returncode == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a directory to another user needs root")
+def test_a_cache_directory_of_another_user_is_refused(tmp_path: Path, project: Path) -> None:
+    """A cache directory owned by another user (who could plant entries) is not used."""
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    os.chown(theirs, 12345, 12345)
+    proc = cached(project, str(theirs), "main.tf")
+    assert findings(proc) == WILDCARD_FINDINGS
+    assert "the findings cache (--cache-dir) is not used: it belongs to another user" in proc.stderr
+    assert tree_of(theirs) == []

@@ -186,7 +186,7 @@ def _walk(start: str, parts: list[str]) -> int:
     return fd
 
 
-def open_root(directory: str | Path, scan_root: str | Path) -> int:
+def open_root(directory: str | Path, scan_root: str | Path | None) -> int:
     """A descriptor of the cache directory, created if missing; :class:`CacheRefused` when it is unsafe.
 
     Inside the scanned tree every component below the scan root is a name
@@ -196,9 +196,13 @@ def open_root(directory: str | Path, scan_root: str | Path) -> int:
     """
     if not _supported():
         raise CacheRefused("this system cannot open directories without following links")
-    target = os.path.abspath(directory)
+    try:
+        target = os.path.abspath(directory)
+        roots = (os.path.abspath(scan_root), os.path.realpath(scan_root)) if scan_root is not None else ()
+    except OSError as exc:  # a relative path, and the current directory is gone
+        raise CacheRefused(f"cannot tell where it is: {exc.strerror or exc}") from None
     rel = None
-    for root in dict.fromkeys((os.path.abspath(scan_root), os.path.realpath(scan_root))):
+    for root in dict.fromkeys(roots):
         rel = _inside(target, root)
         if rel is not None:
             start = root
@@ -320,7 +324,7 @@ class FindingsCache:
     nothing is read or written.  Call :meth:`close` when done.
     """
 
-    def __init__(self, directory: str | Path, context: Any, scan_root: str | Path) -> None:
+    def __init__(self, directory: str | Path, context: Any, scan_root: str | Path | None) -> None:
         self.hits = 0
         self.misses = 0
         self.refused: str | None = None
@@ -331,7 +335,11 @@ class FindingsCache:
             self._root = open_root(directory, scan_root)
         except CacheRefused as exc:
             self.refused = str(exc)
-        ctx = ["kmslint", FORMAT, __version__, code_fingerprint(), os.getcwd(), canonical(context)]
+        try:
+            cwd: str | None = os.getcwd()  # display names are relative to it
+        except OSError:  # deleted: names are absolute, still a key
+            cwd = None
+        ctx = ["kmslint", FORMAT, __version__, code_fingerprint(), cwd, canonical(context)]
         self._context = sha256_hex(json.dumps(ctx, sort_keys=True).encode("utf-8", "surrogatepass"))
 
     def close(self) -> None:

@@ -532,8 +532,9 @@ def wanted(path: str | None, language_id: str | None = None) -> bool:
 
 
 def _utf16(line: str, codepoints: int) -> int:
+    """UTF-16 units in the first ``codepoints`` characters (a lone surrogate, which JSON can carry, is one)."""
     prefix = line[: max(codepoints, 0)]
-    return len(prefix.encode("utf-16-le")) // 2
+    return len(prefix.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _severity(sev: Severity) -> lsp.DiagnosticSeverity:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -340,8 +341,11 @@ def _is_entry(unit: Unit, cache_dir: str | None) -> bool:
     """
     if cache_dir is None or unit.explicit:
         return False
-    inside = os.path.join(os.path.abspath(cache_dir), "")
-    return os.path.abspath(unit.path).startswith(inside)
+    try:
+        inside = os.path.join(os.path.abspath(cache_dir), "")
+        return os.path.abspath(unit.path).startswith(inside)
+    except OSError:  # the current directory is gone (then the cache was refused anyway)
+        return False
 
 
 def _unit_key(store: Any, unit: Unit, opts: ParseOptions, display: dict[Path, str]) -> str | None:
@@ -475,12 +479,17 @@ def _position(value: Any) -> bool:
     return type(value) is int and 1 <= value < _MAX_INT
 
 
+# A control character in a stored string could act on the terminal or CI log that shows
+# it; a real result with one (a file named so) is simply not cached.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def _text(value: Any) -> bool:
-    return type(value) is str
+    return type(value) is str and _CONTROL.search(value) is None
 
 
 def _strings(value: Any) -> bool:
-    return type(value) is list and all(type(v) is str for v in value)
+    return type(value) is list and all(_text(v) for v in value)
 
 
 def _finding(row: Any, allowed: _Allowed) -> Finding | None:

@@ -294,3 +294,20 @@ def test_the_key_changes_with_kmslint_code_and_its_parsers(tmp_path: Path, monke
     assert after_upgrade != after_edit
     monkeypatch.setattr(cache.sys, "version", "9.9.9")
     assert cache.code_fingerprint() != after_upgrade
+
+
+def test_a_relative_cache_directory_after_the_cwd_is_deleted_is_refused(tmp_path: Path, monkeypatch) -> None:
+    """With the current directory deleted, a relative --cache-dir is refused (not a crash); an absolute one works."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    store = cache.FindingsCache("relative-cache", ["context"], None)
+    assert store.refused == "cannot tell where it is: No such file or directory"
+    store.close()
+    store = cache.FindingsCache(tmp_path / "absolute-cache", ["context"], None)
+    assert store.refused is None
+    key = store.key(["x"])
+    store.put(key, {"answer": 1}, [])
+    assert store.get(key, lambda d, p: "") == {"answer": 1}
+    store.close()

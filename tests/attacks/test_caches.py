@@ -235,6 +235,8 @@ def _forge(entry: dict, how: str) -> dict:
         return {**entry, "pins": [["/", "x", "not a hash"]]}
     if how == "deps-hide-another-file":
         result["deps"] = ["policy.json"]
+    elif how == "note-with-terminal-escapes":
+        result["notes"] = ["\x1b[31mfake error\x1b[0m"]
     elif how == "negative-count":
         result["files"] = -1
     else:
@@ -258,6 +260,8 @@ ROW_FORGERIES: dict[str, tuple[int | None, object]] = {
     "huge-integer": (1, 10**40),
     "message-not-text": (5, {"$": "x"}),
     "file-of-another-unit": (0, "elsewhere/main.tf"),
+    "message-with-terminal-escapes": (5, "fine\x1b[2K\x1b]0;owned\x07"),
+    "resource-with-a-line-break": (4, "aws_kms_key.open\n::error::forged"),
     "extra-field": (None, "x"),
 }
 
@@ -267,6 +271,7 @@ FORGERIES = [
     "extra-top-level-key",
     "pins-not-hashes",
     "deps-hide-another-file",
+    "note-with-terminal-escapes",
     "negative-count",
     *ROW_FORGERIES,
 ]
@@ -274,7 +279,7 @@ FORGERIES = [
 
 @pytest.mark.parametrize("how", FORGERIES)
 def test_a_tampered_cache_entry_is_a_miss(wildcard: Path, how: str) -> None:
-    """A cache entry with any field of the wrong type or range (rule, severity, line, file, deps...) is never used."""
+    """An entry with any field of the wrong type or range (rule, severity, line, file, control characters) is a miss."""
     (entry_path,) = entries(wildcard.parent / "cache")
     entry = json.loads(entry_path.read_text())
     entry_path.write_text(json.dumps(_forge(entry, how)))

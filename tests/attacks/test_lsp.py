@@ -415,3 +415,26 @@ def test_a_slow_lint_does_not_hold_up_requests_on_other_documents(tmp_path: Path
     finally:
         assert client.close() == 0
     assert "Traceback" not in client.stderr()
+
+
+def test_a_document_with_a_lone_surrogate_still_gets_its_diagnostics(tmp_path: Path) -> None:
+    """A lone UTF-16 surrogate (JSON can carry one) in a document does not stop its diagnostics or hover."""
+    client = Client(tmp_path)
+    try:
+        client.initialize(tmp_path)
+        # json.dumps writes the lone surrogate as the escape \ud800, as an editor would.
+        uri = client.open(
+            tmp_path / "main.tf", 'resource "aws_kms_key" "a\ud800b" {\n  description = "a"\n}\n', "terraform"
+        )
+        _, params = client.diagnostics(uri)
+        assert [(d["code"], d["range"]["start"], d["range"]["end"]) for d in params["diagnostics"]] == [
+            ("KMS001", {"line": 0, "character": 0}, {"line": 0, "character": 30}),
+            ("KMS002", {"line": 0, "character": 0}, {"line": 0, "character": 30}),
+        ]
+        hover = client.request(
+            "textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 27}}
+        )
+        assert "KMS002 rotation-disabled" in hover["contents"]["value"]
+    finally:
+        assert client.close() == 0
+    assert "Traceback" not in client.stderr()

@@ -140,8 +140,8 @@ def test_an_edited_file_is_linted_again_and_only_it(tree: Path, tmp_path: Path, 
 
 
 def test_a_unit_that_reads_files_is_cached_with_what_it_read(tree: Path, tmp_path: Path, monkeypatch) -> None:
-    # filed/ reads policy.json.tpl with file() (not a unit of its own: its name is
-    # not linted).  Its result pins that read: editing or removing the file lints it again.
+    """A unit that calls file() is cached too, and editing or removing the file it read lints it again."""
+    # filed/ reads policy.json.tpl with file() (not a unit of its own: its name is not linted).
     store = tmp_path / "cache"
     run(tree, store)
     counter = Counting(monkeypatch)
@@ -165,6 +165,7 @@ def test_a_unit_that_reads_files_is_cached_with_what_it_read(tree: Path, tmp_pat
 
 
 def test_pinned_reads_are_asked_again_on_every_hit(tmp_path: Path) -> None:
+    """Every hit asks each pinned read again; one different answer is a miss."""
     store = cache.FindingsCache(tmp_path / "c", ["context"], tmp_path)
     answers = {"dep.json": "a" * 64}
     key = store.key(["main.tf", "b" * 64])

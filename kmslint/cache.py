@@ -1,22 +1,50 @@
-"""Caches that make repeated runs cheap.  Every one is safe to delete at any time.
+"""The findings cache (``--cache-dir DIR``, off by default): unit results, reused while nothing they read changed.
 
-* **The parsed rule catalogue**, in the user's cache directory
-  (``$XDG_CACHE_HOME/kmslint`` or ``~/.cache/kmslint``): parsing 20 YAML
-  files and importing PyYAML costs more than linting one Terraform file.
-  The entry is named by a hash of the catalogue files' bytes, so an edited
-  rule file is never served stale; a directory that cannot be written just
-  means no cache.
-* **Findings per unit** (``--cache-dir DIR``, off by default): what linting
-  one unit (a Terraform directory, a template, a policy file) gave, keyed by
-  a hash of the unit's file names and contents, the kmslint version, the
-  catalogue and the settings.  Other files a result depends on are pinned
-  by their hashes and checked on every hit; a unit that calls ``file()`` or
-  ``templatefile()`` is never cached, since it may depend on a file that
-  does not exist yet.
+A unit is a Terraform directory, a template or a policy file.  Its entry is
+named by a sha256 of everything the result depends on: the kmslint version
+and code, the built-in catalogue, the settings and parse limits, the working
+directory and scan root, the unit's file names and the text the parser
+would read from each (or why it could not), and, for a Terraform
+directory, every ``*.tfvars``/``*.tfvars.json`` entry in it (present or
+absent, and its text).  Other inputs are *pinned* in the entry: every path
+that ``file()``/``templatefile()`` read *or tried to read*, with what that
+read gave (an absent file is pinned as absent, so creating it is a change).
+A hit asks each pinned read again and is a miss when any answer differs.
+:mod:`kmslint.parallel` decides what goes into the key and the pins; this
+module stores, loads and checks entries.
 
-Entries are JSON, never pickle: a cache directory restored from a CI cache
-could have been written by anyone, and loading it must not run code.  A
-damaged or unreadable entry is a miss.
+Trust model, plainly: a cache directory is trusted as far as whoever can
+write it.  Anyone who can write entries (another job sharing the runner, a
+cache restored from another trust domain such as a fork's pull request, a
+pull request that commits files into a cache directory kept inside the
+repository) can make kmslint report a result that is not the tree's: an
+entry can hide findings.  Use a cache only when everything that can write
+it is as trusted as the code being linted, and never restore one across
+trust domains.  Within that, nothing in the directory can do more than
+that:
+
+* Entries are JSON data, never pickle; reading one runs no code.
+* An entry is read only from a regular file (opened with ``O_NOFOLLOW`` and
+  ``O_NONBLOCK``, then ``fstat``), at most :data:`MAX_ENTRY_BYTES`, so a
+  link to ``/dev/zero``, a FIFO or a huge file is a miss, never a hang or a
+  memory blow-up.  It must name the key it is stored under and pass a
+  schema check of every field (rule IDs that exist, known severities,
+  positive lines and columns, strings that are strings, files that belong
+  to the unit); anything else is a miss.
+* Directories are opened and created without following links (directory
+  descriptors with ``O_NOFOLLOW | O_DIRECTORY``, ``dir_fd=`` operations),
+  from the scan root down when the cache lies inside the scanned tree, so
+  a link planted in the tree or in the cache (``.kmslint-cache/ab ->
+  ~/.ssh``) is never written through: the cache is refused instead.  So is
+  a cache directory that another user owns or that everyone may write, and
+  a system without ``dir_fd`` support.
+* Writes go to a randomly named temporary file created with ``O_EXCL |
+  O_NOFOLLOW`` and are renamed over the entry, so readers see a whole entry
+  or none, and a planted name is replaced, never followed.
+
+A file that changes while kmslint is reading it may be cached with what
+kmslint read a moment earlier; whoever can change the tree during a run is
+as trusted as the cache (see above).
 """
 
 from __future__ import annotations
@@ -25,8 +53,9 @@ import contextlib
 import enum
 import json
 import os
-import zlib
-from collections.abc import Callable, Iterable
+import stat
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from kmslint import __version__
@@ -36,90 +65,25 @@ TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 m
 if TYPE_CHECKING:
     from typing import Any
 
-FORMAT = 1  # bump when the entry layout changes
+FORMAT = 2  # bump when the entry layout changes
+# No unit's honest result comes near this (a 4 MiB template with a finding every
+# few lines encodes to ~2 MiB); a larger entry is neither read nor written.
+MAX_ENTRY_BYTES = 8 * 1024 * 1024
+# A unit that tried more files than this is not cached (checking that many pins
+# on every hit would cost more than linting it).
+MAX_PINS = 4096
+
+# A pin: (directory, path as written, sha256 of what reading it gave).
+Pin = tuple[str, str, str]
+
+_NEEDED_FLAGS = ("O_NOFOLLOW", "O_DIRECTORY", "O_NONBLOCK")
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
-def user_cache_dir() -> Path | None:
-    """``$XDG_CACHE_HOME/kmslint`` or ``~/.cache/kmslint``; None when there is no home."""
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base:
-        home = os.environ.get("HOME")
-        if not home:
-            return None
-        base = os.path.join(home, ".cache")
-    return Path(base) / "kmslint"
+def sha256_hex(data: bytes) -> str:
+    import hashlib
 
-
-def _write_atomic(path: Path, data: bytes) -> bool:
-    """Write ``data`` so readers see the old file or the whole new one; False on any OS error."""
-    import tempfile
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError:
-        return False
-    return True
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    try:
-        return json.loads(data)
-    except ValueError:
-        return None
-
-
-# --------------------------------------------------------------------------- the catalogue
-
-
-def catalog_documents(files: Iterable[Path], parse: Callable[[bytes], Any]) -> tuple[dict[str, Any], str]:
-    """Each catalogue file's data by stem, and a digest of the catalogue's bytes.
-
-    ``parse`` turns one file's bytes into data (the YAML loader); it runs
-    only on a cache miss.  Data that does not survive a JSON round trip is
-    not cached.
-    """
-    contents: list[tuple[str, bytes]] = [(p.stem, p.read_bytes()) for p in files]
-    # CRC-32 and Adler-32 of our own files, not a cryptographic hash: hashlib's import
-    # (OpenSSL) costs more at start-up than this whole cache saves on a small run.
-    blob = f"catalog/{FORMAT}/{__version__}".encode() + b"".join(
-        b"\0" + stem.encode() + b"\0" + len(data).to_bytes(8, "big") + data for stem, data in contents
-    )
-    digest = f"{zlib.crc32(blob):08x}{zlib.adler32(blob):08x}{len(blob):x}"
-    base = user_cache_dir()
-    entry = base / f"catalog-{digest}.json" if base is not None else None
-    if entry is not None:
-        cached = _read_json(entry)
-        if isinstance(cached, dict) and list(cached) == [stem for stem, _ in contents]:
-            return cached, digest
-    docs = {stem: parse(data) for stem, data in contents}
-    if entry is not None:
-        try:
-            text = json.dumps(docs, ensure_ascii=False)
-            same = json.loads(text) == docs
-        except (TypeError, ValueError):
-            same = False
-        if same and _write_atomic(entry, text.encode("utf-8")):
-            for old in entry.parent.glob("catalog-*.json"):
-                if old != entry:
-                    with contextlib.suppress(OSError):
-                        old.unlink()
-    return docs, digest
-
-
-# --------------------------------------------------------------------------- findings per unit
+    return hashlib.sha256(data).hexdigest()
 
 
 def canonical(value: Any) -> Any:
@@ -139,85 +103,315 @@ def canonical(value: Any) -> Any:
     return repr(value)
 
 
-def file_digest(path: Path | str, limit: int, refuse: bytes | None = None) -> str | None:
-    """sha256 of a file's bytes; None when it cannot be read, is over ``limit`` bytes or contains ``refuse``."""
+# The libraries whose behaviour shapes a result: the parsers.
+_DEPENDENCIES = ("tree_sitter", "tree_sitter_hcl", "tree_sitter_json", "yaml", "_yaml", "pathspec")
+
+
+def code_fingerprint() -> str:
+    """kmslint's own code and data files, and its parsing libraries, by name, size and modification time.
+
+    The version alone does not change when a source checkout is edited or a
+    dependency upgraded; a stat of each file (~100, well under a
+    millisecond) does.  Python's version is part of it too.
+    """
+    from importlib.machinery import PathFinder
+
+    package = os.path.dirname(os.path.abspath(__file__))
+    seen: list[str] = [sys.version]
+    for folder, dirs, files in os.walk(package):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith((".py", ".json")):
+                path = os.path.join(folder, name)
+                with contextlib.suppress(OSError):
+                    info = os.stat(path)
+                    seen.append(f"{os.path.relpath(path, package)}\0{info.st_size}\0{info.st_mtime_ns}")
+    for name in _DEPENDENCIES:
+        spec = PathFinder.find_spec(name)
+        origin = spec.origin if spec is not None else None
+        if origin is not None:
+            with contextlib.suppress(OSError):
+                info = os.stat(origin)
+                seen.append(f"{name}\0{origin}\0{info.st_size}\0{info.st_mtime_ns}")
+    return sha256_hex("\n".join(seen).encode("utf-8", "surrogatepass"))
+
+
+# --------------------------------------------------------------------------- the directory, without following links
+
+
+class CacheRefused(Exception):
+    """The cache directory cannot be used safely; the run goes on without it."""
+
+
+def _supported() -> bool:
+    return (
+        all(hasattr(os, flag) for flag in _NEEDED_FLAGS)
+        and {os.open, os.mkdir, os.rename, os.unlink, os.stat} <= os.supports_dir_fd
+    )
+
+
+def _inside(path: str, root: str) -> str | None:
+    """``path`` relative to ``root`` when it lies inside it (both absolute and normalised), else None."""
+    if path == root:
+        return ""
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    return path[len(prefix) :] if path.startswith(prefix) else None
+
+
+def _step(parent: int, name: str, create: bool) -> int:
+    """Open (creating it when asked) the directory ``name`` in ``parent``, never through a link."""
+    if name in ("", ".", ".."):
+        raise CacheRefused(f"path component {name!r}")
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(limit + 1)
+        return os.open(name, _DIR_FLAGS, dir_fd=parent)
+    except FileNotFoundError:
+        if not create:
+            raise
+    with contextlib.suppress(FileExistsError):  # made meanwhile by another run: open it as it is
+        os.mkdir(name, 0o700, dir_fd=parent)
+    return os.open(name, _DIR_FLAGS, dir_fd=parent)
+
+
+def _walk(start: str, parts: list[str]) -> int:
+    """A descriptor of ``start``/``parts``: ``start`` opened as the user named it, each part without following links."""
+    fd = os.open(start, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        for name in parts:
+            nxt = _step(fd, name, create=True)
+            os.close(fd)
+            fd = nxt
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def open_root(directory: str | Path, scan_root: str | Path | None) -> int:
+    """A descriptor of the cache directory, created if missing; :class:`CacheRefused` when it is unsafe.
+
+    Inside the scanned tree every component below the scan root is a name
+    the input may have planted, so each is opened without following links.
+    Outside it, the user's own path up to the cache directory is followed,
+    and only the cache directory itself must not be a link.
+    """
+    if not _supported():
+        raise CacheRefused("this system cannot open directories without following links")
+    try:
+        target = os.path.abspath(directory)
+        roots = (os.path.abspath(scan_root), os.path.realpath(scan_root)) if scan_root is not None else ()
+    except OSError as exc:  # a relative path, and the current directory is gone
+        raise CacheRefused(f"cannot tell where it is: {exc.strerror or exc}") from None
+    rel = None
+    for root in dict.fromkeys(roots):
+        rel = _inside(target, root)
+        if rel is not None:
+            start = root
+            break
+    if rel is None:
+        start, last = os.path.split(target)
+        if not last:
+            raise CacheRefused("the cache directory cannot be the file system root")
+        try:
+            os.makedirs(start, exist_ok=True)
+        except OSError as exc:
+            raise CacheRefused(f"cannot create {start}: {exc.strerror or exc}") from None
+        parts = [last]
+    else:
+        parts = [p for p in rel.split(os.sep) if p]
+        if not parts:
+            raise CacheRefused("the cache directory is the scanned tree itself")
+    try:
+        fd = _walk(start, parts)
+    except OSError as exc:
+        raise CacheRefused(f"cannot open it without following links: {exc.strerror or exc}") from None
+    try:
+        _check_owner(fd)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _check_owner(fd: int) -> None:
+    info = os.fstat(fd)
+    if info.st_uid not in (os.geteuid(), 0):
+        raise CacheRefused("it belongs to another user")
+    if info.st_mode & stat.S_IWOTH:
+        raise CacheRefused("everyone may write it")
+
+
+def read_entry(parent: int, name: str, limit: int = MAX_ENTRY_BYTES) -> bytes | None:
+    """The bytes of ``name`` in the directory ``parent`` when it is a regular file of at most ``limit`` bytes."""
+    try:
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(name, flags, dir_fd=parent)
     except OSError:
         return None
-    if len(data) > limit or (refuse is not None and refuse in data):
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return None if size > limit else b"".join(chunks)
+    except OSError:
         return None
-    import hashlib
+    finally:
+        os.close(fd)
 
-    return hashlib.sha256(data).hexdigest()
+
+def write_entry(parent: int, name: str, data: bytes) -> bool:
+    """Store ``data`` as ``name`` in the directory ``parent``: whole or not at all, never through a link."""
+    import secrets
+
+    tmp = f".tmp-{secrets.token_hex(8)}"
+    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(tmp, flags, 0o600, dir_fd=parent)
+        try:
+            with open(fd, "wb", closefd=True) as fh:
+                fh.write(data)
+            os.rename(tmp, name, src_dir_fd=parent, dst_dir_fd=parent)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp, dir_fd=parent)
+            raise
+    except OSError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- entries
+
+
+def _is_hex64(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def _pins(value: object) -> list[Pin] | None:
+    """The entry's pins when each is [directory, path, 64 hex digits], none twice, and there are few enough."""
+    if not isinstance(value, list) or len(value) > MAX_PINS:
+        return None
+    out: list[Pin] = []
+    seen: set[tuple[str, str]] = set()
+    for pin in value:
+        if not (
+            isinstance(pin, list)
+            and len(pin) == 3
+            and isinstance(pin[0], str)
+            and isinstance(pin[1], str)
+            and _is_hex64(pin[2])
+            and (pin[0], pin[1]) not in seen
+        ):
+            return None
+        seen.add((pin[0], pin[1]))
+        out.append((pin[0], pin[1], pin[2]))
+    return out
 
 
 class FindingsCache:
     """Results per unit under ``directory``, for one run's settings.
 
-    The caller builds a key with :meth:`key` (None: this unit is not
-    cacheable), then :meth:`get` / :meth:`put` JSON-able results with the
-    list of extra files (and their digests) that the result depends on.
+    The caller builds a key with :meth:`key` from the unit's parts, then
+    :meth:`get` / :meth:`put` JSON-able results with their pins.  When the
+    directory is refused (see the module docs), :attr:`refused` says why and
+    nothing is read or written.  Call :meth:`close` when done.
     """
 
-    def __init__(self, directory: str | Path, context: Any) -> None:
-        import hashlib
-
-        self._sha256 = hashlib.sha256
-        self.directory = Path(directory)
-        from kmslint.fsio import cwd  # None when the current directory was deleted: still a key
-
-        ctx = json.dumps(["kmslint", FORMAT, __version__, cwd(), canonical(context)], sort_keys=True)
-        self._context = self._sha256(ctx.encode("utf-8")).hexdigest()
+    def __init__(self, directory: str | Path, context: Any, scan_root: str | Path | None) -> None:
         self.hits = 0
         self.misses = 0
+        self.refused: str | None = None
+        self._root: int | None = None
+        # Subdirectories (by the key's first two digits) opened so far, or None where one cannot be.
+        self._subdirs: dict[str, int | None] = {}
+        try:
+            self._root = open_root(directory, scan_root)
+        except CacheRefused as exc:
+            self.refused = str(exc)
+        try:
+            cwd: str | None = os.getcwd()  # display names are relative to it
+        except OSError:  # deleted: names are absolute, still a key
+            cwd = None
+        ctx = ["kmslint", FORMAT, __version__, code_fingerprint(), cwd, canonical(context)]
+        self._context = sha256_hex(json.dumps(ctx, sort_keys=True).encode("utf-8", "surrogatepass"))
 
-    def key(self, parts: Iterable[tuple[str, Path]], extra: Any, limit: int) -> str | None:
-        """A key from (display name, path) of each of the unit's files, plus ``extra``; None if unreadable."""
-        h = self._sha256(self._context.encode())
-        h.update(json.dumps(canonical(extra), sort_keys=True).encode("utf-8"))
-        for shown, path in parts:
-            # A unit that calls file()/templatefile() depends on files that may not exist
-            # yet (a read that fails leaves no trace to check later): never cached.
-            digest = file_digest(path, limit, refuse=b"file(")
-            if digest is None:
-                return None
-            h.update(f"\0{shown}\0{digest}".encode("utf-8", "surrogatepass"))
-        return h.hexdigest()
+    def close(self) -> None:
+        for fd in self._subdirs.values():
+            if fd is not None:
+                os.close(fd)
+        self._subdirs.clear()
+        if self._root is not None:
+            os.close(self._root)
+            self._root = None
 
-    def _path(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key}.json"
+    def _subdir(self, key: str, create: bool) -> int | None:
+        """The subdirectory for ``key``, opened once per run without following links."""
+        prefix = key[:2]
+        if prefix in self._subdirs and (self._subdirs[prefix] is not None or not create):
+            return self._subdirs[prefix]
+        if self._root is None:
+            return None
+        try:
+            fd: int | None = _step(self._root, prefix, create)
+        except OSError:  # missing (for a read), or a link, a file or unwritable: no entry here this run
+            fd = None
+        self._subdirs[prefix] = fd
+        return fd
 
-    def get(self, key: str, limit: int) -> Any:
-        """The stored result, or None when missing, damaged or a dependency changed."""
-        entry = _read_json(self._path(key))
-        if not isinstance(entry, dict) or entry.get("format") != FORMAT or "result" not in entry:
+    def key(self, parts: list[Any]) -> str:
+        """A sha256 of the run's context and ``parts`` (JSON data: names, digests, states, in a fixed order)."""
+        text = json.dumps([self._context, parts], ensure_ascii=False)
+        return sha256_hex(text.encode("utf-8", "surrogatepass"))
+
+    def get(self, key: str, state: Callable[[str, str], str]) -> Any:
+        """The stored result for ``key``, or None when missing, malformed, or a pinned read now gives another answer.
+
+        ``state(directory, path)`` asks a pinned read again.  The result is
+        returned as JSON data, for the caller to validate.
+        """
+        entry = self._load(key)
+        if entry is None:
             self.misses += 1
             return None
-        deps = entry.get("deps")
-        if not isinstance(deps, list):
-            self.misses += 1
-            return None
-        for dep in deps:
-            if not (isinstance(dep, list) and len(dep) == 2 and isinstance(dep[0], str)):
-                self.misses += 1
-                return None
-            if file_digest(dep[0], limit) != dep[1]:
+        pins, result = entry
+        for directory, path, pinned in pins:
+            if state(directory, path) != pinned:
                 self.misses += 1
                 return None
         self.hits += 1
-        return entry["result"]
+        return result
 
-    def put(self, key: str, result: Any, deps: Iterable[str], limit: int) -> None:
-        pinned: list[list[str | None]] = []
-        for dep in deps:
-            digest = file_digest(dep, limit)
-            if digest is None:
-                return  # a dependency we cannot pin: do not cache
-            pinned.append([dep, digest])
+    def _load(self, key: str) -> tuple[list[Pin], Any] | None:
+        parent = self._subdir(key, create=False) if _is_hex64(key) else None
+        data = read_entry(parent, f"{key}.json") if parent is not None else None
+        if data is None:
+            return None
         try:
-            text = json.dumps({"format": FORMAT, "deps": pinned, "result": result}, ensure_ascii=False)
+            entry = json.loads(data)
+        except (ValueError, RecursionError):  # not JSON, or nested past what the decoder takes
+            return None
+        if not (isinstance(entry, dict) and set(entry) == {"format", "key", "pins", "result"}):
+            return None
+        if entry["format"] != FORMAT or entry["key"] != key:  # an entry copied under another key's name
+            return None
+        pins = _pins(entry["pins"])
+        return None if pins is None else (pins, entry["result"])
+
+    def put(self, key: str, result: Any, pins: list[Pin]) -> None:
+        if self._root is None or len(pins) > MAX_PINS:
+            return
+        entry = {"format": FORMAT, "key": key, "pins": [list(p) for p in pins], "result": result}
+        try:
+            data = json.dumps(entry, ensure_ascii=False).encode("utf-8", "surrogatepass")
         except (TypeError, ValueError):
             return
-        _write_atomic(self._path(key), text.encode("utf-8", "surrogatepass"))
+        parent = self._subdir(key, create=True)
+        if parent is not None and len(data) <= MAX_ENTRY_BYTES:
+            write_entry(parent, f"{key}.json", data)

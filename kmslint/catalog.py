@@ -1,12 +1,17 @@
 """The rule catalogue: ``rules/*.yaml``, the only list of rules.
 
-The YAML files ship inside the wheel as ``kmslint/_catalog``; in a source
-checkout (editable install) they are read from ``rules/`` at the top of the
-repository.  Loading uses libyaml when present and happens once per process.
+A lint reads the catalogue from ``kmslint/catalog.json``, generated from the
+YAML files (``python -m kmslint.catalog_gen``; a test fails when it is
+stale), so start-up parses no YAML and reads nothing outside the package:
+no cache in the user's home that another job on the same machine could
+have poisoned.  The YAML files themselves ship inside the wheel as
+``kmslint/_catalog`` (:func:`catalog_dir`), for people and for the schema
+tests; a lint never reads them.
 """
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,15 +22,14 @@ TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 m
 if TYPE_CHECKING:
     from typing import Any
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
-
 
 def catalog_dir() -> Path:
-    """Where the rule YAML files are: the wheel's copy, else the source checkout's."""
-    shipped = _PACKAGE_DIR / "_catalog"
+    """Where the rule YAML files are: the wheel's copy, else the source checkout's (never read by a lint)."""
+    package = Path(__file__).resolve().parent
+    shipped = package / "_catalog"
     if shipped.is_dir() and any(shipped.glob("KMS*.yaml")):
         return shipped
-    return _PACKAGE_DIR.parent / "rules"
+    return package.parent / "rules"
 
 
 class Example(Record, frozen=True):
@@ -53,13 +57,6 @@ class Rule(Record, frozen=True):
         return self.options[name]["default"]
 
 
-def _load_yaml(data: bytes) -> Any:
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(data, Loader=loader)  # noqa: S506 - a safe loader
-
-
 def _rule(data: dict[str, Any]) -> Rule:
     return Rule(
         id=data["id"],
@@ -80,22 +77,23 @@ def _rule(data: dict[str, Any]) -> Rule:
 
 
 @lru_cache(maxsize=1)
-def _loaded() -> tuple[dict[str, dict[str, Any]], str]:
-    # Parsed once per process, and cached across processes (kmslint.cache): PyYAML's
-    # import and the parse cost more than linting one file.
-    from kmslint import cache
+def _built_in() -> dict[str, Any]:
+    import json
 
-    return cache.catalog_documents(sorted(catalog_dir().glob("KMS*.yaml")), _load_yaml)
+    with open(os.path.join(os.path.dirname(__file__), "catalog.json"), "rb") as fh:
+        data: dict[str, Any] = json.loads(fh.read())
+    return data
 
 
 def raw_documents() -> dict[str, dict[str, Any]]:
-    """Each rule file's data, keyed by file stem (tests validate these against the schema)."""
-    return _loaded()[0]
+    """Each rule file's data, keyed by file stem, as built into the package."""
+    docs: dict[str, dict[str, Any]] = _built_in()["documents"]
+    return docs
 
 
 def digest() -> str:
-    """A hash of the catalogue's files (part of the findings cache key)."""
-    return _loaded()[1]
+    """A sha256 of the built-in catalogue's data (part of the findings cache key)."""
+    return str(_built_in()["digest"])
 
 
 @lru_cache(maxsize=1)

@@ -158,6 +158,7 @@ class UnitResult(Record):
     resources: int = 0
     usage_error: bool = False  # a file named on the command line could not be parsed
     deps: list[str] = field(default_factory=list)  # other files read (file(), templatefile())
+    tried: list[tuple[str, str]] = field(default_factory=list)  # (directory, path) of every file() call, read or not
 
 
 def lint_unit(
@@ -180,6 +181,7 @@ def lint_unit(
         out.findings.extend(f for f in check_project(project, settings, rules) if _reported(f, project, reported, own))
         errors.extend(project.errors)
         out.deps.extend(f for f in project.files if f not in own and f not in out.deps)
+        out.tried = list(dict.fromkeys([*out.tried, *project.files_tried]))
         _release(project)
     for err in errors:
         if err.file not in reported:

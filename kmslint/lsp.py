@@ -16,6 +16,23 @@
   multi-Region justification tag with a placeholder to fill in (KMS004).
 
 The fixes are plain line edits (:func:`fixes_for`), independent of pygls.
+
+Everything an editor sends may be hostile (the document may come from a
+pull request; the stream may be garbled):
+
+* A document over ``max_file_bytes`` gets one KMS000 diagnostic saying so
+  and is not linted.  At most :data:`MAX_DIAGNOSTICS` are published per
+  document, with a note standing for the rest.
+* Linting, hover and code actions run in worker threads, never on the
+  event loop; code actions are linear in the document and stop at a time
+  budget; a request waits at most :data:`REQUEST_WAIT_SECONDS` for its own
+  document's lint, so a slow lint never holds up other documents.
+* Only documents the editor opened are read: a request naming any other
+  file reads nothing from disk.
+* The byte stream goes through :class:`FrameReader`: a huge, negative,
+  non-numeric, duplicated or missing ``Content-Length`` is dropped in
+  bounded memory and the next message is served.
+* Logged errors are one escaped line each; no traceback reaches the editor.
 """
 
 from __future__ import annotations
@@ -26,7 +43,7 @@ import re
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from kmslint import __version__, api, catalog
 from kmslint.model import Finding, Severity
@@ -103,8 +120,126 @@ def _blank_or_comment(line: str) -> bool:
     return not s or s.startswith(("#", "//"))
 
 
-def _newline(text: str) -> str:
-    return "\r\n" if "\r\n" in text else "\n"
+_TF_HEADER = re.compile(r'\s*resource\s+"')
+_TF_TAGS = re.compile(r"\s*tags\s*=")
+
+
+class _Doc:
+    """A buffer split into lines once, with the indexes the fixes look things up in.
+
+    Each index is built in one pass over the buffer the first time a fix
+    needs it, so that the fixes for every finding of a document cost
+    O(lines) in all, not O(lines) each: a 700 KB template with thousands of
+    keys used to take over a minute of the server's time.
+    """
+
+    def __init__(self, text: str, path: str) -> None:
+        self.kind = _kind(path)
+        self.lines = text.split("\n")
+        self.nl = "\r\n" if "\r\n" in text else "\n"
+        self._next: list[int] | None = None
+        self._prev: list[int] | None = None
+        self._ends: list[int] | None = None
+        self._tf_ends: dict[int, int] | None = None
+        self._tf_headers: list[int] | None = None
+        self._matches: dict[str, list[int]] = {}
+
+    def next_content(self, start: int, stop: int | None = None) -> int | None:
+        """The first line at or after ``start`` (and before ``stop``) that is not blank or a comment."""
+        if self._next is None:
+            nxt = [-1] * (len(self.lines) + 1)
+            for j in range(len(self.lines) - 1, -1, -1):
+                nxt[j] = nxt[j + 1] if _blank_or_comment(self.lines[j]) else j
+            self._next = nxt
+        if start >= len(self.lines):
+            return None
+        j = self._next[max(start, 0)]
+        end = len(self.lines) if stop is None else min(stop, len(self.lines))
+        return j if 0 <= j < end else None
+
+    def prev_content(self, before: int) -> int | None:
+        """The last line before ``before`` that is not blank or a comment."""
+        if self._prev is None:
+            prev = [-1] * (len(self.lines) + 1)
+            for j, line in enumerate(self.lines):
+                prev[j + 1] = prev[j] if _blank_or_comment(line) else j
+            self._prev = prev
+        j = self._prev[min(max(before, 0), len(self.lines))]
+        return j if j >= 0 else None
+
+    def block_end(self, i: int) -> int:
+        """Where the block of line ``i`` ends: the next content line indented no deeper, or the line count."""
+        if self._ends is None:
+            ends = [len(self.lines)] * len(self.lines)
+            stack: list[int] = []  # content lines below, nearest last, indents increasing towards the top
+            for j in range(len(self.lines) - 1, -1, -1):
+                if _blank_or_comment(self.lines[j]):
+                    continue
+                level = _indent(self.lines[j])
+                while stack and _indent(self.lines[stack[-1]]) > level:
+                    stack.pop()
+                if stack:
+                    ends[j] = stack[-1]
+                stack.append(j)
+            self._ends = ends
+        return self._ends[i]
+
+    def tf_block_end(self, header: int) -> int | None:
+        """The line of the brace closing the first block opened on ``header`` (strings and comments skipped)."""
+        if self._tf_ends is None:
+            self._tf_ends = self._match_braces()
+        return self._tf_ends.get(header)
+
+    def _match_braces(self) -> dict[int, int]:
+        ends: dict[int, int] = {}
+        stack: list[tuple[int, bool]] = []  # (line, the first brace opened on that line)
+        for j, line in enumerate(self.lines):
+            in_string = False
+            first = True
+            k = 0
+            while k < len(line):
+                c = line[k]
+                if in_string:
+                    if c == "\\":
+                        k += 1
+                    elif c == '"':
+                        in_string = False
+                elif c == '"':
+                    in_string = True
+                elif c == "#" or line.startswith("//", k):
+                    break
+                elif c == "{":
+                    stack.append((j, first))
+                    first = False
+                elif c == "}" and stack:
+                    opened, was_first = stack.pop()
+                    if was_first:
+                        ends.setdefault(opened, j)
+                k += 1
+        return ends
+
+    def tf_header_above(self, i: int) -> int | None:
+        """The nearest ``resource "..."`` line at or above ``i``."""
+        if self._tf_headers is None:
+            last = -1
+            headers: list[int] = []
+            for line in self.lines:
+                if _TF_HEADER.match(line):
+                    last = len(headers)
+                headers.append(last)
+            self._tf_headers = headers
+        j = self._tf_headers[i]
+        return j if j >= 0 else None
+
+    def first_match(self, pattern: re.Pattern[str], start: int, stop: int) -> int | None:
+        """The first line in [start, stop) that ``pattern`` matches (bisecting a list built once per pattern)."""
+        from bisect import bisect_left
+
+        found = self._matches.get(pattern.pattern)
+        if found is None:
+            found = self._matches[pattern.pattern] = [j for j, line in enumerate(self.lines) if pattern.match(line)]
+        k = bisect_left(found, start)
+        return found[k] if k < len(found) and found[k] < stop else None
 
 
 def _delete_line(lines: list[str], i: int) -> Edit:
@@ -122,51 +257,9 @@ def _replace_value(lines: list[str], i: int, pattern: re.Pattern[str], value: st
     return Edit(i, m.start("value"), i, m.end("value"), value)
 
 
-def _next_content_line(lines: list[str], start: int, stop: int | None = None) -> int | None:
-    end = len(lines) if stop is None else min(stop, len(lines))
-    for j in range(start, end):
-        if not _blank_or_comment(lines[j]):
-            return j
-    return None
-
-
-def _tf_block_end(lines: list[str], header: int) -> int | None:
-    """The line holding the brace that closes the block opened on ``header`` (strings and comments skipped)."""
-    depth = 0
-    for j in range(header, len(lines)):
-        in_string = False
-        k = 0
-        line = lines[j]
-        while k < len(line):
-            c = line[k]
-            if in_string:
-                if c == "\\":
-                    k += 1
-                elif c == '"':
-                    in_string = False
-            elif c == '"':
-                in_string = True
-            elif c == "#" or line.startswith("//", k):
-                break
-            elif c == "{":
-                depth += 1
-            elif c == "}":
-                depth -= 1
-                if depth == 0:
-                    return j
-            k += 1
-    return None
-
-
-def _tf_header_above(lines: list[str], i: int) -> int | None:
-    for j in range(i, -1, -1):
-        if re.match(r'\s*resource\s+"', lines[j]):
-            return j
-    return None
-
-
-def _child_indent(lines: list[str], parent: int, stop: int | None = None) -> str:
-    j = _next_content_line(lines, parent + 1, stop)
+def _child_indent(doc: _Doc, parent: int, stop: int | None = None) -> str:
+    lines = doc.lines
+    j = doc.next_content(parent + 1, stop)
     base = _indent(lines[parent])
     if j is not None and _indent(lines[j]) > base:
         return lines[j][: _indent(lines[j])]
@@ -179,91 +272,111 @@ _JSON_ROTATION = re.compile(r'\s*"EnableKeyRotation"\s*:\s*(?P<value>"[^"]*"|[A-
 _TF_BYPASS = re.compile(r"\s*bypass_policy_lockout_safety_check\s*=\s*(true|\"true\")\s*((#|//).*)?\r?$")
 _YAML_BYPASS = re.compile(r"\s*BypassPolicyLockoutSafetyCheck\s*:\s*(true|True|TRUE|\"true\"|'true')\s*(#.*)?\r?$")
 _JSON_BYPASS = re.compile(r'\s*"BypassPolicyLockoutSafetyCheck"\s*:\s*(true|"true")\s*(?P<comma>,)?\s*\r?$')
+_YAML_PROPERTIES = re.compile(r"\s*Properties\s*:")
+_JSON_PROPERTIES = re.compile(r'\s*"Properties"\s*:\s*\{\s*\r?$')
 
 
-def _fix_rotation(kind: str, lines: list[str], i: int, nl: str) -> Edit | None:
-    line = lines[i]
-    if kind == "terraform":
-        edit = _replace_value(lines, i, _TF_ROTATION, "true")
-        if edit is not None:
-            return edit
-        if not re.match(r'\s*resource\s+"aws_kms_[a-z_]*key"\s+"[^"]+"\s*\{\s*\r?$', line):
-            return None
-        end = _tf_block_end(lines, i)
-        if end is None or any(_TF_ROTATION.match(lines[j]) for j in range(i + 1, end)):
-            return None
-        indent = _child_indent(lines, i, end)
-        return Edit(i + 1, 0, i + 1, 0, f"{indent}enable_key_rotation = true{nl}")
-    if kind == "yaml":
-        edit = _replace_value(lines, i, _YAML_ROTATION, "true")
-        if edit is not None:
-            return edit
-        if not re.match(r"\s*[A-Za-z0-9]+\s*:\s*(#.*)?\r?$", line):
-            return None
-        header = _indent(line)
-        block = [j for j in range(i + 1, len(lines)) if not _blank_or_comment(lines[j])]
-        children: list[int] = []
-        for j in block:
-            if _indent(lines[j]) <= header:
-                break
-            children.append(j)
-        if not children:
-            return None
-        child = _indent(lines[children[0]])
-        props = [j for j in children if _indent(lines[j]) == child and re.match(r"\s*Properties\s*:", lines[j])]
-        if props:
-            p = props[0]
-            if not re.match(r"\s*Properties\s*:\s*(#.*)?\r?$", lines[p]):
-                return None  # a flow mapping or an alias: not a place for a line edit
-            nxt = _next_content_line(lines, p + 1)
-            if nxt is not None and _indent(lines[nxt]) > child:
-                indent = lines[nxt][: _indent(lines[nxt])]
-            else:
-                indent = lines[p][:child] + "  "
-            return Edit(p + 1, 0, p + 1, 0, f"{indent}EnableKeyRotation: true{nl}")
-        pad = lines[children[0]][:child]
-        return Edit(i + 1, 0, i + 1, 0, f"{pad}Properties:{nl}{pad}  EnableKeyRotation: true{nl}")
-    if kind == "json":
-        edit = _replace_value(lines, i, _JSON_ROTATION, "true")
-        if edit is not None:
-            return edit
-        if not re.match(r'\s*"[A-Za-z0-9]+"\s*:\s*\{\s*\r?$', line):
-            return None
-        header = _indent(line)
-        for j in range(i + 1, len(lines)):
-            if _indent(lines[j]) <= header and lines[j].strip():
-                return None  # the resource ended without a Properties object we can edit
-            if re.match(r'\s*"Properties"\s*:\s*\{\s*\r?$', lines[j]):
-                nxt = _next_content_line(lines, j + 1)
-                if nxt is None:
-                    return None
-                empty = lines[nxt].strip().startswith("}")
-                indent = lines[j][: _indent(lines[j])] + "  " if empty else lines[nxt][: _indent(lines[nxt])]
-                comma = "" if empty else ","
-                return Edit(j + 1, 0, j + 1, 0, f'{indent}"EnableKeyRotation": true{comma}{nl}')
+def _fix_rotation(doc: _Doc, i: int) -> Edit | None:
+    if doc.kind == "terraform":
+        return _fix_rotation_tf(doc, i)
+    if doc.kind == "yaml":
+        return _fix_rotation_yaml(doc, i)
+    if doc.kind == "json":
+        return _fix_rotation_json(doc, i)
     return None
 
 
-def _fix_bypass(kind: str, lines: list[str], i: int) -> tuple[Edit, ...]:
+def _fix_rotation_tf(doc: _Doc, i: int) -> Edit | None:
+    lines = doc.lines
+    edit = _replace_value(lines, i, _TF_ROTATION, "true")
+    if edit is not None:
+        return edit
+    if not re.match(r'\s*resource\s+"aws_kms_[a-z_]*key"\s+"[^"]+"\s*\{\s*\r?$', lines[i]):
+        return None
+    end = doc.tf_block_end(i)
+    if end is None or doc.first_match(_TF_ROTATION, i + 1, end) is not None:
+        return None
+    indent = _child_indent(doc, i, end)
+    return Edit(i + 1, 0, i + 1, 0, f"{indent}enable_key_rotation = true{doc.nl}")
+
+
+def _fix_rotation_yaml(doc: _Doc, i: int) -> Edit | None:
+    lines, nl = doc.lines, doc.nl
+    edit = _replace_value(lines, i, _YAML_ROTATION, "true")
+    if edit is not None:
+        return edit
     line = lines[i]
-    if kind == "terraform" and _TF_BYPASS.match(line):
+    if not re.match(r"\s*[A-Za-z0-9]+\s*:\s*(#.*)?\r?$", line):
+        return None
+    end = doc.block_end(i)
+    first = doc.next_content(i + 1, end)
+    if first is None:
+        return None
+    child = _indent(lines[first])
+    props = None
+    j: int | None = first
+    while j is not None:  # the resource's content lines, in its block only
+        if _indent(lines[j]) == child and _YAML_PROPERTIES.match(lines[j]):
+            props = j
+            break
+        j = doc.next_content(j + 1, end)
+    if props is not None:
+        if not re.match(r"\s*Properties\s*:\s*(#.*)?\r?$", lines[props]):
+            return None  # a flow mapping or an alias: not a place for a line edit
+        nxt = doc.next_content(props + 1)
+        if nxt is not None and _indent(lines[nxt]) > child:
+            indent = lines[nxt][: _indent(lines[nxt])]
+        else:
+            indent = lines[props][:child] + "  "
+        return Edit(props + 1, 0, props + 1, 0, f"{indent}EnableKeyRotation: true{nl}")
+    pad = lines[first][:child]
+    return Edit(i + 1, 0, i + 1, 0, f"{pad}Properties:{nl}{pad}  EnableKeyRotation: true{nl}")
+
+
+def _fix_rotation_json(doc: _Doc, i: int) -> Edit | None:
+    lines = doc.lines
+    edit = _replace_value(lines, i, _JSON_ROTATION, "true")
+    if edit is not None:
+        return edit
+    line = lines[i]
+    if not re.match(r'\s*"[A-Za-z0-9]+"\s*:\s*\{\s*\r?$', line):
+        return None
+    header = _indent(line)
+    for j in range(i + 1, len(lines)):  # stops at the end of the resource's block
+        if _indent(lines[j]) <= header and lines[j].strip():
+            return None  # the resource ended without a Properties object we can edit
+        if _JSON_PROPERTIES.match(lines[j]):
+            nxt = doc.next_content(j + 1)
+            if nxt is None:
+                return None
+            empty = lines[nxt].strip().startswith("}")
+            indent = lines[j][: _indent(lines[j])] + "  " if empty else lines[nxt][: _indent(lines[nxt])]
+            comma = "" if empty else ","
+            return Edit(j + 1, 0, j + 1, 0, f'{indent}"EnableKeyRotation": true{comma}{doc.nl}')
+    return None
+
+
+def _fix_bypass(doc: _Doc, i: int) -> tuple[Edit, ...]:
+    lines = doc.lines
+    line = lines[i]
+    if doc.kind == "terraform" and _TF_BYPASS.match(line):
         return (_delete_line(lines, i),)
-    if kind == "yaml" and _YAML_BYPASS.match(line):
-        prev = next((j for j in range(i - 1, -1, -1) if not _blank_or_comment(lines[j])), None)
-        nxt = _next_content_line(lines, i + 1)
+    if doc.kind == "yaml" and _YAML_BYPASS.match(line):
+        prev = doc.prev_content(i)
+        nxt = doc.next_content(i + 1)
         only_child = (
             prev is not None
             and _indent(lines[prev]) < _indent(line)
             and (nxt is None or _indent(lines[nxt]) < _indent(line))
         )
         return () if only_child else (_delete_line(lines, i),)
-    if kind == "json":
+    if doc.kind == "json":
         m = _JSON_BYPASS.match(line)
         if m is None:
             return ()
         if m.group("comma"):
             return (_delete_line(lines, i),)
-        prev = next((j for j in range(i - 1, -1, -1) if lines[j].strip()), None)
+        prev = doc.prev_content(i)
         if prev is None or not lines[prev].rstrip().endswith(","):
             return ()
         cut = len(lines[prev].rstrip())
@@ -271,72 +384,90 @@ def _fix_bypass(kind: str, lines: list[str], i: int) -> tuple[Edit, ...]:
     return ()
 
 
-def _fix_justification(kind: str, lines: list[str], i: int, tag: str, nl: str) -> Edit | None:
-    line = lines[i]
-    if kind == "terraform":
-        if not re.match(r"\s*multi_region\s*=", line):
-            return None
-        header = _tf_header_above(lines, i)
-        end = _tf_block_end(lines, header) if header is not None else None
-        if header is None or end is None or end < i:
-            return None
-        pad = line[: _indent(line)]
-        entry = f'"{tag}" = "{JUSTIFICATION_PLACEHOLDER}"'
-        for j in range(header + 1, end):
-            if re.match(r"\s*tags\s*=", lines[j]):
-                if not re.match(r"\s*tags\s*=\s*\{\s*\r?$", lines[j]):
-                    return None  # tags = merge(...), a variable, or a one-line map: leave it to a person
-                return Edit(j + 1, 0, j + 1, 0, f"{_child_indent(lines, j, end)}{entry}{nl}")
-        return Edit(i + 1, 0, i + 1, 0, f"{pad}tags = {{{nl}{pad}  {entry}{nl}{pad}}}{nl}")
-    if kind == "yaml":
-        if not re.match(r"\s*MultiRegion\s*:", line):
-            return None
-        level = _indent(line)
-        pad = line[:level]
-        start = i
-        while start > 0 and (_blank_or_comment(lines[start - 1]) or _indent(lines[start - 1]) >= level):
-            start -= 1
-        end = i
-        while end + 1 < len(lines) and (_blank_or_comment(lines[end + 1]) or _indent(lines[end + 1]) >= level):
-            end += 1
-        for j in range(start, end + 1):
-            if _indent(lines[j]) == level and re.match(r"\s*Tags\s*:", lines[j]):
-                if not re.match(r"\s*Tags\s*:\s*(#.*)?\r?$", lines[j]):
-                    return None  # a flow sequence, an alias or an intrinsic function
-                nxt = _next_content_line(lines, j + 1)
-                if nxt is not None and (
-                    _indent(lines[nxt]) > level
-                    or (_indent(lines[nxt]) == level and lines[nxt].lstrip().startswith("-"))
-                ):
-                    item = lines[nxt][: _indent(lines[nxt])]
-                else:
-                    item = pad + "  "
-                text = f'{item}- Key: "{tag}"{nl}{item}  Value: "{JUSTIFICATION_PLACEHOLDER}"{nl}'
-                return Edit(j + 1, 0, j + 1, 0, text)
-        text = f'{pad}Tags:{nl}{pad}  - Key: "{tag}"{nl}{pad}    Value: "{JUSTIFICATION_PLACEHOLDER}"{nl}'
-        return Edit(i + 1, 0, i + 1, 0, text)
+def _fix_justification(doc: _Doc, i: int, tag: str) -> Edit | None:
+    if doc.kind == "terraform":
+        return _fix_justification_tf(doc, i, tag)
+    if doc.kind == "yaml":
+        return _fix_justification_yaml(doc, i, tag)
     return None
+
+
+def _fix_justification_tf(doc: _Doc, i: int, tag: str) -> Edit | None:
+    lines, nl = doc.lines, doc.nl
+    line = lines[i]
+    if not re.match(r"\s*multi_region\s*=", line):
+        return None
+    header = doc.tf_header_above(i)
+    end = doc.tf_block_end(header) if header is not None else None
+    if header is None or end is None or end < i:
+        return None
+    pad = line[: _indent(line)]
+    entry = f'"{tag}" = "{JUSTIFICATION_PLACEHOLDER}"'
+    j = doc.first_match(_TF_TAGS, header + 1, end)
+    if j is not None:
+        if not re.match(r"\s*tags\s*=\s*\{\s*\r?$", lines[j]):
+            return None  # tags = merge(...), a variable, or a one-line map: leave it to a person
+        return Edit(j + 1, 0, j + 1, 0, f"{_child_indent(doc, j, end)}{entry}{nl}")
+    return Edit(i + 1, 0, i + 1, 0, f"{pad}tags = {{{nl}{pad}  {entry}{nl}{pad}}}{nl}")
+
+
+def _fix_justification_yaml(doc: _Doc, i: int, tag: str) -> Edit | None:
+    lines, nl = doc.lines, doc.nl
+    line = lines[i]
+    if not re.match(r"\s*MultiRegion\s*:", line):
+        return None
+    level = _indent(line)
+    pad = line[:level]
+    # The mapping MultiRegion sits in: from its parent's line to where the parent's block ends.
+    parent = doc.prev_content(i)
+    while parent is not None and _indent(lines[parent]) >= level:
+        parent = doc.prev_content(parent)
+    start = parent + 1 if parent is not None else 0
+    stop = doc.block_end(parent) if parent is not None else len(lines)
+    j: int | None = doc.next_content(start, stop)
+    while j is not None:  # the siblings of MultiRegion, jumping over their own blocks
+        if _indent(lines[j]) == level and re.match(r"\s*Tags\s*:", lines[j]):
+            return _add_yaml_tag(doc, j, level, pad, tag)
+        j = doc.next_content(max(doc.block_end(j), j + 1), stop) if _indent(lines[j]) >= level else None
+    text = f'{pad}Tags:{nl}{pad}  - Key: "{tag}"{nl}{pad}    Value: "{JUSTIFICATION_PLACEHOLDER}"{nl}'
+    return Edit(i + 1, 0, i + 1, 0, text)
+
+
+def _add_yaml_tag(doc: _Doc, j: int, level: int, pad: str, tag: str) -> Edit | None:
+    lines, nl = doc.lines, doc.nl
+    if not re.match(r"\s*Tags\s*:\s*(#.*)?\r?$", lines[j]):
+        return None  # a flow sequence, an alias or an intrinsic function
+    nxt = doc.next_content(j + 1)
+    if nxt is not None and (
+        _indent(lines[nxt]) > level or (_indent(lines[nxt]) == level and lines[nxt].lstrip().startswith("-"))
+    ):
+        item = lines[nxt][: _indent(lines[nxt])]
+    else:
+        item = pad + "  "
+    text = f'{item}- Key: "{tag}"{nl}{item}  Value: "{JUSTIFICATION_PLACEHOLDER}"{nl}'
+    return Edit(j + 1, 0, j + 1, 0, text)
 
 
 def fixes_for(finding: Finding, text: str, path: str, justification_tag: str | None = None) -> list[Fix]:
     """The safe fixes for one finding in ``text`` (the buffer it was found in)."""
-    kind = _kind(path)
-    lines = text.split("\n")
+    return _fixes(finding, _Doc(text, path), justification_tag)
+
+
+def _fixes(finding: Finding, doc: _Doc, justification_tag: str | None = None) -> list[Fix]:
     i = finding.line - 1
-    if not kind or not 0 <= i < len(lines):
+    if not doc.kind or not 0 <= i < len(doc.lines):
         return []
-    nl = _newline(text)
     if finding.rule_id == "KMS002":
-        edit = _fix_rotation(kind, lines, i, nl)
+        edit = _fix_rotation(doc, i)
         title = "Enable automatic key rotation"
         return [Fix(title, "KMS002", (edit,))] if edit is not None else []
     if finding.rule_id == "KMS009":
-        edits = _fix_bypass(kind, lines, i)
-        name = "bypass_policy_lockout_safety_check" if kind == "terraform" else "BypassPolicyLockoutSafetyCheck"
+        edits = _fix_bypass(doc, i)
+        name = "bypass_policy_lockout_safety_check" if doc.kind == "terraform" else "BypassPolicyLockoutSafetyCheck"
         return [Fix(f"Remove {name} (keep the lockout safety check)", "KMS009", edits)] if edits else []
     if finding.rule_id == "KMS004":
         tag = justification_tag or str(catalog.rules()["KMS004"].option_default("justification_tag"))
-        edit = _fix_justification(kind, lines, i, tag, nl)
+        edit = _fix_justification(doc, i, tag)
         return [Fix(f"Add the {tag} tag (then write the reason)", "KMS004", (edit,))] if edit is not None else []
     return []
 
@@ -401,8 +532,9 @@ def wanted(path: str | None, language_id: str | None = None) -> bool:
 
 
 def _utf16(line: str, codepoints: int) -> int:
+    """UTF-16 units in the first ``codepoints`` characters (a lone surrogate, which JSON can carry, is one)."""
     prefix = line[: max(codepoints, 0)]
-    return len(prefix.encode("utf-16-le")) // 2
+    return len(prefix.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _severity(sev: Severity) -> lsp.DiagnosticSeverity:
@@ -467,9 +599,15 @@ def hover_markdown(findings: list[Finding]) -> str:
 
 
 class _Linted(Record):
+    """One lint of one version of a document, with what requests on it need, all made in the lint thread."""
+
     version: int | None
     text: str
     findings: list[Finding]
+    lines: list[str]
+    diagnostics: list[Any]  # lsp.Diagnostic: what was published (see MAX_DIAGNOSTICS, oversize)
+    tag: str | None = None  # the configured multi-Region justification tag
+    doc: _Doc | None = None  # the buffer's fix indexes, made by the first code action
 
 
 def _contains(f: Finding, line: int, char: int) -> bool:
@@ -485,8 +623,339 @@ def _overlaps(f: Finding, first: int, last: int) -> bool:
     return f.line - 1 <= last and max(f.end_line, f.line) - 1 >= first
 
 
+def oversize(text: str, limit: int) -> int | None:
+    """The document's size in UTF-8 bytes when it is over ``limit``, else None (without encoding a small one)."""
+    if len(text) * 4 <= limit:
+        return None
+    size = len(text.encode("utf-8", "surrogatepass"))
+    return size if size > limit else None
+
+
+def _too_large(size: int, limit: int) -> lsp.Diagnostic:
+    from lsprotocol import types as lsp
+
+    from kmslint.formatters import rule_doc_url
+
+    return lsp.Diagnostic(
+        range=lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0)),
+        message=f"the document is {size} bytes, over the {limit}-byte limit (max_file_bytes): not linted",
+        severity=lsp.DiagnosticSeverity.Error,
+        code="KMS000",
+        code_description=lsp.CodeDescription(href=rule_doc_url("KMS000")),
+        source="kmslint",
+    )
+
+
+def _more(hidden: int, first: Finding, lines: list[str]) -> lsp.Diagnostic:
+    """The note that stands for the findings past :data:`MAX_DIAGNOSTICS`, at the first of them."""
+    from lsprotocol import types as lsp
+
+    start = _range(lines, (first.line - 1, first.column - 1), (first.line - 1, first.column - 1)).start
+    return lsp.Diagnostic(
+        range=lsp.Range(start=start, end=start),
+        message=f"{hidden} more findings from here on are not shown (at most {MAX_DIAGNOSTICS} per document):"
+        " run kmslint on the file to see them all",
+        severity=lsp.DiagnosticSeverity.Information,
+        source="kmslint",
+    )
+
+
+def _hover(state: _Linted, line: int, character: int) -> lsp.Hover | None:
+    """The hover for a position (LSP line, UTF-16 character), from one lint's findings."""
+    from lsprotocol import types as lsp
+
+    text = state.lines[line] if 0 <= line < len(state.lines) else ""
+    # LSP characters are UTF-16 units; findings count code points.
+    char = len(text.encode("utf-16-le", "surrogatepass")[: character * 2].decode("utf-16-le", "ignore"))
+    hits = [f for f in state.findings if _contains(f, line, char)]
+    if not hits:
+        return None
+    narrowest = min(hits, key=lambda f: (f.end_line - f.line, f.end_column - f.column))
+    return lsp.Hover(
+        contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=hover_markdown(hits)),
+        range=finding_range(narrowest, state.lines),
+    )
+
+
+def _code_actions(uri: str, path: str, state: _Linted, first: int, last: int) -> list[lsp.CodeAction]:
+    """The quick fixes for the findings that overlap lines ``first``..``last``.
+
+    Each fix looks only at its own resource's lines, through indexes built
+    once per document version, so this is linear in the document.  At most
+    :data:`MAX_CODE_ACTIONS` are made, within :data:`FIX_SECONDS` (pygls
+    serialises the answer on its event loop); the rest are there for a
+    request on a narrower range, as an editor makes for the cursor's line.
+    """
+    import time
+
+    from lsprotocol import types as lsp
+
+    deadline = time.monotonic() + FIX_SECONDS
+    if state.doc is None:
+        state.doc = _Doc(state.text, path)
+    done: dict[tuple[str, int], list[Fix]] = {}
+    actions: list[lsp.CodeAction] = []
+    for f in state.findings:
+        if not _overlaps(f, first, last):
+            continue
+        if time.monotonic() > deadline or len(actions) >= MAX_CODE_ACTIONS:
+            break
+        spot = (f.rule_id, f.line)
+        fixes = done.get(spot)
+        if fixes is None:  # findings at the same place (instances, aliases) share their fixes
+            fixes = done[spot] = _fixes(f, state.doc, state.tag)
+        diagnostic = to_diagnostic(f, state.lines) if fixes else None
+        for fix in fixes:
+            edits = [
+                lsp.TextEdit(
+                    range=_range(state.lines, (e.start_line, e.start_char), (e.end_line, e.end_char)),
+                    new_text=e.new_text,
+                )
+                for e in fix.edits
+            ]
+            actions.append(
+                lsp.CodeAction(
+                    title=fix.title,
+                    kind=lsp.CodeActionKind.QuickFix,
+                    diagnostics=[diagnostic] if diagnostic is not None else None,
+                    is_preferred=True,
+                    edit=lsp.WorkspaceEdit(changes={uri: edits}),
+                )
+            )
+    return actions
+
+
+# --------------------------------------------------------------------------- reading the editor's messages
+
+# The largest message passed on: a document at the default max_file_bytes (4 MiB)
+# with every character JSON-escaped fits, and pygls decodes a message on its event
+# loop, so this also bounds how long one message can hold it up.
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+MAX_HEADER_LINE = 1024
+MAX_HEADERS = 16
+_CHUNK = 1 << 16
+# Where a message starts: a Content-Length header line.  It cannot occur inside a
+# JSON body (a JSON string holds no raw line break), so after anything unreadable
+# the reader looks for the next one.
+_MARKER = re.compile(rb"content-length:[ \t]{0,16}[0-9]{1,20}[ \t]{0,16}\r?\n", re.IGNORECASE)
+_MARKER_MAX = 96
+_HEADER = re.compile(rb"([A-Za-z0-9-]{1,64}):([^\r\n]*)\r?\n")
+
+
+class FrameReader:
+    r"""The editor's byte stream, handed to pygls one well-formed message at a time.
+
+    pygls reads ``Content-Length`` itself and believes it: a huge value
+    raised ``OverflowError`` and killed the server, and a malformed one made
+    it lose its place in the stream.  This reader finds each header block,
+    and passes on only messages with exactly one decimal ``Content-Length``
+    of at most :data:`MAX_MESSAGE_BYTES`, re-framed as
+    ``Content-Length: N\r\n\r\n`` and the body.  Anything else (a length
+    that is huge, negative, not a number, given twice or missing; a header
+    line that never ends; bytes between messages) is dropped in bounded
+    memory, said on stderr, and the next message is served.  It offers the
+    two methods pygls's stdio reader calls, ``readline()`` and ``read(n)``,
+    and never raises: an unreadable input ends like closed input.
+    """
+
+    def __init__(self, raw: Any, limit: int = MAX_MESSAGE_BYTES, report: Callable[[str], None] | None = None) -> None:
+        self._read1: Callable[[int], bytes] = getattr(raw, "read1", None) or raw.read
+        self._limit = limit
+        self._report = report or _report_dropped
+        self._buf = bytearray()
+        self._eof = False
+        self._skipped = 0  # bytes dropped by _skip_line, reported with the next search's
+        self._lines: list[bytes] = []
+        self._body = b""
+
+    def readline(self) -> bytes:
+        if not self._lines:
+            try:
+                body = self._next_message()
+            except Exception as exc:  # an input error (or a bug) must end the session, not raise into pygls
+                self._report(f"stopped reading the editor's messages: {type(exc).__name__}: {exc}")
+                body = None
+            if body is None:
+                return b""
+            self._lines = [b"Content-Length: %d\r\n" % len(body), b"\r\n"]
+            self._body = body
+        return self._lines.pop(0)
+
+    def read(self, n: int = -1) -> bytes:
+        out, self._body = (self._body, b"") if n < 0 or n >= len(self._body) else (self._body[:n], self._body[n:])
+        return out
+
+    def _fill(self) -> bool:
+        """Read what is available (at least a byte); False at the end of the input."""
+        if self._eof:
+            return False
+        try:
+            data = self._read1(_CHUNK)
+        except (OSError, ValueError):
+            data = b""
+        if not data:
+            self._eof = True
+            return False
+        self._buf += data
+        return True
+
+    def _next_message(self) -> bytes | None:
+        """The next well-formed message's body; None at the end of the input."""
+        while True:
+            if not self._find_marker():
+                return None
+            length, problem = self._header_block()
+            if length is None:
+                if problem:
+                    self._report(f"dropped a message: {problem}")
+                continue
+            body = self._exactly(length)
+            if body is None:
+                return None
+            return body
+
+    def _find_marker(self) -> bool:
+        """Drop everything before the next Content-Length header line; False at the end of the input."""
+        dropped, self._skipped = self._skipped, 0
+        while True:
+            m = _MARKER.search(self._buf)
+            if m is not None:
+                skipped = bytes(self._buf[: m.start()])
+                del self._buf[: m.start()]
+                self._say_dropped(dropped, skipped)
+                return True
+            keep = max(len(self._buf) - _MARKER_MAX, 0)  # the start of a header line may be at the end
+            dropped += keep
+            del self._buf[:keep]
+            if not self._fill():
+                self._say_dropped(dropped, bytes(self._buf))
+                return False
+
+    def _say_dropped(self, dropped: int, tail: bytes) -> None:
+        # Headers before Content-Length (Content-Type) and line breaks are not worth a word.
+        if dropped or not re.fullmatch(rb"(?:[A-Za-z0-9-]{1,64}:[^\r\n]*\r?\n|\r?\n)*", tail):
+            self._report(f"dropped {dropped + len(tail)} bytes that were not a message")
+
+    def _line(self) -> bytes | None:
+        """The next line, if it ends within MAX_HEADER_LINE bytes (not consumed); None otherwise."""
+        while True:
+            end = self._buf.find(b"\n", 0, MAX_HEADER_LINE)
+            if end >= 0:
+                return bytes(self._buf[: end + 1])
+            if len(self._buf) >= MAX_HEADER_LINE or not self._fill():
+                return None
+
+    def _header_block(self) -> tuple[int | None, str]:
+        """The Content-Length of the header block starting here, or None and what is wrong with it.
+
+        A line that is not a header ends the block unconsumed, so a message
+        that starts inside it is still found.
+        """
+        lengths: list[bytes] = []
+        headers = 0
+        while True:
+            line = self._line()
+            if line is None or headers > MAX_HEADERS:
+                self._skip_line()
+                return None, "a header block that does not end"
+            if line in (b"\r\n", b"\n"):
+                del self._buf[: len(line)]
+                break
+            m = _HEADER.fullmatch(line)
+            if m is None:
+                if headers == 0:
+                    self._skip_line()
+                return None, "a broken header line"
+            del self._buf[: len(line)]
+            headers += 1
+            if m.group(1).lower() == b"content-length":
+                lengths.append(m.group(2).strip())
+        if len(lengths) != 1:
+            return None, "Content-Length given twice" if lengths else "no Content-Length"
+        value = lengths[0]
+        if not (value.isdigit() and len(value) <= 20):
+            return None, "a Content-Length that is not a number"
+        length = int(value)
+        if length > self._limit:
+            return None, f"{length} bytes, over the {self._limit}-byte limit"
+        if length == 0:
+            return None, "an empty message"
+        return length, ""
+
+    def _skip_line(self) -> None:
+        """Drop the line the block stopped at, so that the search for the next message moves on."""
+        end = self._buf.find(b"\n", 0, MAX_HEADER_LINE)
+        size = end + 1 if end >= 0 else max(1, min(len(self._buf), MAX_HEADER_LINE))
+        self._skipped += min(size, len(self._buf))
+        del self._buf[:size]
+
+    def _exactly(self, n: int) -> bytes | None:
+        while len(self._buf) < n:
+            if not self._fill():
+                self._report(f"the input ended inside a {n}-byte message")
+                return None
+        body = bytes(self._buf[:n])
+        del self._buf[:n]
+        return body
+
+
+def _printable(text: str, limit: int = 1000) -> str:
+    """``text`` with control characters escaped and its length bounded: for the editor's log."""
+    out = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text[:limit])
+    return out + ("..." if len(text) > limit else "")
+
+
+def _report_dropped(message: str) -> None:
+    import logging
+
+    logging.getLogger("kmslint.lsp").warning("%s", message)
+
+
+def _log_without_tracebacks() -> None:
+    """Log warnings and errors (pygls's, asyncio's, ours) on stderr as one escaped line each, never a traceback."""
+    import logging
+
+    class OneLine(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            message = record.getMessage()
+            # pygls sometimes writes the traceback into the message itself: keep its last line.
+            head, marker, trace = message.partition("Traceback (most recent call last):")
+            if marker:
+                last = [line for line in trace.splitlines() if line.strip()][-1:]
+                message = head.rstrip() + (f" ({last[0].strip()})" if last else "")
+            exc = record.exc_info[1] if record.exc_info else None
+            if exc is not None:
+                message += f" ({type(exc).__name__}: {exc})"
+            return _printable(f"kmslint lsp: {record.levelname.lower()}: {message}")
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLine())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+
+
+# --------------------------------------------------------------------------- the server
+
+# How long a hover or code action waits for its document's lint before answering
+# without it; lints run one at a time, so a slow one elsewhere delays, never blocks.
+REQUEST_WAIT_SECONDS = 2.0
+# How long code actions may spend on fixes for one request.
+FIX_SECONDS = 1.0
+# Diagnostics published per document: pygls serialises them on its event loop
+# (30,000 took ~0.5 s and 17 MB), and no one reads more in an editor.
+MAX_DIAGNOSTICS = 1000
+MAX_CODE_ACTIONS = 1000
+
+
 def create_server(debounce: float = DEBOUNCE_SECONDS) -> LanguageServer:
-    """A pygls server with kmslint's features (raises :class:`MissingDependency` without pygls)."""
+    """A pygls server with kmslint's features (raises :class:`MissingDependency` without pygls).
+
+    Nothing heavy runs on the event loop: linting (and building the
+    diagnostics) in one lint thread, hover and code actions in another, so
+    a slow lint never holds up requests on other documents.  Only documents
+    the editor opened are read, never a file on disk named by a request.
+    """
     try:
         from lsprotocol import types as lsp
         from pygls.lsp.server import LanguageServer
@@ -494,11 +963,24 @@ def create_server(debounce: float = DEBOUNCE_SECONDS) -> LanguageServer:
     except ImportError as exc:
         raise MissingDependency(INSTALL_HINT) from exc
 
-    server = LanguageServer("kmslint", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
-    # Linting is CPU work; one worker keeps the parsers single-threaded and the server responsive.
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmslint-lint")
+    # One lint thread: the parsers (tree-sitter) are not to be used from two threads.
+    lint_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmslint-lint")
+    quick_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmslint-requests")
+
+    class Server(LanguageServer):
+        def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+            """Serve on stdio, reading the editor's messages through a :class:`FrameReader`."""
+            _log_without_tracebacks()
+            reader = cast("BinaryIO", FrameReader(stdin or sys.stdin.buffer))
+            try:
+                super().start_io(reader, stdout or sys.stdout.buffer)
+            finally:
+                lint_pool.shutdown(wait=False, cancel_futures=True)
+                quick_pool.shutdown(wait=False, cancel_futures=True)
+
+    server = Server("kmslint", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
     linted: dict[str, _Linted] = {}
-    pending: dict[str, asyncio.Task[None]] = {}
+    pending: dict[str, asyncio.Task[_Linted | None]] = {}
     languages: dict[str, str] = {}
     configs = _ConfigCache()
     warned: set[str] = set()
@@ -508,56 +990,87 @@ def create_server(debounce: float = DEBOUNCE_SECONDS) -> LanguageServer:
             warned.add(message)
             server.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=message))
 
-    def run_lint(path: str, text: str) -> tuple[list[Finding], list[str]]:
-        """In the worker thread: lint, collecting configuration warnings to send from the event loop."""
+    def opened(uri: str) -> Any:
+        """The editor's copy of an open document; None for anything else (never read from disk)."""
+        if uri not in languages:
+            return None
+        from urllib.parse import unquote
+
+        return server.workspace.text_documents.get(unquote(uri))
+
+    def run_lint(path: str, text: str, version: int | None) -> tuple[_Linted, list[str]]:
+        """In the lint thread: lint (unless too large) and build the diagnostics; configuration warnings to send."""
         messages: list[str] = []
-        return lint_text(path, text, settings_for(path, configs, messages.append)), messages
+        settings = settings_for(path, configs, messages.append)
+        lines = text.split("\n")
+        size = oversize(text, settings.max_file_bytes)
+        if size is not None:
+            findings: list[Finding] = []
+            diagnostics = [_too_large(size, settings.max_file_bytes)]
+        else:
+            findings = lint_text(path, text, settings)
+            diagnostics = [to_diagnostic(f, lines) for f in findings[:MAX_DIAGNOSTICS]]
+            if len(findings) > MAX_DIAGNOSTICS:
+                diagnostics.append(_more(len(findings) - MAX_DIAGNOSTICS, findings[MAX_DIAGNOSTICS], lines))
+        tag = settings.options.get("KMS004", {}).get("justification_tag")
+        result = _Linted(version, text, findings, lines, diagnostics, tag if isinstance(tag, str) else None)
+        return result, messages
 
     async def lint_now(uri: str) -> _Linted | None:
         path = to_fs_path(uri)
-        if not wanted(path, languages.get(uri)):
+        doc = opened(uri)
+        if doc is None or not wanted(path, languages.get(uri)):
             return None
         assert path is not None
-        doc = server.workspace.get_text_document(uri)
         text, version = doc.source, doc.version
+        loop = asyncio.get_running_loop()
         try:
-            findings, messages = await asyncio.get_running_loop().run_in_executor(executor, run_lint, path, text)
+            result, messages = await loop.run_in_executor(lint_pool, run_lint, path, text, version)
         except Exception as exc:  # a bug must not take the editor's server down; say so instead
-            server.window_log_message(
-                lsp.LogMessageParams(type=lsp.MessageType.Error, message=f"kmslint failed on {path}: {exc!r}")
-            )
+            message = _printable(f"kmslint failed on {path}: {type(exc).__name__}: {exc}")
+            server.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Error, message=message))
             return None
         for message in messages:
             warn(message)
-        result = _Linted(version, text, findings)
+        if uri not in languages:  # closed while it was being linted
+            return None
         linted[uri] = result
-        lines = text.split("\n")
         server.text_document_publish_diagnostics(
-            lsp.PublishDiagnosticsParams(
-                uri=uri, version=version, diagnostics=[to_diagnostic(f, lines) for f in findings]
-            )
+            lsp.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=result.diagnostics)
         )
         return result
 
-    async def lint_later(uri: str, delay: float) -> None:
+    async def lint_later(uri: str, delay: float) -> _Linted | None:
         if delay > 0:
             await asyncio.sleep(delay)
-        pending.pop(uri, None)
-        await lint_now(uri)
+        result = await lint_now(uri)
+        if pending.get(uri) is asyncio.current_task():
+            pending.pop(uri, None)
+        return result
 
-    def schedule(uri: str, delay: float) -> None:
+    def schedule(uri: str, delay: float) -> asyncio.Task[_Linted | None]:
         previous = pending.pop(uri, None)
         if previous is not None:
             previous.cancel()
-        pending[uri] = asyncio.ensure_future(lint_later(uri, delay))
+        task = pending[uri] = asyncio.ensure_future(lint_later(uri, delay))
+        return task
 
     async def current(uri: str) -> _Linted | None:
-        """The findings for the document as it is now (linting it again when it changed since)."""
-        doc = server.workspace.get_text_document(uri)
+        """The findings for the document as it is now, waiting a little for its lint; None if not ready."""
+        doc = opened(uri)
+        if doc is None:
+            return None
         have = linted.get(uri)
         if have is not None and have.version == doc.version and have.text == doc.source:
             return have
-        return await lint_now(uri)
+        task = pending.get(uri)
+        if task is None or task.done():
+            task = schedule(uri, 0)
+        done, _ = await asyncio.wait({task}, timeout=REQUEST_WAIT_SECONDS)
+        if task not in done or task.cancelled() or task.exception() is not None:
+            return None
+        result = task.result()
+        return result if result is not None and result.version == doc.version else None
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(params: lsp.DidOpenTextDocumentParams) -> None:
@@ -585,21 +1098,11 @@ def create_server(debounce: float = DEBOUNCE_SECONDS) -> LanguageServer:
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
     async def hover(params: lsp.HoverParams) -> lsp.Hover | None:
         state = await current(params.text_document.uri)
-        if state is None:
+        if state is None or not state.findings:
             return None
-        lines = state.text.split("\n")
-        line = params.position.line
-        text = lines[line] if line < len(lines) else ""
-        # LSP characters are UTF-16 units; findings count code points.
-        char = len(text.encode("utf-16-le")[: params.position.character * 2].decode("utf-16-le", "ignore"))
-        hits = [f for f in state.findings if _contains(f, line, char)]
-        if not hits:
-            return None
-        narrowest = min(hits, key=lambda f: (f.end_line - f.line, f.end_column - f.column))
-        return lsp.Hover(
-            contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=hover_markdown(hits)),
-            range=finding_range(narrowest, lines),
-        )
+        position = params.position
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(quick_pool, _hover, state, position.line, position.character)
 
     @server.feature(
         lsp.TEXT_DOCUMENT_CODE_ACTION,
@@ -611,30 +1114,9 @@ def create_server(debounce: float = DEBOUNCE_SECONDS) -> LanguageServer:
         path = to_fs_path(uri)
         if state is None or path is None:
             return None
-        lines = state.text.split("\n")
-        settings = settings_for(path, configs, warn)
-        tag = settings.options.get("KMS004", {}).get("justification_tag")
-        actions: list[lsp.CodeAction] = []
-        for f in state.findings:
-            if not _overlaps(f, params.range.start.line, params.range.end.line):
-                continue
-            for fix in fixes_for(f, state.text, path, tag if isinstance(tag, str) else None):
-                edits = [
-                    lsp.TextEdit(
-                        range=_range(lines, (e.start_line, e.start_char), (e.end_line, e.end_char)), new_text=e.new_text
-                    )
-                    for e in fix.edits
-                ]
-                actions.append(
-                    lsp.CodeAction(
-                        title=fix.title,
-                        kind=lsp.CodeActionKind.QuickFix,
-                        diagnostics=[to_diagnostic(f, lines)],
-                        is_preferred=True,
-                        edit=lsp.WorkspaceEdit(changes={uri: edits}),
-                    )
-                )
-        return actions
+        first, last = params.range.start.line, params.range.end.line
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(quick_pool, _code_actions, uri, path, state, first, last)
 
     return server
 
@@ -647,8 +1129,10 @@ def serve(debounce: float = DEBOUNCE_SECONDS) -> None:
 
 __all__ = [
     "DEBOUNCE_SECONDS",
+    "MAX_MESSAGE_BYTES",
     "Edit",
     "Fix",
+    "FrameReader",
     "MissingDependency",
     "apply_edits",
     "create_server",

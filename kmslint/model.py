@@ -441,6 +441,8 @@ class Project(Record, eq=False):
     resource_spans: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     errors: list[ParseError] = field(default_factory=list)
     resource_count: int = 0
+    # (directory, path) of every file()/templatefile() the evaluation tried, read or not (findings cache pins).
+    files_tried: list[tuple[str, str]] = field(default_factory=list)
 
     def key_policies(self) -> Iterator[KeyPolicy]:
         for key in self.keys:

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from kmslint import catalog
@@ -120,25 +122,36 @@ def run_units(
     if cache_dir is not None:
         from kmslint.cache import FindingsCache
 
-        store = FindingsCache(cache_dir, [catalog.digest(), settings, str(opts.scan_root)])
-        for i, unit in enumerate(units):
-            key = keys[i] = _unit_key(store, unit, opts, display)
-            if key is not None:
-                cached = store.get(key, opts.max_file_bytes)
-                results[i] = _decode(cached) if cached is not None else None
-    todo = [i for i, r in enumerate(results) if r is None]
-    workers = resolve_jobs(jobs, len(todo))
-    if workers <= 1:
-        fresh: Iterable[UnitResult] = (lint_unit(units[i], opts, settings, rules, display) for i in todo)
-    elif CAN_FORK:
-        fresh = _fork_map(job, todo, workers)
-    else:
-        fresh = _pool_map(job, todo, workers)
-    for i, result in zip(todo, fresh):
-        results[i] = result
-        key = keys[i]
-        if store is not None and key is not None:
-            store.put(key, _encode(result), result.deps, opts.max_file_bytes)
+        store = FindingsCache(cache_dir, [catalog.digest(), settings, _opts_context(opts)], opts.scan_root)
+    try:
+        if store is not None and store.refused is None:
+            for i, unit in enumerate(units):
+                if _is_entry(unit, cache_dir):
+                    results[i] = UnitResult()
+                    continue
+                key = keys[i] = _unit_key(store, unit, opts, display)
+                if key is not None:
+                    results[i] = _cached(store, key, unit, opts, display)
+        todo = [i for i, r in enumerate(results) if r is None]
+        workers = resolve_jobs(jobs, len(todo))
+        if workers <= 1:
+            fresh: Iterable[UnitResult] = (lint_unit(units[i], opts, settings, rules, display) for i in todo)
+        elif CAN_FORK:
+            fresh = _fork_map(job, todo, workers)
+        else:
+            fresh = _pool_map(job, todo, workers)
+        for i, result in zip(todo, fresh):
+            results[i] = result
+            key = keys[i]
+            if store is not None and key is not None:
+                _store(store, key, result, units[i], opts, display)
+    finally:
+        if store is not None:
+            store.close()
+    if store is not None and store.refused is not None and results:
+        first = results[0]
+        assert first is not None
+        first.notes.insert(0, f"the findings cache (--cache-dir) is not used: {store.refused}")
     for done in results:
         assert done is not None
         yield done
@@ -293,26 +306,150 @@ def _pool_map(job: _Job, todo: list[int], workers: int) -> list[UnitResult]:
 
 
 # --------------------------------------------------------------------------- cache entries
+#
+# What a unit's result depends on, for kmslint.cache: the key covers what is
+# known before linting (the unit's files and the tfvars beside them), the pins
+# what only the lint finds out (each file()/templatefile() path, read or not).
+# Entries from the cache are data anyone with write access to it may have
+# written: _decode checks every field before a result is used.
+
+
+def _opts_context(opts: ParseOptions) -> list[Any]:
+    """The parse options a result depends on.
+
+    Not ``display_names``, which lists every file of the run (one new file
+    anywhere would change every key): a unit's own names are in its key,
+    and the names of files its reads gave are checked on every hit.  Editor
+    buffers count by name (a unit with one is never cached).
+    """
+    return [
+        str(opts.scan_root),
+        opts.max_file_bytes,
+        opts.max_depth,
+        [[str(p), name] for p, name in opts.display_roots],
+        sorted(str(p) for p in opts.sources),
+    ]
+
+
+def _text_state(path: Path, opts: ParseOptions) -> str:
+    """What a parser reading ``path`` gets: a sha256 of the text, or why it cannot read it."""
+    from kmslint.cache import sha256_hex
+    from kmslint.parsers.common import ParseFailure
+
+    try:
+        text = opts.read_text(path)
+    except ParseFailure as exc:
+        return f"unreadable {exc.line}:{exc.column} {exc.message}"
+    return sha256_hex(text.encode("utf-8", "surrogatepass"))
+
+
+def _tfvars_states(directory: Path, opts: ParseOptions) -> list[list[str]]:
+    """Every ``*.tfvars``/``*.tfvars.json`` entry of a Terraform directory and what reading it gives.
+
+    Terraform (and kmslint) read ``terraform.tfvars`` and ``*.auto.tfvars``
+    beside the configuration; any name ending so is covered, present or
+    absent, so that adding, changing or removing one is a different key.
+    """
+    out: list[list[str]] = []
+    try:
+        with os.scandir(directory) as it:
+            entries = sorted((e for e in it if e.name.endswith((".tfvars", ".tfvars.json"))), key=lambda e: e.name)
+            for e in entries:
+                try:
+                    is_file = e.is_file()
+                except OSError:
+                    is_file = False
+                out.append([e.name, _text_state(Path(e.path), opts) if is_file else "not a file"])
+    except OSError as exc:
+        out.append(["(directory)", f"cannot be listed: {exc.errno}"])
+    return out
+
+
+def _is_entry(unit: Unit, cache_dir: str | None) -> bool:
+    """Is ``unit`` a file of the cache itself, walked because the cache lies in the scanned tree?
+
+    Entries are kmslint's own output, not input: linting them would only
+    cache results about the cache, run after run.
+    """
+    if cache_dir is None or unit.explicit:
+        return False
+    try:
+        inside = os.path.join(os.path.abspath(cache_dir), "")
+        return os.path.abspath(unit.path).startswith(inside)
+    except OSError:  # the current directory is gone (then the cache was refused anyway)
+        return False
 
 
 def _unit_key(store: Any, unit: Unit, opts: ParseOptions, display: dict[Path, str]) -> str | None:
     if any(f in opts.sources or f.absolute() in opts.sources for f in unit.files):
         return None  # an editor buffer on stdin: never cached
-    shown = [(display.get(f) or opts.display(f), f) for f in unit.files]
-    extra = [
+    parts: list[Any] = [
         unit.kind,
         str(unit.path),
         str(unit.scan_root),  # what file() may read depends on it
         sorted(display.get(p) or opts.display(p) for p in unit.reported),
         sorted(display.get(p) or opts.display(p) for p in unit.explicit),
+        [[display.get(f) or opts.display(f), _text_state(f, opts)] for f in unit.files],
     ]
-    key: str | None = store.key(shown, extra, opts.max_file_bytes)
+    if unit.kind == "terraform":
+        parts.append(_tfvars_states(unit.path, opts))
+    key: str = store.key(parts)
     return key
+
+
+class _Reads:
+    """Asks a ``file()``/``templatefile()`` read again, as the evaluator makes it, and notes the files it read."""
+
+    def __init__(self, opts: ParseOptions) -> None:
+        self.opts = opts
+        self.read: set[str] = set()  # display names of the files read
+
+    def __call__(self, directory: str, path: str) -> str:
+        from kmslint.cache import sha256_hex
+        from kmslint.model import Known, Location, Unknown
+        from kmslint.parsers.hcl_eval import Config, Evaluator
+
+        nowhere = Location(directory, 1, 1, 1, 1)  # only an Unknown's reason is compared, never its place
+        got = Evaluator(Config(Path(directory)), self.opts).read_file(Known(path), nowhere)
+        if isinstance(got, Unknown):
+            payload = f"unknown\0{got.reason}"
+        else:
+            self.read.add(self.opts.display(got[0]))
+            payload = f"read\0{got[0]}\0{got[1]}"
+        return sha256_hex(payload.encode("utf-8", "surrogatepass"))
+
+
+def _unit_opts(unit: Unit, opts: ParseOptions) -> ParseOptions:
+    """The options ``unit`` was linted with (``engine.load_unit``): reads are asked again inside its own tree."""
+    if unit.scan_root is not None and unit.scan_root != opts.scan_root:
+        return replace(opts, scan_root=unit.scan_root)
+    return opts
+
+
+def _store(store: Any, key: str, result: UnitResult, unit: Unit, opts: ParseOptions, display: dict[Path, str]) -> None:
+    from kmslint.cache import MAX_PINS
+
+    if len(result.tried) > MAX_PINS:
+        return
+    reads = _Reads(_unit_opts(unit, opts))
+    pins = [(directory, path, reads(directory, path)) for directory, path in result.tried]
+    encoded = _encode(result)
+    # Only what a later run would accept is written (a result this version cannot check is not cached).
+    if _decode(encoded, _Allowed.of(unit, opts, display, reads.read)) is not None:
+        store.put(key, encoded, pins)
+
+
+def _cached(store: Any, key: str, unit: Unit, opts: ParseOptions, display: dict[Path, str]) -> UnitResult | None:
+    reads = _Reads(_unit_opts(unit, opts))
+    data = store.get(key, reads)
+    if data is None:
+        return None
+    return _decode(data, _Allowed.of(unit, opts, display, reads.read))
 
 
 def _encode(result: UnitResult) -> dict[str, Any]:
     return {
-        "findings": [[_plain(getattr(f, name)) for name in fields(Finding)] for f in result.findings],
+        "findings": [[_plain(getattr(f, name)) for name in _STORED_FINDING] for f in result.findings],
         "errors": [[e.file, e.line, e.column, e.message] for e in result.errors],
         "notes": list(result.notes),
         "files": result.files,
@@ -326,23 +463,151 @@ def _plain(value: Any) -> Any:
     return int(value) if isinstance(value, Severity) else value
 
 
-def _decode(data: Any) -> UnitResult | None:
-    """A cached result, or None when it does not have the shape this version writes."""
-    try:
-        names = fields(Finding)
-        findings = []
-        for row in data["findings"]:
-            values = dict(zip(names, row, strict=True))
-            values["severity"] = Severity(values["severity"])
-            findings.append(Finding(**values))
-        return UnitResult(
-            findings=findings,
-            errors=[ParseError(*row) for row in data["errors"]],
-            notes=[str(n) for n in data["notes"]],
-            files=int(data["files"]),
-            resources=int(data["resources"]),
-            usage_error=bool(data["usage_error"]),
-            deps=[str(d) for d in data["deps"]],
-        )
-    except (KeyError, TypeError, ValueError):
+class _Allowed(Record, frozen=True):
+    """What a cached result of one unit may name: its files, the files its reads gave, the rules."""
+
+    reported: frozenset[str]
+    own: frozenset[str]
+    read: frozenset[str]
+
+    @classmethod
+    def of(cls, unit: Unit, opts: ParseOptions, display: dict[Path, str], read: set[str]) -> _Allowed:
+        reported = frozenset(display.get(p) or opts.display(p) for p in unit.reported)
+        own = frozenset(display.get(p) or opts.display(p) for p in unit.files) | reported
+        return cls(reported, own, frozenset(read))
+
+
+_MAX_INT = 2**31
+_SEVERITIES = frozenset(int(s) for s in Severity)
+
+
+@lru_cache(maxsize=1)
+def _slugs() -> dict[str, str]:
+    """Rule ID -> slug, for every rule of the catalogue."""
+    return {r.id: r.slug for r in catalog.rules().values()}
+
+
+@lru_cache(maxsize=1)
+def _finding_fields() -> tuple[str, ...] | None:
+    """The fields of Finding in stored order, when they are the ones _finding checks (else nothing is cached)."""
+    names = tuple(fields(Finding))
+    return names if names == _STORED_FINDING else None
+
+
+_STORED_FINDING = (
+    "file",
+    "line",
+    "column",
+    "rule_id",
+    "resource",
+    "message",
+    "end_line",
+    "end_column",
+    "rule",
+    "severity",
+    "suppressed",
+    "suppression_reason",
+    "content",
+)
+
+
+def _count(value: Any) -> bool:
+    return type(value) is int and 0 <= value < _MAX_INT
+
+
+def _position(value: Any) -> bool:
+    return type(value) is int and 1 <= value < _MAX_INT
+
+
+# A control character in a stored string could act on the terminal or CI log that shows
+# it; a real result with one (a file named so) is simply not cached.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _text(value: Any) -> bool:
+    return type(value) is str and _CONTROL.search(value) is None
+
+
+def _strings(value: Any) -> bool:
+    return type(value) is list and all(_text(v) for v in value)
+
+
+def _finding(row: Any, allowed: _Allowed) -> Finding | None:
+    """A stored finding row, when every field has the type and range a real finding has."""
+    if type(row) is not list or len(row) != len(_STORED_FINDING):
         return None
+    (
+        file,
+        line,
+        column,
+        rule_id,
+        resource,
+        message,
+        end_line,
+        end_column,
+        rule,
+        severity,
+        suppressed,
+        reason,
+        content,
+    ) = row
+    if not (_text(file) and (file in allowed.own or file in allowed.read)):
+        return None
+    if not (_position(line) and _position(column) and _position(end_line) and _position(end_column)):
+        return None
+    if not (_text(rule_id) and _slugs().get(rule_id) == rule and type(severity) is int and severity in _SEVERITIES):
+        return None
+    if not (_text(resource) and _text(message) and _text(content) and type(suppressed) is bool):
+        return None
+    if not (reason is None or _text(reason)):
+        return None
+    return Finding(
+        file=file,
+        line=line,
+        column=column,
+        rule_id=rule_id,
+        resource=resource,
+        message=message,
+        end_line=end_line,
+        end_column=end_column,
+        rule=rule,
+        severity=Severity(severity),
+        suppressed=suppressed,
+        suppression_reason=reason,
+        content=content,
+    )
+
+
+def _error(row: Any, allowed: _Allowed) -> ParseError | None:
+    if not (type(row) is list and len(row) == 4):
+        return None
+    file, line, column, message = row
+    if not (_text(file) and file in allowed.reported and _position(line) and _position(column) and _text(message)):
+        return None
+    return ParseError(file, line, column, message)
+
+
+def _decode(data: Any, allowed: _Allowed) -> UnitResult | None:
+    """A cached result, or None unless every field has the type and range this version writes."""
+    keys = {"findings", "errors", "notes", "files", "resources", "usage_error", "deps"}
+    if _finding_fields() is None or not (type(data) is dict and set(data) == keys):
+        return None
+    if not (type(data["findings"]) is list and type(data["errors"]) is list):
+        return None
+    if not (_strings(data["notes"]) and _strings(data["deps"]) and set(data["deps"]) <= allowed.read):
+        return None
+    if not (_count(data["files"]) and _count(data["resources"]) and type(data["usage_error"]) is bool):
+        return None
+    findings = [_finding(row, allowed) for row in data["findings"]]
+    errors = [_error(row, allowed) for row in data["errors"]]
+    if None in findings or None in errors:
+        return None
+    return UnitResult(
+        findings=[f for f in findings if f is not None],
+        errors=[e for e in errors if e is not None],
+        notes=list(data["notes"]),
+        files=data["files"],
+        resources=data["resources"],
+        usage_error=data["usage_error"],
+        deps=list(data["deps"]),
+    )

@@ -1,4 +1,4 @@
-"""The findings cache (``--cache-dir``) and the catalogue cache: right answers, never stale, safe to delete."""
+"""The findings cache (``--cache-dir``): right answers, never stale, safe to delete."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kmslint import api, cache, catalog, engine, parallel
+from kmslint import api, cache, engine, parallel
 from kmslint.settings import Settings
 
 WILDCARD_KEY = """\
@@ -113,7 +113,7 @@ def test_second_run_is_served_from_the_cache_and_identical(tree: Path, tmp_path:
     assert {f.rule_id for f in first.findings} >= {"KMS000", "KMS003"}
     counter = Counting(monkeypatch)
     second = run(tree, store)
-    assert counter.calls == [str(Path.cwd() / "repo" / "filed")]  # it reads a file: never cached
+    assert counter.calls == []  # every unit, filed/ (which reads a file) included
     assert snapshot(second) == snapshot(first)
     assert [(f.severity, f.rule, f.content) for f in second.findings] == [
         (f.severity, f.rule, f.content) for f in first.findings
@@ -134,42 +134,47 @@ def test_an_edited_file_is_linted_again_and_only_it(tree: Path, tmp_path: Path, 
     (tree / "open" / "main.tf").write_text(WILDCARD_KEY.replace('Principal = "*"', rooted))
     counter = Counting(monkeypatch)
     report = run(tree, store)
-    assert counter.calls == [str(Path.cwd() / "repo" / "filed"), str(Path.cwd() / "repo" / "open")]
+    assert counter.calls == [str(Path.cwd() / "repo" / "open")]
     assert not [f for f in report.findings if f.rule_id == "KMS003" and f.file.startswith("repo/open")]
     assert snapshot(report) == snapshot(run(tree, None))
 
 
-def test_a_unit_that_reads_files_is_never_cached(tree: Path, tmp_path: Path, monkeypatch) -> None:
-    # filed/ reads policy.json.tpl with file() (not a unit of its own: its name is
-    # not linted).  It could as well read a file that does not exist yet, so it is
-    # linted every time; the other units come from the cache.
+def test_a_unit_that_reads_files_is_cached_with_what_it_read(tree: Path, tmp_path: Path, monkeypatch) -> None:
+    """A unit that calls file() is cached too, and editing or removing the file it read lints it again."""
+    # filed/ reads policy.json.tpl with file() (not a unit of its own: its name is not linted).
     store = tmp_path / "cache"
     run(tree, store)
     counter = Counting(monkeypatch)
     run(tree, store)
-    assert counter.calls == [str(Path.cwd() / "repo" / "filed")]
+    assert counter.calls == []
+    filed = str(Path.cwd() / "repo" / "filed")
     (tree / "filed" / "policy.json.tpl").write_text(json.dumps(OPEN_POLICY))
-    assert snapshot(run(tree, store)) == snapshot(run(tree, None))
+    opened = run(tree, store)
+    assert counter.calls == [filed]
+    assert [(f.rule_id, f.file, f.line) for f in opened.findings if f.file.startswith("repo/filed")] == [
+        ("KMS003", "repo/filed/policy.json.tpl", 1),
+        ("KMS005", "repo/filed/policy.json.tpl", 1),
+    ]
+    assert snapshot(opened) == snapshot(run(tree, None))
     (tree / "filed" / "policy.json.tpl").unlink()
-    assert snapshot(run(tree, store)) == snapshot(run(tree, None))
+    counter.calls.clear()
+    gone = run(tree, store)
+    assert counter.calls == [filed]
+    assert snapshot(gone) == snapshot(run(tree, None))
+    assert [f for f in gone.findings if f.file.startswith("repo/filed")] == []
 
 
-def test_pinned_dependencies_are_checked_on_every_hit(tmp_path: Path) -> None:
-    store = cache.FindingsCache(tmp_path / "c", ["context"])
-    unit_file = tmp_path / "main.tf"
-    unit_file.write_text("x")
-    dep = tmp_path / "dep.json"
-    dep.write_text("{}")
-    key = store.key([("main.tf", unit_file)], ["extra"], 1000)
-    assert key is not None
-    store.put(key, {"answer": 1}, [str(dep)], 1000)
-    assert store.get(key, 1000) == {"answer": 1}
-    dep.write_text('{"changed": true}')
-    assert store.get(key, 1000) is None
-    dep.unlink()
-    assert store.get(key, 1000) is None
-    unit_file.write_text('y = file("z")')
-    assert store.key([("main.tf", unit_file)], ["extra"], 1000) is None
+def test_pinned_reads_are_asked_again_on_every_hit(tmp_path: Path) -> None:
+    """Every hit asks each pinned read again; one different answer is a miss."""
+    store = cache.FindingsCache(tmp_path / "c", ["context"], tmp_path)
+    answers = {"dep.json": "a" * 64}
+    key = store.key(["main.tf", "b" * 64])
+    store.put(key, {"answer": 1}, [(str(tmp_path), "dep.json", "a" * 64)])
+    assert store.get(key, lambda d, p: answers[p]) == {"answer": 1}
+    answers["dep.json"] = "c" * 64
+    assert store.get(key, lambda d, p: answers[p]) is None
+    assert store.key(["main.tf", "d" * 64]) != key
+    store.close()
 
 
 def test_other_settings_do_not_share_entries(tree: Path, tmp_path: Path, monkeypatch) -> None:
@@ -188,7 +193,10 @@ def test_damaged_or_deleted_entries_are_misses(tree: Path, tmp_path: Path) -> No
     entries = sorted(store.rglob("*.json"))
     assert entries
     entries[0].write_text("{not json")
-    entries[1].write_text(json.dumps({"format": cache.FORMAT, "deps": [], "result": {"findings": [[1, 2]]}}))
+    key = entries[1].stem
+    entries[1].write_text(
+        json.dumps({"format": cache.FORMAT, "key": key, "pins": [], "result": {"findings": [[1, 2]]}})
+    )
     entries[2].write_bytes(b"\x00\xff")
     assert snapshot(run(tree, store)) == expected
     shutil.rmtree(store)
@@ -201,7 +209,8 @@ def test_entries_are_json_data_only(tree: Path, tmp_path: Path) -> None:
     run(tree, store)
     for entry in store.rglob("*.json"):
         data = json.loads(entry.read_text())
-        assert set(data) == {"format", "deps", "result"}
+        assert set(data) == {"format", "key", "pins", "result"}
+        assert data["key"] == entry.stem
 
 
 def test_a_stdin_buffer_is_never_cached(tree: Path, tmp_path: Path) -> None:
@@ -220,45 +229,86 @@ def test_settings_fingerprint_does_not_depend_on_set_order() -> None:
     assert json.dumps(cache.canonical(a)) != json.dumps(cache.canonical(Settings()))
 
 
-def test_catalogue_cache_is_keyed_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    rules_dir = tmp_path / "rules"
-    shutil.copytree(catalog.catalog_dir(), rules_dir)
-    files = sorted(rules_dir.glob("KMS*.yaml"))
-    parsed: list[str] = []
-
-    def parse(data: bytes) -> object:
-        parsed.append("x")
-        return catalog._load_yaml(data)
-
-    docs, digest = cache.catalog_documents(files, parse)
-    assert len(parsed) == len(files)
-    assert docs == {p.stem: catalog._load_yaml(p.read_bytes()) for p in files}
-    stored = list((tmp_path / "xdg" / "kmslint").glob("catalog-*.json"))
-    assert len(stored) == 1
-
-    parsed.clear()
-    again, digest2 = cache.catalog_documents(files, parse)
-    assert (again, digest2) == (docs, digest)
-    assert parsed == []  # served from the cache
-
-    files[0].write_text(files[0].read_text() + "\n# edited\n")
-    _, digest3 = cache.catalog_documents(files, parse)
-    assert digest3 != digest
-    assert len(parsed) == len(files)  # re-parsed: the content changed
-    assert len(list((tmp_path / "xdg" / "kmslint").glob("catalog-*.json"))) == 1  # the old entry is gone
-
-    for entry in (tmp_path / "xdg" / "kmslint").glob("catalog-*.json"):
-        entry.write_text("[broken")
-    parsed.clear()
-    assert cache.catalog_documents(files, parse)[1] == digest3
-    assert len(parsed) == len(files)
+def test_a_cache_inside_the_scanned_tree_is_used(tree: Path, monkeypatch) -> None:
+    """The usual layout, `.kmslint-cache` in the repository, serves hits; its own entries are not linted."""
+    monkeypatch.chdir(tree)
+    first = api.lint(["."], Settings(), jobs=1, cache_dir=".kmslint-cache")
+    counter = Counting(monkeypatch)
+    second = api.lint(["."], Settings(), jobs=1, cache_dir=".kmslint-cache")
+    assert counter.calls == []
+    assert second.findings == first.findings
+    assert (second.files, second.resources) == (first.files, first.resources) == (4, 3)
+    assert len(list((tree / ".kmslint-cache").rglob("*.json"))) == 4  # one per unit, none about the cache
 
 
-def test_catalogue_cache_without_a_writable_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
-    files = sorted(catalog.catalog_dir().glob("KMS*.yaml"))
-    docs, _ = cache.catalog_documents(files, catalog._load_yaml)
-    assert set(docs) == {p.stem for p in files}
+def test_a_cache_outside_the_tree_may_sit_under_the_users_own_links(
+    tree: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch
+) -> None:
+    """Outside the scanned tree, links in the path up to the cache directory are the user's and are followed."""
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (elsewhere / "real").mkdir()
+    (elsewhere / "link").symlink_to(elsewhere / "real")
+    store = elsewhere / "link" / "deeper" / "cache"
+    first = run(tree, store)
+    counter = Counting(monkeypatch)
+    second = run(tree, store)
+    assert counter.calls == []
+    assert snapshot(second) == snapshot(first)
+    assert sorted(p.name for p in (elsewhere / "real" / "deeper" / "cache").iterdir())
+    assert first.notes == []
+
+
+def test_units_that_tried_too_many_files_are_not_cached(tmp_path: Path, monkeypatch) -> None:
+    """A unit whose file() calls exceed cache.MAX_PINS is linted every time (checking its pins would cost more)."""
+    monkeypatch.setattr(cache, "MAX_PINS", 2)
+    root = tmp_path / "repo"
+    root.mkdir()
+    calls = ", ".join(f'file("p{i}.json")' for i in range(3))
+    (root / "main.tf").write_text(
+        FILE_POLICY_KEY.replace('file("${path.module}/policy.json.tpl")', f"concat([{calls}])")
+    )
+    monkeypatch.chdir(tmp_path)
+    store = tmp_path / "cache"
+    run(root, store)
+    assert list(store.rglob("*.json")) == []
+    monkeypatch.setattr(cache, "MAX_PINS", 3)
+    run(root, store)
+    assert len(list(store.rglob("*.json"))) == 1
+
+
+def test_the_key_changes_with_kmslint_code_and_its_parsers(tmp_path: Path, monkeypatch) -> None:
+    """Editing kmslint's code (a source checkout), upgrading a parser library or Python gives other keys."""
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "cache.py").write_text("x = 1\n")
+    monkeypatch.setattr(cache, "__file__", str(package / "cache.py"))
+    before = cache.code_fingerprint()
+    assert cache.code_fingerprint() == before
+    (package / "rules.py").write_text("y = 2\n")
+    after_edit = cache.code_fingerprint()
+    assert after_edit != before
+    library = tmp_path / "lib"
+    (library / "yaml").mkdir(parents=True)
+    (library / "yaml" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(library))
+    after_upgrade = cache.code_fingerprint()
+    assert after_upgrade != after_edit
+    monkeypatch.setattr(cache.sys, "version", "9.9.9")
+    assert cache.code_fingerprint() != after_upgrade
+
+
+def test_a_relative_cache_directory_after_the_cwd_is_deleted_is_refused(tmp_path: Path, monkeypatch) -> None:
+    """With the current directory deleted, a relative --cache-dir is refused (not a crash); an absolute one works."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    store = cache.FindingsCache("relative-cache", ["context"], None)
+    assert store.refused == "cannot tell where it is: No such file or directory"
+    store.close()
+    store = cache.FindingsCache(tmp_path / "absolute-cache", ["context"], None)
+    assert store.refused is None
+    key = store.key(["x"])
+    store.put(key, {"answer": 1}, [])
+    assert store.get(key, lambda d, p: "") == {"answer": 1}
+    store.close()

@@ -130,3 +130,51 @@ def test_options_defaults_have_their_declared_type(rule_id: str) -> None:
         assert default is None or (
             isinstance(default, kinds[spec["type"]]) and not (spec["type"] == "integer" and isinstance(default, bool))
         ), f"{rule_id} option {name}: default {default!r} is not of type {spec['type']}"
+
+
+def test_the_built_in_catalogue_is_generated_from_the_rule_files() -> None:
+    """The catalogue a lint reads (kmslint/catalog.json) is exactly what kmslint.catalog_gen makes of rules/*.yaml."""
+    from kmslint import catalog_gen
+
+    current = catalog_gen.TARGET.read_text(encoding="utf-8")
+    assert current == catalog_gen.render(catalog_gen.load(catalog_gen.SOURCE)), (
+        "kmslint/catalog.json is stale: run python -m kmslint.catalog_gen"
+    )
+    assert catalog.raw_documents() == DOCS
+
+
+def test_the_generator_notices_an_edited_rule_file(tmp_path: Path) -> None:
+    """Editing a rule file changes the generated catalogue and its digest, so the staleness test can fail."""
+    from kmslint import catalog_gen
+
+    for path in RULE_FILES:
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    before = catalog_gen.render(catalog_gen.load(tmp_path))
+    edited = tmp_path / "KMS003.yaml"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("default_severity: critical", "default_severity: low"))
+    after = catalog_gen.render(catalog_gen.load(tmp_path))
+    assert json.loads(after)["documents"]["KMS003"]["default_severity"] == "low"
+    assert json.loads(after)["digest"] != json.loads(before)["digest"]
+    assert json.loads(before)["digest"] == catalog.digest()
+
+
+def test_the_generator_refuses_data_that_is_not_plain(tmp_path: Path) -> None:
+    """A YAML value that is not JSON-like data (a date) is refused, not written as something else."""
+    from kmslint import catalog_gen
+
+    (tmp_path / "KMS999.yaml").write_text("id: KMS999\nadded: 2024-01-01\n")
+    with pytest.raises(catalog_gen.CatalogError, match=r"rules/KMS999/added: date value"):
+        catalog_gen.render(catalog_gen.load(tmp_path))
+
+
+def test_the_check_command_fails_on_a_stale_catalogue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python -m kmslint.catalog_gen --check` exits 1 when the module does not match the YAML, 0 when it does."""
+    from kmslint import catalog_gen
+
+    target = tmp_path / "catalog.json"
+    monkeypatch.setattr(catalog_gen, "TARGET", target)
+    target.write_text("stale\n", encoding="utf-8")
+    assert catalog_gen.main(["--check"]) == 1
+    assert catalog_gen.main([]) == 0
+    assert catalog_gen.main(["--check"]) == 0
+    assert target.read_text(encoding="utf-8") == catalog_gen.render(catalog_gen.load())

@@ -587,3 +587,97 @@ def test_diagnostic_columns_are_utf16() -> None:
 def test_display_path() -> None:
     assert kls.display_path("/work/x/main.tf", "/work") == os.path.join("x", "main.tf")
     assert kls.display_path("/elsewhere/main.tf", "/work") == "/elsewhere/main.tf"
+
+
+# --------------------------------------------------------------------------- framing, without a server
+
+
+def _frames(reader: kls.FrameReader) -> list[bytes]:
+    """The bodies pygls would get from ``reader``, read as pygls reads them."""
+    bodies = []
+    while True:
+        header = reader.readline()
+        if not header:
+            return bodies
+        assert header.startswith(b"Content-Length: ") and header.endswith(b"\r\n")
+        assert reader.readline() == b"\r\n"
+        bodies.append(reader.read(int(header[16:-2])))
+
+
+def _framed(body: bytes) -> bytes:
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+FRAMING_CASES = {
+    "none": (b"", [], []),
+    "content-type-first": (b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n", [], []),
+    "huge": (
+        b"Content-Length: 99999999999999999999\r\n\r\n{}",
+        [],
+        [
+            "dropped a message: 99999999999999999999 bytes, over the 1000-byte limit",
+            "dropped 2 bytes that were not a message",
+        ],
+    ),
+    "negative": (b"Content-Length: -5\r\n\r\n{}", [], ["dropped 24 bytes that were not a message"]),
+    "duplicated": (
+        b"Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}",
+        [],
+        ["dropped a message: Content-Length given twice", "dropped 2 bytes that were not a message"],
+    ),
+    "empty": (b"Content-Length: 0\r\n\r\n", [], ["dropped a message: an empty message"]),
+    "endless-header-line": (
+        b"Content-Length: 2\r\nX-" + b"y" * 2000 + b"\r\n\r\n{}",
+        [],
+        ["dropped a message: a header block that does not end", "dropped 2008 bytes that were not a message"],
+    ),
+    "message-inside-a-broken-line": (
+        b"Content-Length: 2\r\n{not a header}Content-Length: 2\r\n\r\n{}",
+        [b"{}"],
+        ["dropped a message: a broken header line", "dropped 14 bytes that were not a message"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FRAMING_CASES))
+def test_frame_reader_drops_what_is_not_a_message(case: str) -> None:
+    """Whatever precedes a well-formed message is dropped with a report, and the message comes through whole."""
+    import io
+
+    before, found, reports = FRAMING_CASES[case]
+    said: list[str] = []
+    body = b'{"jsonrpc": "2.0", "method": "initialized", "params": {}}'
+    reader = kls.FrameReader(io.BytesIO(before + _framed(body) + _framed(b"[1]")), limit=1000, report=said.append)
+    assert _frames(reader) == [*found, body, b"[1]"]
+    assert said == reports
+
+
+def test_frame_reader_skips_an_over_large_message_in_chunks() -> None:
+    """A message over the limit is skipped while reading at most a chunk at a time, and the next one is served."""
+    import io
+
+    class Stream(io.RawIOBase):
+        """A stream that counts the largest read asked of it."""
+
+        def __init__(self, data: bytes) -> None:
+            self.data = memoryview(data)
+            self.largest = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def read1(self, n: int = -1) -> bytes:
+            self.largest = max(self.largest, n)
+            out, self.data = bytes(self.data[:n]), self.data[n:]
+            return out
+
+    body = b'{"text": "' + b"x" * (8 << 20) + b'"}'
+    stream = Stream(_framed(body) + _framed(b"{}"))
+    said: list[str] = []
+    reader = kls.FrameReader(stream, limit=1 << 20, report=said.append)
+    assert _frames(reader) == [b"{}"]
+    assert stream.largest <= 1 << 16
+    assert said == [
+        f"dropped a message: {len(body)} bytes, over the 1048576-byte limit",
+        f"dropped {len(body)} bytes that were not a message",
+    ]

@@ -254,6 +254,8 @@ class Evaluator:
         self._vars: dict[str, Value] = {}
         # Display names of files read by file()/templatefile().
         self.files_read: list[str] = []
+        # (directory, path) of every file()/templatefile() call, read or not: the findings cache pins them.
+        self.files_tried: list[tuple[str, str]] = []
         self._depth = 0
 
     # ------------------------------------------------------------------ entry points
@@ -748,6 +750,7 @@ class Evaluator:
         if not (isinstance(path_value, Known) and isinstance(path_value.value, str)):
             return unknown("file path is not known", loc)
         rel = path_value.value
+        self.files_tried.append((str(self.config.directory), rel))
         outside = unknown(f"file `{rel}` is outside the scanned tree", loc)
         root = self.opts.scan_root
         if root is None:

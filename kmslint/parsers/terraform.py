@@ -166,6 +166,7 @@ def _tfvars(directory: Path, opts: ParseOptions, project: Project) -> dict[str, 
             project.errors.append(ParseError(opts.display(path), exc.line, exc.column, exc.message))
             continue
         out.update(values)
+    project.files_tried.extend(ev.files_tried)
     return out
 
 
@@ -285,6 +286,7 @@ class _Builder:
         for read in self.ev.files_read:
             if read not in project.files:
                 project.files.append(read)
+        project.files_tried.extend(self.ev.files_tried)
 
     def _account(self) -> Value | None:
         """The account the configuration states (``allowed_account_ids`` of the one aws provider)."""

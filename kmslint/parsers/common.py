@@ -6,6 +6,7 @@ import os
 import re
 import stat
 import sys
+import time
 from array import array
 from bisect import bisect_left
 from functools import lru_cache
@@ -39,6 +40,8 @@ class ParseOptions(Record, frozen=True):
     display_roots: tuple[tuple[Path, str], ...] = ()
     # Text to use instead of the file on disk (an editor's unsaved buffer on stdin).
     sources: dict[Path, str] = field(default_factory=dict)
+    # What the unit being loaded may still spend (the engine gives each unit its own).
+    budget: Budget | None = field(default=None, compare=False)
 
     def read_text(self, path: Path) -> str:
         """A file's text, within the limits; raises :class:`ParseFailure` (KMS000) otherwise.
@@ -203,19 +206,113 @@ class ParseFailure(Exception):
 
 # --------------------------------------------------------------------------- hostile-input guards
 
-# A tree-sitter parse may take this long, plus this per megabyte of input: far
-# beyond any real file (~0.5 s/MB), but tree-sitter-hcl is quadratic in the
-# length of a run of whitespace inside an expression (40 KB of spaces between
-# brackets: 10 s), so a hostile file must not hang the run.
-PARSE_SECONDS = 3.0
-PARSE_SECONDS_PER_MB = 2.0
-# And may grow the process by this much: tree-sitter-hcl needs ~550 bytes of
-# memory per byte of some inputs (a block of blank lines or comments), real
-# files ~40.
-PARSE_MEMORY_BYTES = 1 << 30
+# Everything kmslint does for one unit (a Terraform directory with its templates,
+# a template, a policy file) -- parsing, evaluating, reading policies, running
+# the checks -- spends from one Budget, so that no input under the size limit
+# can keep a CI runner for more than a few seconds or a few hundred MB.
+#
+# Calibrated on a real-looking 4.1 MB Terraform file (2,206 resources, 1,607
+# findings; tests/attacks/test_eval.py builds one): ~3.6 s, ~1.7 M steps and
+# ~370 MB over the start of its unit on the 2-core development machine.  A
+# hand-written 1 MB file, large as real ones go, needs a quarter of that.
+#
+# Steps: one per expression evaluated, value node walked or policy statement
+# read, and one per 64 bytes of text built, decoded or parsed; a step is ~1-3 us.
+UNIT_STEPS = 1_500_000
+# Wall-clock seconds, parsing included: the whole run stays under 10 s.
+UNIT_SECONDS = 7.0
+# Growth of this process's resident memory over the unit's start, parse trees
+# included: with the interpreter (~40 MB) a run stays under 500 MB.
+UNIT_MEMORY_BYTES = 448 << 20
+# How many steps may pass between two looks at the clock and at memory (~10 us).
+CHECK_EVERY = 1024
+
+
+class BudgetExceeded(Exception):
+    """A unit's budget ran out: reported as KMS000 where evaluation gave up, never a pass.
+
+    ``where`` is the innermost place being worked on when it ran out, ``root``
+    the outermost (the attribute of the configuration whose value was asked
+    for); whoever catches it reports the first of them in a file the user
+    can see.  Not a :class:`ParseFailure`: nothing may turn it into an
+    Unknown value and carry on.
+    """
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+        self.where: Location | None = None
+        self.root: Location | None = None
+
+
+class Budget:
+    """What one unit may spend: steps, wall-clock time and memory, shared by every stage.
+
+    ``spend(n)`` is the hot path (a subtraction and a comparison); every
+    :data:`CHECK_EVERY` steps :meth:`check` also looks at the total, the clock
+    and the process's resident memory.  Once exhausted a budget stays so:
+    every later ``spend`` raises :class:`BudgetExceeded` again.
+    """
+
+    __slots__ = (
+        *("deadline", "exhausted", "left", "max_steps", "memory_bytes"),
+        *("memory_cap", "quantum", "seconds", "spent"),
+    )
+
+    def __init__(self, steps: int | None = None, seconds: float | None = None, memory_bytes: int | None = None) -> None:
+        self.max_steps = UNIT_STEPS if steps is None else steps
+        self.seconds = UNIT_SECONDS if seconds is None else seconds
+        self.deadline = time.monotonic() + self.seconds
+        self.memory_bytes = UNIT_MEMORY_BYTES if memory_bytes is None else memory_bytes
+        rss = _rss()
+        self.memory_cap = rss + self.memory_bytes if rss else 0  # 0: cannot be measured here
+        self.spent = 0
+        self.exhausted: str | None = None
+        self.quantum = self.left = min(CHECK_EVERY, self.max_steps)
+
+    def spend(self, steps: int = 1) -> None:
+        """Use ``steps``; raises :class:`BudgetExceeded` when the budget is gone."""
+        self.left -= steps
+        if self.left < 0:
+            self.check()
+
+    def spend_bytes(self, size: int) -> None:
+        """Pay for handling ``size`` bytes or characters of text (one step per 64)."""
+        self.spend(size >> 6)
+
+    def check(self) -> None:
+        """Count the steps since the last check; look at the total, the clock and memory."""
+        self.spent += self.quantum - self.left
+        why = self.exhausted
+        if why is None:
+            if self.spent > self.max_steps:
+                why = f"it needed over {self.max_steps:,} evaluation steps"
+            elif time.monotonic() > self.deadline:
+                why = f"it took over {self.seconds:g} s"
+            elif self.memory_cap and _rss() > self.memory_cap:
+                why = f"it needed over {self.memory_bytes >> 20} MiB"
+        if why is not None:
+            self.exhausted = why
+            self.quantum = self.left = 0
+            raise BudgetExceeded(why)
+        self.quantum = self.left = min(CHECK_EVERY, self.max_steps - self.spent + 1)
+
+    def seconds_left(self) -> float:
+        return self.deadline - time.monotonic()
+
+
+# A tree-sitter parse also spends from its unit's budget, and may take at most
+# this long plus this per megabyte of input: far beyond any real file (~0.4 s/MB),
+# but tree-sitter-hcl is quadratic in the length of a run of whitespace inside an
+# expression (40 KB of spaces between brackets: 10 s), so a hostile file must not
+# hang the run.  tree-sitter-hcl also needs ~70 bytes of memory per byte of a real
+# file and ~550 per byte of some inputs (a block of blank lines or comments): the
+# unit's memory allowance stops those.
+PARSE_SECONDS = 2.0
+PARSE_SECONDS_PER_MB = 1.0
 # And may give at most this many syntax nodes: every node costs the parsers and
 # the evaluator tens of microseconds and a few hundred bytes of Python objects.
-# A real 4 MiB file has well under a million (Terraform: ~1 per 6 bytes).
+# A real 4 MiB file has well under a million and a half (Terraform: ~1 per 3 bytes).
 MAX_SYNTAX_NODES = 1_500_000
 
 
@@ -242,8 +339,8 @@ _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 # Inputs up to this size are parsed without the budget's callbacks (which cost a
-# quarter of a small file's parse): at worst ~2 s and a few MB.
-SMALL_INPUT = 16 * 1024
+# quarter of a small file's parse): at worst ~0.1 s and a few MB.
+SMALL_INPUT = 4 * 1024
 
 
 @lru_cache(maxsize=4)
@@ -271,15 +368,21 @@ def grammar(package: str) -> Language:
     return tree_sitter.Language(binding.language())
 
 
-def parse_tree(parser: Parser, data: bytes) -> Tree:
-    """``parser.parse(data)`` within a time and a memory budget; raises :class:`ParseTimeout` past them."""
+def parse_tree(parser: Parser, data: bytes, budget: Budget | None = None) -> Tree:
+    """``parser.parse(data)`` within its unit's budget; raises :class:`ParseTimeout` past it.
+
+    Without a ``budget`` (a parser used on its own) the parse gets one of its own.
+    """
+    if budget is not None:
+        budget.spend_bytes(len(data))
     if len(data) <= SMALL_INPUT:
         return _counted(parser.parse(data))
-    import time
-
-    budget = PARSE_SECONDS + PARSE_SECONDS_PER_MB * len(data) / 1_000_000
-    deadline = time.monotonic() + budget
-    memory_cap = _rss() + PARSE_MEMORY_BYTES
+    if budget is None:
+        budget = Budget()
+    own = PARSE_SECONDS + PARSE_SECONDS_PER_MB * len(data) / 1_000_000
+    deadline = min(time.monotonic() + own, budget.deadline)
+    seconds = min(own, budget.seconds)
+    memory_cap = budget.memory_cap
     state = [0, 0, 0]  # offset reached, callbacks, 1 if over the memory cap
 
     def read(offset: int, _point: object) -> bytes:
@@ -288,7 +391,7 @@ def parse_tree(parser: Parser, data: bytes) -> Tree:
     def progress(offset: int, _has_error: bool) -> bool:
         state[0] = offset
         state[1] += 1
-        if state[1] % 16 == 0 and _rss() > memory_cap:
+        if state[1] % 16 == 0 and memory_cap and _rss() > memory_cap:
             state[2] = 1
             return True
         return time.monotonic() > deadline
@@ -298,7 +401,7 @@ def parse_tree(parser: Parser, data: bytes) -> Tree:
     except ValueError:  # the progress callback cancelled the parse
         parser.reset()  # else the next parse resumes this one
         line = data.count(b"\n", 0, state[0]) + 1
-        why = f"needed over {PARSE_MEMORY_BYTES >> 20} MiB" if state[2] else f"took over {budget:.0f} s"
+        why = f"needed over {budget.memory_bytes >> 20} MiB" if state[2] else f"took over {seconds:.0f} s"
         raise ParseTimeout(
             f"parsing gave up near here: it {why} (input built to be slow to parse, such as a very"
             " long run of whitespace inside an expression or of blank lines)",

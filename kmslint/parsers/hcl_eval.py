@@ -10,6 +10,16 @@ built from both are :class:`~kmslint.model.Interpolated`.
 Nothing in the input is executed: only a fixed set of pure functions is
 interpreted, and ``file()`` / ``templatefile()`` read only inside the scan
 root.
+
+Everything the evaluator does is paid for from its unit's
+:class:`~kmslint.parsers.common.Budget`: a step per expression evaluated,
+per value node walked, per item of a ``for`` expression, per 64 characters of
+text built.  Small files have made exponential and cubic work before
+(``templatefile()`` calling itself, nested ``for`` expressions, strings
+doubled through locals); when the budget runs out,
+:class:`~kmslint.parsers.common.BudgetExceeded` carries the place it ran out
+at up to whoever reports it as KMS000, and nothing turns it into an Unknown
+value that would let the configuration pass.
 """
 
 from __future__ import annotations
@@ -21,13 +31,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kmslint.model import Interpolated, Known, Location, Meaning, Unknown, Value, to_plain
-from kmslint.parsers.common import ParseFailure, ParseOptions, ParseTimeout, parse_tree
+from kmslint.parsers.common import Budget, BudgetExceeded, ParseFailure, ParseOptions, ParseTimeout
 from kmslint.parsers.hcl_syntax import (
     Attr,
     Block,
     Expr,
     Src,
-    hcl_parser,
+    hcl_tree,
     unescape_quoted,
     unescape_template_markers,
 )
@@ -142,8 +152,13 @@ MAX_STRING_CHARS = 8 << 20
 MAX_STRING_PARTS = 100_000
 
 
-def build_string(parts: list[str | Unknown], loc: Location | None) -> Value:
-    """Known text when every part is text, else Interpolated (adjacent text merged)."""
+def build_string(parts: list[str | Unknown], loc: Location | None, budget: Budget | None = None) -> Value:
+    """Known text when every part is text, else Interpolated (adjacent text merged).
+
+    The text is paid for from ``budget`` before it is joined.
+    """
+    if budget is not None:
+        budget.spend(len(parts))
     merged: list[str | Unknown] = []
     run: list[str] = []  # adjacent text, joined once (not copied at every step)
     total = 0
@@ -161,6 +176,8 @@ def build_string(parts: list[str | Unknown], loc: Location | None) -> Value:
             merged.append(p)
             if len(merged) > MAX_STRING_PARTS:
                 return Unknown("string too large to evaluate", loc)
+    if budget is not None:
+        budget.spend_bytes(total)
     if run:
         merged.append("".join(run))
     if not merged:
@@ -175,16 +192,19 @@ def build_string(parts: list[str | Unknown], loc: Location | None) -> Value:
 MAX_VALUE_NODES = 200_000
 
 
-def expanded_size(v: Value, limit: int = MAX_VALUE_NODES) -> int:
+def expanded_size(v: Value, limit: int = MAX_VALUE_NODES, budget: Budget | None = None) -> int:
     """How many nodes ``v`` has once shared sub-values are counted every time (stops past ``limit``).
 
     Locals can share one value many times (``b = [local.a, local.a]``), so a
     small file can describe a value too large to walk; such values become
-    Unknown instead of hanging whoever reads them.
+    Unknown instead of hanging whoever reads them.  The walk visits each
+    distinct node once, and pays ``budget`` a step for each.
     """
     memo: dict[int, int] = {}
     stack: list[tuple[Value, bool]] = [(v, False)]
     while stack:
+        if budget is not None:
+            budget.spend()
         node, done = stack.pop()
         if id(node) in memo:
             continue
@@ -203,29 +223,31 @@ def expanded_size(v: Value, limit: int = MAX_VALUE_NODES) -> int:
     return memo.get(id(v), 1)
 
 
-def bounded(v: Value, loc: Location | None) -> Value:
-    small = not isinstance(v, Known) or not isinstance(v.value, dict | list) or _fewer_nodes_than(v, 1024)
-    if not small and expanded_size(v) > MAX_VALUE_NODES:
+def bounded(v: Value, loc: Location | None, budget: Budget | None = None) -> Value:
+    """``v``, or Unknown when it has more than :data:`MAX_VALUE_NODES` nodes (shared ones counted each time)."""
+    small = not isinstance(v, Known) or not isinstance(v.value, dict | list) or _fewer_nodes_than(v, 1024, budget)
+    if not small and expanded_size(v, budget=budget) > MAX_VALUE_NODES:
         return Unknown("value too large to evaluate", loc)
     return v
 
 
-def _fewer_nodes_than(v: Value, budget: int) -> bool:
-    """Does ``v`` have fewer than ``budget`` nodes, shared ones counted each time?  A quick
-    walk that gives up at ``budget``: almost every value is small, and expanded_size's
-    bookkeeping costs more than walking one."""
+def _fewer_nodes_than(v: Value, limit: int, budget: Budget | None = None) -> bool:
+    """Does ``v`` have fewer than ``limit`` nodes, shared ones counted each time?  A quick
+    walk that gives up at ``limit``: almost every value is small, and expanded_size's
+    bookkeeping costs more than walking one.  ``budget`` pays for the nodes walked."""
     stack = [v]
-    while stack:
-        budget -= 1
-        if budget <= 0:
-            return False
+    left = limit
+    while stack and left > 0:
+        left -= 1
         node = stack.pop()
         if isinstance(node, Known):
             if isinstance(node.value, dict):
                 stack.extend(node.value.values())
             elif isinstance(node.value, list):
                 stack.extend(node.value)
-    return True
+    if budget is not None:
+        budget.spend(limit - left)
+    return not stack
 
 
 def with_loc(v: Value, loc: Location | None) -> Value:
@@ -248,6 +270,13 @@ class Evaluator:
         self.config = config
         self.opts = opts
         self.max_depth = opts.max_depth
+        self._max_nesting = opts.max_depth * 4
+        self.budget = opts.budget if opts.budget is not None else Budget()
+        # Large values already found small enough (by identity, kept alive here): a local
+        # read by many keys is walked once, not once per reader.
+        self._checked: dict[int, Value] = {}
+        # Inside a templatefile() template, where Terraform does not offer templatefile().
+        self._templates = 0
         self._locals: dict[str, Value] = {}
         self._busy: set[str] = set()
         self._docs: dict[str, Value] = {}
@@ -264,23 +293,45 @@ class Evaluator:
             return None
         try:
             if expr.node is not None:
-                return bounded(self._node(expr.node, expr.src, scope), expr.src.loc(expr.node))
+                return self._bounded(self._node(expr.node, expr.src, scope), expr.src.loc(expr.node))
             if expr.json is not None:
-                return bounded(self._json(expr.json, expr.src, scope), expr.json.loc)
+                return self._bounded(self._json(expr.json, expr.src, scope), expr.json.loc)
         except (_Fail, RecursionError):
-            loc = expr.src.loc(expr.node) if expr.node is not None else (expr.json.loc if expr.json else None)
-            return unknown("expression too deeply nested to evaluate", loc)
+            return unknown("expression too deeply nested to evaluate", _expr_loc(expr))
+        except BudgetExceeded as exc:
+            exc.root = _expr_loc(expr)  # set at every level on the way out: the outermost stays
+            raise
         return None
 
     def eval_attr(self, block: Block, name: str, scope: Scope | None = None) -> Value | None:
         a = block.attr(name)
         return None if a is None else self.eval(a.expr, scope)
 
+    def _bounded(self, v: Value, loc: Location | None) -> Value:
+        """:func:`bounded`, paid for, and remembered for a large value read again."""
+        if not isinstance(v, Known) or not isinstance(v.value, dict | list) or id(v) in self._checked:
+            return v
+        if _fewer_nodes_than(v, 1024, self.budget):
+            return v
+        if expanded_size(v, budget=self.budget) > MAX_VALUE_NODES:
+            return Unknown("value too large to evaluate", loc)
+        self._checked[id(v)] = v
+        return v
+
+    def _plain(self, v: Value) -> object:
+        """``to_plain(v)`` (to compare or print a value), paid for by its size; ValueError if too large."""
+        if not _fewer_nodes_than(v, 1024, self.budget):
+            size = expanded_size(v, budget=self.budget)
+            if size > MAX_VALUE_NODES:
+                raise ValueError("value too large to compare")
+            self.budget.spend(size)
+        return to_plain(v)
+
     # ------------------------------------------------------------------ depth guard
 
     def _enter(self) -> None:
         self._depth += 1
-        if self._depth > self.max_depth * 4:
+        if self._depth > self._max_nesting:
             self._depth -= 1
             raise _Fail
 
@@ -290,11 +341,22 @@ class Evaluator:
     # ------------------------------------------------------------------ HCL nodes
 
     def _node(self, node: Node, src: Src, scope: Scope | None) -> Value:
-        self._enter()
+        """Evaluate one syntax node: a step of the budget, a level of the depth guard."""
+        budget = self.budget
+        self._depth += 1
         try:
+            budget.left -= 1  # Budget.spend(), inlined: this runs for every node evaluated
+            if budget.left < 0:
+                budget.check()
+            if self._depth > self._max_nesting:
+                raise _Fail
             return self._node_inner(node, src, scope)
+        except BudgetExceeded as exc:
+            if exc.where is None:
+                exc.where = src.loc(node)
+            raise
         finally:
-            self._leave()
+            self._depth -= 1
 
     def _node_inner(self, node: Node, src: Src, scope: Scope | None) -> Value:
         t = node.type
@@ -337,6 +399,7 @@ class Evaluator:
 
     def _term(self, kids: list[Node], src: Src, scope: Scope | None) -> Value:
         head, steps = kids[0], kids[1:]
+        self.budget.spend(len(steps))
         if head.type == "variable_expr":
             return self._reference(head, steps, src, scope)
         v = self._node(head, src, scope)
@@ -453,6 +516,7 @@ class Evaluator:
             subs = list(inner.named_children)
             if isinstance(v, Known):
                 items = v.value if isinstance(v.value, list) else ([] if v.value is None else [v])
+                self.budget.spend(len(items) * (1 + len(subs)))
                 out: list[Value] = []
                 for item in items:
                     for s in subs:
@@ -529,7 +593,7 @@ class Evaluator:
             self._busy.discard(name)
         if value is None:
             value = unknown(f"local `{name}`", loc, ref=f"local.{name}")
-        value = bounded(value, loc)
+        value = self._bounded(value, loc)
         self._locals[name] = value
         return value
 
@@ -604,6 +668,10 @@ class Evaluator:
         if segs is None:
             return unknown("malformed template", loc)
         region_start, region_end, pieces, flush = segs
+        budget = self.budget
+        budget.spend_bytes(region_end - region_start)
+        # Escapes are undone a character at a time: each one costs a step.
+        budget.spend(len(pieces) + src.data.count(b"\\", region_start, region_end))
         if any(kind == "dir" for kind, _, _ in pieces):
             return unknown("template directives (%{...}) are not evaluated", loc)
         values: dict[int, Value] = {}
@@ -642,7 +710,7 @@ class Evaluator:
                 if sp is None:
                     return unknown("a non-string value inside a string", loc)
                 parts.extend(sp)
-        return build_string(parts, loc)
+        return build_string(parts, loc, self.budget)
 
     def _json_template(
         self,
@@ -706,11 +774,16 @@ class Evaluator:
             file = src.display
         try:
             tree = jsonpos.parse(
-                text, file, line_offset=line_offset, first_line_col_offset=col_offset, max_depth=self.max_depth
+                text,
+                file,
+                line_offset=line_offset,
+                first_line_col_offset=col_offset,
+                max_depth=self.max_depth,
+                budget=self.budget,
             )
         except jsonpos.JSONSyntaxError:
             return None
-        return _fill(tree, slots, bare, heredoc, src.fixed)
+        return _fill(tree, slots, bare, heredoc, src.fixed, self)
 
     # ------------------------------------------------------------------ functions
 
@@ -735,7 +808,7 @@ class Evaluator:
             result = fn(self, args, loc)
         except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, OverflowError) as exc:
             return unknown(f"{name}() failed: {exc}", loc)
-        return bounded(result, loc)
+        return self._bounded(result, loc)
 
     def read_file(self, path_value: Value, loc: Location) -> tuple[Path, str] | Unknown:
         """Read a file named by ``file()`` / ``templatefile()``, inside the scan root only."""
@@ -769,9 +842,10 @@ class Evaluator:
         path, text = got
         display = self.opts.display(path)
         self.files_read.append(display)
+        self.budget.spend_bytes(len(text))
         if text.lstrip()[:1] in ("{", "["):
             try:
-                return jsonpos.parse(text, display, max_depth=self.max_depth)
+                return jsonpos.parse(text, display, max_depth=self.max_depth, budget=self.budget)
             except jsonpos.JSONSyntaxError:
                 pass
         lines = text.split("\n")
@@ -791,7 +865,11 @@ class Evaluator:
                 return unknown("templatefile() variables are not known", loc)
         else:
             names = dict(variables.value)
-        return self.synthetic_template(text, display, Scope(names, template=True), row_offset=-1, fixed=None)
+        self._templates += 1
+        try:
+            return self.synthetic_template(text, display, Scope(names, template=True), row_offset=-1, fixed=None)
+        finally:
+            self._templates -= 1
 
     def synthetic_template(
         self, text: str, display: str, scope: Scope | None, *, row_offset: int, fixed: Location | None
@@ -803,9 +881,12 @@ class Evaluator:
         source = f"x = <<{marker}\n{text}\n{marker}\n".encode("utf-8", "surrogatepass")
         where = fixed or Location.point(display, 1)
         try:
-            tree = parse_tree(hcl_parser(), source)
-        except ParseTimeout:
-            return unknown("template too slow to parse", where)
+            tree = hcl_tree(source, self.budget)
+        except ParseTimeout as exc:
+            # Not an Unknown: what could not be read must not pass as checked.
+            stop = BudgetExceeded(f"the template could not be parsed ({exc.message})")
+            stop.where = where if fixed is not None else Location.point(display, max(exc.line - 1, 1))
+            raise stop from None
         root = tree.root_node
         if root.has_error:
             return unknown("template syntax is not valid", where)
@@ -847,7 +928,10 @@ class Evaluator:
         is_object = node.type == "for_object_expr"
         list_out: list[Value] = []
         obj_out: dict[str, Value] = {}
+        groups: dict[str, list[Value]] = {}  # `...`: the list each key collects into
+        budget = self.budget
         for k, v in pairs:
+            budget.spend()
             names = {idents[0]: v} if len(idents) == 1 else {idents[0]: k, idents[1]: v}
             inner = Scope(names, scope)
             if cond_node is not None:
@@ -866,16 +950,18 @@ class Evaluator:
                 val = self._node(exprs[1], src, inner)
                 ktext = scalar_text(key.value)
                 if grouping:
-                    prev = obj_out.get(ktext)
-                    items = list(prev.value) if isinstance(prev, Known) and isinstance(prev.value, list) else []
-                    obj_out[ktext] = Known([*items, val], loc)
+                    group = groups.get(ktext)
+                    if group is None:
+                        group = groups[ktext] = []
+                        obj_out[ktext] = Known(group, loc)
+                    group.append(val)
                 else:
                     obj_out[ktext] = val
             else:
                 if not exprs:
                     return unknown("for expression", loc)
                 list_out.append(self._node(exprs[0], src, inner))
-        return bounded(Known(obj_out, loc) if is_object else Known(list_out, loc), loc)
+        return self._bounded(Known(obj_out, loc) if is_object else Known(list_out, loc), loc)
 
     def _conditional(self, node: Node, src: Src, scope: Scope | None) -> Value:
         kids = [c for c in node.named_children if c.type == "expression"]
@@ -934,10 +1020,12 @@ class Evaluator:
         if not (isinstance(a, Known) and isinstance(b, Known)):
             return unknown(f"`{src.text(node)[:60]}`", loc)
         x, y = a.value, b.value
-        if op == "==":
-            return Known(to_plain(a) == to_plain(b), loc)
-        if op == "!=":
-            return Known(to_plain(a) != to_plain(b), loc)
+        if op in ("==", "!="):
+            try:
+                same = self._plain(a) == self._plain(b)
+            except ValueError:
+                return unknown("comparison of values too large to compare", loc)
+            return Known(same if op == "==" else not same, loc)
         if op in ("&&", "||") and isinstance(x, bool) and isinstance(y, bool):
             return Known((x and y) if op == "&&" else (x or y), loc)
         nx, ny = _number(x), _number(y)
@@ -963,6 +1051,7 @@ class Evaluator:
     def _json(self, value: Value, src: Src, scope: Scope | None) -> Value:
         self._enter()
         try:
+            self.budget.spend()
             if isinstance(value, Known):
                 v = value.value
                 if isinstance(v, str):
@@ -978,6 +1067,10 @@ class Evaluator:
                 if isinstance(v, list):
                     return Known([self._json(x, src, scope) for x in v], value.loc)
             return value
+        except BudgetExceeded as exc:
+            if exc.where is None:
+                exc.where = value.loc
+            raise
         finally:
             self._leave()
 
@@ -1038,6 +1131,12 @@ class Evaluator:
         doc = build_policy_document(self, block)
         self._docs[name] = doc
         return doc
+
+
+def _expr_loc(expr: Expr) -> Location | None:
+    if expr.node is not None:
+        return expr.src.loc(expr.node)
+    return expr.json.loc if expr.json is not None else None
 
 
 def with_loc_if_unknown(v: Value, loc: Location) -> Value:
@@ -1119,17 +1218,15 @@ def _strip_indent(texts: list[str]) -> list[str]:
     indent = min(widths) if widths else 0
     if indent == 0:
         return texts
-    out_lines = []
-    for ln in lines:
-        cut = 0
-        while cut < indent and cut < len(ln) and ln[cut] in " \t":
-            cut += 1
-        out_lines.append(ln[cut:])
+    out_lines = [ln[min(indent, len(ln) - len(ln.lstrip(" \t"))) :] for ln in lines]
     return "\n".join(out_lines).split("\x00")
 
 
-def _fill(tree: Value, slots: list[Value], bare: set[int], heredoc: bool, fixed: Location | None) -> Value:
+def _fill(
+    tree: Value, slots: list[Value], bare: set[int], heredoc: bool, fixed: Location | None, ev: Evaluator
+) -> Value:
     """Put interpolated values back where placeholders are in a parsed JSON tree."""
+    budget = ev.budget
 
     def text_of(s: str, loc: Location | None) -> Value:
         if _PH_START not in s:
@@ -1152,7 +1249,7 @@ def _fill(tree: Value, slots: list[Value], bare: set[int], heredoc: bool, fixed:
             pos = m.end()
         tail = s[pos:]
         parts.append(unescape_template_markers(tail) if heredoc else tail)
-        return build_string(parts, loc)
+        return build_string(parts, loc, budget)
 
     def key_of(k: str) -> str:
         if _PH_START not in k:
@@ -1160,10 +1257,11 @@ def _fill(tree: Value, slots: list[Value], bare: set[int], heredoc: bool, fixed:
         v = text_of(k, None)
         if isinstance(v, Known) and isinstance(v.value, str):
             return v.value
-        plain = to_plain(v)
+        plain = ev._plain(v)
         return plain if isinstance(plain, str) else json.dumps(plain)
 
     def walk(v: Value, depth: int) -> Value:
+        budget.spend()
         if depth > 1000:
             return unknown("too deep", v.loc)
         if isinstance(v, Known):
@@ -1181,6 +1279,10 @@ def _fill(tree: Value, slots: list[Value], bare: set[int], heredoc: bool, fixed:
 # --------------------------------------------------------------------------- function library
 
 _Fn = Callable[[Evaluator, list[Value], Location], Value]
+
+# Decoding JSON text into located values costs about a step per this many bytes (as
+# a power of two): a node per two bytes at worst, each a few Python objects.
+_JSON_BYTES_PER_STEP = 1
 _FUNCTIONS: dict[str, _Fn] = {}
 
 
@@ -1226,6 +1328,7 @@ def _jsondecode(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     if isinstance(v, Known) and isinstance(v.value, str):
         from kmslint.policy.document import _from_plain
 
+        ev.budget.spend(len(v.value) >> _JSON_BYTES_PER_STEP)
         try:
             return _from_plain(json.loads(v.value), v.loc or loc)
         except (ValueError, RecursionError):
@@ -1244,9 +1347,15 @@ def _file(ev: Evaluator, args: list[Value], loc: Location) -> Value:
 @_fn("templatefile")
 def _templatefile(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     _need(args, 2, "templatefile")
+    if ev._templates:
+        # Terraform offers no templatefile() inside a template (a template calling itself
+        # would never end); here each call would render the whole template again.
+        return unknown("templatefile() cannot be called from inside a template", loc)
     return ev.template_value(args[0], args[1], loc)
 
 
+# A %f precision past this would only spell out zeros (a float has 17 significant digits).
+_MAX_PRECISION = 1000
 _FORMAT_VERB = re.compile(r"%(?:%|([-+ #0]*)(\d*|\*)(?:\.(\d+))?([a-zA-Z]))")
 
 
@@ -1274,7 +1383,7 @@ def _format(ev: Evaluator, args: list[Value], loc: Location) -> Value:
             val = arg.value
             if isinstance(val, dict | list):
                 if verb == "v":
-                    parts.append(json.dumps(to_plain(arg)))
+                    parts.append(json.dumps(ev._plain(arg)))
                     continue
                 raise ValueError("format() of a collection")
             if verb == "d" and _number(val) is not None:
@@ -1283,6 +1392,8 @@ def _format(ev: Evaluator, args: list[Value], loc: Location) -> Value:
                 parts.append(json.dumps(scalar_text(val)))
             elif verb == "f" and _number(val) is not None:
                 prec = int(m.group(3)) if m.group(3) else 6
+                if prec > _MAX_PRECISION:
+                    raise ValueError(f"precision over {_MAX_PRECISION}")
                 parts.append(f"{float(_number(val) or 0):.{prec}f}")
             else:
                 parts.append(scalar_text(val) if val is not None else "null")
@@ -1292,7 +1403,7 @@ def _format(ev: Evaluator, args: list[Value], loc: Location) -> Value:
                 return unknown("format() of an unknown value", loc)
             parts.extend(sp)
     parts.append(fmt.value[pos:])
-    return build_string(parts, loc)
+    return build_string(parts, loc, ev.budget)
 
 
 @_fn("join")
@@ -1318,7 +1429,7 @@ def _join(ev: Evaluator, args: list[Value], loc: Location) -> Value:
         if sp is None:
             return unknown("join() of a non-string", loc)
         parts.extend(sp)
-    return build_string(parts, loc)
+    return build_string(parts, loc, ev.budget)
 
 
 @_fn("concat")
@@ -1326,6 +1437,7 @@ def _concat(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     out: list[Value] = []
     for a in args:
         if isinstance(a, Known) and isinstance(a.value, list):
+            ev.budget.spend(len(a.value))
             out.extend(a.value)
         else:
             return unknown("concat() of an unknown list", loc)
@@ -1339,17 +1451,18 @@ def _merge(ev: Evaluator, args: list[Value], loc: Location) -> Value:
         if isinstance(a, Known) and a.value is None:
             continue
         if isinstance(a, Known) and isinstance(a.value, dict):
+            ev.budget.spend(len(a.value))
             out.update(a.value)
         else:
             return unknown("merge() of an unknown map", loc)
     return Known(out, loc)
 
 
-def _unique(items: list[Value]) -> list[Value]:
+def _unique(ev: Evaluator, items: list[Value]) -> list[Value]:
     """The items, first occurrence of each value kept, in order."""
     seen: dict[str, Value] = {}
     for item in items:
-        seen.setdefault(json.dumps(to_plain(item), sort_keys=True, default=str), item)
+        seen.setdefault(json.dumps(ev._plain(item), sort_keys=True, default=str), item)
     return list(seen.values())
 
 
@@ -1364,7 +1477,7 @@ def _toset(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     _need(args, 1, "toset")
     v = args[0]
     if isinstance(v, Known) and isinstance(v.value, list):
-        items = _unique(v.value)
+        items = _unique(ev, v.value)
         if all(isinstance(i, Known) and isinstance(i.value, str) for i in items):
             items.sort(key=lambda i: str(i.value) if isinstance(i, Known) else "")
         return Known(items, v.loc or loc)
@@ -1382,7 +1495,7 @@ def _distinct(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     _need(args, 1, "distinct")
     v = args[0]
     if isinstance(v, Known) and isinstance(v.value, list):
-        return Known(_unique(v.value), v.loc or loc)
+        return Known(_unique(ev, v.value), v.loc or loc)
     return unknown("distinct() of an unknown list", loc)
 
 
@@ -1392,6 +1505,7 @@ def _flatten(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     out: list[Value] = []
     stack: list[Value] = [args[0]]
     while stack:
+        ev.budget.spend()
         v = stack.pop()
         if isinstance(v, Known) and isinstance(v.value, list):
             stack.extend(reversed(v.value))
@@ -1409,6 +1523,7 @@ def _compact(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     _need(args, 1, "compact")
     v = args[0]
     if isinstance(v, Known) and isinstance(v.value, list):
+        ev.budget.spend(len(v.value))
         items = [i for i in v.value if not (isinstance(i, Known) and i.value in ("", None))]
         if any(not isinstance(i, Known | Interpolated) for i in items):
             return unknown("compact() of a list with unknown parts", loc)
@@ -1508,6 +1623,7 @@ def _keys(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     _need(args, 1, "keys")
     v = args[0]
     if isinstance(v, Known) and isinstance(v.value, dict):
+        ev.budget.spend(len(v.value))
         return Known([Known(k, loc) for k in sorted(v.value)], loc)
     return unknown("keys() of an unknown map", loc)
 
@@ -1517,6 +1633,7 @@ def _values(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     _need(args, 1, "values")
     v = args[0]
     if isinstance(v, Known) and isinstance(v.value, dict):
+        ev.budget.spend(len(v.value))
         return Known([v.value[k] for k in sorted(v.value)], loc)
     return unknown("values() of an unknown map", loc)
 
@@ -1531,7 +1648,8 @@ def _contains(ev: Evaluator, args: list[Value], loc: Location) -> Value:
         and isinstance(item, Known)
         and all(isinstance(i, Known) for i in lst.value)
     ):
-        return Known(any(to_plain(i) == to_plain(item) for i in lst.value), loc)
+        wanted = ev._plain(item)
+        return Known(any(ev._plain(i) == wanted for i in lst.value), loc)
     return unknown("contains() of an unknown value", loc)
 
 
@@ -1540,6 +1658,7 @@ def _string_fn(name: str, op: Callable[[str], str]) -> _Fn:
         _need(args, 1, name)
         v = args[0]
         if isinstance(v, Known) and isinstance(v.value, str):
+            ev.budget.spend_bytes(len(v.value))
             return Known(op(v.value), loc)
         return unknown(f"{name}() of an unknown value", loc)
 
@@ -1562,10 +1681,14 @@ def _replace(ev: Evaluator, args: list[Value], loc: Location) -> Value:
         and isinstance(new, Known)
         and all(isinstance(a.value, str) for a in (s, old, new))
     ):
-        o = str(old.value)
+        o, text, by = str(old.value), str(s.value), str(new.value)
         if len(o) > 1 and o.startswith("/") and o.endswith("/"):
             return unknown("replace() with a regular expression", loc)
-        return Known(str(s.value).replace(o, str(new.value)), loc)
+        size = len(text) + text.count(o) * (len(by) - len(o))
+        if size > MAX_STRING_CHARS:
+            return Unknown("string too large to evaluate", loc)
+        ev.budget.spend_bytes(len(text) + size)
+        return Known(text.replace(o, by), loc)
     return unknown("replace() of an unknown value", loc)
 
 
@@ -1574,6 +1697,8 @@ def _split(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     _need(args, 2, "split")
     sep, s = args[0], args[1]
     if isinstance(sep, Known) and isinstance(sep.value, str) and isinstance(s, Known) and isinstance(s.value, str):
+        ev.budget.spend_bytes(len(s.value))
+        ev.budget.spend(s.value.count(sep.value) if sep.value else len(s.value))
         if not sep.value:
             return Known([Known(c, loc) for c in s.value], loc)
         return Known([Known(p, loc) for p in s.value.split(sep.value)], loc)

@@ -314,8 +314,23 @@ def first_error(root: Node) -> Node | None:
 
 
 def hcl_tree(data: bytes, budget: Budget | None = None) -> Tree:
-    """tree-sitter-hcl's tree of ``data``, within its unit's budget."""
-    return parse_tree(hcl_parser(), data, budget)
+    """tree-sitter-hcl's tree of ``data``, read as Terraform reads it.
+
+    Where the grammar is stricter than Terraform (``1e3``; see
+    :mod:`kmslint.parsers.hcl_lenient`), the tree is that of a same-length
+    rewrite of the text: every node keeps its offsets, and whoever reads a
+    node's text reads it from ``data``.
+    """
+    tree = parse_tree(hcl_parser(), data, budget)
+    if tree.root_node.has_error:
+        from kmslint.parsers.hcl_lenient import rewrite
+
+        if budget is not None:
+            budget.spend_bytes(len(data))
+        fixed = rewrite(data)
+        if fixed is not None:
+            tree = parse_tree(hcl_parser(), fixed, budget)
+    return tree
 
 
 def parse_hcl(src: Src, max_depth: int, budget: Budget | None = None) -> ParsedFile:

@@ -194,6 +194,51 @@ def _owner(lineno: int, spans: list[tuple[str, int, int]]) -> str | None:
     return None
 
 
+# A JSON escape of a UTF-16 surrogate (\ud800-\udfff), and a surrogate in a decoded string.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def as_go_reads_json(text: str, data: object) -> object:
+    """``data``, as ``json.loads`` read it from ``text``, with every lone surrogate made U+FFFD.
+
+    ``"\ud800"`` with no partner decodes in Python to a lone surrogate, which no
+    output can encode (a traceback where a finding quotes it); Go's
+    encoding/json, and so Terraform and AWS, read U+FFFD.  Containers are
+    fixed in place: ``json.loads`` shares none.
+    """
+    if _SURROGATE_ESCAPE.search(text) is None:
+        return data
+
+    def fix(s: str) -> str:
+        return _SURROGATE.sub("\ufffd", s)
+
+    if isinstance(data, str):
+        return fix(data)
+    stack: list[object] = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):  # an array, or an object read as (key, value) pairs (jsonpos)
+            for i, item in enumerate(node):
+                if isinstance(item, tuple):
+                    key, value = item
+                    if isinstance(value, str):
+                        value = fix(value)
+                    node[i] = (fix(key), value)
+                else:
+                    value = item
+                    if isinstance(value, str):
+                        node[i] = value = fix(value)
+                if isinstance(value, list | dict):
+                    stack.append(value)
+        elif isinstance(node, dict):
+            members = [(fix(k), fix(v) if isinstance(v, str) else v) for k, v in node.items()]
+            node.clear()
+            node.update(members)
+            stack.extend(v for _k, v in members if isinstance(v, list | dict))
+    return data
+
+
 class ParseFailure(Exception):
     """A file that cannot be parsed at all: reported as KMS000 at ``line``."""
 

@@ -31,7 +31,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kmslint.model import Interpolated, Known, Location, Meaning, Unknown, Value, to_plain
-from kmslint.parsers.common import Budget, BudgetExceeded, ParseFailure, ParseOptions, ParseTimeout
+from kmslint.parsers.common import (
+    Budget,
+    BudgetExceeded,
+    ParseFailure,
+    ParseOptions,
+    ParseTimeout,
+    as_go_reads_json,
+)
 from kmslint.parsers.hcl_syntax import (
     Attr,
     Block,
@@ -1330,7 +1337,7 @@ def _jsondecode(ev: Evaluator, args: list[Value], loc: Location) -> Value:
 
         ev.budget.spend(len(v.value) >> _JSON_BYTES_PER_STEP)
         try:
-            return _from_plain(json.loads(v.value), v.loc or loc)
+            return _from_plain(as_go_reads_json(v.value, json.loads(v.value)), v.loc or loc)
         except (ValueError, RecursionError):
             return unknown("jsondecode() of text that is not JSON", loc)
     if isinstance(v, Known):

@@ -446,7 +446,9 @@ def unescape_quoted(raw: str) -> str:
                 digits = raw[i + 2 : i + 2 + width]
                 if len(digits) == width and all(c in "0123456789abcdefABCDEF" for c in digits):
                     code = int(digits, 16)
-                    out.append(chr(code) if code <= 0x10FFFF else "\ufffd")
+                    # As Go encodes a rune: a surrogate (\ud800, even in a pair: HCL reads each
+                    # escape alone) or a code past Unicode is U+FFFD, never a lone surrogate.
+                    out.append(chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd")
                     i += 2 + width
                     continue
             out.append(ch)

@@ -12,7 +12,7 @@ import json
 from functools import lru_cache
 
 from kmslint.model import Known, Location, Value
-from kmslint.parsers.common import Budget, ColumnIndex, ParseTimeout, grammar, parse_tree
+from kmslint.parsers.common import Budget, ColumnIndex, ParseTimeout, as_go_reads_json, grammar, parse_tree
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def _load(text: str, max_depth: int) -> object:
         raise JSONSyntaxError(f"invalid number: {exc}".split(";")[0], 1, 1) from None
     if _depth(data, max_depth) > max_depth:
         raise JSONSyntaxError(f"nesting deeper than {max_depth} levels", 1, 1)
-    return data
+    return as_go_reads_json(text, data)
 
 
 def check_syntax(text: str, max_depth: int = DEFAULT_MAX_DEPTH) -> object:

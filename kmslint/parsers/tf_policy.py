@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 
 from kmslint.model import Interpolated, Known, Location, Unknown, Value, known_str
+from kmslint.parsers.common import as_go_reads_json
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def _statements_of(ev: Evaluator, doc: Value) -> list[Value]:
 
         ev.budget.spend(len(doc.value) >> 2)
         try:
-            doc = _from_plain(json.loads(doc.value), doc.loc or Location.point("", 1))
+            doc = _from_plain(as_go_reads_json(doc.value, json.loads(doc.value)), doc.loc or Location.point("", 1))
         except (ValueError, RecursionError):
             return [Unknown("a merged policy document is not valid JSON", doc.loc)]
     if isinstance(doc, Known) and isinstance(doc.value, dict):

@@ -323,7 +323,9 @@ def _decode_json_string(value: Value | None, loc: Location, budget: Budget | Non
         if budget is not None:
             budget.spend(len(value.value) >> 2)
         try:
-            data = json.loads(value.value)
+            from kmslint.parsers.common import as_go_reads_json
+
+            data = as_go_reads_json(value.value, json.loads(value.value))
         except (ValueError, RecursionError) as exc:
             return _Invalid(f"the policy is not valid JSON ({exc})")
         return _from_plain(data, value.loc or loc)

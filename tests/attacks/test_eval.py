@@ -18,20 +18,17 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 from kmslint import api
-from kmslint.model import Known, Location, Unknown, Value, to_plain
-from kmslint.parsers import common
-from kmslint.parsers.common import Budget, ParseOptions
+from kmslint.model import Value, to_plain
+from kmslint.parsers.common import ParseOptions
 from kmslint.parsers.hcl_syntax import Src, hcl_tree, parse_hcl
-from kmslint.parsers.terraform import parse_directory
 from kmslint.settings import Settings
 from tests import measure
-from tests.parsers.tf_helpers import d, key, parse
+from tests.parsers.tf_helpers import parse
 
 KMSLINT = Path(sys.executable).with_name("kmslint")
 OPEN_POLICY = {
@@ -164,7 +161,7 @@ def test_the_exponent_rewrite_leaves_strings_comments_heredocs_and_names_alone(t
 
 def test_the_grammar_sees_the_same_offsets_as_the_file() -> None:
     """The rewritten text has the original's length, so every node, line and column stays where it was written."""
-    data = "locals {\n  é = 1e3 # é\n  y = [2E+1, \"1e1\"]\n}\n".encode()
+    data = 'locals {\n  é = 1e3 # é\n  y = [2E+1, "1e1"]\n}\n'.encode()
     tree = hcl_tree(data)
     assert not tree.root_node.has_error
     body = tree.root_node.named_children[0].named_children[0]
@@ -204,7 +201,7 @@ def test_heredocs_close_where_terraform_closes_them(text: str, expected: str) ->
         ("x = /* c */ { # c\n  a = 1 /* c */\n}\n", {"a": 1}),
         ('x = "a${ "b${ "c${"d"}" }" }"\n', "abcd"),
         ("x = (\n  1 +\n  2\n)\n", 3),
-        ("x = (\n  true\n  ? \"a\"\n  : \"b\"\n)\n", "a"),
+        ('x = (\n  true\n  ? "a"\n  : "b"\n)\n', "a"),
         ("x = concat([1], [[2]]...)\n", [1, 2]),
         ("x = [[1, 2]].0\n", [1, 2]),
         ('x = provider::aws::arn_parse("a")\n', "${function provider::aws::arn_parse() is not evaluated}"),
@@ -230,3 +227,98 @@ def test_invalid_hcl_is_still_kms000_at_its_line(tmp_path: Path, text: str, line
     """What Terraform rejects stays a KMS000 with a line: the rewrite never makes invalid HCL pass."""
     (tmp_path / "main.tf").write_text(text + open_key())
     assert [(f.rule_id, f.line, f.column) for f in lint(tmp_path / "main.tf").findings] == [("KMS000", line, column)]
+
+
+# --------------------------------------------------------------------------- escapes
+
+
+ESCAPED_STATEMENT = '{ Sid = "Open", Effect = "Allow", "\\u0050rincipal" = "\\u002a", Action = "kms:*", Resource = "*"}'
+ESCAPED_POLICY = f'jsonencode({{ Version = "2012-10-17", Statement = [{ESCAPED_STATEMENT}] }})'
+
+
+@pytest.mark.parametrize(
+    ("label", "policy", "where"),
+    [
+        ('"aws_\\u006Bms_key"', ESCAPED_POLICY, (3, 62)),
+        (
+            '"aws_kms_\\u006bey"',
+            '<<EOT\n{"Version": "2012-10-17", "Statement": [{"Sid": "Open", "Effect": "Allow",'
+            ' "\\u0050rincipal": "\\u002a", "Action": "kms:*", "Resource": "*"}]}\nEOT',
+            (4, 41),
+        ),
+        (
+            '"aws_\\U0000006Bms_key"',
+            'jsonencode(jsondecode("{\\"Version\\": \\"2012-10-17\\", \\"Statement\\": [{\\"Sid\\": \\"Open\\",'
+            ' \\"Effect\\": \\"Allow\\", \\"\\\\u0050rincipal\\": \\"\\\\u002a\\", \\"Action\\": \\"kms:*\\",'
+            ' \\"Resource\\": \\"*\\"}]}"))',
+            (3, 75),
+        ),
+    ],
+)
+def test_escaped_type_names_and_policy_keys_are_what_terraform_sees(
+    tmp_path: Path, label: str, policy: str, where: tuple[int, int]
+) -> None:
+    """`aws_\\u006Bms_key`, `"\\u0050rincipal"`, `"\\u002a"` (jsonencode, heredoc JSON, jsondecode): open to `*`."""
+    body = f"  enable_key_rotation = true\n  policy = {policy}\n"
+    (tmp_path / "main.tf").write_text(f'resource {label} "k" {{\n{body}}}\n')
+    assert [k.name for k in parse(tmp_path).keys] == ["aws_kms_key.k"]
+    line, column = where
+    assert findings(lint(tmp_path)) == [
+        ("KMS003", "main.tf", line, column, "aws_kms_key.k"),
+        ("KMS005", "main.tf", line, column, "aws_kms_key.k"),
+    ]
+
+
+def test_escaped_keys_in_terraform_json_are_what_terraform_sees(tmp_path: Path) -> None:
+    """In `.tf.json`, JSON escapes in block types, names and policy keys decode before anything reads them."""
+    statement = '{"Sid": "Open", "Effect": "Allow", "\\u0050rincipal": "\\u002a", "Action": "kms:*", "Resource": "*"}'
+    (tmp_path / "main.tf.json").write_text(
+        '{"resource": {"aws_\\u006bms_key": {"k": {"enable_key_rotation": true,'
+        f' "policy": "${{jsonencode({{Version = \\"2012-10-17\\", Statement = [{json.dumps(statement)[1:-1]}]}})}}"'
+        "}}}}\n"
+    )
+    project = parse(tmp_path)
+    assert [k.name for k in project.keys] == ["aws_kms_key.k"]
+    assert findings(lint(tmp_path)) == [
+        ("KMS003", "main.tf.json", 1, 81, "aws_kms_key.k"),
+        ("KMS005", "main.tf.json", 1, 81, "aws_kms_key.k"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('x = "a\\ud800b"', "a\ufffdb"),
+        ('x = "\\ud83d\\ude00"', "\ufffd\ufffd"),  # HCL reads each \u alone, as Go encodes runes
+        ('x = "\\U0001F600"', "\U0001f600"),
+        ('x = "\\U00110000"', "\ufffd"),
+        ('x = jsondecode("\\"\\\\ud800\\"")', "\ufffd"),
+        ('x = jsondecode("\\"\\\\ud83d\\\\ude00\\"")', "\U0001f600"),  # JSON pairs surrogates, as Go does
+        ('x = <<EOT\n{"a\\ud800": "\\udc00"}\nEOT', {"a\ufffd": "\ufffd"}),
+    ],
+)
+def test_surrogate_escapes_read_as_terraform_reads_them(text: str, expected: object) -> None:
+    """A lone surrogate escape is U+FFFD, as in Terraform, never a string no output can encode."""
+    assert plain(text + "\n") == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("main.tf", 'resource "aws_kms_key" "a\\ud800" {\n  enable_key_rotation = false\n}\n'),
+        ("main.tf.json", '{"resource": {"aws_kms_key": {"a\\ud800": {"enable_key_rotation": false}}}}'),
+        (
+            "main.tf",
+            'resource "aws_kms_key" "k" {\n  enable_key_rotation = true\n  policy = <<EOT\n{"Version": "2012-10-17",'
+            ' "Statement": [{"Sid": "\\udc00", "Effect": "Allow", "Principal": "*", "Action": "kms:*",'
+            ' "Resource": "*"}]}\nEOT\n}\n',
+        ),
+    ],
+)
+def test_surrogate_escapes_reach_the_output_as_replacement_characters(tmp_path: Path, name: str, text: str) -> None:
+    """A finding quoting a lone surrogate escape prints U+FFFD: no traceback, the usual exit code."""
+    (tmp_path / name).write_text(text)
+    result = run([name], tmp_path)
+    assert result.code == 1
+    assert "\ufffd" in result.stdout
+    assert result.stderr == ""

@@ -118,7 +118,17 @@ class Scope(Record, eq=False):
 
 
 class _Fail(Exception):
-    """Evaluation gave up (too deep): the caller turns it into Unknown."""
+    """Expressions nest too deep to evaluate: the outermost eval() makes it a BudgetExceeded."""
+
+
+def too_large(what: str) -> BudgetExceeded:
+    """Past a size no real configuration reaches: what Terraform would work out, kmslint gave up on.
+
+    Not an Unknown: an unknown value gives no finding, and a value made large
+    on purpose (shared through locals, doubled strings) next to an open
+    statement must not hide it.
+    """
+    return BudgetExceeded(f"it built {what}")
 
 
 def unknown(reason: str, loc: Location | None, meaning: Meaning = Meaning.NOTHING, ref: str | None = None) -> Unknown:
@@ -153,8 +163,8 @@ def string_parts(v: Value) -> list[str | Unknown] | None:
     return None
 
 
-# Locals can double a string at each step ("${local.a}${local.a}"): past these a
-# string is Unknown instead of exhausting memory.
+# Locals can double a string at each step ("${local.a}${local.a}"): past these the
+# evaluator gives up (a KMS000) instead of exhausting memory.
 MAX_STRING_CHARS = 8 << 20
 MAX_STRING_PARTS = 100_000
 
@@ -173,7 +183,7 @@ def build_string(parts: list[str | Unknown], loc: Location | None, budget: Budge
         if isinstance(p, str):
             total += len(p)
             if total > MAX_STRING_CHARS:
-                return Unknown("string too large to evaluate", loc)
+                raise too_large(f"a string of over {MAX_STRING_CHARS:,} characters")
             if p:
                 run.append(p)
         else:
@@ -182,7 +192,7 @@ def build_string(parts: list[str | Unknown], loc: Location | None, budget: Budge
                 run = []
             merged.append(p)
             if len(merged) > MAX_STRING_PARTS:
-                return Unknown("string too large to evaluate", loc)
+                raise too_large(f"a string of over {MAX_STRING_PARTS:,} parts")
     if budget is not None:
         budget.spend_bytes(total)
     if run:
@@ -203,9 +213,10 @@ def expanded_size(v: Value, limit: int = MAX_VALUE_NODES, budget: Budget | None 
     """How many nodes ``v`` has once shared sub-values are counted every time (stops past ``limit``).
 
     Locals can share one value many times (``b = [local.a, local.a]``), so a
-    small file can describe a value too large to walk; such values become
-    Unknown instead of hanging whoever reads them.  The walk visits each
-    distinct node once, and pays ``budget`` a step for each.
+    small file can describe a value too large to walk: past
+    :data:`MAX_VALUE_NODES` the evaluator gives up (a KMS000) instead of hanging
+    whoever reads it.  The walk visits each distinct node once, and pays
+    ``budget`` a step for each.
     """
     memo: dict[int, int] = {}
     stack: list[tuple[Value, bool]] = [(v, False)]
@@ -228,14 +239,6 @@ def expanded_size(v: Value, limit: int = MAX_VALUE_NODES, budget: Budget | None 
         total = 1 + sum(memo.get(id(c), 1) for c in children)
         memo[id(node)] = min(total, limit + 1)
     return memo.get(id(v), 1)
-
-
-def bounded(v: Value, loc: Location | None, budget: Budget | None = None) -> Value:
-    """``v``, or Unknown when it has more than :data:`MAX_VALUE_NODES` nodes (shared ones counted each time)."""
-    small = not isinstance(v, Known) or not isinstance(v.value, dict | list) or _fewer_nodes_than(v, 1024, budget)
-    if not small and expanded_size(v, budget=budget) > MAX_VALUE_NODES:
-        return Unknown("value too large to evaluate", loc)
-    return v
 
 
 def _fewer_nodes_than(v: Value, limit: int, budget: Budget | None = None) -> bool:
@@ -299,12 +302,15 @@ class Evaluator:
         if expr is None:
             return None
         try:
-            if expr.node is not None:
-                return self._bounded(self._node(expr.node, expr.src, scope), expr.src.loc(expr.node))
-            if expr.json is not None:
-                return self._bounded(self._json(expr.json, expr.src, scope), expr.json.loc)
-        except (_Fail, RecursionError):
-            return unknown("expression too deeply nested to evaluate", _expr_loc(expr))
+            try:
+                if expr.node is not None:
+                    return self._bounded(self._node(expr.node, expr.src, scope), expr.src.loc(expr.node))
+                if expr.json is not None:
+                    return self._bounded(self._json(expr.json, expr.src, scope), expr.json.loc)
+            except (_Fail, RecursionError):
+                stop = BudgetExceeded(f"expressions nest deeper than {self._max_nesting} levels")
+                stop.where = _expr_loc(expr)
+                raise stop from None
         except BudgetExceeded as exc:
             exc.root = _expr_loc(expr)  # set at every level on the way out: the outermost stays
             raise
@@ -315,22 +321,25 @@ class Evaluator:
         return None if a is None else self.eval(a.expr, scope)
 
     def _bounded(self, v: Value, loc: Location | None) -> Value:
-        """:func:`bounded`, paid for, and remembered for a large value read again."""
+        """``v``, once found to have at most :data:`MAX_VALUE_NODES` nodes (shared ones counted each
+        time; a large value read again is not walked again).  Past that, a BudgetExceeded."""
         if not isinstance(v, Known) or not isinstance(v.value, dict | list) or id(v) in self._checked:
             return v
         if _fewer_nodes_than(v, 1024, self.budget):
             return v
         if expanded_size(v, budget=self.budget) > MAX_VALUE_NODES:
-            return Unknown("value too large to evaluate", loc)
+            stop = too_large(f"a value of over {MAX_VALUE_NODES:,} nodes")
+            stop.where = loc
+            raise stop
         self._checked[id(v)] = v
         return v
 
     def _plain(self, v: Value) -> object:
-        """``to_plain(v)`` (to compare or print a value), paid for by its size; ValueError if too large."""
+        """``to_plain(v)`` (to compare or print a value), paid for by its size."""
         if not _fewer_nodes_than(v, 1024, self.budget):
             size = expanded_size(v, budget=self.budget)
             if size > MAX_VALUE_NODES:
-                raise ValueError("value too large to compare")
+                raise too_large(f"a value of over {MAX_VALUE_NODES:,} nodes")
             self.budget.spend(size)
         return to_plain(v)
 
@@ -904,7 +913,9 @@ class Evaluator:
         try:
             value = self._template(node, tsrc, scope, final_newline=False)
         except (_Fail, RecursionError):
-            return unknown("template too deeply nested", where)
+            stop = BudgetExceeded(f"the template nests deeper than {self._max_nesting} levels")
+            stop.where = where
+            raise stop from None
         if fixed is None and isinstance(value, Known) and isinstance(value.value, str):
             lines = text.split("\n")
             return Known(value.value, Location(display, 1, 1, len(lines), len(lines[-1]) + 1))
@@ -1028,10 +1039,7 @@ class Evaluator:
             return unknown(f"`{src.text(node)[:60]}`", loc)
         x, y = a.value, b.value
         if op in ("==", "!="):
-            try:
-                same = self._plain(a) == self._plain(b)
-            except ValueError:
-                return unknown("comparison of values too large to compare", loc)
+            same = self._plain(a) == self._plain(b)
             return Known(same if op == "==" else not same, loc)
         if op in ("&&", "||") and isinstance(x, bool) and isinstance(y, bool):
             return Known((x and y) if op == "&&" else (x or y), loc)
@@ -1693,7 +1701,7 @@ def _replace(ev: Evaluator, args: list[Value], loc: Location) -> Value:
             return unknown("replace() with a regular expression", loc)
         size = len(text) + text.count(o) * (len(by) - len(o))
         if size > MAX_STRING_CHARS:
-            return Unknown("string too large to evaluate", loc)
+            raise too_large(f"a string of over {MAX_STRING_CHARS:,} characters")
         ev.budget.spend_bytes(len(text) + size)
         return Known(text.replace(o, by), loc)
     return unknown("replace() of an unknown value", loc)

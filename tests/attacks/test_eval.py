@@ -18,17 +18,20 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 from kmslint import api
 from kmslint.model import Value, to_plain
-from kmslint.parsers.common import ParseOptions
+from kmslint.parsers import common
+from kmslint.parsers.common import Budget, ParseOptions
 from kmslint.parsers.hcl_syntax import Src, hcl_tree, parse_hcl
+from kmslint.parsers.terraform import parse_directory
 from kmslint.settings import Settings
 from tests import measure
-from tests.parsers.tf_helpers import parse
+from tests.parsers.tf_helpers import d, key, parse
 
 KMSLINT = Path(sys.executable).with_name("kmslint")
 OPEN_POLICY = {
@@ -322,3 +325,333 @@ def test_surrogate_escapes_reach_the_output_as_replacement_characters(tmp_path: 
     assert result.code == 1
     assert "\ufffd" in result.stdout
     assert result.stderr == ""
+
+
+# --------------------------------------------------------------------------- one budget per unit
+
+NESTED_FOR = (
+    "locals {{\n  a = [{ones}]\n"
+    "  b = [for x in local.a : [for y in local.a : [for z in local.a : [for w in local.a : z]]]]\n}}\n"
+)
+
+
+def nested_for(n: int = 50) -> str:
+    """Four nested for expressions over ``n`` items: n**4 evaluations from a few hundred bytes."""
+    return NESTED_FOR.format(ones=",".join(["1"] * n)) + (
+        'resource "aws_kms_key" "k" {\n  enable_key_rotation = true\n  policy = jsonencode(local.b)\n}\n'
+    )
+
+
+@pytest.fixture
+def steps_decide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the step count, not the clock of a busy test machine, end an evaluation."""
+    monkeypatch.setattr(common, "UNIT_SECONDS", 600.0)
+
+
+@pytest.fixture
+def few_steps(steps_decide: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fifth of the usual steps, so that a test runs out of them quickly."""
+    monkeypatch.setattr(common, "UNIT_STEPS", 300_000)
+
+
+def kms000(report: api.Report) -> list[tuple[str, int, int, str]]:
+    return [(Path(f.file).name, f.line, f.column, f.message) for f in report.findings if f.rule_id == "KMS000"]
+
+
+def test_templatefile_is_unknown_inside_a_template() -> None:
+    """Terraform offers no templatefile() inside a template: a template calling itself (or another) ends at once."""
+    files = {
+        "self.tpl": '${templatefile("self.tpl", {})}${templatefile("self.tpl", {})}',
+        "a.tpl": 'a${templatefile("b.tpl", {})}',
+        "b.tpl": 'b${templatefile("a.tpl", {})}',
+    }
+    reason = "${templatefile() cannot be called from inside a template}"
+    assert plain('x = templatefile("self.tpl", {})\n', files) == reason + reason
+    assert plain('x = templatefile("a.tpl", {})\n', files) == "a" + reason
+
+
+def test_a_self_calling_template_finishes_through_the_cli(tmp_path: Path) -> None:
+    """An 83-byte template calling templatefile() on itself (once an exponential hang) is linted in well under 10 s."""
+    call = '${templatefile("t.tpl", {})}'
+    (tmp_path / "t.tpl").write_text(call * 2 + call.replace(" ", ""))
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_kms_key" "k" {\n  enable_key_rotation = true\n  policy = templatefile("t.tpl", {})\n}\n'
+    )
+    result = run(["main.tf"], tmp_path)
+    assert (result.code, result.stdout, result.stderr) == (0, "No findings in 1 file.\n", "")
+    assert result.wall < RUN_SECONDS
+
+
+def test_nested_for_expressions_end_in_a_kms000_where_evaluation_gave_up(tmp_path: Path, few_steps: None) -> None:
+    """Nested for expressions (cubic and worse) stop at the unit's step budget with a KMS000 on the expression."""
+    (tmp_path / "main.tf").write_text(nested_for())
+    start = time.perf_counter()
+    report = lint(tmp_path / "main.tf")
+    assert time.perf_counter() - start < RUN_SECONDS
+    assert kms000(report) == [
+        (
+            "main.tf",
+            3,
+            87,
+            "this configuration is too costly to evaluate: kmslint gave up here because it needed over 300,000"
+            " evaluation steps, so it is not checked; simplify the expression (nested for expressions, large shared"
+            " values, templates) or lint the plan JSON (terraform show -json)",
+        )
+    ]
+    assert [f.rule_id for f in report.findings] == ["KMS000"]
+
+
+def test_nested_for_expressions_stay_within_time_and_memory_through_the_cli(tmp_path: Path) -> None:
+    """1.5 KB of nested for expressions (once over 300 s and 3.5 GB) end in a KMS000 within 10 s and 500 MB."""
+    (tmp_path / "main.tf").write_text(nested_for(400))
+    result = run(["--format", "json", "."], tmp_path)
+    assert result.code == 1
+    assert result.json() == [("KMS000", "main.tf", 3, "")]
+    assert result.wall < RUN_SECONDS and result.peak < RUN_BYTES
+
+
+def test_exhaustion_is_a_kms000_and_fails_the_gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever runs out (steps here), the unit gets a KMS000, which fails at any --fail-on: never a silent pass."""
+    monkeypatch.setattr(common, "UNIT_STEPS", 40)
+    (tmp_path / "main.tf").write_text(open_key())
+    report = lint(tmp_path / "main.tf")
+    assert [(f.rule_id, f.line, f.column) for f in report.findings] == [("KMS000", 3, 115)]
+    assert "needed over 40 evaluation steps" in report.findings[0].message
+    assert report.failing(max(f.severity for f in report.findings)) == report.findings
+
+
+def test_exhaustion_in_a_file_loaded_for_context_fails_the_reported_file(tmp_path: Path, few_steps: None) -> None:
+    """Linting one file of a directory whose other file is too costly gives that file a KMS000, not a pass."""
+    (tmp_path / "main.tf").write_text(open_key("a"))
+    (tmp_path / "other.tf").write_text(nested_for().replace('"k"', '"b"'))
+    report = api.lint([str(tmp_path / "main.tf")], Settings(), jobs=1)
+    assert kms000(report) == [
+        (
+            "main.tf",
+            1,
+            1,
+            f"this file's configuration is too costly to evaluate: kmslint gave up in {tmp_path}/other.tf, line 3,"
+            " which is loaded with it, so this file is not fully checked",
+        )
+    ]
+    assert [f.rule_id for f in report.findings] == ["KMS000"]
+
+
+def test_exhaustion_while_checking_is_a_kms000(tmp_path: Path) -> None:
+    """Checks spend from the same budget: running out there is a KMS000 at the policy being read."""
+    from kmslint import engine
+
+    project = parse(tmp_path, {"main.tf": open_key("a") + open_key("b")})
+    project.budget = Budget(steps=8)
+    settings = Settings()
+    found = engine.check_project(project, settings, engine.enabled_rules(settings))
+    assert [(f.rule_id, f.line, f.column) for f in found if f.rule_id == "KMS000"] == [("KMS000", 7, 3)]
+    assert "too costly to check" in next(f.message for f in found if f.rule_id == "KMS000")
+
+
+def test_a_template_too_slow_to_parse_is_a_kms000(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A template that cannot be parsed within budget fails the unit at the attribute reading it, never Unknown."""
+    monkeypatch.setattr(common, "PARSE_SECONDS", 0.2)
+    monkeypatch.setattr(common, "PARSE_SECONDS_PER_MB", 0.0)
+    (tmp_path / "t.tpl").write_text("${[" + " " * 60_000 + "]}")
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_kms_key" "k" {\n  enable_key_rotation = true\n  policy = templatefile("t.tpl", {})\n}\n'
+    )
+    [(file, line, column, message)] = kms000(lint(tmp_path))
+    assert (file, line, column) == ("main.tf", 3, 12)
+    assert message.startswith(
+        f"this configuration is too costly to evaluate: kmslint gave up here (in {tmp_path}/t.tpl, line 1) because"
+        " the template could not be parsed (parsing gave up near here: it took over 0 s"
+    )
+
+
+def test_many_small_slow_files_stop_at_the_units_deadline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files just under the no-callback size, each slow to parse, cannot add up past the unit's deadline."""
+    monkeypatch.setattr(common, "UNIT_SECONDS", 1.0)
+    for i in range(40):
+        (tmp_path / f"f{i:02}.tf").write_text(f"# kms\nx{i} = [" + " " * (common.SMALL_INPUT - 20) + "]\n")
+    start = time.perf_counter()
+    report = lint(tmp_path)
+    assert time.perf_counter() - start < 4.0
+    assert [(f.rule_id, Path(f.file).name, f.line) for f in report.findings] == [("KMS000", "f00.tf", 1)]
+    assert "because it took over 1 s" in report.findings[0].message
+
+
+def test_parse_memory_stays_under_500_mb(tmp_path: Path) -> None:
+    """4 MiB of blank lines in a block (~550 bytes of parser memory per byte) end in a KMS000 under 500 MB and 10 s."""
+    (tmp_path / "main.tf").write_text('resource "aws_kms_key" "k" {\n' + "\n" * (4 * 1024 * 1024 - 40) + "}\n")
+    result = run(["--format", "json", "main.tf"], tmp_path)
+    assert result.code == 2  # a file named on the command line that cannot be parsed
+    [(rule, file, line, _resource)] = result.json()
+    assert (rule, file) == ("KMS000", "main.tf") and line > 1
+    assert f"needed over {common.UNIT_MEMORY_BYTES >> 20} MiB" in result.stdout
+    assert result.wall < RUN_SECONDS and result.peak < RUN_BYTES
+
+
+def test_a_large_json_array_stays_under_500_mb(tmp_path: Path) -> None:
+    """A 4 MB .tf.json of one array (jsonpos builds a located value per element) stops within 10 s and 500 MB."""
+    body = {"locals": {"x": [0] * 2_000_000}, "resource": {"aws_kms_key": {"k": {"enable_key_rotation": False}}}}
+    (tmp_path / "main.tf.json").write_text(json.dumps(body, separators=(",", ":")))
+    result = run(["--format", "json", "."], tmp_path)
+    assert result.code == 1
+    assert result.json() == [("KMS000", "main.tf.json", 1, "")]
+    assert result.wall < RUN_SECONDS and result.peak < RUN_BYTES
+
+
+# --------------------------------------------------------------------------- shared and quadratic work
+
+
+def large_policy(statements: int) -> str:
+    body = [
+        {
+            "Sid": f"S{i}",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::111122223333:role/r{i}"},
+            "Action": ["kms:Decrypt", "kms:Encrypt"],
+            "Resource": "*",
+        }
+        for i in range(statements)
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": body}, indent=1)
+
+
+def shared_policy_config(statements: int, keys: int) -> str:
+    text = "locals {\n  policy = <<EOT\n" + large_policy(statements) + "\nEOT\n}\n"
+    for k in range(keys):
+        text += f'resource "aws_kms_key" "k{k}" {{\n  enable_key_rotation = true\n  policy = local.policy\n}}\n'
+    return text
+
+
+def test_a_policy_shared_by_many_keys_is_read_once(tmp_path: Path) -> None:
+    """Keys given one policy value share one reading of it, and each get their own findings."""
+    project = parse(tmp_path, {"main.tf": shared_policy_config(3, 3)})
+    report = lint(tmp_path)
+    assert findings(report) == [("KMS019", "main.tf", 3, 1, f"aws_kms_key.k{i}") for i in range(3)]
+    project = parse(tmp_path)
+    from kmslint.rules._common import key_policy_readings
+
+    docs = [doc for _policy, doc in key_policy_readings(project)]
+    assert len(docs) == 3 and docs[0] is docs[1] is docs[2]
+
+
+def test_many_keys_sharing_a_large_policy_finish_in_time(tmp_path: Path) -> None:
+    """300 keys sharing an 822 KB policy (once 114 s and 3 GB) are checked in under 10 s and 500 MB."""
+    (tmp_path / "main.tf").write_text(shared_policy_config(5100, 300))
+    result = run(["--format", "json", "."], tmp_path)
+    assert result.code == 1
+    expected = {(rule, "main.tf", 3, f"aws_kms_key.k{i}") for i in range(300) for rule in ("KMS013", "KMS019")}
+    assert sorted(result.json()) == sorted(expected)
+    assert result.wall < RUN_SECONDS and result.peak < RUN_BYTES
+
+
+def test_merging_statements_by_sid_is_linear(tmp_path: Path) -> None:
+    """A dynamic statement block over 5,000 items merges by Sid in linear time (it was quadratic: 25 M comparisons)."""
+    items = ", ".join(f'"s{i}"' for i in range(5_000))
+    project = parse(
+        tmp_path,
+        {
+            "main.tf": 'data "aws_iam_policy_document" "d" {\n'
+            f'  dynamic "statement" {{\n    for_each = [{items}]\n    content {{\n'
+            '      sid = statement.value\n      actions = ["kms:Decrypt"]\n      resources = ["*"]\n'
+            '      principals {\n        type = "AWS"\n        identifiers = ["arn:aws:iam::111122223333:root"]\n'
+            "      }\n    }\n  }\n}\n"
+            'resource "aws_kms_key" "k" {\n  policy = data.aws_iam_policy_document.d.json\n}\n'
+        },
+    )
+    assert project.errors == []
+    policy = key(project, "aws_kms_key.k").policy
+    assert policy is not None
+    sids = [to_plain(d(st)["Sid"]) for st in d(policy.document)["Statement"].value]  # type: ignore[union-attr]
+    assert sids == [f"s{i}" for i in range(5_000)]
+
+
+def test_grouping_for_expressions_are_linear() -> None:
+    """`{ for ... : k => v... }` collects each key's values without copying them per item."""
+    ones = ",".join(["1"] * 30_000)
+    start = time.perf_counter()
+    got = plain(f'x = {{ for v in [{ones}] : "k" => v... }}\n')
+    assert time.perf_counter() - start < 5
+    assert got == {"k": [1] * 30_000}
+
+
+def test_format_precision_is_bounded() -> None:
+    """format() with a precision no float has is a failed call (Unknown), not a 100 MB string."""
+    assert plain('x = format("%.99999999f", 1)\n') == "${format() failed: precision over 1000}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = " + "replace(" * 7 + '"aaaaaaaa"' + ', "a", "aaaaaaaaaa")' * 7,
+        'x = "${local.s}${local.s}"',
+        "x = [local.v, local.v] == [local.v, local.v]",
+        'x = jsonencode({ Statement = concat([{ Principal = "*" }], local.w) })',
+    ],
+)
+def test_values_too_large_to_evaluate_end_in_a_kms000(text: str) -> None:
+    """Strings and values past the evaluator's size limits stop the unit (a KMS000), never become Unknown."""
+    lines = ['  s0 = "kmskmskms"', '  v0 = ["kms"]']
+    lines += [f'  s{i} = "${{local.s{i - 1}}}${{local.s{i - 1}}}"' for i in range(1, 22)]
+    lines += [f"  v{i} = [local.v{i - 1}, local.v{i - 1}]" for i in range(1, 17)]
+    lines += ["  s = local.s21", "  v = local.v16", "  w = [local.v16, local.v16]"]
+    source = "locals {\n" + "\n".join(lines) + "\n}\n" + text + "\n"
+    parsed = parse_hcl(Src("t.tf", source.encode()), 200)
+    from kmslint.parsers.hcl_eval import Config, Evaluator
+
+    ev = Evaluator(Config(Path("."), locals=dict(parsed.blocks[0].attrs)), ParseOptions(scan_root=Path(".")))
+    with pytest.raises(common.BudgetExceeded, match=r"^it built a (string|value) of over [\d,]+ (characters|nodes)$"):
+        ev.eval(parsed.attrs["x"].expr)
+
+
+def test_a_value_made_too_large_cannot_hide_an_open_statement(tmp_path: Path) -> None:
+    """An open statement concatenated with values built too large is a KMS000 (it was an Unknown policy: a pass)."""
+    doubling = "\n".join(f"  a{i} = [local.a{i - 1}, local.a{i - 1}]" for i in range(1, 17))
+    statement = json.dumps(OPEN_POLICY["Statement"][0])
+    (tmp_path / "main.tf").write_text(
+        f'locals {{\n  a0 = ["kms"]\n{doubling}\n}}\n'
+        'resource "aws_kms_key" "k" {\n  enable_key_rotation = true\n'
+        '  policy = jsonencode({ Version = "2012-10-17",'
+        f" Statement = concat([{statement}], local.a16, local.a16) }})\n}}\n"
+    )
+    report = lint(tmp_path)
+    assert [(f.rule_id, f.line, f.column) for f in report.findings] == [("KMS000", 22, 61)]
+    assert "because it built a value of over 200,000 nodes" in report.findings[0].message
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+def realistic_config(size: int, root: Path) -> str:
+    """About ``size`` bytes of Terraform as bench/gen.py writes it (keys among buckets, roles, modules)."""
+    sys.path.insert(0, str(measure.ROOT / "bench"))
+    try:
+        import gen  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    gen.generate("terraform", max(size // 1000, 1), root)
+    chunks: list[str] = []
+    for n, f in enumerate(sorted(root.rglob("*.tf"))):
+        text = f.read_text()
+        text = text.replace('" {', f'_{n}" {{') if text.startswith(("resource", "data")) else text
+        chunks.append(text)
+        if sum(map(len, chunks)) >= size:
+            break
+    return "\n".join(chunks)
+
+
+def test_a_large_real_looking_file_is_far_from_the_limits(tmp_path: Path, steps_decide: None) -> None:
+    """A 1 MB configuration (as large as real .tf files get) uses under a tenth of the steps, a third of the memory."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "main.tf").write_text(realistic_config(1_000_000, tmp_path / "in"))
+    budget = Budget()
+    start_rss = common._rss()
+    project = parse_directory(tmp_path, [tmp_path / "main.tf"], ParseOptions(scan_root=tmp_path, budget=budget))
+    from kmslint import engine
+
+    settings = Settings()
+    found = engine.check_project(project, settings, engine.enabled_rules(settings))
+    budget.check()
+    assert project.errors == [] and "KMS000" not in {f.rule_id for f in found}
+    assert len(project.keys) > 100
+    assert budget.spent < common.UNIT_STEPS // 10
+    assert common._rss() - start_rss < common.UNIT_MEMORY_BYTES // 3

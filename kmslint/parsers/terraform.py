@@ -263,6 +263,7 @@ class _Builder:
         self.ev = ev
         self.keys: dict[str, KeyResource] = {}
         self._aws_providers: list[tuple[str | None, Block]] | None = None
+        self._uses: set[MultiRegionUse] = set()  # those in project.multi_region_uses, to add each once
 
     def build(self) -> None:
         project = self.project
@@ -494,7 +495,8 @@ class _Builder:
         key = key_name_of(value, names, self.aliases)
         if key is not None:
             use = MultiRegionUse(key, by, kind)
-            if use not in self.project.multi_region_uses:
+            if use not in self._uses:
+                self._uses.add(use)
                 self.project.multi_region_uses.append(use)
 
     def _table_key(self, b: Block) -> Value | None:

@@ -322,7 +322,7 @@ def _checks_gave_up(project: Project, exc: BudgetExceeded) -> ParseError:
         where.line,
         where.column,
         f"this configuration is too costly to check: kmslint gave up here because {exc.why}, so it is"
-        " not fully checked; fewer or smaller policies shared by many keys would do",
+        " not fully checked; split it into smaller directories, or give large policies to fewer keys",
     )
 
 

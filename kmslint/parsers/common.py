@@ -166,6 +166,7 @@ def comment_suppressions(
     """
     out: list[Suppression] = []
     candidates = sorted(comment_lines) if comment_lines is not None else range(1, len(lines) + 1)
+    owner = _Owners(spans)
     for lineno in candidates:
         if lineno < 1 or lineno > len(lines):
             continue
@@ -176,22 +177,41 @@ def comment_suppressions(
         if parsed is None:
             continue
         ids, reason = parsed
-        resource = _owner(lineno, spans)
+        resource = owner.of(lineno)
         col = text.find("kmslint") + 1
         loc = Location(file, lineno, max(col, 1), lineno, len(text) + 1)
         out.append(Suppression(resource, ids, reason, loc, file))
     return out
 
 
-def _owner(lineno: int, spans: list[tuple[str, int, int]]) -> str | None:
-    # The innermost block containing the line, else the block starting just below.
-    inside = [(last - first, name) for name, first, last in spans if first <= lineno <= last]
-    if inside:
-        return min(inside)[1]
-    for name, first, _last in spans:
-        if first == lineno + 1:
-            return name
-    return None
+class _Owners:
+    """The resource a comment on a line belongs to: the innermost block containing the line
+    (the shortest; the first name of equals), else the first block starting just below.
+
+    Asked about lines in increasing order, it sweeps the spans once, keeping those open
+    at the line in a heap: scanning every span for every comment was quadratic (5,000
+    commented resources: 10 s).
+    """
+
+    def __init__(self, spans: list[tuple[str, int, int]]) -> None:
+        self.pending = sorted(((first, last - first, name, last) for name, first, last in spans), reverse=True)
+        self.open: list[tuple[int, str, int]] = []  # (length, name, last line) of spans begun
+        self.below: dict[int, str] = {}
+        for name, first, _last in spans:
+            self.below.setdefault(first, name)
+
+    def of(self, lineno: int) -> str | None:
+        import heapq
+
+        pending, open_ = self.pending, self.open
+        while pending and pending[-1][0] <= lineno:
+            _first, length, name, last = pending.pop()
+            heapq.heappush(open_, (length, name, last))
+        while open_ and open_[0][2] < lineno:  # ended above this line (and every later one)
+            heapq.heappop(open_)
+        if open_:
+            return open_[0][1]
+        return self.below.get(lineno + 1)
 
 
 # A JSON escape of a UTF-16 surrogate (\ud800-\udfff), and a surrogate in a decoded string.

@@ -25,32 +25,48 @@ from __future__ import annotations
 
 import re
 
+from kmslint.parsers.common import Budget
+
 # What Go's unicode.IsSpace counts, which is what bytes.TrimSpace strips from a
 # heredoc's closing line: ASCII whitespace, NEL, NBSP and the Unicode spaces.
 _GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
 
-# The scanner's NumberLit: a digit, then digits, dots and exponents (a dot only
+# Expression tokens that matter here; everything else (operators, spaces) is skipped
+# by the search.  Identifiers (ID_Start or '_', then ID_Continue or '-'; any byte past
+# ASCII taken as part of one) are matched so that digits inside them are never read as
+# numbers; numbers as the scanner's NumberLit (digits, dots and exponents, a dot only
 # when more of the number follows).
-_NUMBER = re.compile(rb"[0-9](?:[0-9]|\.(?=[0-9eE])|[eE][+-]?[0-9])*")
-# Identifiers: ID_Start or '_', then ID_Continue or '-'.  Any byte past ASCII is
-# taken as part of one: in expression position it can be nothing else valid.
-_IDENT = re.compile(rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff-]*")
-_HEREDOC_OPEN = re.compile(rb"<<(-?)([A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff-]*)\r?\n")
-_SPACES = re.compile(rb"[ \t\r\n]+")
+_TOKEN = re.compile(
+    rb"""(?P<ident>[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff-]*)
+    |(?P<number>[0-9](?:[0-9]|\.(?=[0-9eE])|[eE][+-]?[0-9])*)
+    |(?P<comment>\#[^\n]*|//[^\n]*|/\*(?:[^*]|\*(?!/))*(?:\*/|\Z))
+    |(?P<heredoc><<-?(?P<marker>[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff-]*)\r?\n)
+    |(?P<quote>")
+    |(?P<open>\{)
+    |(?P<close>~?\})""",
+    re.X,
+)
+# A number's bytes as digits: e, E, + and - become 0.
+_DIGITS_ONLY = bytes(c if 48 <= c <= 57 else 48 for c in range(256))
 # Where a quoted template's literal text may end or change.
 _STRING_STOP = re.compile(rb'[\\"$%\n]')
-_HEREDOC_STOP = re.compile(rb"[$%\n]")
+# A ${ or %{ sequence in heredoc text: one with the same character before it ($${, %%{)
+# is literal text.
+_SEQUENCE = re.compile(rb"(?<!\$)\$\{|(?<!%)%\{")
 
 # Only these can make the grammar fail where Terraform would not: a file with
 # none of them is not worth scanning.
 _CANDIDATE = re.compile(rb"[0-9][eE]|<<-?[A-Za-z0-9_-]*[\x80-\xff]|[\xc2\xe1\xe2\xe3][\x80-\xbf]")
 
 
-def rewrite(data: bytes) -> bytes | None:
-    """``data`` with the tokens tree-sitter-hcl rejects replaced, same length; None if there are none."""
+def rewrite(data: bytes, budget: Budget | None = None) -> bytes | None:
+    """``data`` with the tokens tree-sitter-hcl rejects replaced, same length; None if there are none.
+
+    The scan pays ``budget`` a step per token or line it looks at.
+    """
     if _CANDIDATE.search(data) is None:
         return None
-    patches = _Scanner(data).run()
+    patches = _Scanner(data, budget or Budget()).run()
     if not patches:
         return None
     out = bytearray(data)
@@ -69,18 +85,22 @@ class _Scanner:
     ``retBraces`` does.
     """
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, budget: Budget) -> None:
         self.data = data
+        self.budget = budget
         self.pos = 0
         self.patches: list[tuple[int, bytes]] = []
         self.braces = 0
         self.returns: list[tuple[int, tuple[str, bytes]]] = []
-        self.after_dot = False  # the last token was `.`: a number there is a legacy index
         self.markers: dict[bytes, bytes] = {}  # heredoc marker past ASCII -> its stand-in
+        self.stand_ins: dict[int, bytes | None] = {}  # by width
+        self.closers: dict[bytes, tuple[int, int | None]] = {}  # marker -> (searched from, closing line)
+        self.newline = (0, 0)  # (searched from, start of the next line)
 
     def run(self) -> list[tuple[int, bytes]]:
         mode: tuple[str, bytes] | None = None  # None: expression tokens
         while self.pos < len(self.data):
+            self.budget.spend()
             if mode is None:
                 mode = self._expression()
             elif mode[0] == "string":
@@ -96,65 +116,40 @@ class _Scanner:
 
     def _expression(self) -> tuple[str, bytes] | None:
         """Scan expression tokens until a template (string, heredoc) starts or a ``${`` ends."""
-        data = self.data
-        while self.pos < len(data):
-            ch = data[self.pos : self.pos + 1]
-            space = _SPACES.match(data, self.pos)
-            if space is not None:
-                self.pos = space.end()
-                continue
-            if ch == b"#" or data.startswith(b"//", self.pos):
-                end = data.find(b"\n", self.pos)
-                self.pos = len(data) if end < 0 else end
-                continue
-            if data.startswith(b"/*", self.pos):
-                end = data.find(b"*/", self.pos + 2)
-                self.pos = len(data) if end < 0 else end + 2
-                continue
-            dot, self.after_dot = self.after_dot, False
-            if ch == b'"':
-                self.pos += 1
+        data, budget = self.data, self.budget
+        for token in _TOKEN.finditer(data, self.pos):
+            budget.spend()
+            kind = token.lastgroup
+            if kind == "number":
+                self._number(token)
+            elif kind == "quote":
+                self.pos = token.end()
                 return ("string", b"")
-            if ch == b"<":
-                heredoc = _HEREDOC_OPEN.match(data, self.pos)
-                if heredoc is not None:
-                    self._ascii_marker(heredoc)
-                    self.pos = heredoc.end()
-                    return ("heredoc", heredoc.group(2))
-                self.pos += 1
-                continue
-            if ch.isdigit():
-                number = _NUMBER.match(data, self.pos)
-                assert number is not None
-                self._number(number, dot)
-                self.pos = number.end()
-                continue
-            ident = _IDENT.match(data, self.pos)
-            if ident is not None:
-                self.pos = ident.end()
-                continue
-            if ch == b"{":
+            elif kind == "heredoc":
+                self._ascii_marker(token)
+                self.pos = token.end()
+                return ("heredoc", token.group("marker"))
+            elif kind == "open":
                 self.braces += 1
-            elif ch == b"}" or data.startswith(b"~}", self.pos):
-                self.pos += 1 if ch == b"}" else 2
-                if self.returns and self.returns[-1][0] == self.braces:
-                    self.braces -= 1
-                    return self.returns.pop()[1]
+            elif kind == "close":
                 self.braces -= 1
-                continue
-            elif ch == b".":
-                self.after_dot = not data.startswith(b"..", self.pos)
-            self.pos += 1
+                if self.returns and self.returns[-1][0] == self.braces + 1:
+                    self.pos = token.end()
+                    return self.returns.pop()[1]
+        self.pos = len(data)
         return None
 
-    def _number(self, number: re.Match[bytes], after_dot: bool) -> None:
-        """``1e3``: digits of the same length for the grammar (the value is read from the original)."""
+    def _number(self, number: re.Match[bytes]) -> None:
+        """``1e3``: digits of the same length for the grammar (the value is read from the original).
+
+        Not after a dot: there a number is a legacy index (``a.0``), which has no exponent.
+        """
         text = number.group()
-        if after_dot or b"." in text or not (b"e" in text or b"E" in text):
+        if b"." in text or not (b"e" in text or b"E" in text) or not text[-1:].isdigit():
             return
-        if not text[-1:].isdigit():
-            return
-        self.patches.append((number.start(), re.sub(rb"[^0-9]", b"0", text)))
+        start = number.start()
+        if self.data[start - 1 : start] != b".":
+            self.patches.append((start, text.translate(_DIGITS_ONLY)))
 
     # ------------------------------------------------------------------ templates
 
@@ -174,6 +169,7 @@ class _Scanner:
     def _string(self) -> tuple[str, bytes] | None:
         data = self.data
         while True:
+            self.budget.spend()
             stop = _STRING_STOP.search(data, self.pos)
             if stop is None:
                 self.pos = len(data)
@@ -195,67 +191,104 @@ class _Scanner:
                 self.pos += 1
 
     def _heredoc(self, marker: bytes, start_of_line: bool) -> tuple[str, bytes] | None:
-        """Heredoc text up to its closing line (Terraform's rule: the line, trimmed, is the marker)."""
+        """Heredoc text up to its closing line, or up to a ``${``/``%{`` sequence before it."""
         data = self.data
-        while self.pos < len(data):
-            if start_of_line:
-                end = data.find(b"\n", self.pos)
-                if end < 0:
-                    break  # a marker line must end with a newline: unterminated
-                line = data[self.pos : end]
-                if _go_trim(line) == marker:
-                    self._closing_line(line, marker)
-                    self.pos = end
-                    return None
-            stop = _HEREDOC_STOP.search(data, self.pos)
-            if stop is None:
-                break
-            self.pos = stop.start()
-            ch = data[self.pos : self.pos + 1]
-            if ch == b"\n":
-                self.pos += 1
-                start_of_line = True
-                continue
-            start_of_line = False
-            if data[self.pos + 1 : self.pos + 2] == ch and data[self.pos + 2 : self.pos + 3] == b"{":
-                self.pos += 3
-                continue
-            width = self._sequence_width()
-            if width:
-                self._enter_sequence(("heredoc", marker), width)
+        # After a sequence, the line it is on can no longer close the heredoc.
+        first = self.pos if start_of_line else self._next_line(self.pos)
+        close = self._closing_line_at(marker, first)
+        sequence = _SEQUENCE.search(data, self.pos, len(data) if close is None else close)
+        if sequence is not None:
+            self.pos = sequence.start()
+            self._enter_sequence(("heredoc", marker), self._sequence_width())
+            return None
+        if close is None:
+            self.pos = len(data)  # unterminated: a syntax error either way
+            return None
+        end = data.find(b"\n", close)
+        self._closing_line(close, data[close:end], marker)
+        self.pos = end
+        return None
+
+    def _next_line(self, pos: int) -> int:
+        """Where the line after the one holding ``pos`` starts (the end of the file if none).
+
+        Remembered: a line of many ``${}`` asks after each one.
+        """
+        searched, found = self.newline
+        if not searched <= pos < found:
+            newline = self.data.find(b"\n", pos)
+            found = len(self.data) if newline < 0 else newline + 1
+            self.newline = (pos, found)
+        return found
+
+    def _closing_line_at(self, marker: bytes, first: int) -> int | None:
+        """Where the first line from ``first`` on that closes the heredoc starts: Terraform's
+        rule, the line trimmed of (Unicode) spaces is the marker, and a newline ends it.
+
+        The answer found from a position holds from every position up to it: a heredoc of
+        many ``${}`` asks again after each, and searching the rest of the file each time
+        was quadratic (700,000 of them: 23 s).
+        """
+        known = self.closers.get(marker)
+        if known is not None and known[0] <= first and (known[1] is None or first <= known[1]):
+            return known[1]
+        found = self._find_closing_line(marker, first)
+        self.closers[marker] = (first, found)
+        return found
+
+    def _find_closing_line(self, marker: bytes, first: int) -> int | None:
+        data = self.data
+        at = data.find(marker, first)
+        while at >= 0:
+            self.budget.spend()
+            start = data.rfind(b"\n", 0, at) + 1
+            end = data.find(b"\n", at)
+            if end < 0:
                 return None
-            self.pos += 1
-        self.pos = len(data)
+            if start >= first and _go_trim(data[start:end]) == marker:
+                return start
+            at = data.find(marker, end + 1)  # the rest of this line cannot close it either
         return None
 
     # ------------------------------------------------------------------ heredoc markers
 
     def _ascii_marker(self, opening: re.Match[bytes]) -> None:
         """A marker with letters past ASCII: an ASCII one of the same length, found nowhere in the file."""
-        marker = opening.group(2)
+        marker = opening.group("marker")
         if marker.isascii():
             return
         stand_in = self._stand_in(len(marker))
         if stand_in is None:
             return
         self.markers[marker] = stand_in
-        self.patches.append((opening.start(2), stand_in))
+        self.patches.append((opening.start("marker"), stand_in))
 
     def _stand_in(self, width: int) -> bytes | None:
-        """An ASCII identifier ``width`` bytes long that occurs nowhere in the file (so no line of
-        any heredoc can close it early), or None if the first few thousand all do."""
-        for i in range(4096):
-            head = _LETTERS[i % 26 : i % 26 + 1] + _base36(i // 26)
-            if len(head) > width:
-                break
-            candidate = head.ljust(width, b"_")
-            if candidate not in self.data:
-                return candidate
-        return None
+        """An ASCII identifier ``width`` bytes long that occurs nowhere in the file, so that no
+        line of any heredoc can close it early; None if the first few candidates all do.
 
-    def _closing_line(self, line: bytes, marker: bytes) -> None:
+        Markers of one width share it: a heredoc's closing line is rewritten only where
+        Terraform closes that heredoc, so two markers never meet on one line.  Each
+        candidate is a search of the whole file: their number is bounded, per width and
+        in all, so that a file of many odd markers cannot make the search quadratic.
+        """
+        if width in self.stand_ins:
+            return self.stand_ins[width]
+        found = None
+        if len(self.stand_ins) < _MAX_WIDTHS:
+            for i in range(_CANDIDATES):
+                head = _LETTERS[i % 26 : i % 26 + 1] + _base36(i // 26)
+                if len(head) > width:
+                    break
+                candidate = head.ljust(width, b"_")
+                if candidate not in self.data:
+                    found = candidate
+                    break
+        self.stand_ins[width] = found
+        return found
+
+    def _closing_line(self, start: int, line: bytes, marker: bytes) -> None:
         """Make a closing line the grammar recognises: the stand-in marker, ASCII spaces around it."""
-        start = self.pos
         text = line.decode("utf-8", "replace")
         lead = len(text) - len(text.lstrip(_GO_SPACE))
         head = len(text[:lead].encode("utf-8", "replace"))
@@ -270,6 +303,9 @@ class _Scanner:
 
 
 _LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# Stand-in markers tried per width, and widths served per file (see _Scanner._stand_in).
+_CANDIDATES = 64
+_MAX_WIDTHS = 16
 
 
 def _base36(n: int) -> bytes:

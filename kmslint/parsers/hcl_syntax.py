@@ -325,9 +325,7 @@ def hcl_tree(data: bytes, budget: Budget | None = None) -> Tree:
     if tree.root_node.has_error:
         from kmslint.parsers.hcl_lenient import rewrite
 
-        if budget is not None:
-            budget.spend_bytes(len(data))
-        fixed = rewrite(data)
+        fixed = rewrite(data, budget)
         if fixed is not None:
             tree = parse_tree(hcl_parser(), fixed, budget)
     return tree

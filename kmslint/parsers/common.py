@@ -375,7 +375,7 @@ class Budget:
 # hang the run.  tree-sitter-hcl also needs ~70 bytes of memory per byte of a real
 # file and ~550 per byte of some inputs (a block of blank lines or comments): the
 # unit's memory allowance stops those.
-PARSE_SECONDS = 2.0
+PARSE_SECONDS = 4.0
 PARSE_SECONDS_PER_MB = 1.0
 # And may give at most this many syntax nodes: every node costs the parsers and
 # the evaluator tens of microseconds and a few hundred bytes of Python objects.

@@ -655,3 +655,93 @@ def test_a_large_real_looking_file_is_far_from_the_limits(tmp_path: Path, steps_
     assert len(project.keys) > 100
     assert budget.spent < common.UNIT_STEPS // 10
     assert common._rss() - start_rss < common.UNIT_MEMORY_BYTES // 3
+
+
+# --------------------------------------------------------------------------- more shapes that grew too fast
+
+
+def test_many_suppressed_resources_are_matched_in_linear_time(tmp_path: Path) -> None:
+    """10,000 resources each with a `kmslint:ignore` comment (30,000 took 150 s) lint in seconds, all suppressed."""
+    block = "# kmslint:ignore KMS001, KMS002 -- test\n  enable_key_rotation = false\n}\n"
+    body = "".join(f'resource "aws_kms_key" "k{i}" {{\n  ' + block for i in range(10_000))
+    (tmp_path / "main.tf").write_text(body)
+    result = run(["--format", "json", "main.tf"], tmp_path)
+    assert (result.code, result.json()) == (0, [])
+    assert result.wall < RUN_SECONDS and result.peak < RUN_BYTES
+
+
+def test_a_template_read_in_a_loop_is_parsed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """templatefile() over 200 items parses its 50 KB template once (each parse cost ~20 ms), not 200 times."""
+    from kmslint.parsers import hcl_eval
+
+    parses: list[int] = []
+    real = hcl_eval.hcl_tree
+
+    def counted(data: bytes, budget: Budget | None = None) -> object:
+        parses.append(len(data))
+        return real(data, budget)
+
+    monkeypatch.setattr(hcl_eval, "hcl_tree", counted)
+    (tmp_path / "t.tpl").write_text("kms\n" * 12_500)
+    items = ", ".join(["1"] * 200)
+    (tmp_path / "main.tf").write_text(
+        f'locals {{\n  all = [for i in [{items}] : length(templatefile("t.tpl", {{}}))]\n}}\n'
+        'resource "aws_kms_key" "k" {\n  enable_key_rotation = true\n  tags = { n = local.all[199] }\n}\n'
+    )
+    project = parse(tmp_path)
+    assert project.errors == []
+    assert to_plain(key(project, "aws_kms_key.k").tags) == {"n": 50_000}
+    assert len(parses) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "x = [" + "1e1," * 250_000 + "]\n",
+        "x = <<E\n" + "${1}\n" * 175_000 + "E\ny = 1e3\n",
+        'x = "' + "${1}" * 175_000 + '"\ny = 1e3\n',
+        "x = <<É\n" + "ÉÉ\n" * 200_000 + "É\ny = 1e3\n",
+    ],
+)
+def test_the_lenient_scan_of_input_built_to_be_slow_is_linear(tmp_path: Path, body: str) -> None:
+    """1 MB of exponents, interpolations or heredoc lines cannot make the rewrite for the grammar quadratic."""
+    (tmp_path / "main.tf").write_text("# kms\n" + body)
+    start = time.process_time()
+    report = lint(tmp_path / "main.tf")
+    assert time.process_time() - start < 5.0
+    assert {f.rule_id for f in report.findings} <= {"KMS000"}
+
+
+def test_a_plan_with_thousands_of_multi_region_keys_is_linear(tmp_path: Path, steps_decide: None) -> None:
+    """A plan of 3,000 multi-Region keys, replicas and global tables (7 s of list scans) is read in linear time."""
+    resources, config = [], []
+    for i in range(3000):
+        resources += [
+            {"address": f"aws_kms_key.p{i}", "mode": "managed", "type": "aws_kms_key", "name": f"p{i}",
+             "values": {"multi_region": True, "enable_key_rotation": True, "policy": None}},
+            {"address": f"aws_kms_replica_key.r{i}", "mode": "managed", "type": "aws_kms_replica_key",
+             "name": f"r{i}", "values": {"primary_key_arn": "x"}},
+            {"address": f"aws_dynamodb_table.t{i}", "mode": "managed", "type": "aws_dynamodb_table",
+             "name": f"t{i}", "values": {"replica": [{"region_name": "eu-west-2"}]}},
+        ]  # fmt: skip
+        config += [
+            {"address": f"aws_kms_replica_key.r{i}", "type": "aws_kms_replica_key", "name": f"r{i}",
+             "expressions": {"primary_key_arn": {"references": [f"aws_kms_key.p{i}.arn", f"aws_kms_key.p{i}"]}}},
+            {"address": f"aws_dynamodb_table.t{i}", "type": "aws_dynamodb_table", "name": f"t{i}",
+             "expressions": {"server_side_encryption": [{"kms_key_arn": {"references": [f"aws_kms_key.p{i}.arn"]}}]}},
+        ]  # fmt: skip
+    plan = {
+        "format_version": "1.2",
+        "terraform_version": "1.9.0",
+        "planned_values": {"root_module": {"resources": resources}},
+        "configuration": {"root_module": {"resources": config}},
+    }
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    start = time.process_time()
+    report = lint(tmp_path / "plan.json")
+    assert time.process_time() - start < 8.0
+    # Every key has the default policy (KMS001, replicas too); each is used by its table (no KMS004).
+    assert sorted((f.rule_id, f.resource) for f in report.findings) == sorted(
+        [("KMS001", f"aws_kms_key.p{i}") for i in range(3000)]
+        + [("KMS001", f"aws_kms_replica_key.r{i}") for i in range(3000)]
+    )

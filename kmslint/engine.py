@@ -67,6 +67,8 @@ def _load_terraform(unit: Unit, opts: ParseOptions, out: Loaded) -> None:
     out.files += len(unit.reported)
     if not any(might_matter(t) for t in texts.values()):
         return
+    assert opts.budget is not None
+    opts.budget.measure_memory_from_here(sum(map(len, texts.values())))
     from kmslint.parsers import terraform
 
     readable = [f for f in unit.files if f in texts]
@@ -84,6 +86,8 @@ def _load_file(path: Path, explicit: bool, opts: ParseOptions, out: Loaded) -> N
     except ParseFailure as exc:
         out.errors.append(ParseError(display, exc.line, exc.column, exc.message))
         return
+    if opts.budget is not None:
+        opts.budget.measure_memory_from_here(len(text))
     if not might_matter(text):
         if explicit:
             out.notes.append(f"{display}: skipped, nothing KMS-related in it")

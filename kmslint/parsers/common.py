@@ -276,19 +276,31 @@ class ParseFailure(Exception):
 # the checks -- spends from one Budget, so that no input under the size limit
 # can keep a CI runner for more than a few seconds or a few hundred MB.
 #
-# Calibrated on a real-looking 4.1 MB Terraform file (2,206 resources, 1,607
-# findings; tests/attacks/test_eval.py builds one): ~3.6 s, ~1.7 M steps and
-# ~370 MB over the start of its unit on the 2-core development machine.  A
-# hand-written 1 MB file, large as real ones go, needs a quarter of that.
+# Measured on the 2-core development machine (Python 3.11) with configurations
+# written by bench/gen.py, their resources made distinct (the test
+# test_a_large_real_looking_file_is_far_from_the_limits builds the first):
 #
-# Steps: one per expression evaluated, value node walked or policy statement
-# read, and one per 64 bytes of text built, decoded or parsed; a step is ~1-3 us.
+#   file                                      steps    memory growth   CPU
+#   1.0 MB, 556 resources (large as real)     52,000     98 MiB        1.0 s
+#   4.1 MB, 2,206 resources (under 4 MiB)    206,000    407 MiB        3.3 s
+#
+# so a real configuration uses a few percent of the steps and a quarter of the
+# memory, and one at the size limit a seventh and 94% (tree-sitter-hcl keeps ~70
+# bytes per byte of such a file).  Inputs built to be costly run out of steps in
+# 2-5 s, or of memory at a peak of ~470 MB (4 MiB of blank lines in a block).
+#
+# Steps: one per expression evaluated, value node walked, for item or policy
+# statement read, two per JSON value decoded, one per 64 characters of text
+# built, and sixteen per finding; one costs ~1-4 us.
 UNIT_STEPS = 1_500_000
-# Wall-clock seconds, parsing included: the whole run stays under 10 s.
+# Wall-clock seconds, parsing included: with start-up and output a run stays
+# under 10 s.  The steps usually end a costly input first; the clock stops
+# what steps do not count (a parse, a regular expression, a busy machine).
 UNIT_SECONDS = 7.0
 # Growth of this process's resident memory over the unit's start, parse trees
-# included: with the interpreter (~40 MB) a run stays under 500 MB.
-UNIT_MEMORY_BYTES = 448 << 20
+# included: with the interpreter (~15 MB at that point) and what is allocated
+# between two looks at it (a few MB), a run stays under 500 MB.
+UNIT_MEMORY_BYTES = 432 << 20
 # How many steps may pass between two looks at the clock and at memory (~10 us).
 CHECK_EVERY = 1024
 
@@ -320,8 +332,8 @@ class Budget:
     """
 
     __slots__ = (
-        *("deadline", "exhausted", "left", "max_steps", "memory_bytes"),
-        *("memory_cap", "quantum", "seconds", "spent"),
+        *("_memory_cap", "deadline", "exhausted", "left", "max_steps"),
+        *("memory_bytes", "quantum", "seconds", "spent"),
     )
 
     def __init__(self, steps: int | None = None, seconds: float | None = None, memory_bytes: int | None = None) -> None:
@@ -329,8 +341,7 @@ class Budget:
         self.seconds = UNIT_SECONDS if seconds is None else seconds
         self.deadline = time.monotonic() + self.seconds
         self.memory_bytes = UNIT_MEMORY_BYTES if memory_bytes is None else memory_bytes
-        rss = _rss()
-        self.memory_cap = rss + self.memory_bytes if rss else 0  # 0: cannot be measured here
+        self._memory_cap: int | None = None
         self.spent = 0
         self.exhausted: str | None = None
         self.quantum = self.left = min(CHECK_EVERY, self.max_steps)
@@ -361,6 +372,23 @@ class Budget:
             self.quantum = self.left = 0
             raise BudgetExceeded(why)
         self.quantum = self.left = min(CHECK_EVERY, self.max_steps - self.spent + 1)
+
+    @property
+    def memory_cap(self) -> int:
+        """The resident size the process may reach: its size when first asked plus the
+        allowance; 0 if it cannot be read.  Most units are small and never ask (reading
+        the size costs ~15 us); a large one asks before its first large allocation
+        (:meth:`measure_memory_from_here`)."""
+        cap = self._memory_cap
+        if cap is None:
+            rss = _rss()
+            cap = self._memory_cap = rss + self.memory_bytes if rss else 0
+        return cap
+
+    def measure_memory_from_here(self, size: int) -> None:
+        """About to handle ``size`` bytes of input: if that is large, memory growth counts from now."""
+        if size > SMALL_INPUT and self._memory_cap is None:
+            self._memory_cap = self.memory_cap
 
     def check_clock(self) -> None:
         """Look at the clock now: before work that cannot be stopped once started (a parse)."""

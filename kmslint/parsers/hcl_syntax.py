@@ -475,6 +475,8 @@ def parse_tf_json(src: Src, max_depth: int, budget: Budget | None = None) -> Par
     """Parse the Terraform JSON syntax into the same blocks."""
     from kmslint.parsers import jsonpos
 
+    if budget is not None:
+        budget.measure_memory_from_here(len(src.data))  # json.loads comes before the parse
     text = src.data.decode("utf-8", "surrogatepass")
     try:
         value = jsonpos.parse(text, src.display, max_depth=max_depth, budget=budget)

@@ -97,6 +97,11 @@ def _load_file(path: Path, explicit: bool, opts: ParseOptions, out: Loaded) -> N
     except ParseFailure as exc:
         out.errors.append(ParseError(display, exc.line, exc.column, exc.message))
         return
+    except BudgetExceeded as exc:  # a plan, template or policy too costly to read
+        where = exc.where if exc.where is not None and exc.where.file == display else Location.point(display, 1)
+        message = f"this file is too costly to read: kmslint gave up here because {exc.why}, so it is not checked"
+        out.errors.append(ParseError(display, where.line, where.column, message))
+        return
     if project is None:
         if explicit:
             out.notes.append(f"{display}: skipped, not a Terraform, CloudFormation or key-policy file")

@@ -745,3 +745,27 @@ def test_a_plan_with_thousands_of_multi_region_keys_is_linear(tmp_path: Path, st
         [("KMS001", f"aws_kms_key.p{i}") for i in range(3000)]
         + [("KMS001", f"aws_kms_replica_key.r{i}") for i in range(3000)]
     )
+
+
+def test_a_plan_too_costly_to_read_is_a_kms000(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plan JSON whose reading runs out of budget is a KMS000 on the plan, never an exception or a pass."""
+    monkeypatch.setattr(common, "UNIT_STEPS", 1000)
+    resource = {
+        "address": "aws_kms_key.k",
+        "mode": "managed",
+        "type": "aws_kms_key",
+        "name": "k",
+        "values": {"enable_key_rotation": False, "x": list(range(5000))},
+    }
+    plan = {
+        "format_version": "1.2",
+        "terraform_version": "1.9.0",
+        "planned_values": {"root_module": {"resources": [resource]}},
+    }
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    report = lint(tmp_path / "plan.json")
+    assert [(f.rule_id, f.line, f.column) for f in report.findings] == [("KMS000", 1, 1)]
+    assert report.findings[0].message == (
+        "this file is too costly to read: kmslint gave up here because it needed over 1,000 evaluation steps,"
+        " so it is not checked"
+    )

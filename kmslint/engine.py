@@ -177,6 +177,8 @@ class UnitResult(Record):
     resources: int = 0
     usage_error: bool = False  # a file named on the command line could not be parsed
     deps: list[str] = field(default_factory=list)  # other files read (file(), templatefile())
+    # False when the unit ran out of time or memory: not a result to keep in a cache.
+    cacheable: bool = True
 
 
 def lint_unit(
@@ -185,7 +187,8 @@ def lint_unit(
     """Load, check and filter one unit: a pure function of the unit's files and the settings.
 
     Units are independent, so ``kmslint.parallel`` may run them in any
-    process and in any order.
+    process and in any order.  Everything is done within one
+    :class:`~kmslint.parsers.common.Budget`; running out of it is a KMS000.
     """
     budget = Budget()  # the whole unit's: parsing, evaluating and checking
     loaded = load_unit(unit, replace(opts, budget=budget))
@@ -214,6 +217,7 @@ def lint_unit(
     if "KMS000" in rules:
         unparsed = [*loaded.errors, *unchecked]
         out.findings.extend(parse_error_finding(e, settings) for e in unparsed if e.file in reported)
+    out.cacheable = not budget.timed_out
     return out
 
 

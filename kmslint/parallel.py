@@ -137,7 +137,7 @@ def run_units(
     for i, result in zip(todo, fresh):
         results[i] = result
         key = keys[i]
-        if store is not None and key is not None:
+        if store is not None and key is not None and result.cacheable:
             store.put(key, _encode(result), result.deps, opts.max_file_bytes)
     for done in results:
         assert done is not None

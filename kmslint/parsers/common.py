@@ -333,7 +333,7 @@ class Budget:
 
     __slots__ = (
         *("_memory_cap", "deadline", "exhausted", "left", "max_steps"),
-        *("memory_bytes", "quantum", "seconds", "spent"),
+        *("memory_bytes", "quantum", "seconds", "spent", "timed_out"),
     )
 
     def __init__(self, steps: int | None = None, seconds: float | None = None, memory_bytes: int | None = None) -> None:
@@ -344,6 +344,9 @@ class Budget:
         self._memory_cap: int | None = None
         self.spent = 0
         self.exhausted: str | None = None
+        # Ran out of time or memory (here or in a parse): an outcome another run, on a less
+        # busy machine, may not share, so not one to keep in a cache.
+        self.timed_out = False
         self.quantum = self.left = min(CHECK_EVERY, self.max_steps)
 
     def spend(self, steps: int = 1) -> None:
@@ -365,8 +368,10 @@ class Budget:
                 why = f"it needed over {self.max_steps:,} evaluation steps"
             elif time.monotonic() > self.deadline:
                 why = f"it took over {self.seconds:g} s"
+                self.timed_out = True
             elif self.memory_cap and _rss() > self.memory_cap:
                 why = f"it needed over {self.memory_bytes >> 20} MiB"
+                self.timed_out = True
         if why is not None:
             self.exhausted = why
             self.quantum = self.left = 0
@@ -497,6 +502,7 @@ def parse_tree(parser: Parser, data: bytes, budget: Budget | None = None) -> Tre
         tree = parser.parse(read, progress_callback=progress)
     except ValueError:  # the progress callback cancelled the parse
         parser.reset()  # else the next parse resumes this one
+        budget.timed_out = True
         line = data.count(b"\n", 0, state[0]) + 1
         why = f"needed over {budget.memory_bytes >> 20} MiB" if state[2] else f"took over {seconds:.0f} s"
         raise ParseTimeout(

@@ -769,3 +769,17 @@ def test_a_plan_too_costly_to_read_is_a_kms000(tmp_path: Path, monkeypatch: pyte
         "this file is too costly to read: kmslint gave up here because it needed over 1,000 evaluation steps,"
         " so it is not checked"
     )
+
+
+def test_a_unit_that_ran_out_of_time_is_not_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A KMS000 from the clock (a busy machine) is not kept in the findings cache: the next run checks again."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.tf").write_text(open_key())
+    cache = str(tmp_path / "cache")
+    with monkeypatch.context() as patch:
+        patch.setattr(common, "UNIT_SECONDS", 0.0)
+        first = api.lint([str(tmp_path / "src")], Settings(), jobs=1, cache_dir=cache)
+    assert [f.rule_id for f in first.findings] == ["KMS000"]
+    assert "because it took over 0 s" in first.findings[0].message
+    again = api.lint([str(tmp_path / "src")], Settings(), jobs=1, cache_dir=cache)
+    assert [(f.rule_id, f.line, f.column) for f in again.findings] == [("KMS003", 3, 63), ("KMS005", 3, 63)]

@@ -301,22 +301,29 @@ class Evaluator:
     # ------------------------------------------------------------------ entry points
 
     def eval(self, expr: Expr | None, scope: Scope | None = None) -> Value | None:
-        """The value of an expression; None when there is none."""
+        """The value of an expression; None when there is none.
+
+        Raises :class:`BudgetExceeded` when the unit's budget runs out, or the
+        expression nests deeper than the evaluator follows.
+        """
         if expr is None:
             return None
         try:
-            try:
-                if expr.node is not None:
-                    return self._bounded(self._node(expr.node, expr.src, scope), expr.src.loc(expr.node))
-                if expr.json is not None:
-                    return self._bounded(self._json(expr.json, expr.src, scope), expr.json.loc)
-            except (_Fail, RecursionError):
-                stop = BudgetExceeded(f"expressions nest deeper than {self._max_nesting} levels")
-                stop.where = _expr_loc(expr)
-                raise stop from None
+            return self._eval(expr, scope)
         except BudgetExceeded as exc:
             exc.root = _expr_loc(expr)  # set at every level on the way out: the outermost stays
             raise
+
+    def _eval(self, expr: Expr, scope: Scope | None) -> Value | None:
+        try:
+            if expr.node is not None:
+                return self._bounded(self._node(expr.node, expr.src, scope), expr.src.loc(expr.node))
+            if expr.json is not None:
+                return self._bounded(self._json(expr.json, expr.src, scope), expr.json.loc)
+        except (_Fail, RecursionError):
+            stop = BudgetExceeded(f"expressions nest deeper than {self._max_nesting} levels")
+            stop.where = _expr_loc(expr)
+            raise stop from None
         return None
 
     def eval_attr(self, block: Block, name: str, scope: Scope | None = None) -> Value | None:

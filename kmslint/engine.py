@@ -12,7 +12,7 @@ from pathlib import Path
 from kmslint import catalog, decide, suppressions
 from kmslint.discovery import Unit
 from kmslint.model import Finding, Location, ParseError, Project, ProjectKind, Severity, Suppression, Violation
-from kmslint.parsers.common import ParseFailure, ParseOptions
+from kmslint.parsers.common import Budget, BudgetExceeded, ParseFailure, ParseOptions
 from kmslint.record import Record, field, replace
 from kmslint.rules import CheckFn, RuleContext, all_checks
 from kmslint.settings import Settings
@@ -36,13 +36,22 @@ class Loaded(Record):
 
 
 def load_unit(unit: Unit, opts: ParseOptions) -> Loaded:
+    """Parse one unit into projects, within ``opts.budget`` (the unit's own when there is none).
+
+    Every project it gives carries that budget on to its checks.  ``file()``
+    and links are read inside the unit's own scan root.
+    """
     if unit.scan_root is not None and unit.scan_root != opts.scan_root:
-        opts = replace(opts, scan_root=unit.scan_root)  # file() and links read inside the unit's own tree
+        opts = replace(opts, scan_root=unit.scan_root)
+    if opts.budget is None:
+        opts = replace(opts, budget=Budget())
     out = Loaded()
     if unit.kind == "terraform":
         _load_terraform(unit, opts, out)
     else:
         _load_file(unit.path, unit.path in unit.explicit, opts, out)
+    for project in out.projects:
+        project.budget = opts.budget
     return out
 
 
@@ -57,6 +66,8 @@ def _load_terraform(unit: Unit, opts: ParseOptions, out: Loaded) -> None:
     out.files += len(unit.reported)
     if not any(might_matter(t) for t in texts.values()):
         return
+    assert opts.budget is not None
+    opts.budget.measure_memory_from_here(sum(map(len, texts.values())))
     from kmslint.parsers import terraform
 
     readable = [f for f in unit.files if f in texts]
@@ -74,6 +85,8 @@ def _load_file(path: Path, explicit: bool, opts: ParseOptions, out: Loaded) -> N
     except ParseFailure as exc:
         out.errors.append(ParseError(display, exc.line, exc.column, exc.message))
         return
+    if opts.budget is not None:
+        opts.budget.measure_memory_from_here(len(text))
     if not might_matter(text):
         if explicit:
             out.notes.append(f"{display}: skipped, nothing KMS-related in it")
@@ -82,6 +95,11 @@ def _load_file(path: Path, explicit: bool, opts: ParseOptions, out: Loaded) -> N
         project = _parse_file(path, text, opts)
     except ParseFailure as exc:
         out.errors.append(ParseError(display, exc.line, exc.column, exc.message))
+        return
+    except BudgetExceeded as exc:  # a plan, template or policy too costly to read
+        where = exc.where if exc.where is not None and exc.where.file == display else Location.point(display, 1)
+        message = f"this file is too costly to read: kmslint gave up here because {exc.why}, so it is not checked"
+        out.errors.append(ParseError(display, where.line, where.column, message))
         return
     if project is None:
         if explicit:
@@ -159,6 +177,8 @@ class UnitResult(Record):
     usage_error: bool = False  # a file named on the command line could not be parsed
     deps: list[str] = field(default_factory=list)  # other files read (file(), templatefile())
     tried: list[tuple[str, str]] = field(default_factory=list)  # (directory, path) of every file() call, read or not
+    # False when the unit ran out of time or memory: not a result to keep in a cache.
+    cacheable: bool = True
 
 
 def lint_unit(
@@ -167,22 +187,28 @@ def lint_unit(
     """Load, check and filter one unit: a pure function of the unit's files and the settings.
 
     Units are independent, so ``kmslint.parallel`` may run them in any
-    process and in any order.
+    process and in any order.  Everything is done within one
+    :class:`~kmslint.parsers.common.Budget`; running out of it is a KMS000.
     """
-    loaded = load_unit(unit, opts)
+    budget = Budget()  # the whole unit's: parsing, evaluating and checking
+    loaded = load_unit(unit, replace(opts, budget=budget))
     out = UnitResult(notes=list(loaded.notes), files=loaded.files)
     reported = {display.get(p, str(p)) for p in unit.reported}
     explicit = {display.get(p, str(p)) for p in unit.explicit}
     own = {display.get(p) or opts.display(p) for p in unit.files}
     own |= reported
     errors = list(loaded.errors)
+    unchecked: list[ParseError] = []
     for project in loaded.projects:
         out.resources += project.resource_count
         out.findings.extend(f for f in check_project(project, settings, rules) if _reported(f, project, reported, own))
         errors.extend(project.errors)
         out.deps.extend(f for f in project.files if f not in own and f not in out.deps)
         out.tried = list(dict.fromkeys([*out.tried, *project.files_tried]))
+        if project.gave_up is not None and project.gave_up.file not in reported:
+            unchecked.extend(_unchecked(project.gave_up, reported))
         _release(project)
+    errors.extend(unchecked)
     for err in errors:
         if err.file not in reported:
             continue
@@ -190,8 +216,24 @@ def lint_unit(
         if err.file in explicit:
             out.usage_error = True
     if "KMS000" in rules:
-        out.findings.extend(parse_error_finding(e, settings) for e in loaded.errors if e.file in reported)
+        unparsed = [*loaded.errors, *unchecked]
+        out.findings.extend(parse_error_finding(e, settings) for e in unparsed if e.file in reported)
+    out.cacheable = not budget.timed_out
     return out
+
+
+def _unchecked(gave_up: ParseError, reported: set[str]) -> list[ParseError]:
+    """A KMS000 for each reported file of a configuration that ran out of budget elsewhere.
+
+    Linting one file of a directory loads the others for context; when the
+    budget runs out in one of those, what the reported file declares was not
+    all checked either, and must not pass.
+    """
+    message = (
+        f"this file's configuration is too costly to evaluate: kmslint gave up in {gave_up.file},"
+        f" line {gave_up.line}, which is loaded with it, so this file is not fully checked"
+    )
+    return [ParseError(f, 1, 1, message) for f in sorted(reported)]
 
 
 def _release(project: Project) -> None:
@@ -269,10 +311,33 @@ def _plan(settings: Settings, rules: dict[str, catalog.Rule]) -> Plan:
     return plan
 
 
+# What a finding costs the budget: findings are the objects a run keeps, and a
+# policy shared by many keys can describe millions of them.
+FINDING_STEPS = 16
+
+
 def run_checks(project: Project, settings: Settings, rules: dict[str, catalog.Rule]) -> Iterator[Finding]:
+    budget = project.budget
     for rule, fn, ctx, sev in _plan(settings, rules):
         for violation in fn(project, ctx):
+            if budget is not None:
+                budget.spend(FINDING_STEPS)
             yield _finding(rule, sev, violation)
+
+
+def _checks_gave_up(project: Project, exc: BudgetExceeded) -> ParseError:
+    """The KMS000 of checks that ran out of budget: at the policy being read, else the first file."""
+    where = exc.where
+    if where is None:
+        file = project.files[0] if project.files else project.root
+        where = Location.point(file, 1)
+    return ParseError(
+        where.file,
+        where.line,
+        where.column,
+        f"this configuration is too costly to check: kmslint gave up here because {exc.why}, so it is"
+        " not fully checked; split it into smaller directories, or give large policies to fewer keys",
+    )
 
 
 def parse_error_finding(err: ParseError, settings: Settings) -> Finding:
@@ -282,8 +347,18 @@ def parse_error_finding(err: ParseError, settings: Settings) -> Finding:
 
 
 def check_project(project: Project, settings: Settings, rules: dict[str, catalog.Rule]) -> list[Finding]:
-    """All findings for one configuration, suppressions applied (suppressed ones marked)."""
-    findings = list(run_checks(project, settings, rules))
+    """All findings for one configuration, suppressions applied (suppressed ones marked).
+
+    The checks spend from the project's budget; when it runs out they stop,
+    and a KMS000 where they stopped says so.
+    """
+    findings: list[Finding] = []
+    try:
+        findings.extend(run_checks(project, settings, rules))
+    except BudgetExceeded as exc:
+        if project.gave_up is None:
+            project.gave_up = _checks_gave_up(project, exc)
+            project.errors.append(project.gave_up)
     if "KMS000" in rules:
         findings.extend(parse_error_finding(e, settings) for e in project.errors)
     matcher = _path_matcher(settings) if settings.per_path_ignores else None

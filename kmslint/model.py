@@ -30,6 +30,8 @@ TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 m
 if TYPE_CHECKING:
     from typing import Any, TypeAlias
 
+    from kmslint.parsers.common import Budget
+
 # Location, the values and findings are made by the thousand, so they spell out their
 # own __init__ (kmslint.record's shared one is generic); frozen, they set fields
 # through object.__setattr__, as dataclasses does.
@@ -443,6 +445,14 @@ class Project(Record, eq=False):
     resource_count: int = 0
     # (directory, path) of every file()/templatefile() the evaluation tried, read or not (findings cache pins).
     files_tried: list[tuple[str, str]] = field(default_factory=list)
+    # What checking it may still spend: its unit's budget, shared with the parsers.
+    budget: Budget | None = field(default=None, repr=False, compare=False)
+    # Readings of its policy documents by the document's identity (the document kept
+    # alongside, so the identity stays its own): keys sharing one policy value share
+    # one reading (kmslint.policy.document.documents).
+    readings: dict[int, tuple[Value, list[Any]]] = field(default_factory=dict, repr=False, compare=False)
+    # The KMS000 of a budget that ran out loading or checking it (also in ``errors``).
+    gave_up: ParseError | None = None
 
     def key_policies(self) -> Iterator[KeyPolicy]:
         for key in self.keys:

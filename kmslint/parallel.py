@@ -143,7 +143,7 @@ def run_units(
         for i, result in zip(todo, fresh):
             results[i] = result
             key = keys[i]
-            if store is not None and key is not None:
+            if store is not None and key is not None and result.cacheable:
                 _store(store, key, result, units[i], opts, display)
     finally:
         if store is not None:

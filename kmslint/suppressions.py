@@ -42,14 +42,20 @@ def apply(
     """Mark suppressed findings; return reasonless and unused suppressions."""
     with_reason = [(s, _rule_ids(s.rule_ids)) for s in inline if s.reason]
     missing = [s for s in inline if not s.reason]
+    # Each finding looks only at its resource's suppressions, in order (not at all of them:
+    # a file of 5,000 suppressed resources took 25 s).
+    by_resource: dict[str, list[tuple[int, Suppression, set[str]]]] = {}
+    for i, (sup, ids) in enumerate(with_reason):
+        if sup.resource is not None:
+            by_resource.setdefault(sup.resource, []).append((i, sup, ids))
     used: set[int] = set()
     used_rules: set[tuple[int, str]] = set()
     out: list[Finding] = []
     for f in findings:
         reason: str | None = None
         if f.rule_id != "KMS000":
-            for i, (sup, ids) in enumerate(with_reason):
-                if sup.resource is not None and sup.resource == f.resource and f.rule_id in ids:
+            for i, sup, ids in by_resource.get(f.resource, ()):
+                if f.rule_id in ids:
                     reason = sup.reason
                     used.add(i)
                     used_rules.add((i, f.rule_id))

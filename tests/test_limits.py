@@ -142,7 +142,7 @@ def test_a_whitespace_run_inside_an_expression_cannot_hang(tmp_path: Path, monke
 
 def test_memory_budget_of_a_parse(tmp_path: Path, monkeypatch) -> None:
     # tree-sitter-hcl needs ~550 bytes per blank line inside a block.
-    monkeypatch.setattr(common, "PARSE_MEMORY_BYTES", 8 << 20)
+    monkeypatch.setattr(common, "UNIT_MEMORY_BYTES", 8 << 20)
     (tmp_path / "main.tf").write_text('resource "aws_kms_key" "k" {\n' + "\n" * 300_000 + "}\n")
     report = lint([str(tmp_path / "main.tf")])
     [(_file, line, message)] = kms000(report)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from array import array
 from bisect import bisect_left
 from functools import lru_cache
@@ -42,6 +43,8 @@ class ParseOptions(Record, frozen=True):
     display_roots: tuple[tuple[Path, str], ...] = ()
     # Text to use instead of the file on disk (an editor's unsaved buffer on stdin).
     sources: dict[Path, str] = field(default_factory=dict)
+    # What the unit being loaded may still spend (the engine gives each unit its own).
+    budget: Budget | None = field(default=None, compare=False)
 
     def read_text(self, path: Path | str) -> str:
         """A file's text, within the limits; raises :class:`ParseFailure` (KMS000) otherwise.
@@ -173,6 +176,7 @@ def comment_suppressions(
     """
     out: list[Suppression] = []
     candidates = sorted(comment_lines) if comment_lines is not None else range(1, len(lines) + 1)
+    owner = _Owners(spans)
     for lineno in candidates:
         if lineno < 1 or lineno > len(lines):
             continue
@@ -183,22 +187,86 @@ def comment_suppressions(
         if parsed is None:
             continue
         ids, reason = parsed
-        resource = _owner(lineno, spans)
+        resource = owner.of(lineno)
         col = text.find("kmslint") + 1
         loc = Location(file, lineno, max(col, 1), lineno, len(text) + 1)
         out.append(Suppression(resource, ids, reason, loc, file))
     return out
 
 
-def _owner(lineno: int, spans: list[tuple[str, int, int]]) -> str | None:
-    # The innermost block containing the line, else the block starting just below.
-    inside = [(last - first, name) for name, first, last in spans if first <= lineno <= last]
-    if inside:
-        return min(inside)[1]
-    for name, first, _last in spans:
-        if first == lineno + 1:
-            return name
-    return None
+class _Owners:
+    """The resource a comment on a line belongs to: the innermost block containing the line
+    (the shortest; the first name of equals), else the first block starting just below.
+
+    Asked about lines in increasing order, it sweeps the spans once, keeping those open
+    at the line in a heap: scanning every span for every comment was quadratic (5,000
+    commented resources: 10 s).
+    """
+
+    def __init__(self, spans: list[tuple[str, int, int]]) -> None:
+        self.pending = sorted(((first, last - first, name, last) for name, first, last in spans), reverse=True)
+        self.open: list[tuple[int, str, int]] = []  # (length, name, last line) of spans begun
+        self.below: dict[int, str] = {}
+        for name, first, _last in spans:
+            self.below.setdefault(first, name)
+
+    def of(self, lineno: int) -> str | None:
+        import heapq
+
+        pending, open_ = self.pending, self.open
+        while pending and pending[-1][0] <= lineno:
+            _first, length, name, last = pending.pop()
+            heapq.heappush(open_, (length, name, last))
+        while open_ and open_[0][2] < lineno:  # ended above this line (and every later one)
+            heapq.heappop(open_)
+        if open_:
+            return open_[0][1]
+        return self.below.get(lineno + 1)
+
+
+# A JSON escape of a UTF-16 surrogate (\ud800-\udfff), and a surrogate in a decoded string.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def as_go_reads_json(text: str, data: object) -> object:
+    """``data``, as ``json.loads`` read it from ``text``, with every lone surrogate made U+FFFD.
+
+    ``"\ud800"`` with no partner decodes in Python to a lone surrogate, which no
+    output can encode (a traceback where a finding quotes it); Go's
+    encoding/json, and so Terraform and AWS, read U+FFFD.  Containers are
+    fixed in place: ``json.loads`` shares none.
+    """
+    if _SURROGATE_ESCAPE.search(text) is None:
+        return data
+
+    def fix(s: str) -> str:
+        return _SURROGATE.sub("\ufffd", s)
+
+    if isinstance(data, str):
+        return fix(data)
+    stack: list[object] = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):  # an array, or an object read as (key, value) pairs (jsonpos)
+            for i, item in enumerate(node):
+                if isinstance(item, tuple):
+                    key, value = item
+                    if isinstance(value, str):
+                        value = fix(value)
+                    node[i] = (fix(key), value)
+                else:
+                    value = item
+                    if isinstance(value, str):
+                        node[i] = value = fix(value)
+                if isinstance(value, list | dict):
+                    stack.append(value)
+        elif isinstance(node, dict):
+            members = [(fix(k), fix(v) if isinstance(v, str) else v) for k, v in node.items()]
+            node.clear()
+            node.update(members)
+            stack.extend(v for _k, v in members if isinstance(v, list | dict))
+    return data
 
 
 class ParseFailure(Exception):
@@ -213,19 +281,148 @@ class ParseFailure(Exception):
 
 # --------------------------------------------------------------------------- hostile-input guards
 
-# A tree-sitter parse may take this long, plus this per megabyte of input: far
-# beyond any real file (~0.5 s/MB), but tree-sitter-hcl is quadratic in the
-# length of a run of whitespace inside an expression (40 KB of spaces between
-# brackets: 10 s), so a hostile file must not hang the run.
-PARSE_SECONDS = 3.0
-PARSE_SECONDS_PER_MB = 2.0
-# And may grow the process by this much: tree-sitter-hcl needs ~550 bytes of
-# memory per byte of some inputs (a block of blank lines or comments), real
-# files ~40.
-PARSE_MEMORY_BYTES = 1 << 30
+# Everything kmslint does for one unit (a Terraform directory with its templates,
+# a template, a policy file) -- parsing, evaluating, reading policies, running
+# the checks -- spends from one Budget, so that no input under the size limit
+# can keep a CI runner for more than a few seconds or a few hundred MB.
+#
+# Measured on the 2-core development machine (Python 3.11) with configurations
+# written by bench/gen.py, their resources made distinct (the test
+# test_a_large_real_looking_file_is_far_from_the_limits builds the first):
+#
+#   file                                      steps    memory growth   CPU
+#   1.0 MB, 556 resources (large as real)     52,000     98 MiB        1.0 s
+#   4.1 MB, 2,206 resources (under 4 MiB)    206,000    407 MiB        3.3 s
+#
+# so a real configuration uses a few percent of the steps and a quarter of the
+# memory, and one at the size limit a seventh and 94% (tree-sitter-hcl keeps ~70
+# bytes per byte of such a file).  Inputs built to be costly run out of steps in
+# 2-5 s, or of memory at a peak of ~470 MB (4 MiB of blank lines in a block).
+#
+# Steps: one per expression evaluated, value node walked, for item or policy
+# statement read, two per JSON value decoded, one per 64 characters of text
+# built, and sixteen per finding; one costs ~1-4 us.
+UNIT_STEPS = 1_500_000
+# Wall-clock seconds, parsing included: with start-up and output a run stays
+# under 10 s.  The steps usually end a costly input first; the clock stops
+# what steps do not count (a parse, a regular expression, a busy machine).
+UNIT_SECONDS = 7.0
+# Growth of this process's resident memory over the unit's start, parse trees
+# included: with the interpreter (~15 MB at that point) and what is allocated
+# between two looks at it (a few MB), a run stays under 500 MB.
+UNIT_MEMORY_BYTES = 432 << 20
+# How many steps may pass between two looks at the clock and at memory (~10 us).
+CHECK_EVERY = 1024
+
+
+class BudgetExceeded(Exception):
+    """A unit's budget ran out: reported as KMS000 where evaluation gave up, never a pass.
+
+    ``where`` is the innermost place being worked on when it ran out, ``root``
+    the outermost (the attribute of the configuration whose value was asked
+    for); whoever catches it reports the first of them in a file the user
+    can see.  Not a :class:`ParseFailure`: nothing may turn it into an
+    Unknown value and carry on.
+    """
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+        self.where: Location | None = None
+        self.root: Location | None = None
+
+
+class Budget:
+    """What one unit may spend: steps, wall-clock time and memory, shared by every stage.
+
+    ``spend(n)`` is the hot path (a subtraction and a comparison); every
+    :data:`CHECK_EVERY` steps :meth:`check` also looks at the total, the clock
+    and the process's resident memory.  Once exhausted a budget stays so:
+    every later ``spend`` raises :class:`BudgetExceeded` again.
+    """
+
+    __slots__ = (
+        *("_memory_cap", "deadline", "exhausted", "left", "max_steps"),
+        *("memory_bytes", "quantum", "seconds", "spent", "timed_out"),
+    )
+
+    def __init__(self, steps: int | None = None, seconds: float | None = None, memory_bytes: int | None = None) -> None:
+        self.max_steps = UNIT_STEPS if steps is None else steps
+        self.seconds = UNIT_SECONDS if seconds is None else seconds
+        self.deadline = time.monotonic() + self.seconds
+        self.memory_bytes = UNIT_MEMORY_BYTES if memory_bytes is None else memory_bytes
+        self._memory_cap: int | None = None
+        self.spent = 0
+        self.exhausted: str | None = None
+        # Ran out of time or memory (here or in a parse): an outcome another run, on a less
+        # busy machine, may not share, so not one to keep in a cache.
+        self.timed_out = False
+        self.quantum = self.left = min(CHECK_EVERY, self.max_steps)
+
+    def spend(self, steps: int = 1) -> None:
+        """Use ``steps``; raises :class:`BudgetExceeded` when the budget is gone."""
+        self.left -= steps
+        if self.left < 0:
+            self.check()
+
+    def spend_bytes(self, size: int) -> None:
+        """Pay for handling ``size`` bytes or characters of text (one step per 64)."""
+        self.spend(size >> 6)
+
+    def check(self) -> None:
+        """Count the steps since the last check; look at the total, the clock and memory."""
+        self.spent += self.quantum - self.left
+        why = self.exhausted
+        if why is None:
+            if self.spent > self.max_steps:
+                why = f"it needed over {self.max_steps:,} evaluation steps"
+            elif time.monotonic() > self.deadline:
+                why = f"it took over {self.seconds:g} s"
+                self.timed_out = True
+            elif self.memory_cap and _rss() > self.memory_cap:
+                why = f"it needed over {self.memory_bytes >> 20} MiB"
+                self.timed_out = True
+        if why is not None:
+            self.exhausted = why
+            self.quantum = self.left = 0
+            raise BudgetExceeded(why)
+        self.quantum = self.left = min(CHECK_EVERY, self.max_steps - self.spent + 1)
+
+    @property
+    def memory_cap(self) -> int:
+        """The resident size the process may reach: its size when first asked plus the
+        allowance; 0 if it cannot be read.  Most units are small and never ask (reading
+        the size costs ~15 us); a large one asks before its first large allocation
+        (:meth:`measure_memory_from_here`)."""
+        cap = self._memory_cap
+        if cap is None:
+            rss = _rss()
+            cap = self._memory_cap = rss + self.memory_bytes if rss else 0
+        return cap
+
+    def measure_memory_from_here(self, size: int) -> None:
+        """About to handle ``size`` bytes of input: if that is large, memory growth counts from now."""
+        if size > SMALL_INPUT and self._memory_cap is None:
+            self._memory_cap = self.memory_cap
+
+    def check_clock(self) -> None:
+        """Look at the clock now: before work that cannot be stopped once started (a parse)."""
+        if self.exhausted is not None or time.monotonic() > self.deadline:
+            self.check()
+
+
+# A tree-sitter parse also spends from its unit's budget, and may take at most
+# this long plus this per megabyte of input: far beyond any real file (~0.4 s/MB),
+# but tree-sitter-hcl is quadratic in the length of a run of whitespace inside an
+# expression (40 KB of spaces between brackets: 10 s), so a hostile file must not
+# hang the run.  tree-sitter-hcl also needs ~70 bytes of memory per byte of a real
+# file and ~550 per byte of some inputs (a block of blank lines or comments): the
+# unit's memory allowance stops those.
+PARSE_SECONDS = 4.0
+PARSE_SECONDS_PER_MB = 1.0
 # And may give at most this many syntax nodes: every node costs the parsers and
 # the evaluator tens of microseconds and a few hundred bytes of Python objects.
-# A real 4 MiB file has well under a million (Terraform: ~1 per 6 bytes).
+# A real 4 MiB file has well under a million and a half (Terraform: ~1 per 3 bytes).
 MAX_SYNTAX_NODES = 1_500_000
 
 
@@ -252,8 +449,9 @@ _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 # Inputs up to this size are parsed without the budget's callbacks (which cost a
-# quarter of a small file's parse): at worst ~2 s and a few MB.
-SMALL_INPUT = 16 * 1024
+# small file's parse up to a quarter more): at worst ~0.3 s (4 KB of spaces inside
+# brackets; 16 KB took 4 s) and a few MB.
+SMALL_INPUT = 4 * 1024
 
 
 @lru_cache(maxsize=4)
@@ -281,15 +479,22 @@ def grammar(package: str) -> Language:
     return tree_sitter.Language(binding.language())
 
 
-def parse_tree(parser: Parser, data: bytes) -> Tree:
-    """``parser.parse(data)`` within a time and a memory budget; raises :class:`ParseTimeout` past them."""
+def parse_tree(parser: Parser, data: bytes, budget: Budget | None = None) -> Tree:
+    """``parser.parse(data)`` within its unit's budget; raises :class:`ParseTimeout` past it.
+
+    Without a ``budget`` (a parser used on its own) the parse gets one of its own.
+    """
+    if budget is not None:
+        budget.spend_bytes(len(data))
+        budget.check_clock()  # a unit of many small files built to be slow stops within one of them
     if len(data) <= SMALL_INPUT:
         return _counted(parser.parse(data))
-    import time
-
-    budget = PARSE_SECONDS + PARSE_SECONDS_PER_MB * len(data) / 1_000_000
-    deadline = time.monotonic() + budget
-    memory_cap = _rss() + PARSE_MEMORY_BYTES
+    if budget is None:
+        budget = Budget()
+    own = PARSE_SECONDS + PARSE_SECONDS_PER_MB * len(data) / 1_000_000
+    deadline = min(time.monotonic() + own, budget.deadline)
+    seconds = min(own, budget.seconds)
+    memory_cap = budget.memory_cap
     state = [0, 0, 0]  # offset reached, callbacks, 1 if over the memory cap
 
     def read(offset: int, _point: object) -> bytes:
@@ -298,7 +503,7 @@ def parse_tree(parser: Parser, data: bytes) -> Tree:
     def progress(offset: int, _has_error: bool) -> bool:
         state[0] = offset
         state[1] += 1
-        if state[1] % 16 == 0 and _rss() > memory_cap:
+        if state[1] % 16 == 0 and memory_cap and _rss() > memory_cap:
             state[2] = 1
             return True
         return time.monotonic() > deadline
@@ -307,8 +512,9 @@ def parse_tree(parser: Parser, data: bytes) -> Tree:
         tree = parser.parse(read, progress_callback=progress)
     except ValueError:  # the progress callback cancelled the parse
         parser.reset()  # else the next parse resumes this one
+        budget.timed_out = True
         line = data.count(b"\n", 0, state[0]) + 1
-        why = f"needed over {PARSE_MEMORY_BYTES >> 20} MiB" if state[2] else f"took over {budget:.0f} s"
+        why = f"needed over {budget.memory_bytes >> 20} MiB" if state[2] else f"took over {seconds:.0f} s"
         raise ParseTimeout(
             f"parsing gave up near here: it {why} (input built to be slow to parse, such as a very"
             " long run of whitespace inside an expression or of blank lines)",

@@ -10,6 +10,16 @@ built from both are :class:`~kmslint.model.Interpolated`.
 Nothing in the input is executed: only a fixed set of pure functions is
 interpreted, and ``file()`` / ``templatefile()`` read only inside the scan
 root.
+
+Everything the evaluator does is paid for from its unit's
+:class:`~kmslint.parsers.common.Budget`: a step per expression evaluated,
+per value node walked, per item of a ``for`` expression, per 64 characters of
+text built.  Small files have made exponential and cubic work before
+(``templatefile()`` calling itself, nested ``for`` expressions, strings
+doubled through locals); when the budget runs out,
+:class:`~kmslint.parsers.common.BudgetExceeded` carries the place it ran out
+at up to whoever reports it as KMS000, and nothing turns it into an Unknown
+value that would let the configuration pass.
 """
 
 from __future__ import annotations
@@ -21,13 +31,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kmslint.model import Interpolated, Known, Location, Meaning, Unknown, Value, to_plain
-from kmslint.parsers.common import ParseFailure, ParseOptions, ParseTimeout, parse_tree
+from kmslint.parsers.common import (
+    Budget,
+    BudgetExceeded,
+    ParseFailure,
+    ParseOptions,
+    ParseTimeout,
+    as_go_reads_json,
+)
 from kmslint.parsers.hcl_syntax import (
     Attr,
     Block,
     Expr,
     Src,
-    hcl_parser,
+    hcl_tree,
     unescape_quoted,
     unescape_template_markers,
 )
@@ -101,7 +118,17 @@ class Scope(Record, eq=False):
 
 
 class _Fail(Exception):
-    """Evaluation gave up (too deep): the caller turns it into Unknown."""
+    """Expressions nest too deep to evaluate: the outermost eval() makes it a BudgetExceeded."""
+
+
+def too_large(what: str) -> BudgetExceeded:
+    """Past a size no real configuration reaches: what Terraform would work out, kmslint gave up on.
+
+    Not an Unknown: an unknown value gives no finding, and a value made large
+    on purpose (shared through locals, doubled strings) next to an open
+    statement must not hide it.
+    """
+    return BudgetExceeded(f"it built {what}")
 
 
 def unknown(reason: str, loc: Location | None, meaning: Meaning = Meaning.NOTHING, ref: str | None = None) -> Unknown:
@@ -136,14 +163,19 @@ def string_parts(v: Value) -> list[str | Unknown] | None:
     return None
 
 
-# Locals can double a string at each step ("${local.a}${local.a}"): past these a
-# string is Unknown instead of exhausting memory.
+# Locals can double a string at each step ("${local.a}${local.a}"): past these the
+# evaluator gives up (a KMS000) instead of exhausting memory.
 MAX_STRING_CHARS = 8 << 20
 MAX_STRING_PARTS = 100_000
 
 
-def build_string(parts: list[str | Unknown], loc: Location | None) -> Value:
-    """Known text when every part is text, else Interpolated (adjacent text merged)."""
+def build_string(parts: list[str | Unknown], loc: Location | None, budget: Budget | None = None) -> Value:
+    """Known text when every part is text, else Interpolated (adjacent text merged).
+
+    The text is paid for from ``budget`` before it is joined.
+    """
+    if budget is not None:
+        budget.spend(len(parts))
     merged: list[str | Unknown] = []
     run: list[str] = []  # adjacent text, joined once (not copied at every step)
     total = 0
@@ -151,7 +183,7 @@ def build_string(parts: list[str | Unknown], loc: Location | None) -> Value:
         if isinstance(p, str):
             total += len(p)
             if total > MAX_STRING_CHARS:
-                return Unknown("string too large to evaluate", loc)
+                raise too_large(f"a string of over {MAX_STRING_CHARS:,} characters")
             if p:
                 run.append(p)
         else:
@@ -160,7 +192,9 @@ def build_string(parts: list[str | Unknown], loc: Location | None) -> Value:
                 run = []
             merged.append(p)
             if len(merged) > MAX_STRING_PARTS:
-                return Unknown("string too large to evaluate", loc)
+                raise too_large(f"a string of over {MAX_STRING_PARTS:,} parts")
+    if budget is not None:
+        budget.spend_bytes(total)
     if run:
         merged.append("".join(run))
     if not merged:
@@ -175,16 +209,20 @@ def build_string(parts: list[str | Unknown], loc: Location | None) -> Value:
 MAX_VALUE_NODES = 200_000
 
 
-def expanded_size(v: Value, limit: int = MAX_VALUE_NODES) -> int:
+def expanded_size(v: Value, limit: int = MAX_VALUE_NODES, budget: Budget | None = None) -> int:
     """How many nodes ``v`` has once shared sub-values are counted every time (stops past ``limit``).
 
     Locals can share one value many times (``b = [local.a, local.a]``), so a
-    small file can describe a value too large to walk; such values become
-    Unknown instead of hanging whoever reads them.
+    small file can describe a value too large to walk: past
+    :data:`MAX_VALUE_NODES` the evaluator gives up (a KMS000) instead of hanging
+    whoever reads it.  The walk visits each distinct node once, and pays
+    ``budget`` a step for each.
     """
     memo: dict[int, int] = {}
     stack: list[tuple[Value, bool]] = [(v, False)]
     while stack:
+        if budget is not None:
+            budget.spend()
         node, done = stack.pop()
         if id(node) in memo:
             continue
@@ -203,29 +241,23 @@ def expanded_size(v: Value, limit: int = MAX_VALUE_NODES) -> int:
     return memo.get(id(v), 1)
 
 
-def bounded(v: Value, loc: Location | None) -> Value:
-    small = not isinstance(v, Known) or not isinstance(v.value, dict | list) or _fewer_nodes_than(v, 1024)
-    if not small and expanded_size(v) > MAX_VALUE_NODES:
-        return Unknown("value too large to evaluate", loc)
-    return v
-
-
-def _fewer_nodes_than(v: Value, budget: int) -> bool:
-    """Does ``v`` have fewer than ``budget`` nodes, shared ones counted each time?  A quick
-    walk that gives up at ``budget``: almost every value is small, and expanded_size's
-    bookkeeping costs more than walking one."""
+def _fewer_nodes_than(v: Value, limit: int, budget: Budget | None = None) -> bool:
+    """Does ``v`` have fewer than ``limit`` nodes, shared ones counted each time?  A quick
+    walk that gives up at ``limit``: almost every value is small, and expanded_size's
+    bookkeeping costs more than walking one.  ``budget`` pays for the nodes walked."""
     stack = [v]
-    while stack:
-        budget -= 1
-        if budget <= 0:
-            return False
+    left = limit
+    while stack and left > 0:
+        left -= 1
         node = stack.pop()
         if isinstance(node, Known):
             if isinstance(node.value, dict):
                 stack.extend(node.value.values())
             elif isinstance(node.value, list):
                 stack.extend(node.value)
-    return True
+    if budget is not None:
+        budget.spend(limit - left)
+    return not stack
 
 
 def with_loc(v: Value, loc: Location | None) -> Value:
@@ -248,6 +280,16 @@ class Evaluator:
         self.config = config
         self.opts = opts
         self.max_depth = opts.max_depth
+        self._max_nesting = opts.max_depth * 4
+        self.budget = opts.budget if opts.budget is not None else Budget()
+        # Large values already found small enough (by identity, kept alive here): a local
+        # read by many keys is walked once, not once per reader.
+        self._checked: dict[int, Value] = {}
+        # Inside a templatefile() template, where Terraform does not offer templatefile().
+        self._templates = 0
+        # Template texts parsed (see _parsed_template), and their trees.
+        self._parsed: dict[tuple[str, str, int, Location | None], tuple[Node, Src] | None] = {}
+        self._trees: list[object] = []
         self._locals: dict[str, Value] = {}
         self._busy: set[str] = set()
         self._docs: dict[str, Value] = {}
@@ -261,28 +303,63 @@ class Evaluator:
     # ------------------------------------------------------------------ entry points
 
     def eval(self, expr: Expr | None, scope: Scope | None = None) -> Value | None:
-        """The value of an expression; None when there is none."""
+        """The value of an expression; None when there is none.
+
+        Raises :class:`BudgetExceeded` when the unit's budget runs out, or the
+        expression nests deeper than the evaluator follows.
+        """
         if expr is None:
             return None
         try:
+            return self._eval(expr, scope)
+        except BudgetExceeded as exc:
+            exc.root = _expr_loc(expr)  # set at every level on the way out: the outermost stays
+            raise
+
+    def _eval(self, expr: Expr, scope: Scope | None) -> Value | None:
+        try:
             if expr.node is not None:
-                return bounded(self._node(expr.node, expr.src, scope), expr.src.loc(expr.node))
+                return self._bounded(self._node(expr.node, expr.src, scope), expr.src.loc(expr.node))
             if expr.json is not None:
-                return bounded(self._json(expr.json, expr.src, scope), expr.json.loc)
+                return self._bounded(self._json(expr.json, expr.src, scope), expr.json.loc)
         except (_Fail, RecursionError):
-            loc = expr.src.loc(expr.node) if expr.node is not None else (expr.json.loc if expr.json else None)
-            return unknown("expression too deeply nested to evaluate", loc)
+            stop = BudgetExceeded(f"expressions nest deeper than {self._max_nesting} levels")
+            stop.where = _expr_loc(expr)
+            raise stop from None
         return None
 
     def eval_attr(self, block: Block, name: str, scope: Scope | None = None) -> Value | None:
         a = block.attr(name)
         return None if a is None else self.eval(a.expr, scope)
 
+    def _bounded(self, v: Value, loc: Location | None) -> Value:
+        """``v``, once found to have at most :data:`MAX_VALUE_NODES` nodes (shared ones counted each
+        time; a large value read again is not walked again).  Past that, a BudgetExceeded."""
+        if not isinstance(v, Known) or not isinstance(v.value, dict | list) or id(v) in self._checked:
+            return v
+        if _fewer_nodes_than(v, 1024, self.budget):
+            return v
+        if expanded_size(v, budget=self.budget) > MAX_VALUE_NODES:
+            stop = too_large(f"a value of over {MAX_VALUE_NODES:,} nodes")
+            stop.where = loc
+            raise stop
+        self._checked[id(v)] = v
+        return v
+
+    def _plain(self, v: Value) -> object:
+        """``to_plain(v)`` (to compare or print a value), paid for by its size."""
+        if not _fewer_nodes_than(v, 1024, self.budget):
+            size = expanded_size(v, budget=self.budget)
+            if size > MAX_VALUE_NODES:
+                raise too_large(f"a value of over {MAX_VALUE_NODES:,} nodes")
+            self.budget.spend(size)
+        return to_plain(v)
+
     # ------------------------------------------------------------------ depth guard
 
     def _enter(self) -> None:
         self._depth += 1
-        if self._depth > self.max_depth * 4:
+        if self._depth > self._max_nesting:
             self._depth -= 1
             raise _Fail
 
@@ -292,11 +369,22 @@ class Evaluator:
     # ------------------------------------------------------------------ HCL nodes
 
     def _node(self, node: Node, src: Src, scope: Scope | None) -> Value:
-        self._enter()
+        """Evaluate one syntax node: a step of the budget, a level of the depth guard."""
+        budget = self.budget
+        self._depth += 1
         try:
+            budget.left -= 1  # Budget.spend(), inlined: this runs for every node evaluated
+            if budget.left < 0:
+                budget.check()
+            if self._depth > self._max_nesting:
+                raise _Fail
             return self._node_inner(node, src, scope)
+        except BudgetExceeded as exc:
+            if exc.where is None:
+                exc.where = src.loc(node)
+            raise
         finally:
-            self._leave()
+            self._depth -= 1
 
     def _node_inner(self, node: Node, src: Src, scope: Scope | None) -> Value:
         t = node.type
@@ -339,6 +427,7 @@ class Evaluator:
 
     def _term(self, kids: list[Node], src: Src, scope: Scope | None) -> Value:
         head, steps = kids[0], kids[1:]
+        self.budget.spend(len(steps))
         if head.type == "variable_expr":
             return self._reference(head, steps, src, scope)
         v = self._node(head, src, scope)
@@ -455,6 +544,7 @@ class Evaluator:
             subs = list(inner.named_children)
             if isinstance(v, Known):
                 items = v.value if isinstance(v.value, list) else ([] if v.value is None else [v])
+                self.budget.spend(len(items) * (1 + len(subs)))
                 out: list[Value] = []
                 for item in items:
                     for s in subs:
@@ -531,7 +621,7 @@ class Evaluator:
             self._busy.discard(name)
         if value is None:
             value = unknown(f"local `{name}`", loc, ref=f"local.{name}")
-        value = bounded(value, loc)
+        value = self._bounded(value, loc)
         self._locals[name] = value
         return value
 
@@ -606,6 +696,10 @@ class Evaluator:
         if segs is None:
             return unknown("malformed template", loc)
         region_start, region_end, pieces, flush = segs
+        budget = self.budget
+        budget.spend_bytes(region_end - region_start)
+        # Escapes are undone a character at a time: each one costs a step.
+        budget.spend(len(pieces) + src.data.count(b"\\", region_start, region_end))
         if any(kind == "dir" for kind, _, _ in pieces):
             return unknown("template directives (%{...}) are not evaluated", loc)
         values: dict[int, Value] = {}
@@ -644,7 +738,7 @@ class Evaluator:
                 if sp is None:
                     return unknown("a non-string value inside a string", loc)
                 parts.extend(sp)
-        return build_string(parts, loc)
+        return build_string(parts, loc, self.budget)
 
     def _json_template(
         self,
@@ -708,11 +802,16 @@ class Evaluator:
             file = src.display
         try:
             tree = jsonpos.parse(
-                text, file, line_offset=line_offset, first_line_col_offset=col_offset, max_depth=self.max_depth
+                text,
+                file,
+                line_offset=line_offset,
+                first_line_col_offset=col_offset,
+                max_depth=self.max_depth,
+                budget=self.budget,
             )
         except jsonpos.JSONSyntaxError:
             return None
-        return _fill(tree, slots, bare, heredoc, src.fixed)
+        return _fill(tree, slots, bare, heredoc, src.fixed, self)
 
     # ------------------------------------------------------------------ functions
 
@@ -737,7 +836,7 @@ class Evaluator:
             result = fn(self, args, loc)
         except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, OverflowError) as exc:
             return unknown(f"{name}() failed: {exc}", loc)
-        return bounded(result, loc)
+        return self._bounded(result, loc)
 
     def read_file(self, path_value: Value, loc: Location) -> tuple[Path, str] | Unknown:
         """Read a file named by ``file()`` / ``templatefile()``, inside the scan root only.
@@ -787,9 +886,10 @@ class Evaluator:
         path, text = got
         display = self.opts.display(path)
         self.files_read.append(display)
+        self.budget.spend_bytes(len(text))
         if text.lstrip()[:1] in ("{", "["):
             try:
-                return jsonpos.parse(text, display, max_depth=self.max_depth)
+                return jsonpos.parse(text, display, max_depth=self.max_depth, budget=self.budget)
             except jsonpos.JSONSyntaxError:
                 pass
         lines = text.split("\n")
@@ -809,36 +909,61 @@ class Evaluator:
                 return unknown("templatefile() variables are not known", loc)
         else:
             names = dict(variables.value)
-        return self.synthetic_template(text, display, Scope(names, template=True), row_offset=-1, fixed=None)
+        self._templates += 1
+        try:
+            return self.synthetic_template(text, display, Scope(names, template=True), row_offset=-1, fixed=None)
+        finally:
+            self._templates -= 1
 
     def synthetic_template(
         self, text: str, display: str, scope: Scope | None, *, row_offset: int, fixed: Location | None
     ) -> Value:
         """Evaluate template text (a template file, a ``.tf.json`` string) as a heredoc."""
-        marker = "KMSLINT_TEMPLATE_END"
-        while marker in text:
-            marker += "_"
-        source = f"x = <<{marker}\n{text}\n{marker}\n".encode("utf-8", "surrogatepass")
         where = fixed or Location.point(display, 1)
-        try:
-            tree = parse_tree(hcl_parser(), source)
-        except ParseTimeout:
-            return unknown("template too slow to parse", where)
-        root = tree.root_node
-        if root.has_error:
+        self.budget.spend(_TEMPLATE_STEPS)
+        parsed = self._parsed_template(text, display, row_offset, fixed)
+        if parsed is None:
             return unknown("template syntax is not valid", where)
-        node = _find_heredoc(root)
-        if node is None:
-            return unknown("template syntax is not valid", where)
-        tsrc = Src(display, source, None, row_offset=row_offset, fixed=fixed)
+        node, tsrc = parsed
         try:
             value = self._template(node, tsrc, scope, final_newline=False)
         except (_Fail, RecursionError):
-            return unknown("template too deeply nested", where)
+            stop = BudgetExceeded(f"the template nests deeper than {self._max_nesting} levels")
+            stop.where = where
+            raise stop from None
         if fixed is None and isinstance(value, Known) and isinstance(value.value, str):
             lines = text.split("\n")
             return Known(value.value, Location(display, 1, 1, len(lines), len(lines[-1]) + 1))
         return value
+
+    def _parsed_template(
+        self, text: str, display: str, row_offset: int, fixed: Location | None
+    ) -> tuple[Node, Src] | None:
+        """The heredoc node of template text and its source, parsed once per text and place.
+
+        A template read in a ``for`` expression, or a ``.tf.json`` string in a
+        ``dynamic`` block, is evaluated once per item: parsing it again each
+        time cost what the first parse did (~0.4 us a byte).
+        """
+        key = (text, display, row_offset, fixed)
+        if key in self._parsed:
+            return self._parsed[key]
+        marker = "KMSLINT_TEMPLATE_END"
+        while marker in text:
+            marker += "_"
+        source = f"x = <<{marker}\n{text}\n{marker}\n".encode("utf-8", "surrogatepass")
+        try:
+            tree = hcl_tree(source, self.budget)
+        except ParseTimeout as exc:
+            # Not an Unknown: what could not be read must not pass as checked.
+            stop = BudgetExceeded(f"the template could not be parsed ({exc.message})")
+            stop.where = fixed or Location.point(display, max(exc.line - 1, 1))
+            raise stop from None
+        node = None if tree.root_node.has_error else _find_heredoc(tree.root_node)
+        parsed = None if node is None else (node, Src(display, source, None, row_offset=row_offset, fixed=fixed))
+        self._parsed[key] = parsed
+        self._trees.append(tree)  # its nodes live as long as the tree
+        return parsed
 
     # ------------------------------------------------------------------ for / conditional / operators
 
@@ -865,7 +990,10 @@ class Evaluator:
         is_object = node.type == "for_object_expr"
         list_out: list[Value] = []
         obj_out: dict[str, Value] = {}
+        groups: dict[str, list[Value]] = {}  # `...`: the list each key collects into
+        budget = self.budget
         for k, v in pairs:
+            budget.spend()
             names = {idents[0]: v} if len(idents) == 1 else {idents[0]: k, idents[1]: v}
             inner = Scope(names, scope)
             if cond_node is not None:
@@ -884,16 +1012,18 @@ class Evaluator:
                 val = self._node(exprs[1], src, inner)
                 ktext = scalar_text(key.value)
                 if grouping:
-                    prev = obj_out.get(ktext)
-                    items = list(prev.value) if isinstance(prev, Known) and isinstance(prev.value, list) else []
-                    obj_out[ktext] = Known([*items, val], loc)
+                    group = groups.get(ktext)
+                    if group is None:
+                        group = groups[ktext] = []
+                        obj_out[ktext] = Known(group, loc)
+                    group.append(val)
                 else:
                     obj_out[ktext] = val
             else:
                 if not exprs:
                     return unknown("for expression", loc)
                 list_out.append(self._node(exprs[0], src, inner))
-        return bounded(Known(obj_out, loc) if is_object else Known(list_out, loc), loc)
+        return self._bounded(Known(obj_out, loc) if is_object else Known(list_out, loc), loc)
 
     def _conditional(self, node: Node, src: Src, scope: Scope | None) -> Value:
         kids = [c for c in node.named_children if c.type == "expression"]
@@ -952,10 +1082,9 @@ class Evaluator:
         if not (isinstance(a, Known) and isinstance(b, Known)):
             return unknown(f"`{src.text(node)[:60]}`", loc)
         x, y = a.value, b.value
-        if op == "==":
-            return Known(to_plain(a) == to_plain(b), loc)
-        if op == "!=":
-            return Known(to_plain(a) != to_plain(b), loc)
+        if op in ("==", "!="):
+            same = self._plain(a) == self._plain(b)
+            return Known(same if op == "==" else not same, loc)
         if op in ("&&", "||") and isinstance(x, bool) and isinstance(y, bool):
             return Known((x and y) if op == "&&" else (x or y), loc)
         nx, ny = _number(x), _number(y)
@@ -981,6 +1110,7 @@ class Evaluator:
     def _json(self, value: Value, src: Src, scope: Scope | None) -> Value:
         self._enter()
         try:
+            self.budget.spend()
             if isinstance(value, Known):
                 v = value.value
                 if isinstance(v, str):
@@ -996,6 +1126,10 @@ class Evaluator:
                 if isinstance(v, list):
                     return Known([self._json(x, src, scope) for x in v], value.loc)
             return value
+        except BudgetExceeded as exc:
+            if exc.where is None:
+                exc.where = value.loc
+            raise
         finally:
             self._leave()
 
@@ -1034,6 +1168,7 @@ class Evaluator:
             if pairs is None:
                 items.append((unknown(f"dynamic `{btype}` blocks over an unknown collection", dyn.loc), scope, dyn.loc))
                 continue
+            self.budget.spend(len(pairs))
             for k, v in pairs:
                 items.append((content, Scope({it_name: Known({"key": k, "value": v}, dyn.loc)}, scope), dyn.loc))
         # Stable: the copies of one dynamic block keep their for_each order.
@@ -1056,6 +1191,12 @@ class Evaluator:
         doc = build_policy_document(self, block)
         self._docs[name] = doc
         return doc
+
+
+def _expr_loc(expr: Expr) -> Location | None:
+    if expr.node is not None:
+        return expr.src.loc(expr.node)
+    return expr.json.loc if expr.json is not None else None
 
 
 def with_loc_if_unknown(v: Value, loc: Location) -> Value:
@@ -1137,17 +1278,15 @@ def _strip_indent(texts: list[str]) -> list[str]:
     indent = min(widths) if widths else 0
     if indent == 0:
         return texts
-    out_lines = []
-    for ln in lines:
-        cut = 0
-        while cut < indent and cut < len(ln) and ln[cut] in " \t":
-            cut += 1
-        out_lines.append(ln[cut:])
+    out_lines = [ln[min(indent, len(ln) - len(ln.lstrip(" \t"))) :] for ln in lines]
     return "\n".join(out_lines).split("\x00")
 
 
-def _fill(tree: Value, slots: list[Value], bare: set[int], heredoc: bool, fixed: Location | None) -> Value:
+def _fill(
+    tree: Value, slots: list[Value], bare: set[int], heredoc: bool, fixed: Location | None, ev: Evaluator
+) -> Value:
     """Put interpolated values back where placeholders are in a parsed JSON tree."""
+    budget = ev.budget
 
     def text_of(s: str, loc: Location | None) -> Value:
         if _PH_START not in s:
@@ -1170,7 +1309,7 @@ def _fill(tree: Value, slots: list[Value], bare: set[int], heredoc: bool, fixed:
             pos = m.end()
         tail = s[pos:]
         parts.append(unescape_template_markers(tail) if heredoc else tail)
-        return build_string(parts, loc)
+        return build_string(parts, loc, budget)
 
     def key_of(k: str) -> str:
         if _PH_START not in k:
@@ -1178,10 +1317,11 @@ def _fill(tree: Value, slots: list[Value], bare: set[int], heredoc: bool, fixed:
         v = text_of(k, None)
         if isinstance(v, Known) and isinstance(v.value, str):
             return v.value
-        plain = to_plain(v)
+        plain = ev._plain(v)
         return plain if isinstance(plain, str) else json.dumps(plain)
 
     def walk(v: Value, depth: int) -> Value:
+        budget.spend()
         if depth > 1000:
             return unknown("too deep", v.loc)
         if isinstance(v, Known):
@@ -1199,6 +1339,12 @@ def _fill(tree: Value, slots: list[Value], bare: set[int], heredoc: bool, fixed:
 # --------------------------------------------------------------------------- function library
 
 _Fn = Callable[[Evaluator, list[Value], Location], Value]
+
+# What evaluating a template text costs before its nodes: a lookup, a Src, a heredoc.
+_TEMPLATE_STEPS = 16
+# Decoding JSON text into located values costs about a step per this many bytes (as
+# a power of two): a node per two bytes at worst, each a few Python objects.
+_JSON_BYTES_PER_STEP = 1
 _FUNCTIONS: dict[str, _Fn] = {}
 
 
@@ -1244,8 +1390,9 @@ def _jsondecode(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     if isinstance(v, Known) and isinstance(v.value, str):
         from kmslint.policy.document import _from_plain
 
+        ev.budget.spend(len(v.value) >> _JSON_BYTES_PER_STEP)
         try:
-            return _from_plain(json.loads(v.value), v.loc or loc)
+            return _from_plain(as_go_reads_json(v.value, json.loads(v.value)), v.loc or loc)
         except (ValueError, RecursionError):
             return unknown("jsondecode() of text that is not JSON", loc)
     if isinstance(v, Known):
@@ -1262,9 +1409,15 @@ def _file(ev: Evaluator, args: list[Value], loc: Location) -> Value:
 @_fn("templatefile")
 def _templatefile(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     _need(args, 2, "templatefile")
+    if ev._templates:
+        # Terraform offers no templatefile() inside a template (a template calling itself
+        # would never end); here each call would render the whole template again.
+        return unknown("templatefile() cannot be called from inside a template", loc)
     return ev.template_value(args[0], args[1], loc)
 
 
+# A %f precision past this would only spell out zeros (a float has 17 significant digits).
+_MAX_PRECISION = 1000
 _FORMAT_VERB = re.compile(r"%(?:%|([-+ #0]*)(\d*|\*)(?:\.(\d+))?([a-zA-Z]))")
 
 
@@ -1292,7 +1445,7 @@ def _format(ev: Evaluator, args: list[Value], loc: Location) -> Value:
             val = arg.value
             if isinstance(val, dict | list):
                 if verb == "v":
-                    parts.append(json.dumps(to_plain(arg)))
+                    parts.append(json.dumps(ev._plain(arg)))
                     continue
                 raise ValueError("format() of a collection")
             if verb == "d" and _number(val) is not None:
@@ -1301,6 +1454,8 @@ def _format(ev: Evaluator, args: list[Value], loc: Location) -> Value:
                 parts.append(json.dumps(scalar_text(val)))
             elif verb == "f" and _number(val) is not None:
                 prec = int(m.group(3)) if m.group(3) else 6
+                if prec > _MAX_PRECISION:
+                    raise ValueError(f"precision over {_MAX_PRECISION}")
                 parts.append(f"{float(_number(val) or 0):.{prec}f}")
             else:
                 parts.append(scalar_text(val) if val is not None else "null")
@@ -1310,7 +1465,7 @@ def _format(ev: Evaluator, args: list[Value], loc: Location) -> Value:
                 return unknown("format() of an unknown value", loc)
             parts.extend(sp)
     parts.append(fmt.value[pos:])
-    return build_string(parts, loc)
+    return build_string(parts, loc, ev.budget)
 
 
 @_fn("join")
@@ -1336,7 +1491,7 @@ def _join(ev: Evaluator, args: list[Value], loc: Location) -> Value:
         if sp is None:
             return unknown("join() of a non-string", loc)
         parts.extend(sp)
-    return build_string(parts, loc)
+    return build_string(parts, loc, ev.budget)
 
 
 @_fn("concat")
@@ -1344,6 +1499,7 @@ def _concat(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     out: list[Value] = []
     for a in args:
         if isinstance(a, Known) and isinstance(a.value, list):
+            ev.budget.spend(len(a.value))
             out.extend(a.value)
         else:
             return unknown("concat() of an unknown list", loc)
@@ -1357,17 +1513,18 @@ def _merge(ev: Evaluator, args: list[Value], loc: Location) -> Value:
         if isinstance(a, Known) and a.value is None:
             continue
         if isinstance(a, Known) and isinstance(a.value, dict):
+            ev.budget.spend(len(a.value))
             out.update(a.value)
         else:
             return unknown("merge() of an unknown map", loc)
     return Known(out, loc)
 
 
-def _unique(items: list[Value]) -> list[Value]:
+def _unique(ev: Evaluator, items: list[Value]) -> list[Value]:
     """The items, first occurrence of each value kept, in order."""
     seen: dict[str, Value] = {}
     for item in items:
-        seen.setdefault(json.dumps(to_plain(item), sort_keys=True, default=str), item)
+        seen.setdefault(json.dumps(ev._plain(item), sort_keys=True, default=str), item)
     return list(seen.values())
 
 
@@ -1382,7 +1539,7 @@ def _toset(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     _need(args, 1, "toset")
     v = args[0]
     if isinstance(v, Known) and isinstance(v.value, list):
-        items = _unique(v.value)
+        items = _unique(ev, v.value)
         if all(isinstance(i, Known) and isinstance(i.value, str) for i in items):
             items.sort(key=lambda i: str(i.value) if isinstance(i, Known) else "")
         return Known(items, v.loc or loc)
@@ -1400,7 +1557,7 @@ def _distinct(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     _need(args, 1, "distinct")
     v = args[0]
     if isinstance(v, Known) and isinstance(v.value, list):
-        return Known(_unique(v.value), v.loc or loc)
+        return Known(_unique(ev, v.value), v.loc or loc)
     return unknown("distinct() of an unknown list", loc)
 
 
@@ -1410,6 +1567,7 @@ def _flatten(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     out: list[Value] = []
     stack: list[Value] = [args[0]]
     while stack:
+        ev.budget.spend()
         v = stack.pop()
         if isinstance(v, Known) and isinstance(v.value, list):
             stack.extend(reversed(v.value))
@@ -1427,6 +1585,7 @@ def _compact(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     _need(args, 1, "compact")
     v = args[0]
     if isinstance(v, Known) and isinstance(v.value, list):
+        ev.budget.spend(len(v.value))
         items = [i for i in v.value if not (isinstance(i, Known) and i.value in ("", None))]
         if any(not isinstance(i, Known | Interpolated) for i in items):
             return unknown("compact() of a list with unknown parts", loc)
@@ -1526,6 +1685,7 @@ def _keys(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     _need(args, 1, "keys")
     v = args[0]
     if isinstance(v, Known) and isinstance(v.value, dict):
+        ev.budget.spend(len(v.value))
         return Known([Known(k, loc) for k in sorted(v.value)], loc)
     return unknown("keys() of an unknown map", loc)
 
@@ -1535,6 +1695,7 @@ def _values(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     _need(args, 1, "values")
     v = args[0]
     if isinstance(v, Known) and isinstance(v.value, dict):
+        ev.budget.spend(len(v.value))
         return Known([v.value[k] for k in sorted(v.value)], loc)
     return unknown("values() of an unknown map", loc)
 
@@ -1549,7 +1710,8 @@ def _contains(ev: Evaluator, args: list[Value], loc: Location) -> Value:
         and isinstance(item, Known)
         and all(isinstance(i, Known) for i in lst.value)
     ):
-        return Known(any(to_plain(i) == to_plain(item) for i in lst.value), loc)
+        wanted = ev._plain(item)
+        return Known(any(ev._plain(i) == wanted for i in lst.value), loc)
     return unknown("contains() of an unknown value", loc)
 
 
@@ -1558,6 +1720,7 @@ def _string_fn(name: str, op: Callable[[str], str]) -> _Fn:
         _need(args, 1, name)
         v = args[0]
         if isinstance(v, Known) and isinstance(v.value, str):
+            ev.budget.spend_bytes(len(v.value))
             return Known(op(v.value), loc)
         return unknown(f"{name}() of an unknown value", loc)
 
@@ -1580,10 +1743,14 @@ def _replace(ev: Evaluator, args: list[Value], loc: Location) -> Value:
         and isinstance(new, Known)
         and all(isinstance(a.value, str) for a in (s, old, new))
     ):
-        o = str(old.value)
+        o, text, by = str(old.value), str(s.value), str(new.value)
         if len(o) > 1 and o.startswith("/") and o.endswith("/"):
             return unknown("replace() with a regular expression", loc)
-        return Known(str(s.value).replace(o, str(new.value)), loc)
+        size = len(text) + text.count(o) * (len(by) - len(o))
+        if size > MAX_STRING_CHARS:
+            raise too_large(f"a string of over {MAX_STRING_CHARS:,} characters")
+        ev.budget.spend_bytes(len(text) + size)
+        return Known(text.replace(o, by), loc)
     return unknown("replace() of an unknown value", loc)
 
 
@@ -1592,6 +1759,8 @@ def _split(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     _need(args, 2, "split")
     sep, s = args[0], args[1]
     if isinstance(sep, Known) and isinstance(sep.value, str) and isinstance(s, Known) and isinstance(s.value, str):
+        ev.budget.spend_bytes(len(s.value))
+        ev.budget.spend(s.value.count(sep.value) if sep.value else len(s.value))
         if not sep.value:
             return Known([Known(c, loc) for c in s.value], loc)
         return Known([Known(p, loc) for p in s.value.split(sep.value)], loc)

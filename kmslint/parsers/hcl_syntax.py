@@ -17,14 +17,14 @@ import bisect
 from functools import lru_cache
 
 from kmslint.model import Known, Location, Value
-from kmslint.parsers.common import ColumnIndex, ParseFailure, grammar, parse_tree
+from kmslint.parsers.common import Budget, ColumnIndex, ParseFailure, grammar, parse_tree
 from kmslint.record import Record, field
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from tree_sitter import Node, Parser, Query
+    from tree_sitter import Node, Parser, Query, Tree
 
 
 @lru_cache(maxsize=1)
@@ -313,9 +313,27 @@ def first_error(root: Node) -> Node | None:
     return None
 
 
-def parse_hcl(src: Src, max_depth: int) -> ParsedFile:
+def hcl_tree(data: bytes, budget: Budget | None = None) -> Tree:
+    """tree-sitter-hcl's tree of ``data``, read as Terraform reads it.
+
+    Where the grammar is stricter than Terraform (``1e3``; see
+    :mod:`kmslint.parsers.hcl_lenient`), the tree is that of a same-length
+    rewrite of the text: every node keeps its offsets, and whoever reads a
+    node's text reads it from ``data``.
+    """
+    tree = parse_tree(hcl_parser(), data, budget)
+    if tree.root_node.has_error:
+        from kmslint.parsers.hcl_lenient import rewrite
+
+        fixed = rewrite(data, budget)
+        if fixed is not None:
+            tree = parse_tree(hcl_parser(), fixed, budget)
+    return tree
+
+
+def parse_hcl(src: Src, max_depth: int, budget: Budget | None = None) -> ParsedFile:
     """Parse HCL native syntax; raise :class:`ParseFailure` on a syntax error."""
-    tree = parse_tree(hcl_parser(), src.data)
+    tree = hcl_tree(src.data, budget)
     root = tree.root_node
     if root.has_error:
         bad = first_error(root) or root
@@ -426,7 +444,9 @@ def unescape_quoted(raw: str) -> str:
                 digits = raw[i + 2 : i + 2 + width]
                 if len(digits) == width and all(c in "0123456789abcdefABCDEF" for c in digits):
                     code = int(digits, 16)
-                    out.append(chr(code) if code <= 0x10FFFF else "\ufffd")
+                    # As Go encodes a rune: a surrogate (\ud800, even in a pair: HCL reads each
+                    # escape alone) or a code past Unicode is U+FFFD, never a lone surrogate.
+                    out.append(chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd")
                     i += 2 + width
                     continue
             out.append(ch)
@@ -451,16 +471,18 @@ def unescape_template_markers(raw: str) -> str:
 # --------------------------------------------------------------------------- JSON syntax
 
 
-def parse_tf_json(src: Src, max_depth: int) -> ParsedFile:
+def parse_tf_json(src: Src, max_depth: int, budget: Budget | None = None) -> ParsedFile:
     """Parse the Terraform JSON syntax into the same blocks."""
     from kmslint.parsers import jsonpos
 
+    if budget is not None:
+        budget.measure_memory_from_here(len(src.data))  # json.loads comes before the parse
     text = src.data.decode("utf-8", "surrogatepass")
     try:
-        value = jsonpos.parse(text, src.display, max_depth=max_depth)
+        value = jsonpos.parse(text, src.display, max_depth=max_depth, budget=budget)
     except jsonpos.JSONSyntaxError as exc:
         raise ParseFailure(f"invalid JSON: {exc.message}", exc.line, exc.column) from None
-    keys = json_key_locations(src)
+    keys = json_key_locations(src, budget)
     comment_text = {loc.line: text for loc, text in _json_comment_keys(value)}
     blocks: list[Block] = []
     if not isinstance(value, Known) or not isinstance(value.value, dict):
@@ -502,11 +524,11 @@ def _json_labelled(
     return out
 
 
-def json_key_locations(src: Src) -> dict[tuple[int, int], Location]:
+def json_key_locations(src: Src, budget: Budget | None = None) -> dict[tuple[int, int], Location]:
     """(line, column) of each object member's value -> the location of its key."""
     import tree_sitter
 
-    tree = parse_tree(_json_parser(), src.data)
+    tree = parse_tree(_json_parser(), src.data, budget)
     out: dict[tuple[int, int], Location] = {}
     caps = tree_sitter.QueryCursor(_pair_query()).captures(tree.root_node)
     for key in caps.get("k", []):

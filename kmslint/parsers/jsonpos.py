@@ -12,7 +12,7 @@ import json
 from functools import lru_cache
 
 from kmslint.model import Known, Location, Value
-from kmslint.parsers.common import ColumnIndex, ParseTimeout, grammar, parse_tree
+from kmslint.parsers.common import Budget, ColumnIndex, ParseTimeout, as_go_reads_json, grammar, parse_tree
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def _load(text: str, max_depth: int) -> object:
         raise JSONSyntaxError(f"invalid number: {exc}".split(";")[0], 1, 1) from None
     if _depth(data, max_depth) > max_depth:
         raise JSONSyntaxError(f"nesting deeper than {max_depth} levels", 1, 1)
-    return data
+    return as_go_reads_json(text, data)
 
 
 def check_syntax(text: str, max_depth: int = DEFAULT_MAX_DEPTH) -> object:
@@ -116,6 +116,7 @@ def parse(
     line_offset: int = 0,
     first_line_col_offset: int = 0,
     max_depth: int = DEFAULT_MAX_DEPTH,
+    budget: Budget | None = None,
 ) -> Value:
     """Parse JSON text into a located value tree.
 
@@ -124,12 +125,18 @@ def parse(
     disagree (tree-sitter-json rejects some valid numbers such as ``1e+16``),
     the subtree takes its parent's span rather than a wrong one.
     ``line_offset`` and ``first_line_col_offset`` place text embedded in
-    another file (a heredoc, a JSON string) at its real position.
+    another file (a heredoc, a JSON string) at its real position.  ``budget``,
+    when given, pays for the parse and two steps per value built.
     """
     doc = parse_document(
-        text, file, line_offset=line_offset, first_line_col_offset=first_line_col_offset, max_depth=max_depth
+        text,
+        file,
+        line_offset=line_offset,
+        first_line_col_offset=first_line_col_offset,
+        max_depth=max_depth,
+        budget=budget,
     )
-    return doc.build(doc.data, doc.root, doc.fallback)
+    return doc.build(doc.data, doc.root, doc.fallback, budget)
 
 
 def parse_document(
@@ -139,6 +146,7 @@ def parse_document(
     line_offset: int = 0,
     first_line_col_offset: int = 0,
     max_depth: int = DEFAULT_MAX_DEPTH,
+    budget: Budget | None = None,
 ) -> JsonDocument:
     """Parse JSON text, and locate its values only when asked (:meth:`JsonDocument.build`).
 
@@ -148,7 +156,7 @@ def parse_document(
     data = _load(text, max_depth)
     source = text.encode("utf-8", "surrogatepass")
     try:
-        tree = parse_tree(_parser(), source)
+        tree = parse_tree(_parser(), source, budget)
     except ParseTimeout as exc:
         raise JSONSyntaxError(exc.message, exc.line + line_offset, 1) from None
     node = next((c for c in tree.root_node.named_children if c.type not in ("comment", "ERROR")), None)
@@ -216,7 +224,7 @@ class JsonDocument:
             self._col(er, ec, node.end_byte),
         )
 
-    def build(self, data: object, node: Node | None, fallback: Location) -> Value:
+    def build(self, data: object, node: Node | None, fallback: Location, budget: Budget | None = None) -> Value:
         """Pair ``data`` with ``node``, depth-first and without recursion (deep
         input must not exhaust the stack)."""
         top: list[Value] = [Known(None, fallback)]
@@ -226,6 +234,8 @@ class JsonDocument:
             (data, node, fallback, top, 0)
         ]
         while stack:
+            if budget is not None:
+                budget.spend(2)  # a value, its location and its node: ~4 us
             item, n, parent_loc, into, slot = stack.pop()
             loc = self.loc(n) if n is not None else parent_loc
             value: Value

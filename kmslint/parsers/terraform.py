@@ -29,10 +29,10 @@ from kmslint.model import (
     Value,
     known_str,
 )
-from kmslint.parsers.common import ParseFailure, ParseOptions, comment_suppressions
+from kmslint.parsers.common import Budget, BudgetExceeded, ParseFailure, ParseOptions, comment_suppressions
 from kmslint.parsers.hcl_eval import Config, Evaluator
 from kmslint.parsers.hcl_syntax import Block, ParsedFile, Src, parse_hcl, parse_tf_json
-from kmslint.record import Record, field
+from kmslint.record import Record, field, replace
 
 KEY_TYPES: dict[str, KeyKind] = {
     "aws_kms_key": KeyKind.KEY,
@@ -98,29 +98,68 @@ def read_source(path: Path, opts: ParseOptions) -> Src:
 def parse_file(path: Path, opts: ParseOptions) -> ParsedFile:
     src = read_source(path, opts)
     if path.name.endswith(".json"):
-        return parse_tf_json(src, opts.max_depth)
-    return parse_hcl(src, opts.max_depth)
+        return parse_tf_json(src, opts.max_depth, opts.budget)
+    return parse_hcl(src, opts.max_depth, opts.budget)
 
 
 def parse_directory(directory: Path, files: list[Path], opts: ParseOptions) -> Project:
-    """One Terraform configuration: every ``.tf``/``.tf.json`` file of ``directory``."""
-    project = Project(kind=ProjectKind.TERRAFORM, root=str(directory), files=[opts.display(f) for f in files])
+    """One Terraform configuration: every ``.tf``/``.tf.json`` file of ``directory``.
+
+    Parsing and evaluating spend from ``opts.budget`` (one of its own when
+    there is none).  When it runs out, the project keeps what was built and an
+    error (KMS000) at the place evaluation gave up; the budget goes on to the
+    checks with the project, exhausted.
+    """
+    if opts.budget is None:
+        opts = replace(opts, budget=Budget())
+    assert opts.budget is not None
+    own = [opts.display(f) for f in files]
+    project = Project(kind=ProjectKind.TERRAFORM, root=str(directory), files=list(own), budget=opts.budget)
     loaded = _Loaded()
-    for f in files:
-        try:
-            loaded.files.append(parse_file(f, opts))
-        except ParseFailure as exc:
-            project.errors.append(ParseError(opts.display(f), exc.line, exc.column, exc.message))
     config = Config(directory)
-    seen: set[str] = set()
-    for pf in loaded.files:
-        for b in pf.blocks:
-            _register(config, loaded, b, seen)
-    config.var_overrides = _tfvars(directory, opts, project)
     ev = Evaluator(config, opts)
-    _Builder(project, loaded, config, ev).build()
+    try:
+        for f in files:
+            try:
+                loaded.files.append(parse_file(f, opts))
+            except ParseFailure as exc:
+                project.errors.append(ParseError(opts.display(f), exc.line, exc.column, exc.message))
+        seen: set[str] = set()
+        for pf in loaded.files:
+            for b in pf.blocks:
+                _register(config, loaded, b, seen)
+        config.var_overrides = _tfvars(directory, opts, project)
+        _Builder(project, loaded, config, ev).build()
+    except BudgetExceeded as exc:
+        project.gave_up = too_costly(exc, own)
+        project.errors.append(project.gave_up)
+    for read in ev.files_read:  # what the result depends on, even when it is a KMS000
+        if read not in project.files:
+            project.files.append(read)
+    project.files_tried.extend(ev.files_tried)  # the findings cache pins each, read or not
     _suppressions(project, loaded)
     return project
+
+
+def too_costly(exc: BudgetExceeded, own: list[str]) -> ParseError:
+    """The KMS000 of a configuration whose evaluation ran out of budget.
+
+    It is reported where evaluation gave up when that is in one of the
+    configuration's own files, else at the attribute whose value was being
+    computed (a template read by ``templatefile()`` belongs to it), else at
+    the top of the first file.
+    """
+    place = next((loc for loc in (exc.where, exc.root) if loc is not None and loc.file in own), None)
+    inner = exc.where if exc.where is not None and exc.where is not place else None
+    also = f" (in {inner.file}, line {inner.line})" if inner is not None else ""
+    message = (
+        f"this configuration is too costly to evaluate: kmslint gave up here{also} because {exc.why},"
+        " so it is not checked; simplify the expression (nested for expressions, large shared values,"
+        " templates) or lint the plan JSON (terraform show -json)"
+    )
+    if place is None:
+        return ParseError(own[0] if own else "", 1, 1, message)
+    return ParseError(place.file, place.line, place.column, message)
 
 
 def _register(config: Config, loaded: _Loaded, b: Block, seen: set[str]) -> None:
@@ -148,7 +187,7 @@ def _tfvars(directory: Path, opts: ParseOptions, project: Project) -> dict[str, 
     ordered: list[str] = [n for n in ("terraform.tfvars", "terraform.tfvars.json") if n in names]
     ordered += [n for n in names if n.endswith((".auto.tfvars", ".auto.tfvars.json"))]
     out: dict[str, Value] = {}
-    ev = Evaluator(Config(directory), opts)
+    ev = Evaluator(Config(directory), opts)  # spends from the configuration's budget
     for name in ordered:
         path = directory / name
         try:
@@ -156,7 +195,7 @@ def _tfvars(directory: Path, opts: ParseOptions, project: Project) -> dict[str, 
             if name.endswith(".json"):
                 values = _tfvars_json(src, opts, ev)
             else:
-                pf = parse_hcl(src, opts.max_depth)
+                pf = parse_hcl(src, opts.max_depth, opts.budget)
                 values = {}
                 for attr_name, attr in pf.attrs.items():
                     v = ev.eval(attr.expr)
@@ -226,6 +265,7 @@ class _Builder:
         self.ev = ev
         self.keys: dict[str, KeyResource] = {}
         self._aws_providers: list[tuple[str | None, Block]] | None = None
+        self._uses: set[MultiRegionUse] = set()  # those in project.multi_region_uses, to add each once
 
     def build(self) -> None:
         project = self.project
@@ -283,10 +323,6 @@ class _Builder:
             or r.rtype in IDENTITY_POLICY_TYPES
             or (r.rtype == "aws_iam_role" and r.block.children("inline_policy"))
         )
-        for read in self.ev.files_read:
-            if read not in project.files:
-                project.files.append(read)
-        project.files_tried.extend(self.ev.files_tried)
 
     def _account(self) -> Value | None:
         """The account the configuration states (``allowed_account_ids`` of the one aws provider)."""
@@ -461,7 +497,8 @@ class _Builder:
         key = key_name_of(value, names, self.aliases)
         if key is not None:
             use = MultiRegionUse(key, by, kind)
-            if use not in self.project.multi_region_uses:
+            if use not in self._uses:
+                self._uses.add(use)
                 self.project.multi_region_uses.append(use)
 
     def _table_key(self, b: Block) -> Value | None:

@@ -78,12 +78,12 @@ def parse_plan(path: Path, text: str, opts: ParseOptions) -> Project:
     display = opts.display(path)
     try:
         plain = jsonpos.check_syntax(text, opts.max_depth)
-        tree = jsonpos.parse(text, display, max_depth=opts.max_depth)
+        tree = jsonpos.parse(text, display, max_depth=opts.max_depth, budget=opts.budget)
     except jsonpos.JSONSyntaxError as exc:
         raise ParseFailure(f"invalid JSON: {exc.message}", exc.line, exc.column) from None
     if not isinstance(plain, dict) or not isinstance(tree, Known) or not isinstance(tree.value, dict):
         raise ParseFailure("a plan must be a JSON object", 1, 1)
-    keys = json_key_locations(Src(display, text.encode("utf-8", "surrogatepass")))
+    keys = json_key_locations(Src(display, text.encode("utf-8", "surrogatepass")), opts.budget)
     project = Project(kind=ProjectKind.TERRAFORM_PLAN, root=display, files=[display])
     builder = _PlanBuilder(project, plain, keys)
     planned = tree.value.get("planned_values")
@@ -113,7 +113,9 @@ class _PlanBuilder:
         self.plain = plain
         self.keys = keys
         self.resources: list[_PlanResource] = []
-        self.seen: set[str] = set()
+        # By name, and the uses recorded: looked up for each resource (a list scan was quadratic).
+        self.by_name: dict[str, _PlanResource] = {}
+        self.uses: set[MultiRegionUse] = set()
         self.after_unknown: dict[str, dict[str, object]] = {}
         for rc in _list(plain.get("resource_changes")):
             rcd = _dict(rc)
@@ -180,15 +182,15 @@ class _PlanBuilder:
             return
         local = f"{rtype.value}.{rname.value}"
         name = f"{module}.{local}" if module else local
-        if name in self.seen:
+        if name in self.by_name:
             return  # another count/for_each instance of one logical resource
-        self.seen.add(name)
         values = d.get("values")
         vdict = dict(values.value) if isinstance(values, Known) and isinstance(values.value, dict) else {}
         full_addr = addr.value if isinstance(addr, Known) and isinstance(addr.value, str) else name
         config = self.configs.get(name) if self.has_configuration else None
         pr = _PlanResource(name, module, rtype.value, r, vdict, config, self.after_unknown.get(full_addr, {}))
         self.resources.append(pr)
+        self.by_name[name] = pr
         if r.loc is not None:
             self.project.resource_spans.setdefault(name, (r.loc.file, r.loc.line, r.loc.end_line))
 
@@ -270,7 +272,7 @@ class _PlanBuilder:
                 project.aliases.append(alias)
         for key in project.keys:
             if key.is_replica:
-                pr = next(p for p in self.resources if p.name == key.name)
+                pr = self.by_name[key.name]
                 key.primary = self._key_of(pr, self._refs(pr, "primary_key_arn")[0], names)
         for pr in self.resources:
             t = pr.rtype
@@ -299,9 +301,7 @@ class _PlanBuilder:
                 for ref in self._refs(pr, "source_db_cluster_identifier")[0]:
                     parts = strip_indexes(ref).split(".")
                     if len(parts) >= 2 and parts[0] == "aws_rds_cluster":
-                        cluster = next(
-                            (p for p in self.resources if p.name == pr.prefixed(f"{parts[0]}.{parts[1]}")), None
-                        )
+                        cluster = self.by_name.get(pr.prefixed(f"{parts[0]}.{parts[1]}"))
                         if cluster is not None:
                             kid = self._key_of(cluster, self._refs(cluster, "kms_key_id")[0], names)
                             self._use(kid, pr, UsageKind.GLOBAL_CLUSTER)
@@ -370,7 +370,8 @@ class _PlanBuilder:
         if key is None:
             return
         use = MultiRegionUse(key, pr.name, kind)
-        if use not in self.project.multi_region_uses:
+        if use not in self.uses:
+            self.uses.add(use)
             self.project.multi_region_uses.append(use)
 
     def _dynamodb(self, pr: _PlanResource, names: set[str]) -> None:

@@ -29,6 +29,12 @@ from kmslint.policy.conditions import Condition, has_identity_constraint, parse_
 from kmslint.policy.principals import PrincipalEntry, principal_entries
 from kmslint.record import Record, field
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from kmslint.parsers.common import Budget
+
 
 def _get(mapping: dict[str, Value], name: str) -> tuple[str, Value] | None:
     """IAM element names are case-sensitive, but the provider and AWS accept
@@ -76,6 +82,8 @@ class Statement(Record):
     condition: Value | None = None
     # What covers() has read and answered: it is asked about every KMS action, by several rules.
     _action_texts: _ActionFacts | None = field(default=None, init=False, repr=False, compare=False)
+    # (effect read, whether it is Allow), as for the others.
+    _allow: tuple[Value | None, bool] | None = field(default=None, init=False, repr=False, compare=False)
 
     # (value read, what it reads as), as for _action_texts: every rule asks.
     _principals: tuple[Value | None, list[PrincipalEntry]] | None = field(
@@ -92,7 +100,7 @@ class Statement(Record):
         self.loc = loc
         self.sid = self.effect = self.principal = self.action = self.resource = self.condition = None
         self.not_principal = self.not_action = self.not_resource = False
-        self._action_texts = self._principals = self._conditions = None
+        self._action_texts = self._principals = self._conditions = self._allow = None
 
     @property
     def sid_text(self) -> str | None:
@@ -100,7 +108,10 @@ class Statement(Record):
 
     @property
     def is_allow(self) -> bool:
-        return known_str(self.effect) == "Allow"
+        memo = self._allow
+        if memo is None or memo[0] is not self.effect:
+            memo = self._allow = (self.effect, known_str(self.effect) == "Allow")
+        return memo[1]
 
     @property
     def has_principal(self) -> bool:
@@ -222,6 +233,14 @@ class PolicyDocument(Record):
     version: Value | None = None
     # Every Fn::If of the policy as written: (condition, where it is).
     conditionals: tuple[tuple[str, Location | None], ...] = ()
+    # Its size as JSON with unknown parts left out (KMS013), once measured: keys that
+    # share the reading need it once.
+    known_size: int | None = field(default=None, init=False, repr=False, compare=False)
+    # allow_statements, once the reading is complete (rules ask for each key sharing it).
+    _allows: list[Statement] | None = field(default=None, init=False, repr=False, compare=False)
+    # What each check found in this reading, by a key of the check's choosing (see
+    # kmslint.rules._common.reading_hits): keys sharing the reading share the answer.
+    facts: dict[object, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def branch_at(self, loc: Location) -> Branch:
         """The part of :attr:`branch` that decides what is written at ``loc``.
@@ -234,22 +253,35 @@ class PolicyDocument(Record):
 
     @property
     def allow_statements(self) -> list[Statement]:
-        return [s for s in self.statements if s.is_allow]
+        """The Allow statements (kept once asked for: do not change the list)."""
+        if self._allows is None:
+            self._allows = [s for s in self.statements if s.is_allow]
+        return self._allows
 
     @property
     def statements_known(self) -> bool:
-        """Every statement's effect is known, so "no statement allows X" can be said."""
-        return not self.unknown and all(known_str(s.effect) in ("Allow", "Deny") for s in self.statements)
+        """Every statement's effect is known, so "no statement allows X" can be said (worked out once)."""
+        known = self.facts.get("statements_known")
+        if known is None:
+            known = self.facts["statements_known"] = not self.unknown and all(
+                known_str(s.effect) in ("Allow", "Deny") for s in self.statements
+            )
+        return bool(known)
 
 
-def read_policy(value: Value | None, loc: Location) -> list[PolicyDocument]:
+def read_policy(value: Value | None, loc: Location, budget: Budget | None = None) -> list[PolicyDocument]:
     """All readings of a policy value, one per ``Fn::If`` combination."""
-    decoded = _decode_json_string(value, loc)
+    decoded = _decode_json_string(value, loc, budget)
     if isinstance(decoded, _Invalid):
         doc = PolicyDocument(None, loc, unknown=True)
         doc.problems.append((decoded.message, loc))
         return [doc]
-    docs = [_read_one(plain, loc, branch) for branch, plain in branches(decoded)]
+    docs = []
+    for branch, plain in branches(decoded):
+        doc = _read_one(plain, loc, branch)
+        if budget is not None:
+            budget.spend(1 + 4 * len(doc.statements))
+        docs.append(doc)
     if len(docs) > 1 or (docs and docs[0].branch):
         found = tuple(_conditionals(decoded))
         for doc in docs:
@@ -285,11 +317,15 @@ class _Invalid(Record, frozen=True):
     message: str
 
 
-def _decode_json_string(value: Value | None, loc: Location) -> Value | _Invalid | None:
+def _decode_json_string(value: Value | None, loc: Location, budget: Budget | None = None) -> Value | _Invalid | None:
     """A policy given as a JSON string (CloudFormation, a Terraform string) becomes a tree."""
     if isinstance(value, Known) and isinstance(value.value, str):
+        if budget is not None:
+            budget.spend(len(value.value) >> 2)
         try:
-            data = json.loads(value.value)
+            from kmslint.parsers.common import as_go_reads_json
+
+            data = as_go_reads_json(value.value, json.loads(value.value))
         except (ValueError, RecursionError) as exc:
             return _Invalid(f"the policy is not valid JSON ({exc})")
         return _from_plain(data, value.loc or loc)
@@ -360,8 +396,27 @@ def _statement(index: int, value: Known, fallback: Location) -> Statement:
     return st
 
 
-def documents(policy: KeyPolicy | IdentityPolicy) -> list[PolicyDocument]:
-    """The readings of a model policy, computed once and kept on it."""
+def documents(
+    policy: KeyPolicy | IdentityPolicy,
+    shared: dict[int, tuple[Value, list[Any]]] | None = None,
+    budget: Budget | None = None,
+) -> list[PolicyDocument]:
+    """The readings of a model policy, computed once and kept on it.
+
+    ``shared`` (a project's :attr:`~kmslint.model.Project.readings`) holds the
+    readings of every document read so far by its identity: many keys given
+    one ``local.policy`` hold the same value, and read it once between them.
+    A reading depends on nothing but its value and where that is written, so
+    only located values are shared.  ``budget`` pays for what is read.
+    """
     if policy.readings is None:
-        policy.readings = read_policy(policy.document, policy.loc)
+        document = policy.document
+        key = id(document)
+        hit = shared.get(key) if shared is not None and document.loc is not None else None
+        if hit is not None and hit[0] is document:
+            policy.readings = hit[1]
+        else:
+            policy.readings = read_policy(document, policy.loc, budget)
+            if shared is not None and document.loc is not None:
+                shared[key] = (document, policy.readings)
     return policy.readings

@@ -22,7 +22,7 @@ from kmslint.model import (
     as_dict,
     as_list,
 )
-from kmslint.record import Record
+from kmslint.record import Record, field
 
 
 class PrincipalClass(enum.Enum):
@@ -39,11 +39,14 @@ class PrincipalEntry(Record, frozen=True):
     ptype: str  # "*", "AWS", "Service", "Federated", "CanonicalUser", or as written
     value: Value
     loc: Location | None
+    # What classify() found, once: a reading shared by many keys is asked again for each.
+    klass: PrincipalClass | None = field(default=None, compare=False, repr=False)
 
     def __init__(self, ptype: str, value: Value, loc: Location | None) -> None:  # one per principal: kept plain
         object.__setattr__(self, "ptype", ptype)
         object.__setattr__(self, "value", value)
         object.__setattr__(self, "loc", loc)
+        object.__setattr__(self, "klass", None)
 
     @property
     def identity(self) -> str:
@@ -85,9 +88,15 @@ def principal_entries(principal: Value | None) -> list[PrincipalEntry]:
 
 
 def classify(entry: PrincipalEntry) -> PrincipalClass:
-    if entry.ptype == "*":
-        return PrincipalClass.WILDCARD
-    return classify_value(entry.value, service=entry.ptype.lower() == "service")
+    """What the principal is (worked out once per entry)."""
+    klass = entry.klass
+    if klass is None:
+        if entry.ptype == "*":
+            klass = PrincipalClass.WILDCARD
+        else:
+            klass = classify_value(entry.value, service=entry.ptype.lower() == "service")
+        object.__setattr__(entry, "klass", klass)
+    return klass
 
 
 def classify_value(value: Value, *, service: bool = False) -> PrincipalClass:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from kmslint.model import (
     Branch,
@@ -13,20 +13,57 @@ from kmslint.model import (
     Location,
     Project,
     Value,
+    Violation,
     branches,
     describe_branch,
     has_conditional,
     to_plain,
 )
+from kmslint.parsers.common import BudgetExceeded
 from kmslint.policy.document import PolicyDocument, Statement, documents
 from kmslint.policy.principals import PrincipalClass, PrincipalEntry, classify
 
 
 def key_policy_readings(project: Project) -> Iterator[tuple[KeyPolicy, PolicyDocument]]:
-    """Every reading (one per ``Fn::If`` branch) of every key policy in the project."""
+    """Every reading (one per ``Fn::If`` branch) of every key policy in the project.
+
+    Keys sharing one policy value share its reading (paid for from the
+    project's budget when first read).
+    """
+    budget = project.budget
     for policy in project.key_policies():
-        for doc in documents(policy):
+        try:
+            readings = documents(policy, project.readings, budget)
+            if budget is not None:
+                budget.spend(len(readings))
+        except BudgetExceeded as exc:
+            exc.where = exc.where or policy.loc
+            raise
+        for doc in readings:
             yield policy, doc
+
+
+# What a check finds in one reading of a policy: where, the message, the content that
+# fingerprints it, and what else tells two findings at one place apart.
+Hit = tuple[Location, str, str, tuple[object, ...]]
+
+
+def reading_hits(project: Project, key: object, find: Callable[[PolicyDocument], list[Hit]]) -> Iterator[Violation]:
+    """The violations of a check whose findings depend on nothing but the policy reading.
+
+    ``find`` looks at a reading once (its answer kept on the reading under
+    ``key``, the check's ID plus whatever else the answer depends on); each
+    policy that reads it gets those findings, once per resource and place.
+    Many keys given one policy value cost one look, not one each.
+    """
+    once = Once()
+    for policy, doc in key_policy_readings(project):
+        hits: list[Hit] | None = doc.facts.get(key)
+        if hits is None:
+            hits = doc.facts[key] = find(doc)
+        for loc, message, content, mark in hits:
+            if once.first(policy.attached_by, loc, *mark):
+                yield Violation(loc, policy.attached_by, message, content=content)
 
 
 def with_branch(message: str, branch: Branch) -> str:
@@ -97,6 +134,7 @@ class Once:
 
 
 __all__ = [
+    "Hit",
     "Once",
     "PolicyDocument",
     "full_access_principals",
@@ -104,5 +142,6 @@ __all__ = [
     "key_variants",
     "non_root_principals",
     "principal_text",
+    "reading_hits",
     "with_branch",
 ]

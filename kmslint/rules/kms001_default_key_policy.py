@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kmslint.model import Project, Violation, known_str
-from kmslint.policy.document import Statement
+from kmslint.policy.document import PolicyDocument, Statement
 from kmslint.policy.principals import PrincipalClass, classify
 from kmslint.rules import RuleContext, check
-from kmslint.rules._common import key_policy_readings, with_branch
+from kmslint.rules._common import Hit, reading_hits, with_branch
 
 
 @check("KMS001")
@@ -22,28 +22,23 @@ def default_key_policy(project: Project, ctx: RuleContext) -> Iterator[Violation
                 "in the account grant use of this key; write a key policy that names its administrators and users",
                 content=f"{key.name}:no-policy",
             )
-    seen: set[tuple[str | None, int, int]] = set()
-    for policy, doc in key_policy_readings(project):
-        if not doc.statements_known:
-            continue
-        allows = doc.allow_statements
-        if not allows or not all(_is_root_full_access(s) for s in allows):
-            continue
-        first = allows[0]
-        mark = (policy.attached_by, first.loc.line, first.loc.column)
-        if mark in seen:
-            continue
-        seen.add(mark)
-        yield Violation(
-            first.loc,
-            policy.attached_by,
-            with_branch(
-                f"the key policy is the AWS default policy: {first.label()} gives the account root `kms:*`, "
-                "delegating every decision to IAM; add statements that name who administers and who uses the key",
-                doc.branch,
-            ),
-            content=first.content(),
-        )
+    yield from reading_hits(project, "KMS001", _hits)
+
+
+def _hits(doc: PolicyDocument) -> list[Hit]:
+    """The default policy written out: every Allow gives an account root everything."""
+    if not doc.statements_known:
+        return []
+    allows = doc.allow_statements
+    if not allows or not all(_is_root_full_access(s) for s in allows):
+        return []
+    first = allows[0]
+    message = with_branch(
+        f"the key policy is the AWS default policy: {first.label()} gives the account root `kms:*`, "
+        "delegating every decision to IAM; add statements that name who administers and who uses the key",
+        doc.branch,
+    )
+    return [(first.loc, message, first.content(), ())]
 
 
 def _is_root_full_access(st: Statement) -> bool:

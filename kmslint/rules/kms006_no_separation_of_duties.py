@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 from kmslint.model import Project, Violation
 from kmslint.policy.actions import ADMIN_ACTIONS, CRYPTO_USE_ACTIONS
-from kmslint.policy.document import Statement
+from kmslint.policy.document import PolicyDocument, Statement
 from kmslint.policy.principals import PrincipalClass, PrincipalEntry, classify
 from kmslint.record import Record, field
 from kmslint.rules import RuleContext, check
-from kmslint.rules._common import Once, full_access_principals, key_policy_readings, principal_text, with_branch
+from kmslint.rules._common import Hit, full_access_principals, principal_text, reading_hits, with_branch
 
 _NAMED = (PrincipalClass.SPECIFIC, PrincipalClass.SERVICE)
 
@@ -34,36 +34,36 @@ def _where(statements: dict[str, Statement]) -> str:
 
 @check("KMS006")
 def no_separation_of_duties(project: Project, ctx: RuleContext) -> Iterator[Violation]:
-    once = Once()
-    for policy, doc in key_policy_readings(project):
-        full = {p.identity for st in doc.allow_statements for p in full_access_principals(st)}
-        grants: dict[str, _Grants] = {}
-        for st in doc.allow_statements:
-            if st.not_principal:
+    return reading_hits(project, "KMS006", _hits)
+
+
+def _hits(doc: PolicyDocument) -> list[Hit]:
+    full = {p.identity for st in doc.allow_statements for p in full_access_principals(st)}
+    grants: dict[str, _Grants] = {}
+    for st in doc.allow_statements:
+        if st.not_principal:
+            continue
+        admin = st.covered(ADMIN_ACTIONS)
+        use = st.covered(CRYPTO_USE_ACTIONS)
+        if not admin and not use:
+            continue
+        for entry in st.principals:
+            if classify(entry) not in _NAMED or entry.identity in full:
                 continue
-            admin = st.covered(ADMIN_ACTIONS)
-            use = st.covered(CRYPTO_USE_ACTIONS)
-            if not admin and not use:
-                continue
-            for entry in st.principals:
-                if classify(entry) not in _NAMED or entry.identity in full:
-                    continue
-                g = grants.setdefault(entry.identity, _Grants(entry, st))
-                for a in admin:
-                    g.admin.setdefault(a, st)
-                for a in use:
-                    g.use.setdefault(a, st)
-        for identity, g in grants.items():
-            if not g.admin or not g.use or not once.first(policy.attached_by, g.first.loc, identity):
-                continue
-            yield Violation(
-                g.first.loc,
-                policy.attached_by,
-                with_branch(
-                    f"{principal_text(g.entry)} both administers this key ({_short(list(g.admin))} in "
-                    f"{_where(g.admin)}) and uses it ({_short(list(g.use))} in {_where(g.use)}); "
-                    "give key administration and cryptographic use to different principals",
-                    doc.branch,
-                ),
-                content=f"{identity}",
-            )
+            g = grants.setdefault(entry.identity, _Grants(entry, st))
+            for a in admin:
+                g.admin.setdefault(a, st)
+            for a in use:
+                g.use.setdefault(a, st)
+    out: list[Hit] = []
+    for identity, g in grants.items():
+        if not g.admin or not g.use:
+            continue
+        message = with_branch(
+            f"{principal_text(g.entry)} both administers this key ({_short(list(g.admin))} in "
+            f"{_where(g.admin)}) and uses it ({_short(list(g.use))} in {_where(g.use)}); "
+            "give key administration and cryptographic use to different principals",
+            doc.branch,
+        )
+        out.append((g.first.loc, message, identity, (identity,)))
+    return out

@@ -10,7 +10,7 @@ from kmslint.policy.conditions import denies_without_mfa, requires_mfa
 from kmslint.policy.document import PolicyDocument, Statement
 from kmslint.policy.principals import PrincipalClass, classify
 from kmslint.rules import RuleContext, check
-from kmslint.rules._common import Once, key_policy_readings, principal_text, with_branch
+from kmslint.rules._common import Hit, principal_text, reading_hits, with_branch
 
 
 def _mfa_required(st: Statement) -> bool:
@@ -34,32 +34,28 @@ def _denied_without_mfa(doc: PolicyDocument, action: str) -> bool:
 
 @check("KMS007")
 def destructive_admin_without_mfa(project: Project, ctx: RuleContext) -> Iterator[Violation]:
-    once = Once()
-    for policy, doc in key_policy_readings(project):
-        for st in doc.allow_statements:
-            actions = [a for a in st.covered(DESTRUCTIVE_ACTIONS) if not _denied_without_mfa(doc, a)]
-            if not actions or _mfa_required(st):
+    return reading_hits(project, "KMS007", _hits)
+
+
+def _hits(doc: PolicyDocument) -> list[Hit]:
+    out: list[Hit] = []
+    for st in doc.allow_statements:
+        actions = [a for a in st.covered(DESTRUCTIVE_ACTIONS) if not _denied_without_mfa(doc, a)]
+        if not actions or _mfa_required(st):
+            continue
+        if st.not_principal:
+            who = "everyone not listed in NotPrincipal"
+        else:
+            people = [p for p in st.principals if classify(p) not in (PrincipalClass.SERVICE, PrincipalClass.UNKNOWN)]
+            if not people:
                 continue
-            if st.not_principal:
-                who = "everyone not listed in NotPrincipal"
-            else:
-                people = [
-                    p for p in st.principals if classify(p) not in (PrincipalClass.SERVICE, PrincipalClass.UNKNOWN)
-                ]
-                if not people:
-                    continue
-                who = ", ".join(dict.fromkeys(principal_text(p) for p in people))
-            if not once.first(policy.attached_by, st.loc):
-                continue
-            listed = ", ".join(f"`{a}`" for a in actions)
-            yield Violation(
-                st.loc,
-                policy.attached_by,
-                with_branch(
-                    f"{st.label()} lets {who} call {listed} without multi-factor authentication; add "
-                    '`"Bool": {"aws:MultiFactorAuthPresent": "true"}` to the statement, or a Deny of these '
-                    "actions when `aws:MultiFactorAuthPresent` is false",
-                    doc.branch_at(st.loc),
-                ),
-                content=st.content(),
-            )
+            who = ", ".join(dict.fromkeys(principal_text(p) for p in people))
+        listed = ", ".join(f"`{a}`" for a in actions)
+        message = with_branch(
+            f"{st.label()} lets {who} call {listed} without multi-factor authentication; add "
+            '`"Bool": {"aws:MultiFactorAuthPresent": "true"}` to the statement, or a Deny of these '
+            "actions when `aws:MultiFactorAuthPresent` is false",
+            doc.branch_at(st.loc),
+        )
+        out.append((st.loc, message, st.content(), ()))
+    return out

@@ -38,7 +38,7 @@ def _keys_narrowed(st: Statement) -> bool:
 def identity_policy_decrypt_all_keys(project: Project, ctx: RuleContext) -> Iterator[Violation]:
     once = Once()
     for policy in project.identity_policies:
-        for doc in documents(policy):
+        for doc in documents(policy, project.readings, project.budget):
             for st in doc.allow_statements:
                 actions = st.covered(_DECRYPTING)
                 if not actions or not _all_keys(st) or _keys_narrowed(st):

@@ -45,8 +45,10 @@ def _size(policy: KeyPolicy, doc: PolicyDocument) -> int:
     text = known_str(policy.document)
     if text is not None:
         return len(text.encode("utf-8", "surrogatepass"))
-    dumped = json.dumps(_plain_known(doc.value), separators=(",", ":"), ensure_ascii=False)
-    return len(dumped.encode("utf-8", "surrogatepass"))
+    if doc.known_size is None:  # a reading shared by many keys is measured once
+        dumped = json.dumps(_plain_known(doc.value), separators=(",", ":"), ensure_ascii=False)
+        doc.known_size = len(dumped.encode("utf-8", "surrogatepass"))
+    return doc.known_size
 
 
 def _not_star(value: Value) -> bool:
@@ -108,7 +110,7 @@ def _statement_problems(st: Statement) -> Iterator[tuple[str, Location]]:
                 )
 
 
-def _problems(policy: KeyPolicy, doc: PolicyDocument) -> Iterator[tuple[str, Location]]:
+def _problems(doc: PolicyDocument) -> Iterator[tuple[str, Location]]:
     for message, loc in doc.problems:
         yield message + "; AWS rejects it", loc
     if doc.value is None or as_dict(doc.value) is None:
@@ -136,16 +138,20 @@ def _problems(policy: KeyPolicy, doc: PolicyDocument) -> Iterator[tuple[str, Loc
                     (st.sid.loc if st.sid is not None else None) or st.loc,
                 )
             sids.add(sid)
-    size = _size(policy, doc)
-    if size > MAX_POLICY_BYTES:
-        yield f"the key policy is {size} bytes, over the 32 KB AWS accepts; split the grants or use grants", doc.loc
 
 
 @check("KMS013")
 def invalid_key_policy(project: Project, ctx: RuleContext) -> Iterator[Violation]:
     once = Once()
     for policy, doc in key_policy_readings(project):
-        for message, loc in _problems(policy, doc):
+        found: list[tuple[str, Location]] | None = doc.facts.get("KMS013")
+        if found is None:  # what the reading says, worked out once for every key sharing it
+            found = doc.facts["KMS013"] = list(_problems(doc))
+        size = _size(policy, doc) if doc.value is not None and as_dict(doc.value) is not None else 0
+        if size > MAX_POLICY_BYTES:
+            too_big = f"the key policy is {size} bytes, over the 32 KB AWS accepts; split the grants or use grants"
+            found = [*found, (too_big, doc.loc)]
+        for message, loc in found:
             if not once.first(policy.attached_by, loc, message):
                 continue
             yield Violation(loc, policy.attached_by, with_branch(message, doc.branch), content=message)

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from kmslint.model import KeyPolicy, Project, Violation, known_str
 from kmslint.policy.actions import CRYPTOGRAPHIC_OPERATIONS, GRANT_ACTIONS
 from kmslint.policy.conditions import constrains_identity, constrains_via_service
-from kmslint.policy.document import Statement
+from kmslint.policy.document import PolicyDocument, Statement
 from kmslint.policy.principals import account_of
 from kmslint.rules import RuleContext, check
-from kmslint.rules._common import Once, key_policy_readings, principal_text, with_branch
+from kmslint.rules._common import Hit, Once, key_policy_readings, principal_text, with_branch
 
 _ACTIONS = (*CRYPTOGRAPHIC_OPERATIONS, *GRANT_ACTIONS)
 
@@ -36,26 +36,33 @@ def cross_account_without_condition(project: Project, ctx: RuleContext) -> Itera
         home = key_account(policy, ctx)
         if home is None:
             continue
-        for st in doc.allow_statements:
-            if st.not_principal:
-                continue
-            foreign = [p for p in st.principals if (acct := account_of(p)) is not None and acct != home]
-            if not foreign:
-                continue
-            actions = st.covered(_ACTIONS)
-            if not actions or _narrowed(st) or not once.first(policy.attached_by, st.loc):
-                continue
-            accounts = ", ".join(dict.fromkeys(str(account_of(p)) for p in foreign))
-            names = ", ".join(dict.fromkeys(principal_text(p) for p in foreign))
-            shown = ", ".join(f"`{a}`" for a in actions[:3]) + (" and more" if len(actions) > 3 else "")
-            yield Violation(
-                st.loc,
-                policy.attached_by,
-                with_branch(
-                    f"{st.label()} lets {names} in account {accounts} (not this key's account {home}) call {shown} "
-                    "with no condition; add one such as `kms:ViaService` (use only through a named AWS service) "
-                    "or `aws:PrincipalOrgID` / `aws:PrincipalArn` so the access stays as narrow as intended",
-                    doc.branch_at(st.loc),
-                ),
-                content=st.content(),
-            )
+        hits: list[Hit] | None = doc.facts.get(("KMS014", home))  # keys of one account share the answer
+        if hits is None:
+            hits = doc.facts[("KMS014", home)] = _hits(doc, home)
+        for loc, message, content, _mark in hits:
+            if once.first(policy.attached_by, loc):
+                yield Violation(loc, policy.attached_by, message, content=content)
+
+
+def _hits(doc: PolicyDocument, home: str) -> list[Hit]:
+    out: list[Hit] = []
+    for st in doc.allow_statements:
+        if st.not_principal:
+            continue
+        foreign = [p for p in st.principals if (acct := account_of(p)) is not None and acct != home]
+        if not foreign:
+            continue
+        actions = st.covered(_ACTIONS)
+        if not actions or _narrowed(st):
+            continue
+        accounts = ", ".join(dict.fromkeys(str(account_of(p)) for p in foreign))
+        names = ", ".join(dict.fromkeys(principal_text(p) for p in foreign))
+        shown = ", ".join(f"`{a}`" for a in actions[:3]) + (" and more" if len(actions) > 3 else "")
+        message = with_branch(
+            f"{st.label()} lets {names} in account {accounts} (not this key's account {home}) call {shown} "
+            "with no condition; add one such as `kms:ViaService` (use only through a named AWS service) "
+            "or `aws:PrincipalOrgID` / `aws:PrincipalArn` so the access stays as narrow as intended",
+            doc.branch_at(st.loc),
+        )
+        out.append((st.loc, message, st.content(), ()))
+    return out

@@ -6,14 +6,37 @@ from collections.abc import Iterator
 
 from kmslint.model import Interpolated, Known, Project, Value, Violation, branches
 from kmslint.policy.conditions import limits_grants_to_aws_resources
-from kmslint.policy.document import Statement
+from kmslint.policy.document import PolicyDocument, Statement
 from kmslint.rules import RuleContext, check
-from kmslint.rules._common import Once, key_policy_readings, non_root_principals, principal_text, with_branch
+from kmslint.rules._common import Hit, non_root_principals, principal_text, reading_hits, with_branch
 
 
 def _limited(st: Statement) -> bool:
     conds, known = st.conditions
     return not known or any(limits_grants_to_aws_resources(c) for c in conds)
+
+
+def _hits(doc: PolicyDocument) -> list[Hit]:
+    out: list[Hit] = []
+    for st in doc.allow_statements:
+        if st.covers("kms:CreateGrant") is not True or _limited(st):
+            continue
+        who = non_root_principals(st)
+        if not who:
+            continue
+        names = (
+            "everyone not listed in NotPrincipal"
+            if st.not_principal
+            else ", ".join(dict.fromkeys(principal_text(p) for p in who))
+        )
+        message = with_branch(
+            f"{st.label()} lets {names} call `kms:CreateGrant` for any grantee, passing its own access "
+            'on to principals this policy never names; add `"Bool": {"kms:GrantIsForAWSResource": '
+            '"true"}` so grants can only be made for AWS services that use the key',
+            doc.branch_at(st.loc),
+        )
+        out.append((st.loc, message, st.content(), ()))
+    return out
 
 
 def _has_wildcard(value: Value | None) -> bool:
@@ -26,30 +49,7 @@ def _has_wildcard(value: Value | None) -> bool:
 
 @check("KMS016")
 def grant_not_limited_to_aws_resources(project: Project, ctx: RuleContext) -> Iterator[Violation]:
-    once = Once()
-    for policy, doc in key_policy_readings(project):
-        for st in doc.allow_statements:
-            if st.covers("kms:CreateGrant") is not True or _limited(st):
-                continue
-            who = non_root_principals(st)
-            if not who or not once.first(policy.attached_by, st.loc):
-                continue
-            names = (
-                "everyone not listed in NotPrincipal"
-                if st.not_principal
-                else ", ".join(dict.fromkeys(principal_text(p) for p in who))
-            )
-            yield Violation(
-                st.loc,
-                policy.attached_by,
-                with_branch(
-                    f"{st.label()} lets {names} call `kms:CreateGrant` for any grantee, passing its own access "
-                    'on to principals this policy never names; add `"Bool": {"kms:GrantIsForAWSResource": '
-                    '"true"}` so grants can only be made for AWS services that use the key',
-                    doc.branch_at(st.loc),
-                ),
-                content=st.content(),
-            )
+    yield from reading_hits(project, "KMS016", _hits)
     for grant in project.grants:
         for branch, value in branches(grant.grantee):
             if not _has_wildcard(value):

@@ -8,7 +8,7 @@ from kmslint.model import Location, Project, Violation, known_str
 from kmslint.policy.document import PolicyDocument
 from kmslint.policy.principals import PrincipalClass, classify
 from kmslint.rules import RuleContext, check
-from kmslint.rules._common import Once, key_policy_readings, with_branch
+from kmslint.rules._common import Hit, reading_hits, with_branch
 
 _ACTION = "kms:PutKeyPolicy"
 
@@ -55,12 +55,12 @@ def lockout(doc: PolicyDocument) -> tuple[str, Location] | None:
 
 @check("KMS019")
 def policy_lockout_risk(project: Project, ctx: RuleContext) -> Iterator[Violation]:
-    once = Once()
-    for policy, doc in key_policy_readings(project):
-        found = lockout(doc)
-        if found is None:
-            continue
-        message, loc = found
-        if not once.first(policy.attached_by, loc):
-            continue
-        yield Violation(loc, policy.attached_by, with_branch(message, doc.branch), content=message)
+    return reading_hits(project, "KMS019", _hits)
+
+
+def _hits(doc: PolicyDocument) -> list[Hit]:
+    found = lockout(doc)
+    if found is None:
+        return []
+    message, loc = found
+    return [(loc, with_branch(message, doc.branch), message, ())]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kmslint.model import Interpolated, Known, Location, Meaning, Unknown, Value, to_plain
-from kmslint.parsers.hcl_eval import MAX_VALUE_NODES, expanded_size, var_meaning
+from kmslint.parsers.hcl_eval import MAX_VALUE_NODES, var_meaning
 from kmslint.policy.principals import PrincipalClass, classify_value
 from tests.parsers.tf_helpers import d, key, lst, parse, statements
 
@@ -470,7 +470,7 @@ def test_policy_from_variable_default_and_local_heredoc(tmp_path: Path) -> None:
     assert n is not None and isinstance(n.document, Unknown)
 
 
-def test_values_that_explode_through_sharing_become_unknown(tmp_path: Path) -> None:
+def test_values_that_explode_through_sharing_are_a_kms000(tmp_path: Path) -> None:
     chain = "\n".join(f"    l{i} = [local.l{i - 1}, local.l{i - 1}, local.l{i - 1}]" for i in range(1, 40))
     p = parse(
         tmp_path,
@@ -480,8 +480,9 @@ def test_values_that_explode_through_sharing_become_unknown(tmp_path: Path) -> N
             "  tags = { a = toset(local.l39) }\n}\n"
         },
     )
-    k = key(p, "aws_kms_key.k")
-    assert k.policy is not None
-    # Somewhere down the chain a local became Unknown: what is left is small enough to walk.
-    assert expanded_size(k.policy.document) <= MAX_VALUE_NODES
-    assert expanded_size(d(k.tags)["a"]) <= MAX_VALUE_NODES
+    # Somewhere down the chain a local grew past MAX_VALUE_NODES: evaluation gives up there,
+    # with a KMS000, rather than making the policy Unknown (which would let it pass).
+    [error] = p.errors
+    assert (error.file, error.line, error.column) == ("main.tf", 13, 11)
+    assert f"it built a value of over {MAX_VALUE_NODES:,} nodes" in error.message
+    assert p.keys == []

@@ -5,13 +5,13 @@ units -> projects -> checks -> suppression mask -> decide -> sorted findings
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from kmslint import catalog, decide, suppressions
 from kmslint.discovery import Unit
 from kmslint.model import Finding, Location, ParseError, Project, ProjectKind, Severity, Suppression, Violation
+from kmslint.parsers import sniff
 from kmslint.parsers.common import ParseFailure, ParseOptions
 from kmslint.record import Record, field, replace
 from kmslint.rules import CheckFn, RuleContext, all_checks
@@ -21,13 +21,20 @@ TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 m
 if TYPE_CHECKING:
     from typing import Any
 
-# A file with none of this text cannot hold a key, a key policy or an
-# identity policy that touches KMS: skip it before parsing.
-_RELEVANT = re.compile(r"kms|[\"']\*[\"']|\*:\*", re.IGNORECASE)
+
+def might_matter(text: str, kind: str = "terraform") -> bool:
+    """Could a file of this kind (``"terraform"``, ``"yaml"``, ``"json"``) hold anything a
+    rule looks at?  A file that cannot is skipped before it is parsed (see
+    :mod:`kmslint.parsers.sniff`, which escapes cannot fool)."""
+    return sniff.might_matter(text, kind)
 
 
-def might_matter(text: str) -> bool:
-    return _RELEVANT.search(text) is not None
+def _document_kind(path: Path, text: str) -> str:
+    """How a file that is not Terraform is read: ``"json"`` or ``"yaml"`` (by name, else by its first character)."""
+    name = path.name.lower()
+    if name.endswith(".json") or (text.lstrip().startswith(("{", "[")) and not name.endswith((".yaml", ".yml"))):
+        return "json"
+    return "yaml"
 
 
 class Loaded(Record):
@@ -57,7 +64,7 @@ def _load_terraform(unit: Unit, opts: ParseOptions, out: Loaded) -> None:
             if f in unit.reported:
                 out.errors.append(ParseError(opts.display(f), exc.line, exc.column, exc.message))
     out.files += len(unit.reported)
-    if not any(might_matter(t) for t in texts.values()):
+    if not any(might_matter(t, "terraform") for t in texts.values()):
         return
     from kmslint.parsers import terraform
 
@@ -76,13 +83,19 @@ def _load_file(path: Path, explicit: bool, opts: ParseOptions, out: Loaded) -> N
     except ParseFailure as exc:
         out.errors.append(ParseError(display, exc.line, exc.column, exc.message))
         return
-    if not might_matter(text):
+    kind = _document_kind(path, text)
+    if not might_matter(text, kind):
         if explicit:
             out.notes.append(f"{display}: skipped, nothing KMS-related in it")
         return
     try:
-        project = _parse_file(path, text, opts)
+        project = _parse_file(path, text, opts, kind)
     except ParseFailure as exc:
+        if not sniff.shows_signs(text):
+            # Not valid YAML or JSON, and no sign of a template, plan or policy: not IaC (RULES.md).
+            if explicit:
+                out.notes.append(f"{display}: skipped, not valid {kind.upper()} and not a template, plan or policy")
+            return
         out.errors.append(ParseError(display, exc.line, exc.column, exc.message))
         return
     if project is None:
@@ -92,18 +105,13 @@ def _load_file(path: Path, explicit: bool, opts: ParseOptions, out: Loaded) -> N
     out.projects.append(project)
 
 
-def _parse_file(path: Path, text: str, opts: ParseOptions) -> Project | None:
-    """Sniff a non-``.tf`` file by content and hand it to its parser."""
-    name = path.name.lower()
-    stripped = text.lstrip()
-    if name.endswith(".json") or (stripped.startswith(("{", "[")) and not name.endswith((".yaml", ".yml"))):
+def _parse_file(path: Path, text: str, opts: ParseOptions, kind: str) -> Project | None:
+    """Hand a non-``.tf`` file to its parser: a JSON file is sniffed by its top level, a
+    YAML file is parsed and the CloudFormation reader decides from its structure."""
+    if kind == "json":
         return _parse_json(path, text, opts)
-    if "AWS::" not in text and "AWSTemplateFormatVersion" not in text:
-        return None  # no CloudFormation resource type can be in it
     from kmslint.parsers import cloudformation
 
-    if not cloudformation.looks_like_template_text(text):
-        return None
     return cloudformation.parse_template(path, text, opts, is_json=False)
 
 
@@ -114,10 +122,12 @@ def _parse_json(path: Path, text: str, opts: ParseOptions) -> Project | None:
         top = jsonpos.members(text, opts.max_depth)
     except jsonpos.JSONSyntaxError as exc:
         raise ParseFailure(f"invalid JSON: {exc.message}", exc.line, exc.column) from None
-    if top is not None and ("AWSTemplateFormatVersion" in top or _has_aws_resources(top.get("Resources"))):
+    if top is not None and _may_be_template(top):
         from kmslint.parsers import cloudformation
 
-        return cloudformation.parse_template(path, text, opts, is_json=True)
+        project = cloudformation.parse_template(path, text, opts, is_json=True)
+        if project is not None:
+            return project
     data = jsonpos.check_syntax(text, opts.max_depth)  # the same reading, now as plain dicts and lists
     if isinstance(data, dict):
         from kmslint.parsers import policy_json
@@ -135,19 +145,15 @@ def _parse_json(path: Path, text: str, opts: ParseOptions) -> Project | None:
     return None
 
 
-def _has_aws_resources(resources: object) -> bool:
-    """Is ``resources`` (a JSON value as read by ``jsonpos.members``) a template's resource map?"""
+def _may_be_template(top: dict[str, object]) -> bool:
+    """Could a JSON object with these top-level members (as ``jsonpos.members`` read them,
+    escapes decoded) be a template?  The CloudFormation reader decides from the whole of it
+    (a ``Resources`` map of ``AWS::`` types, ``Fn::ForEach`` loops, a transform)."""
     from kmslint.parsers.jsonpos import object_members
 
-    by_name = object_members(resources)
-    if by_name is None:
-        return False
-    for resource in by_name.values():
-        fields = object_members(resource)
-        rtype = fields.get("Type") if fields is not None else None
-        if isinstance(rtype, str) and rtype.startswith(("AWS::", "Custom::")):
-            return True
-    return False
+    if "AWSTemplateFormatVersion" in top or "Transform" in top:
+        return True
+    return object_members(top.get("Resources")) is not None
 
 
 class UnitResult(Record):

@@ -61,16 +61,6 @@ if TYPE_CHECKING:
     from kmslint.parsers.jsonpos import JsonDocument
     from kmslint.parsers.yamlpos import YamlDocument
 
-# --------------------------------------------------------------------------- sniffing
-
-
-def looks_like_template_text(text: str) -> bool:
-    """Cheap test before parsing: could ``text`` be a CloudFormation or SAM template?"""
-    if "AWSTemplateFormatVersion" in text:
-        return True
-    return "Resources" in text and "AWS::" in text
-
-
 # --------------------------------------------------------------------------- entry point
 
 

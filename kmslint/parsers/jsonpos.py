@@ -9,6 +9,7 @@ mean exactly what they mean to any JSON reader.
 from __future__ import annotations
 
 import json
+import sys
 from functools import lru_cache
 
 from kmslint.model import Known, Location, Value
@@ -53,16 +54,37 @@ def _load(text: str, max_depth: int) -> object:
     """``json.loads`` once per text: sniffing a file (check_syntax) and building
     its located tree (parse) share the result.  Raises JSONSyntaxError."""
     try:
-        data = json.loads(text, object_pairs_hook=_pairs)
+        data = _loads(text)
     except json.JSONDecodeError as exc:
         raise JSONSyntaxError(exc.msg, exc.lineno, exc.colno) from None
     except RecursionError:
         raise JSONSyntaxError(f"nesting deeper than {max_depth} levels", 1, 1) from None
-    except ValueError as exc:  # a number past Python's int digit limit
-        raise JSONSyntaxError(f"invalid number: {exc}".split(";")[0], 1, 1) from None
     if _depth(data, max_depth) > max_depth:
         raise JSONSyntaxError(f"nesting deeper than {max_depth} levels", 1, 1)
     return data
+
+
+# Python refuses to turn longer digit strings into an int (ValueError), and the conversion
+# is quadratic in their length.
+_MAX_INT_CHARS = min(4300, sys.get_int_max_str_digits() or 4300)
+
+
+def _int_or_text(digits: str) -> int | str:
+    """A JSON integer, or the text it is written as when it has more than 4,300 digits (no AWS
+    setting takes such a number; the YAML reader keeps it as text too)."""
+    return int(digits) if len(digits) <= _MAX_INT_CHARS else digits
+
+
+def _loads(text: str) -> object:
+    """``json.loads``, objects as :class:`_Pairs`; an integer of more than 4,300 digits stays text."""
+    if not sys.get_int_max_str_digits():  # no limit set: Python would spend quadratic time on it
+        return json.loads(text, object_pairs_hook=_pairs, parse_int=_int_or_text)
+    try:
+        return json.loads(text, object_pairs_hook=_pairs)  # the common case, integers read in C
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # past Python's digit limit: read again, keeping such numbers as text
+        return json.loads(text, object_pairs_hook=_pairs, parse_int=_int_or_text)
 
 
 def check_syntax(text: str, max_depth: int = DEFAULT_MAX_DEPTH) -> object:

@@ -30,9 +30,10 @@ def might_matter(text: str, kind: str = "terraform") -> bool:
 
 
 def _document_kind(path: Path, text: str) -> str:
-    """How a file that is not Terraform is read: ``"json"`` or ``"yaml"`` (by name, else by its first character)."""
-    name = path.name.lower()
-    if name.endswith(".json") or (text.lstrip().startswith(("{", "[")) and not name.endswith((".yaml", ".yml"))):
+    """How a file that is not Terraform is read: ``"json"`` when it starts as a JSON object or
+    array does (unless it is named ``.yaml``/``.yml``), else ``"yaml"``.  Not by the ``.json``
+    name alone: CloudFormation reads a YAML template whatever the file is called."""
+    if text.lstrip()[:1] in ("{", "[") and not path.name.lower().endswith((".yaml", ".yml")):
         return "json"
     return "yaml"
 

@@ -404,8 +404,7 @@ class _JsonSource:
         where = self.loc(node)
         out: dict[str, _Entry] = {}
         for (name, value), child in zip(data, self.doc.member_nodes(data, node.node), strict=True):
-            if name in out:
-                continue  # of duplicate keys, the first one's value stays (as JsonDocument.build)
+            # Of duplicate keys the last one's value wins, as in CloudFormation (RULES.md).
             member = _JsonNode(value, child, where)
             out[name] = _Entry(name, member, member, self._locate)  # the key is found from the value
         return list(out.values())

@@ -252,10 +252,12 @@ class JsonDocument:
             loc = self.loc(n) if n is not None else parent_loc
             value: Value
             if isinstance(item, _Pairs):
-                # Keys in text order; of duplicate keys, the first one's value stays
-                # (members are pushed in order and taken back last first).
+                # Keys in text order; of duplicate keys the last one's value wins, as in
+                # json.loads and CloudFormation (members are taken back last first, so with
+                # duplicates they are pushed last first).
                 obj: dict[str, Value] = {k: Known(None, loc) for k, _v in item}
-                for (k, v), child in zip(item, self.member_nodes(item, n), strict=True):
+                members = zip(item, self.member_nodes(item, n), strict=True)
+                for (k, v), child in reversed(list(members)) if len(obj) < len(item) else members:
                     stack.append((v, child, loc, obj, k))
                 value = Known(obj, loc)
             elif isinstance(item, list):

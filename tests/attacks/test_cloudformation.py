@@ -448,3 +448,52 @@ def test_the_loop_module_does_not_slow_templates_without_loops() -> None:
     """Templates without Fn::ForEach are read directly, not through the loop source."""
     assert not cloudformation._has_loops("Resources:\n  K:\n    Type: AWS::KMS::Key\n")
     assert cloudformation._has_loops('{"Fn::For\\u0045ach::X": []}')
+
+
+# --------------------------------------------------------------------------- what CloudFormation reads
+
+SAFE = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]}'  # noqa: E501
+OPEN = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}]}'  # noqa: E501
+
+
+def test_a_duplicate_json_key_takes_its_last_value(tmp_path: Path) -> None:
+    """A JSON template or policy that says a key twice is read with the last value, as CloudFormation reads it."""
+    template = (
+        '{\n "Resources": {\n  "Key": {\n   "Type": "AWS::KMS::Key",\n   "Properties": {\n'
+        f'    "EnableKeyRotation": true,\n    "KeyPolicy": {SAFE},\n    "KeyPolicy": {OPEN}\n   }}\n  }}\n }}\n}}\n'
+    )
+    assert only("KMS001,KMS003", lint(tmp_path, "t.json", template)) == [("KMS003", 8, 58, "Key")]
+    policy = OPEN.replace('"Principal": "*"', '"Principal": "*", "Principal": {"AWS": "arn:aws:iam::1:root"}')
+    assert only("KMS003", lint(tmp_path, "p.json", policy)) == []
+    policy = SAFE.replace('"Action"', '"Principal": "*", "Action"')
+    assert only("KMS003", lint(tmp_path, "q.json", policy)) == [("KMS003", 1, 41, None)]
+
+
+def test_a_yaml_template_named_json_is_read(tmp_path: Path) -> None:
+    """A YAML template in a .json file is a template to CloudFormation, so it is linted, not a JSON error."""
+    assert lint(tmp_path, "t.json", "Resources:\n  K:\n    Type: AWS::KMS::Key\n") == [
+        ("KMS001", 2, 3, "K"),
+        ("KMS002", 2, 3, "K"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "key", ['"Fn::For\\x45ach::Keys"', "!!str Fn::ForEach::Keys", '? "Fn::ForEach::\\\n      Keys"\n  ']
+)
+def test_an_escaped_or_tagged_foreach_key_is_expanded(tmp_path: Path, key: str) -> None:
+    """A loop key written with an escape, a tag or an escaped line break is still a loop."""
+    text = OPEN_KEYS.replace("  Fn::ForEach::Keys:", f"  {key}:")
+    line = text[: text.index("- Sid")].count("\n") + 1
+    assert only("KMS003", lint(tmp_path, "t.yaml", text)) == [
+        ("KMS003", line, 17, "KeyA"),
+        ("KMS003", line, 17, "KeyB"),
+    ]
+
+
+def test_an_identifier_in_a_type_is_substituted(tmp_path: Path) -> None:
+    """${Identifier} in a plain string of the loop body (even the Type) is the item, as the AWS docs say."""
+    text = OPEN_KEYS.replace("Type: AWS::KMS::Key", "Type: AWS::${Svc}::Key").replace(
+        "    - Name\n    - [A, B]\n", "    - Svc\n    - [KMS]\n"
+    )
+    text = text.replace("Key${Name}:", "Key${Svc}:")
+    assert only("KMS003", lint(tmp_path, "t.yaml", text)) == [("KMS003", 14, 17, "KeyKMS")]

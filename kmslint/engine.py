@@ -109,10 +109,22 @@ def _load_file(path: Path, explicit: bool, opts: ParseOptions, out: Loaded) -> N
 def _parse_file(path: Path, text: str, opts: ParseOptions, kind: str) -> Project | None:
     """Hand a non-``.tf`` file to its parser: a JSON file is sniffed by its top level, a
     YAML file is parsed and the CloudFormation reader decides from its structure."""
-    if kind == "json":
-        return _parse_json(path, text, opts)
     from kmslint.parsers import cloudformation
 
+    if kind == "json":
+        try:
+            return _parse_json(path, text, opts)
+        except ParseFailure as not_json:
+            # YAML flow syntax (`{Resources: {...}}`) is a template to CloudFormation, not broken JSON.
+            if not not_json.message.startswith("invalid JSON"):
+                raise
+            try:
+                project = cloudformation.parse_template(path, text, opts, is_json=False)
+            except ParseFailure:
+                raise not_json from None
+            if project is None:
+                raise not_json from None
+            return project
     return cloudformation.parse_template(path, text, opts, is_json=False)
 
 

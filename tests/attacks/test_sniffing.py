@@ -332,3 +332,41 @@ def test_roles_without_inline_policies_do_not_pass_the_sniff() -> None:
     assert not sniff.might_matter('resource "aws_iam_role_policy_attachment" "a" {}\n', "terraform")
     assert not sniff.might_matter("Resources:\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n", "yaml")
     assert not sniff.might_matter('{"Statement": [{"Principal": "*", "Action": "*"}]}', "json")
+
+
+def test_a_yaml_flow_template_that_is_not_json_is_read_as_yaml(tmp_path: Path) -> None:
+    """A template in YAML flow syntax (starting with `{`) is linted as the YAML it is, not a JSON KMS000."""
+    (tmp_path / "t.template").write_text("{Resources: {K: {Type: AWS::KMS::Key}}}\n")
+    (tmp_path / "p.json").write_text('{"Statement": [{"Principal": "*", "Action": "kms:*"}],}\n')
+    report = api.lint([str(tmp_path)])
+    assert findings(report) == [
+        ("KMS000", "p.json", 1, 55, None),
+        ("KMS001", "t.template", 1, 14, "K"),
+        ("KMS002", "t.template", 1, 14, "K"),
+    ]
+
+
+def test_a_terraform_state_rendered_as_json_is_linted(tmp_path: Path) -> None:
+    """`terraform show -json` of a state (values.root_module, no planned_values) is read like a plan."""
+    state = {
+        "format_version": "1.0",
+        "terraform_version": "1.9.0",
+        "values": {
+            "root_module": {
+                "resources": [
+                    {
+                        "address": "aws_kms_key.k",
+                        "mode": "managed",
+                        "type": "aws_kms_key",
+                        "name": "k",
+                        "values": {"enable_key_rotation": False},
+                    }
+                ]
+            }
+        },
+    }
+    (tmp_path / "state.json").write_text(json.dumps(state, indent=2))
+    assert findings(api.lint([str(tmp_path)])) == [
+        ("KMS001", "state.json", 7, 9, "aws_kms_key.k"),
+        ("KMS002", "state.json", 13, 13, "aws_kms_key.k"),
+    ]

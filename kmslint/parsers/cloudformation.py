@@ -8,12 +8,15 @@ The template is read in two layers:
   :mod:`kmslint.parsers.jsonpos`.  A YAML short-form tag becomes the
   long form it stands for (``!Sub x`` is ``{"Fn::Sub": x}``), so both formats
   give the same raw values; an unknown tag (``!Rain::Embed``) is an
-  :class:`~kmslint.model.Unknown`.
+  :class:`~kmslint.model.Unknown`.  Of duplicate keys the last one wins, as
+  in CloudFormation.  A template that may hold ``Fn::ForEach`` loops
+  (``AWS::LanguageExtensions``) is read through :class:`_LoopSource`, which
+  expands them, within bounds, into the resources and values they stand for.
 * a :class:`_Resolver` evaluates the intrinsic functions that can be
   evaluated statically (``Ref`` to parameters with a default and to pseudo
   parameters, ``Fn::Sub``, ``Fn::Join``, ``Fn::FindInMap`` with literal keys,
-  ``Fn::GetAtt``, ``Fn::If``) into symbolic values; everything else is
-  :class:`~kmslint.model.Unknown`.
+  ``Fn::GetAtt``, ``Fn::If``, ``Fn::ToJsonString``) into symbolic values;
+  everything else is :class:`~kmslint.model.Unknown`.
 
 Nothing in the input is executed, and cfn-lint is never imported: its import
 alone costs most of a second.

@@ -111,21 +111,28 @@ def _parse_file(path: Path, text: str, opts: ParseOptions, kind: str) -> Project
     YAML file is parsed and the CloudFormation reader decides from its structure."""
     from kmslint.parsers import cloudformation
 
-    if kind == "json":
-        try:
-            return _parse_json(path, text, opts)
-        except ParseFailure as not_json:
-            # YAML flow syntax (`{Resources: {...}}`) is a template to CloudFormation, not broken JSON.
-            if not not_json.message.startswith("invalid JSON"):
-                raise
-            try:
-                project = cloudformation.parse_template(path, text, opts, is_json=False)
-            except ParseFailure:
-                raise not_json from None
-            if project is None:
-                raise not_json from None
-            return project
-    return cloudformation.parse_template(path, text, opts, is_json=False)
+    if kind == "yaml":
+        return cloudformation.parse_template(path, text, opts, is_json=False)
+    try:
+        return _parse_json(path, text, opts)
+    except ParseFailure as not_json:
+        if not not_json.message.startswith("invalid JSON"):
+            raise
+        project = _flow_template(path, text, opts)
+        if project is None:
+            raise
+        return project
+
+
+def _flow_template(path: Path, text: str, opts: ParseOptions) -> Project | None:
+    """A template in YAML flow syntax (``{Resources: {...}}``): not JSON, but a template to
+    CloudFormation.  None when the text is not one (the JSON error then stands)."""
+    from kmslint.parsers import cloudformation
+
+    try:
+        return cloudformation.parse_template(path, text, opts, is_json=False)
+    except ParseFailure:
+        return None
 
 
 def _parse_json(path: Path, text: str, opts: ParseOptions) -> Project | None:

@@ -10,8 +10,11 @@ On top of that this module adds what a linter needs and PyYAML does not do:
 * duplicate mapping keys are an error (CloudFormation and cfn-lint reject
   them), reported at the duplicate;
 * alias expansion is bounded (a "billion laughs" document is refused instead
-  of being expanded), recursive aliases are refused, and so is nesting deeper
-  than the configured limit;
+  of being expanded, through merge keys too), recursive aliases are refused,
+  and so is nesting deeper than the configured limit;
+* an anchor defined a second time is accepted, as YAML says (an alias means
+  the latest node with its anchor), where PyYAML refuses the document;
+* an integer too long for Python to convert stays text instead of raising;
 * plain scalars are typed lazily (YAML 1.1 booleans, decimal integers and
   floats, null; everything else, dates included, stays a string), so the
   nodes nobody looks at cost nothing;

@@ -109,19 +109,20 @@ def _load_file(path: Path, explicit: bool, opts: ParseOptions, out: Loaded) -> N
 def _parse_file(path: Path, text: str, opts: ParseOptions, kind: str) -> Project | None:
     """Hand a non-``.tf`` file to its parser: a JSON file is sniffed by its top level, a
     YAML file is parsed and the CloudFormation reader decides from its structure."""
-    from kmslint.parsers import cloudformation
+    from kmslint.parsers import cloudformation, jsonpos
 
     if kind == "yaml":
         return cloudformation.parse_template(path, text, opts, is_json=False)
     try:
-        return _parse_json(path, text, opts)
-    except ParseFailure as not_json:
-        if not not_json.message.startswith("invalid JSON"):
-            raise
-        project = _flow_template(path, text, opts)
+        top = jsonpos.members(text, opts.max_depth)
+    except jsonpos.JSONSyntaxError as exc:
+        not_json = ParseFailure(f"invalid JSON: {exc.message}", exc.line, exc.column)
+        # YAML flow syntax (`{Resources: {...}}`) is a template to CloudFormation, not broken JSON.
+        project = None if exc.limit else _flow_template(path, text, opts)
         if project is None:
-            raise
+            raise not_json from None
         return project
+    return _parse_json(path, text, opts, top)
 
 
 def _flow_template(path: Path, text: str, opts: ParseOptions) -> Project | None:
@@ -135,13 +136,10 @@ def _flow_template(path: Path, text: str, opts: ParseOptions) -> Project | None:
         return None
 
 
-def _parse_json(path: Path, text: str, opts: ParseOptions) -> Project | None:
+def _parse_json(path: Path, text: str, opts: ParseOptions, top: dict[str, object] | None) -> Project | None:
+    """A JSON file whose top level (``top``, None when it is not an object) has been read."""
     from kmslint.parsers import jsonpos
 
-    try:
-        top = jsonpos.members(text, opts.max_depth)
-    except jsonpos.JSONSyntaxError as exc:
-        raise ParseFailure(f"invalid JSON: {exc.message}", exc.line, exc.column) from None
     if top is not None and _may_be_template(top):
         from kmslint.parsers import cloudformation
 

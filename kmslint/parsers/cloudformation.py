@@ -485,6 +485,7 @@ FOREACH = "Fn::ForEach::"
 MAX_LOOP_OUTPUTS = 2_000
 MAX_LOOP_VALUES = 200_000
 
+_LOOP_SHAPE = "must be a list of an identifier, a collection and a mapping of outputs"
 _PLACEHOLDER = re.compile(r"([$&])\{([^{}]*)\}")
 _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
 
@@ -567,6 +568,7 @@ class _LoopSource:
         self._outputs = 0
         self._values = 0
         self._full = False  # a bound was reached: no loop expands any further
+        self._reported: set[ParseError] = set()
 
     # -- the source protocol
 
@@ -581,7 +583,8 @@ class _LoopSource:
                 for output in self._expand_entry(e, env):
                     out[output.name] = output
             elif env:
-                out[_fill(e.name, env)] = _bound_entry(_fill(e.name, env), e, env)
+                bound = _bound_entry(_fill(e.name, env), e, env)
+                out[bound.name] = bound
             else:
                 out[e.name] = e
         return list(out.values())
@@ -609,10 +612,12 @@ class _LoopSource:
     # -- loops over entries (resources, properties)
 
     def _expand_entry(self, loop: _Entry, env: dict[str, str | None]) -> Iterator[_Entry]:
+        if self._full:
+            return  # past a bound: reported once, where it was reached
         args = self.inner.elements(_unbind(loop.node)[0])
         ident = self.inner.text(args[0]) if args is not None and len(args) == 3 else None
         if args is None or not ident:
-            self._error(loop.key_loc, f"{loop.name} must be a list of an identifier, a collection and outputs")
+            self._error(loop.key_loc, f"{loop.name} {_LOOP_SHAPE}")
             return
         output = args[2]
         body = self.inner.items(output)
@@ -704,12 +709,14 @@ class _LoopSource:
 
     def _expand_value(self, key: str, arg: Value, env: dict[str, str | None], loc: Location | None) -> dict[str, Value]:
         """The members a loop inside a property value stands for."""
+        if self._full:
+            return {}  # past a bound: reported once, where it was reached
         where = arg.loc or loc or Location.point(self.file, 1)
         args = arg.value if isinstance(arg, Known) and isinstance(arg.value, list) else None
         ident = known_str(args[0]) if args is not None and len(args) == 3 else None
         output = args[2] if args is not None and len(args) == 3 else None
         if args is None or not ident or not isinstance(output, Known) or not isinstance(output.value, dict):
-            self._error(where, f"{key} must be a list of an identifier, a collection and a mapping of outputs")
+            self._error(where, f"{key} {_LOOP_SHAPE}")
             return {}
         size = _size(output)
         direct = sum(not k.startswith(FOREACH) for k in output.value)  # a nested loop counts its own
@@ -741,23 +748,26 @@ class _LoopSource:
         return list(dict.fromkeys(out))
 
     def _charge(self, values: int, outputs: int, loop: str, where: Location) -> bool:
-        """Count what one more copy of a loop's outputs makes; past a bound, False (this loop
-        and every loop after it stop) and a KMS000 on the loop."""
-        if not self._full:
-            self._values += values
-            self._outputs += outputs
-            self._full = self._values > MAX_LOOP_VALUES or self._outputs > MAX_LOOP_OUTPUTS
+        """Count what one more copy of a loop's outputs makes; past a bound, False: this loop
+        and every loop after it stop, and one KMS000, on the loop that reached it, says so."""
         if self._full:
+            return False
+        self._values += values
+        self._outputs += outputs
+        if self._values > MAX_LOOP_VALUES or self._outputs > MAX_LOOP_OUTPUTS:
+            self._full = True
             self._error(
                 where,
-                f"{loop} expands to more than {MAX_LOOP_OUTPUTS} outputs or {MAX_LOOP_VALUES} values in all; "
-                "what lies past that is not checked (CloudFormation allows 500 resources in a stack)",
+                f"{loop}: the template's loops make more than {MAX_LOOP_OUTPUTS} outputs or {MAX_LOOP_VALUES} "
+                "values; the rest of this loop and the loops after it are not checked "
+                "(CloudFormation allows 500 resources in a stack)",
             )
         return not self._full
 
     def _error(self, where: Location, message: str) -> None:
         error = ParseError(self.file, where.line, where.column, message)
-        if error not in self.errors:
+        if error not in self._reported:
+            self._reported.add(error)
             self.errors.append(error)
 
 

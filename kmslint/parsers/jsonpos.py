@@ -25,13 +25,14 @@ DEFAULT_MAX_DEPTH = 200
 
 
 class JSONSyntaxError(Exception):
-    """Invalid JSON, with a 1-based line and column."""
+    """Invalid JSON, with a 1-based line and column; ``limit``: valid JSON past a parse limit."""
 
-    def __init__(self, message: str, line: int, column: int) -> None:
+    def __init__(self, message: str, line: int, column: int, *, limit: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
         self.column = column
+        self.limit = limit
 
 
 @lru_cache(maxsize=1)
@@ -58,9 +59,9 @@ def _load(text: str, max_depth: int) -> object:
     except json.JSONDecodeError as exc:
         raise JSONSyntaxError(exc.msg, exc.lineno, exc.colno) from None
     except RecursionError:
-        raise JSONSyntaxError(f"nesting deeper than {max_depth} levels", 1, 1) from None
+        raise JSONSyntaxError(f"nesting deeper than {max_depth} levels", 1, 1, limit=True) from None
     if _depth(data, max_depth) > max_depth:
-        raise JSONSyntaxError(f"nesting deeper than {max_depth} levels", 1, 1)
+        raise JSONSyntaxError(f"nesting deeper than {max_depth} levels", 1, 1, limit=True)
     return data
 
 
@@ -172,7 +173,7 @@ def parse_document(
     try:
         tree = parse_tree(_parser(), source)
     except ParseTimeout as exc:
-        raise JSONSyntaxError(exc.message, exc.line + line_offset, 1) from None
+        raise JSONSyntaxError(exc.message, exc.line + line_offset, 1, limit=True) from None
     node = next((c for c in tree.root_node.named_children if c.type not in ("comment", "ERROR")), None)
     doc = JsonDocument(source, file, line_offset, first_line_col_offset, data)
     doc.root = node

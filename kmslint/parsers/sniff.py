@@ -33,19 +33,21 @@ import re
 
 # Markers, looked for in the lower-cased text: plain substrings first (``in`` is a fast
 # search; an alternation of case-insensitive patterns costs several times more, measured on
-# the benchmark trees), a pattern only where a substring needs its context.
-_TF_IAM = re.compile(r"aws_iam_(?:role_|user_|group_)?policy\b")
-_CFN_IAM = re.compile(r"aws::iam::\w*policy\b")
-_TF_MODULE = re.compile(r"\bmodule\s*[\"'\w{]")  # a block (`module "x" {`, `"module": {`), not `path.module`
+# the benchmark trees), a pattern only where a substring needs its context.  Patterns are
+# compiled when first used (``re`` caches them): most runs never need most of them, and
+# start-up is most of a one-file lint.
+_TF_IAM = r"aws_iam_(?:role_|user_|group_)?policy\b"
+_CFN_IAM = r"aws::iam::\w*policy\b"
+_TF_MODULE = r"\bmodule\s*[\"'\w{]"  # a block (`module "x" {`, `"module": {`), not `path.module`
 
 
 def _terraform(low: str) -> bool:
     """A Terraform key or policy resource, an ``inline_policy`` block, or a ``module`` call."""
     return (
         "kms" in low
-        or ("aws_iam_" in low and _TF_IAM.search(low) is not None)
+        or ("aws_iam_" in low and re.search(_TF_IAM, low) is not None)
         or "inline_policy" in low
-        or ("module" in low and _TF_MODULE.search(low) is not None)
+        or ("module" in low and re.search(_TF_MODULE, low) is not None)
     )
 
 
@@ -53,7 +55,7 @@ def _template(low: str) -> bool:
     """A CloudFormation key or policy resource, ``Policies`` of a role or SAM function, a loop."""
     return (
         "kms" in low
-        or ("aws::iam::" in low and _CFN_IAM.search(low) is not None)
+        or ("aws::iam::" in low and re.search(_CFN_IAM, low) is not None)
         or "policies" in low
         or "fn::foreach" in low
     )
@@ -61,7 +63,7 @@ def _template(low: str) -> bool:
 
 def _json(low: str) -> bool:
     """A template, a plan (Terraform types) or a key policy (a ``kms:`` action)."""
-    return _template(low) or ("aws_iam_" in low and _TF_IAM.search(low) is not None) or "inline_policy" in low
+    return _template(low) or ("aws_iam_" in low and re.search(_TF_IAM, low) is not None) or "inline_policy" in low
 
 
 _MARKERS = {"terraform": _terraform, "yaml": _template, "json": _json}
@@ -69,12 +71,10 @@ KINDS = tuple(_MARKERS)
 
 # Keys a template, a plan or a key policy cannot do without (RULES.md: a file that does not
 # parse and shows none of them is not IaC, and is skipped like any other such file).
-_SIGNS = re.compile(r"AWSTemplateFormatVersion|Resources|Statement|planned_values|resource_changes|terraform_version")
+_SIGNS = r"AWSTemplateFormatVersion|Resources|Statement|planned_values|resource_changes|terraform_version"
 
 # An escape that can produce a letter, a colon or an asterisk, or an escaped line break.
-_ESCAPE = re.compile(
-    r"\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(?:\r\n|[\r\n\x85\u2028\u2029])[ \t]*)"
-)
+_ESCAPE = r"\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(?:\r\n|[\r\n\x85\u2028\u2029])[ \t]*)"
 
 
 def might_matter(text: str, kind: str) -> bool:
@@ -89,14 +89,14 @@ def might_matter(text: str, kind: str) -> bool:
 def shows_signs(text: str) -> bool:
     """Does ``text`` (YAML or JSON that did not parse) show a sign of being a template, a
     plan or a key policy?  Escapes are decoded first, so a hidden ``Resources`` still counts."""
-    return _SIGNS.search(text) is not None or ("\\" in text and _SIGNS.search(decoded(text)) is not None)
+    return re.search(_SIGNS, text) is not None or ("\\" in text and re.search(_SIGNS, decoded(text)) is not None)
 
 
 def decoded(text: str) -> str:
     """``text`` with every escape that could spell a marker decoded (see the module doc)."""
     if "\\" not in text:
         return text
-    return _ESCAPE.sub(_decode, text)
+    return re.sub(_ESCAPE, _decode, text)
 
 
 def _decode(match: re.Match[str]) -> str:

@@ -65,7 +65,7 @@ def _load_terraform(unit: Unit, opts: ParseOptions, out: Loaded) -> None:
             if f in unit.reported:
                 out.errors.append(ParseError(opts.display(f), exc.line, exc.column, exc.message))
     out.files += len(unit.reported)
-    if not any(might_matter(t, "terraform") for t in texts.values()):
+    if not any(might_matter(t, "terraform") for t in texts.values()) and not _installed_modules(unit.path, texts):
         return
     from kmslint.parsers import terraform
 
@@ -74,6 +74,12 @@ def _load_terraform(unit: Unit, opts: ParseOptions, out: Loaded) -> None:
     sources.update(texts)
     project = terraform.parse_directory(unit.path, readable, replace(opts, sources=sources))
     out.projects.append(project)
+
+
+def _installed_modules(directory: Path, texts: dict[Path, str]) -> bool:
+    """Does the configuration call modules that ``terraform init`` installed?  They are on
+    disk (``.terraform/modules``) whatever their source, so they may declare keys."""
+    return any(sniff.calls_modules(t) for t in texts.values()) and (directory / ".terraform" / "modules").is_dir()
 
 
 def _load_file(path: Path, explicit: bool, opts: ParseOptions, out: Loaded) -> None:

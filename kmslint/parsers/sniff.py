@@ -10,7 +10,10 @@ its text has none of the *markers* below.  Every finding comes from one of:
   resource (``aws_iam_*policy``, ``AWS::IAM::*Policy``), or the inline
   policies of a role, user, group or SAM function (``inline_policy``
   blocks, a ``Policies`` property);
-* a Terraform ``module`` call (its module may declare keys);
+* a Terraform ``module`` call whose module is on disk (it may declare keys):
+  a local source (``./``, ``../``), or any source once ``terraform init``
+  has installed the modules (the engine looks for ``.terraform/modules``;
+  a registry module that is not installed cannot be read);
 * a CloudFormation ``Fn::ForEach`` loop (its output may be any of the above);
 * a raw key-policy JSON file, which names a ``kms:`` action.
 
@@ -39,16 +42,21 @@ import re
 _TF_IAM = r"aws_iam_(?:role_|user_|group_)?policy\b"
 _CFN_IAM = r"aws::iam::\w*policy\b"
 _TF_MODULE = r"\bmodule\s*[\"'\w{]"  # a block (`module "x" {`, `"module": {`), not `path.module`
+_TF_LOCAL_SOURCE = r"\bsource\"?\s*[=:]\s*\"\.\.?[/\\]"  # `source = "./keys"`, `"source": "../keys"`
 
 
 def _terraform(low: str) -> bool:
-    """A Terraform key or policy resource, an ``inline_policy`` block, or a ``module`` call."""
+    """A Terraform key or policy resource, an ``inline_policy`` block, or a local module call."""
     return (
         "kms" in low
         or ("aws_iam_" in low and re.search(_TF_IAM, low) is not None)
         or "inline_policy" in low
-        or ("module" in low and re.search(_TF_MODULE, low) is not None)
+        or (_calls_modules(low) and re.search(_TF_LOCAL_SOURCE, low) is not None)
     )
+
+
+def _calls_modules(low: str) -> bool:
+    return "module" in low and re.search(_TF_MODULE, low) is not None
 
 
 def _template(low: str) -> bool:
@@ -84,6 +92,11 @@ def might_matter(text: str, kind: str) -> bool:
     if markers(text.lower()):
         return True
     return "\\" in text and markers(decoded(text).lower())
+
+
+def calls_modules(text: str) -> bool:
+    """Does Terraform ``text`` have a ``module`` block (any source)?"""
+    return _calls_modules(text.lower()) or ("\\" in text and _calls_modules(decoded(text).lower()))
 
 
 def shows_signs(text: str) -> bool:

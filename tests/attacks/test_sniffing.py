@@ -327,9 +327,10 @@ def test_every_type_a_parser_reads_passes_the_sniff() -> None:
 
 
 def test_roles_without_inline_policies_do_not_pass_the_sniff() -> None:
-    """A role, a module-less directory or a template without keys or inline policies stays cheap to skip."""
+    """A role, a registry module call or a template without keys or inline policies stays cheap to skip."""
     assert not sniff.might_matter('resource "aws_iam_role" "r" {\n  name = "${path.module}/x"\n}\n', "terraform")
     assert not sniff.might_matter('resource "aws_iam_role_policy_attachment" "a" {}\n', "terraform")
+    assert not sniff.might_matter('module "vpc" {\n  source = "terraform-aws-modules/vpc/aws"\n}\n', "terraform")
     assert not sniff.might_matter("Resources:\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n", "yaml")
     assert not sniff.might_matter('{"Statement": [{"Principal": "*", "Action": "*"}]}', "json")
 
@@ -370,3 +371,29 @@ def test_a_terraform_state_rendered_as_json_is_linted(tmp_path: Path) -> None:
         ("KMS001", "state.json", 7, 9, "aws_kms_key.k"),
         ("KMS002", "state.json", 13, 13, "aws_kms_key.k"),
     ]
+
+
+def test_module_calls_whose_module_is_on_disk_are_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module call is parsed when its module can be on disk: a local source, or installed by terraform init."""
+    from kmslint.parsers import terraform
+
+    parsed: list[str] = []
+    real = terraform.parse_directory
+
+    def spy(directory: Path, *args: object, **kwargs: object) -> object:
+        parsed.append(Path(directory).name)
+        return real(directory, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(terraform, "parse_directory", spy)
+    calls = {
+        "local": 'module "k" {\n  source = "./keys"\n}\n',
+        "escaped": 'module "k" {\n  source = "\\u002e./keys"\n}\n',
+        "registry": 'module "vpc" {\n  source = "terraform-aws-modules/vpc/aws"\n}\n',
+        "installed": 'module "k" {\n  source = "git::https://example.com/keys.git"\n}\n',
+    }
+    for name, text in calls.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "main.tf").write_text(text)
+    (tmp_path / "installed" / ".terraform" / "modules").mkdir(parents=True)
+    api.lint([str(tmp_path / name) for name in calls])
+    assert sorted(parsed) == ["escaped", "installed", "local"]

@@ -115,10 +115,12 @@ def _load_file(path: Path, explicit: bool, opts: ParseOptions, out: Loaded) -> N
 def _parse_file(path: Path, text: str, opts: ParseOptions, kind: str) -> Project | None:
     """Hand a non-``.tf`` file to its parser: a JSON file is sniffed by its top level, a
     YAML file is parsed and the CloudFormation reader decides from its structure."""
-    from kmslint.parsers import cloudformation, jsonpos
-
     if kind == "yaml":
+        from kmslint.parsers import cloudformation
+
         return cloudformation.parse_template(path, text, opts, is_json=False)
+    from kmslint.parsers import jsonpos
+
     try:
         top = jsonpos.members(text, opts.max_depth)
     except jsonpos.JSONSyntaxError as exc:

@@ -486,8 +486,9 @@ MAX_LOOP_OUTPUTS = 2_000
 MAX_LOOP_VALUES = 200_000
 
 _LOOP_SHAPE = "must be a list of an identifier, a collection and a mapping of outputs"
-_PLACEHOLDER = re.compile(r"([$&])\{([^{}]*)\}")
-_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
+# Compiled when first used (``re`` caches them): a template without loops never needs them.
+_PLACEHOLDER = r"([$&])\{([^{}]*)\}"
+_NOT_ALNUM = r"[^0-9A-Za-z]+"
 
 
 class _Bound:
@@ -517,9 +518,9 @@ def _fill(text: str, env: dict[str, str | None]) -> str:
         value = env.get(m.group(2))
         if value is None:
             return m.group(0)
-        return value if m.group(1) == "$" else _NOT_ALNUM.sub("", value)
+        return value if m.group(1) == "$" else re.sub(_NOT_ALNUM, "", value)
 
-    return _PLACEHOLDER.sub(item, text)
+    return re.sub(_PLACEHOLDER, item, text)
 
 
 def _size(value: Value) -> int:
@@ -652,7 +653,7 @@ class _LoopSource:
             return value
         parts: list[str | Value | None] = []
         pos = 0
-        for m in _PLACEHOLDER.finditer(text):
+        for m in re.finditer(_PLACEHOLDER, text):
             name = m.group(2)
             if name not in env:
                 continue
@@ -661,7 +662,7 @@ class _LoopSource:
             if item is None:
                 parts.append(_unknown_item(name, value.loc))
             else:
-                parts.append(item if m.group(1) == "$" else _NOT_ALNUM.sub("", item))
+                parts.append(item if m.group(1) == "$" else re.sub(_NOT_ALNUM, "", item))
             pos = m.end()
         if not parts:
             return value
@@ -696,7 +697,7 @@ class _LoopSource:
         if not isinstance(template, Known) or not isinstance(template.value, str):
             return Known({"Fn::Sub": self._bind(arg, env)}, loc)
         text = _fill(template.value, env)
-        unknown = {m.group(2) for m in _PLACEHOLDER.finditer(text) if m.group(2) in env}
+        unknown = {m.group(2) for m in re.finditer(_PLACEHOLDER, text) if m.group(2) in env}
         if not unknown and variables is None:
             if "${" not in text:
                 return Known(text, template.loc)
@@ -1248,7 +1249,7 @@ class _Reader:
                     r.props = {p.name: p for p in items}
                     # A loop over an unknown collection names properties nobody knows: any may be set.
                     r.props_unreadable = isinstance(self.src, _LoopSource) and any(
-                        _PLACEHOLDER.search(name) for name in r.props
+                        re.search(_PLACEHOLDER, name) for name in r.props
                     )
         return r.props
 

@@ -112,8 +112,7 @@ def test_foreach_over_an_unknown_collection_checks_the_body_once(tmp_path: Path)
 
 
 def test_foreach_collections_from_parameters_and_mappings(tmp_path: Path) -> None:
-    """A collection from a list parameter's default, its AllowedValues or Fn::FindInMap is expanded; &{} drops
-    non-alphanumerics."""
+    """A loop over a list parameter's default or AllowedValues or Fn::FindInMap is expanded; &{} keeps alphanumerics."""
     found = lint(
         tmp_path,
         "t.yaml",

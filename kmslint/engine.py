@@ -5,25 +5,33 @@ units -> projects -> checks -> suppression mask -> decide -> sorted findings
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from kmslint import catalog, decide, suppressions
 from kmslint.discovery import Unit
 from kmslint.model import Finding, Location, ParseError, Project, ProjectKind, Severity, Suppression, Violation
+from kmslint.parsers import sniff
 from kmslint.parsers.common import Budget, BudgetExceeded, ParseFailure, ParseOptions
 from kmslint.record import Record, field, replace
 from kmslint.rules import CheckFn, RuleContext, all_checks
 from kmslint.settings import Settings
 
-# A file with none of this text cannot hold a key, a key policy or an
-# identity policy that touches KMS: skip it before parsing.
-_RELEVANT = re.compile(r"kms|[\"']\*[\"']|\*:\*", re.IGNORECASE)
+
+def might_matter(text: str, kind: str = "terraform") -> bool:
+    """Could a file of this kind (``"terraform"``, ``"yaml"``, ``"json"``) hold anything a
+    rule looks at?  A file that cannot is skipped before it is parsed (see
+    :mod:`kmslint.parsers.sniff`, which escapes cannot fool)."""
+    return sniff.might_matter(text, kind)
 
 
-def might_matter(text: str) -> bool:
-    return _RELEVANT.search(text) is not None
+def _document_kind(path: Path, text: str) -> str:
+    """How a file that is not Terraform is read: ``"json"`` when it starts as a JSON object or
+    array does (unless it is named ``.yaml``/``.yml``), else ``"yaml"``.  Not by the ``.json``
+    name alone: CloudFormation reads a YAML template whatever the file is called."""
+    if text.lstrip()[:1] in ("{", "[") and not path.name.lower().endswith((".yaml", ".yml")):
+        return "json"
+    return "yaml"
 
 
 class Loaded(Record):
@@ -64,7 +72,7 @@ def _load_terraform(unit: Unit, opts: ParseOptions, out: Loaded) -> None:
             if f in unit.reported:
                 out.errors.append(ParseError(opts.display(f), exc.line, exc.column, exc.message))
     out.files += len(unit.reported)
-    if not any(might_matter(t) for t in texts.values()):
+    if not any(might_matter(t, "terraform") for t in texts.values()) and not _installed_modules(unit.path, texts):
         return
     assert opts.budget is not None
     opts.budget.measure_memory_from_here(sum(map(len, texts.values())))
@@ -77,6 +85,12 @@ def _load_terraform(unit: Unit, opts: ParseOptions, out: Loaded) -> None:
     out.projects.append(project)
 
 
+def _installed_modules(directory: Path, texts: dict[Path, str]) -> bool:
+    """Does the configuration call modules that ``terraform init`` installed?  They are on
+    disk (``.terraform/modules``) whatever their source, so they may declare keys."""
+    return any(sniff.calls_modules(t) for t in texts.values()) and (directory / ".terraform" / "modules").is_dir()
+
+
 def _load_file(path: Path, explicit: bool, opts: ParseOptions, out: Loaded) -> None:
     display = opts.display(path)
     out.files += 1
@@ -87,13 +101,19 @@ def _load_file(path: Path, explicit: bool, opts: ParseOptions, out: Loaded) -> N
         return
     if opts.budget is not None:
         opts.budget.measure_memory_from_here(len(text))
-    if not might_matter(text):
+    kind = _document_kind(path, text)
+    if not might_matter(text, kind):
         if explicit:
             out.notes.append(f"{display}: skipped, nothing KMS-related in it")
         return
     try:
-        project = _parse_file(path, text, opts)
+        project = _parse_file(path, text, opts, kind)
     except ParseFailure as exc:
+        if not sniff.shows_signs(text):
+            # Not valid YAML or JSON, and no sign of a template, plan or policy: not IaC (RULES.md).
+            if explicit:
+                out.notes.append(f"{display}: skipped, not valid {kind.upper()} and not a template, plan or policy")
+            return
         out.errors.append(ParseError(display, exc.line, exc.column, exc.message))
         return
     except BudgetExceeded as exc:  # a plan, template or policy too costly to read
@@ -108,32 +128,48 @@ def _load_file(path: Path, explicit: bool, opts: ParseOptions, out: Loaded) -> N
     out.projects.append(project)
 
 
-def _parse_file(path: Path, text: str, opts: ParseOptions) -> Project | None:
-    """Sniff a non-``.tf`` file by content and hand it to its parser."""
-    name = path.name.lower()
-    stripped = text.lstrip()
-    if name.endswith(".json") or (stripped.startswith(("{", "[")) and not name.endswith((".yaml", ".yml"))):
-        return _parse_json(path, text, opts)
-    if "AWS::" not in text and "AWSTemplateFormatVersion" not in text:
-        return None  # no CloudFormation resource type can be in it
-    from kmslint.parsers import cloudformation
+def _parse_file(path: Path, text: str, opts: ParseOptions, kind: str) -> Project | None:
+    """Hand a non-``.tf`` file to its parser: a JSON file is sniffed by its top level, a
+    YAML file is parsed and the CloudFormation reader decides from its structure."""
+    if kind == "yaml":
+        from kmslint.parsers import cloudformation
 
-    if not cloudformation.looks_like_template_text(text):
-        return None
-    return cloudformation.parse_template(path, text, opts, is_json=False)
-
-
-def _parse_json(path: Path, text: str, opts: ParseOptions) -> Project | None:
+        return cloudformation.parse_template(path, text, opts, is_json=False)
     from kmslint.parsers import jsonpos
 
     try:
         top = jsonpos.members(text, opts.max_depth)
     except jsonpos.JSONSyntaxError as exc:
-        raise ParseFailure(f"invalid JSON: {exc.message}", exc.line, exc.column) from None
-    if top is not None and ("AWSTemplateFormatVersion" in top or _has_aws_resources(top.get("Resources"))):
+        not_json = ParseFailure(f"invalid JSON: {exc.message}", exc.line, exc.column)
+        # YAML flow syntax (`{Resources: {...}}`) is a template to CloudFormation, not broken JSON.
+        project = None if exc.limit else _flow_template(path, text, opts)
+        if project is None:
+            raise not_json from None
+        return project
+    return _parse_json(path, text, opts, top)
+
+
+def _flow_template(path: Path, text: str, opts: ParseOptions) -> Project | None:
+    """A template in YAML flow syntax (``{Resources: {...}}``): not JSON, but a template to
+    CloudFormation.  None when the text is not one (the JSON error then stands)."""
+    from kmslint.parsers import cloudformation
+
+    try:
+        return cloudformation.parse_template(path, text, opts, is_json=False)
+    except ParseFailure:
+        return None
+
+
+def _parse_json(path: Path, text: str, opts: ParseOptions, top: dict[str, object] | None) -> Project | None:
+    """A JSON file whose top level (``top``, None when it is not an object) has been read."""
+    from kmslint.parsers import jsonpos
+
+    if top is not None and _may_be_template(top):
         from kmslint.parsers import cloudformation
 
-        return cloudformation.parse_template(path, text, opts, is_json=True)
+        project = cloudformation.parse_template(path, text, opts, is_json=True)
+        if project is not None:
+            return project
     data = jsonpos.check_syntax(text, opts.max_depth)  # the same reading, now as plain dicts and lists
     if isinstance(data, dict):
         from kmslint.parsers import policy_json
@@ -151,19 +187,15 @@ def _parse_json(path: Path, text: str, opts: ParseOptions) -> Project | None:
     return None
 
 
-def _has_aws_resources(resources: object) -> bool:
-    """Is ``resources`` (a JSON value as read by ``jsonpos.members``) a template's resource map?"""
+def _may_be_template(top: dict[str, object]) -> bool:
+    """Could a JSON object with these top-level members (as ``jsonpos.members`` read them,
+    escapes decoded) be a template?  The CloudFormation reader decides from the whole of it
+    (a ``Resources`` map of ``AWS::`` types, ``Fn::ForEach`` loops, a transform)."""
     from kmslint.parsers.jsonpos import object_members
 
-    by_name = object_members(resources)
-    if by_name is None:
-        return False
-    for resource in by_name.values():
-        fields = object_members(resource)
-        rtype = fields.get("Type") if fields is not None else None
-        if isinstance(rtype, str) and rtype.startswith(("AWS::", "Custom::")):
-            return True
-    return False
+    if "AWSTemplateFormatVersion" in top or "Transform" in top:
+        return True
+    return object_members(top.get("Resources")) is not None
 
 
 class UnitResult(Record):

@@ -8,12 +8,15 @@ The template is read in two layers:
   :mod:`kmslint.parsers.jsonpos`.  A YAML short-form tag becomes the
   long form it stands for (``!Sub x`` is ``{"Fn::Sub": x}``), so both formats
   give the same raw values; an unknown tag (``!Rain::Embed``) is an
-  :class:`~kmslint.model.Unknown`.
+  :class:`~kmslint.model.Unknown`.  Of duplicate keys the last one wins, as
+  in CloudFormation.  A template that may hold ``Fn::ForEach`` loops
+  (``AWS::LanguageExtensions``) is read through :class:`_LoopSource`, which
+  expands them, within bounds, into the resources and values they stand for.
 * a :class:`_Resolver` evaluates the intrinsic functions that can be
   evaluated statically (``Ref`` to parameters with a default and to pseudo
   parameters, ``Fn::Sub``, ``Fn::Join``, ``Fn::FindInMap`` with literal keys,
-  ``Fn::GetAtt``, ``Fn::If``) into symbolic values; everything else is
-  :class:`~kmslint.model.Unknown`.
+  ``Fn::GetAtt``, ``Fn::If``, ``Fn::ToJsonString``) into symbolic values;
+  everything else is :class:`~kmslint.model.Unknown`.
 
 Nothing in the input is executed, and cfn-lint is never imported: its import
 alone costs most of a second.
@@ -22,7 +25,7 @@ alone costs most of a second.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from kmslint.model import (
@@ -37,6 +40,7 @@ from kmslint.model import (
     Location,
     Meaning,
     MultiRegionUse,
+    ParseError,
     Project,
     ProjectKind,
     Suppression,
@@ -49,7 +53,7 @@ from kmslint.model import (
     scalar,
 )
 from kmslint.parsers.common import ParseFailure, ParseOptions, comment_suppressions
-from kmslint.record import Record
+from kmslint.record import Record, replace
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
@@ -60,16 +64,6 @@ if TYPE_CHECKING:
 
     from kmslint.parsers.jsonpos import JsonDocument
     from kmslint.parsers.yamlpos import YamlDocument
-
-# --------------------------------------------------------------------------- sniffing
-
-
-def looks_like_template_text(text: str) -> bool:
-    """Cheap test before parsing: could ``text`` be a CloudFormation or SAM template?"""
-    if "AWSTemplateFormatVersion" in text:
-        return True
-    return "Resources" in text and "AWS::" in text
-
 
 # --------------------------------------------------------------------------- entry point
 
@@ -106,7 +100,9 @@ def _parse_json(text: str, file: str, opts: ParseOptions) -> Project | None:
         doc = jsonpos.parse_document(text, file, max_depth=opts.max_depth)
     except jsonpos.JSONSyntaxError as exc:
         raise ParseFailure(f"invalid JSON: {exc.message}", exc.line, exc.column) from None
-    source = _JsonSource(doc, text.split("\n"))
+    source: _Source = _JsonSource(doc, text.split("\n"))
+    if _has_loops(text):
+        source = _LoopSource(source, file)
     return _Reader(source, file, "kmslint" in text).read(_JsonNode(doc.data, doc.root, doc.fallback))
 
 
@@ -114,21 +110,37 @@ def _parse_yaml(text: str, file: str, opts: ParseOptions) -> Project | None:
     from kmslint.parsers import yamlpos
 
     docs = yamlpos.load(text, file, max_depth=opts.max_depth)
+    loops = _has_loops(text)
     for doc in docs:
-        source = _YamlSource(doc)
-        project = _Reader(source, file, "kmslint" in text).read(doc.root)
+        source: _Source = _LoopSource(_YamlSource(doc), file) if loops else _YamlSource(doc)
+        reader = _Reader(source, file, "kmslint" in text)
+        project = reader.read(doc.root)
         if project is not None:
             if "kmslint" in text:
-                project.suppressions.extend(_comment_suppressions(doc, file, project))
+                project.suppressions.extend(_comment_suppressions(doc, file, project, reader.copies))
             return project
     return None
 
 
-def _comment_suppressions(doc: YamlDocument, file: str, project: Project) -> list[Suppression]:
+def _has_loops(text: str) -> bool:
+    """Could the template hold an ``Fn::ForEach`` loop (its key escaped or not)?  Only then is
+    it read through :class:`_LoopSource`, which costs a walk of every value read."""
+    if "ForEach" in text:
+        return True
+    from kmslint.parsers import sniff
+
+    return "\\" in text and "ForEach" in sniff.decoded(text)
+
+
+def _comment_suppressions(
+    doc: YamlDocument, file: str, project: Project, copies: dict[str, list[str]]
+) -> list[Suppression]:
     """``# kmslint:ignore`` comments: only real comments, not ``#`` inside a string.
 
     Comments are found in YAML lines and handed over in editor lines (the two
-    differ only where NEL, LS or PS characters break YAML lines).
+    differ only where NEL, LS or PS characters break YAML lines).  ``copies``
+    names, for a resource made by an ``Fn::ForEach``, every resource made from
+    the same lines.
     """
     lines = doc.lines if doc.remap is None else doc.remap.editor_lines
     masked = list(lines)
@@ -145,7 +157,11 @@ def _comment_suppressions(doc: YamlDocument, file: str, project: Project) -> lis
     if not comment_lines:
         return []
     spans = [(name, first, last) for name, (_f, first, last) in project.resource_spans.items()]
-    return comment_suppressions(masked, file, spans, comment_lines)
+    found = comment_suppressions(masked, file, spans, comment_lines)
+    if not copies:
+        return found
+    # The copies an Fn::ForEach makes of one resource share its lines: a comment there is each one's.
+    return [replace(sup, resource=name) for sup in found for name in copies.get(sup.resource or "", [sup.resource])]
 
 
 # --------------------------------------------------------------------------- sources
@@ -182,6 +198,7 @@ if TYPE_CHECKING:
 
     class _Source(Protocol):
         def items(self, node: object) -> list[_Entry] | None: ...
+        def elements(self, node: object) -> list[object] | None: ...
         def text(self, node: object) -> str | None: ...
         def raw(self, node: object) -> Value: ...
         def loc(self, node: object) -> Location: ...
@@ -248,6 +265,12 @@ class _YamlSource:
             if isinstance(k, self._scalar):
                 out[k.value] = _Entry(k.value, k, v, self._locate)
         return list(out.values())
+
+    def elements(self, node: object) -> list[object] | None:
+        """A sequence's items (nodes), None for anything else."""
+        if not isinstance(node, self._sequence) or node.tag != self._seq_tag:
+            return None
+        return list(node.value)
 
     def _locate(self, key: object, value: object) -> Location:
         if value is None:
@@ -384,11 +407,19 @@ class _JsonSource:
         where = self.loc(node)
         out: dict[str, _Entry] = {}
         for (name, value), child in zip(data, self.doc.member_nodes(data, node.node), strict=True):
-            if name in out:
-                continue  # of duplicate keys, the first one's value stays (as JsonDocument.build)
+            # Of duplicate keys the last one's value wins, as in CloudFormation (RULES.md).
             member = _JsonNode(value, child, where)
             out[name] = _Entry(name, member, member, self._locate)  # the key is found from the value
         return list(out.values())
+
+    def elements(self, node: object) -> list[object] | None:
+        """An array's items (nodes), None for anything else."""
+        assert isinstance(node, _JsonNode)
+        data = node.data
+        if not isinstance(data, list):
+            return None
+        where = self.loc(node)
+        return [_JsonNode(v, c, where) for v, c in zip(data, self.doc.element_nodes(data, node.node), strict=True)]
 
     def _locate(self, key: object, value: object) -> Location:
         """A member's key (``value`` None), or its key and value: found back from the value's span."""
@@ -445,6 +476,312 @@ class _JsonSource:
         return value_loc
 
 
+# --------------------------------------------------------------------------- Fn::ForEach
+
+FOREACH = "Fn::ForEach::"
+# What a template's loops may produce in all (outputs: resources, properties, mapping keys;
+# values: the nodes of their copies).  CloudFormation allows 500 resources in a stack; past
+# either bound the rest is not expanded, and a KMS000 says so.
+MAX_LOOP_OUTPUTS = 2_000
+MAX_LOOP_VALUES = 200_000
+
+_LOOP_SHAPE = "must be a list of an identifier, a collection and a mapping of outputs"
+# Compiled when first used (``re`` caches them): a template without loops never needs them.
+_PLACEHOLDER = r"([$&])\{([^{}]*)\}"
+_NOT_ALNUM = r"[^0-9A-Za-z]+"
+
+
+class _Bound:
+    """A node of the template read inside ``Fn::ForEach`` loops: ``env`` maps each
+    identifier to its collection item (None: the collection is not known statically)."""
+
+    __slots__ = ("env", "node")
+
+    def __init__(self, node: object, env: dict[str, str | None]) -> None:
+        self.node = node
+        self.env = env
+
+
+def _unbind(node: object) -> tuple[object, dict[str, str | None]]:
+    if isinstance(node, _Bound):
+        return node.node, node.env
+    return node, {}
+
+
+def _fill(text: str, env: dict[str, str | None]) -> str:
+    """``${Identifier}`` (the item) and ``&{Identifier}`` (its letters and digits) of known
+    items substituted in a key; an unknown item's placeholder stays as written."""
+    if "{" not in text:
+        return text
+
+    def item(m: re.Match[str]) -> str:
+        value = env.get(m.group(2))
+        if value is None:
+            return m.group(0)
+        return value if m.group(1) == "$" else re.sub(_NOT_ALNUM, "", value)
+
+    return re.sub(_PLACEHOLDER, item, text)
+
+
+def _size(value: Value) -> int:
+    """How many values ``value`` holds, itself included."""
+    count = 0
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        count += 1
+        if isinstance(v, Known):
+            if isinstance(v.value, dict):
+                stack.extend(v.value.values())
+            elif isinstance(v.value, list):
+                stack.extend(v.value)
+    return count
+
+
+def _unknown_item(name: str, loc: Location | None) -> Unknown:
+    return Unknown(f"Fn::ForEach identifier {name}, whose collection cannot be resolved statically", loc, ref=name)
+
+
+class _LoopSource:
+    """A template source read through the ``AWS::LanguageExtensions`` transform's loops.
+
+    ``"Fn::ForEach::Name": [Identifier, Collection, {OutputKey: OutputValue}]`` in a
+    mapping (the ``Resources`` section, a resource's ``Properties``, a mapping inside a
+    property) stands for one copy of its outputs per item of the collection, in which
+    ``${Identifier}`` and ``&{Identifier}`` (the item without its non-alphanumeric
+    characters) in keys and strings, and ``Ref: Identifier``, are the item (AWS
+    documentation, "Fn::ForEach").  Loops nest.  The collection is a literal list, or
+    what the resolver resolves to one (a list parameter's default, ``Fn::FindInMap``), or
+    a list parameter's ``AllowedValues``; anything else is unknown, and the outputs are
+    read once with the identifier unknown and the keys as written (``Key${Name}``), so
+    what the body says is still checked.
+
+    Values keep the locations of the loop body: a finding is reported where it is
+    written.  Expansion is bounded (:data:`MAX_LOOP_OUTPUTS`, :data:`MAX_LOOP_VALUES`);
+    past a bound nothing more is expanded and :attr:`errors` says which loop was not.
+    """
+
+    def __init__(self, inner: _Source, file: str) -> None:
+        self.inner = inner
+        self.file = file
+        self.resolver: _Resolver | None = None  # set once the parameters and mappings are read
+        self.errors: list[ParseError] = []
+        self._outputs = 0
+        self._values = 0
+        self._full = False  # a bound was reached: no loop expands any further
+        self._reported: set[ParseError] = set()
+
+    # -- the source protocol
+
+    def items(self, node: object) -> list[_Entry] | None:
+        base, env = _unbind(node)
+        entries = self.inner.items(base)
+        if entries is None or (not env and not any(e.name.startswith(FOREACH) for e in entries)):
+            return entries
+        out: dict[str, _Entry] = {}
+        for e in entries:
+            if e.name.startswith(FOREACH):
+                for output in self._expand_entry(e, env):
+                    out[output.name] = output
+            elif env:
+                bound = _bound_entry(_fill(e.name, env), e, env)
+                out[bound.name] = bound
+            else:
+                out[e.name] = e
+        return list(out.values())
+
+    def elements(self, node: object) -> list[object] | None:
+        base, env = _unbind(node)
+        found = self.inner.elements(base)
+        return found if found is None or not env else [_Bound(n, env) for n in found]
+
+    def text(self, node: object) -> str | None:
+        base, env = _unbind(node)
+        found = self.inner.text(base)
+        return _fill(found, env) if found is not None and env else found
+
+    def raw(self, node: object) -> Value:
+        base, env = _unbind(node)
+        return self._bind(self.inner.raw(base), env)
+
+    def loc(self, node: object) -> Location:
+        return self.inner.loc(_unbind(node)[0])
+
+    def last_line(self, entry: _Entry) -> int:
+        return self.inner.last_line(_Entry(entry.name, entry.key, _unbind(entry.node)[0], entry._locate))
+
+    # -- loops over entries (resources, properties)
+
+    def _expand_entry(self, loop: _Entry, env: dict[str, str | None]) -> Iterator[_Entry]:
+        if self._full:
+            return  # past a bound: reported once, where it was reached
+        args = self.inner.elements(_unbind(loop.node)[0])
+        ident = self.inner.text(args[0]) if args is not None and len(args) == 3 else None
+        if args is None or not ident:
+            self._error(loop.key_loc, f"{loop.name} {_LOOP_SHAPE}")
+            return
+        output = args[2]
+        body = self.inner.items(output)
+        if body is None:
+            self._error(loop.key_loc, f"the outputs of {loop.name} are not a mapping")
+            return
+        size = _size(self.inner.raw(output))
+        direct = sum(not e.name.startswith(FOREACH) for e in body)  # a nested loop counts its own
+        for item in self._collection(self.raw(_Bound(args[1], env)), env):
+            if not self._charge(size, direct, loop.name, loop.key_loc):
+                return
+            yield from self.items(_Bound(output, {**env, ident: item})) or ()
+
+    # -- values read inside loops
+
+    def _bind(self, value: Value, env: dict[str, str | None]) -> Value:
+        if not isinstance(value, Known):
+            return value
+        v = value.value
+        if isinstance(v, str):
+            return self._bind_text(value, v, env) if env else value
+        if isinstance(v, list):
+            return Known([self._bind(i, env) for i in v], value.loc)
+        if isinstance(v, dict):
+            return self._bind_mapping(v, env, value.loc)
+        return value
+
+    def _bind_text(self, value: Known, text: str, env: dict[str, str | None]) -> Value:
+        """A string in a loop body: each placeholder of an identifier is its item (Unknown when
+        the collection is not known), as the transform substitutes them."""
+        if "{" not in text:
+            return value
+        parts: list[str | Value | None] = []
+        pos = 0
+        for m in re.finditer(_PLACEHOLDER, text):
+            name = m.group(2)
+            if name not in env:
+                continue
+            item = env[name]
+            parts.append(text[pos : m.start()])
+            if item is None:
+                parts.append(_unknown_item(name, value.loc))
+            else:
+                parts.append(item if m.group(1) == "$" else re.sub(_NOT_ALNUM, "", item))
+            pos = m.end()
+        if not parts:
+            return value
+        parts.append(text[pos:])
+        return _concat(parts, value.loc)
+
+    def _bind_mapping(self, v: dict[str, Value], env: dict[str, str | None], loc: Location | None) -> Value:
+        if env and len(v) == 1:
+            name, arg = next(iter(v.items()))
+            if name == "Ref" and isinstance(arg, Known) and isinstance(arg.value, str) and arg.value in env:
+                chosen = env[arg.value]
+                return Known(chosen, loc) if chosen is not None else _unknown_item(arg.value, loc)
+            if name == "Fn::Sub":
+                return self._bind_sub(arg, env, loc)
+        out: dict[str, Value] = {}
+        for key, item in v.items():
+            if key.startswith(FOREACH):
+                out.update(self._expand_value(key, item, env, loc))
+            else:
+                out[_fill(key, env) if env else key] = self._bind(item, env)
+        return Known(out, loc)
+
+    def _bind_sub(self, arg: Value, env: dict[str, str | None], loc: Location | None) -> Value:
+        """``Fn::Sub`` in a loop body: an identifier in its template is the item; an unknown
+        item becomes a variable of the ``Fn::Sub`` whose value is Unknown; a template left
+        with nothing to substitute is its string (as the transform leaves it)."""
+        variables: Value | None = None
+        template: Value = arg
+        if isinstance(arg, Known) and isinstance(arg.value, list) and len(arg.value) in (1, 2):
+            template = arg.value[0]
+            variables = self._bind(arg.value[1], env) if len(arg.value) == 2 else None
+        if not isinstance(template, Known) or not isinstance(template.value, str):
+            return Known({"Fn::Sub": self._bind(arg, env)}, loc)
+        text = _fill(template.value, env)
+        unknown = {m.group(2) for m in re.finditer(_PLACEHOLDER, text) if m.group(2) in env}
+        if not unknown and variables is None:
+            if "${" not in text:
+                return Known(text, template.loc)
+            return Known({"Fn::Sub": Known(text, template.loc)}, loc)
+        given = as_dict(variables) if variables is not None else {}
+        if given is None:  # variables that are not a mapping: Fn::Sub says what that means
+            return Known({"Fn::Sub": Known([Known(text, template.loc), variables], arg.loc)}, loc)  # type: ignore[list-item]
+        merged = {**{name: _unknown_item(name, loc) for name in unknown}, **given}
+        return Known({"Fn::Sub": Known([Known(text, template.loc), Known(merged, loc)], arg.loc)}, loc)
+
+    def _expand_value(self, key: str, arg: Value, env: dict[str, str | None], loc: Location | None) -> dict[str, Value]:
+        """The members a loop inside a property value stands for."""
+        if self._full:
+            return {}  # past a bound: reported once, where it was reached
+        where = arg.loc or loc or Location.point(self.file, 1)
+        args = arg.value if isinstance(arg, Known) and isinstance(arg.value, list) else None
+        ident = known_str(args[0]) if args is not None and len(args) == 3 else None
+        output = args[2] if args is not None and len(args) == 3 else None
+        if args is None or not ident or not isinstance(output, Known) or not isinstance(output.value, dict):
+            self._error(where, f"{key} {_LOOP_SHAPE}")
+            return {}
+        size = _size(output)
+        direct = sum(not k.startswith(FOREACH) for k in output.value)  # a nested loop counts its own
+        out: dict[str, Value] = {}
+        for item in self._collection(self._bind(args[1], env), env):
+            if not self._charge(size, direct, key, where):
+                break
+            bound = self._bind(output, {**env, ident: item})
+            out.update(as_dict(bound) or {})
+        return out
+
+    # -- collections and bounds
+
+    def _collection(self, raw: Value, env: dict[str, str | None]) -> list[str | None]:
+        """The items a loop runs over, in order, once each; None stands for the items of a
+        collection that cannot be resolved statically."""
+        resolver = self.resolver
+        if resolver is None:
+            return [None]
+        choices = resolver.list_choices(raw)
+        if choices is not None:
+            return list(dict.fromkeys(choices))
+        out: list[str | None] = []
+        for value in _branch_values(resolver.resolve(raw)):
+            if isinstance(value, Known) and isinstance(value.value, list):
+                out.extend(_key_text(i) if isinstance(i, Known) and i.is_scalar else None for i in value.value)
+            else:
+                out.append(None)
+        return list(dict.fromkeys(out))
+
+    def _charge(self, values: int, outputs: int, loop: str, where: Location) -> bool:
+        """Count what one more copy of a loop's outputs makes; past a bound, False: this loop
+        and every loop after it stop, and one KMS000, on the loop that reached it, says so."""
+        if self._full:
+            return False
+        self._values += values
+        self._outputs += outputs
+        if self._values > MAX_LOOP_VALUES or self._outputs > MAX_LOOP_OUTPUTS:
+            self._full = True
+            self._error(
+                where,
+                f"{loop}: the template's loops make more than {MAX_LOOP_OUTPUTS} outputs or {MAX_LOOP_VALUES} "
+                "values; the rest of this loop and the loops after it are not checked "
+                "(CloudFormation allows 500 resources in a stack)",
+            )
+        return not self._full
+
+    def _error(self, where: Location, message: str) -> None:
+        error = ParseError(self.file, where.line, where.column, message)
+        if error not in self._reported:
+            self._reported.add(error)
+            self.errors.append(error)
+
+
+def _bound_entry(name: str, entry: _Entry, env: dict[str, str | None]) -> _Entry:
+    """``entry`` under loop bindings, named ``name``, located where it is written."""
+    locate = entry._locate
+
+    def unbound(key: object, value: object) -> Location:
+        return locate(key, None if value is None else _unbind(value)[0])
+
+    return _Entry(name, entry.key, _Bound(entry.node, env), unbound)
+
+
 # --------------------------------------------------------------------------- resolving
 
 
@@ -465,6 +802,8 @@ _SUB_VAR = re.compile(r"\$\{([^}]*)\}")
 class _Param(Record, frozen=True):
     value: Value | None  # the default, when it is what a Ref gives
     why: str  # why a Ref cannot be resolved, when value is None
+    # A list parameter without a default: the values its AllowedValues let it hold.
+    choices: tuple[str, ...] = ()
 
 
 class _Resolver:
@@ -516,9 +855,23 @@ class _Resolver:
             return Known(items, value.loc) if changed else value
         return value
 
+    def list_choices(self, value: Value) -> list[str] | None:
+        """The AllowedValues of the list parameter ``value`` refers to (``Ref: P``) when
+        ``P`` has no default, else None."""
+        fields = as_dict(value)
+        name = known_str(fields.get("Ref")) if fields is not None and len(fields) == 1 else None
+        param = self.params.get(name) if name is not None else None
+        if param is None or param.value is not None or not param.choices:
+            return None
+        return list(param.choices)
+
     def _intrinsic(self, name: str, arg: Value, loc: Location | None) -> Value | None:
         if name == "Ref":
             return self._ref(arg, loc)
+        if name == "Fn::ToJsonString":
+            # AWS::LanguageExtensions: the JSON text of a value.  A policy read from that text
+            # is the value itself, so the value is what a rule looks at.
+            return self.resolve(arg)
         if name == "Fn::GetAtt":
             return self._getatt(arg, loc)
         if name == "Fn::Sub":
@@ -781,6 +1134,7 @@ _POLICY_DOCUMENT_TYPES = frozenset(
 _INLINE_POLICY_TYPES = frozenset(("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"))
 _SAM_FUNCTION = "AWS::Serverless::Function"
 _SAM_TRANSFORM = "AWS::Serverless"
+_LOOP_TRANSFORM = "AWS::LanguageExtensions"
 STACK_ACCOUNT = "AWS::AccountId"
 
 
@@ -808,29 +1162,36 @@ class _Reader:
     def __init__(self, source: _Source, file: str, suppressible: bool = True) -> None:
         self.src = source
         self.file = file
+        # Resource name -> the names of every resource an Fn::ForEach made from the same body.
+        self.copies: dict[str, list[str]] = {}
         # Suppressions (a `kmslint` Metadata key, `kmslint:ignore` comments) and the
         # resource spans that comments are matched by need the word in the text.
         self.suppressible = suppressible
 
     def read(self, root: object) -> Project | None:
+        try:
+            return self._read(root)
+        finally:
+            if isinstance(self.src, _LoopSource):
+                self.src.resolver = None  # (source -> resolver -> mappings closure -> source)
+
+    def _read(self, root: object) -> Project | None:
         top_items = self.src.items(root)
         if top_items is None:
             return None
         top = {e.name: e for e in top_items}
+        self.types: dict[str, str] = {}
+        loops = self.src if isinstance(self.src, _LoopSource) else None
+        if loops is not None:
+            # A loop's collection may be a parameter or a mapping: resolvable before the resources are known.
+            self.resolver = loops.resolver = self._resolver(top)
         resources = self._resources(top.get("Resources"))
         if not self._is_template(top, resources):
             return None
         self.resources = {r.name: r for r in resources}
-        self.types = {r.name: r.type for r in resources}
-        # The mappings are read when first needed, by a closure over the source and not
-        # over this reader (reader -> resolver -> closure -> reader is a cycle, which would
-        # keep every template's nodes until the garbage collector ran).
-        src, mappings = self.src, top.get("Mappings")
-        self.resolver = _Resolver(
-            self._parameters(top.get("Parameters")),
-            self.types,
-            lambda: _mappings(src, mappings),
-        )
+        self.types.update((r.name, r.type) for r in resources)
+        if loops is None:
+            self.resolver = self._resolver(top)
         project = Project(kind=ProjectKind.CLOUDFORMATION, root=self.file, files=[self.file])
         project.resource_count = len(resources)
         for r in resources if self.suppressible else ():
@@ -845,7 +1206,16 @@ class _Reader:
             elif r.type in _POLICY_DOCUMENT_TYPES or r.type in _INLINE_POLICY_TYPES or r.type == _SAM_FUNCTION:
                 project.identity_policies.extend(self._identity_policies(r))
         project.multi_region_uses.extend(self._multi_region_uses(resources, project.aliases))
+        if loops is not None:
+            project.errors.extend(loops.errors)
         return project
+
+    def _resolver(self, top: dict[str, _Entry]) -> _Resolver:
+        # The mappings are read when first needed, by a closure over the source and not
+        # over this reader (reader -> resolver -> closure -> reader is a cycle, which would
+        # keep every template's nodes until the garbage collector ran).
+        src, mappings = self.src, top.get("Mappings")
+        return _Resolver(self._parameters(top.get("Parameters")), self.types, lambda: _mappings(src, mappings))
 
     # -- structure
 
@@ -856,7 +1226,11 @@ class _Reader:
         if items is None:
             return []
         out = []
+        bodies: dict[int, list[str]] = {}
         for e in items:
+            if isinstance(e.node, _Bound):
+                self.copies[e.name] = bodies.setdefault(id(e.node.node), [])
+                self.copies[e.name].append(e.name)
             fields = {f.name: f for f in self.src.items(e.node) or []}
             type_entry = fields.get("Type")
             rtype = (self.src.text(type_entry.node) if type_entry else None) or ""
@@ -873,6 +1247,10 @@ class _Reader:
                     r.props_unreadable = not _is_null(self.src, entry.node)
                 else:
                     r.props = {p.name: p for p in items}
+                    # A loop over an unknown collection names properties nobody knows: any may be set.
+                    r.props_unreadable = isinstance(self.src, _LoopSource) and any(
+                        re.search(_PLACEHOLDER, name) for name in r.props
+                    )
         return r.props
 
     def _is_template(self, top: dict[str, _Entry], resources: list[_Resource]) -> bool:
@@ -884,7 +1262,7 @@ class _Reader:
         if transform is None:
             return False
         names = [known_str(v) for v in as_list(self.src.raw(transform.node))]
-        return any(n is not None and n.startswith(_SAM_TRANSFORM) for n in names)
+        return any(n is not None and (n.startswith(_SAM_TRANSFORM) or n == _LOOP_TRANSFORM) for n in names)
 
     def _parameters(self, entry: _Entry | None) -> dict[str, _Param]:
         out: dict[str, _Param] = {}
@@ -894,7 +1272,8 @@ class _Reader:
             fields = {f.name: f for f in self.src.items(p.node) or []}
             ptype = self.src.text(fields["Type"].node) if "Type" in fields else None
             default = self.src.raw(fields["Default"].node) if "Default" in fields else None
-            out[p.name] = _param(p.name, ptype or "String", default)
+            allowed = self.src.raw(fields["AllowedValues"].node) if "AllowedValues" in fields else None
+            out[p.name] = _param(p.name, ptype or "String", default, allowed)
         return out
 
     # -- properties
@@ -1080,13 +1459,18 @@ def _is_null(source: _Source, node: object) -> bool:
     return isinstance(raw, Known) and raw.value is None
 
 
-def _param(name: str, ptype: str, default: Value | None) -> _Param:
-    """What ``Ref`` to a parameter gives: its default, when it is a literal of the right shape."""
+def _param(name: str, ptype: str, default: Value | None, allowed: Value | None = None) -> _Param:
+    """What ``Ref`` to a parameter gives: its default, when it is a literal of the right shape
+    (and, for a list parameter without one, the values its AllowedValues allow)."""
     if ptype.startswith("AWS::SSM::Parameter::"):
         return _Param(None, f"parameter {name} is read from SSM when the stack is deployed")
-    if default is None or (isinstance(default, Known) and default.value is None):
-        return _Param(None, f"parameter {name} has no default")
     is_list = ptype == "CommaDelimitedList" or ptype.startswith("List<")
+    if default is None or (isinstance(default, Known) and default.value is None):
+        choices: list[str] = []
+        for item in as_list(allowed) if is_list else []:
+            text = _key_text(item) if isinstance(item, Known) and item.is_scalar else None
+            choices.extend(part.strip() for part in (text or "").split(",") if part.strip())
+        return _Param(None, f"parameter {name} has no default", tuple(dict.fromkeys(choices)))
     if isinstance(default, Known) and default.is_scalar:
         v = default.value
         if is_list and isinstance(v, str):

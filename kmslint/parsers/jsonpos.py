@@ -9,6 +9,7 @@ mean exactly what they mean to any JSON reader.
 from __future__ import annotations
 
 import json
+import sys
 from functools import lru_cache
 
 from kmslint.model import Known, Location, Value
@@ -24,13 +25,14 @@ DEFAULT_MAX_DEPTH = 200
 
 
 class JSONSyntaxError(Exception):
-    """Invalid JSON, with a 1-based line and column."""
+    """Invalid JSON, with a 1-based line and column; ``limit``: valid JSON past a parse limit."""
 
-    def __init__(self, message: str, line: int, column: int) -> None:
+    def __init__(self, message: str, line: int, column: int, *, limit: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
         self.column = column
+        self.limit = limit
 
 
 @lru_cache(maxsize=1)
@@ -53,16 +55,37 @@ def _load(text: str, max_depth: int) -> object:
     """``json.loads`` once per text: sniffing a file (check_syntax) and building
     its located tree (parse) share the result.  Raises JSONSyntaxError."""
     try:
-        data = json.loads(text, object_pairs_hook=_pairs)
+        data = _loads(text)
     except json.JSONDecodeError as exc:
         raise JSONSyntaxError(exc.msg, exc.lineno, exc.colno) from None
     except RecursionError:
-        raise JSONSyntaxError(f"nesting deeper than {max_depth} levels", 1, 1) from None
-    except ValueError as exc:  # a number past Python's int digit limit
-        raise JSONSyntaxError(f"invalid number: {exc}".split(";")[0], 1, 1) from None
+        raise JSONSyntaxError(f"nesting deeper than {max_depth} levels", 1, 1, limit=True) from None
     if _depth(data, max_depth) > max_depth:
-        raise JSONSyntaxError(f"nesting deeper than {max_depth} levels", 1, 1)
+        raise JSONSyntaxError(f"nesting deeper than {max_depth} levels", 1, 1, limit=True)
     return as_go_reads_json(text, data)
+
+
+# Python refuses to turn longer digit strings into an int (ValueError), and the conversion
+# is quadratic in their length.
+_MAX_INT_CHARS = min(4300, sys.get_int_max_str_digits() or 4300)
+
+
+def _int_or_text(digits: str) -> int | str:
+    """A JSON integer, or the text it is written as when it has more than 4,300 digits (no AWS
+    setting takes such a number; the YAML reader keeps it as text too)."""
+    return int(digits) if len(digits) <= _MAX_INT_CHARS else digits
+
+
+def _loads(text: str) -> object:
+    """``json.loads``, objects as :class:`_Pairs`; an integer of more than 4,300 digits stays text."""
+    if not sys.get_int_max_str_digits():  # no limit set: Python would spend quadratic time on it
+        return json.loads(text, object_pairs_hook=_pairs, parse_int=_int_or_text)
+    try:
+        return json.loads(text, object_pairs_hook=_pairs)  # the common case, integers read in C
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # past Python's digit limit: read again, keeping such numbers as text
+        return json.loads(text, object_pairs_hook=_pairs, parse_int=_int_or_text)
 
 
 def check_syntax(text: str, max_depth: int = DEFAULT_MAX_DEPTH) -> object:
@@ -158,7 +181,7 @@ def parse_document(
     try:
         tree = parse_tree(_parser(), source, budget)
     except ParseTimeout as exc:
-        raise JSONSyntaxError(exc.message, exc.line + line_offset, 1) from None
+        raise JSONSyntaxError(exc.message, exc.line + line_offset, 1, limit=True) from None
     node = next((c for c in tree.root_node.named_children if c.type not in ("comment", "ERROR")), None)
     doc = JsonDocument(source, file, line_offset, first_line_col_offset, data)
     doc.root = node
@@ -240,10 +263,12 @@ class JsonDocument:
             loc = self.loc(n) if n is not None else parent_loc
             value: Value
             if isinstance(item, _Pairs):
-                # Keys in text order; of duplicate keys, the first one's value stays
-                # (members are pushed in order and taken back last first).
+                # Keys in text order; of duplicate keys the last one's value wins, as in
+                # json.loads and CloudFormation (members are taken back last first, so with
+                # duplicates they are pushed last first).
                 obj: dict[str, Value] = {k: Known(None, loc) for k, _v in item}
-                for (k, v), child in zip(item, self.member_nodes(item, n), strict=True):
+                members = zip(item, self.member_nodes(item, n), strict=True)
+                for (k, v), child in reversed(list(members)) if len(obj) < len(item) else members:
                     stack.append((v, child, loc, obj, k))
                 value = Known(obj, loc)
             elif isinstance(item, list):

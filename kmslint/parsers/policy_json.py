@@ -18,14 +18,17 @@ def _texts(value: object) -> list[str]:
 
 
 def looks_like_key_policy(data: object) -> bool:
-    """Is this parsed JSON a KMS key policy?
+    """Is this parsed JSON, found on its own, a KMS key policy (RULES.md, "Key-policy file")?
 
     It must be an object with ``Statement``; some statement must name a
-    principal (identity policies have none); and every ``Action`` written
-    must be a KMS action or a bare wildcard, so S3 bucket policies, SNS topic
-    policies and the like are not mistaken for key policies.  ``NotAction``
-    is not looked at: ``"NotAction": "s3:*"`` in a key policy allows every
-    KMS action.
+    principal (identity policies have none); every action its Allow
+    statements write must be a KMS action or a bare wildcard (so S3 bucket,
+    SNS topic and VPC endpoint policies are not mistaken for key policies);
+    and some statement must name a ``kms:`` action (one that only says
+    ``*`` or ``NotAction`` could be any service's).  A statement whose
+    ``Effect`` is anything but ``Deny`` counts as an Allow, so a statement
+    that says nothing is still checked.  A Deny-only policy naming ``kms:``
+    actions is read (KMS019 is about exactly that).
     """
     if not isinstance(data, dict) or "Statement" not in data:
         return False
@@ -34,16 +37,19 @@ def looks_like_key_policy(data: object) -> bool:
         statements = [statements]
     if not isinstance(statements, list) or not statements:
         return False
-    has_principal = False
+    has_principal = names_kms = False
     for st in statements:
         if not isinstance(st, dict):
             continue
         has_principal = has_principal or "Principal" in st or "NotPrincipal" in st
+        allows = st.get("Effect") != "Deny"
         for action in _texts(st.get("Action")):
             text = action.strip().lower()
-            if not (text.startswith("kms:") or set(text) <= {"*"}):
+            if text.startswith("kms:"):
+                names_kms = True
+            elif allows and not set(text) <= {"*"}:
                 return False
-    return has_principal
+    return has_principal and names_kms
 
 
 def parse_policy(path: Path, text: str, opts: ParseOptions) -> Project:

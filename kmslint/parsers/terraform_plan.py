@@ -41,15 +41,20 @@ _INDEX = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|[^\]]*)\]')
 
 
 def looks_like_plan(data: object) -> bool:
-    """Is this parsed JSON a Terraform plan (or state) rendered by ``terraform show -json``?"""
+    """Is this parsed JSON a Terraform plan (or state) rendered by ``terraform show -json``?
+
+    A plan has ``planned_values`` (or ``configuration``/``resource_changes``); a
+    state has ``values`` with a ``root_module``, which :func:`parse_plan` reads the same way.
+    """
     if not isinstance(data, dict):
         return False
     if isinstance(data.get("planned_values"), dict):
         return True
+    if "format_version" not in data or "terraform_version" not in data:
+        return False
+    values = data.get("values")
     return (
-        "format_version" in data
-        and "terraform_version" in data
-        and ("configuration" in data or "resource_changes" in data)
+        "configuration" in data or "resource_changes" in data or (isinstance(values, dict) and "root_module" in values)
     )
 
 

@@ -10,8 +10,11 @@ On top of that this module adds what a linter needs and PyYAML does not do:
 * duplicate mapping keys are an error (CloudFormation and cfn-lint reject
   them), reported at the duplicate;
 * alias expansion is bounded (a "billion laughs" document is refused instead
-  of being expanded), recursive aliases are refused, and so is nesting deeper
-  than the configured limit;
+  of being expanded, through merge keys too), recursive aliases are refused,
+  and so is nesting deeper than the configured limit;
+* an anchor defined a second time is accepted, as YAML says (an alias means
+  the latest node with its anchor), where PyYAML refuses the document;
+* an integer too long for Python to convert stays text instead of raising;
 * plain scalars are typed lazily (YAML 1.1 booleans, decimal integers and
   floats, null; everything else, dates included, stays a string), so the
   nodes nobody looks at cost nothing;
@@ -25,10 +28,12 @@ On top of that this module adds what a linter needs and PyYAML does not do:
 from __future__ import annotations
 
 import re
+import sys
 from bisect import bisect_right
 from collections.abc import Iterator
 
 import yaml
+from yaml.events import AliasEvent
 from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 
 from kmslint.model import Location
@@ -56,6 +61,9 @@ _BOOL = {
 }
 _NULL = frozenset(("", "~", "null", "Null", "NULL"))
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+# Python refuses to turn longer digit strings into an int (ValueError), and the conversion
+# is quadratic in their length; such a number stays the text it is written as.
+_MAX_INT_CHARS = min(4300, sys.get_int_max_str_digits() or 4300)
 _FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 
@@ -74,7 +82,9 @@ def plain_value(text: str) -> str | int | float | bool | None:
     plain dotted form.  Every other form -- octal ``0755``, hex, ``1_000``,
     sexagesimal ``1:30``, ``.inf``, and dates such as ``2012-10-17`` -- stays
     the string it is written as, which is what an IAM policy or an account ID
-    written without quotes means.
+    written without quotes means.  So does an integer of more than 4,300
+    digits (Python will not convert it, and no AWS setting takes it); a float
+    too large for a double is ``inf``.
     """
     if text in _NULL:
         return None
@@ -84,7 +94,7 @@ def plain_value(text: str) -> str | int | float | bool | None:
     first = text[0]
     if first.isdigit() or first in "-+.":
         if _DECIMAL.fullmatch(text):
-            return int(text)
+            return int(text) if len(text) <= _MAX_INT_CHARS else text
         if _FLOAT.fullmatch(text):
             return float(text)
     return text
@@ -104,6 +114,26 @@ def _make_loader(base: type) -> type:
 
 _FAST_LOADER: type = _make_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 _PURE_LOADER: type = _make_loader(yaml.SafeLoader)
+
+
+class _RedefiningLoader(_PURE_LOADER):  # type: ignore[misc]
+    """The pure loader, letting a document define an anchor again.
+
+    YAML says an alias refers to the most recent node with its anchor, so
+    anchors need not be unique; PyYAML (and libyaml's binding) refuse a
+    second one.  Used only for a file they refused for that reason.
+    """
+
+    def compose_node(self, parent: Node | None, index: object) -> Node:
+        if not self.check_event(AliasEvent):
+            anchor = self.peek_event().anchor
+            if anchor is not None:
+                self.anchors.pop(anchor, None)
+        node: Node = super().compose_node(parent, index)
+        return node
+
+
+_REDEFINING_LOADER: type = _RedefiningLoader
 
 
 class _Remap(Record):
@@ -295,10 +325,31 @@ def load(
     pure: bool = False,
 ) -> list[YamlDocument]:
     """Compose every document of ``text``; raise :class:`ParseFailure` on invalid or unsafe YAML."""
-    loader = _PURE_LOADER if pure else _FAST_LOADER
     try:
-        roots = [r for r in yaml.compose_all(text, Loader=loader) if r is not None]
+        roots = _compose(text, _PURE_LOADER if pure else _FAST_LOADER, max_depth)
+    except _DuplicateAnchor:
+        # Valid YAML (an alias means the latest node with its anchor) that PyYAML refuses.
+        roots = _compose(text, _REDEFINING_LOADER, max_depth)
+    lines = split_lines(text)
+    remap = _Remap.of(text)
+    docs = []
+    may_alias = "&" in text  # no anchor, no alias
+    for root in roots:
+        has_aliases = check(root, max_depth=max_depth, max_alias_nodes=max_alias_nodes, may_alias=may_alias)
+        docs.append(YamlDocument(file, root, lines, has_aliases, remap))
+    return docs
+
+
+class _DuplicateAnchor(Exception):
+    """PyYAML refused an anchor defined a second time."""
+
+
+def _compose(text: str, loader: type, max_depth: int) -> list[Node]:
+    try:
+        return [r for r in yaml.compose_all(text, Loader=loader) if r is not None]
     except yaml.MarkedYAMLError as exc:
+        if (exc.context or "").startswith("found duplicate anchor") and loader is not _REDEFINING_LOADER:
+            raise _DuplicateAnchor from None
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         if mark is None:
@@ -309,14 +360,6 @@ def load(
         raise ParseFailure(f"invalid YAML: {exc}", line, column) from None
     except RecursionError:
         raise ParseFailure(f"invalid YAML: nesting deeper than {max_depth} levels") from None
-    lines = split_lines(text)
-    remap = _Remap.of(text)
-    docs = []
-    may_alias = "&" in text  # no anchor, no alias
-    for root in roots:
-        has_aliases = check(root, max_depth=max_depth, max_alias_nodes=max_alias_nodes, may_alias=may_alias)
-        docs.append(YamlDocument(file, root, lines, has_aliases, remap))
-    return docs
 
 
 def _reader_position(text: str, exc: yaml.YAMLError) -> tuple[int, int]:

@@ -139,21 +139,6 @@ def with_principal(expr: str, header: str = "", extra: str = "") -> Project:
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("AWSTemplateFormatVersion: '2010-09-09'\n", True),
-        ("Resources:\n  X:\n    Type: AWS::SQS::Queue\n", True),
-        ('{"Resources": {"X": {"Type": "AWS::KMS::Key"}}}', True),
-        ("apiVersion: v1\nkind: ConfigMap\n", False),
-        ('{"name": "pkg", "version": "1.0.0"}', False),
-        ("Resources: [AWS]\n", False),
-    ],
-)
-def test_the_text_sniff_is_cheap_and_permissive(text: str, expected: bool) -> None:
-    assert cloudformation.looks_like_template_text(text) is expected
-
-
-@pytest.mark.parametrize(
     "text",
     [
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kms}\ndata: {Resources: AWS::KMS::Key}\n",

@@ -230,3 +230,41 @@ def test_arbitrary_text_never_raises_anything_but_parse_failure(pieces: list[str
     text = "".join(pieces)
     run(text, is_json=False)
     run(text, is_json=True)
+
+
+# Fn::ForEach loops (AWS::LanguageExtensions) at any level, well formed or not.
+LOOP_KEYS = ["Fn::ForEach::L", "Fn::ForEach::M", "Key${X}", "&{Y}", "${X}${Y}", "${Z}", "Type", "Properties"]
+loop_scalars = st.one_of(st.sampled_from(["X", "Y", "a.b", "${X}", "&{X}", "", "AWS::KMS::Key", "kms:*"]), scalars)
+loop_values = st.recursive(
+    loop_scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(LOOP_KEYS), inner, max_size=3),
+        st.builds(lambda i, c, o: {"Fn::ForEach::L": [i, c, o]}, st.sampled_from(["X", "Y"]), inner, inner),
+        st.builds(lambda k, v: {k: v}, st.sampled_from(["Ref", "Fn::Sub", "Fn::ToJsonString"]), inner),
+    ),
+    max_leaves=20,
+)
+loop_resources = st.builds(
+    lambda ident, collection, props: [ident, collection, {"Key${X}": {"Type": "AWS::KMS::Key", "Properties": props}}],
+    st.sampled_from(["X", "Y"]),
+    st.one_of(st.lists(st.sampled_from(["a", "b.c", "${X}", ""]), max_size=3), loop_values),
+    loop_values,
+)
+loop_templates = st.fixed_dictionaries(
+    {
+        "Resources": st.dictionaries(
+            st.sampled_from(["Fn::ForEach::L", "K", "Fn::ForEach::M"]),
+            st.one_of(loop_values, loop_resources),
+            max_size=3,
+        )
+    },
+    optional={"Transform": st.just("AWS::LanguageExtensions"), "Parameters": loop_values, "Mappings": loop_values},
+)
+
+
+@FUZZ
+@given(loop_templates)
+def test_any_template_with_loops_gives_a_project_or_none(template: dict[str, Any]) -> None:
+    run(json.dumps(template, indent=1), is_json=True)
+    run(yaml.dump(template, Dumper=_Dumper, sort_keys=False), is_json=False)

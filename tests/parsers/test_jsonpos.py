@@ -92,11 +92,23 @@ def test_round_trip_equals_the_standard_library(value: object, indent: bool) -> 
     ("data", "expected"),
     [
         ({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}]}, True),
-        ({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}}, True),
+        ({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}}, True),
+        ({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": ["*", "kms:Decrypt"]}]}, True),
+        ({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}}, False),  # VPC endpoint
+        ({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "kms:*"}]}, True),  # KMS019's Deny-only case
+        (
+            {
+                "Statement": [
+                    {"Effect": "Deny", "Principal": "*", "Action": "s3:*"},
+                    {"Principal": "*", "Action": "kms:*"},
+                ]
+            },
+            True,
+        ),
         ({"Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}, False),  # identity policy
         ({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}]}, False),  # bucket policy
         ({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": ["kms:Decrypt", "sns:Publish"]}]}, False),
-        ({"Statement": [{"Effect": "Allow", "Principal": "*", "NotAction": "s3:*", "Resource": "*"}]}, True),
+        ({"Statement": [{"Effect": "Allow", "Principal": "*", "NotAction": "s3:*", "Resource": "*"}]}, False),
         ({"Statement": []}, False),
         ({"name": "web"}, False),
         (["Statement"], False),

@@ -30,7 +30,8 @@ def render(report: Report, ctx: RenderContext) -> str:
     lines: list[str] = []
     visible = report.visible(ctx.show_suppressed)
     for f in visible:
-        where = f"{log_line(terminal(f.file))}:{f.line}:{f.column}:"
+        # The whole line is guarded, not the name alone: a file named ":" gives "::1:5: ...".
+        where = f"{log_line(terminal(f.file) + ':')}{f.line}:{f.column}:"
         sev = f"[{f.severity.label}]"
         if ctx.color:
             where = f"{_BOLD}{where}{_RESET}"

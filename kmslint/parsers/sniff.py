@@ -77,9 +77,13 @@ def _json(low: str) -> bool:
 _MARKERS = {"terraform": _terraform, "yaml": _template, "json": _json}
 KINDS = tuple(_MARKERS)
 
-# Keys a template, a plan or a key policy cannot do without (RULES.md: a file that does not
-# parse and shows none of them is not IaC, and is skipped like any other such file).
-_SIGNS = r"AWSTemplateFormatVersion|Resources|Statement|planned_values|resource_changes|terraform_version"
+# Keys a template, a plan or a key policy cannot do without, and the HCL blocks that declare
+# resources (RULES.md: a file that does not parse and shows none of them is not IaC, and is
+# skipped like any other such file; Terraform written in a .json file is a broken file).
+_SIGNS = (
+    r"(?m)AWSTemplateFormatVersion|Resources|Statement|planned_values|resource_changes|terraform_version"
+    r"|^[ \t]*(?:resource|module)[ \t]+[\"\w]"
+)
 
 # An escape that can produce a letter, a colon or an asterisk, or an escaped line break.
 _ESCAPE = r"\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(?:\r\n|[\r\n\x85\u2028\u2029])[ \t]*)"
@@ -100,8 +104,9 @@ def calls_modules(text: str) -> bool:
 
 
 def shows_signs(text: str) -> bool:
-    """Does ``text`` (YAML or JSON that did not parse) show a sign of being a template, a
-    plan or a key policy?  Escapes are decoded first, so a hidden ``Resources`` still counts."""
+    """Does ``text`` (YAML or JSON that did not parse) show a sign of being a template,
+    a plan, a key policy or Terraform (a ``resource`` or ``module`` block)?  Escapes are
+    decoded first, so a hidden ``Resources`` still counts."""
     return re.search(_SIGNS, text) is not None or ("\\" in text and re.search(_SIGNS, decoded(text)) is not None)
 
 

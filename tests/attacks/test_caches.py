@@ -461,12 +461,14 @@ def test_a_file_read_by_a_cached_unit_is_pinned_present_or_absent(tmp_path: Path
     assert findings(cached(work)) == []
 
 
-def test_a_nested_template_and_a_retargeted_link_are_pinned(tmp_path: Path) -> None:
-    """A file read by a template that a cached unit reads, and a link retargeted to other content, are rechecked."""
+def test_a_retargeted_link_read_by_a_cached_unit_is_pinned(tmp_path: Path) -> None:
+    """A link that a cached unit reads through file(), retargeted to other content, is rechecked.
+
+    (A template cannot read another through templatefile(): Terraform forbids the call there.)
+    """
     work = tmp_path / "work"
     (work / "t").mkdir(parents=True)
-    (work / "main.tf").write_text(FILE_KEY % 'templatefile("${path.module}/t/outer.tpl", { dir = path.module })')
-    (work / "t" / "outer.tpl").write_text('${templatefile("${dir}/t/inner.tpl", {})}')
+    (work / "main.tf").write_text(FILE_KEY % 'file("${path.module}/t/inner.tpl")')
     (work / "t" / "admin.json").write_text(ADMIN_POLICY)
     (work / "t" / "open.json").write_text(OPEN_POLICY)
     (work / "t" / "inner.tpl").symlink_to("admin.json")

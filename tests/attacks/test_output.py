@@ -483,3 +483,21 @@ def test_fuzzed_inputs_end_to_end(
     lines = get("text")(report, RenderContext(__version__)).splitlines()[:-1]
     shown = [f"{terminal(f.file)}:{f.line}:{f.column}: {f.rule_id} " for f in report.visible()]
     assert [line[: len(start)] for line, start in zip(lines, shown, strict=True)] == shown
+
+
+def test_a_file_named_with_a_colon_cannot_start_a_workflow_command_in_text() -> None:
+    """A file named ":" would start its text line with "::" (a command in a GitHub log): its first colon is escaped."""
+    found = Finding(
+        file=":",
+        line=1,
+        column=5,
+        rule_id="KMS003",
+        resource="",
+        message="m",
+        end_line=1,
+        end_column=9,
+        rule="wildcard-principal",
+        severity=Severity.CRITICAL,
+    )
+    out = get("text")(api.Report(findings=[found], files=1), RenderContext(__version__))
+    assert out.splitlines()[0] == "\\x3a:1:5: KMS003 [critical] m"

@@ -298,6 +298,13 @@ def test_invalid_yaml_with_an_escaped_resources_key_is_kms000(tmp_path: Path) ->
     assert findings(report) == [("KMS000", "t.yaml", 4, 4, None)]
 
 
+def test_a_broken_file_with_a_terraform_resource_block_is_kms000(tmp_path: Path) -> None:
+    """A file that does not parse but declares an HCL resource block is KMS000 (RULES.md names it a sign of IaC)."""
+    (tmp_path / "c.yaml").write_text('resource "aws_kms_key" "k" {\n  enable_key_rotation = false\n  tags: [\n}\n')
+    report = api.lint([str(tmp_path)])
+    assert findings(report) == [("KMS000", "c.yaml", 3, 7, None)]
+
+
 @pytest.mark.parametrize("kind", sniff.KINDS)
 def test_the_sniff_decodes_every_escape_that_can_spell_a_marker(kind: str) -> None:
     """Each escape form that spells "kms" (\\x, \\u, \\U, an escaped line break) passes the sniff."""

@@ -558,7 +558,7 @@ def test_backtracking_patterns_are_matched_in_linear_time(here: Path) -> None:
     names = ["a" * 200 + ".tf", "a" * 100 + "/" + "a" * 150 + ".json", "x" * 100 + "/" + "a" * 60 + "c.tf"]
     write(repo / ".gitignore", "\n".join([SLOW, f"**/{SLOW}/**/{SLOW}", "[a]" * 60 + "*b"] * 50) + "\n")
     for name in names:
-        write(repo / name, key_tf("k"))
+        write(repo / name, policy_json("Open") if name.endswith(".json") else key_tf("k"))
     config = write(
         repo / ".kmslint.toml",
         f'exclude = ["{SLOW}", "a*/**/{SLOW}"]\n'

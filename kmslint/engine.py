@@ -5,12 +5,24 @@ units -> projects -> checks -> suppression mask -> decide -> sorted findings
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from kmslint import catalog, decide, suppressions
 from kmslint.discovery import Unit
-from kmslint.model import Finding, Location, ParseError, Project, ProjectKind, Severity, Suppression, Violation
+from kmslint.model import (
+    MESSAGE_LIMIT,
+    Finding,
+    Location,
+    ParseError,
+    Project,
+    ProjectKind,
+    Severity,
+    Suppression,
+    Violation,
+    clip,
+)
 from kmslint.parsers import sniff
 from kmslint.parsers.common import Budget, BudgetExceeded, ParseFailure, ParseOptions
 from kmslint.record import Record, field, replace
@@ -88,7 +100,8 @@ def _load_terraform(unit: Unit, opts: ParseOptions, out: Loaded) -> None:
 def _installed_modules(directory: Path, texts: dict[Path, str]) -> bool:
     """Does the configuration call modules that ``terraform init`` installed?  They are on
     disk (``.terraform/modules``) whatever their source, so they may declare keys."""
-    return any(sniff.calls_modules(t) for t in texts.values()) and (directory / ".terraform" / "modules").is_dir()
+    # os.path.isdir, not Path.is_dir: an unsearchable .terraform is "no", not a PermissionError.
+    return any(sniff.calls_modules(t) for t in texts.values()) and os.path.isdir(directory / ".terraform" / "modules")
 
 
 def _load_file(path: Path, explicit: bool, opts: ParseOptions, out: Loaded) -> None:
@@ -313,7 +326,7 @@ def _finding(rule: catalog.Rule, sev: Severity, v: Violation) -> Finding:
         column=loc.column,
         rule_id=rule.id,
         resource=v.resource or "",
-        message=v.message,
+        message=clip(v.message, MESSAGE_LIMIT),
         end_line=loc.end_line,
         end_column=loc.end_column,
         rule=rule.slug,

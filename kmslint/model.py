@@ -270,6 +270,21 @@ def describe_branch(branch: Branch) -> str:
     return "when " + " and ".join(parts)
 
 
+# A message quotes names and values from the input (a Sid, a principal); a quote longer than
+# this is shortened, so a 600 KB principal gives a finding line, not 600 KB of output per key.
+QUOTE_LIMIT = 200
+# And a whole message, whatever it quotes, is kept under this (a safety net: ours are ~300).
+MESSAGE_LIMIT = 2000
+
+
+def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` as a message quotes it: whole when short, else its start, an ellipsis, and how much was left out."""
+    if len(text) <= limit:
+        return text
+    keep = max(limit - 40, 1)
+    return f"{text[:keep]}... ({len(text) - keep} more characters)"
+
+
 def to_plain(value: Value | None) -> object:
     """A JSON-like Python object for display and fingerprints (unknowns as ``${...}``)."""
     if value is None:

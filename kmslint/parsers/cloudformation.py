@@ -796,7 +796,10 @@ _PSEUDO: dict[str, Meaning] = {
 }
 NO_VALUE = "AWS::NoValue"
 _MAX_CONDITIONAL_PARTS = 4
-_SUB_VAR = re.compile(r"\$\{([^}]*)\}")
+# A name never holds a brace: stopping at "{" too keeps the scan linear ("${${${..." with no
+# closing brace made `[^}]*` rescan the rest of the string from every "${": a 1 MB Fn::Sub
+# string took minutes).
+_SUB_VAR = re.compile(r"\$\{([^{}]*)\}")
 
 
 class _Param(Record, frozen=True):

@@ -37,7 +37,9 @@ from kmslint.parsers.common import ParseFailure, ParseOptions
 from kmslint.parsers.terraform import IDENTITY_POLICY_TYPES, KEY_ATTRS, KEY_TYPES, OTHER_MODELLED
 from kmslint.record import Record, field
 
-_INDEX = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|[^\]]*)\]')
+# An unquoted index is a number: it never holds a bracket or a quote, which keeps the scan
+# linear on an address of many "[" (`[^\]]*` rescanned the rest from each one).
+_INDEX = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|[^\[\]"]*)\]')
 
 
 def looks_like_plan(data: object) -> bool:

@@ -21,6 +21,7 @@ from kmslint.model import (
     as_dict,
     as_list,
     branches,
+    clip,
     known_str,
     to_plain,
 )
@@ -154,7 +155,7 @@ class Statement(Record):
     def label(self) -> str:
         """How a message names this statement: its Sid, or its position."""
         sid = self.sid_text
-        return f"statement `{sid}`" if sid else f"statement {self.index + 1}"
+        return f"statement `{clip(sid)}`" if sid else f"statement {self.index + 1}"
 
     def covers(self, action: str) -> bool | None:
         """Does the statement's Action/NotAction cover ``action``?  None: cannot tell."""

@@ -15,6 +15,7 @@ from kmslint.model import (
     Value,
     Violation,
     branches,
+    clip,
     describe_branch,
     has_conditional,
     to_plain,
@@ -90,7 +91,7 @@ def key_variants(key: KeyResource, *attrs: str) -> Iterator[tuple[Branch, dict[s
 def principal_text(entry: PrincipalEntry) -> str:
     """How a message names a principal: ``*``, an ARN, ``service logs.amazonaws.com``, ``${ref}``."""
     text = to_plain(entry.value)
-    shown = text if isinstance(text, str) else json.dumps(text, separators=(",", ":"), default=str)
+    shown = clip(text if isinstance(text, str) else json.dumps(text, separators=(",", ":"), default=str))
     if entry.ptype == "*":
         return "`*`"
     if entry.ptype.lower() == "service":

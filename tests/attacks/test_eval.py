@@ -783,3 +783,14 @@ def test_a_unit_that_ran_out_of_time_is_not_cached(tmp_path: Path, monkeypatch: 
     assert "because it took over 0 s" in first.findings[0].message
     again = api.lint([str(tmp_path / "src")], Settings(), jobs=1, cache_dir=cache)
     assert [(f.rule_id, f.line, f.column) for f in again.findings] == [("KMS003", 3, 63), ("KMS005", 3, 63)]
+
+
+def test_plan_addresses_of_many_brackets_are_read_in_linear_time() -> None:
+    """A plan address of 200,000 unclosed "[" (the plan is input too) loses its indexes in linear time."""
+    from kmslint.parsers.terraform_plan import strip_indexes
+
+    start = time.perf_counter()
+    for address in ("[" * 200_000, '["' * 100_000, '["["' * 50_000):
+        strip_indexes("aws_kms_key.k" + address)
+    assert time.perf_counter() - start < 1
+    assert strip_indexes('module.a[0].aws_kms_key.k["x]y"]') == "module.a.aws_kms_key.k"

@@ -87,7 +87,9 @@ def _load_terraform(unit: Unit, opts: ParseOptions, out: Loaded) -> None:
     if not any(might_matter(t, "terraform") for t in texts.values()) and not _installed_modules(unit.path, texts):
         return
     assert opts.budget is not None
-    opts.budget.measure_memory_from_here(sum(map(len, texts.values())))
+    size = sum(map(len, texts.values()))
+    opts.budget.allow_for_input(size)
+    opts.budget.measure_memory_from_here(size)
     from kmslint.parsers import terraform
 
     readable = [f for f in unit.files if f in texts]

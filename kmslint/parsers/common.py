@@ -400,6 +400,30 @@ class Budget:
             cap = self._memory_cap = rss + self.memory_bytes if rss else 0
         return cap
 
+    def allow_for_input(self, size: int) -> None:
+        """Scale the allowance to a unit holding ``size`` bytes of input, when that is more than
+        one file may hold by default (:data:`DEFAULT_MAX_FILE_BYTES`, whatever a run's own
+        limit: lowering it must not loosen the budget).
+
+        The limits stop input built to cost out of proportion to its size; a
+        directory of ten large files may honestly cost ten times what one does
+        (tree-sitter alone needs ~70 bytes of memory per byte of Terraform).
+        Each parse still grows memory by at most the base allowance
+        (:func:`parse_tree`), so many hostile files gain nothing from it.
+        Call it before the memory cap is first read.
+        """
+        factor = size / DEFAULT_MAX_FILE_BYTES
+        if factor <= 1.0:
+            return
+        extra_seconds = self.seconds * (factor - 1.0)
+        extra_memory = int(self.memory_bytes * (factor - 1.0))
+        self.seconds += extra_seconds
+        self.deadline += extra_seconds
+        self.max_steps = int(self.max_steps * factor)
+        self.memory_bytes += extra_memory
+        if self._memory_cap:  # already measured: raise the cap by as much
+            self._memory_cap += extra_memory
+
     def measure_memory_from_here(self, size: int) -> None:
         """About to handle ``size`` bytes of input: if that is large, memory growth counts from now."""
         if size > SMALL_INPUT and self._memory_cap is None:
@@ -495,6 +519,9 @@ def parse_tree(parser: Parser, data: bytes, budget: Budget | None = None) -> Tre
     deadline = min(time.monotonic() + own, budget.deadline)
     seconds = min(own, budget.seconds)
     memory_cap = budget.memory_cap
+    now = _rss()
+    if memory_cap and now:  # one parse grows memory by at most the base allowance, however large the unit
+        memory_cap = min(memory_cap, now + UNIT_MEMORY_BYTES)
     state = [0, 0, 0]  # offset reached, callbacks, 1 if over the memory cap
 
     def read(offset: int, _point: object) -> bytes:
@@ -514,7 +541,7 @@ def parse_tree(parser: Parser, data: bytes, budget: Budget | None = None) -> Tre
         parser.reset()  # else the next parse resumes this one
         budget.timed_out = True
         line = data.count(b"\n", 0, state[0]) + 1
-        why = f"needed over {budget.memory_bytes >> 20} MiB" if state[2] else f"took over {seconds:.0f} s"
+        why = f"needed over {UNIT_MEMORY_BYTES >> 20} MiB" if state[2] else f"took over {seconds:.0f} s"
         raise ParseTimeout(
             f"parsing gave up near here: it {why} (input built to be slow to parse, such as a very"
             " long run of whitespace inside an expression or of blank lines)",

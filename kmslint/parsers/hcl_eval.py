@@ -294,6 +294,9 @@ class Evaluator:
         self._busy: set[str] = set()
         self._docs: dict[str, Value] = {}
         self._vars: dict[str, Value] = {}
+        # What file() gave for each file read, by its resolved path: many keys that each read
+        # one policy file share one value (so one reading), not one parse each.
+        self._files: dict[Path, Value] = {}
         # Display names of files read by file()/templatefile().
         self.files_read: list[str] = []
         # (directory, path) of every file()/templatefile() call, read or not: the findings cache pins them.
@@ -878,14 +881,21 @@ class Evaluator:
         return resolved, text
 
     def file_value(self, path_value: Value, loc: Location) -> Value:
-        from kmslint.parsers import jsonpos
-
         got = self.read_file(path_value, loc)
         if isinstance(got, Unknown):
             return got
         path, text = got
         display = self.opts.display(path)
         self.files_read.append(display)
+        value = self._files.get(path)
+        if value is None:
+            value = self._files[path] = self._file_text(text, display)
+        return value
+
+    def _file_text(self, text: str, display: str) -> Value:
+        """A file's text as file() gives it: a located JSON tree when it is JSON, else the string."""
+        from kmslint.parsers import jsonpos
+
         self.budget.spend_bytes(len(text))
         if text.lstrip()[:1] in ("{", "["):
             try:

@@ -794,3 +794,90 @@ def test_plan_addresses_of_many_brackets_are_read_in_linear_time() -> None:
         strip_indexes("aws_kms_key.k" + address)
     assert time.perf_counter() - start < 1
     assert strip_indexes('module.a[0].aws_kms_key.k["x]y"]') == "module.a.aws_kms_key.k"
+
+
+def test_a_unit_holding_more_than_one_file_may_hold_gets_a_budget_in_proportion() -> None:
+    """A directory holding n times what one file may hold gets n times the steps, time and memory; less, the base."""
+    small = Budget()
+    small.allow_for_input(common.DEFAULT_MAX_FILE_BYTES // 2)
+    assert (small.max_steps, small.seconds, small.memory_bytes) == (
+        common.UNIT_STEPS,
+        common.UNIT_SECONDS,
+        common.UNIT_MEMORY_BYTES,
+    )
+    large = Budget()
+    large.allow_for_input(10 * common.DEFAULT_MAX_FILE_BYTES)
+    assert large.max_steps == 10 * common.UNIT_STEPS
+    assert large.seconds == pytest.approx(10 * common.UNIT_SECONDS)
+    assert large.memory_bytes == 10 * common.UNIT_MEMORY_BYTES
+
+
+def _many_keys(count: int, start: int) -> str:
+    return "".join(
+        f'resource "aws_kms_key" "k{i}" {{\n  enable_key_rotation = true\n'
+        f'  policy = jsonencode({{ Version = "2012-10-17", Statement = [{{ Sid = "Root", Effect = "Allow",'
+        f' Principal = {{ AWS = "arn:aws:iam::111122223333:root" }}, Action = "kms:*", Resource = "*" }}] }})\n}}\n'
+        for i in range(start, start + count)
+    )
+
+
+def test_a_large_honest_directory_is_checked_not_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many files of plain keys, together over what one file may hold, are linted, not a KMS000 for cost."""
+    for n in range(4):
+        (tmp_path / f"f{n}.tf").write_text(_many_keys(40, n * 40))
+    one_file = (tmp_path / "f0.tf").stat().st_size
+    report = api.lint([str(tmp_path)], Settings(), jobs=1)
+    assert [f.rule_id for f in report.findings].count("KMS001") == 160
+    needed = _steps_of(tmp_path)
+    # Shrink the per-file scale to one file's size and the base budget below what the
+    # directory needs: the directory (four files' worth) still gets enough.
+    monkeypatch.setattr(common, "DEFAULT_MAX_FILE_BYTES", one_file)
+    monkeypatch.setattr(common, "UNIT_STEPS", needed // 2)
+    report = api.lint([str(tmp_path)], Settings(), jobs=1)
+    assert "KMS000" not in {f.rule_id for f in report.findings}
+    assert [f.rule_id for f in report.findings].count("KMS001") == 160
+    monkeypatch.setattr(common, "DEFAULT_MAX_FILE_BYTES", 4 * one_file * 100)
+    report = api.lint([str(tmp_path)], Settings(), jobs=1)
+    assert {f.rule_id for f in report.findings} == {"KMS000"}  # the same limits without the scale: refused
+
+
+def _steps_of(directory: Path) -> int:
+    """How many steps linting ``directory`` spends."""
+    from kmslint import engine
+    from kmslint.discovery import discover
+
+    [unit] = discover([str(directory)]).units
+    budget = Budget()
+    opts = ParseOptions(scan_root=directory, budget=budget)
+    loaded = engine.load_unit(unit, opts)
+    for project in loaded.projects:
+        engine.check_project(project, Settings(), engine.enabled_rules(Settings()))
+    budget.check()
+    return budget.spent
+
+
+def test_many_keys_reading_one_policy_file_read_it_once(tmp_path: Path) -> None:
+    """1,000 keys that each file() one 24 KB policy share one reading: findings for each, in about a second."""
+    statements = [
+        {
+            "Sid": f"S{i}",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::111122223333:role/r{i}"},
+            "Action": ["kms:Decrypt"],
+            "Resource": "*",
+        }
+        for i in range(170)
+    ]
+    statements.append({"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"})
+    (tmp_path / "p.json").write_text(json.dumps({"Version": "2012-10-17", "Statement": statements}))
+    (tmp_path / "main.tf").write_text(
+        "".join(
+            f'resource "aws_kms_key" "k{i}" {{\n  enable_key_rotation = true\n  policy = file("p.json")\n}}\n'
+            for i in range(1000)
+        )
+    )
+    start = time.perf_counter()
+    report = api.lint([str(tmp_path)], Settings(), jobs=1)
+    assert time.perf_counter() - start < 10
+    rules = [f.rule_id for f in report.findings]
+    assert (rules.count("KMS003"), rules.count("KMS005"), rules.count("KMS000")) == (1000, 1000, 0)

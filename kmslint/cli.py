@@ -127,7 +127,8 @@ def main() -> None:
     help="Record the current findings in this baseline file and exit 0.",
 )
 @click.option(
-    "--output",
+    "--output-file",
+    "output",
     type=click.Path(dir_okay=False),
     default=None,
     help="Write the report to this file instead of stdout (replaced whole; never written through a link).",

@@ -60,7 +60,7 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--no-config": ("no_config", "true"),
     "--baseline": ("baseline_file", "value"),
     "--write-baseline": ("write_baseline", "value"),
-    "--output": ("output", "value"),
+    "--output-file": ("output", "value"),
     "--jobs": ("jobs", "value"),
     "-j": ("jobs", "value"),
     "--cache-dir": ("cache_dir", "value"),

@@ -9,7 +9,7 @@ Output is written so that nothing in the input can break it (OUTPUT.md):
 the report goes to stdout as bytes, UTF-8 for the machine formats whatever
 the stream's encoding, the stream's own encoding for ``text`` and
 ``github`` with a backslash escape for what it cannot carry (with
-``--output FILE``, to a new UTF-8 file written by :mod:`kmslint.fsio`);
+``--output-file FILE``, to a new UTF-8 file written by :mod:`kmslint.fsio`);
 every line on stderr is escaped like the text format's fields (notes quote
 file names), and a closed or broken stream ends the run with one line or
 quietly, never with a traceback.

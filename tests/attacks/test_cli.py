@@ -762,10 +762,10 @@ def test_odd_stdin_filenames_lint_without_a_traceback(repo: Path, name: str, cod
 
 @pytest.mark.parametrize("fmt", ["sarif", "text"])
 def test_output_replaces_a_planted_link_instead_of_following_it(repo: Path, fmt: str) -> None:
-    """--output (the Action's SARIF file) replaces a link committed under that name; its target is untouched."""
+    """--output-file (the Action's SARIF file) replaces a link committed under that name; its target is untouched."""
     victim = repo.parent / "victim.sh"
     os.symlink("../victim.sh", repo / "kmslint.sarif")
-    r = kmslint("--format", fmt, "--output", "kmslint.sarif", "p.json", cwd=repo)
+    r = kmslint("--format", fmt, "--output-file", "kmslint.sarif", "p.json", cwd=repo)
     assert (r.code, r.out, r.err) == (1, b"", b"")
     assert victim.read_text() == "echo original\n"
     written = repo / "kmslint.sarif"
@@ -775,9 +775,9 @@ def test_output_replaces_a_planted_link_instead_of_following_it(repo: Path, fmt:
 
 
 def test_output_that_cannot_be_written_is_one_line(repo: Path) -> None:
-    """An --output that cannot be written is one error line and exit 2."""
+    """An --output-file that cannot be written is one error line and exit 2."""
     (repo / "taken").mkdir()
-    r = kmslint("--output", "taken", "p.json", cwd=repo)
+    r = kmslint("--output-file", "taken", "p.json", cwd=repo)
     assert (r.code, r.out, r.err) == (2, b"", b"kmslint: error: cannot write the report to taken: Is a directory\n")
 
 
@@ -825,7 +825,7 @@ def test_a_baseline_link_out_of_the_repository_is_not_read(tmp_path: Path) -> No
     assert (r.code, r.out) == (0, b"No findings in 1 file, 2 suppressed.\n")
 
 
-@pytest.mark.parametrize("option", ["--write-baseline", "--output"])
+@pytest.mark.parametrize("option", ["--write-baseline", "--output-file"])
 def test_a_planted_directory_link_out_of_the_repository_is_not_written_through(tmp_path: Path, option: str) -> None:
     """A file is never written through a directory link (reports -> ~/.config) leading out of its repository."""
     repo = tmp_path / "repo"

@@ -104,7 +104,7 @@ def canonical(value: Any) -> Any:
 
 
 # The libraries whose behaviour shapes a result: the parsers.
-_DEPENDENCIES = ("tree_sitter", "tree_sitter_hcl", "tree_sitter_json", "yaml", "_yaml", "pathspec")
+_DEPENDENCIES = ("tree_sitter", "tree_sitter_hcl", "tree_sitter_json", "yaml", "_yaml")
 
 
 def code_fingerprint() -> str:

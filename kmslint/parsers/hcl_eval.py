@@ -1296,15 +1296,32 @@ def _fill(
     tree: Value, slots: list[Value], bare: set[int], heredoc: bool, fixed: Location | None, ev: Evaluator
 ) -> Value:
     """Put interpolated values back where placeholders are in a parsed JSON tree."""
-    budget = ev.budget
+    return _Filler(slots, bare, heredoc, ev).walk(tree, 0)
 
-    def text_of(s: str, loc: Location | None) -> Value:
+
+class _Filler:
+    """:func:`_fill`'s work.  A class, not nested functions: a recursive closure refers to
+    itself, a cycle that kept the evaluator -- and with it every block and syntax tree of
+    the configuration -- until a garbage collection, which kmslint.entry makes rare."""
+
+    __slots__ = ("bare", "budget", "ev", "heredoc", "slots")
+
+    def __init__(self, slots: list[Value], bare: set[int], heredoc: bool, ev: Evaluator) -> None:
+        self.slots = slots
+        self.bare = bare
+        self.heredoc = heredoc
+        self.ev = ev
+        self.budget = ev.budget
+
+    def text_of(self, s: str, loc: Location | None) -> Value:
+        heredoc = self.heredoc
         if _PH_START not in s:
             return Known(unescape_template_markers(s) if heredoc else s, loc)
+        slots = self.slots
         m = _PLACEHOLDER.fullmatch(s)
         if m is not None:
             idx = ord(m.group(1)) - _PH_BASE
-            if idx in bare:
+            if idx in self.bare:
                 return slots[idx]
         parts: list[str | Unknown] = []
         pos = 0
@@ -1319,31 +1336,29 @@ def _fill(
             pos = m.end()
         tail = s[pos:]
         parts.append(unescape_template_markers(tail) if heredoc else tail)
-        return build_string(parts, loc, budget)
+        return build_string(parts, loc, self.budget)
 
-    def key_of(k: str) -> str:
+    def key_of(self, k: str) -> str:
         if _PH_START not in k:
-            return unescape_template_markers(k) if heredoc else k
-        v = text_of(k, None)
+            return unescape_template_markers(k) if self.heredoc else k
+        v = self.text_of(k, None)
         if isinstance(v, Known) and isinstance(v.value, str):
             return v.value
-        plain = ev._plain(v)
+        plain = self.ev._plain(v)
         return plain if isinstance(plain, str) else json.dumps(plain)
 
-    def walk(v: Value, depth: int) -> Value:
-        budget.spend()
+    def walk(self, v: Value, depth: int) -> Value:
+        self.budget.spend()
         if depth > 1000:
             return unknown("too deep", v.loc)
         if isinstance(v, Known):
             if isinstance(v.value, str):
-                return text_of(v.value, v.loc)
+                return self.text_of(v.value, v.loc)
             if isinstance(v.value, dict):
-                return Known({key_of(k): walk(x, depth + 1) for k, x in v.value.items()}, v.loc)
+                return Known({self.key_of(k): self.walk(x, depth + 1) for k, x in v.value.items()}, v.loc)
             if isinstance(v.value, list):
-                return Known([walk(x, depth + 1) for x in v.value], v.loc)
+                return Known([self.walk(x, depth + 1) for x in v.value], v.loc)
         return v
-
-    return walk(tree, 0)
 
 
 # --------------------------------------------------------------------------- function library

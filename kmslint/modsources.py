@@ -24,10 +24,12 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from kmslint.model import Known
-from kmslint.parsers.common import ParseFailure, ParseOptions
+from kmslint.parsers.common import Budget, BudgetExceeded, ParseFailure, ParseOptions
 from kmslint.record import Record, replace
 
 _LOCAL = ("./", "../", ".\\", "..\\")
+# Evaluation steps the module sources of one file may take.
+SOURCE_STEPS = 10_000
 # Characters a directory name may hold that HCL or JSON spell differently in source text.
 _SPELLED_OTHERWISE = frozenset('\\"$%\n\r\t\b\f/')
 # What an interpolation of constants can turn into characters: strings, heredocs, numbers, true, false.
@@ -117,12 +119,19 @@ def _sources(file: str, opts: ParseOptions, names: Collection[str]) -> list[str]
         parsed = parse_file(path, replace(opts, sources={path: text}))
     except ParseFailure:
         return []
-    evaluator = Evaluator(Config(path.parent), opts)
-    out = []
+    # Terraform takes only a literal string for a source (escapes are all there is to
+    # decode): a small budget per file, so a walk cannot be slowed by what Terraform refuses.
+    evaluator = Evaluator(Config(path.parent), replace(opts, budget=Budget(steps=SOURCE_STEPS)))
+    out: list[str] = []
     for block in parsed.blocks:
         if block.type != "module":
             continue
-        value = evaluator.eval_attr(block, "source")
+        try:
+            value = evaluator.eval_attr(block, "source")
+        except BudgetExceeded:
+            # Terraform takes only a literal string there: an expression built to be costly
+            # is a configuration Terraform refuses, not a module it loads.
+            return out
         if isinstance(value, Known) and isinstance(value.value, str):
             out.append(value.value)
     return out

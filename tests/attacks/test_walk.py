@@ -868,3 +868,16 @@ def test_deeply_nested_gitignore_files_cost_no_more_than_a_bounded_chain(here: P
     assert linted == sorted(
         {"repo" + "/a" * i + f"/skip{i}.json" for i in range(32, 40)} | {"repo" + "/a" * 40 + "/p.json"}
     )
+
+
+def test_a_module_source_built_to_be_costly_neither_crashes_nor_slows_the_walk(here: Path) -> None:
+    """A module source that is a costly expression (Terraform takes only a literal) ends fast, no internal error."""
+    items = "[" + ", ".join(str(i) for i in range(150)) + "]"
+    costly = f"[for a in {items} : [for b in {items} : [for c in {items} : c]]]"
+    write(here / "t" / "main.tf", f'module "m" {{\n  source = length({costly}) > 0 ? "./venv" : "./x"\n}}\n')
+    write(here / "t" / "venv" / "main.tf", key_tf("k"))
+    start = time.perf_counter()
+    r = subprocess.run([KMSLINT, "--format", "json", "t"], cwd=here, capture_output=True, text=True, check=False)
+    assert time.perf_counter() - start < 5
+    assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 0

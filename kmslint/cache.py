@@ -268,20 +268,10 @@ def read_entry(parent: int, name: str, limit: int = MAX_ENTRY_BYTES) -> bytes | 
 
 def write_entry(parent: int, name: str, data: bytes) -> bool:
     """Store ``data`` as ``name`` in the directory ``parent``: whole or not at all, never through a link."""
-    import secrets
+    from kmslint.fsio import write_atomic
 
-    tmp = f".tmp-{secrets.token_hex(8)}"
     try:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-        fd = os.open(tmp, flags, 0o600, dir_fd=parent)
-        try:
-            with open(fd, "wb", closefd=True) as fh:
-                fh.write(data)
-            os.rename(tmp, name, src_dir_fd=parent, dst_dir_fd=parent)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp, dir_fd=parent)
-            raise
+        write_atomic(name, data, dir_fd=parent, mode=0o600)  # entries are the user's alone
     except OSError:
         return False
     return True

@@ -101,7 +101,7 @@ def _read_capped(read: Callable[[int], bytes], limit: int, expected: int) -> byt
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes, *, dir_fd: int | None = None) -> None:
+def write_atomic(path: str | os.PathLike[str], data: bytes, *, dir_fd: int | None = None, mode: int = 0o666) -> None:
     """Make ``path`` a new regular file holding ``data``, without following any link at ``path``.
 
     The bytes go to a fresh, randomly named file created exclusively and
@@ -112,7 +112,8 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, dir_fd: int | Non
     there.  Nor is the file written through a directory link that leads out
     of the repository holding it (:class:`LinkOutOfRepository`): a pull
     request may plant ``reports -> ~/.config``.  ``dir_fd``: ``path`` is a
-    name in that open directory (its caller vouches for it).  Raises the
+    name in that open directory (its caller vouches for it).  ``mode``: as
+    for ``os.open`` (the umask applies).  Raises the
     ``OSError`` of the step that failed; nothing is left behind then.
     """
     head, name = os.path.split(os.fspath(path))
@@ -123,18 +124,18 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, dir_fd: int | Non
     if dir_fd is None and os.open in os.supports_dir_fd:
         directory = os.open(head or ".", os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
         try:
-            _write_in(directory, name, data)
+            _write_in(directory, name, data, mode)
         finally:
             os.close(directory)
     elif dir_fd is not None:
         if head:
             raise ValueError("with dir_fd, path must be a name in that directory")
-        _write_in(dir_fd, name, data)
+        _write_in(dir_fd, name, data, mode)
     else:  # no dir_fd support (Windows): the same steps on joined paths
-        _write_in(None, os.fspath(path), data, head)
+        _write_in(None, os.fspath(path), data, mode, head)
 
 
-def _write_in(directory: int | None, name: str, data: bytes, head: str = "") -> None:
+def _write_in(directory: int | None, name: str, data: bytes, mode: int, head: str = "") -> None:
     flags = (
         os.O_WRONLY
         | os.O_CREAT
@@ -146,7 +147,7 @@ def _write_in(directory: int | None, name: str, data: bytes, head: str = "") -> 
     for _attempt in range(16):
         tmp = os.path.join(head, f".kmslint-{os.urandom(8).hex()}.tmp")
         try:
-            fd = os.open(tmp, flags, 0o666, dir_fd=directory)
+            fd = os.open(tmp, flags, mode, dir_fd=directory)
         except FileExistsError:  # astronomically unlikely, unless someone guesses: draw again
             continue
         break

@@ -22,6 +22,7 @@ from kmslint.model import (
     Suppression,
     Violation,
     clip,
+    note_existence,
 )
 from kmslint.parsers import sniff
 from kmslint.parsers.common import Budget, BudgetExceeded, ParseFailure, ParseOptions
@@ -365,11 +366,12 @@ FINDING_STEPS = 16
 
 def run_checks(project: Project, settings: Settings, rules: dict[str, catalog.Rule]) -> Iterator[Finding]:
     budget = project.budget
+    conditions = project.resource_conditions  # a resource's findings name the condition it exists under
     for rule, fn, ctx, sev in _plan(settings, rules):
         for violation in fn(project, ctx):
             if budget is not None:
                 budget.spend(FINDING_STEPS)
-            yield _finding(rule, sev, violation)
+            yield _finding(rule, sev, note_existence(violation, conditions) if conditions else violation)
 
 
 def _checks_gave_up(project: Project, exc: BudgetExceeded) -> ParseError:

@@ -15,7 +15,9 @@ Values are symbolic where the source is:
   (an account ID, a partition, another resource's ARN) so that policy
   semantics can still classify ``arn:${AWS::Partition}:iam::${AWS::AccountId}:root``.
 * :class:`Interpolated` -- a string built from literal parts and unknown parts.
-* :class:`Conditional` -- CloudFormation ``Fn::If``; every branch is checked.
+* :class:`Conditional` -- CloudFormation ``Fn::If`` whose condition is not
+  decided by known values; every branch the template's conditions allow is
+  checked (:func:`branches`).
 """
 
 from __future__ import annotations
@@ -28,9 +30,16 @@ from kmslint.record import Record, field
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
-    from typing import Any, TypeAlias
+    from typing import Any, Protocol, TypeAlias
 
     from kmslint.parsers.common import Budget
+
+    class ConditionSpace(Protocol):
+        """What a template's conditions allow (kmslint.parsers.cfn_conditions.Space)."""
+
+        def feasible(self, choices: dict[str, bool]) -> bool: ...
+        def pins(self, choices: dict[str, bool]) -> dict[str, str]: ...
+
 
 # Location, the values and findings are made by the thousand, so they spell out their
 # own __init__ (kmslint.record's shared one is generic); frozen, they set fields
@@ -116,20 +125,32 @@ class Interpolated(Record, frozen=True):
 
 
 class Conditional(Record, frozen=True):
-    """``Fn::If [condition, then, else]``."""
+    """``Fn::If [condition, then, else]``.
+
+    ``space`` answers which combinations of conditions the template allows
+    where this value is written (None: every combination, the condition is a
+    free boolean); it is not part of the value.
+    """
 
     condition: str
     then: Value | None  # None: AWS::NoValue, the property is absent
     otherwise: Value | None
     loc: Location | None = field(default=None, compare=False)
+    space: ConditionSpace | None = field(default=None, compare=False, repr=False)
 
     def __init__(
-        self, condition: str, then: Value | None, otherwise: Value | None, loc: Location | None = None
+        self,
+        condition: str,
+        then: Value | None,
+        otherwise: Value | None,
+        loc: Location | None = None,
+        space: ConditionSpace | None = None,
     ) -> None:
         _set(self, "condition", condition)
         _set(self, "then", then)
         _set(self, "otherwise", otherwise)
         _set(self, "loc", loc)
+        _set(self, "space", space)
 
 
 Scalar: TypeAlias = str | int | float | bool | None
@@ -210,56 +231,142 @@ def has_conditional(value: Value | None) -> bool:
 
 
 def branches(value: Value | None) -> Iterator[tuple[Branch, Value | None]]:
-    """Every resolution of the ``Fn::If`` inside ``value``.
+    """Every resolution of the ``Fn::If`` inside ``value`` that the template allows.
 
     Yields ``(branch, plain)`` where ``plain`` holds no :class:`Conditional`
     (``None`` where a branch is ``AWS::NoValue``).  The same condition takes
-    the same side everywhere in one resolution.  Past :data:`MAX_BRANCHES`
-    combinations the remaining conditionals become :class:`Unknown`.
+    the same side everywhere in one resolution.  When the conditionals carry
+    a condition space (CloudFormation), a combination that the template's
+    condition definitions rule out is skipped, and a reference that a
+    combination forces to one value (``Stage`` when ``IsProd`` is
+    ``!Equals [!Ref Stage, prod]`` and is true) is that value in ``plain``.
+    At most :data:`MAX_BRANCHES` combinations are given.
     """
     if not has_conditional(value):
         yield (), value
         return
-    names = sorted(_condition_names(value))
-    combos = itertools.product((True, False), repeat=len(names))
-    for i, choice in enumerate(combos):
-        if i >= MAX_BRANCHES:
+    spaces: dict[int, ConditionSpace] = {}
+    names = sorted(_condition_names(value, spaces))
+    if not spaces:
+        combos = itertools.product((True, False), repeat=len(names))
+        for i, choice in enumerate(combos):
+            if i >= MAX_BRANCHES:
+                return
+            env = dict(zip(names, choice, strict=True))
+            yield tuple(sorted(env.items())), _resolve(value, env)
+        return
+    yield from _allowed_branches(value, names, list(spaces.values()))
+
+
+# How many times one enumeration may ask the spaces; past it every combination is
+# taken as possible (each question is bounded too, see kmslint.parsers.cfn_conditions).
+MAX_BRANCH_QUESTIONS = 1024
+
+
+def _allowed_branches(
+    value: Value | None, names: list[str], spaces: list[ConditionSpace]
+) -> Iterator[tuple[Branch, Value | None]]:
+    """Depth first over the names, True before False (the order :func:`itertools.product`
+    gives), cutting a prefix as soon as the spaces rule it out."""
+    env: dict[str, bool] = {}
+    choice = [-1] * len(names)
+    asked = given = depth = 0
+    while depth >= 0:
+        choice[depth] += 1
+        if choice[depth] > 1:
+            choice[depth] = -1
+            env.pop(names[depth], None)
+            depth -= 1
+            continue
+        env[names[depth]] = choice[depth] == 0
+        if asked < MAX_BRANCH_QUESTIONS:
+            asked += 1
+            if not all(space.feasible(env) for space in spaces):
+                continue
+        if depth < len(names) - 1:
+            depth += 1
+            continue
+        pins: dict[str, str] = {}
+        for space in spaces:
+            pins.update(space.pins(env))
+        yield tuple(env.items()), _resolve(value, env, pins)
+        given += 1
+        if given >= MAX_BRANCHES:
             return
-        env = dict(zip(names, choice, strict=True))
-        yield tuple(sorted(env.items())), _resolve(value, env)
 
 
-def _condition_names(value: Value | None) -> set[str]:
+def _condition_names(value: Value | None, spaces: dict[int, ConditionSpace] | None = None) -> set[str]:
+    """The conditions of the ``Fn::If`` in ``value``; their spaces are gathered in ``spaces``."""
     out: set[str] = set()
-    if isinstance(value, Conditional):
-        out.add(value.condition)
-        out |= _condition_names(value.then) | _condition_names(value.otherwise)
-    elif isinstance(value, Known):
-        if isinstance(value.value, dict):
-            for v in value.value.values():
-                out |= _condition_names(v)
-        elif isinstance(value.value, list):
-            for v in value.value:
-                out |= _condition_names(v)
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Conditional):
+            out.add(v.condition)
+            if spaces is not None and v.space is not None:
+                spaces.setdefault(id(v.space), v.space)
+            stack.extend((v.then, v.otherwise))
+        elif isinstance(v, Known):
+            if isinstance(v.value, dict):
+                stack.extend(v.value.values())
+            elif isinstance(v.value, list):
+                stack.extend(v.value)
     return out
 
 
-def _resolve(value: Value | None, env: dict[str, bool]) -> Value | None:
+def _resolve(value: Value | None, env: dict[str, bool], pins: dict[str, str] | None = None) -> Value | None:
     if isinstance(value, Conditional):
         chosen = value.then if env.get(value.condition, True) else value.otherwise
-        return _resolve(chosen, env)
+        return _resolve(chosen, env, pins)
     if isinstance(value, Known):
         if isinstance(value.value, dict):
             d: dict[str, Value] = {}
             for k, v in value.value.items():
-                r = _resolve(v, env)
+                r = _resolve(v, env, pins)
                 if r is not None:
                     d[k] = r
             return Known(d, value.loc)
         if isinstance(value.value, list):
-            items = [r for r in (_resolve(v, env) for v in value.value) if r is not None]
+            items = [r for r in (_resolve(v, env, pins) for v in value.value) if r is not None]
             return Known(items, value.loc)
+    if pins and isinstance(value, Unknown | Interpolated):
+        return pin(value, pins)
     return value
+
+
+def pin(value: Value, pins: dict[str, str]) -> Value:
+    """``value`` with each unknown whose reference ``pins`` names replaced by its value
+    (an :class:`Interpolated` whose every unknown part is pinned becomes a known string)."""
+    if not pins:
+        return value
+    if isinstance(value, Unknown):
+        text = pins.get(value.ref) if value.ref is not None else None
+        return value if text is None else Known(text, value.loc)
+    if isinstance(value, Interpolated):
+        parts: list[str | Unknown] = []
+        changed = False
+        for part in value.parts:
+            text = pins.get(part.ref) if isinstance(part, Unknown) and part.ref is not None else None
+            changed = changed or text is not None
+            piece = part if text is None else text
+            if isinstance(piece, str) and parts and isinstance(parts[-1], str):
+                parts[-1] += piece
+            else:
+                parts.append(piece)
+        if not changed:
+            return value
+        if len(parts) == 1 and isinstance(parts[0], str):
+            return Known(parts[0], value.loc)
+        return Interpolated(tuple(parts), value.loc)
+    if isinstance(value, Known):
+        if isinstance(value.value, dict):
+            return Known({k: pin(v, pins) for k, v in value.value.items()}, value.loc)
+        if isinstance(value.value, list):
+            return Known([pin(v, pins) for v in value.value], value.loc)
+        return value
+    then = pin(value.then, pins) if value.then is not None else None
+    otherwise = pin(value.otherwise, pins) if value.otherwise is not None else None
+    return Conditional(value.condition, then, otherwise, value.loc, value.space)
 
 
 def describe_branch(branch: Branch) -> str:
@@ -468,6 +575,11 @@ class Project(Record, eq=False):
     readings: dict[int, tuple[Value, list[Any]]] = field(default_factory=dict, repr=False, compare=False)
     # The KMS000 of a budget that ran out loading or checking it (also in ``errors``).
     gave_up: ParseError | None = None
+    # CloudFormation: resource name -> the condition it exists under, when known values do
+    # not decide it (its findings name it, see :func:`note_existence`).
+    resource_conditions: dict[str, str] = field(default_factory=dict)
+    # CloudFormation: what the template's conditions allow, when it has any.
+    condition_space: ConditionSpace | None = field(default=None, repr=False, compare=False)
 
     def key_policies(self) -> Iterator[KeyPolicy]:
         for key in self.keys:
@@ -509,6 +621,16 @@ class Violation(Record, frozen=True):
         _set(self, "resource", resource)
         _set(self, "message", message)
         _set(self, "content", content)
+
+
+def note_existence(violation: Violation, conditions: dict[str, str]) -> Violation:
+    """The violation, its message naming the condition its resource exists under, if any
+    (RULES.md, "Conditional value": a resource with a ``Condition`` has findings that name it)."""
+    name = conditions.get(violation.resource) if violation.resource else None
+    if name is None:
+        return violation
+    message = f"{violation.message} ({clip(violation.resource or '')} exists only when condition {clip(name)} is true)"
+    return Violation(violation.loc, violation.resource, message, violation.content)
 
 
 class Finding(Record, frozen=True, order=True):

@@ -50,6 +50,7 @@ from kmslint.model import (
     as_dict,
     as_list,
     known_str,
+    pin,
     scalar,
 )
 from kmslint.parsers.common import ParseFailure, ParseOptions, comment_suppressions
@@ -62,6 +63,8 @@ if TYPE_CHECKING:
     from tree_sitter import Node as TSNode
     from yaml.nodes import CollectionNode, Node
 
+    from kmslint.parsers.cfn_conditions import Space
+    from kmslint.parsers.common import Budget
     from kmslint.parsers.jsonpos import JsonDocument
     from kmslint.parsers.yamlpos import YamlDocument
 
@@ -103,7 +106,7 @@ def _parse_json(text: str, file: str, opts: ParseOptions) -> Project | None:
     source: _Source = _JsonSource(doc, text.split("\n"))
     if _has_loops(text):
         source = _LoopSource(source, file)
-    return _Reader(source, file, "kmslint" in text).read(_JsonNode(doc.data, doc.root, doc.fallback))
+    return _Reader(source, file, "kmslint" in text, opts.budget).read(_JsonNode(doc.data, doc.root, doc.fallback))
 
 
 def _parse_yaml(text: str, file: str, opts: ParseOptions) -> Project | None:
@@ -113,7 +116,7 @@ def _parse_yaml(text: str, file: str, opts: ParseOptions) -> Project | None:
     loops = _has_loops(text)
     for doc in docs:
         source: _Source = _LoopSource(_YamlSource(doc), file) if loops else _YamlSource(doc)
-        reader = _Reader(source, file, "kmslint" in text)
+        reader = _Reader(source, file, "kmslint" in text, opts.budget)
         project = reader.read(doc.root)
         if project is not None:
             if "kmslint" in text:
@@ -807,6 +810,9 @@ class _Param(Record, frozen=True):
     why: str  # why a Ref cannot be resolved, when value is None
     # A list parameter without a default: the values its AllowedValues let it hold.
     choices: tuple[str, ...] = ()
+    # A parameter of one value without a default: its AllowedValues as text (conditions
+    # compare it with them only, see kmslint.parsers.cfn_conditions).
+    allowed: tuple[str, ...] = ()
 
 
 class _Resolver:
@@ -822,6 +828,9 @@ class _Resolver:
         self.resources = resources
         self._mappings_thunk = mappings
         self._mappings: dict[str, Value] | None = None
+        # The template's conditions as seen where values are being resolved (a resource's
+        # own Condition assumed true); None: every Fn::If condition is a free boolean.
+        self.space: Space | None = None
 
     @property
     def mappings(self) -> dict[str, Value]:
@@ -990,12 +999,19 @@ class _Resolver:
 
     # -- Fn::If and Fn::FindInMap
 
-    def _if(self, arg: Value, loc: Location | None) -> Value:
+    def _if(self, arg: Value, loc: Location | None) -> Value | None:
+        """A condition that known values decide picks its branch here (the other is never
+        read); any other is a :class:`Conditional` carrying the space that relates it to the
+        template's other conditions."""
         items = as_list(arg) if isinstance(arg, Known) and isinstance(arg.value, list) else []
         condition = known_str(items[0]) if len(items) == 3 else None
         if condition is None:
             return Unknown("Fn::If with arguments that are not a condition name and two values", loc)
-        return Conditional(condition, self.resolve(items[1]), self.resolve(items[2]), loc)
+        space = self.space
+        side = space.decided(condition) if space is not None else None
+        if side is not None:
+            return self.resolve(items[1] if side else items[2])
+        return Conditional(condition, self.resolve(items[1]), self.resolve(items[2]), loc, space)
 
     def _find_in_map(self, arg: Value, loc: Location | None) -> Value | None:
         items = as_list(arg) if isinstance(arg, Known) and isinstance(arg.value, list) else []
@@ -1048,7 +1064,7 @@ def _concat(parts: list[str | Value | None], loc: Location | None) -> Value:
                 return Unknown("a string built from too many Fn::If", loc)
             then = _concat([*parts[:i], _or_empty(part.then, loc), *parts[i + 1 :]], loc)
             otherwise = _concat([*parts[:i], _or_empty(part.otherwise, loc), *parts[i + 1 :]], loc)
-            return Conditional(part.condition, then, otherwise, loc)
+            return Conditional(part.condition, then, otherwise, loc, part.space)
     out: list[str | Unknown] = []
     for part in parts:
         pieces: tuple[str | Unknown, ...]
@@ -1108,7 +1124,8 @@ def _relocate(value: Value, loc: Location | None) -> Value:
         return Unknown(value.reason, loc, value.meaning, value.ref)
     if isinstance(value, Interpolated):
         return Interpolated(value.parts, loc)
-    return Conditional(value.condition, _relocate_opt(value.then, loc), _relocate_opt(value.otherwise, loc), loc)
+    then, otherwise = _relocate_opt(value.then, loc), _relocate_opt(value.otherwise, loc)
+    return Conditional(value.condition, then, otherwise, loc, value.space)
 
 
 # --------------------------------------------------------------------------- the template
@@ -1149,6 +1166,10 @@ class _Resource(Record):
     # The Properties entries, read when first needed; unreadable: Properties is not a mapping.
     props: dict[str, _Entry] | None = None
     props_unreadable: bool = False
+    # The conditions as its properties see them (its own Condition, if any, assumed true),
+    # and what that Condition forces parameters to be (see _Reader._exists).
+    view: Space | None = None
+    pins: dict[str, str] | None = None
 
     def __init__(self, name: str, type: str, entry: _Entry, fields: dict[str, _Entry]) -> None:
         self.name = name
@@ -1157,14 +1178,17 @@ class _Resource(Record):
         self.fields = fields
         self.props = None
         self.props_unreadable = False
+        self.view = None
+        self.pins = None
 
 
 class _Reader:
     """Reads one template document into a :class:`Project`."""
 
-    def __init__(self, source: _Source, file: str, suppressible: bool = True) -> None:
+    def __init__(self, source: _Source, file: str, suppressible: bool = True, budget: Budget | None = None) -> None:
         self.src = source
         self.file = file
+        self.budget = budget
         # Resource name -> the names of every resource an Fn::ForEach made from the same body.
         self.copies: dict[str, list[str]] = {}
         # Suppressions (a `kmslint` Metadata key, `kmslint:ignore` comments) and the
@@ -1196,19 +1220,22 @@ class _Reader:
         if loops is None:
             self.resolver = self._resolver(top)
         project = Project(kind=ProjectKind.CLOUDFORMATION, root=self.file, files=[self.file])
-        project.resource_count = len(resources)
+        project.condition_space = space = self._space(top.get("Conditions"), resources)
+        # A resource whose Condition known values make false does not exist: nothing about it is checked.
+        existing = [r for r in resources if self._exists(r, space, project)]
+        project.resource_count = len(existing)
         for r in resources if self.suppressible else ():
             project.resource_spans[r.name] = (self.file, r.entry.key_loc.line, self.src.last_line(r.entry))
             project.suppressions.extend(self._metadata_suppressions(r))
-        for r in resources:
+        for r in existing:
             if r.type in _KEY_TYPES:
                 project.keys.append(self._key(r))
-        for r in resources:
+        for r in existing:
             if r.type == "AWS::KMS::Alias":
                 project.aliases.append(self._alias(r))
             elif r.type in _POLICY_DOCUMENT_TYPES or r.type in _INLINE_POLICY_TYPES or r.type == _SAM_FUNCTION:
                 project.identity_policies.extend(self._identity_policies(r))
-        project.multi_region_uses.extend(self._multi_region_uses(resources, project.aliases))
+        project.multi_region_uses.extend(self._multi_region_uses(existing, project.aliases))
         if loops is not None:
             project.errors.extend(loops.errors)
         return project
@@ -1219,6 +1246,45 @@ class _Reader:
         # keep every template's nodes until the garbage collector ran).
         src, mappings = self.src, top.get("Mappings")
         return _Resolver(self._parameters(top.get("Parameters")), self.types, lambda: _mappings(src, mappings))
+
+    # -- conditions
+
+    def _space(self, entry: _Entry | None, resources: list[_Resource]) -> Space | None:
+        """The template's conditions, read from their definitions with the values every
+        property sees (kmslint.parsers.cfn_conditions); None when nothing in the template
+        is conditional."""
+        if entry is None and not any("Condition" in r.fields for r in resources):
+            return None
+        from kmslint.parsers import cfn_conditions
+
+        items = (self.src.items(entry.node) if entry is not None else None) or []
+        definitions = {e.name: self.src.raw(e.node) for e in items}
+        params = self.resolver.params
+
+        def allowed(ref: str) -> tuple[str, ...] | None:
+            param = params.get(ref)
+            return param.allowed or None if param is not None else None
+
+        return cfn_conditions.build(definitions, self.resolver.resolve, allowed, self.budget)
+
+    def _exists(self, r: _Resource, space: Space | None, project: Project) -> bool:
+        """Does the resource exist?  False when its ``Condition`` is decided false.  When its
+        condition is undecided, its properties are read assuming it true, and the project
+        records the condition for its findings to name."""
+        r.view = space
+        entry = r.fields.get("Condition")
+        if entry is None or space is None:
+            return True
+        name = known_str(self.resolver.resolve(self.src.raw(entry.node)))
+        if name is None:
+            return True  # a name that cannot be read: as if it had none
+        side = space.decided(name)
+        if side is not None:
+            return side
+        r.view = space.assuming(name)
+        r.pins = r.view.pins({})
+        project.resource_conditions[r.name] = name
+        return True
 
     # -- structure
 
@@ -1289,14 +1355,17 @@ class _Reader:
                 props_loc = r.fields["Properties"].loc
                 return Unknown("Properties cannot be resolved statically", props_loc), props_loc
             return None
+        self.resolver.space = r.view
         value = self.resolver.resolve(self.src.raw(entry.node))
         if value is None:
             return None
+        if r.pins:
+            value = pin(value, r.pins)
         return value, entry.loc
 
     def _key(self, r: _Resource) -> KeyResource:
         key = KeyResource(name=r.name, kind=_KEY_TYPES[r.type], loc=r.entry.key_loc)
-        key.account = Unknown("the stack's account", None, Meaning.ACCOUNT_ID, ref=STACK_ACCOUNT)
+        key.account = pin(Unknown("the stack's account", None, Meaning.ACCOUNT_ID, ref=STACK_ACCOUNT), r.pins or {})
         for prop, attr in _KEY_PROPERTIES.items():
             found = self._prop(r, prop)
             if found is not None:
@@ -1473,7 +1542,12 @@ def _param(name: str, ptype: str, default: Value | None, allowed: Value | None =
         for item in as_list(allowed) if is_list else []:
             text = _key_text(item) if isinstance(item, Known) and item.is_scalar else None
             choices.extend(part.strip() for part in (text or "").split(",") if part.strip())
-        return _Param(None, f"parameter {name} has no default", tuple(dict.fromkeys(choices)))
+        return _Param(
+            None,
+            f"parameter {name} has no default",
+            tuple(dict.fromkeys(choices)),
+            () if is_list else _allowed_texts(allowed),
+        )
     if isinstance(default, Known) and default.is_scalar:
         v = default.value
         if is_list and isinstance(v, str):
@@ -1486,6 +1560,15 @@ def _param(name: str, ptype: str, default: Value | None, allowed: Value | None =
     ):
         return _Param(default, "")
     return _Param(None, f"parameter {name} has a default that is not a literal")
+
+
+def _allowed_texts(allowed: Value | None) -> tuple[str, ...]:
+    """A parameter's AllowedValues as the strings ``Fn::Equals`` compares; none at all when
+    one of them is not a literal scalar (the parameter is then free)."""
+    texts = [_key_text(item) if isinstance(item, Known) and item.is_scalar else None for item in as_list(allowed)]
+    if any(t is None for t in texts):
+        return ()
+    return tuple(dict.fromkeys(t for t in texts if t is not None))
 
 
 def _tags(value: Value, loc: Location) -> Value:
@@ -1525,7 +1608,7 @@ def _map_value(value: Value | None, fn: Callable[[Value], Value | None]) -> Valu
         otherwise = _map_value(value.otherwise, fn)
         if then is None and otherwise is None:
             return None
-        return Conditional(value.condition, then, otherwise, value.loc)
+        return Conditional(value.condition, then, otherwise, value.loc, value.space)
     return fn(value)
 
 

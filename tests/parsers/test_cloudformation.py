@@ -552,7 +552,10 @@ def test_fn_if_is_conditional_and_no_value_removes() -> None:
               Resource: "*"
               Sid: !Ref AWS::NoValue
         """,
-        header="Conditions:\n  IsProd: !Equals [a, b]\nParameters:\n  Kind: {Type: String, Default: root}\n",
+        header=(
+            "Conditions:\n  IsProd: !Equals [!Ref Stage, prod]\n"
+            "Parameters:\n  Kind: {Type: String, Default: root}\n  Stage: {Type: String}\n"
+        ),
     )
     p = project(text)
     rotation = prop(p, "rotation")
@@ -574,7 +577,7 @@ def test_fn_if_inside_a_string_gives_a_conditional_string() -> None:
     value = principal(
         with_principal(
             "!Sub ['arn:aws:iam::${AWS::AccountId}:${Who}', {Who: !If [IsProd, root, 'role/ops']}]",
-            header="Conditions:\n  IsProd: !Equals [a, b]\n",
+            header="Parameters:\n  Stage: {Type: String}\nConditions:\n  IsProd: !Equals [!Ref Stage, prod]\n",
         )
     )
     assert isinstance(value, Conditional) and value.condition == "IsProd"

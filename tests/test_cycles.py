@@ -46,6 +46,24 @@ Resources:
             Action: kms:*
             Resource: "*"
 """
+CONDITIONS = """\
+Parameters:
+  Stage: {Type: String, AllowedValues: [dev, prod]}
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+  IsDev: !Not [!Condition IsProd]
+  InUsEast1: !Equals [!Ref "AWS::Region", us-east-1]
+Resources:
+  Key:
+    Type: AWS::KMS::Key
+    Condition: IsProd
+    Properties:
+      EnableKeyRotation: !If [IsDev, true, !If [InUsEast1, false, true]]
+      KeyPolicy:
+        Version: "2012-10-17"
+        Statement:
+          - !If [IsProd, {Effect: Allow, Principal: "*", Action: kms:*, Resource: "*"}, !Ref AWS::NoValue]
+"""
 POLICY = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:*"}]}'
 
 
@@ -61,7 +79,9 @@ def no_collection() -> Iterator[None]:
         gc.enable()
 
 
-@pytest.mark.parametrize(("name", "text"), [("main.tf", TERRAFORM), ("t.yaml", TEMPLATE), ("p.json", POLICY)])
+@pytest.mark.parametrize(
+    ("name", "text"), [("main.tf", TERRAFORM), ("t.yaml", TEMPLATE), ("c.yaml", CONDITIONS), ("p.json", POLICY)]
+)
 def test_a_linted_unit_leaves_no_cycle(tmp_path: Path, name: str, text: str, no_collection: None) -> None:
     """What linting one unit builds is freed by reference counting: the collector finds nothing of it."""
     (tmp_path / name).write_text(text)

@@ -79,7 +79,7 @@ class _Circuit:
         self.args: list[Any] = [None, None]  # per kind: (variable, literal), a gate, a tuple of gates
         self._index: dict[_Gate, int] = {}
         self.names: dict[str, int] = {}  # condition name -> gate
-        self.var_keys: dict[object, int] = {}  # a variable's key (a reference, a pair) -> variable
+        self.var_keys: dict[tuple[str, object], int] = {}  # ("ref", name), ("free", what) -> variable
         self.allowed: list[frozenset[str] | None] = []  # per variable: AllowedValues, if any
         self.literals: list[dict[str, None]] = []  # per variable: literals compared with, in order
         self.domains: list[tuple[object, ...]] | None = None
@@ -97,7 +97,7 @@ class _Circuit:
             self.args.append(arg)
         return found
 
-    def variable(self, key: object | None, allowed: Iterable[str] | None = None) -> int:
+    def variable(self, key: tuple[str, object] | None, allowed: Iterable[str] | None = None) -> int:
         """The variable for ``key`` (a new one, shared by no one, for None)."""
         if key is not None:
             found = self.var_keys.get(key)
@@ -206,20 +206,33 @@ class _Circuit:
 
     def _search(self, want: dict[int, bool]) -> bool:
         """Depth-first over the variables the chosen gates depend on, cutting a branch as soon
-        as one chosen gate is decided the other way.  Past a bound: True ("possible")."""
+        as one chosen gate is decided the other way.  What the chosen gates force by their
+        shape alone (:meth:`_implied`) narrows the values tried first.  Past a bound: True
+        ("possible")."""
         if self.domains is None or self.steps >= MAX_STEPS:
             return True
+        implied = self._implied(want)
+        if implied is None:
+            return False
+        forced, excluded = implied
         cone = self._cone(want)
         order = list(dict.fromkeys(self.args[g][0] for g in cone if self.kinds[g] == _EQ))
-        domains = [self.domains[v] for v in order]
+        domains: list[tuple[object, ...]] = []
+        for var in order:
+            if var in forced:
+                domains.append((forced[var],))
+                continue
+            out = excluded.get(var)
+            values = self.domains[var] if out is None else tuple(v for v in self.domains[var] if v not in out)
+            if not values:
+                return False
+            domains.append(values)
         assignment: dict[int, object] = {}
         choice = [-1] * len(order)
         limit = min(self.steps + MAX_STEPS_PER_QUESTION, MAX_STEPS)
         depth = 0
         while True:
-            self.steps += len(cone)
-            if self.budget is not None:
-                self.budget.spend(len(cone))
+            self._spend(len(cone))
             status = self._status(cone, want, assignment)
             if status > 0:
                 return True
@@ -241,6 +254,47 @@ class _Circuit:
                 depth -= 1
             else:
                 return False
+
+    def _spend(self, steps: int) -> None:
+        self.steps += steps
+        if self.budget is not None:
+            self.budget.spend(steps)
+
+    def _implied(self, want: dict[int, bool]) -> tuple[dict[int, object], dict[int, set[object]]] | None:
+        """What the chosen gates force by their shape alone: an equality that must hold fixes
+        its variable, one that must fail rules a value out (through ``Fn::Not``, an ``Fn::And``
+        that must hold and an ``Fn::Or`` that must fail).  None when that is already a
+        contradiction (``IsProd`` and ``IsDev`` both true on one ``Stage``)."""
+        forced: dict[int, object] = {}
+        excluded: dict[int, set[object]] = {}
+        seen: set[tuple[int, bool]] = set()
+        stack = list(want.items())
+        while stack:
+            g, side = stack.pop()
+            if (g, side) in seen:
+                continue
+            if (g, not side) in seen:
+                return None
+            seen.add((g, side))
+            kind = self.kinds[g]
+            if kind <= _TRUE:
+                if kind != side:
+                    return None
+            elif kind == _EQ:
+                var, literal = self.args[g]
+                if not side:
+                    excluded.setdefault(var, set()).add(literal)
+                elif forced.setdefault(var, literal) != literal:
+                    return None
+            elif kind == _NOT:
+                stack.append((self.args[g], not side))
+            elif (kind == _AND) == side:  # an and that holds, an or that fails: so does each part
+                stack.extend((c, side) for c in self.args[g])
+        self._spend(len(seen))
+        for var, literal in forced.items():
+            if literal in excluded.get(var, ()):
+                return None
+        return forced, excluded
 
     def _status(self, cone: list[int], want: dict[int, bool], assignment: dict[int, object]) -> int:
         """1: every chosen gate holds as chosen; -1: one holds the other way; 0: not decided yet."""
@@ -276,31 +330,14 @@ class _Circuit:
         return status
 
     def pins(self, choices: dict[str, bool]) -> dict[str, str]:
-        """Variables (by reference) that the choices force to one literal: ``Stage`` is ``prod``
-        whenever ``IsProd`` (``!Equals [!Ref Stage, prod]``) is true.  Read from the gates'
-        shape only (an equality that must hold, under and/not/or that force it)."""
-        out: dict[str, str] = {}
-        refs = {var: key[1] for key, var in self.var_keys.items() if isinstance(key, tuple) and key[0] == "ref"}
-        if not refs:
-            return out
-        stack = [(self.names[n], side) for n, side in choices.items() if n in self.names]
-        seen: set[tuple[int, bool]] = set()
-        while stack:
-            g, side = stack.pop()
-            if (g, side) in seen:
-                continue
-            seen.add((g, side))
-            kind = self.kinds[g]
-            if kind == _EQ and side:
-                var, literal = self.args[g]
-                ref = refs.get(var)
-                if ref is not None:
-                    out.setdefault(ref, literal)
-            elif kind == _NOT:
-                stack.append((self.args[g], not side))
-            elif (kind == _AND and side) or (kind == _OR and not side):
-                stack.extend((c, side) for c in self.args[g])
-        return out
+        """References that the choices force to one literal (:meth:`_implied`): ``Stage`` is
+        ``prod`` whenever ``IsProd`` (``!Equals [!Ref Stage, prod]``) is true."""
+        refs = {var: name for (kind, name), var in self.var_keys.items() if kind == "ref" and isinstance(name, str)}
+        want = {self.names[n]: side for n, side in choices.items() if n in self.names}
+        implied = self._implied(want) if refs and want else None
+        if implied is None:
+            return {}
+        return {refs[var]: literal for var, literal in implied[0].items() if var in refs and isinstance(literal, str)}
 
 
 class Space:
@@ -388,7 +425,11 @@ class _Reader:
             if name is None:
                 return c.free()
             found = c.names.get(name)
-            return found if found is not None else c.free(("condition", name))
+            if found is None:
+                found = c.free(("condition", name))
+                if name not in self.definitions:  # named, never defined: that name is this free boolean
+                    c.names[name] = found
+            return found
         items = arg.value if isinstance(arg, Known) and isinstance(arg.value, list) else None
         if items is None or not items:
             return c.free()

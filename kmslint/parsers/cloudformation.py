@@ -17,6 +17,15 @@ The template is read in two layers:
   parameters, ``Fn::Sub``, ``Fn::Join``, ``Fn::FindInMap`` with literal keys,
   ``Fn::GetAtt``, ``Fn::If``, ``Fn::ToJsonString``) into symbolic values;
   everything else is :class:`~kmslint.model.Unknown`.
+* the ``Conditions`` section is read from its definitions, with the values the
+  resolver gives (:mod:`kmslint.parsers.cfn_conditions`).  An ``Fn::If`` whose
+  condition known values decide is read as the branch it takes; any other is a
+  :class:`~kmslint.model.Conditional` that carries the condition space, so that
+  only combinations the definitions allow are checked.  A resource whose
+  ``Condition`` is decided false does not exist (nothing about it is read); one
+  whose condition is undecided is read assuming it true (and what that forces a
+  parameter to be), and the project records the condition for its findings to
+  name.
 
 Nothing in the input is executed, and cfn-lint is never imported: its import
 alone costs most of a second.

@@ -271,7 +271,8 @@ class PolicyDocument(Record):
 
 
 def read_policy(value: Value | None, loc: Location, budget: Budget | None = None) -> list[PolicyDocument]:
-    """All readings of a policy value, one per ``Fn::If`` combination."""
+    """All readings of a policy value, one per ``Fn::If`` combination the template's conditions
+    allow (:func:`kmslint.model.branches`)."""
     decoded = _decode_json_string(value, loc, budget)
     if isinstance(decoded, _Invalid):
         doc = PolicyDocument(None, loc, unknown=True)

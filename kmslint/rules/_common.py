@@ -74,7 +74,8 @@ def with_branch(message: str, branch: Branch) -> str:
 
 
 def key_variants(key: KeyResource, *attrs: str) -> Iterator[tuple[Branch, dict[str, Value | None]]]:
-    """The key's attributes under every combination of their ``Fn::If`` branches.
+    """The key's attributes under every combination of their ``Fn::If`` branches that the
+    template's conditions allow (:func:`kmslint.model.branches`).
 
     Yields ``(branch, {attr: value})`` with no :class:`~kmslint.model.Conditional` left;
     an attribute that is not set (or resolves to ``AWS::NoValue``) is ``None``.

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kmslint.model import KeyKind, KeyResource, Project, Violation, known_str
+from kmslint.model import Branch, KeyKind, KeyResource, Project, Violation, known_str
 from kmslint.rules import RuleContext, check
 from kmslint.rules._common import key_variants, with_branch
 
 
-def _imported(key: KeyResource) -> Iterator[tuple[tuple[tuple[str, bool], ...], bool]]:
+def _imported(key: KeyResource) -> Iterator[tuple[Branch, bool]]:
     if key.kind in (KeyKind.EXTERNAL, KeyKind.REPLICA_EXTERNAL):
         yield (), True
         return
@@ -17,17 +17,47 @@ def _imported(key: KeyResource) -> Iterator[tuple[tuple[tuple[str, bool], ...], 
         yield branch, known_str(values["origin"]) == "EXTERNAL"
 
 
+def _without_alias(project: Project, key: KeyResource, branch: Branch, aliases: set[str]) -> Branch | None:
+    """The branch extended with the conditions under which none of ``aliases`` (the key's,
+    each created only under its own CloudFormation ``Condition``) exists; None when the
+    template's conditions never leave the key there without one."""
+    conditions = project.resource_conditions
+    gone = dict(branch)
+    for alias in aliases:
+        if gone.setdefault(conditions[alias], False) is not False:
+            return None  # on this branch the alias exists
+    own = conditions.get(key.name)
+    choices = dict(gone)
+    if own is not None and choices.setdefault(own, True) is not True:
+        return None  # the key exists only when an alias of it does
+    if project.condition_space is not None and not project.condition_space.feasible(choices):
+        return None
+    return tuple(sorted(gone.items()))
+
+
 @check("KMS010")
 def imported_key_needs_alias(project: Project, ctx: RuleContext) -> Iterator[Violation]:
     if any(alias.target is None for alias in project.aliases):
         return  # an alias whose target cannot be resolved may point at any key here
-    targeted = {alias.target for alias in project.aliases}
+    conditional: dict[str, set[str]] = {}  # key -> its aliases that exist only under a condition
+    targeted: set[str] = set()
+    for alias in project.aliases:
+        assert alias.target is not None
+        if alias.name in project.resource_conditions:
+            conditional.setdefault(alias.target, set()).add(alias.name)
+        else:
+            targeted.add(alias.target)
     for key in project.keys:
         if key.name in targeted:
             continue
         for branch, imported in _imported(key):
             if not imported:
                 continue
+            if key.name in conditional:
+                found = _without_alias(project, key, branch, conditional[key.name])
+                if found is None:
+                    continue
+                branch = found
             yield Violation(
                 key.where("origin"),
                 key.name,

@@ -115,7 +115,8 @@ def _parse_json(text: str, file: str, opts: ParseOptions) -> Project | None:
     source: _Source = _JsonSource(doc, text.split("\n"))
     if _has_loops(text):
         source = _LoopSource(source, file)
-    return _Reader(source, file, "kmslint" in text, opts.budget).read(_JsonNode(doc.data, doc.root, doc.fallback))
+    reader = _Reader(source, file, "kmslint" in text, opts.budget, _may_branch(text))
+    return reader.read(_JsonNode(doc.data, doc.root, doc.fallback))
 
 
 def _parse_yaml(text: str, file: str, opts: ParseOptions) -> Project | None:
@@ -123,9 +124,10 @@ def _parse_yaml(text: str, file: str, opts: ParseOptions) -> Project | None:
 
     docs = yamlpos.load(text, file, max_depth=opts.max_depth)
     loops = _has_loops(text)
+    branching = _may_branch(text)
     for doc in docs:
         source: _Source = _LoopSource(_YamlSource(doc), file) if loops else _YamlSource(doc)
-        reader = _Reader(source, file, "kmslint" in text, opts.budget)
+        reader = _Reader(source, file, "kmslint" in text, opts.budget, branching)
         project = reader.read(doc.root)
         if project is not None:
             if "kmslint" in text:
@@ -142,6 +144,17 @@ def _has_loops(text: str) -> bool:
     from kmslint.parsers import sniff
 
     return "\\" in text and "ForEach" in sniff.decoded(text)
+
+
+def _may_branch(text: str) -> bool:
+    """Could the template hold an ``Fn::If`` (``!If``, its key escaped or not)?  Only then are
+    its conditions read for what its ``Fn::If`` may take (a resource's ``Condition`` is seen
+    in the resource); reading them costs an import and a walk of the ``Conditions``."""
+    if "Fn::If" in text or "!If" in text:
+        return True
+    from kmslint.parsers import sniff
+
+    return "\\" in text and "Fn::If" in sniff.decoded(text)
 
 
 def _comment_suppressions(
@@ -1194,10 +1207,19 @@ class _Resource(Record):
 class _Reader:
     """Reads one template document into a :class:`Project`."""
 
-    def __init__(self, source: _Source, file: str, suppressible: bool = True, budget: Budget | None = None) -> None:
+    def __init__(
+        self,
+        source: _Source,
+        file: str,
+        suppressible: bool = True,
+        budget: Budget | None = None,
+        branching: bool = True,
+    ) -> None:
         self.src = source
         self.file = file
         self.budget = budget
+        # The text may hold an Fn::If (see _may_branch): its conditions are read for it.
+        self.branching = branching
         # Resource name -> the names of every resource an Fn::ForEach made from the same body.
         self.copies: dict[str, list[str]] = {}
         # Suppressions (a `kmslint` Metadata key, `kmslint:ignore` comments) and the
@@ -1262,7 +1284,7 @@ class _Reader:
         """The template's conditions, read from their definitions with the values every
         property sees (kmslint.parsers.cfn_conditions); None when nothing in the template
         is conditional."""
-        if entry is None and not any("Condition" in r.fields for r in resources):
+        if not (self.branching and entry is not None) and not any("Condition" in r.fields for r in resources):
             return None
         from kmslint.parsers import cfn_conditions
 

@@ -70,7 +70,10 @@ def test_two_hundred_exclusive_conditions(tmp_path: Path) -> None:
     found = lint(tmp_path, template)
     assert not [r for r in found if r[0] in ("KMS000", "KMS002")]
     wildcard = [r for r in found if r[0] == "KMS003"]
-    assert len(wildcard) == 1 and wildcard[0][3].endswith("(when condition Is0 is true)")
+    text = (tmp_path / "template.json").read_text()
+    statement_line = text[: text.index('"Sid": "S0"')].count("\n")  # the line of its opening brace
+    assert [r[:3] for r in wildcard] == [("KMS003", statement_line, "Key")]
+    assert wildcard[0][3].endswith("(when condition Is0 is true)")
 
 
 def test_a_thousand_conditions_in_a_chain_are_decided(tmp_path: Path) -> None:

@@ -24,7 +24,8 @@ from kmslint.settings import Settings
 from tests.conftest import FIXTURES
 
 FILE = "template.yaml"
-KEY = "Resources:\n  Key:\n    Type: AWS::KMS::Key\n"
+# A key whose Fn::If makes the reader read the conditions (a template without one skips them).
+KEY = "Resources:\n  Key:\n    Type: AWS::KMS::Key\n    Properties:\n      Description: !If [Any, a, b]\n"
 
 
 def space_of(text: str, budget: Budget | None = None) -> Space:
@@ -265,6 +266,22 @@ def test_a_resource_condition_is_assumed_in_its_space() -> None:
     assert inside.pins({}) == {"Stage": "prod"}
     assert not inside.feasible({"IsProd": False})
     assert s.decided("IsDev") is None
+
+
+def test_conditions_are_read_only_when_something_is_conditional() -> None:
+    path = Path("/virtual") / FILE
+    conditions = "Conditions:\n  C: !Equals [a, b]\n"
+    plain = conditions + "Resources:\n  Key:\n    Type: AWS::KMS::Key\n"
+    found = cloudformation.parse_template(path, plain, ParseOptions(), is_json=False)
+    assert found is not None and found.condition_space is None
+    guarded = plain + "    Condition: C\n"
+    found = cloudformation.parse_template(path, guarded, ParseOptions(), is_json=False)
+    assert found is not None and found.condition_space is not None and found.keys == []
+    escaped = '{"Conditions": {"C": {"Fn::Equals": ["a", "a"]}}, "Resources": {"Key": {"Type": "AWS::KMS::Key",'
+    escaped += ' "Properties": {"EnableKeyRotation": {"Fn::\\u0049f": ["C", true, false]}}}}}'
+    found = cloudformation.parse_template(path, escaped, ParseOptions(), is_json=True)
+    assert found is not None and found.condition_space is not None
+    assert found.keys[0].rotation == Known(True)
 
 
 # --------------------------------------------------------------------------- branches

@@ -832,8 +832,8 @@ class _Param(Record, frozen=True):
     why: str  # why a Ref cannot be resolved, when value is None
     # A list parameter without a default: the values its AllowedValues let it hold.
     choices: tuple[str, ...] = ()
-    # A parameter of one value without a default: its AllowedValues as text (conditions
-    # compare it with them only, see kmslint.parsers.cfn_conditions).
+    # A parameter that is not a list, without a default: its AllowedValues as text (the
+    # values conditions may find it equal to, see kmslint.parsers.cfn_conditions).
     allowed: tuple[str, ...] = ()
 
 

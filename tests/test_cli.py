@@ -152,8 +152,9 @@ def test_text_output_and_summary(tmp_path: Path) -> None:
     assert first.startswith(f"{path}:4:5: KMS003 [critical] statement `Everyone` allows `*`")
     assert "\x1b[" not in first  # no colour when not a terminal
     assert summary == "Found 1 finding (1 critical) in 1 file."
+    # A JSON file that is no template, plan or policy is skipped, and not counted (OUTPUT.md).
     clean = CliRunner().invoke(main, [str(write(tmp_path / "ok" / "p.json", {"name": "x"}))])
-    assert clean.stdout.splitlines()[-1] == "No findings in 1 file."
+    assert clean.stdout.splitlines()[-1] == "No findings in 0 files."
 
 
 def test_exit_zero(tmp_path: Path) -> None:

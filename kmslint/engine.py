@@ -120,7 +120,7 @@ def _load_file(unit: Unit, opts: ParseOptions, out: Loaded) -> None:
     reading = "json" if listed else registry.reading_of(path, text)
     if not listed and not registry.might_matter(text, reading):
         # Nothing a rule reads can be in it; a template or plan all the same counts as read.
-        out.files += registry.shows_signs(text)
+        out.files += registry.is_unmarked_iac(text)
         skip("nothing KMS-related in it")
         return
     try:

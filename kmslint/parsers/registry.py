@@ -116,6 +116,9 @@ class Format(Record, frozen=True):
     read_directory: Callable[[Path, list[Path], ParseOptions], Project] | None = None
     also_matters: Callable[[Path, Iterable[str]], bool] | None = None
     listable: bool = False  # key-policy-files may name its files
+    # Its markers are part of what it is (a key policy names a kms: action), so a file the
+    # prefilter skipped is not one of its files, whatever signs it shows (summary.files).
+    marked_by_definition: bool = False
 
 
 class Registry(Record):
@@ -125,6 +128,8 @@ class Registry(Record):
     by_reading: dict[str, tuple[Format, ...]] = field(default_factory=dict)
     markers: dict[str, tuple[sniff.Marker, ...]] = field(default_factory=dict)
     signs: tuple[sniff.Sign, ...] = ()
+    # The signs of formats a file may belong to without any marker (a template without a key).
+    unmarked_signs: tuple[sniff.Sign, ...] = ()
     suffixes: tuple[str, ...] = ()
     directory_suffixes: tuple[str, ...] = ()
 
@@ -174,10 +179,11 @@ def _build(formats: list[Format]) -> Registry:
     # Each marker and sign once (formats share some), in the formats' order: the commonest first.
     markers = {r: tuple(dict.fromkeys(m for f in by_reading[r] for m in f.markers)) for r in READINGS}
     signs = tuple(dict.fromkeys(s for f in ordered for s in f.signs))
+    unmarked = tuple(dict.fromkeys(s for f in ordered if not f.marked_by_definition for s in f.signs))
     directory = tuple(dict.fromkeys(s for f in ordered if f.directory for s in f.suffixes))
     # Longest first: `x.tf.json` is Terraform before it is JSON.
     suffixes = tuple(sorted(dict.fromkeys(s for f in ordered for s in f.suffixes), key=len, reverse=True))
-    return Registry(ordered, by_reading, markers, signs, suffixes, directory)
+    return Registry(ordered, by_reading, markers, signs, unmarked, suffixes, directory)
 
 
 # --------------------------------------------------------------------------- what discovery asks
@@ -213,6 +219,12 @@ def might_matter(text: str, reading: str) -> bool:
 def shows_signs(text: str) -> bool:
     """Does ``text`` show a sign of some format (it is then a KMS000 when it does not parse)?"""
     return sniff.shows(text, registry().signs)
+
+
+def is_unmarked_iac(text: str) -> bool:
+    """Is ``text``, which the prefilter skipped, all the same a file of some format (a
+    template or a plan without anything KMS-related: it counts as read, in summary.files)?"""
+    return sniff.shows(text, registry().unmarked_signs)
 
 
 def directory_matters(directory: Path, texts: Iterable[str]) -> bool:

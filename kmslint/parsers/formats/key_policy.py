@@ -97,6 +97,7 @@ FORMATS = (
         read=read_map,
         explain=explain_map,
         listable=True,
+        marked_by_definition=True,
     ),
     Format(
         name="key policy",
@@ -104,10 +105,12 @@ FORMATS = (
         suffixes=(".json",),
         order=40,
         markers=(KMS,),
-        signs=(Sign("Statement"),),
+        # A broken key (`"Statement" [...]`, the colon missing) still leaves its principals.
+        signs=(Sign("Statement"), Sign("Principal")),
         claims=claims_policy,
         read=read_policy,
         explain=explain_policy,
         listable=True,
+        marked_by_definition=True,
     ),
 )

@@ -76,7 +76,10 @@ class Marker(Record, frozen=True):
 
 class Sign(Record, frozen=True):
     """A structural sign of a format in text that may not parse: ``word`` (case as written)
-    as a mapping key (``form="key"``) or as an HCL block keyword (``form="block"``)."""
+    as a mapping key, YAML or JSON (``form="key"``: ``Resources:`` at a line's start or
+    ``"Resources":``), as a JSON key only (``"json-key"``: a format written in JSON, whose
+    keys are quoted, so a line of YAML prose is no sign of it), or as an HCL block keyword
+    (``"block"``)."""
 
     word: str
     form: str = "key"
@@ -132,7 +135,7 @@ def _sign_in(text: str, sign: Sign) -> bool:
         if seen > MAX_OCCURRENCES:
             return True
         end = at + len(word)
-        if _key_at(text, at, end) if sign.form == "key" else _block_at(text, at, end):
+        if _block_at(text, at, end) if sign.form == "block" else _key_at(text, at, end, sign.form == "key"):
             return True
         at = text.find(word, end)
     return False
@@ -146,12 +149,12 @@ def _line_lead(text: str, at: int) -> str | None:
     return text[start:at]
 
 
-def _key_at(text: str, at: int, end: int) -> bool:
-    """Is the word at ``at:end`` a mapping key: quoted (JSON or YAML), or a plain YAML key?"""
+def _key_at(text: str, at: int, end: int, plain: bool) -> bool:
+    """Is the word at ``at:end`` a mapping key: quoted (JSON or YAML), or (``plain``) a plain YAML key?"""
     quote = text[at - 1] if at > 0 else ""
     if quote in ('"', "'"):
         return text[end : end + 1] == quote and re.compile(_QUOTED_KEY_END).match(text, end + 1) is not None
-    if re.compile(_PLAIN_KEY_END).match(text, end) is None:
+    if not plain or re.compile(_PLAIN_KEY_END).match(text, end) is None:
         return False
     lead = _line_lead(text, at)
     return lead is not None and re.fullmatch(_KEY_LEAD, lead) is not None

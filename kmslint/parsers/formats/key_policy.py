@@ -106,7 +106,7 @@ FORMATS = (
         order=40,
         markers=(KMS,),
         # A broken key (`"Statement" [...]`, the colon missing) still leaves its principals.
-        signs=(Sign("Statement"), Sign("Principal")),
+        signs=(Sign("Statement", "json-key"), Sign("Principal", "json-key")),
         claims=claims_policy,
         read=read_policy,
         explain=explain_policy,

@@ -37,7 +37,7 @@ FORMATS = (
         suffixes=(".json",),
         order=20,
         markers=(KMS, IDENTITY_POLICY, INLINE_POLICY),
-        signs=tuple(Sign(k) for k in _KEYS),
+        signs=tuple(Sign(k, "json-key") for k in _KEYS),
         claims=claims,
         read=read,
     ),

@@ -5,9 +5,12 @@ A unit is one configuration: a Terraform directory (all its ``.tf`` and
 unit also says which of its files are *reported*: naming one ``.tf`` file
 loads its whole directory for context but reports that file only.
 
-Directories are walked recursively, in sorted order, honouring the
-configuration's excludes, and skipping version control, Terraform's module
-cache and virtual environments.  Inside a git work tree, ``.gitignore`` files
+Directories are walked recursively, in sorted order, keeping the files whose
+names some format may claim (:mod:`kmslint.parsers.registry`; those of a
+format whose files a directory reads together, Terraform's, make a directory
+unit) and the files the configuration lists in ``key-policy-files``,
+honouring the configuration's excludes, and skipping version control,
+Terraform's module cache and virtual environments.  Inside a git work tree, ``.gitignore`` files
 are honoured for *untracked* files only: a file git tracks is linted
 whatever a ``.gitignore`` or the skip list says, because Terraform deploys
 what is committed (OUTPUT.md).  Which files are tracked is read from the

@@ -1,6 +1,13 @@
 """The engine: load configurations, run the checks, apply the mask, decide.
 
 units -> projects -> checks -> suppression mask -> decide -> sorted findings
+
+What a file is, and which parser reads it, is the parser registry's to say
+(:mod:`kmslint.parsers.registry`): the engine knows no format's markers or
+structure.  It decides what RULES.md makes of the answer: a file that does
+not parse is a KMS000 only when it shows a sign of being IaC, and
+``files`` counts only what was read as Terraform, a plan, a template or a
+policy (OUTPUT.md, ``summary.files``).
 """
 
 from __future__ import annotations
@@ -120,7 +127,7 @@ def _load_file(unit: Unit, opts: ParseOptions, out: Loaded) -> None:
     reading = "json" if listed else registry.reading_of(path, text)
     if not listed and not registry.might_matter(text, reading):
         # Nothing a rule reads can be in it; a template or plan all the same counts as read.
-        out.files += registry.is_unmarked_iac(text)
+        out.files += registry.is_unmarked_iac(text, reading)
         skip("nothing KMS-related in it")
         return
     try:

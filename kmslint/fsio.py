@@ -9,6 +9,8 @@ every file it writes goes through here:
 * :func:`read_regular` reads a regular file only (a device, FIFO or socket is
   refused without blocking on it) and never more than a cap, in chunks, so
   neither ``/dev/zero`` nor a huge file nor a huge cap can exhaust memory;
+* :func:`read_head` reads the first bytes of a regular file, however large
+  (a file over the size limit is looked at for signs of IaC);
 * :func:`read_stream` reads a stream (stdin) under the same cap;
 * :func:`write_atomic` writes a new file under a fresh random name created
   with ``O_CREAT|O_EXCL|O_NOFOLLOW`` in the target's directory, then renames

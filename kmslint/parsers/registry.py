@@ -128,8 +128,9 @@ class Registry(Record):
     by_reading: dict[str, tuple[Format, ...]] = field(default_factory=dict)
     markers: dict[str, tuple[sniff.Marker, ...]] = field(default_factory=dict)
     signs: tuple[sniff.Sign, ...] = ()
-    # The signs of formats a file may belong to without any marker (a template without a key).
-    unmarked_signs: tuple[sniff.Sign, ...] = ()
+    # By reading, the signs of the file formats a file may belong to without any marker (a
+    # template without a key): a file the prefilter skipped that shows one counts as read.
+    unmarked_signs: dict[str, tuple[sniff.Sign, ...]] = field(default_factory=dict)
     suffixes: tuple[str, ...] = ()
     directory_suffixes: tuple[str, ...] = ()
 
@@ -179,7 +180,10 @@ def _build(formats: list[Format]) -> Registry:
     # Each marker and sign once (formats share some), in the formats' order: the commonest first.
     markers = {r: tuple(dict.fromkeys(m for f in by_reading[r] for m in f.markers)) for r in READINGS}
     signs = tuple(dict.fromkeys(s for f in ordered for s in f.signs))
-    unmarked = tuple(dict.fromkeys(s for f in ordered if not f.marked_by_definition for s in f.signs))
+    unmarked = {
+        r: tuple(dict.fromkeys(s for f in by_reading[r] if not (f.directory or f.marked_by_definition) for s in f.signs))
+        for r in READINGS
+    }
     directory = tuple(dict.fromkeys(s for f in ordered if f.directory for s in f.suffixes))
     # Longest first: `x.tf.json` is Terraform before it is JSON.
     suffixes = tuple(sorted(dict.fromkeys(s for f in ordered for s in f.suffixes), key=len, reverse=True))
@@ -221,10 +225,10 @@ def shows_signs(text: str) -> bool:
     return sniff.shows(text, registry().signs)
 
 
-def is_unmarked_iac(text: str) -> bool:
-    """Is ``text``, which the prefilter skipped, all the same a file of some format (a
-    template or a plan without anything KMS-related: it counts as read, in summary.files)?"""
-    return sniff.shows(text, registry().unmarked_signs)
+def is_unmarked_iac(text: str, reading: str) -> bool:
+    """Is ``text``, read so, which the prefilter skipped, all the same a file of some format
+    (a template or a plan without anything KMS-related: it counts as read, in summary.files)?"""
+    return sniff.shows(text, registry().unmarked_signs[reading])
 
 
 def directory_matters(directory: Path, texts: Iterable[str]) -> bool:

@@ -105,51 +105,78 @@ def _load_file(unit: Unit, opts: ParseOptions, out: Loaded) -> None:
     skipped like any file that is not IaC (RULES.md), with a note when it
     was named on the command line.
     """
-    path, listed = unit.path, unit.key_policy
-    display = opts.display(path)
-    explicit = path in unit.explicit
-
-    def skip(why: str) -> None:
-        if explicit:
-            out.notes.append(f"{display}: skipped, {why}")
-
-    try:
-        text = opts.read_text(path)
-    except ParseFailure as exc:
-        if not listed and not _unreadable_shows_signs(path, opts):
-            skip("not readable as text, and not a template, plan or policy")
-            return
-        out.files += 1
-        out.errors.append(ParseError(display, exc.line, exc.column, exc.message))
+    one = _OneFile(unit, opts, out)
+    text = one.read()
+    if text is None:
         return
-    if opts.budget is not None:
-        opts.budget.measure_memory_from_here(len(text))
-    reading = "json" if listed else registry.reading_of(path, text)
-    if not listed and not registry.might_matter(text, reading):
+    reading = "json" if one.listed else registry.reading_of(unit.path, text)
+    if not one.listed and not registry.might_matter(text, reading):
         # Nothing a rule reads can be in it; a template or plan all the same counts as read.
         out.files += registry.is_unmarked_iac(text, reading)
-        skip("nothing KMS-related in it")
+        one.skip("nothing KMS-related in it")
         return
-    try:
-        found = registry.read_file(path, text, opts, listed=listed)
-    except ParseFailure as exc:
-        if not listed and not registry.shows_signs(text):
-            skip(f"not valid {reading.upper()} and not a template, plan or policy")
-            return
+    project = one.parse(text, reading)
+    if project is not None:
         out.files += 1
-        out.errors.append(ParseError(display, exc.line, exc.column, exc.message))
-        return
-    except BudgetExceeded as exc:  # a plan, template or policy too costly to read
-        where = exc.where if exc.where is not None and exc.where.file == display else Location.point(display, 1)
-        message = f"this file is too costly to read: kmslint gave up here because {exc.why}, so it is not checked"
-        out.files += 1
-        out.errors.append(ParseError(display, where.line, where.column, message))
-        return
-    if found.project is None:
-        skip(found.why)
-        return
-    out.files += 1
-    out.projects.append(found.project)
+        out.projects.append(project)
+
+
+class _OneFile:
+    """Loading one file that is not Terraform: what it is named, and what to say about it."""
+
+    def __init__(self, unit: Unit, opts: ParseOptions, out: Loaded) -> None:
+        self.path = unit.path
+        self.listed = unit.key_policy  # key-policy-files: a key policy, not a guess
+        self.explicit = unit.path in unit.explicit
+        self.opts = opts
+        self.out = out
+        self.display = opts.display(unit.path)
+
+    def skip(self, why: str) -> None:
+        """Not IaC: a note when it was named on the command line, else nothing at all."""
+        if self.explicit:
+            self.out.notes.append(f"{self.display}: skipped, {why}")
+
+    def fail(self, line: int, column: int, message: str) -> None:
+        """A KMS000: IaC (so it counts as read) that could not be read or parsed."""
+        self.out.files += 1
+        self.out.errors.append(ParseError(self.display, line, column, message))
+
+    def read(self) -> str | None:
+        try:
+            text = self.opts.read_text(self.path)
+        except ParseFailure as exc:
+            if self.listed or _unreadable_shows_signs(self.path, self.opts):
+                self.fail(exc.line, exc.column, exc.message)
+            else:
+                self.skip("not readable as text, and not a template, plan or policy")
+            return None
+        if self.opts.budget is not None:
+            self.opts.budget.measure_memory_from_here(len(text))
+        return text
+
+    def parse(self, text: str, reading: str) -> Project | None:
+        try:
+            found = registry.read_file(self.path, text, self.opts, listed=self.listed, reading=reading)
+        except ParseFailure as exc:
+            if self.listed or registry.shows_signs(text):
+                self.fail(exc.line, exc.column, exc.message)
+            else:
+                self.skip(f"not valid {reading.upper()} and not a template, plan or policy")
+            return None
+        except BudgetExceeded as exc:  # a plan, template or policy too costly to read
+            where = exc.where
+            if where is None or where.file != self.display:
+                where = Location.point(self.display, 1)
+            self.fail(
+                where.line,
+                where.column,
+                f"this file is too costly to read: kmslint gave up here because {exc.why}, so it is not checked",
+            )
+            return None
+        if found.project is None:
+            self.skip(found.why)
+        return found.project
 
 
 # How much of a file that cannot be read as text is looked at for signs of IaC.

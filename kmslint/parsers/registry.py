@@ -181,7 +181,9 @@ def _build(formats: list[Format]) -> Registry:
     markers = {r: tuple(dict.fromkeys(m for f in by_reading[r] for m in f.markers)) for r in READINGS}
     signs = tuple(dict.fromkeys(s for f in ordered for s in f.signs))
     unmarked = {
-        r: tuple(dict.fromkeys(s for f in by_reading[r] if not (f.directory or f.marked_by_definition) for s in f.signs))
+        r: tuple(
+            dict.fromkeys(s for f in by_reading[r] if not (f.directory or f.marked_by_definition) for s in f.signs)
+        )
         for r in READINGS
     }
     directory = tuple(dict.fromkeys(s for f in ordered if f.directory for s in f.suffixes))
@@ -250,21 +252,29 @@ def read_directory(directory: Path, files: list[Path], opts: ParseOptions) -> Pr
 class Read(Record):
     """What reading a file gave: a configuration, or why it is none (for a named file's note)."""
 
-    project: Project | None = None
-    why: str = ""
+    project: Project | None
+    why: str
+
+    def __init__(self, project: Project | None, why: str = "") -> None:  # one per file read: no generic init
+        self.project = project
+        self.why = why
 
 
 NOT_IAC = "not a Terraform, CloudFormation or key-policy file"
 
 
-def read_file(path: Path, text: str, opts: ParseOptions, *, listed: bool = False) -> Read:
-    """Read a file that is not Terraform (see the module doc).
+def read_file(path: Path, text: str, opts: ParseOptions, *, listed: bool = False, reading: str | None = None) -> Read:
+    """Read a file that is not Terraform (see the module doc); ``reading``, when the caller
+    already asked :func:`reading_of`.
 
     Raises :class:`ParseFailure` when its text is not valid JSON or YAML (or
     is past a limit); whether that is a KMS000 is the caller's to decide
     (:func:`shows_signs`).
     """
-    reading = "json" if listed else reading_of(path, text)
+    if listed:
+        reading = "json"
+    elif reading is None:
+        reading = reading_of(path, text)
     if reading == "yaml":
         return _ask(registry().by_reading["yaml"], Content(path, text, listed=False), opts)
     from kmslint.parsers import jsonpos

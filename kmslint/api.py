@@ -83,14 +83,14 @@ def lint(
             found.unreadable.append(f"{name}: cannot be read: the current directory is gone")
         else:
             sources[target] = stdin_text
-            unit = _stdin_unit(target)
+            unit = _stdin_unit(target, settings.key_policy_files)
             found.units.append(unit)
             found.display[target] = name
             if unit.kind == "terraform":
                 for f in unit.files:
                     found.display.setdefault(f, os.path.normpath(os.path.join(os.path.dirname(name), f.name)))
     else:
-        found = discover(paths, settings.exclude)
+        found = discover(paths, settings.exclude, settings.key_policy_files)
     for missing in found.missing:
         report.notes.append(f"{missing}: no such file or directory")
         report.usage_error = True
@@ -141,10 +141,10 @@ def _widest(roots: Iterable[Path | None]) -> Path | None:
     return Path(os.path.commonpath(known)) if known else None
 
 
-def _stdin_unit(target: Path) -> Unit:
+def _stdin_unit(target: Path, key_policy_files: tuple[str, ...]) -> Unit:
     """The unit of an editor's buffer named ``target``: its scan root is the named path's
     repository (or directory), as if the file were on disk."""
-    from kmslint.discovery import _terraform_files, is_terraform, scan_root_of_file
+    from kmslint.discovery import _terraform_files, is_terraform, listed_matcher, scan_root_of_file
 
     scan_root = scan_root_of_file(str(target))
     if is_terraform(target.name):
@@ -152,4 +152,7 @@ def _stdin_unit(target: Path) -> Unit:
         if target not in files:
             files = sorted([*files, target])
         return Unit("terraform", target.parent, files, {target}, {target}, scan_root)
-    return Unit("file", target, [target], {target}, {target}, scan_root)
+    listed = listed_matcher(key_policy_files)
+    unit = Unit("file", target, [target], {target}, {target}, scan_root)
+    unit.key_policy = listed is not None and listed(str(target))
+    return unit

@@ -50,6 +50,7 @@ KEYS: dict[str, str] = {
     "rules": "a table of rule ID or slug = a table of that rule's options",
     "account-id": "a 12-digit AWS account ID, as a string",
     "exclude": "a list of gitignore-style path patterns",
+    "key-policy-files": "a list of gitignore-style path patterns, relative to this file's directory",
     "per-path-ignores": "a list of tables with path, rules and reason",
     "fail-on": "one of " + ", ".join(SEVERITY_NAMES),
     "strict": "true or false",
@@ -276,7 +277,7 @@ def _expected_for(loc: tuple[str | int, ...]) -> str:
             return PER_PATH_KEYS[str(loc[2])]
     if head in ("select", "extend-select", "ignore") and len(loc) == 2:
         return "a rule ID, ID prefix, slug or ALL, as a string"
-    if head == "exclude" and len(loc) == 2:
+    if head in ("exclude", "key-policy-files") and len(loc) == 2:
         return "a path pattern, as a string"
     if head == "severity" and len(loc) == 2:
         return "one of " + ", ".join(SEVERITY_NAMES)
@@ -357,6 +358,7 @@ def _validator() -> Any:
         "rules": cs.dict_schema(text(), cs.dict_schema(text(), cs.any_schema(), strict=True), strict=True),
         "account-id": text(pattern=_ACCOUNT_ID.pattern),
         "exclude": names(),
+        "key-policy-files": names(),
         "per-path-ignores": cs.list_schema(per_path, strict=True),
         "fail-on": severity,
         "strict": cs.bool_schema(strict=True),
@@ -497,6 +499,7 @@ def _to_settings(values: dict[str, Any], source: Path, report: Reporter) -> Sett
         "options": options,
         "account_id": values.get("account-id"),
         "exclude": tuple(rebase_pattern(p, base) for p in values.get("exclude", ())),
+        "key_policy_files": tuple(anchor_pattern(p, base) for p in values.get("key-policy-files", ())),
         "per_path_ignores": tuple(ignores),
         "config_file": display_path(source),
     }
@@ -529,6 +532,22 @@ def rebase_pattern(pattern: str, base: Path) -> str:
     return ("!" if negate else "") + rebased
 
 
+def anchor_pattern(pattern: str, base: Path) -> str:
+    """A gitignore-style pattern from a config file, as an absolute pattern below the file's directory.
+
+    As in a ``.gitignore`` placed there: a pattern with a slash before its
+    end (``keys/policy.json``) is relative to that directory, and one
+    without (``*.key-policy.json``) matches at any depth below it -- never
+    outside it, whichever directory kmslint scans.
+    """
+    negate = pattern.startswith("!")
+    body = pattern[1:] if negate else pattern
+    if "/" not in body.rstrip("/"):
+        body = f"**/{body}"
+    root = _GLOB_SPECIAL.sub(r"\\\1", base.as_posix().rstrip("/"))
+    return ("!" if negate else "") + f"{root}/{body.lstrip('/')}"
+
+
 # --------------------------------------------------------------------------- command line on top
 
 
@@ -559,14 +578,17 @@ def merge(base: Settings, cli: Overrides) -> Settings:
     """The file's settings with the command line on top.
 
     ``--select`` replaces the file's whole selection (its ``select``,
-    ``extend-select`` and ``ignore``).  Otherwise ``--extend-select`` adds to
+    ``extend-select`` and ``ignore``, except an ``ignore`` of KMS000 by ID or
+    slug, which no selection brings back).  Otherwise ``--extend-select`` adds to
     the file's and re-enables a rule the file ignores by ID or slug, and
     ``--ignore`` adds to the file's.  ``--exclude`` patterns add to the file's
     ``exclude``.  Every other flag replaces the file's value.
     """
     changes: dict[str, Any] = {}
     if cli.select is not None:
-        changes.update(select=cli.select, extend_select=cli.extend_select, ignore=cli.ignore)
+        # KMS000 is no rule one selects (kmslint.decide): the file's ignoring it by name stands.
+        kept = frozenset(n for n in base.ignore if _ids([n]) == {"KMS000"})
+        changes.update(select=cli.select, extend_select=cli.extend_select, ignore=cli.ignore | kept)
     else:
         ignore = base.ignore
         if cli.extend_select:

@@ -3,6 +3,12 @@
 Order of precedence (as in flake8's decision engine and ruff): ``ignore``
 beats ``select``, except that a rule named by its exact ID in ``select`` or
 ``extend_select`` beats an ``ignore`` given only as a broader prefix.
+
+``KMS000`` (a file that could not be read or parsed) is not a rule one
+selects: it is reported whatever ``select`` says, and only ``ignore`` naming
+it by ID or slug turns it off (RULES.md).  A prefix or ``ALL`` in ``ignore``
+does not: ``--ignore KMS00`` means the checks KMS001 to KMS009, and a file
+nobody could check must not pass a gate unless someone said so by name.
 """
 
 from __future__ import annotations
@@ -26,7 +32,12 @@ def _matches(rule: Rule, names: frozenset[str]) -> int:
     return best
 
 
+PARSE_ERROR = "KMS000"
+
+
 def is_enabled(rule: Rule, settings: Settings) -> bool:
+    if rule.id == PARSE_ERROR:
+        return _matches(rule, settings.ignore) < 3
     by_default = 1 if rule.enabled_by_default else 0
     chosen = by_default if settings.select is None else _matches(rule, settings.select)
     selected = max(chosen, _matches(rule, settings.extend_select))

@@ -5,9 +5,12 @@ A unit is one configuration: a Terraform directory (all its ``.tf`` and
 unit also says which of its files are *reported*: naming one ``.tf`` file
 loads its whole directory for context but reports that file only.
 
-Directories are walked recursively, in sorted order, honouring the
-configuration's excludes, and skipping version control, Terraform's module
-cache and virtual environments.  Inside a git work tree, ``.gitignore`` files
+Directories are walked recursively, in sorted order, keeping the files whose
+names some format may claim (:mod:`kmslint.parsers.registry`; those of a
+format whose files a directory reads together, Terraform's, make a directory
+unit) and the files the configuration lists in ``key-policy-files``,
+honouring the configuration's excludes, and skipping version control,
+Terraform's module cache and virtual environments.  Inside a git work tree, ``.gitignore`` files
 are honoured for *untracked* files only: a file git tracks is linted
 whatever a ``.gitignore`` or the skip list says, because Terraform deploys
 what is committed (OUTPUT.md).  Which files are tracked is read from the
@@ -33,18 +36,17 @@ nested ``.gitignore`` files apply to a path.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from kmslint.gitindex import Tracked, find_worktree, read_tracked
+from kmslint.parsers import registry
 from kmslint.record import Record, field
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
     from kmslint.ignore import Budget, RuleList
 
-TF_SUFFIXES = (".tf", ".tf.json")
-OTHER_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 SKIP_DIRS = frozenset(
     {
         ".git",
@@ -71,11 +73,29 @@ MAX_GITIGNORE_NESTING = 32
 
 
 def is_terraform(name: str) -> bool:
-    return name.endswith(TF_SUFFIXES)
+    """Is this a file of a format whose files a directory reads together (``.tf``, ``.tf.json``)?"""
+    return name.endswith(registry.directory_suffixes())
 
 
 def is_candidate(name: str) -> bool:
-    return name.endswith(TF_SUFFIXES) or name.endswith(OTHER_SUFFIXES)
+    """May some format claim a file of this name (:mod:`kmslint.parsers.registry`)?"""
+    return name.endswith(registry.suffixes())
+
+
+def listed_matcher(patterns: Iterable[str]) -> Callable[[str], bool] | None:
+    """Does the configuration list a file (an absolute path) in ``key-policy-files``?
+
+    ``patterns`` are gitignore-style and absolute (``config.anchor_pattern``),
+    matched in linear time within a budget (:mod:`kmslint.ignore`); None when
+    there are none.
+    """
+    patterns = list(patterns)
+    if not patterns:
+        return None
+    from kmslint.ignore import Budget, RuleList
+
+    rules = RuleList(patterns, Budget())
+    return lambda path: rules.match_path(_posix(path).lstrip("/"))
 
 
 class Unit(Record):
@@ -86,6 +106,8 @@ class Unit(Record):
     explicit: set[Path] = field(default_factory=set)  # files named on the command line
     # file()/templatefile() and symbolic links read only inside this directory (resolved); None: nowhere.
     scan_root: Path | None = None
+    # A file the configuration lists in key-policy-files: a key policy whatever it says.
+    key_policy: bool = False
 
 
 class Discovery(Record):
@@ -155,10 +177,15 @@ def _outermost(a: Path | None, b: Path) -> Path:
 # --------------------------------------------------------------------------- discovery
 
 
-def discover(paths: Iterable[str], excludes: Iterable[str] = ()) -> Discovery:
-    """Expand ``paths`` into units; named files are always scanned, walked ones filtered."""
+def discover(paths: Iterable[str], excludes: Iterable[str] = (), key_policy_files: Iterable[str] = ()) -> Discovery:
+    """Expand ``paths`` into units; named files are always scanned, walked ones filtered.
+
+    A walk keeps the files some format may claim by their names, and those
+    ``key_policy_files`` lists (absolute patterns, whatever their names).
+    """
     found = Discovery([], {}, [])
     excluded = _Excludes(list(excludes))
+    listed = listed_matcher(key_policy_files)
     roots = _Roots()
     tf_dirs: dict[str, Unit] = {}
     singles: dict[Path, Unit] = {}
@@ -177,6 +204,7 @@ def discover(paths: Iterable[str], excludes: Iterable[str] = ()) -> Discovery:
                 unit.explicit.add(path)
         elif path not in singles:
             singles[path] = Unit("file", path, [path], {path}, {path} if explicit else set(), scan_root)
+            singles[path].key_policy = listed is not None and listed(str(path))
         else:
             singles[path].scan_root = _outermost(singles[path].scan_root, scan_root)
             if explicit:
@@ -190,7 +218,7 @@ def discover(paths: Iterable[str], excludes: Iterable[str] = ()) -> Discovery:
             continue
         kind = _kind(absolute)
         if kind == "dir":
-            walk = _Walk(absolute, given, roots, excluded, found.notes)
+            walk = _Walk(absolute, given, roots, excluded, found.notes, listed)
             if walk.problem:
                 found.unreadable.append(walk.problem)
                 continue
@@ -355,8 +383,17 @@ class _Walk:
     ``problem`` says why the directory itself cannot be read.
     """
 
-    def __init__(self, absolute: str, given: str, roots: _Roots, excluded: _Excludes, notes: list[str]) -> None:
+    def __init__(
+        self,
+        absolute: str,
+        given: str,
+        roots: _Roots,
+        excluded: _Excludes,
+        notes: list[str],
+        listed: Callable[[str], bool] | None = None,
+    ) -> None:
         self.root = absolute
+        self.listed = listed  # key-policy-files: kept whatever their names
         self.given = given
         self.real_root = os.path.realpath(absolute)
         self.worktree = roots.worktree(self.real_root)
@@ -509,7 +546,7 @@ class _Walk:
         name = entry.name
         try:
             is_dir = entry.is_dir()
-            if not is_dir and not (is_candidate(name) and entry.is_file()):
+            if not is_dir and not (self._kept(name, d.path) and entry.is_file()):
                 return None
             link = entry.is_symlink()
         except PermissionError as exc:  # a directory that may not be searched
@@ -539,6 +576,10 @@ class _Walk:
                 self.skipped_tf.setdefault(d.path, []).append(path)
             return None
         return path, self.shown(path)
+
+    def _kept(self, name: str, directory: str) -> bool:
+        """Is a file of this name, in this directory, one a walk lints?"""
+        return is_candidate(name) or (self.listed is not None and self.listed(os.path.join(directory, name)))
 
     def link_inside(self, path: str) -> bool:
         try:

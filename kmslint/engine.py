@@ -1,6 +1,13 @@
 """The engine: load configurations, run the checks, apply the mask, decide.
 
 units -> projects -> checks -> suppression mask -> decide -> sorted findings
+
+What a file is, and which parser reads it, is the parser registry's to say
+(:mod:`kmslint.parsers.registry`): the engine knows no format's markers or
+structure.  It decides what RULES.md makes of the answer: a file that does
+not parse is a KMS000 only when it shows a sign of being IaC, and
+``files`` counts only what was read as Terraform, a plan, a template or a
+policy (OUTPUT.md, ``summary.files``).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from kmslint.model import (
     clip,
     note_existence,
 )
-from kmslint.parsers import sniff
+from kmslint.parsers import registry
 from kmslint.parsers.common import Budget, BudgetExceeded, ParseFailure, ParseOptions
 from kmslint.record import Record, field, replace
 from kmslint.rules import CheckFn, RuleContext, all_checks
@@ -35,16 +42,7 @@ def might_matter(text: str, kind: str = "terraform") -> bool:
     """Could a file of this kind (``"terraform"``, ``"yaml"``, ``"json"``) hold anything a
     rule looks at?  A file that cannot is skipped before it is parsed (see
     :mod:`kmslint.parsers.sniff`, which escapes cannot fool)."""
-    return sniff.might_matter(text, kind)
-
-
-def _document_kind(path: Path, text: str) -> str:
-    """How a file that is not Terraform is read: ``"json"`` when it starts as a JSON object or
-    array does (unless it is named ``.yaml``/``.yml``), else ``"yaml"``.  Not by the ``.json``
-    name alone: CloudFormation reads a YAML template whatever the file is called."""
-    if text.lstrip()[:1] in ("{", "[") and not path.name.lower().endswith((".yaml", ".yml")):
-        return "json"
-    return "yaml"
+    return registry.might_matter(text, kind)
 
 
 class Loaded(Record):
@@ -53,7 +51,7 @@ class Loaded(Record):
     projects: list[Project] = field(default_factory=list)
     errors: list[ParseError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    files: int = 0
+    files: int = 0  # files read as Terraform, a plan, a template or a policy (OUTPUT.md, summary.files)
 
 
 def load_unit(unit: Unit, opts: ParseOptions) -> Loaded:
@@ -70,13 +68,15 @@ def load_unit(unit: Unit, opts: ParseOptions) -> Loaded:
     if unit.kind == "terraform":
         _load_terraform(unit, opts, out)
     else:
-        _load_file(unit.path, unit.path in unit.explicit, opts, out)
+        _load_file(unit, opts, out)
     for project in out.projects:
         project.budget = opts.budget
     return out
 
 
 def _load_terraform(unit: Unit, opts: ParseOptions, out: Loaded) -> None:
+    """A Terraform directory: its files are Terraform by their names, so every reported one
+    counts, and one that cannot be read or parsed is a KMS000 whatever it holds."""
     texts: dict[Path, str] = {}
     for f in unit.files:
         try:
@@ -85,133 +85,123 @@ def _load_terraform(unit: Unit, opts: ParseOptions, out: Loaded) -> None:
             if f in unit.reported:
                 out.errors.append(ParseError(opts.display(f), exc.line, exc.column, exc.message))
     out.files += len(unit.reported)
-    if not any(might_matter(t, "terraform") for t in texts.values()) and not _installed_modules(unit.path, texts):
+    if not registry.directory_matters(unit.path, texts.values()):
         return
     assert opts.budget is not None
     size = sum(map(len, texts.values()))
     opts.budget.allow_for_input(size)
     opts.budget.measure_memory_from_here(size)
-    from kmslint.parsers import terraform
-
     readable = [f for f in unit.files if f in texts]
     sources = dict(opts.sources)
     sources.update(texts)
-    project = terraform.parse_directory(unit.path, readable, replace(opts, sources=sources))
+    project = registry.read_directory(unit.path, readable, replace(opts, sources=sources))
     out.projects.append(project)
 
 
-def _installed_modules(directory: Path, texts: dict[Path, str]) -> bool:
-    """Does the configuration call modules that ``terraform init`` installed?  They are on
-    disk (``.terraform/modules``) whatever their source, so they may declare keys."""
-    # os.path.isdir, not Path.is_dir: an unsearchable .terraform is "no", not a PermissionError.
-    return any(sniff.calls_modules(t) for t in texts.values()) and os.path.isdir(directory / ".terraform" / "modules")
+def _load_file(unit: Unit, opts: ParseOptions, out: Loaded) -> None:
+    """One file that is not Terraform: what the registry reads it as, if anything.
+
+    A file that does not parse is a KMS000 only when it shows a sign of being
+    IaC (or the configuration lists it as a key policy); otherwise it is
+    skipped like any file that is not IaC (RULES.md), with a note when it
+    was named on the command line.
+    """
+    one = _OneFile(unit, opts, out)
+    text = one.read()
+    if text is None:
+        return
+    reading = "json" if one.listed else registry.reading_of(unit.path, text)
+    if not one.listed and not registry.might_matter(text, reading):
+        # Nothing a rule reads can be in it; a template or plan all the same counts as read.
+        out.files += registry.is_unmarked_iac(text, reading)
+        one.skip("nothing KMS-related in it")
+        return
+    project = one.parse(text, reading)
+    if project is not None:
+        out.files += 1
+        out.projects.append(project)
 
 
-def _load_file(path: Path, explicit: bool, opts: ParseOptions, out: Loaded) -> None:
-    display = opts.display(path)
-    out.files += 1
+class _OneFile:
+    """Loading one file that is not Terraform: what it is named, and what to say about it."""
+
+    def __init__(self, unit: Unit, opts: ParseOptions, out: Loaded) -> None:
+        self.path = unit.path
+        self.listed = unit.key_policy  # key-policy-files: a key policy, not a guess
+        self.explicit = unit.path in unit.explicit
+        self.opts = opts
+        self.out = out
+        self.display = opts.display(unit.path)
+
+    def skip(self, why: str) -> None:
+        """Not IaC: a note when it was named on the command line, else nothing at all."""
+        if self.explicit:
+            self.out.notes.append(f"{self.display}: skipped, {why}")
+
+    def fail(self, line: int, column: int, message: str) -> None:
+        """A KMS000: IaC (so it counts as read) that could not be read or parsed."""
+        self.out.files += 1
+        self.out.errors.append(ParseError(self.display, line, column, message))
+
+    def read(self) -> str | None:
+        try:
+            text = self.opts.read_text(self.path)
+        except ParseFailure as exc:
+            if self.listed or _unreadable_shows_signs(self.path, self.opts):
+                self.fail(exc.line, exc.column, exc.message)
+            else:
+                self.skip("not readable as text, and not a template, plan or policy")
+            return None
+        if self.opts.budget is not None:
+            self.opts.budget.measure_memory_from_here(len(text))
+        return text
+
+    def parse(self, text: str, reading: str) -> Project | None:
+        try:
+            found = registry.read_file(self.path, text, self.opts, listed=self.listed, reading=reading)
+        except ParseFailure as exc:
+            if self.listed or registry.shows_signs(text):
+                self.fail(exc.line, exc.column, exc.message)
+            else:
+                self.skip(f"not valid {reading.upper()} and not a template, plan or policy")
+            return None
+        except BudgetExceeded as exc:  # a plan, template or policy too costly to read
+            where = exc.where
+            if where is None or where.file != self.display:
+                where = Location.point(self.display, 1)
+            self.fail(
+                where.line,
+                where.column,
+                f"this file is too costly to read: kmslint gave up here because {exc.why}, so it is not checked",
+            )
+            return None
+        if found.project is None:
+            self.skip(found.why)
+        return found.project
+
+
+# How much of a file that cannot be read as text is looked at for signs of IaC.
+SIGNS_HEAD_BYTES = 64 * 1024
+
+
+def _unreadable_shows_signs(path: Path, opts: ParseOptions) -> bool:
+    """Does a file that could not be read as text show a sign of IaC in its first bytes?
+
+    Over the size limit, not UTF-8, binary: such a file is a KMS000 when it
+    was meant to be a template, plan or policy, and skipped when it was not
+    (a large ``package-lock.json``, a UTF-16 export).  What cannot be looked
+    into at all (a link out of the tree, a FIFO, no permission) is a KMS000.
+    """
+    from kmslint import fsio
+
     try:
-        text = opts.read_text(path)
-    except ParseFailure as exc:
-        out.errors.append(ParseError(display, exc.line, exc.column, exc.message))
-        return
-    if opts.budget is not None:
-        opts.budget.measure_memory_from_here(len(text))
-    kind = _document_kind(path, text)
-    if not might_matter(text, kind):
-        if explicit:
-            out.notes.append(f"{display}: skipped, nothing KMS-related in it")
-        return
-    try:
-        project = _parse_file(path, text, opts, kind)
-    except ParseFailure as exc:
-        if not sniff.shows_signs(text):
-            # Not valid YAML or JSON, and no sign of a template, plan or policy: not IaC (RULES.md).
-            if explicit:
-                out.notes.append(f"{display}: skipped, not valid {kind.upper()} and not a template, plan or policy")
-            return
-        out.errors.append(ParseError(display, exc.line, exc.column, exc.message))
-        return
-    except BudgetExceeded as exc:  # a plan, template or policy too costly to read
-        where = exc.where if exc.where is not None and exc.where.file == display else Location.point(display, 1)
-        message = f"this file is too costly to read: kmslint gave up here because {exc.why}, so it is not checked"
-        out.errors.append(ParseError(display, where.line, where.column, message))
-        return
-    if project is None:
-        if explicit:
-            out.notes.append(f"{display}: skipped, not a Terraform, CloudFormation or key-policy file")
-        return
-    out.projects.append(project)
-
-
-def _parse_file(path: Path, text: str, opts: ParseOptions, kind: str) -> Project | None:
-    """Hand a non-``.tf`` file to its parser: a JSON file is sniffed by its top level, a
-    YAML file is parsed and the CloudFormation reader decides from its structure."""
-    if kind == "yaml":
-        from kmslint.parsers import cloudformation
-
-        return cloudformation.parse_template(path, text, opts, is_json=False)
-    from kmslint.parsers import jsonpos
-
-    try:
-        top = jsonpos.members(text, opts.max_depth)
-    except jsonpos.JSONSyntaxError as exc:
-        not_json = ParseFailure(f"invalid JSON: {exc.message}", exc.line, exc.column)
-        # YAML flow syntax (`{Resources: {...}}`) is a template to CloudFormation, not broken JSON.
-        project = None if exc.limit else _flow_template(path, text, opts)
-        if project is None:
-            raise not_json from None
-        return project
-    return _parse_json(path, text, opts, top)
-
-
-def _flow_template(path: Path, text: str, opts: ParseOptions) -> Project | None:
-    """A template in YAML flow syntax (``{Resources: {...}}``): not JSON, but a template to
-    CloudFormation.  None when the text is not one (the JSON error then stands)."""
-    from kmslint.parsers import cloudformation
-
-    try:
-        return cloudformation.parse_template(path, text, opts, is_json=False)
-    except ParseFailure:
-        return None
-
-
-def _parse_json(path: Path, text: str, opts: ParseOptions, top: dict[str, object] | None) -> Project | None:
-    """A JSON file whose top level (``top``, None when it is not an object) has been read."""
-    from kmslint.parsers import jsonpos
-
-    if top is not None and _may_be_template(top):
-        from kmslint.parsers import cloudformation
-
-        project = cloudformation.parse_template(path, text, opts, is_json=True)
-        if project is not None:
-            return project
-    data = jsonpos.check_syntax(text, opts.max_depth)  # the same reading, now as plain dicts and lists
-    if isinstance(data, dict):
-        from kmslint.parsers import policy_json
-
-        if policy_json.looks_like_key_policy(data):
-            try:
-                return policy_json.parse_policy(path, text, opts)
-            except jsonpos.JSONSyntaxError as exc:  # valid JSON, but past a parse limit
-                raise ParseFailure(f"invalid JSON: {exc.message}", exc.line, exc.column) from None
-        if "planned_values" in data or "resource_changes" in data or "terraform_version" in data:
-            from kmslint.parsers import terraform_plan
-
-            if terraform_plan.looks_like_plan(data):
-                return terraform_plan.parse_plan(path, text, opts)
-    return None
-
-
-def _may_be_template(top: dict[str, object]) -> bool:
-    """Could a JSON object with these top-level members (as ``jsonpos.members`` read them,
-    escapes decoded) be a template?  The CloudFormation reader decides from the whole of it
-    (a ``Resources`` map of ``AWS::`` types, ``Fn::ForEach`` loops, a transform)."""
-    from kmslint.parsers.jsonpos import object_members
-
-    if "AWSTemplateFormatVersion" in top or "Transform" in top:
+        if os.path.islink(path) and not opts.inside_scan_root(path):
+            return True
+        head = fsio.read_head(path, SIGNS_HEAD_BYTES)
+    except (OSError, ParseFailure):
         return True
-    return object_members(top.get("Resources")) is not None
+    # NULs out: UTF-16 text shows its ASCII words so.
+    return registry.shows_signs(head.replace(b"\x00", b"").decode("utf-8", "replace"))
 
 
 class UnitResult(Record):

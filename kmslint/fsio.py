@@ -9,6 +9,8 @@ every file it writes goes through here:
 * :func:`read_regular` reads a regular file only (a device, FIFO or socket is
   refused without blocking on it) and never more than a cap, in chunks, so
   neither ``/dev/zero`` nor a huge file nor a huge cap can exhaust memory;
+* :func:`read_head` reads the first bytes of a regular file, however large
+  (a file over the size limit is looked at for signs of IaC);
 * :func:`read_stream` reads a stream (stdin) under the same cap;
 * :func:`write_atomic` writes a new file under a fresh random name created
   with ``O_CREAT|O_EXCL|O_NOFOLLOW`` in the target's directory, then renames
@@ -59,19 +61,48 @@ def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
     the name change in between, the file is opened non-blocking, so a FIFO
     cannot stall the run before fstat refuses it.
     """
+    fd, size = _open_regular(path)
+    try:
+        if size > limit:
+            raise TooLarge(limit, size)
+        return _read_capped(lambda n: os.read(fd, n), limit, size)
+    finally:
+        os.close(fd)
+
+
+def read_head(path: str | os.PathLike[str], size: int) -> bytes:
+    """At most the first ``size`` bytes of the regular file at ``path``, however large it is
+    (with :func:`read_regular`'s care: a device, FIFO or socket is never read)."""
+    fd, _ = _open_regular(path)
+    try:
+        chunks: list[bytes] = []
+        left = size
+        while left > 0:
+            chunk = os.read(fd, left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _open_regular(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """A descriptor of the regular file at ``path``, and its size (see :func:`read_regular`)."""
     if not stat.S_ISREG(os.stat(path).st_mode):
         raise NotRegularFile(f"{os.fspath(path)!r} is not a regular file")
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(path, flags)
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise NotRegularFile(f"{os.fspath(path)!r} is not a regular file")
-        if info.st_size > limit:
-            raise TooLarge(limit, info.st_size)
-        return _read_capped(lambda n: os.read(fd, n), limit, info.st_size)
-    finally:
+    except OSError:
         os.close(fd)
+        raise
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise NotRegularFile(f"{os.fspath(path)!r} is not a regular file")
+    return fd, info.st_size
 
 
 def read_stream(stream: BinaryIO, limit: int) -> bytes:

@@ -250,7 +250,7 @@ def read_stdin(name: str, limit: int) -> str:
         try:
             return decode_source(fsio.read_stream(buffer, limit))
         except fsio.TooLarge:
-            raise ParseFailure(f"input is over the {limit}-byte limit (max_file_bytes)") from None
+            raise ParseFailure(f"input is over the {limit}-byte limit (--max-file-bytes)") from None
         except (OSError, ValueError) as exc:
             raise ParseFailure(f"cannot read stdin: {getattr(exc, 'strerror', None) or exc}") from None
     except ParseFailure as exc:

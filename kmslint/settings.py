@@ -33,6 +33,9 @@ class Settings(Record, frozen=True):
     options: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule id -> option -> value
     account_id: str | None = None
     exclude: tuple[str, ...] = ()
+    # Files read as key policies whatever their actions: absolute gitignore-style patterns
+    # (config.anchor_pattern), each relative to the configuration file that gave it.
+    key_policy_files: tuple[str, ...] = ()
     per_path_ignores: tuple[PathIgnore, ...] = ()
     fail_on: Severity = Severity.LOW
     strict: bool = False

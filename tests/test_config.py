@@ -153,8 +153,8 @@ def test_pyproject_table(tmp_path: Path) -> None:
 
 RULE_NAMES = "expected a rule ID, an ID prefix such as KMS00, a slug, or ALL (see `kmslint rules`)"
 TOP_KEYS = (
-    "select, extend-select, ignore, severity, rules, account-id, exclude, per-path-ignores, fail-on, strict, "
-    "max-file-bytes, max-depth"
+    "select, extend-select, ignore, severity, rules, account-id, exclude, key-policy-files, per-path-ignores, fail-on, "
+    "strict, max-file-bytes, max-depth"
 )
 SEVERITIES = "info, low, medium, high, critical"
 

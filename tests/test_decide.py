@@ -93,3 +93,35 @@ def test_selection(select: set[str] | None, extend: set[str], ignore: set[str], 
 def test_severity_override(overrides: dict[str, Severity], rule_id: str, expected: Severity) -> None:
     rule = next(r for r in RULES if r.id == rule_id)
     assert decide.severity(rule, Settings(severity=overrides)) == expected
+
+
+PARSE_ERROR = _rule("KMS000", "parse-error", severity=Severity.HIGH)
+
+KMS000_CASES = [
+    # (id, select, extend_select, ignore, KMS000 reported)
+    ("by default", None, set(), set(), True),
+    ("select names another rule", {"KMS003"}, set(), set(), True),
+    ("select is empty", set(), set(), set(), True),
+    ("select a prefix that does not cover it", {"KMS01"}, set(), set(), True),
+    ("ignore by id", None, set(), {"KMS000"}, False),
+    ("ignore by id in lower case", None, set(), {"kms000"}, False),
+    ("ignore by slug", {"KMS003"}, set(), {"parse-error"}, False),
+    ("ignore by id beats select by id", {"KMS000"}, set(), {"KMS000"}, False),
+    ("ignore a prefix does not name it", None, set(), {"KMS00"}, True),
+    ("ignore ALL does not name it", {"KMS003"}, set(), {"ALL"}, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("select", "extend", "ignore", "expected"), [c[1:] for c in KMS000_CASES], ids=[c[0] for c in KMS000_CASES]
+)
+def test_kms000_is_reported_whatever_select_says(
+    select: set[str] | None, extend: set[str], ignore: set[str], expected: bool
+) -> None:
+    """KMS000 is no rule one selects: only ignoring it by ID or slug turns it off (RULES.md)."""
+    settings = Settings(
+        select=frozenset(select) if select is not None else None,
+        extend_select=frozenset(extend),
+        ignore=frozenset(ignore),
+    )
+    assert decide.is_enabled(PARSE_ERROR, settings) is expected

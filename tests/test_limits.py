@@ -156,7 +156,7 @@ def test_syntax_node_budget(tmp_path: Path, monkeypatch) -> None:
     report = lint([str(tmp_path)])
     found = kms000(report)
     assert {f for f, _l, _m in found} == {f"{tmp_path}/main.tf", f"{tmp_path}/policy.json"}
-    assert all("syntax nodes, over the 1000" in m for _f, _l, m in found)
+    assert all("syntax elements (names, values, punctuation), over the 1000" in m for _f, _l, m in found)
 
 
 def test_a_budget_stop_leaves_the_parser_usable(tmp_path: Path, monkeypatch) -> None:

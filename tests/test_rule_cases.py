@@ -2,7 +2,9 @@
 
 ``fixtures/<RULE>/<pass|fail>_<name>/`` is one case: its directory is linted
 with every rule enabled; the findings of that rule must equal
-``expected.yaml``'s list (a pass case: none).  ``fixtures/projects/<name>/``
+``expected.yaml``'s list (a pass case: none); its ``options`` are rule
+options (``KMS008: {minimum_days: 7}``), ``account_id``, ``strict`` and
+``key-policy-files`` (patterns relative to the case's directory).  ``fixtures/projects/<name>/``
 cases compare the findings of every rule.  ``pytest -k KMS003`` runs one
 rule's cases.
 """
@@ -16,6 +18,7 @@ import pytest
 import yaml
 
 from kmslint import api
+from kmslint.config import anchor_pattern
 from kmslint.settings import Settings
 from tests.conftest import FIXTURES
 
@@ -50,6 +53,8 @@ def lint_case(case: Path, options: dict[str, Any]) -> api.Report:
         account_id=options.get("account_id"),
         strict=bool(options.get("strict", False)),
         options={k: v for k, v in options.items() if k.startswith("KMS")},
+        # As a .kmslint.toml in the case's directory would list them.
+        key_policy_files=tuple(anchor_pattern(p, case) for p in options.get("key-policy-files", ())),
     )
     return api.lint([str(case)], settings)
 

@@ -94,7 +94,7 @@ def parse_template(path: Path, text: str, opts: ParseOptions, *, is_json: bool) 
             return _parse_json(text, file, opts)
         return _parse_yaml(text, file, opts)
     except RecursionError:
-        raise ParseFailure(f"nesting deeper than this parser can follow (max_depth is {opts.max_depth})") from None
+        raise ParseFailure(f"nested deeper than kmslint follows (--max-depth is {opts.max_depth})") from None
 
 
 def _check_size(text: str, limit: int) -> None:
@@ -102,7 +102,7 @@ def _check_size(text: str, limit: int) -> None:
     if size * 4 > limit:
         size = len(text.encode("utf-8", "surrogatepass"))
     if size > limit:
-        raise ParseFailure(f"file is {size} bytes, over the {limit}-byte limit (max_file_bytes)")
+        raise ParseFailure(f"file is {size} bytes, over the {limit}-byte limit (--max-file-bytes)")
 
 
 def _parse_json(text: str, file: str, opts: ParseOptions) -> Project | None:

@@ -104,7 +104,7 @@ def read_source(path: Path | str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> st
         raise ParseFailure("not a regular file (a device, FIFO or socket): not read") from None
     except fsio.TooLarge as exc:
         size = f"{exc.size} bytes, " if exc.size is not None else ""
-        raise ParseFailure(f"file is {size}over the {max_bytes}-byte limit (max_file_bytes)") from None
+        raise ParseFailure(f"file is {size}over the {max_bytes}-byte limit (--max-file-bytes)") from None
     except OSError as exc:
         raise ParseFailure(f"cannot read file: {exc.strerror or exc}") from None
     return decode_source(data)
@@ -553,7 +553,10 @@ def parse_tree(parser: Parser, data: bytes, budget: Budget | None = None) -> Tre
 def _counted(tree: Tree) -> Tree:
     count = tree.root_node.descendant_count
     if count > MAX_SYNTAX_NODES:
-        raise ParseTimeout(f"the file has {count} syntax nodes, over the {MAX_SYNTAX_NODES} one file may have")
+        raise ParseTimeout(
+            f"the file has {count} syntax elements (names, values, punctuation), over the {MAX_SYNTAX_NODES} one file"
+            " may have"
+        )
     return tree
 
 

@@ -336,14 +336,11 @@ def parse_hcl(src: Src, max_depth: int, budget: Budget | None = None) -> ParsedF
     tree = hcl_tree(src.data, budget)
     root = tree.root_node
     if root.has_error:
+        from kmslint.parsers.wording import hcl_problem
+
         bad = first_error(root) or root
         row, col = bad.start_point
-        what = "missing " + bad.type if bad.is_missing else "syntax error"
-        raise ParseFailure(
-            f"invalid HCL: {what} near {src.text(bad)[:40]!r}".replace("near ''", "at end of file"),
-            row + 1,
-            src.col(row, col),
-        )
+        raise ParseFailure(f"invalid HCL: {hcl_problem(bad, src)}", row + 1, src.col(row, col))
     # Comments matter only as suppressions (kmslint:ignore); most files have none.
     comment_lines: set[int] = set()
     for node in _comment_query_captures(root) if b"kmslint" in src.data else ():

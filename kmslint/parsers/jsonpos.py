@@ -57,7 +57,9 @@ def _load(text: str, max_depth: int) -> object:
     try:
         data = _loads(text)
     except json.JSONDecodeError as exc:
-        raise JSONSyntaxError(exc.msg, exc.lineno, exc.colno) from None
+        from kmslint.parsers.wording import json_problem
+
+        raise JSONSyntaxError(json_problem(exc), exc.lineno, exc.colno) from None
     except RecursionError:
         raise JSONSyntaxError(f"nesting deeper than {max_depth} levels", 1, 1, limit=True) from None
     if _depth(data, max_depth) > max_depth:

@@ -350,8 +350,10 @@ def _compose(text: str, loader: type, max_depth: int) -> list[Node]:
     except yaml.MarkedYAMLError as exc:
         if (exc.context or "").startswith("found duplicate anchor") and loader is not _REDEFINING_LOADER:
             raise _DuplicateAnchor from None
+        from kmslint.parsers.wording import yaml_problem
+
         mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
+        problem = yaml_problem(exc, text)
         if mark is None:
             raise ParseFailure(f"invalid YAML: {problem}") from None
         raise ParseFailure(f"invalid YAML: {problem}", mark.line + 1, mark.column + 1) from None

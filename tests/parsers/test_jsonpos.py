@@ -95,7 +95,7 @@ def test_round_trip_equals_the_standard_library(value: object, indent: bool) -> 
         ({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}}, True),
         ({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": ["*", "kms:Decrypt"]}]}, True),
         ({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}}, False),  # VPC endpoint
-        ({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "kms:*"}]}, True),  # KMS019's Deny-only case
+        ({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "kms:*"}]}, False),  # Deny-only: RULES.md
         (
             {
                 "Statement": [

@@ -1,0 +1,76 @@
+"""CloudFormation and SAM templates, in YAML (flow syntax too) and in JSON.
+
+CloudFormation reads a YAML template whatever the file is called, and so
+does kmslint (:mod:`kmslint.parsers.cloudformation` decides from the
+structure: a ``Resources`` map of ``AWS::`` types, a transform).
+"""
+
+from __future__ import annotations
+
+from kmslint.parsers.formats.terraform import KMS
+from kmslint.parsers.registry import Format
+from kmslint.parsers.sniff import Marker, Sign
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
+if TYPE_CHECKING:
+    from kmslint.model import Project
+    from kmslint.parsers.common import ParseOptions
+    from kmslint.parsers.registry import Content
+
+# A key, an IAM policy resource, the `Policies` of a role or SAM function, a loop.
+MARKERS = (
+    KMS,
+    Marker("aws::iam::", (r"aws::iam::\w*policy\b",)),
+    Marker("policies"),
+    Marker("fn::foreach"),
+)
+SIGNS = (Sign("AWSTemplateFormatVersion"), Sign("Resources"))
+
+
+def claims_json(content: Content, opts: ParseOptions) -> bool:
+    """Could a JSON object with these top-level members (escapes decoded) be a template?
+    The reader decides from the whole of it."""
+    from kmslint.parsers.jsonpos import object_members
+
+    top = content.top
+    if top is None:
+        return False
+    if "AWSTemplateFormatVersion" in top or "Transform" in top:
+        return True
+    return object_members(top.get("Resources")) is not None
+
+
+def read_json(content: Content, opts: ParseOptions) -> Project | None:
+    from kmslint.parsers import cloudformation
+
+    return cloudformation.parse_template(content.path, content.text, opts, is_json=True)
+
+
+def read_yaml(content: Content, opts: ParseOptions) -> Project | None:
+    """The template, or None when the YAML is not one."""
+    from kmslint.parsers import cloudformation
+
+    return cloudformation.parse_template(content.path, content.text, opts, is_json=False)
+
+
+FORMATS = (
+    Format(
+        name="CloudFormation template (JSON)",
+        reading="json",
+        suffixes=(".json", ".template"),
+        order=10,
+        markers=MARKERS,
+        signs=SIGNS,
+        claims=claims_json,
+        read=read_json,
+    ),
+    Format(
+        name="CloudFormation template (YAML)",
+        reading="yaml",
+        suffixes=(".yaml", ".yml", ".template"),
+        order=10,
+        markers=MARKERS,
+        signs=SIGNS,
+        read=read_yaml,
+    ),
+)

@@ -55,8 +55,8 @@ def looks_like_key_policy(data: object) -> bool:
 def parse_policy(path: Path, text: str, opts: ParseOptions) -> Project:
     """One raw key policy file as a project (raises JSONSyntaxError on invalid JSON)."""
     display = opts.display(path)
-    document = jsonpos.parse(text, display, max_depth=opts.max_depth)
-    loc = document.loc or Location.point(display, 1)
     project = Project(ProjectKind.POLICY, display, files=[display])
+    document = jsonpos.parse(text, display, max_depth=opts.max_depth, duplicates=project.duplicate_keys)
+    loc = document.loc or Location.point(display, 1)
     project.standalone_policies.append(KeyPolicy(document, loc, attached_by=None))
     return project

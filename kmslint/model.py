@@ -384,7 +384,7 @@ class KeyResource(Record, eq=False):
     attr_locs: dict[str, Location] = field(default_factory=dict)
     # Keys written twice in the resource's definition, outside its key policy and its
     # metadata: only the last value of each counts (KMS015).
-    duplicate_keys: list[DuplicateKey] = field(default_factory=list)
+    duplicate_keys: tuple[DuplicateKey, ...] = ()
 
     @property
     def is_replica(self) -> bool:
@@ -416,7 +416,7 @@ class Alias(Record, eq=False):
     loc: Location
     attr_locs: dict[str, Location] = field(default_factory=dict)
     # As for KeyResource: keys its definition writes twice (KMS015).
-    duplicate_keys: list[DuplicateKey] = field(default_factory=list)
+    duplicate_keys: tuple[DuplicateKey, ...] = ()
 
 
 class Grant(Record, eq=False):

@@ -176,7 +176,7 @@ def test_of_the_mappings_one_merge_key_lists_the_earlier_wins() -> None:
     )
     [key] = project.keys
     assert (scalar(key.rotation), scalar(key.deletion_window), scalar(key.multi_region)) == (True, 20, True)
-    assert project.duplicate_keys == [] and key.duplicate_keys == []
+    assert project.duplicate_keys == [] and key.duplicate_keys == ()
 
 
 def test_two_merge_keys_let_the_later_one_win() -> None:

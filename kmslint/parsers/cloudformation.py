@@ -27,7 +27,7 @@ alone costs most of a second.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from kmslint.model import (
@@ -206,7 +206,7 @@ if TYPE_CHECKING:
         def raw(self, node: object) -> Value: ...
         def loc(self, node: object) -> Location: ...
         def last_line(self, entry: _Entry) -> int: ...
-        def duplicates(self) -> list[DuplicateKey]: ...
+        def duplicates(self) -> Sequence[DuplicateKey]: ...
 
 
 _FN_NAMES = (
@@ -292,7 +292,7 @@ class _YamlSource:
     def loc(self, node: object) -> Location:
         return self.doc.loc(node)  # type: ignore[arg-type]
 
-    def duplicates(self) -> list[DuplicateKey]:
+    def duplicates(self) -> Sequence[DuplicateKey]:
         """Every key the document writes twice (found when it was loaded)."""
         return self.doc.duplicates
 
@@ -425,7 +425,7 @@ class _JsonSource:
             self.doc.note_duplicates(data, node.node, where)
         return list(out.values())
 
-    def duplicates(self) -> list[DuplicateKey]:
+    def duplicates(self) -> Sequence[DuplicateKey]:
         """The keys written twice in the objects read so far: each mapping the reader looks
         at (resources, their properties) and each value it builds (a key policy)."""
         return self.doc.duplicates
@@ -625,7 +625,7 @@ class _LoopSource:
     def loc(self, node: object) -> Location:
         return self.inner.loc(_unbind(node)[0])
 
-    def duplicates(self) -> list[DuplicateKey]:
+    def duplicates(self) -> Sequence[DuplicateKey]:
         return self.inner.duplicates()  # where they are written, shared by the copies a loop makes
 
     def last_line(self, entry: _Entry) -> int:
@@ -1241,7 +1241,7 @@ class _Reader:
             project.errors.extend(loops.errors)
         return project
 
-    def _settings_duplicates(self, r: _Resource, twice: list[DuplicateKey]) -> list[DuplicateKey]:
+    def _settings_duplicates(self, r: _Resource, twice: Sequence[DuplicateKey]) -> tuple[DuplicateKey, ...]:
         """The keys written twice in a resource's definition, except in its ``Metadata`` (not a
         setting) and in its key policy's value (whose duplicates are the policy's, KMS013)."""
         outside: list[Location] = []
@@ -1252,7 +1252,7 @@ class _Reader:
         if policy is not None:
             outside.append(self.src.loc(policy.node))
         span = r.entry.loc
-        return [d for d in twice if span.contains(d.loc) and not any(o.contains(d.loc) for o in outside)]
+        return tuple(d for d in twice if span.contains(d.loc) and not any(o.contains(d.loc) for o in outside))
 
     def _resolver(self, top: dict[str, _Entry]) -> _Resolver:
         # The mappings are read when first needed, by a closure over the source and not

@@ -178,7 +178,7 @@ class YamlDocument(Record):
     has_aliases: bool = False
     remap: _Remap | None = None
     # Each key written again in its mapping, at its later occurrence (the last value is read).
-    duplicates: list[DuplicateKey] = field(default_factory=list)
+    duplicates: tuple[DuplicateKey, ...] = ()
     _scalar_spans: list[tuple[tuple[int, int], tuple[int, int]]] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ locations
@@ -346,7 +346,8 @@ def load(
             root, max_depth=max_depth, max_alias_nodes=max_alias_nodes, may_alias=may_alias, duplicates=twice
         )
         doc = YamlDocument(file, root, lines, has_aliases, remap)
-        doc.duplicates = [DuplicateKey(str(later.value), doc.loc(later), doc.loc(first)) for first, later in twice]
+        if twice:
+            doc.duplicates = tuple(DuplicateKey(str(b.value), doc.loc(b), doc.loc(a)) for a, b in twice)
         docs.append(doc)
     return docs
 

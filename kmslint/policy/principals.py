@@ -145,8 +145,9 @@ def is_account_root(entry: PrincipalEntry) -> bool:
     return classify(entry) is PrincipalClass.ACCOUNT_ROOT
 
 
-# The account part of a root ARN whose unknown parts are written as markers (no ":" in them).
-_ROOT_ACCOUNT = re.compile(r"arn:[^:]*:iam::([^:]*):root", re.IGNORECASE)
+# The account part of a root ARN whose unknown parts are written as markers (no ":" in them);
+# compiled when first used (``re`` caches it): most runs never ask whose root a principal is.
+_ROOT_ACCOUNT = r"(?i)arn:[^:]*:iam::([^:]*):root"
 _MARK = "\x00"
 
 
@@ -166,7 +167,7 @@ def root_account(entry: PrincipalEntry) -> str | None:
         return _written(value)
     if isinstance(value, Known):
         text = str(_number_as_text(value).value).strip()
-        found = _ROOT_ACCOUNT.fullmatch(text)
+        found = re.fullmatch(_ROOT_ACCOUNT, text)
         return found.group(1) if found else text
     if isinstance(value, Interpolated):
         return _interpolated_account(value)
@@ -178,7 +179,7 @@ def _interpolated_account(value: Interpolated) -> str | None:
     if any(_MARK in p for p in value.parts if isinstance(p, str)):
         return None  # a NUL in the text: not an ARN anyone writes, and it would confuse the markers
     marked = "".join(p if isinstance(p, str) else f"{_MARK}{i}{_MARK}" for i, p in enumerate(value.parts))
-    found = _ROOT_ACCOUNT.fullmatch(marked.strip())
+    found = re.fullmatch(_ROOT_ACCOUNT, marked.strip())
     if found is None:
         return None
     out: list[str] = []

@@ -38,11 +38,14 @@ def _hits(doc: PolicyDocument) -> list[Hit]:
     if not doc.statements_known:
         return []
     allows = doc.allow_statements
+    # Cheapest first: most policies name a role or a service, and stop here.
+    if not allows or not all(_roots_only(s) for s in allows):
+        return []
     full = next((s for s in allows if _is_root_full_access(s)), None)
     if full is None:
         return []
-    account = _only_account(full)
-    if account is None or not all(_only_account(s) == account for s in allows):
+    accounts = {root_account(p) for s in allows for p in s.principals}
+    if len(accounts) != 1 or None in accounts:  # roots of two accounts, or of one not known to be the same
         return []
     extra = len(allows) - 1
     also = (
@@ -59,23 +62,17 @@ def _hits(doc: PolicyDocument) -> list[Hit]:
     return [(full.loc, message, full.content(), ())]
 
 
-def _only_account(st: Statement) -> str | None:
-    """The one account whose root is every principal of an Allow with no condition, else None
-    (another principal, roots of accounts not known to be one, NotPrincipal, a condition)."""
+def _roots_only(st: Statement) -> bool:
+    """An Allow whose principals are all account roots, with no condition (and no NotPrincipal)."""
     if st.not_principal or st.has_condition:
-        return None
-    accounts = {root_account(p) for p in st.principals}
-    if len(accounts) != 1:
-        return None
-    return accounts.pop()
+        return False
+    principals = st.principals
+    return bool(principals) and all(classify(p) is PrincipalClass.ACCOUNT_ROOT for p in principals)
 
 
 def _is_root_full_access(st: Statement) -> bool:
-    """``Allow`` ``kms:*`` on ``*`` to account roots only, with no condition."""
-    if st.not_principal or st.not_action or st.not_resource or st.has_condition:
-        return False
-    principals = st.principals
-    if not principals or not all(classify(p) is PrincipalClass.ACCOUNT_ROOT for p in principals):
+    """``kms:*`` on ``*``, for an Allow already found to name account roots only (:func:`_roots_only`)."""
+    if st.not_action or st.not_resource:
         return False
     if not st.covers_all_kms():
         return False

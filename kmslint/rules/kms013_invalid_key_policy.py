@@ -33,6 +33,7 @@ MAX_POLICY_BYTES = 32 * 1024
 # the bare "*" is read as its own type.  "AWSAccount" (KMS rejects it), "Federated" and
 # "CanonicalUser" (no caller of KMS is one) are not among them.
 PRINCIPAL_TYPES = frozenset(("aws", "service", "*"))
+_AS_USUALLY_WRITTEN = frozenset(("AWS", "Service", "*"))  # to ask lower() of nothing else
 _REPEATED = (
     "only its last value is read, so the earlier one is silently dropped and the policy does not say "
     "what it seems to; keep one"
@@ -110,7 +111,10 @@ def _statement_problems(st: Statement) -> Iterator[tuple[str, Location]]:
                 "fix the spelling (see the AWS KMS actions list)",
                 a.loc or st.loc,
             )
-    yield from _principal_type_problems(st)
+    for entry in st.principals:  # a plain loop: this runs for every statement of every policy
+        if entry.ptype not in _AS_USUALLY_WRITTEN:
+            yield from _principal_type_problems(st)
+            break
     ops = as_dict(st.condition)
     if ops is not None:
         for operator, tests in ops.items():

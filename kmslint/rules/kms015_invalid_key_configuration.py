@@ -165,7 +165,7 @@ def _alias_loc(alias: Alias) -> Location:
     return alias.attr_locs.get("alias_name") or alias.attr_locs.get("name") or alias.loc
 
 
-def _written_twice(owner: str, duplicates: list[DuplicateKey]) -> Iterator[Violation]:
+def _written_twice(owner: str, duplicates: tuple[DuplicateKey, ...]) -> Iterator[Violation]:
     """A setting written twice in a key's or alias's definition: CloudFormation keeps the last."""
     for d in duplicates:
         where = f"line {d.first.line}" if d.first.line != d.loc.line else f"column {d.first.column}"
@@ -184,9 +184,11 @@ def invalid_key_configuration(project: Project, ctx: RuleContext) -> Iterator[Vi
     for key in project.keys:
         for branch, message, loc in _key_problems(key):
             yield Violation(loc, key.name, with_branch(message, branch), content=f"{key.name}:{message}")
-        yield from _written_twice(key.name, key.duplicate_keys)
+        if key.duplicate_keys:
+            yield from _written_twice(key.name, key.duplicate_keys)
     for alias in project.aliases:
-        yield from _written_twice(alias.name, alias.duplicate_keys)
+        if alias.duplicate_keys:
+            yield from _written_twice(alias.name, alias.duplicate_keys)
     for alias in project.aliases:
         for branch, value in branches(alias.alias_name):
             problem = alias_name_problem(value)

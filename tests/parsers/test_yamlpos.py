@@ -156,7 +156,7 @@ def test_an_anchor_defined_again_keeps_duplicates_recorded() -> None:
 def test_merge_keys_may_repeat_and_explicit_keys_override_them() -> None:
     doc = load_one("base: &b {x: 1}\nother: &o {y: 2}\nm:\n  <<: *b\n  <<: *o\n  x: 3\n  <<: [*b, *o]\n")
     assert isinstance(child(doc.root, "m"), MappingNode)
-    assert doc.duplicates == []
+    assert doc.duplicates == ()
 
 
 def test_a_quoted_merge_key_is_an_ordinary_key() -> None:
@@ -175,7 +175,7 @@ def test_duplicates_past_the_limit_are_read_but_not_recorded() -> None:
 
 def test_a_document_without_duplicates_records_none() -> None:
     doc = load_one("a: &x {k: 1, j: 2}\nb: [*x, {k: 1}]\nc: {d: {k: 1}, e: {k: 2}}\n")
-    assert doc.duplicates == []
+    assert doc.duplicates == ()
 
 
 def test_alias_bomb_is_refused_quickly() -> None:

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections.abc import Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
 
 from kmslint.record import Record, field
 
@@ -325,6 +326,24 @@ class DuplicateKey(Record, frozen=True):
     name: str
     loc: Location  # the later occurrence of the key: where it is reported
     first: Location  # the first occurrence, whose value is lost
+
+
+class DuplicateIndex:
+    """Keys written twice, in file order, to find those inside a span by bisection: a file
+    built to be costly holds a thousand of them and thousands of resources to look in."""
+
+    def __init__(self, found: Iterable[DuplicateKey]) -> None:
+        self.found = sorted(found, key=_start)
+        self.starts = [_start(d) for d in self.found]
+
+    def inside(self, span: Location) -> list[DuplicateKey]:
+        lo = bisect_left(self.starts, (span.file, span.line, span.column))
+        hi = bisect_right(self.starts, (span.file, span.end_line, span.end_column))
+        return [d for d in self.found[lo:hi] if span.contains(d.loc)]
+
+
+def _start(d: DuplicateKey) -> tuple[str, int, int]:
+    return d.loc.file, d.loc.line, d.loc.column
 
 
 class KeyKind(enum.Enum):

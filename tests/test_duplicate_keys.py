@@ -270,3 +270,25 @@ def test_a_policy_of_many_repeated_keys_is_linted_quickly_and_recorded_within_bo
     assert time.perf_counter() - start < 30
     assert not [f for f in found if f.rule_id == "KMS000"]
     assert len([f for f in found if f.rule_id == "KMS013"]) == MAX_DUPLICATE_KEYS
+
+
+def test_many_keys_and_many_repeats_are_matched_without_a_scan_of_each(tmp_path: Path) -> None:
+    """3,000 keys and aliases, each writing a property twice: each repeat is found for its own
+    resource (by bisection, not by every resource looking at every repeat)."""
+    n = 1_500
+    body = "".join(
+        f"  K{i}:\n    Type: AWS::KMS::Key\n    Properties:\n      EnableKeyRotation: true\n"
+        f"      EnableKeyRotation: true\n"
+        f"  A{i}:\n    Type: AWS::KMS::Alias\n    Properties:\n      AliasName: alias/a{i}\n"
+        f"      AliasName: alias/a{i}\n      TargetKeyId: !Ref K{i}\n"
+        for i in range(n)
+    )
+    path = write(tmp_path, "t.yaml", "Resources:\n" + body)
+    start = time.perf_counter()
+    found = findings(path, "KMS015")
+    assert time.perf_counter() - start < 30
+    assert len(found) == MAX_DUPLICATE_KEYS  # a thousand repeats recorded, each once
+    lines = path.read_text().split("\n")
+    for f in found:  # each on the resource it is written in: the header above it names it
+        header = next(lines[i] for i in range(f.line - 1, -1, -1) if lines[i].startswith("  ") and lines[i][2] != " ")
+        assert header == f"  {f.resource}:"

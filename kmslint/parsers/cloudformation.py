@@ -33,6 +33,7 @@ from pathlib import Path
 from kmslint.model import (
     Alias,
     Conditional,
+    DuplicateIndex,
     DuplicateKey,
     IdentityPolicy,
     Interpolated,
@@ -1233,17 +1234,21 @@ class _Reader:
         twice = self.src.duplicates()
         if twice:  # rare: a template that writes a key twice
             project.duplicate_keys.extend(twice)
+            index = DuplicateIndex(twice)
             for key in project.keys:
-                key.duplicate_keys = self._settings_duplicates(self.resources[key.name], twice)
+                key.duplicate_keys = self._settings_duplicates(self.resources[key.name], index)
             for alias in project.aliases:
-                alias.duplicate_keys = self._settings_duplicates(self.resources[alias.name], twice)
+                alias.duplicate_keys = self._settings_duplicates(self.resources[alias.name], index)
         if loops is not None:
             project.errors.extend(loops.errors)
         return project
 
-    def _settings_duplicates(self, r: _Resource, twice: Sequence[DuplicateKey]) -> tuple[DuplicateKey, ...]:
+    def _settings_duplicates(self, r: _Resource, index: DuplicateIndex) -> tuple[DuplicateKey, ...]:
         """The keys written twice in a resource's definition, except in its ``Metadata`` (not a
         setting) and in its key policy's value (whose duplicates are the policy's, KMS013)."""
+        inside = index.inside(r.entry.loc)
+        if not inside:
+            return ()
         outside: list[Location] = []
         meta = r.fields.get("Metadata")
         if meta is not None:
@@ -1251,8 +1256,7 @@ class _Reader:
         policy = self._props(r).get("KeyPolicy") if r.type in _KEY_TYPES else None
         if policy is not None:
             outside.append(self.src.loc(policy.node))
-        span = r.entry.loc
-        return tuple(d for d in twice if span.contains(d.loc) and not any(o.contains(d.loc) for o in outside))
+        return tuple(d for d in inside if not any(o.contains(d.loc) for o in outside))
 
     def _resolver(self, top: dict[str, _Entry]) -> _Resolver:
         # The mappings are read when first needed, by a closure over the source and not

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 
 from kmslint.model import (
+    DuplicateIndex,
     DuplicateKey,
     Interpolated,
     KeyPolicy,
@@ -175,24 +175,7 @@ def _problems(doc: PolicyDocument) -> Iterator[tuple[str, Location]]:
             sids.add(sid)
 
 
-class _Repeats:
-    """The project's keys written twice, in file order, to find those inside a span quickly."""
-
-    def __init__(self, found: list[DuplicateKey]) -> None:
-        self.found = sorted(found, key=_start)
-        self.starts = [_start(d) for d in self.found]
-
-    def inside(self, span: Location) -> list[DuplicateKey]:
-        lo = bisect_left(self.starts, (span.file, span.line, span.column))
-        hi = bisect_right(self.starts, (span.file, span.end_line, span.end_column))
-        return [d for d in self.found[lo:hi] if span.contains(d.loc)]
-
-
-def _start(d: DuplicateKey) -> tuple[str, int, int]:
-    return d.loc.file, d.loc.line, d.loc.column
-
-
-def _repeats_in(repeats: _Repeats, policy: KeyPolicy, doc: PolicyDocument) -> Iterator[tuple[DuplicateKey, str]]:
+def _repeats_in(repeats: DuplicateIndex, policy: KeyPolicy, doc: PolicyDocument) -> Iterator[tuple[DuplicateKey, str]]:
     """The keys written twice inside the policy as written (inside the reading's document, or
     the policy value it came from: an ``Fn::If`` around it, a YAML alias to it), with messages."""
     spans = {v.loc for v in (doc.value, policy.document) if v is not None and v.loc is not None}
@@ -208,7 +191,7 @@ def _repeats_in(repeats: _Repeats, policy: KeyPolicy, doc: PolicyDocument) -> It
 @check("KMS013")
 def invalid_key_policy(project: Project, ctx: RuleContext) -> Iterator[Violation]:
     once = Once()
-    repeats = _Repeats(project.duplicate_keys) if project.duplicate_keys else None
+    repeats = DuplicateIndex(project.duplicate_keys) if project.duplicate_keys else None
     for policy, doc in key_policy_readings(project):
         if repeats is not None:
             for d, message in _repeats_in(repeats, policy, doc):

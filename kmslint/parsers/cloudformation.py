@@ -1244,9 +1244,10 @@ class _Reader:
         return project
 
     def _settings_duplicates(self, r: _Resource, index: DuplicateIndex) -> tuple[DuplicateKey, ...]:
-        """The keys written twice in a resource's definition, except in its ``Metadata`` (not a
-        setting) and in its key policy's value (whose duplicates are the policy's, KMS013)."""
-        inside = index.inside(r.entry.loc)
+        """The keys written twice in a resource's definition (its value: a logical ID written
+        twice is the Resources section's), except in its ``Metadata`` (not a setting) and in
+        its key policy's value (whose duplicates are the policy's, KMS013)."""
+        inside = index.inside(self.src.loc(r.entry.node))
         if not inside:
             return ()
         outside: list[Location] = []

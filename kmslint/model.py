@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections.abc import Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
 
 from kmslint.record import Record, field
 
@@ -67,6 +68,14 @@ class Location(Record, frozen=True, order=True):
     @classmethod
     def point(cls, file: str, line: int, column: int = 1) -> Location:
         return cls(file, line, column, line, column)
+
+    def contains(self, other: Location) -> bool:
+        """Is ``other`` inside this span (same file, from its start to its end)?"""
+        return (
+            self.file == other.file
+            and (self.line, self.column) <= (other.line, other.column)
+            and (other.end_line, other.end_column) <= (self.end_line, self.end_column)
+        )
 
 
 class Meaning(enum.Enum):
@@ -412,6 +421,38 @@ def to_plain(value: Value | None) -> object:
 # --------------------------------------------------------------------------- resources
 
 
+class DuplicateKey(Record, frozen=True):
+    """A mapping key written again in the same mapping (YAML or JSON).
+
+    The template or policy is read with the key's last value, as
+    CloudFormation and ``json.loads`` read it (RULES.md, "Where a finding is
+    reported"); the earlier value is silently lost, which is worth a finding
+    only where it changes a key or its policy (KMS013, KMS015).
+    """
+
+    name: str
+    loc: Location  # the later occurrence of the key: where it is reported
+    first: Location  # the first occurrence, whose value is lost
+
+
+class DuplicateIndex:
+    """Keys written twice, in file order, to find those inside a span by bisection: a file
+    built to be costly holds a thousand of them and thousands of resources to look in."""
+
+    def __init__(self, found: Iterable[DuplicateKey]) -> None:
+        self.found = sorted(found, key=_start)
+        self.starts = [_start(d) for d in self.found]
+
+    def inside(self, span: Location) -> list[DuplicateKey]:
+        lo = bisect_left(self.starts, (span.file, span.line, span.column))
+        hi = bisect_right(self.starts, (span.file, span.end_line, span.end_column))
+        return [d for d in self.found[lo:hi] if span.contains(d.loc)]
+
+
+def _start(d: DuplicateKey) -> tuple[str, int, int]:
+    return d.loc.file, d.loc.line, d.loc.column
+
+
 class KeyKind(enum.Enum):
     KEY = "key"  # aws_kms_key, AWS::KMS::Key
     EXTERNAL = "external"  # aws_kms_external_key (imported material)
@@ -467,6 +508,9 @@ class KeyResource(Record, eq=False):
     primary: str | None = None  # replica keys: the name of their primary key, when resolved
     account: Value | None = None  # the key's account, when the configuration states it
     attr_locs: dict[str, Location] = field(default_factory=dict)
+    # Keys written twice in the resource's definition, outside its key policy and its
+    # metadata: only the last value of each counts (KMS015).
+    duplicate_keys: tuple[DuplicateKey, ...] = ()
 
     @property
     def is_replica(self) -> bool:
@@ -497,6 +541,8 @@ class Alias(Record, eq=False):
     target: str | None  # the key's resource name, when the reference resolves
     loc: Location
     attr_locs: dict[str, Location] = field(default_factory=dict)
+    # As for KeyResource: keys its definition writes twice (KMS015).
+    duplicate_keys: tuple[DuplicateKey, ...] = ()
 
 
 class Grant(Record, eq=False):
@@ -564,6 +610,9 @@ class Project(Record, eq=False):
     # records them only when it has the word ``kmslint`` (else no suppression can be in it).
     resource_spans: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     errors: list[ParseError] = field(default_factory=list)
+    # Mapping keys written twice in its files, wherever the parsers met them (the last value
+    # is the one read).  Rules decide which matter: those inside a key policy (KMS013).
+    duplicate_keys: list[DuplicateKey] = field(default_factory=list)
     resource_count: int = 0
     # (directory, path) of every file()/templatefile() the evaluation tried, read or not (findings cache pins).
     files_tried: list[tuple[str, str]] = field(default_factory=list)

@@ -9,7 +9,9 @@ The template is read in two layers:
   long form it stands for (``!Sub x`` is ``{"Fn::Sub": x}``), so both formats
   give the same raw values; an unknown tag (``!Rain::Embed``) is an
   :class:`~kmslint.model.Unknown`.  Of duplicate keys the last one wins, as
-  in CloudFormation.  A template that may hold ``Fn::ForEach`` loops
+  in CloudFormation, and each later occurrence is recorded: the template is
+  linted, and a key written twice inside a key policy (KMS013) or elsewhere in
+  a key's or alias's definition (KMS015) is reported there.  A template that may hold ``Fn::ForEach`` loops
   (``AWS::LanguageExtensions``) is read through :class:`_LoopSource`, which
   expands them, within bounds, into the resources and values they stand for.
 * a :class:`_Resolver` evaluates the intrinsic functions that can be
@@ -34,12 +36,14 @@ alone costs most of a second.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from kmslint.model import (
     Alias,
     Conditional,
+    DuplicateIndex,
+    DuplicateKey,
     IdentityPolicy,
     Interpolated,
     KeyKind,
@@ -228,6 +232,7 @@ if TYPE_CHECKING:
         def raw(self, node: object) -> Value: ...
         def loc(self, node: object) -> Location: ...
         def last_line(self, entry: _Entry) -> int: ...
+        def duplicates(self) -> Sequence[DuplicateKey]: ...
 
 
 _FN_NAMES = (
@@ -263,7 +268,10 @@ class _YamlSource:
         self._merges = any("<<" in line for line in doc.lines)
 
     def _pairs(self, node: Node) -> list[tuple[Node, Node]]:
-        """A mapping's pairs with YAML merge keys (``<<: *base``) applied; explicit keys win."""
+        """A mapping's pairs with YAML merge keys (``<<: *base``) applied, in the order that
+        lets the last of a key win: explicit keys win over merged ones, and of the mappings
+        merged by one ``<<: [*a, *b]`` the earlier wins (as YAML and PyYAML say).  Neither is
+        a key written twice."""
         pairs: list[tuple[Node, Node]] = node.value
         if not self._merges or not any(self._is_merge(k) for k, _ in pairs):
             return pairs
@@ -271,7 +279,7 @@ class _YamlSource:
         explicit: list[tuple[Node, Node]] = []
         for k, v in pairs:
             if self._is_merge(k):
-                sources = v.value if isinstance(v, self._sequence) else [v]
+                sources = v.value[::-1] if isinstance(v, self._sequence) else [v]
                 for src in sources:
                     if isinstance(src, self._mapping):
                         merged.extend(self._pairs(src))
@@ -309,6 +317,10 @@ class _YamlSource:
 
     def loc(self, node: object) -> Location:
         return self.doc.loc(node)  # type: ignore[arg-type]
+
+    def duplicates(self) -> Sequence[DuplicateKey]:
+        """Every key the document writes twice (found when it was loaded)."""
+        return self.doc.duplicates
 
     def last_line(self, entry: _Entry) -> int:
         """A resource's last line, counting comment lines that close its block (indented under it)."""
@@ -435,7 +447,14 @@ class _JsonSource:
             # Of duplicate keys the last one's value wins, as in CloudFormation (RULES.md).
             member = _JsonNode(value, child, where)
             out[name] = _Entry(name, member, member, self._locate)  # the key is found from the value
+        if len(out) < len(data):
+            self.doc.note_duplicates(data, node.node, where)
         return list(out.values())
+
+    def duplicates(self) -> Sequence[DuplicateKey]:
+        """The keys written twice in the objects read so far: each mapping the reader looks
+        at (resources, their properties) and each value it builds (a key policy)."""
+        return self.doc.duplicates
 
     def elements(self, node: object) -> list[object] | None:
         """An array's items (nodes), None for anything else."""
@@ -631,6 +650,9 @@ class _LoopSource:
 
     def loc(self, node: object) -> Location:
         return self.inner.loc(_unbind(node)[0])
+
+    def duplicates(self) -> Sequence[DuplicateKey]:
+        return self.inner.duplicates()  # where they are written, shared by the copies a loop makes
 
     def last_line(self, entry: _Entry) -> int:
         return self.inner.last_line(_Entry(entry.name, entry.key, _unbind(entry.node)[0], entry._locate))
@@ -1267,9 +1289,33 @@ class _Reader:
             elif r.type in _POLICY_DOCUMENT_TYPES or r.type in _INLINE_POLICY_TYPES or r.type == _SAM_FUNCTION:
                 project.identity_policies.extend(self._identity_policies(r))
         project.multi_region_uses.extend(self._multi_region_uses(existing, project.aliases))
+        twice = self.src.duplicates()
+        if twice:  # rare: a template that writes a key twice
+            project.duplicate_keys.extend(twice)
+            index = DuplicateIndex(twice)
+            for key in project.keys:
+                key.duplicate_keys = self._settings_duplicates(self.resources[key.name], index)
+            for alias in project.aliases:
+                alias.duplicate_keys = self._settings_duplicates(self.resources[alias.name], index)
         if loops is not None:
             project.errors.extend(loops.errors)
         return project
+
+    def _settings_duplicates(self, r: _Resource, index: DuplicateIndex) -> tuple[DuplicateKey, ...]:
+        """The keys written twice in a resource's definition (its value: a logical ID written
+        twice is the Resources section's), except in its ``Metadata`` (not a setting) and in
+        its key policy's value (whose duplicates are the policy's, KMS013)."""
+        inside = index.inside(self.src.loc(r.entry.node))
+        if not inside:
+            return ()
+        outside: list[Location] = []
+        meta = r.fields.get("Metadata")
+        if meta is not None:
+            outside.append(meta.loc)
+        policy = self._props(r).get("KeyPolicy") if r.type in _KEY_TYPES else None
+        if policy is not None:
+            outside.append(self.src.loc(policy.node))
+        return tuple(d for d in inside if not any(o.contains(d.loc) for o in outside))
 
     def _resolver(self, top: dict[str, _Entry]) -> _Resolver:
         # The mappings are read when first needed, by a closure over the source and not

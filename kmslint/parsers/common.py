@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 # .tf file is rarely over 1 MB; the worst such file costs about a minute and 2.5 GB.
 DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 200
+# Mapping keys written twice that a YAML or JSON document records (model.DuplicateKey): a real
+# file has a few at most; past this many (a file built to be costly) the rest are read as
+# usual, the last value winning, but not recorded.
+MAX_DUPLICATE_KEYS = 1_000
 
 
 class ParseOptions(Record, frozen=True):

@@ -30,7 +30,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from kmslint.model import Interpolated, Known, Location, Meaning, Unknown, Value, to_plain
+from kmslint.model import DuplicateKey, Interpolated, Known, Location, Meaning, Unknown, Value, to_plain
 from kmslint.parsers.common import (
     Budget,
     BudgetExceeded,
@@ -301,6 +301,9 @@ class Evaluator:
         self.files_read: list[str] = []
         # (directory, path) of every file()/templatefile() call, read or not: the findings cache pins them.
         self.files_tried: list[tuple[str, str]] = []
+        # Keys written twice in JSON text read as a tree (a heredoc, a file): each once, however
+        # often its text is evaluated (a key written twice in a key policy is KMS013).
+        self.duplicate_keys: dict[DuplicateKey, None] = {}
         self._depth = 0
 
     # ------------------------------------------------------------------ entry points
@@ -803,6 +806,7 @@ class Evaluator:
             line_offset = row + src.row_offset
             col_offset = src.col(row, region_start - src.line_starts()[row]) - 1
             file = src.display
+        twice: list[DuplicateKey] = []
         try:
             tree = jsonpos.parse(
                 text,
@@ -811,9 +815,11 @@ class Evaluator:
                 first_line_col_offset=col_offset,
                 max_depth=self.max_depth,
                 budget=self.budget,
+                duplicates=twice,
             )
         except jsonpos.JSONSyntaxError:
             return None
+        self.duplicate_keys.update(dict.fromkeys(twice))
         return _fill(tree, slots, bare, heredoc, src.fixed, self)
 
     # ------------------------------------------------------------------ functions
@@ -898,10 +904,14 @@ class Evaluator:
 
         self.budget.spend_bytes(len(text))
         if text.lstrip()[:1] in ("{", "["):
+            twice: list[DuplicateKey] = []
             try:
-                return jsonpos.parse(text, display, max_depth=self.max_depth, budget=self.budget)
+                tree = jsonpos.parse(text, display, max_depth=self.max_depth, budget=self.budget, duplicates=twice)
             except jsonpos.JSONSyntaxError:
                 pass
+            else:
+                self.duplicate_keys.update(dict.fromkeys(twice))
+                return tree
         lines = text.split("\n")
         end = Location(display, 1, 1, len(lines), len(lines[-1]) + 1)
         return Known(text, end)

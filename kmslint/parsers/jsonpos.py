@@ -4,6 +4,11 @@
 valid JSON; tree-sitter-json then gives every object, array and scalar its
 span.  Strings are decoded by ``json.loads`` of the token itself, so escapes
 mean exactly what they mean to any JSON reader.
+
+Of a key written twice in one object the last value is read, as
+``json.loads``, Go and CloudFormation read it; each later occurrence met
+while building located values is recorded (:attr:`JsonDocument.duplicates`)
+for the rules that care (a key written twice inside a key policy is KMS013).
 """
 
 from __future__ import annotations
@@ -12,11 +17,20 @@ import json
 import sys
 from functools import lru_cache
 
-from kmslint.model import Known, Location, Value
-from kmslint.parsers.common import Budget, ColumnIndex, ParseTimeout, as_go_reads_json, grammar, parse_tree
+from kmslint.model import DuplicateKey, Known, Location, Value
+from kmslint.parsers.common import (
+    MAX_DUPLICATE_KEYS,
+    Budget,
+    ColumnIndex,
+    ParseTimeout,
+    as_go_reads_json,
+    grammar,
+    parse_tree,
+)
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import TypeGuard
 
     from tree_sitter import Node, Parser
@@ -142,6 +156,7 @@ def parse(
     first_line_col_offset: int = 0,
     max_depth: int = DEFAULT_MAX_DEPTH,
     budget: Budget | None = None,
+    duplicates: list[DuplicateKey] | None = None,
 ) -> Value:
     """Parse JSON text into a located value tree.
 
@@ -151,7 +166,8 @@ def parse(
     the subtree takes its parent's span rather than a wrong one.
     ``line_offset`` and ``first_line_col_offset`` place text embedded in
     another file (a heredoc, a JSON string) at its real position.  ``budget``,
-    when given, pays for the parse and two steps per value built.
+    when given, pays for the parse and two steps per value built.  Keys the
+    text writes twice are added to ``duplicates``, when given.
     """
     doc = parse_document(
         text,
@@ -161,7 +177,10 @@ def parse(
         max_depth=max_depth,
         budget=budget,
     )
-    return doc.build(doc.data, doc.root, doc.fallback, budget)
+    value = doc.build(doc.data, doc.root, doc.fallback, budget)
+    if duplicates is not None:
+        duplicates.extend(doc.duplicates)
+    return value
 
 
 def parse_document(
@@ -204,6 +223,10 @@ class JsonDocument:
         self.data = data
         self.root: Node | None = None
         self.fallback = Location.point(file, 1 + line_offset)
+        # Each key written again in its object, at its later occurrence, for the objects
+        # located so far (see note_duplicates); _noted: those objects, by identity.
+        self.duplicates: list[DuplicateKey] = []
+        self._noted: set[int] = set()
 
     @staticmethod
     def is_object(item: object) -> TypeGuard[_Pairs]:
@@ -216,6 +239,52 @@ class JsonDocument:
         if n is None or n.type != "object" or len(pairs) != len(item):
             return [None] * len(item)
         return [p.child_by_field_name("value") for p in pairs]
+
+    @staticmethod
+    def key_nodes(item: _Pairs, n: Node | None) -> list[Node | None]:
+        """The key node of each member of an object, or Nones where the tree does not match."""
+        pairs = [c for c in n.named_children if c.type == "pair"] if n is not None else []
+        if n is None or n.type != "object" or len(pairs) != len(item):
+            return [None] * len(item)
+        return [p.child_by_field_name("key") for p in pairs]
+
+    def note_duplicates(self, item: _Pairs, n: Node | None, where: Location) -> None:
+        """Record the keys that object ``item`` (at node ``n``, span ``where``) writes again.
+
+        Called only for an object known to have some (its members outnumber its
+        distinct keys), and recorded once however often the object is read.  The
+        values that later ones override are never read, so keys written twice
+        inside them are looked for here (the YAML reader finds every such key too).
+        """
+        if not self._record(item, n, where):
+            return
+        last = {name: i for i, (name, _value) in enumerate(item)}
+        members = zip(item, self.member_nodes(item, n), strict=True)
+        stack = [(v, c, where) for i, ((name, v), c) in enumerate(members) if last[name] != i]
+        while stack:  # the overridden values, depth first
+            value, node, parent_loc = stack.pop()
+            loc = self.value_loc(value, node, parent_loc)
+            if isinstance(value, _Pairs):
+                if len({k for k, _v in value}) < len(value):
+                    self._record(value, node, loc)
+                stack.extend((v, c, loc) for (_k, v), c in zip(value, self.member_nodes(value, node), strict=True))
+            elif isinstance(value, list):
+                stack.extend((v, c, loc) for v, c in zip(value, self.element_nodes(value, node), strict=True))
+
+    def _record(self, item: _Pairs, n: Node | None, where: Location) -> bool:
+        """Record each key ``item`` writes again, at its later occurrence (a key whose node does
+        not match is placed at the object); False when the object was recorded before."""
+        if id(item) in self._noted:
+            return False
+        self._noted.add(id(item))
+        first: dict[str, Location] = {}
+        for (name, _value), key in zip(item, self.key_nodes(item, n), strict=True):
+            here = self.loc(key) if key is not None else where
+            if name not in first:
+                first[name] = here
+            elif len(self.duplicates) < MAX_DUPLICATE_KEYS:
+                self.duplicates.append(DuplicateKey(name, here, first[name]))
+        return True
 
     @staticmethod
     def element_nodes(item: list[object], n: Node | None) -> list[Node | None]:
@@ -269,8 +338,12 @@ class JsonDocument:
                 # json.loads and CloudFormation (members are taken back last first, so with
                 # duplicates they are pushed last first).
                 obj: dict[str, Value] = {k: Known(None, loc) for k, _v in item}
+                members: Iterable[tuple[tuple[str, object], Node | None]]
                 members = zip(item, self.member_nodes(item, n), strict=True)
-                for (k, v), child in reversed(list(members)) if len(obj) < len(item) else members:
+                if len(obj) < len(item):
+                    self.note_duplicates(item, n, loc)
+                    members = reversed(list(members))
+                for (k, v), child in members:
                     stack.append((v, child, loc, obj, k))
                 value = Known(obj, loc)
             elif isinstance(item, list):

@@ -109,9 +109,11 @@ def policy_names(data: object, *, listed: bool = False) -> list[str] | None:
 def parse_policy(path: Path, text: str, opts: ParseOptions) -> Project:
     """One raw key policy file as a project (raises JSONSyntaxError on invalid JSON)."""
     display = opts.display(path)
-    document = jsonpos.parse(text, display, max_depth=opts.max_depth, budget=opts.budget)
-    loc = document.loc or Location.point(display, 1)
     project = Project(ProjectKind.POLICY, display, files=[display])
+    document = jsonpos.parse(
+        text, display, max_depth=opts.max_depth, budget=opts.budget, duplicates=project.duplicate_keys
+    )
+    loc = document.loc or Location.point(display, 1)
     project.standalone_policies.append(KeyPolicy(document, loc, attached_by=None))
     return project
 
@@ -119,8 +121,10 @@ def parse_policy(path: Path, text: str, opts: ParseOptions) -> Project:
 def parse_policy_map(path: Path, text: str, opts: ParseOptions) -> Project:
     """A map of named key policies as a project: each policy's findings name it as their resource."""
     display = opts.display(path)
-    document = jsonpos.parse(text, display, max_depth=opts.max_depth, budget=opts.budget)
     project = Project(ProjectKind.POLICY, display, files=[display])
+    document = jsonpos.parse(
+        text, display, max_depth=opts.max_depth, budget=opts.budget, duplicates=project.duplicate_keys
+    )
     members = document.value if isinstance(document, Known) and isinstance(document.value, dict) else {}
     for name, policy in members.items():
         loc = policy.loc or document.loc or Location.point(display, 1)

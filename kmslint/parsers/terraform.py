@@ -137,6 +137,7 @@ def parse_directory(directory: Path, files: list[Path], opts: ParseOptions) -> P
         if read not in project.files:
             project.files.append(read)
     project.files_tried.extend(ev.files_tried)  # the findings cache pins each, read or not
+    project.duplicate_keys.extend(ev.duplicate_keys)  # in heredocs and files read as JSON
     _suppressions(project, loaded)
     return project
 

@@ -7,8 +7,12 @@ tag, so the input cannot execute anything.
 
 On top of that this module adds what a linter needs and PyYAML does not do:
 
-* duplicate mapping keys are an error (CloudFormation and cfn-lint reject
-  them), reported at the duplicate;
+* a mapping key written twice is not an error: the last value is the one
+  read (as CloudFormation reads a template), and each later occurrence is
+  recorded (:attr:`YamlDocument.duplicates`) for the rules that care (a key
+  written twice inside a key policy is KMS013); merge keys (``<<``) may
+  repeat, and an explicit key overriding a merged one is what YAML intends,
+  not a duplicate;
 * alias expansion is bounded (a "billion laughs" document is refused instead
   of being expanded, through merge keys too), recursive aliases are refused,
   and so is nesting deeper than the configured limit;
@@ -36,8 +40,8 @@ import yaml
 from yaml.events import AliasEvent
 from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 
-from kmslint.model import Location
-from kmslint.parsers.common import ParseFailure
+from kmslint.model import DuplicateKey, Location
+from kmslint.parsers.common import MAX_DUPLICATE_KEYS, ParseFailure
 from kmslint.record import Record, field
 
 # Plain scalars get this tag; :func:`plain_value` types them when asked.
@@ -173,6 +177,8 @@ class YamlDocument(Record):
     # Nodes reached through an alias are shared; their marks are the anchor's.
     has_aliases: bool = False
     remap: _Remap | None = None
+    # Each key written again in its mapping, at its later occurrence (the last value is read).
+    duplicates: tuple[DuplicateKey, ...] = ()
     _scalar_spans: list[tuple[tuple[int, int], tuple[int, int]]] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ locations
@@ -335,8 +341,14 @@ def load(
     docs = []
     may_alias = "&" in text  # no anchor, no alias
     for root in roots:
-        has_aliases = check(root, max_depth=max_depth, max_alias_nodes=max_alias_nodes, may_alias=may_alias)
-        docs.append(YamlDocument(file, root, lines, has_aliases, remap))
+        twice: list[tuple[ScalarNode, ScalarNode]] = []
+        has_aliases = check(
+            root, max_depth=max_depth, max_alias_nodes=max_alias_nodes, may_alias=may_alias, duplicates=twice
+        )
+        doc = YamlDocument(file, root, lines, has_aliases, remap)
+        if twice:
+            doc.duplicates = tuple(DuplicateKey(str(b.value), doc.loc(b), doc.loc(a)) for a, b in twice)
+        docs.append(doc)
     return docs
 
 
@@ -373,16 +385,26 @@ def _reader_position(text: str, exc: yaml.YAMLError) -> tuple[int, int]:
     return 1, 1
 
 
-def check(root: Node, *, max_depth: int, max_alias_nodes: int, may_alias: bool = True) -> bool:
-    """Refuse duplicate keys, deep nesting and alias bombs; return whether aliases were seen.
+def check(
+    root: Node,
+    *,
+    max_depth: int,
+    max_alias_nodes: int,
+    may_alias: bool = True,
+    duplicates: list[tuple[ScalarNode, ScalarNode]] | None = None,
+) -> bool:
+    """Refuse deep nesting and alias bombs; return whether aliases were seen.
 
     Each distinct node is visited once.  A node met again was reached through
     an alias: the size of its subtree is added to a budget of nodes visited
     through aliases, and the document is refused past ``max_alias_nodes``.
-    A node met again while it is still open is a recursive alias.
+    A node met again while it is still open is a recursive alias.  Keys
+    written twice in one mapping are added to ``duplicates`` as (first,
+    later) key nodes, once each however many aliases share the mapping.
     """
+    found: list[tuple[ScalarNode, ScalarNode]] = [] if duplicates is None else duplicates
     if not may_alias:
-        _check_tree(root, max_depth)
+        _check_tree(root, max_depth, found)
         return False
     size: dict[int, int] = {}
     height: dict[int, int] = {}
@@ -416,14 +438,14 @@ def check(root: Node, *, max_depth: int, max_alias_nodes: int, may_alias: bool =
             height[nid] = 1
             continue
         if isinstance(node, MappingNode):
-            _check_keys(node)
+            _check_keys(node, found)
         open_nodes.add(nid)
         stack.append((node, depth, True))
         stack.extend((c, depth + 1, False) for c in _children(node))
     return seen_alias
 
 
-def _check_tree(root: Node, max_depth: int) -> None:
+def _check_tree(root: Node, max_depth: int, found: list[tuple[ScalarNode, ScalarNode]]) -> None:
     """:func:`check` for a document without anchors: a plain tree."""
     stack: list[tuple[Node, int]] = [(root, 1)]
     while stack:
@@ -433,7 +455,7 @@ def _check_tree(root: Node, max_depth: int) -> None:
         if depth >= max_depth and node.value:
             raise _fail(f"nesting deeper than {max_depth} levels", node)
         if isinstance(node, MappingNode):
-            _check_keys(node)
+            _check_keys(node, found)
             for k, v in node.value:
                 if not isinstance(k, ScalarNode):
                     stack.append((k, depth + 1))
@@ -451,7 +473,8 @@ def _children(node: Node) -> list[Node]:
     return []
 
 
-def _check_keys(node: MappingNode) -> None:
+def _check_keys(node: MappingNode, found: list[tuple[ScalarNode, ScalarNode]]) -> None:
+    """Add each key of ``node`` written again (after its first occurrence) to ``found``."""
     pairs = node.value
     if len(pairs) < 2:
         return
@@ -460,16 +483,16 @@ def _check_keys(node: MappingNode) -> None:
             return  # the common case, decided without a Python loop
     except TypeError:
         pass  # a collection as a key: check one by one
-    seen: set[str] = set()
-    for key, _value in node.value:
+    first: dict[str, ScalarNode] = {}
+    for key, _value in pairs:
         if not isinstance(key, ScalarNode):
             continue
         text = key.value
         if text == "<<" and key.tag == PLAIN_TAG:
-            continue  # a merge key may repeat
-        if text in seen:
-            raise _fail(f"duplicate key {text!r} in a mapping", key)
-        seen.add(text)
+            continue  # a merge key may repeat: each merges its mappings in turn
+        earlier = first.setdefault(text, key)
+        if earlier is not key and len(found) < MAX_DUPLICATE_KEYS:
+            found.append((earlier, key))
 
 
 def _fail(message: str, node: Node) -> ParseFailure:

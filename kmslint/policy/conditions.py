@@ -121,11 +121,10 @@ def _value_is_bare_wildcard(value: Value) -> bool:
     return False
 
 
-def constrains_identity(cond: Condition) -> bool:
-    """RULES.md: a positive operator (or its ForAnyValue form), not IfExists,
-    on an identity key, with every value free of a bare ``*``."""
-    if cond.key.lower() not in IDENTITY_KEYS:
-        return False
+def is_positive_test(cond: Condition) -> bool:
+    """RULES.md's operator rules for a condition that narrows who or how: a positive operator
+    (``StringEquals``, ``StringLike``, ``ArnEquals``, ``ArnLike``, or their ``ForAnyValue:``
+    forms), not ``...IfExists``, with values none of which is a bare ``*``."""
     qualifier = cond.set_qualifier
     if qualifier not in (None, "foranyvalue"):
         return False  # ForAllValues: is true when the key is absent
@@ -136,6 +135,11 @@ def constrains_identity(cond: Condition) -> bool:
     if not cond.values:
         return False
     return not any(_value_is_bare_wildcard(v) for v in cond.values)
+
+
+def constrains_identity(cond: Condition) -> bool:
+    """RULES.md: a positive test (:func:`is_positive_test`) on an identity key."""
+    return cond.key.lower() in IDENTITY_KEYS and is_positive_test(cond)
 
 
 def has_identity_constraint(conditions: list[Condition], fully_known: bool) -> bool:
@@ -169,15 +173,9 @@ def _all_false(values: tuple[Value, ...]) -> bool:
 
 
 def constrains_via_service(cond: Condition) -> bool:
-    """A positive test (not IfExists, not ForAllValues) on ``kms:ViaService``:
-    the key can only be used through the named AWS services."""
-    if cond.key.lower() != "kms:viaservice":
-        return False
-    if cond.set_qualifier not in (None, "foranyvalue") or cond.if_exists:
-        return False
-    if cond.base_operator.lower() not in ("stringequals", "stringlike"):
-        return False
-    return bool(cond.values) and not any(_value_is_bare_wildcard(v) for v in cond.values)
+    """A positive test (:func:`is_positive_test`: not IfExists, not ForAllValues, no bare
+    ``*``) on ``kms:ViaService``: the key can only be used through the named AWS services."""
+    return cond.key.lower() == "kms:viaservice" and is_positive_test(cond)
 
 
 def requires_mfa(cond: Condition) -> bool:

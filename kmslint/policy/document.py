@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from kmslint.model import (
     Branch,
     Conditional,
+    DuplicateKey,
     IdentityPolicy,
     KeyPolicy,
     Known,
@@ -234,6 +235,11 @@ class PolicyDocument(Record):
     version: Value | None = None
     # Every Fn::If of the policy as written: (condition, where it is).
     conditionals: tuple[tuple[str, Location | None], ...] = ()
+    # Keys that a policy given as JSON text writes twice in one object (the last value is
+    # read), with the line and column of the later one in the text: the text is one value of
+    # the template, so the rule reports them at the text.  Keys written twice in a located
+    # document are the parsers' (Project.duplicate_keys).
+    repeated_keys: tuple[tuple[str, int, int], ...] = ()
     # Its size as JSON with unknown parts left out (KMS013), once measured: keys that
     # share the reading need it once.
     known_size: int | None = field(default=None, init=False, repr=False, compare=False)
@@ -273,7 +279,8 @@ class PolicyDocument(Record):
 def read_policy(value: Value | None, loc: Location, budget: Budget | None = None) -> list[PolicyDocument]:
     """All readings of a policy value, one per ``Fn::If`` combination the template's conditions
     allow (:func:`kmslint.model.branches`)."""
-    decoded = _decode_json_string(value, loc, budget)
+    repeated: list[str] = []
+    decoded = _decode_json_string(value, loc, budget, repeated)
     if isinstance(decoded, _Invalid):
         doc = PolicyDocument(None, loc, unknown=True)
         doc.problems.append((decoded.message, loc))
@@ -284,6 +291,10 @@ def read_policy(value: Value | None, loc: Location, budget: Budget | None = None
         if budget is not None:
             budget.spend(1 + 4 * len(doc.statements))
         docs.append(doc)
+    if repeated and isinstance(value, Known) and isinstance(value.value, str):
+        where = _repeats_in_text(value.value, repeated, budget)
+        for doc in docs:
+            doc.repeated_keys = where
     if len(docs) > 1 or (docs and docs[0].branch):
         found = tuple(_conditionals(decoded))
         for doc in docs:
@@ -319,19 +330,57 @@ class _Invalid(Record, frozen=True):
     message: str
 
 
-def _decode_json_string(value: Value | None, loc: Location, budget: Budget | None = None) -> Value | _Invalid | None:
-    """A policy given as a JSON string (CloudFormation, a Terraform string) becomes a tree."""
+def _decode_json_string(
+    value: Value | None, loc: Location, budget: Budget | None = None, repeated: list[str] | None = None
+) -> Value | _Invalid | None:
+    """A policy given as a JSON string (CloudFormation, a Terraform string) becomes a tree.
+
+    Of a key the text writes twice in one object the last value is read, as by
+    ``json.loads`` and AWS; its name is added to ``repeated``.
+    """
     if isinstance(value, Known) and isinstance(value.value, str):
         if budget is not None:
             budget.spend(len(value.value) >> 2)
         try:
             from kmslint.parsers.common import as_go_reads_json
 
-            data = as_go_reads_json(value.value, json.loads(value.value))
+            data = as_go_reads_json(value.value, _loads_noting_repeats(value.value, repeated))
         except (ValueError, RecursionError) as exc:
             return _Invalid(f"the policy is not valid JSON ({exc})")
         return _from_plain(data, value.loc or loc)
     return value
+
+
+def _loads_noting_repeats(text: str, repeated: list[str] | None) -> object:
+    """``json.loads(text)``, adding each key written again in its object to ``repeated``."""
+    if repeated is None:
+        return json.loads(text)
+    from kmslint.parsers.common import MAX_DUPLICATE_KEYS
+
+    def pairs(members: list[tuple[str, object]]) -> dict[str, object]:
+        obj = dict(members)
+        if len(obj) < len(members):  # rare: only then is each key looked at
+            seen: set[str] = set()
+            for name, _value in members:
+                if name in seen and len(repeated) < MAX_DUPLICATE_KEYS:
+                    repeated.append(name)
+                seen.add(name)
+        return obj
+
+    return json.loads(text, object_pairs_hook=pairs)
+
+
+def _repeats_in_text(text: str, names: list[str], budget: Budget | None) -> tuple[tuple[str, int, int], ...]:
+    """Where in ``text`` (1-based line and column) each key written again is, to say so in a
+    message; read again with positions only for the rare text that has such keys."""
+    from kmslint.parsers import jsonpos
+
+    found: list[DuplicateKey] = []
+    try:
+        jsonpos.parse(text, "", budget=budget, duplicates=found)
+    except jsonpos.JSONSyntaxError:  # past a parse limit: json.loads read it, tree-sitter did not
+        return tuple((name, 0, 0) for name in names)
+    return tuple((d.name, d.loc.line, d.loc.column) for d in found)
 
 
 def _from_plain(data: object, loc: Location) -> Value:

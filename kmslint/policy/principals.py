@@ -145,6 +145,54 @@ def is_account_root(entry: PrincipalEntry) -> bool:
     return classify(entry) is PrincipalClass.ACCOUNT_ROOT
 
 
+# The account part of a root ARN whose unknown parts are written as markers (no ":" in them);
+# compiled when first used (``re`` caches it): most runs never ask whose root a principal is.
+_ROOT_ACCOUNT = r"(?i)arn:[^:]*:iam::([^:]*):root"
+_MARK = "\x00"
+
+
+def root_account(entry: PrincipalEntry) -> str | None:
+    """Which account an account-root principal is the root of, as text to compare: its digits
+    when literal (``arn:aws:iam::111122223333:root`` and ``111122223333`` are one account,
+    whatever the partition), else the expression as written (``${AWS::AccountId}``,
+    ``${data.aws_caller_identity.current.account_id}``), so that two principals written as
+    the same expression are the same account and two different expressions are not known to
+    be.  None for a principal that is not an account root."""
+    if classify(entry) is not PrincipalClass.ACCOUNT_ROOT:
+        return None
+    value = entry.value
+    if isinstance(value, Interpolated) and len(value.parts) == 1 and isinstance(value.parts[0], Unknown):
+        value = value.parts[0]  # "${AWS::AccountId}" alone
+    if isinstance(value, Unknown):
+        return _written(value)
+    if isinstance(value, Known):
+        text = str(_number_as_text(value).value).strip()
+        found = re.fullmatch(_ROOT_ACCOUNT, text)
+        return found.group(1) if found else text
+    if isinstance(value, Interpolated):
+        return _interpolated_account(value)
+    return None
+
+
+def _interpolated_account(value: Interpolated) -> str | None:
+    """The account part of ``arn:${P}:iam::${A}:root``, its unknown parts written as ``${ref}``."""
+    if any(_MARK in p for p in value.parts if isinstance(p, str)):
+        return None  # a NUL in the text: not an ARN anyone writes, and it would confuse the markers
+    marked = "".join(p if isinstance(p, str) else f"{_MARK}{i}{_MARK}" for i, p in enumerate(value.parts))
+    found = re.fullmatch(_ROOT_ACCOUNT, marked.strip())
+    if found is None:
+        return None
+    out: list[str] = []
+    for n, piece in enumerate(found.group(1).split(_MARK)):  # text, index, text, index, ..., text
+        part = value.parts[int(piece)] if n % 2 else piece
+        out.append(_written(part) if isinstance(part, Unknown) else part)
+    return "".join(out)
+
+
+def _written(part: Unknown) -> str:
+    return "${" + (part.ref or part.reason) + "}"
+
+
 def _number_as_text(value: Known) -> Known:
     """An account ID written as a YAML/JSON number (``AWS: 111122223333``) is the same text to IAM."""
     if isinstance(value.value, int) and not isinstance(value.value, bool):

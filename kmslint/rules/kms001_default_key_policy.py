@@ -1,4 +1,5 @@
-"""KMS001 default-key-policy: no key policy, or the default policy written out."""
+"""KMS001 default-key-policy: no key policy, or the default policy written out (with, or without,
+extra statements that give the same account root what it already has)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterator
 
 from kmslint.model import Project, Violation, known_str
 from kmslint.policy.document import PolicyDocument, Statement
-from kmslint.policy.principals import PrincipalClass, classify
+from kmslint.policy.principals import PrincipalClass, classify, root_account
 from kmslint.rules import RuleContext, check
 from kmslint.rules._common import Hit, reading_hits, with_branch
 
@@ -26,27 +27,52 @@ def default_key_policy(project: Project, ctx: RuleContext) -> Iterator[Violation
 
 
 def _hits(doc: PolicyDocument) -> list[Hit]:
-    """The default policy written out: every Allow gives an account root everything."""
+    """The default policy written out (RULES.md): an Allow gives an account root ``kms:*`` on
+    ``*``, and every Allow names only that same account's root, with no condition.
+
+    Extra statements for the same root (CDK's ``grantEncryptDecrypt(AccountRootPrincipal)``
+    adds one for ``kms:Decrypt``, ``kms:Encrypt``, ...) give it nothing ``kms:*`` did not; a
+    statement for another account's root, even one written as an unknown expression, is
+    cross-account access, not the default policy.
+    """
     if not doc.statements_known:
         return []
     allows = doc.allow_statements
-    if not allows or not all(_is_root_full_access(s) for s in allows):
+    # Cheapest first: most policies name a role or a service, and stop here.
+    if not allows or not all(_roots_only(s) for s in allows):
         return []
-    first = allows[0]
+    full = next((s for s in allows if _is_root_full_access(s)), None)
+    if full is None:
+        return []
+    accounts = {root_account(p) for s in allows for p in s.principals}
+    if len(accounts) != 1 or None in accounts:  # roots of two accounts, or of one not known to be the same
+        return []
+    extra = len(allows) - 1
+    also = (
+        f", and the {'other statement gives' if extra == 1 else f'{extra} other statements give'} the same root "
+        "only what `kms:*` already does"
+        if extra
+        else ""
+    )
     message = with_branch(
-        f"the key policy is the AWS default policy: {first.label()} gives the account root `kms:*`, "
+        f"the key policy is the AWS default policy: {full.label()} gives the account root `kms:*`{also}, "
         "delegating every decision to IAM; add statements that name who administers and who uses the key",
         doc.branch,
     )
-    return [(first.loc, message, first.content(), ())]
+    return [(full.loc, message, full.content(), ())]
+
+
+def _roots_only(st: Statement) -> bool:
+    """An Allow whose principals are all account roots, with no condition (and no NotPrincipal)."""
+    if st.not_principal or st.has_condition:
+        return False
+    principals = st.principals
+    return bool(principals) and all(classify(p) is PrincipalClass.ACCOUNT_ROOT for p in principals)
 
 
 def _is_root_full_access(st: Statement) -> bool:
-    """``Allow`` ``kms:*`` on ``*`` to account roots only, with no condition."""
-    if st.not_principal or st.not_action or st.not_resource or st.has_condition:
-        return False
-    principals = st.principals
-    if not principals or not all(classify(p) is PrincipalClass.ACCOUNT_ROOT for p in principals):
+    """``kms:*`` on ``*``, for an Allow already found to name account roots only (:func:`_roots_only`)."""
+    if st.not_action or st.not_resource:
         return False
     if not st.covers_all_kms():
         return False

@@ -1,4 +1,7 @@
-"""KMS007 destructive-admin-without-mfa: deleting, disabling or re-policying the key without MFA."""
+"""KMS007 destructive-admin-without-mfa: deleting, disabling or re-policying the key without MFA.
+
+Only principals that are neither a service nor an account root count (RULES.md): the
+account-root statement hands the decision to IAM, where MFA is required of people."""
 
 from __future__ import annotations
 
@@ -11,6 +14,11 @@ from kmslint.policy.document import PolicyDocument, Statement
 from kmslint.policy.principals import PrincipalClass, classify
 from kmslint.rules import RuleContext, check
 from kmslint.rules._common import Hit, principal_text, reading_hits, with_branch
+
+# Principals this check leaves alone: a service signs no MFA; an account root delegates to the
+# account's IAM policies, which is where an MFA condition belongs (on the root statement it
+# would lock every IAM principal, and so the account, out of the key); an unknown one proves nothing.
+_NOT_PEOPLE = (PrincipalClass.SERVICE, PrincipalClass.ACCOUNT_ROOT, PrincipalClass.UNKNOWN)
 
 
 def _mfa_required(st: Statement) -> bool:
@@ -46,7 +54,7 @@ def _hits(doc: PolicyDocument) -> list[Hit]:
         if st.not_principal:
             who = "everyone not listed in NotPrincipal"
         else:
-            people = [p for p in st.principals if classify(p) not in (PrincipalClass.SERVICE, PrincipalClass.UNKNOWN)]
+            people = [p for p in st.principals if classify(p) not in _NOT_PEOPLE]
             if not people:
                 continue
             who = ", ".join(dict.fromkeys(principal_text(p) for p in people))

@@ -6,6 +6,8 @@ import json
 from collections.abc import Iterator
 
 from kmslint.model import (
+    DuplicateIndex,
+    DuplicateKey,
     Interpolated,
     KeyPolicy,
     Known,
@@ -15,6 +17,7 @@ from kmslint.model import (
     Value,
     Violation,
     as_dict,
+    clip,
     known_str,
     to_plain,
 )
@@ -26,6 +29,15 @@ from kmslint.rules._common import Once, key_policy_readings, with_branch
 
 POLICY_VERSION = "2012-10-17"
 MAX_POLICY_BYTES = 32 * 1024
+# Principal types a key policy takes (compared case-insensitively, as the other elements are);
+# the bare "*" is read as its own type.  "AWSAccount" (KMS rejects it), "Federated" and
+# "CanonicalUser" (no caller of KMS is one) are not among them.
+PRINCIPAL_TYPES = frozenset(("aws", "service", "*"))
+_AS_USUALLY_WRITTEN = frozenset(("AWS", "Service", "*"))  # to ask lower() of nothing else
+_REPEATED = (
+    "only its last value is read, so the earlier one is silently dropped and the policy does not say "
+    "what it seems to; keep one"
+)
 
 
 def _plain_known(value: Value | None) -> object:
@@ -99,6 +111,10 @@ def _statement_problems(st: Statement) -> Iterator[tuple[str, Location]]:
                 "fix the spelling (see the AWS KMS actions list)",
                 a.loc or st.loc,
             )
+    for entry in st.principals:  # a plain loop: this runs for every statement of every policy
+        if entry.ptype not in _AS_USUALLY_WRITTEN:
+            yield from _principal_type_problems(st)
+            break
     ops = as_dict(st.condition)
     if ops is not None:
         for operator, tests in ops.items():
@@ -110,9 +126,28 @@ def _statement_problems(st: Statement) -> Iterator[tuple[str, Location]]:
                 )
 
 
+def _principal_type_problems(st: Statement) -> Iterator[tuple[str, Location]]:
+    """Each principal type other than ``AWS`` and ``Service``, once, at its first value."""
+    told: set[str] = set()
+    for entry in st.principals:
+        ptype = entry.ptype
+        if ptype.lower() in PRINCIPAL_TYPES or ptype in told:
+            continue
+        told.add(ptype)
+        yield (
+            f"{st.label()} names a principal of type `{clip(ptype)}`; a key policy takes only `AWS` "
+            "(accounts, roles, users) and `Service` principals, so AWS rejects it or it matches no caller; "
+            "name the principal under `AWS` or `Service`",
+            entry.loc or st.loc,
+        )
+
+
 def _problems(doc: PolicyDocument) -> Iterator[tuple[str, Location]]:
     for message, loc in doc.problems:
         yield message + "; AWS rejects it", loc
+    for name, line, column in doc.repeated_keys:
+        at = f" (again at line {line}, column {column} of the text)" if line else ""
+        yield f"the key policy text writes `{clip(name)}` twice in one object{at}; {_REPEATED}", doc.loc
     if doc.value is None or as_dict(doc.value) is None:
         return
     version = doc.version
@@ -140,10 +175,28 @@ def _problems(doc: PolicyDocument) -> Iterator[tuple[str, Location]]:
             sids.add(sid)
 
 
+def _repeats_in(repeats: DuplicateIndex, policy: KeyPolicy, doc: PolicyDocument) -> Iterator[tuple[DuplicateKey, str]]:
+    """The keys written twice inside the policy as written (inside the reading's document, or
+    the policy value it came from: an ``Fn::If`` around it, a YAML alias to it), with messages."""
+    spans = {v.loc for v in (doc.value, policy.document) if v is not None and v.loc is not None}
+    for span in spans:
+        for d in repeats.inside(span):
+            where = f"line {d.first.line}" if d.first.line != d.loc.line else f"column {d.first.column}"
+            yield (
+                d,
+                f"`{clip(d.name)}` is written twice in one mapping of the key policy (first at {where}); {_REPEATED}",
+            )
+
+
 @check("KMS013")
 def invalid_key_policy(project: Project, ctx: RuleContext) -> Iterator[Violation]:
     once = Once()
+    repeats = DuplicateIndex(project.duplicate_keys) if project.duplicate_keys else None
     for policy, doc in key_policy_readings(project):
+        if repeats is not None:
+            for d, message in _repeats_in(repeats, policy, doc):
+                if once.first(policy.attached_by, d.loc, message):
+                    yield Violation(d.loc, policy.attached_by, message, content=f"written twice: {d.name}")
         found: list[tuple[str, Location]] | None = doc.facts.get("KMS013")
         if found is None:  # what the reading says, worked out once for every key sharing it
             found = doc.facts["KMS013"] = list(_problems(doc))

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from kmslint.model import (
     Alias,
     Branch,
+    DuplicateKey,
     Interpolated,
     KeyKind,
     KeyResource,
@@ -18,6 +19,7 @@ from kmslint.model import (
     as_bool,
     as_int,
     branches,
+    clip,
     known_str,
 )
 from kmslint.rules import RuleContext, check
@@ -163,11 +165,30 @@ def _alias_loc(alias: Alias) -> Location:
     return alias.attr_locs.get("alias_name") or alias.attr_locs.get("name") or alias.loc
 
 
+def _written_twice(owner: str, duplicates: tuple[DuplicateKey, ...]) -> Iterator[Violation]:
+    """A setting written twice in a key's or alias's definition: CloudFormation keeps the last."""
+    for d in duplicates:
+        where = f"line {d.first.line}" if d.first.line != d.loc.line else f"column {d.first.column}"
+        yield Violation(
+            d.loc,
+            owner,
+            f"`{clip(d.name)}` is written twice in one mapping of this resource (first at {where}); "
+            "CloudFormation keeps only the last value and drops the earlier one without a word (cfn-lint and "
+            "some deploy tools reject the template); keep one",
+            content=f"{owner}:written twice:{d.name}",
+        )
+
+
 @check("KMS015")
 def invalid_key_configuration(project: Project, ctx: RuleContext) -> Iterator[Violation]:
     for key in project.keys:
         for branch, message, loc in _key_problems(key):
             yield Violation(loc, key.name, with_branch(message, branch), content=f"{key.name}:{message}")
+        if key.duplicate_keys:
+            yield from _written_twice(key.name, key.duplicate_keys)
+    for alias in project.aliases:
+        if alias.duplicate_keys:
+            yield from _written_twice(alias.name, alias.duplicate_keys)
     for alias in project.aliases:
         for branch, value in branches(alias.alias_name):
             problem = alias_name_problem(value)

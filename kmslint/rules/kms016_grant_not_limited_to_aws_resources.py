@@ -1,11 +1,14 @@
-"""KMS016 grant-not-limited-to-aws-resources: grants may be created for anyone, not only AWS services."""
+"""KMS016 grant-not-limited-to-aws-resources: grants may be created for anyone, not only AWS services.
+
+A statement is limited by ``kms:GrantIsForAWSResource`` = true, or by a positive test on
+``kms:ViaService`` (RULES.md: the grant can then only be made through the named services)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from kmslint.model import Interpolated, Known, Project, Value, Violation, branches
-from kmslint.policy.conditions import limits_grants_to_aws_resources
+from kmslint.policy.conditions import constrains_via_service, limits_grants_to_aws_resources
 from kmslint.policy.document import PolicyDocument, Statement
 from kmslint.rules import RuleContext, check
 from kmslint.rules._common import Hit, non_root_principals, principal_text, reading_hits, with_branch
@@ -13,7 +16,7 @@ from kmslint.rules._common import Hit, non_root_principals, principal_text, read
 
 def _limited(st: Statement) -> bool:
     conds, known = st.conditions
-    return not known or any(limits_grants_to_aws_resources(c) for c in conds)
+    return not known or any(limits_grants_to_aws_resources(c) or constrains_via_service(c) for c in conds)
 
 
 def _hits(doc: PolicyDocument) -> list[Hit]:
@@ -32,7 +35,8 @@ def _hits(doc: PolicyDocument) -> list[Hit]:
         message = with_branch(
             f"{st.label()} lets {names} call `kms:CreateGrant` for any grantee, passing its own access "
             'on to principals this policy never names; add `"Bool": {"kms:GrantIsForAWSResource": '
-            '"true"}` so grants can only be made for AWS services that use the key',
+            '"true"}` so grants can only be made for AWS services that use the key (or a '
+            "`kms:ViaService` condition naming them)",
             doc.branch_at(st.loc),
         )
         out.append((st.loc, message, st.content(), ()))

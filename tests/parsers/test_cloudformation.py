@@ -193,11 +193,13 @@ def test_invalid_json_is_a_parse_failure_with_its_position() -> None:
     assert (err.value.line, err.value.column) == (3, 37)
 
 
-def test_duplicate_keys_are_a_parse_failure_at_the_duplicate() -> None:
+def test_a_key_written_twice_takes_its_last_value_and_is_recorded_at_the_second() -> None:
     text = key_template("EnableKeyRotation: true\nEnableKeyRotation: false\n")
-    with pytest.raises(ParseFailure) as err:
-        parse(text)
-    assert (err.value.line, err.value.column) == (7, 7)
+    p = project(text)
+    assert sym(prop(p, "rotation")) is False
+    [twice] = the_key(p).duplicate_keys
+    assert (twice.name, twice.loc.line, twice.loc.column, twice.first.line) == ("EnableKeyRotation", 7, 7, 6)
+    assert p.duplicate_keys == [twice]
 
 
 def test_files_over_the_size_limit_are_refused() -> None:

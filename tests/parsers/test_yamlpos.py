@@ -12,7 +12,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from kmslint.model import Location
 from kmslint.parsers import yamlpos
-from kmslint.parsers.common import ParseFailure
+from kmslint.parsers.common import MAX_DUPLICATE_KEYS, ParseFailure
 
 
 def load_one(
@@ -128,23 +128,54 @@ def test_after_properties_points_at_a_tagged_nodes_content() -> None:
     assert doc.after_properties(child(doc.root, "C")) == (4, 19)
 
 
-def test_duplicate_keys_are_refused_at_the_duplicate() -> None:
-    text = "Resources:\n  Key:\n    Type: AWS::KMS::Key\n    Type: AWS::KMS::Key\n"
-    with pytest.raises(ParseFailure) as err:
-        load_one(text)
-    assert (err.value.line, err.value.column) == (4, 5)
-    assert "duplicate key 'Type'" in err.value.message
+@pytest.mark.parametrize("pure", [False, True])
+def test_a_key_written_twice_is_read_and_recorded_at_the_second(pure: bool) -> None:
+    text = "Resources:\n  Key:\n    Type: AWS::KMS::Key\n    Type: AWS::KMS::ReplicaKey\n"
+    doc = load_one(text, pure=pure)
+    [twice] = doc.duplicates
+    assert twice.name == "Type"
+    assert twice.loc == Location("t.yaml", 4, 5, 4, 9)
+    assert twice.first == Location("t.yaml", 3, 5, 3, 9)
 
 
-def test_duplicate_keys_are_found_inside_aliased_documents_too() -> None:
-    with pytest.raises(ParseFailure) as err:
-        load_one("a: &x {k: 1, k: 2}\nb: *x\n")
-    assert err.value.line == 1
+def test_a_key_written_three_times_is_recorded_twice_against_the_first() -> None:
+    doc = load_one("a: 1\nb: 2\na: 3\n'a': 4\n")
+    assert [(d.name, d.loc.line, d.first.line) for d in doc.duplicates] == [("a", 3, 1), ("a", 4, 1)]
 
 
-def test_merge_keys_may_repeat() -> None:
-    doc = load_one("base: &b {x: 1}\nother: &o {y: 2}\nm:\n  <<: *b\n  <<: *o\n  z: 3\n")
+def test_duplicates_in_an_aliased_mapping_are_recorded_once_where_written() -> None:
+    doc = load_one("a: &x {k: 1, k: 2}\nb: *x\nc: *x\n")
+    assert [(d.name, d.loc.line, d.loc.column, d.first.column) for d in doc.duplicates] == [("k", 1, 14, 8)]
+
+
+def test_an_anchor_defined_again_keeps_duplicates_recorded() -> None:
+    doc = load_one("a: &x {k: 1}\nb: &x {k: 2, k: 3}\nc: *x\n")
+    assert [(d.name, d.loc.line, d.loc.column) for d in doc.duplicates] == [("k", 2, 14)]
+
+
+def test_merge_keys_may_repeat_and_explicit_keys_override_them() -> None:
+    doc = load_one("base: &b {x: 1}\nother: &o {y: 2}\nm:\n  <<: *b\n  <<: *o\n  x: 3\n  <<: [*b, *o]\n")
     assert isinstance(child(doc.root, "m"), MappingNode)
+    assert doc.duplicates == ()
+
+
+def test_a_quoted_merge_key_is_an_ordinary_key() -> None:
+    doc = load_one('"<<": 1\n"<<": 2\n')
+    assert [(d.name, d.loc.line) for d in doc.duplicates] == [("<<", 2)]
+
+
+def test_duplicates_past_the_limit_are_read_but_not_recorded() -> None:
+    text = "".join(f"k: {i}\n" for i in range(MAX_DUPLICATE_KEYS + 500))
+    start = time.perf_counter()
+    doc = load_one(text)
+    assert time.perf_counter() - start < 2
+    assert len(doc.duplicates) == MAX_DUPLICATE_KEYS
+    assert doc.duplicates[-1].loc.line == MAX_DUPLICATE_KEYS + 1
+
+
+def test_a_document_without_duplicates_records_none() -> None:
+    doc = load_one("a: &x {k: 1, j: 2}\nb: [*x, {k: 1}]\nc: {d: {k: 1}, e: {k: 2}}\n")
+    assert doc.duplicates == ()
 
 
 def test_alias_bomb_is_refused_quickly() -> None:

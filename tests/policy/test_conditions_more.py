@@ -82,6 +82,13 @@ def test_limits_grants_to_aws_resources(c: Condition, expected: bool) -> None:
         (cond("StringNotEquals", "kms:ViaService", "s3.eu-west-1.amazonaws.com"), False),
         (cond("StringLike", "kms:ViaService", "*"), False),
         (cond("StringEquals", "aws:SourceVpce", "vpce-1"), False),
+        # The positive operators of RULES.md's identity-constraining conditions, Arn* included.
+        (cond("ArnLike", "kms:ViaService", "rds.eu-west-1.amazonaws.com"), True),
+        (cond("ForAnyValue:StringLike", "kms:ViaService", "rds.*.amazonaws.com"), True),
+        (cond("StringEqualsIgnoreCase", "kms:ViaService", "rds.eu-west-1.amazonaws.com"), False),
+        (cond("ForAnyValue:StringLikeIfExists", "kms:ViaService", "rds.*.amazonaws.com"), False),
+        (cond("StringEquals", "kms:ViaService", "rds.eu-west-1.amazonaws.com", "*"), False),
+        (cond("StringEquals", "kms:ViaService"), False),
     ],
 )
 def test_constrains_via_service(c: Condition, expected: bool) -> None:

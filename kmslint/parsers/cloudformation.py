@@ -48,11 +48,12 @@ from kmslint.model import (
     UsageKind,
     Value,
     as_dict,
+    as_int,
     as_list,
     known_str,
     scalar,
 )
-from kmslint.parsers.common import ParseFailure, ParseOptions, comment_suppressions
+from kmslint.parsers.common import Budget, ParseFailure, ParseOptions, comment_suppressions
 from kmslint.record import Record, replace
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
@@ -103,7 +104,8 @@ def _parse_json(text: str, file: str, opts: ParseOptions) -> Project | None:
     source: _Source = _JsonSource(doc, text.split("\n"))
     if _has_loops(text):
         source = _LoopSource(source, file)
-    return _Reader(source, file, "kmslint" in text).read(_JsonNode(doc.data, doc.root, doc.fallback))
+    reader = _Reader(source, file, "kmslint" in text, opts.budget)
+    return reader.read(_JsonNode(doc.data, doc.root, doc.fallback))
 
 
 def _parse_yaml(text: str, file: str, opts: ParseOptions) -> Project | None:
@@ -113,7 +115,7 @@ def _parse_yaml(text: str, file: str, opts: ParseOptions) -> Project | None:
     loops = _has_loops(text)
     for doc in docs:
         source: _Source = _LoopSource(_YamlSource(doc), file) if loops else _YamlSource(doc)
-        reader = _Reader(source, file, "kmslint" in text)
+        reader = _Reader(source, file, "kmslint" in text, opts.budget)
         project = reader.read(doc.root)
         if project is not None:
             if "kmslint" in text:
@@ -817,11 +819,13 @@ class _Resolver:
         params: dict[str, _Param],
         resources: dict[str, str],
         mappings: Callable[[], dict[str, Value]],
+        budget: Budget | None = None,
     ) -> None:
         self.params = params
         self.resources = resources
         self._mappings_thunk = mappings
         self._mappings: dict[str, Value] | None = None
+        self.budget = budget  # the unit's: what splitting long strings spends
 
     @property
     def mappings(self) -> dict[str, Value]:
@@ -885,6 +889,12 @@ class _Resolver:
             return self._if(arg, loc)
         if name == "Fn::FindInMap":
             return self._find_in_map(arg, loc)
+        if name == "Fn::Select":
+            return self._select(arg, loc)
+        if name == "Fn::Split":
+            return self._split(arg, loc)
+        if name == "Fn::GetAZs":
+            return Unknown("Fn::GetAZs: the Region's Availability Zones are known when the stack is deployed", loc)
         if name == "Fn::ImportValue":
             export = known_str(self.resolve(arg))
             ref = f"Fn::ImportValue:{export}" if export is not None else None
@@ -988,6 +998,96 @@ class _Resolver:
             parts.append(item)
         return _concat(parts, loc)
 
+    # -- lists: Fn::Select and Fn::Split
+
+    def _select(self, arg: Value, loc: Location | None) -> Value | None:
+        """``Fn::Select [index, list]``: the item, when the index and the list (or the part of a
+        split string up to the item) are known; an index out of range is Unknown."""
+        items = as_list(arg) if isinstance(arg, Known) and isinstance(arg.value, list) else []
+        if len(items) != 2:
+            return Unknown("Fn::Select with arguments that are not an index and a list", loc)
+        index, source = self.resolve(items[0]), items[1]
+        return _per_branch(index, loc, lambda i: self._select_at(i, source, loc))
+
+    def _select_at(self, index: Value | None, source: Value, loc: Location | None) -> Value | None:
+        i = as_int(index)
+        if i is None or i < 0:
+            return Unknown("Fn::Select with an index that is not a known number", loc)
+        split = _single(source, "Fn::Split")
+        if split is not None:  # read straight: a string known up to the item is enough
+            return self._split_args(split, loc, lambda pieces, whole: _pick(pieces, whole, i, loc))
+        values = self.resolve(source)
+
+        def pick(value: Value | None) -> Value | None:
+            if isinstance(value, Known) and isinstance(value.value, list):
+                return _pick(value.value, True, i, loc)
+            return Unknown("Fn::Select from a list that cannot be resolved statically", loc)
+
+        return _per_branch(values, loc, pick)
+
+    def _split(self, arg: Value, loc: Location | None) -> Value | None:
+        """``Fn::Split [delimiter, string]``: the list of pieces, when the string is known (its
+        unknown parts known not to hold the delimiter, as ``${AWS::AccountId}`` holds no ``:``)."""
+
+        def as_value(pieces: list[Value], whole: bool) -> Value:
+            if not whole:
+                return Unknown("Fn::Split of a string whose unknown parts may hold the delimiter", loc)
+            return Known(pieces, loc)
+
+        return self._split_args(arg, loc, as_value)
+
+    def _split_args(
+        self, arg: Value, loc: Location | None, then: Callable[[list[Value], bool], Value | None]
+    ) -> Value | None:
+        """Split as ``Fn::Split`` does, and hand ``then`` the pieces and whether they are all
+        there (False: the last piece runs into an unknown part that may hold the delimiter, and
+        the pieces after it cannot be counted)."""
+        items = as_list(arg) if isinstance(arg, Known) and isinstance(arg.value, list) else []
+        delimiter = known_str(self.resolve(items[0])) if len(items) == 2 else None
+        if not delimiter:
+            return Unknown("Fn::Split with arguments that are not a literal delimiter and a string", loc)
+        text = self.resolve(items[1])
+
+        def split(value: Value | None) -> Value | None:
+            found = self._pieces(delimiter, value, loc)
+            if found is None:
+                return Unknown("Fn::Split of a value that cannot be resolved to a string", loc)
+            return then(*found)
+
+        return _per_branch(text, loc, split)
+
+    def _pieces(self, delimiter: str, value: Value | None, loc: Location | None) -> tuple[list[Value], bool] | None:
+        if isinstance(value, Known):
+            text = _key_text(value)
+            parts: tuple[str | Unknown, ...] | None = (text,) if text is not None else None
+        elif isinstance(value, Interpolated):
+            parts = value.parts
+        elif isinstance(value, Unknown):
+            parts = (value,)
+        else:
+            parts = None
+        if parts is None:
+            return None
+        parts = tuple(p for part in parts for p in _structure(part))
+        budget = self.budget
+        pieces: list[list[str | Value | None]] = [[]]
+        for part in parts:
+            if isinstance(part, Unknown):
+                pieces[-1].append(part)
+                if not _cannot_hold(part, delimiter):
+                    return [_concat(p, loc) for p in pieces], False
+                continue
+            if budget is not None:
+                budget.spend_bytes(len(part))
+            if len(pieces) + part.count(delimiter) > MAX_SPLIT_PIECES:
+                return None
+            first, *rest = part.split(delimiter)
+            pieces[-1].append(first)
+            pieces.extend([chunk] for chunk in rest)
+        if budget is not None:
+            budget.spend(len(pieces))
+        return [_concat(p, loc) for p in pieces], True
+
     # -- Fn::If and Fn::FindInMap
 
     def _if(self, arg: Value, loc: Location | None) -> Value:
@@ -1038,6 +1138,80 @@ def _key_text(value: Value | None) -> str | None:
     if isinstance(v, str | int | float):
         return str(v)
     return None
+
+
+# An Fn::Split makes no more pieces than this (a 1 MB string of delimiters would make a million).
+MAX_SPLIT_PIECES = 4096
+_DIGITS = "0123456789"
+_LOWER = "abcdefghijklmnopqrstuvwxyz"
+# The characters a pseudo parameter's value is made of (AWS documentation, "Pseudo parameters
+# reference"; stack names are letters, digits and hyphens): a delimiter that none of them
+# holds cannot occur inside the value, so splitting around it is exact.
+_PSEUDO_CHARS: dict[str, frozenset[str]] = {
+    "AWS::AccountId": frozenset(_DIGITS),
+    "AWS::Partition": frozenset(_LOWER + "-"),
+    "AWS::Region": frozenset(_LOWER + _DIGITS + "-"),
+    "AWS::StackName": frozenset(_LOWER + _LOWER.upper() + _DIGITS + "-"),
+    "AWS::URLSuffix": frozenset(_LOWER + "."),
+    "AWS::StackId#uuid": frozenset("0123456789abcdef-"),
+}
+
+
+def _structure(part: str | Unknown) -> tuple[str | Unknown, ...]:
+    """A part of a string as what it is made of: ``AWS::StackId`` is
+    ``arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${AWS::StackName}/<uuid>``,
+    so ``!Select [4, !Split [":", !Ref AWS::StackId]]`` is the stack's account."""
+    if not isinstance(part, Unknown) or part.ref != "AWS::StackId":
+        return (part,)
+    loc = part.loc
+
+    def pseudo(name: str) -> Unknown:
+        return Unknown(f"pseudo parameter {name}", loc, _PSEUDO.get(name, Meaning.NOTHING), ref=name)
+
+    uuid = Unknown("the unique ID in the stack's ID", loc, ref="AWS::StackId#uuid")
+    return (
+        *("arn:", pseudo("AWS::Partition"), ":cloudformation:", pseudo("AWS::Region"), ":"),
+        *(pseudo("AWS::AccountId"), ":stack/", pseudo("AWS::StackName"), "/", uuid),
+    )
+
+
+def _pseudo(ref: str) -> bool:
+    """Is ``ref`` a pseudo parameter (``AWS::Region``) or a part of one?"""
+    return ref.startswith("AWS::")
+
+
+def _cannot_hold(part: Unknown, delimiter: str) -> bool:
+    """Can the unknown value not contain ``delimiter``, nor any of its characters?"""
+    chars = _PSEUDO_CHARS.get(part.ref or "")
+    return chars is not None and not any(c in chars for c in delimiter)
+
+
+def _pick(items: list[Value], whole: bool, index: int, loc: Location | None) -> Value | None:
+    """Item ``index`` of a list (``whole``: the list is complete, else its last item is not
+    known to end where it seems to and nothing from it on can be picked)."""
+    known = len(items) if whole else len(items) - 1
+    if index < known:
+        item = items[index]
+        return item if item.loc is not None else _relocate(item, loc)
+    if whole:
+        return Unknown(f"Fn::Select index {index} is out of range for a list of {len(items)}", loc)
+    return Unknown("Fn::Select of a piece of a string that cannot be resolved statically", loc)
+
+
+def _single(value: Value, name: str) -> Value | None:
+    """The argument of ``{name: argument}`` (an intrinsic as written), else None."""
+    fields = as_dict(value)
+    if fields is not None and len(fields) == 1 and name in fields:
+        return fields[name]
+    return None
+
+
+def _per_branch(value: Value | None, loc: Location | None, fn: Callable[[Value | None], Value | None]) -> Value | None:
+    """``fn`` of a value, taken into each ``Fn::If`` branch (a conditional gives a conditional)."""
+    if isinstance(value, Conditional):
+        then, otherwise = _per_branch(value.then, loc, fn), _per_branch(value.otherwise, loc, fn)
+        return Conditional(value.condition, then, otherwise, loc)
+    return fn(value)
 
 
 def _concat(parts: list[str | Value | None], loc: Location | None) -> Value:
@@ -1162,9 +1336,10 @@ class _Resource(Record):
 class _Reader:
     """Reads one template document into a :class:`Project`."""
 
-    def __init__(self, source: _Source, file: str, suppressible: bool = True) -> None:
+    def __init__(self, source: _Source, file: str, suppressible: bool = True, budget: Budget | None = None) -> None:
         self.src = source
         self.file = file
+        self.budget = budget
         # Resource name -> the names of every resource an Fn::ForEach made from the same body.
         self.copies: dict[str, list[str]] = {}
         # Suppressions (a `kmslint` Metadata key, `kmslint:ignore` comments) and the
@@ -1218,7 +1393,8 @@ class _Reader:
         # over this reader (reader -> resolver -> closure -> reader is a cycle, which would
         # keep every template's nodes until the garbage collector ran).
         src, mappings = self.src, top.get("Mappings")
-        return _Resolver(self._parameters(top.get("Parameters")), self.types, lambda: _mappings(src, mappings))
+        params = self._parameters(top.get("Parameters"))
+        return _Resolver(params, self.types, lambda: _mappings(src, mappings), self.budget)
 
     # -- structure
 

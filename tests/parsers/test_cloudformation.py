@@ -509,8 +509,8 @@ def test_find_in_map() -> None:
     "expr",
     [
         "!ImportValue shared-admin-arn",
-        "!Select [0, [a, b]]",
-        "!Select [0, !Split [',', 'a,b']]",
+        "!Select [2, [a, b]]",
+        "!Select [0, !Split [',', !Ref Nowhere]]",
         "!Base64 text",
         "!GetAZs ''",
         "!Cidr [10.0.0.0/16, 2, 8]",

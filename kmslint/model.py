@@ -387,9 +387,23 @@ class IdentityPolicy(Record, eq=False):
 class Alias(Record, eq=False):
     name: str  # resource name
     alias_name: Value | None
-    target: str | None  # the key's resource name, when the reference resolves
+    target: str | None  # the key's resource name, when the reference resolves to one key
     loc: Location
     attr_locs: dict[str, Location] = field(default_factory=dict)
+    # Every key of the configuration the alias may point at (on any Fn::If branch), empty
+    # when its target is understood to be no key declared here (a literal key ID); None
+    # when the parser did not work it out (then ``target``, when set, is the one).
+    targets: frozenset[str] | None = None
+    # Its target cannot be told (a parameter without a default): it may be any key.
+    any_key: bool = False
+
+    def possible_targets(self) -> frozenset[str] | None:
+        """The keys this alias may point at; None: any key."""
+        if self.any_key:
+            return None
+        if self.targets is not None:
+            return self.targets
+        return frozenset((self.target,)) if self.target is not None else None
 
 
 class Grant(Record, eq=False):

@@ -15,8 +15,13 @@ The template is read in two layers:
 * a :class:`_Resolver` evaluates the intrinsic functions that can be
   evaluated statically (``Ref`` to parameters with a default and to pseudo
   parameters, ``Fn::Sub``, ``Fn::Join``, ``Fn::FindInMap`` with literal keys,
-  ``Fn::GetAtt``, ``Fn::If``, ``Fn::ToJsonString``) into symbolic values;
-  everything else is :class:`~kmslint.model.Unknown`.
+  ``Fn::Select``, ``Fn::Split``, ``Fn::GetAtt``, ``Fn::If``,
+  ``Fn::ToJsonString``) into symbolic values; everything else is
+  :class:`~kmslint.model.Unknown`.
+
+A reference to a key (``!Ref Key``, ``!GetAtt Key.KeyId``, ``!GetAtt Key.Arn``,
+``${Key}`` or ``${Key.Arn}``, an ARN built around one) links an alias, a replica
+or a data store to that key, and to no other.
 
 Nothing in the input is executed, and cfn-lint is never imported: its import
 alone costs most of a second.
@@ -1490,49 +1495,67 @@ class _Reader:
             primary = self._prop(r, "PrimaryKeyArn")
             if primary is not None:
                 key.attr_locs["primary"] = primary[1]
-                target = self._target(primary[0])
-                if target is not None and self.types.get(target) == "AWS::KMS::Key":
-                    key.primary = target
+                keys, _understood = self._key_refs(primary[0])
+                if len(keys) == 1:
+                    key.primary = next(iter(keys))
         return key
 
-    def _target(self, value: Value | None) -> str | None:
-        """The logical ID a value refers to (``!Ref X``, ``!GetAtt X.Arn``), else None."""
-        if isinstance(value, Unknown) and value.ref and value.meaning in (Meaning.RESOURCE_ID, Meaning.RESOURCE_ARN):
-            name = value.ref.partition(".")[0] if value.meaning is Meaning.RESOURCE_ARN else value.ref
-            return name if name in self.types else None
-        return None
+    def _key_of(self, ref: str) -> str | None:
+        """The key a reference names: ``Key`` (``!Ref``, ``${Key}``), ``Key.Arn`` or ``Key.KeyId``
+        (``!GetAtt``, ``${Key.Arn}``), the key's two attributes; else None."""
+        name, _, attr = ref.partition(".")
+        if self.types.get(name) not in _KEY_TYPES or attr not in ("", "Arn", "KeyId"):
+            return None
+        return name
 
-    def _key_target(self, value: Value | None, aliases: dict[str, str] | None = None) -> set[str]:
-        """The keys (logical IDs) a key reference may resolve to, on any ``Fn::If`` branch."""
-        out: set[str] = set()
+    def _key_refs(self, value: Value | None, aliases: dict[str, str] | None = None) -> tuple[set[str], bool]:
+        """The keys (logical IDs) a key reference may resolve to, on any ``Fn::If`` branch, and
+        whether the reference is understood.
+
+        A reference to a key (or, given ``aliases``, to an alias of one, by reference, name or
+        ARN) names it; a literal key ID or ARN names no key of the template (its ID is not
+        known before the stack creates it).  Not understood: a part that may be anything (a
+        parameter without a default, an imported value, an attribute of another resource), in
+        a value that names no key of the template: it may be any key.
+        """
+        if value is None:
+            return set(), True  # AWS::NoValue: no key
         if isinstance(value, Conditional):
-            return self._key_target(value.then, aliases) | self._key_target(value.otherwise, aliases)
+            then, then_ok = self._key_refs(value.then, aliases)
+            other, other_ok = self._key_refs(value.otherwise, aliases)
+            return then | other, then_ok and other_ok
+        keys: set[str] = set()
+        understood = True
         parts: tuple[object, ...] = value.parts if isinstance(value, Interpolated) else (value,)
         for part in parts:
-            if isinstance(part, Unknown):
-                name = self._target(part)
-                if name is None:
-                    continue
-                if self.types.get(name) in _KEY_TYPES:
-                    out.add(name)
-                elif aliases and self.types.get(name) == "AWS::KMS::Alias" and name in aliases:
-                    out.add(aliases[name])
+            if not isinstance(part, Unknown):
+                continue
+            ref = part.ref or ""
+            name = self._key_of(ref)
+            if name is None and aliases and part.meaning is Meaning.RESOURCE_ID:
+                name = aliases.get(ref)
+            if name is not None:
+                keys.add(name)
+            elif part.meaning in (Meaning.NOTHING, Meaning.RESOURCE_ID, Meaning.RESOURCE_ARN) and not _pseudo(ref):
+                understood = False
         text = known_str(value)
         if text is not None and aliases:
             name = text.rpartition(":")[2] if text.startswith("arn:") else text
             if name in aliases:
-                out.add(aliases[name])
-        return out
+                keys.add(aliases[name])
+        return keys, understood or bool(keys)
 
     def _alias(self, r: _Resource) -> Alias:
         name = self._prop(r, "AliasName")
         target = self._prop(r, "TargetKeyId")
-        keys = self._key_target(target[0]) if target else set()
+        keys, understood = self._key_refs(target[0]) if target else (set(), True)
         alias = Alias(
             name=r.name,
             alias_name=name[0] if name else None,
             target=next(iter(keys)) if len(keys) == 1 else None,
             loc=r.entry.key_loc,
+            targets=frozenset(keys),
+            any_key=not understood,
         )
         if name:
             alias.attr_locs["alias_name"] = name[1]
@@ -1588,13 +1611,13 @@ class _Reader:
                 for replica in _items(replicas[0]) if replicas else []:
                     for plain in _branch_values(replica):
                         sse = _member(plain, "SSESpecification")
-                        for key in self._key_target(_member(sse, "KMSMasterKeyId"), by_name):
+                        for key in self._key_refs(_member(sse, "KMSMasterKeyId"), by_name)[0]:
                             out.append(MultiRegionUse(key, r.name, UsageKind.GLOBAL_TABLE))
             elif r.type == "AWS::RDS::DBCluster":
                 member = r.name in global_members or self._prop(r, "GlobalClusterIdentifier") is not None
                 kms = self._prop(r, "KmsKeyId")
                 if member and kms is not None:
-                    for key in self._key_target(kms[0], by_name):
+                    for key in self._key_refs(kms[0], by_name)[0]:
                         out.append(MultiRegionUse(key, r.name, UsageKind.GLOBAL_CLUSTER))
         return sorted(set(out), key=lambda u: (u.key, u.by))
 

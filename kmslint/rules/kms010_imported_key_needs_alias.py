@@ -19,9 +19,12 @@ def _imported(key: KeyResource) -> Iterator[tuple[tuple[tuple[str, bool], ...], 
 
 @check("KMS010")
 def imported_key_needs_alias(project: Project, ctx: RuleContext) -> Iterator[Violation]:
-    if any(alias.target is None for alias in project.aliases):
-        return  # an alias whose target cannot be resolved may point at any key here
-    targeted = {alias.target for alias in project.aliases}
+    targeted: set[str] = set()
+    for alias in project.aliases:
+        keys = alias.possible_targets()
+        if keys is None:
+            return  # an alias whose target cannot be told may point at any key here
+        targeted |= keys
     for key in project.keys:
         if key.name in targeted:
             continue

@@ -148,3 +148,75 @@ def test_splitting_long_strings_spends_the_units_budget() -> None:
     assert parse(text) is not None  # within the default budget
     with pytest.raises(BudgetExceeded):
         parse(text, budget=Budget(steps=100_000))
+
+
+# --------------------------------------------------------------------------- references to keys
+
+KEYS = """\
+Parameters:
+  Free:
+    Type: String
+Conditions:
+  C: !Equals [!Ref Free, x]
+Resources:
+  KeyA:
+    Type: AWS::KMS::Key
+  KeyB:
+    Type: AWS::KMS::ReplicaKey
+    Properties: {PrimaryKeyArn: !GetAtt KeyA.Arn, KeyPolicy: {}}
+  Bucket:
+    Type: AWS::S3::Bucket
+  Alias:
+    Type: AWS::KMS::Alias
+    Properties:
+      AliasName: alias/x
+"""
+
+
+def alias_targets(target: str) -> frozenset[str] | None:
+    p = project(KEYS + f"      TargetKeyId: {target}\n")
+    return p.aliases[0].possible_targets()
+
+
+@pytest.mark.parametrize(
+    ("target", "keys"),
+    [
+        ("!Ref KeyA", {"KeyA"}),
+        ("!GetAtt KeyA.KeyId", {"KeyA"}),
+        ("!GetAtt KeyA.Arn", {"KeyA"}),
+        ("{'Fn::GetAtt': [KeyA, KeyId]}", {"KeyA"}),
+        ("{'Fn::GetAtt': [KeyB, Arn]}", {"KeyB"}),
+        ("!Sub '${KeyA}'", {"KeyA"}),
+        ("!Sub '${KeyA.Arn}'", {"KeyA"}),
+        ("!Sub 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/${KeyB}'", {"KeyB"}),
+        ("!Join ['', ['arn:aws:kms:eu-west-1:', !Ref AWS::AccountId, ':key/', !GetAtt KeyA.KeyId]]", {"KeyA"}),
+        ("!If [C, !GetAtt KeyA.KeyId, !Ref KeyB]", {"KeyA", "KeyB"}),
+        ("!If [C, !GetAtt KeyA.KeyId, !Ref AWS::NoValue]", {"KeyA"}),
+        ("1234abcd-12ab-34cd-56ef-1234567890ab", set()),  # a literal: a key outside the template
+        ("!Sub 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/1234abcd'", set()),
+    ],
+)
+def test_an_alias_targets_the_key_it_names(target: str, keys: set[str]) -> None:
+    assert alias_targets(target) == frozenset(keys)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "!Ref Free",  # a parameter without a default: any key
+        "!ImportValue shared-key",
+        "!Sub 'arn:aws:kms:eu-west-1:111122223333:key/${Free}'",
+        "!GetAtt Bucket.Arn",  # another resource's attribute
+        "!GetAtt KeyA.Nothing",  # not an attribute of a key
+        "!If [C, !Ref KeyA, !Ref Free]",
+    ],
+)
+def test_an_alias_whose_target_cannot_be_told_may_be_any_key(target: str) -> None:
+    assert alias_targets(target) is None
+
+
+def test_a_replica_names_its_primary_in_every_form() -> None:
+    for primary in ("!GetAtt KeyA.Arn", "!Sub '${KeyA.Arn}'", "{'Fn::GetAtt': [KeyA, Arn]}", "!GetAtt KeyA.KeyId"):
+        text = KEYS.replace("!GetAtt KeyA.Arn, KeyPolicy", f"{primary}, KeyPolicy")
+        replica = next(k for k in project(text).keys if k.name == "KeyB")
+        assert replica.primary == "KeyA", primary

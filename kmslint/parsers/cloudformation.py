@@ -58,7 +58,7 @@ from kmslint.model import (
     known_str,
     scalar,
 )
-from kmslint.parsers.common import Budget, ParseFailure, ParseOptions, comment_suppressions
+from kmslint.parsers.common import DEFAULT_MAX_DEPTH, Budget, ParseFailure, ParseOptions, comment_suppressions
 from kmslint.record import Record, replace
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node as TSNode
     from yaml.nodes import CollectionNode, Node
 
+    from kmslint.parsers.cfn_policy_text import Segment
     from kmslint.parsers.jsonpos import JsonDocument
     from kmslint.parsers.yamlpos import YamlDocument
 
@@ -109,7 +110,7 @@ def _parse_json(text: str, file: str, opts: ParseOptions) -> Project | None:
     source: _Source = _JsonSource(doc, text.split("\n"))
     if _has_loops(text):
         source = _LoopSource(source, file)
-    reader = _Reader(source, file, "kmslint" in text, opts.budget)
+    reader = _Reader(source, file, "kmslint" in text, opts.budget, opts.max_depth)
     return reader.read(_JsonNode(doc.data, doc.root, doc.fallback))
 
 
@@ -120,7 +121,7 @@ def _parse_yaml(text: str, file: str, opts: ParseOptions) -> Project | None:
     loops = _has_loops(text)
     for doc in docs:
         source: _Source = _LoopSource(_YamlSource(doc), file) if loops else _YamlSource(doc)
-        reader = _Reader(source, file, "kmslint" in text, opts.budget)
+        reader = _Reader(source, file, "kmslint" in text, opts.budget, opts.max_depth)
         project = reader.read(doc.root)
         if project is not None:
             if "kmslint" in text:
@@ -210,6 +211,7 @@ if TYPE_CHECKING:
         def raw(self, node: object) -> Value: ...
         def loc(self, node: object) -> Location: ...
         def last_line(self, entry: _Entry) -> int: ...
+        def lines(self) -> list[str] | None: ...
 
 
 _FN_NAMES = (
@@ -291,6 +293,10 @@ class _YamlSource:
 
     def loc(self, node: object) -> Location:
         return self.doc.loc(node)  # type: ignore[arg-type]
+
+    def lines(self) -> list[str] | None:
+        """The file's lines, as locations count them (None where YAML counts line breaks that editors do not)."""
+        return self.doc.lines if self._remap is None else None
 
     def last_line(self, entry: _Entry) -> int:
         """A resource's last line, counting comment lines that close its block (indented under it)."""
@@ -404,7 +410,7 @@ class _JsonSource:
     def __init__(self, doc: JsonDocument, lines: list[str]) -> None:
         self.doc = doc
         self.file = doc.file
-        self.lines = lines
+        self._lines = lines
 
     def items(self, node: object) -> list[_Entry] | None:
         assert isinstance(node, _JsonNode)
@@ -451,17 +457,21 @@ class _JsonSource:
     def last_line(self, entry: _Entry) -> int:
         return entry.loc.end_line
 
+    def lines(self) -> list[str] | None:
+        return self._lines
+
     def _key_loc(self, value_loc: Location) -> Location:
         """The key of a member, found back from its value: whitespace, ``:``, whitespace, ``"key"``."""
         row, col = value_loc.line - 1, value_loc.column - 2
         expect = ":"
-        while 0 <= row < len(self.lines):
-            line = self.lines[row]
+        lines = self._lines
+        while 0 <= row < len(lines):
+            line = lines[row]
             while col >= 0 and line[col] in " \t\r":
                 col -= 1
             if col < 0:
                 row -= 1
-                col = len(self.lines[row]) - 1 if row >= 0 else -1
+                col = len(lines[row]) - 1 if row >= 0 else -1
                 continue
             if line[col] != expect:
                 break
@@ -616,6 +626,9 @@ class _LoopSource:
 
     def last_line(self, entry: _Entry) -> int:
         return self.inner.last_line(_Entry(entry.name, entry.key, _unbind(entry.node)[0], entry._locate))
+
+    def lines(self) -> list[str] | None:
+        return self.inner.lines()
 
     # -- loops over entries (resources, properties)
 
@@ -825,12 +838,17 @@ class _Resolver:
         resources: dict[str, str],
         mappings: Callable[[], dict[str, Value]],
         budget: Budget | None = None,
+        lines: list[str] | None = None,
+        max_depth: int = DEFAULT_MAX_DEPTH,
     ) -> None:
         self.params = params
         self.resources = resources
         self._mappings_thunk = mappings
         self._mappings: dict[str, Value] | None = None
-        self.budget = budget  # the unit's: what splitting long strings spends
+        self.budget = budget  # the unit's: what splitting long strings and reading policy text spends
+        # The file's lines, to place each character of a policy written as text (None: cannot).
+        self.lines = lines
+        self.max_depth = max_depth
 
     @property
     def mappings(self) -> dict[str, Value]:
@@ -950,41 +968,51 @@ class _Resolver:
     # -- strings
 
     def _sub(self, arg: Value, loc: Location | None) -> Value | None:
-        template = known_str(arg)
-        variables: dict[str, Value] = {}
-        if template is None:
-            items = as_list(arg) if isinstance(arg, Known) and isinstance(arg.value, list) else []
-            if not items or len(items) > 2:
-                return Unknown("Fn::Sub with arguments that are not a string and variables", loc)
-            template = known_str(items[0])
-            if template is None:
-                return Unknown("Fn::Sub of a string that is not literal", loc)
-            if len(items) == 2:
-                given = as_dict(items[1])
-                if given is None:
-                    return Unknown("Fn::Sub with variables that are not a mapping", loc)
-                variables = given
+        found = self._sub_args(arg, loc)
+        if isinstance(found, Unknown):
+            return found
+        template, variables = found
+        text = str(template.value)
         parts: list[str | Value | None] = []
         pos = 0
-        for m in _SUB_VAR.finditer(template):
-            parts.append(template[pos : m.start()])
+        for m in _SUB_VAR.finditer(text):
+            parts.append(text[pos : m.start()])
+            parts.append(self._sub_part(m, variables, loc))
             pos = m.end()
-            name = m.group(1).strip()
-            if name.startswith("!"):
-                parts.append("${" + m.group(1)[1:] + "}")  # ${!Literal} is the text ${Literal}
-                continue
-            if name in variables:
-                part = self.resolve(variables[name])
-            elif name in _PSEUDO or name == NO_VALUE or name in self.params or name in self.resources:
-                part = self.ref_name(name, loc)
-            elif "." in name:
-                resource, _, attr = name.partition(".")
-                part = self.getatt_name(resource, attr, loc)
-            else:
-                part = Unknown(f"${{{name}}}: not a parameter or resource of the template", loc, ref=name)
-            parts.append(part if part is not None else Unknown(f"${{{name}}} has no value", loc, ref=name))
-        parts.append(template[pos:])
+        parts.append(text[pos:])
         return _concat(parts, loc)
+
+    def _sub_args(self, arg: Value, loc: Location | None) -> tuple[Known, dict[str, Value]] | Unknown:
+        """``Fn::Sub``'s template string (as written, located) and its variables."""
+        if known_str(arg) is not None:
+            return arg, {}  # type: ignore[return-value]
+        items = as_list(arg) if isinstance(arg, Known) and isinstance(arg.value, list) else []
+        if not items or len(items) > 2:
+            return Unknown("Fn::Sub with arguments that are not a string and variables", loc)
+        if known_str(items[0]) is None:
+            return Unknown("Fn::Sub of a string that is not literal", loc)
+        variables: dict[str, Value] | None = {}
+        if len(items) == 2:
+            variables = as_dict(items[1])
+            if variables is None:
+                return Unknown("Fn::Sub with variables that are not a mapping", loc)
+        return items[0], variables  # type: ignore[return-value]
+
+    def _sub_part(self, m: re.Match[str], variables: dict[str, Value], loc: Location | None) -> str | Value:
+        """What ``${...}`` (matched by ``m``) in an ``Fn::Sub`` template stands for."""
+        name = m.group(1).strip()
+        if name.startswith("!"):
+            return "${" + m.group(1)[1:] + "}"  # ${!Literal} is the text ${Literal}
+        if name in variables:
+            part = self.resolve(variables[name])
+        elif name in _PSEUDO or name == NO_VALUE or name in self.params or name in self.resources:
+            part = self.ref_name(name, loc)
+        elif "." in name:
+            resource, _, attr = name.partition(".")
+            part = self.getatt_name(resource, attr, loc)
+        else:
+            part = Unknown(f"${{{name}}}: not a parameter or resource of the template", loc, ref=name)
+        return part if part is not None else Unknown(f"${{{name}}} has no value", loc, ref=name)
 
     def _join(self, arg: Value, loc: Location | None) -> Value | None:
         items = as_list(arg) if isinstance(arg, Known) and isinstance(arg.value, list) else []
@@ -1002,6 +1030,117 @@ class _Resolver:
                 parts.append(delimiter)
             parts.append(item)
         return _concat(parts, loc)
+
+    # -- policies written as JSON text
+
+    def policy(self, raw: Value) -> Value | None:
+        """A policy property (``KeyPolicy``, ``PolicyDocument``) resolved, and, when it is JSON
+        text (a literal, an ``Fn::Sub``, an ``Fn::Join``), read into a located tree with its
+        unknown parts kept symbolic (:mod:`kmslint.parsers.cfn_policy_text`)."""
+        segments = self._segments(raw)
+        if segments is not None and raw.loc is not None:
+            return self._read_text(segments, raw.loc)
+        return self.read_resolved(self.resolve(raw))
+
+    def read_resolved(self, value: Value | None) -> Value | None:
+        """A resolved policy value that is JSON text read into a tree, each ``Fn::If`` branch on
+        its own; its values are all placed where the whole string is (no text to place them by)."""
+        if isinstance(value, Conditional):
+            then, otherwise = self.read_resolved(value.then), self.read_resolved(value.otherwise)
+            return Conditional(value.condition, then, otherwise, value.loc)
+        loc = value.loc if value is not None else None
+        if loc is None:
+            return value
+        if isinstance(value, Interpolated):
+            from kmslint.parsers.cfn_policy_text import Slot, Text
+
+            start, end = (loc.line, loc.column), _end(loc)
+            segments = [Text.at(p, loc) if isinstance(p, str) else Slot(p, start, end) for p in value.parts]
+            return self._read_text(segments, loc)
+        if isinstance(value, Known) and isinstance(value.value, str):
+            from kmslint.parsers.cfn_policy_text import Text
+
+            return self._read_text([Text.at(value.value, loc)], loc)
+        return value
+
+    def _read_text(self, segments: list[Segment], loc: Location) -> Value:
+        from kmslint.parsers import cfn_policy_text
+
+        return cfn_policy_text.read(segments, loc, self.max_depth, self.budget)
+
+    def _segments(self, raw: Value) -> list[Segment] | None:
+        """A string-building value as written, in segments that know where they are written;
+        None when it is none, or holds an ``Fn::If`` (then it is resolved as usual)."""
+        text = known_str(raw)
+        if text is not None:
+            from kmslint.parsers.cfn_policy_text import scalar_text
+
+            found = scalar_text(text, raw.loc, self.lines)
+            return [found] if found is not None else None
+        sub = _single(raw, "Fn::Sub")
+        if sub is not None:
+            return self._sub_segments(sub, raw.loc)
+        join = _single(raw, "Fn::Join")
+        if join is not None:
+            return self._join_segments(join, raw.loc)
+        return None
+
+    def _sub_segments(self, arg: Value, loc: Location | None) -> list[Segment] | None:
+        from kmslint.parsers.cfn_policy_text import scalar_text
+
+        found = self._sub_args(arg, loc)
+        if isinstance(found, Unknown):
+            return None
+        template, variables = found
+        whole = scalar_text(str(template.value), template.loc, self.lines)
+        if whole is None:
+            return None
+        out: list[Segment] = []
+        pos = 0
+        for m in _SUB_VAR.finditer(whole.text):
+            out.append(whole.slice(pos, m.start()))
+            part = self._sub_part(m, variables, loc)
+            if not _put(out, part, whole.position(m.start()), whole.after(m.end())):
+                return None
+            pos = m.end()
+        out.append(whole.slice(pos, len(whole.text)))
+        return out
+
+    def _join_segments(self, arg: Value, loc: Location | None) -> list[Segment] | None:
+        from kmslint.parsers.cfn_policy_text import Text, scalar_text
+
+        items = as_list(arg) if isinstance(arg, Known) and isinstance(arg.value, list) else []
+        delimiter = scalar(self.resolve(items[0])) if len(items) == 2 else None
+        written = items[1] if len(items) == 2 else None
+        if not isinstance(delimiter, str) or not isinstance(written, Known) or not isinstance(written.value, list):
+            return None
+        pieces: list[list[Segment]] = []
+        for item in written.value:
+            text = known_str(item)
+            sub = _single(item, "Fn::Sub")
+            if text is not None:
+                found = scalar_text(text, item.loc, self.lines)
+                piece: list[Segment] | None = [found] if found is not None else None
+            elif sub is not None:
+                piece = self._sub_segments(sub, item.loc)
+            else:
+                part = self.resolve(item)
+                if part is None:
+                    continue  # AWS::NoValue: not in the list
+                where = item.loc or loc
+                piece = []
+                if where is None or not _put(piece, part, (where.line, where.column), _end(where)):
+                    return None
+            if piece is None:
+                return None
+            pieces.append(piece)
+        out: list[Segment] = []
+        where = items[0].loc or loc
+        for i, piece in enumerate(pieces):
+            if i and delimiter and where is not None:
+                out.append(Text.at(delimiter, where))
+            out.extend(piece)
+        return out
 
     # -- lists: Fn::Select and Fn::Split
 
@@ -1180,6 +1319,37 @@ def _structure(part: str | Unknown) -> tuple[str | Unknown, ...]:
     )
 
 
+def _end(loc: Location) -> tuple[int, int]:
+    return loc.end_line, loc.end_column
+
+
+def _put(out: list[Segment], part: str | Value | None, start: tuple[int, int], end: tuple[int, int]) -> bool:
+    """Add what a placeholder (written from ``start`` to ``end``) stands for to a policy text's
+    segments: known text, or slots for its unknown parts.  False for an ``Fn::If``, which the
+    text's reading does not follow (the resolved value is read instead)."""
+    from kmslint.parsers.cfn_policy_text import Slot, Text
+
+    def text(value: str) -> Text:
+        return Text(value, [(0, *start, 0, *end)])
+
+    if isinstance(part, Conditional):
+        return False
+    if isinstance(part, str):
+        out.append(text(part))
+    elif isinstance(part, Interpolated):
+        out.extend(text(p) if isinstance(p, str) else Slot(p, start, end) for p in part.parts)
+    elif isinstance(part, Unknown):
+        out.append(Slot(part, start, end))
+    else:
+        known = _key_text(part)
+        if known is not None:
+            out.append(text(known))
+        else:
+            why = "AWS::NoValue in a string" if part is None else "a list, mapping or null where a string is expected"
+            out.append(Slot(Unknown(why, part.loc if part is not None else None), start, end))
+    return True
+
+
 def _pseudo(ref: str) -> bool:
     """Is ``ref`` a pseudo parameter (``AWS::Region``) or a part of one?"""
     return ref.startswith("AWS::")
@@ -1341,10 +1511,18 @@ class _Resource(Record):
 class _Reader:
     """Reads one template document into a :class:`Project`."""
 
-    def __init__(self, source: _Source, file: str, suppressible: bool = True, budget: Budget | None = None) -> None:
+    def __init__(
+        self,
+        source: _Source,
+        file: str,
+        suppressible: bool = True,
+        budget: Budget | None = None,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+    ) -> None:
         self.src = source
         self.file = file
         self.budget = budget
+        self.max_depth = max_depth
         # Resource name -> the names of every resource an Fn::ForEach made from the same body.
         self.copies: dict[str, list[str]] = {}
         # Suppressions (a `kmslint` Metadata key, `kmslint:ignore` comments) and the
@@ -1399,7 +1577,8 @@ class _Reader:
         # keep every template's nodes until the garbage collector ran).
         src, mappings = self.src, top.get("Mappings")
         params = self._parameters(top.get("Parameters"))
-        return _Resolver(params, self.types, lambda: _mappings(src, mappings), self.budget)
+        lines = src.lines()
+        return _Resolver(params, self.types, lambda: _mappings(src, mappings), self.budget, lines, self.max_depth)
 
     # -- structure
 
@@ -1462,15 +1641,17 @@ class _Reader:
 
     # -- properties
 
-    def _prop(self, r: _Resource, name: str) -> tuple[Value, Location] | None:
-        """A resolved property and its span; None when it is not set (or is AWS::NoValue)."""
+    def _prop(self, r: _Resource, name: str, *, policy: bool = False) -> tuple[Value, Location] | None:
+        """A resolved property and its span; None when it is not set (or is AWS::NoValue).
+        A ``policy`` written as JSON text is read into a tree."""
         entry = self._props(r).get(name)
         if entry is None:
             if r.props_unreadable:
                 props_loc = r.fields["Properties"].loc
                 return Unknown("Properties cannot be resolved statically", props_loc), props_loc
             return None
-        value = self.resolver.resolve(self.src.raw(entry.node))
+        raw = self.src.raw(entry.node)
+        value = self.resolver.policy(raw) if policy else self.resolver.resolve(raw)
         if value is None:
             return None
         return value, entry.loc
@@ -1487,7 +1668,7 @@ class _Reader:
         if tags is not None:
             key.tags = _tags(tags[0], tags[1])
             key.attr_locs["tags"] = tags[1]
-        policy = self._prop(r, "KeyPolicy")
+        policy = self._prop(r, "KeyPolicy", policy=True)
         if policy is not None:
             key.policy = KeyPolicy(document=policy[0], loc=policy[1], attached_by=r.name, key=key)
             key.attr_locs["policy"] = policy[1]
@@ -1565,19 +1746,38 @@ class _Reader:
 
     def _identity_policies(self, r: _Resource) -> list[IdentityPolicy]:
         if r.type in _POLICY_DOCUMENT_TYPES:
-            doc = self._prop(r, "PolicyDocument")
+            doc = self._prop(r, "PolicyDocument", policy=True)
             return [IdentityPolicy(r.name, doc[0], doc[1])] if doc else []
         if r.type == _SAM_FUNCTION:
             return self._sam_policies(r)
         policies = self._prop(r, "Policies")
         if policies is None:
             return []
+        items = _items(policies[0])
+        written = self._written_items(r, "Policies", len(items))
         out = []
-        for item in _items(policies[0]):
-            document = _map_value(item, lambda v: _member(v, "PolicyDocument"))
+        for item, raw in zip(items, written, strict=True):
+            document = self._inline_document(item, raw)
             if document is not None:
                 out.append(IdentityPolicy(r.name, document, document.loc or item.loc or policies[1]))
         return out
+
+    def _written_items(self, r: _Resource, name: str, count: int) -> list[Value | None]:
+        """The items of a list property as written, one per resolved item (Nones where the
+        two cannot be paired: an item removed by ``AWS::NoValue``, a list from an intrinsic)."""
+        entry = self._props(r).get(name)
+        raw = self.src.raw(entry.node) if entry is not None else None
+        if isinstance(raw, Known) and isinstance(raw.value, list) and len(raw.value) == count:
+            return list(raw.value)
+        return [None] * count
+
+    def _inline_document(self, item: Value, raw: Value | None) -> Value | None:
+        """The ``PolicyDocument`` of an inline policy item; read from how it is written when it
+        can be (a policy written as JSON text is then placed character by character)."""
+        written = _member(raw, "PolicyDocument")
+        if written is not None and isinstance(item, Known):
+            return self.resolver.policy(written)
+        return _map_value(item, lambda v: self.resolver.read_resolved(_member(v, "PolicyDocument")))
 
     def _sam_policies(self, r: _Resource) -> list[IdentityPolicy]:
         """SAM function ``Policies``: only inline documents (managed names and policy templates are not read).

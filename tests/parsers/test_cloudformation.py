@@ -300,7 +300,7 @@ def test_a_key_policy_object_keeps_every_location() -> None:
     assert to_plain(as_dict(policy.document)["Version"]) == "2012-10-17"  # type: ignore[index]
 
 
-def test_a_key_policy_string_is_kept_as_the_json_text() -> None:
+def test_a_key_policy_string_is_read_where_its_text_is_written() -> None:
     text = key_template(
         """\
         KeyPolicy: |
@@ -309,8 +309,10 @@ def test_a_key_policy_string_is_kept_as_the_json_text() -> None:
     )
     policy = the_key(project(text)).policy
     assert policy is not None
-    assert policy.document == Known('{"Version": "2012-10-17", "Statement": []}\n')
+    assert to_plain(policy.document) == {"Version": "2012-10-17", "Statement": []}
     assert policy.loc == Location(FILE, 6, 7, 7, 51)
+    assert policy.document.loc == Location(FILE, 7, 9, 7, 51)
+    assert dig(policy, "Version") == Known("2012-10-17", Location(FILE, 7, 21, 7, 33))
 
 
 def test_key_policy_set_to_no_value_means_no_policy() -> None:
@@ -767,7 +769,9 @@ def test_aliases_identity_policies_and_multi_region_uses() -> None:
     ]
     policy = p.identity_policies[0]
     assert policy.loc == Location(FILE, 31, 7, 32, 75)
-    assert p.identity_policies[1].document == Known('{"Statement": []}')
+    managed = p.identity_policies[1].document  # a JSON string, read where it is written
+    assert to_plain(managed) == {"Statement": []}
+    assert managed.loc == Location(FILE, 36, 24, 36, 41)
     conditional = p.identity_policies[6].document
     assert isinstance(conditional, Conditional) and conditional.otherwise is None
     assert p.multi_region_uses == [

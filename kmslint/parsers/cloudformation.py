@@ -827,6 +827,8 @@ class _Param(Record, frozen=True):
     why: str  # why a Ref cannot be resolved, when value is None
     # A list parameter without a default: the values its AllowedValues let it hold.
     choices: tuple[str, ...] = ()
+    # What a Ref stands for when value is None: an account ID, by its name, Description or AllowedPattern.
+    meaning: Meaning = Meaning.NOTHING
 
 
 class _Resolver:
@@ -941,7 +943,7 @@ class _Resolver:
         param = self.params.get(name)
         if param is not None:
             if param.value is None:
-                return Unknown(param.why, loc, ref=name)
+                return Unknown(param.why, loc, param.meaning, ref=name)
             return _relocate(param.value, loc)
         if name in self.resources:
             return Unknown(f"the ID of resource {name}", loc, Meaning.RESOURCE_ID, ref=name)
@@ -1636,8 +1638,15 @@ class _Reader:
             ptype = self.src.text(fields["Type"].node) if "Type" in fields else None
             default = self.src.raw(fields["Default"].node) if "Default" in fields else None
             allowed = self.src.raw(fields["AllowedValues"].node) if "AllowedValues" in fields else None
-            out[p.name] = _param(p.name, ptype or "String", default, allowed)
+            param = _param(p.name, ptype or "String", default, allowed)
+            if param.value is None and _is_account_id(p.name, *(self._text(fields, f) for f in _ACCOUNT_HINTS)):
+                param = replace(param, meaning=Meaning.ACCOUNT_ID)
+            out[p.name] = param
         return out
+
+    def _text(self, fields: dict[str, _Entry], name: str) -> str:
+        entry = fields.get(name)
+        return (self.src.text(entry.node) or "") if entry is not None else ""
 
     # -- properties
 
@@ -1848,6 +1857,16 @@ class _Reader:
                 loc = entry.loc or ours.loc
                 out.append(Suppression(r.name, ids, reason, loc, self.file))
         return out
+
+
+# What a parameter says about itself, besides its name: whether it stands for an account ID.
+_ACCOUNT_HINTS = ("Description", "AllowedPattern")
+
+
+def _is_account_id(name: str, description: str, pattern: str) -> bool:
+    from kmslint.policy.principals import names_account_id
+
+    return names_account_id(name, description, pattern)
 
 
 def _mappings(source: _Source, entry: _Entry | None) -> dict[str, Value]:

@@ -1487,6 +1487,19 @@ _POLICY_DOCUMENT_TYPES = frozenset(
 )
 _INLINE_POLICY_TYPES = frozenset(("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"))
 _SAM_FUNCTION = "AWS::Serverless::Function"
+_SAM_STATE_MACHINE = "AWS::Serverless::StateMachine"
+_SAM_POLICY_TYPES = frozenset((_SAM_FUNCTION, _SAM_STATE_MACHINE))
+# SAM policy templates that grant KMS actions, and the actions each grants on
+# arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/${KeyId} (aws/serverless-application-model,
+# samtranslator/policy_templates_data/policy_templates.json, version 0.0.1 as of November 2024).
+_SAM_KMS_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "KMSDecryptPolicy": ("kms:Decrypt",),
+    "KMSEncryptPolicy": ("kms:Encrypt",),
+    "KMSEncryptPolicy_v2": (
+        *("kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"),
+        *("kms:GenerateDataKeyPair", "kms:GenerateDataKeyPairWithoutPlaintext"),
+    ),
+}
 _SAM_TRANSFORM = "AWS::Serverless"
 _LOOP_TRANSFORM = "AWS::LanguageExtensions"
 STACK_ACCOUNT = "AWS::AccountId"
@@ -1566,7 +1579,7 @@ class _Reader:
         for r in resources:
             if r.type == "AWS::KMS::Alias":
                 project.aliases.append(self._alias(r))
-            elif r.type in _POLICY_DOCUMENT_TYPES or r.type in _INLINE_POLICY_TYPES or r.type == _SAM_FUNCTION:
+            elif r.type in _POLICY_DOCUMENT_TYPES or r.type in _INLINE_POLICY_TYPES or r.type in _SAM_POLICY_TYPES:
                 project.identity_policies.extend(self._identity_policies(r))
         project.multi_region_uses.extend(self._multi_region_uses(resources, project.aliases))
         if loops is not None:
@@ -1757,7 +1770,7 @@ class _Reader:
         if r.type in _POLICY_DOCUMENT_TYPES:
             doc = self._prop(r, "PolicyDocument", policy=True)
             return [IdentityPolicy(r.name, doc[0], doc[1])] if doc else []
-        if r.type == _SAM_FUNCTION:
+        if r.type in _SAM_POLICY_TYPES:
             return self._sam_policies(r)
         policies = self._prop(r, "Policies")
         if policies is None:
@@ -1766,7 +1779,7 @@ class _Reader:
         written = self._written_items(r, "Policies", len(items))
         out = []
         for item, raw in zip(items, written, strict=True):
-            document = self._inline_document(item, raw)
+            document = self._inline_policy_document(item, raw)
             if document is not None:
                 out.append(IdentityPolicy(r.name, document, document.loc or item.loc or policies[1]))
         return out
@@ -1780,7 +1793,7 @@ class _Reader:
             return list(raw.value)
         return [None] * count
 
-    def _inline_document(self, item: Value, raw: Value | None) -> Value | None:
+    def _inline_policy_document(self, item: Value, raw: Value | None) -> Value | None:
         """The ``PolicyDocument`` of an inline policy item; read from how it is written when it
         can be (a policy written as JSON text is then placed character by character)."""
         written = _member(raw, "PolicyDocument")
@@ -1789,19 +1802,46 @@ class _Reader:
         return _map_value(item, lambda v: self.resolver.read_resolved(_member(v, "PolicyDocument")))
 
     def _sam_policies(self, r: _Resource) -> list[IdentityPolicy]:
-        """SAM function ``Policies``: only inline documents (managed names and policy templates are not read).
+        """``Policies`` of a SAM function or state machine: inline documents, and the policy
+        templates that grant KMS actions as the statement SAM makes of them (managed policy
+        names and other templates are not read).
 
-        SAM ignores ``Policies`` when the function names its own ``Role``.
+        SAM ignores ``Policies`` when the resource names its own ``Role``.
         """
         policies = self._prop(r, "Policies")
         if policies is None or self._prop(r, "Role") is not None:
             return []
         out = []
         for item in _items(policies[0]):
-            inline = _map_value(item, _inline_document)
+            inline = _map_value(item, lambda v: _inline_document(v) or self._sam_template(v))
             if inline is not None:
                 out.append(IdentityPolicy(r.name, inline, inline.loc or policies[1]))
         return out
+
+    def _sam_template(self, item: Value) -> Value | None:
+        """The policy a SAM policy template item that grants KMS actions stands for
+        (``KMSDecryptPolicy: {KeyId: ...}``: ``kms:Decrypt`` on that key of the stack's
+        account and Region), located at the item; None for any other item."""
+        fields = as_dict(item)
+        if fields is None or len(fields) != 1:
+            return None
+        name, params = next(iter(fields.items()))
+        actions = _SAM_KMS_TEMPLATES.get(name)
+        if actions is None:
+            return None
+        loc = item.loc
+        key_id = _member(params, "KeyId")
+        if key_id is None:
+            key_id = Unknown(f"{name} without a KeyId", loc)
+        pseudo = [self.resolver.ref_name(p, loc) for p in ("AWS::Partition", "AWS::Region", "AWS::AccountId")]
+        resource = _concat(["arn:", pseudo[0], ":kms:", pseudo[1], ":", pseudo[2], ":key/", key_id], key_id.loc or loc)
+        statement = {
+            "Sid": Known(name, loc),  # SAM writes none; a message names the statement by its template
+            "Effect": Known("Allow", loc),
+            "Action": Known([Known(a, loc) for a in actions], loc),
+            "Resource": resource,
+        }
+        return Known({"Statement": Known([Known(statement, loc)], loc)}, loc)
 
     def _multi_region_uses(self, resources: list[_Resource], aliases: list[Alias]) -> list[MultiRegionUse]:
         by_alias_name = {t: a.target for a in aliases if a.target and (t := known_str(a.alias_name))}

@@ -829,11 +829,21 @@ SAM = textwrap.dedent(
 )
 
 
-def test_sam_function_inline_policies_only() -> None:
+def test_sam_function_inline_policies_and_kms_policy_templates() -> None:
     p = project(SAM)
-    # OwnRole names its Role, so SAM ignores its Policies.
-    assert [(i.name, i.loc.line) for i in p.identity_policies] == [("Fn", 16), ("Single", 25)]
+    # OwnRole names its Role, so SAM ignores its Policies; managed policy names are not read.
+    assert [(i.name, i.loc.line) for i in p.identity_policies] == [("Fn", 14), ("Fn", 16), ("Single", 25)]
     assert to_plain(p.identity_policies[0].document) == {
+        "Statement": [
+            {
+                "Sid": "KMSDecryptPolicy",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/${FnKey}",
+            }
+        ],
+    }
+    assert to_plain(p.identity_policies[1].document) == {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}],
     }

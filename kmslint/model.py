@@ -470,6 +470,9 @@ class Project(Record, eq=False):
     # Resource name -> (file, first line, last line), for inline suppressions; a template
     # records them only when it has the word ``kmslint`` (else no suppression can be in it).
     resource_spans: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    # Resource name -> the AWS CDK construct path it was synthesized from (``MyStack/DataKey``),
+    # named in its findings' messages; empty for anything the CDK did not write.
+    constructs: dict[str, str] = field(default_factory=dict)
     errors: list[ParseError] = field(default_factory=list)
     resource_count: int = 0
     # (directory, path) of every file()/templatefile() the evaluation tried, read or not (findings cache pins).

@@ -110,7 +110,7 @@ def _parse_json(text: str, file: str, opts: ParseOptions) -> Project | None:
     source: _Source = _JsonSource(doc, text.split("\n"))
     if _has_loops(text):
         source = _LoopSource(source, file)
-    reader = _Reader(source, file, "kmslint" in text, opts.budget, opts.max_depth)
+    reader = _Reader(source, file, "kmslint" in text, opts.budget, opts.max_depth, CDK_PATH in text)
     return reader.read(_JsonNode(doc.data, doc.root, doc.fallback))
 
 
@@ -121,7 +121,7 @@ def _parse_yaml(text: str, file: str, opts: ParseOptions) -> Project | None:
     loops = _has_loops(text)
     for doc in docs:
         source: _Source = _LoopSource(_YamlSource(doc), file) if loops else _YamlSource(doc)
-        reader = _Reader(source, file, "kmslint" in text, opts.budget, opts.max_depth)
+        reader = _Reader(source, file, "kmslint" in text, opts.budget, opts.max_depth, CDK_PATH in text)
         project = reader.read(doc.root)
         if project is not None:
             if "kmslint" in text:
@@ -1503,6 +1503,7 @@ _SAM_KMS_TEMPLATES: dict[str, tuple[str, ...]] = {
 _SAM_TRANSFORM = "AWS::Serverless"
 _LOOP_TRANSFORM = "AWS::LanguageExtensions"
 STACK_ACCOUNT = "AWS::AccountId"
+CDK_PATH = "aws:cdk:path"
 
 
 class _Resource(Record):
@@ -1533,11 +1534,14 @@ class _Reader:
         suppressible: bool = True,
         budget: Budget | None = None,
         max_depth: int = DEFAULT_MAX_DEPTH,
+        cdk: bool = False,
     ) -> None:
         self.src = source
         self.file = file
         self.budget = budget
         self.max_depth = max_depth
+        # Construct paths (``aws:cdk:path`` metadata) are looked for only in a template that has one.
+        self.cdk = cdk
         # Resource name -> the names of every resource an Fn::ForEach made from the same body.
         self.copies: dict[str, list[str]] = {}
         # Suppressions (a `kmslint` Metadata key, `kmslint:ignore` comments) and the
@@ -1573,6 +1577,10 @@ class _Reader:
         for r in resources if self.suppressible else ():
             project.resource_spans[r.name] = (self.file, r.entry.key_loc.line, self.src.last_line(r.entry))
             project.suppressions.extend(self._metadata_suppressions(r))
+        for r in resources if self.cdk else ():
+            path = self._construct_path(r)
+            if path:
+                project.constructs[r.name] = path
         for r in resources:
             if r.type in _KEY_TYPES:
                 project.keys.append(self._key(r))
@@ -1871,6 +1879,17 @@ class _Reader:
         return sorted(set(out), key=lambda u: (u.key, u.by))
 
     # -- suppressions
+
+    def _construct_path(self, r: _Resource) -> str | None:
+        """``Metadata: {aws:cdk:path: MyStack/DataKey/Resource}`` as a CDK user names the
+        construct (``MyStack/DataKey``: ``Resource`` is the CDK's name for the L1 resource
+        inside every construct); None without one."""
+        meta = r.fields.get("Metadata")
+        entry = next((e for e in self.src.items(meta.node) or [] if e.name == CDK_PATH), None) if meta else None
+        path = self.src.text(entry.node) if entry is not None else None
+        if not path:
+            return None
+        return path[: -len("/Resource")] if path.endswith("/Resource") else path
 
     def _metadata_suppressions(self, r: _Resource) -> list[Suppression]:
         """``Metadata: {kmslint: {ignore: [{id: KMS004, reason: ...}]}}`` on a resource."""

@@ -51,11 +51,19 @@ _PLACEHOLDER = re.compile("\ue000([\ue100-\uefff])")
 class Text:
     """Literal text of a policy string and where each of its characters is written."""
 
-    __slots__ = ("runs", "text")
+    __slots__ = ("_offsets", "runs", "text")
 
     def __init__(self, text: str, runs: list[Run]) -> None:
         self.text = text
         self.runs = runs
+        self._offsets: list[int] | None = None
+
+    @property
+    def offsets(self) -> list[int]:
+        """Where each run starts (worked out once: a text is sliced at each of its placeholders)."""
+        if self._offsets is None:
+            self._offsets = [r[0] for r in self.runs]
+        return self._offsets
 
     @classmethod
     def at(cls, text: str, loc: Location) -> Text:
@@ -65,9 +73,10 @@ class Text:
     def slice(self, start: int, end: int) -> Text:
         """The text from ``start`` to ``end``, with its positions."""
         runs = self.runs
-        first = max(bisect_right([r[0] for r in runs], start) - 1, 0)
+        first = max(bisect_right(self.offsets, start) - 1, 0)
         out: list[Run] = []
-        for offset, line, column, step, end_line, end_column in runs[first:]:
+        for i in range(first, len(runs)):  # not runs[first:]: a copy of the rest at every slice
+            offset, line, column, step, end_line, end_column = runs[i]
             if offset >= end and out:
                 break
             skip = max(start - offset, 0)
@@ -76,11 +85,11 @@ class Text:
 
     def position(self, offset: int) -> tuple[int, int]:
         """Where character ``offset`` is written."""
-        return _position(self.runs, [r[0] for r in self.runs], offset)
+        return _position(self.runs, self.offsets, offset)
 
     def after(self, offset: int) -> tuple[int, int]:
         """Where the text written up to character ``offset`` (exclusive) ends."""
-        return _after(self.runs, [r[0] for r in self.runs], offset)
+        return _after(self.runs, self.offsets, offset)
 
 
 class Slot:

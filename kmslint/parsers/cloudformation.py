@@ -1077,6 +1077,8 @@ class _Resolver:
         if text is not None:
             from kmslint.parsers.cfn_policy_text import scalar_text
 
+            if self.budget is not None:
+                self.budget.spend_bytes(len(text))
             found = scalar_text(text, raw.loc, self.lines)
             return [found] if found is not None else None
         sub = _single(raw, "Fn::Sub")
@@ -1099,7 +1101,12 @@ class _Resolver:
             return None
         out: list[Segment] = []
         pos = 0
+        budget = self.budget
+        if budget is not None:
+            budget.spend_bytes(len(whole.text))
         for m in _SUB_VAR.finditer(whole.text):
+            if budget is not None:
+                budget.spend()
             out.append(whole.slice(pos, m.start()))
             part = self._sub_part(m, variables, loc)
             if not _put(out, part, whole.position(m.start()), whole.after(m.end())):

@@ -28,13 +28,36 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
-from kmslint.model import Interpolated, Known, Location, Meaning, Unknown, Value
+from kmslint.model import (
+    Conditional,
+    Interpolated,
+    Known,
+    Location,
+    Meaning,
+    Unknown,
+    Value,
+    as_dict,
+    known_str,
+    scalar,
+)
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
-    from typing import TypeAlias
+    from typing import Protocol, TypeAlias
 
     from kmslint.parsers.common import Budget
+
+    class Resolver(Protocol):
+        """What the CloudFormation resolver offers to the reading of policy text."""
+
+        budget: Budget | None
+        lines: list[str] | None
+        max_depth: int
+
+        def resolve(self, value: Value | None) -> Value | None: ...
+        def sub_template(self, arg: Value, loc: Location | None) -> tuple[Known, dict[str, Value]] | Unknown: ...
+        def sub_part(self, m: re.Match[str], variables: dict[str, Value], loc: Location | None) -> str | Value: ...
+
 
 # A run of positions: from ``offset`` on, character i is at (line, column + step * i); a run
 # whose step is 0 places all its characters at (line, column) and ends at (end_line, end_column).
@@ -220,6 +243,149 @@ def _literal_block_runs(text: str, loc: Location, lines: list[str]) -> list[Run]
     if "\n".join(pieces).rstrip("\n") != text.rstrip("\n"):
         return None
     return runs
+
+
+# --------------------------------------------------------------------------- segments of a template's text
+
+
+def written_policy(resolver: Resolver, raw: Value) -> Value | None:
+    """A policy property as written (``raw``) resolved, and read into a tree when it is JSON
+    text: a literal, an ``Fn::Sub`` or an ``Fn::Join`` placed character by character, any
+    other value resolved first (then read with every value placed at the whole string)."""
+    segments = _segments(resolver, raw)
+    if segments is not None and raw.loc is not None:
+        return read(segments, raw.loc, resolver.max_depth, resolver.budget)
+    return read_resolved(resolver, resolver.resolve(raw))
+
+
+def read_resolved(resolver: Resolver, value: Value | None) -> Value | None:
+    """A resolved policy that is JSON text read into a tree, each ``Fn::If`` branch on its own;
+    its values are all placed where the whole string is (there is no text to place them by)."""
+    if isinstance(value, Conditional):
+        then, otherwise = read_resolved(resolver, value.then), read_resolved(resolver, value.otherwise)
+        return Conditional(value.condition, then, otherwise, value.loc)
+    loc = value.loc if value is not None else None
+    if loc is None:
+        return value
+    if isinstance(value, Interpolated):
+        start, end = (loc.line, loc.column), (loc.end_line, loc.end_column)
+        segments = [Text.at(p, loc) if isinstance(p, str) else Slot(p, start, end) for p in value.parts]
+        return read(segments, loc, resolver.max_depth, resolver.budget)
+    if isinstance(value, Known) and isinstance(value.value, str):
+        return read([Text.at(value.value, loc)], loc, resolver.max_depth, resolver.budget)
+    return value
+
+
+def _segments(resolver: Resolver, raw: Value) -> list[Segment] | None:
+    """A string-building value as written, in segments that know where they are written;
+    None when it is none, or holds an ``Fn::If`` (then it is resolved as usual)."""
+    text = known_str(raw)
+    if text is not None:
+        if resolver.budget is not None:
+            resolver.budget.spend_bytes(len(text))
+        found = scalar_text(text, raw.loc, resolver.lines)
+        return [found] if found is not None else None
+    fields = as_dict(raw)
+    if fields is None or len(fields) != 1:
+        return None
+    if "Fn::Sub" in fields:
+        return _sub_segments(resolver, fields["Fn::Sub"], raw.loc)
+    if "Fn::Join" in fields:
+        return _join_segments(resolver, fields["Fn::Join"], raw.loc)
+    return None
+
+
+def _sub_segments(resolver: Resolver, arg: Value, loc: Location | None) -> list[Segment] | None:
+    from kmslint.parsers.cloudformation import SUB_VAR
+
+    found = resolver.sub_template(arg, loc)
+    if isinstance(found, Unknown):
+        return None
+    template, variables = found
+    whole = scalar_text(str(template.value), template.loc, resolver.lines)
+    if whole is None:
+        return None
+    out: list[Segment] = []
+    pos = 0
+    budget = resolver.budget
+    if budget is not None:
+        budget.spend_bytes(len(whole.text))
+    for m in SUB_VAR.finditer(whole.text):
+        if budget is not None:
+            budget.spend()
+        out.append(whole.slice(pos, m.start()))
+        part = resolver.sub_part(m, variables, loc)
+        if not _put(out, part, whole.position(m.start()), whole.after(m.end())):
+            return None
+        pos = m.end()
+    out.append(whole.slice(pos, len(whole.text)))
+    return out
+
+
+def _join_segments(resolver: Resolver, arg: Value, loc: Location | None) -> list[Segment] | None:
+    items = arg.value if isinstance(arg, Known) and isinstance(arg.value, list) else []
+    delimiter = scalar(resolver.resolve(items[0])) if len(items) == 2 else None
+    written = items[1] if len(items) == 2 else None
+    if not isinstance(delimiter, str) or not isinstance(written, Known) or not isinstance(written.value, list):
+        return None
+    pieces: list[list[Segment]] = []
+    for item in written.value:
+        piece = _join_item(resolver, item, loc)
+        if piece is None:
+            return None
+        if piece:
+            pieces.append(piece)
+    out: list[Segment] = []
+    where = items[0].loc or loc
+    for i, piece in enumerate(pieces):
+        if i and delimiter and where is not None:
+            out.append(Text.at(delimiter, where))
+        out.extend(piece)
+    return out
+
+
+def _join_item(resolver: Resolver, item: Value, loc: Location | None) -> list[Segment] | None:
+    """One item of an ``Fn::Join`` list as segments (empty for ``AWS::NoValue``, which leaves the list)."""
+    text = known_str(item)
+    if text is not None:
+        found = scalar_text(text, item.loc, resolver.lines)
+        return [found] if found is not None else None
+    fields = as_dict(item)
+    if fields is not None and len(fields) == 1 and "Fn::Sub" in fields:
+        return _sub_segments(resolver, fields["Fn::Sub"], item.loc)
+    part = resolver.resolve(item)
+    if part is None:
+        return []
+    where = item.loc or loc
+    piece: list[Segment] = []
+    if where is None or not _put(piece, part, (where.line, where.column), (where.end_line, where.end_column)):
+        return None
+    return piece
+
+
+def _put(out: list[Segment], part: str | Value | None, start: tuple[int, int], end: tuple[int, int]) -> bool:
+    """Add what a placeholder (written from ``start`` to ``end``) stands for to a policy text's
+    segments: known text, or slots for its unknown parts.  False for an ``Fn::If``, which the
+    text's reading does not follow (the resolved value is read instead)."""
+
+    def text(value: str) -> Text:
+        return Text(value, [(0, *start, 0, *end)])
+
+    if isinstance(part, Conditional):
+        return False
+    if isinstance(part, str):
+        out.append(text(part))
+    elif isinstance(part, Interpolated):
+        out.extend(text(p) if isinstance(p, str) else Slot(p, start, end) for p in part.parts)
+    elif isinstance(part, Unknown):
+        out.append(Slot(part, start, end))
+    elif isinstance(part, Known) and part.is_scalar and part.value is not None:
+        value = part.value
+        out.append(text(("true" if value else "false") if isinstance(value, bool) else str(value)))
+    else:
+        why = "AWS::NoValue in a string" if part is None else "a list, mapping or null where a string is expected"
+        out.append(Slot(Unknown(why, part.loc if part is not None else None), start, end))
+    return True
 
 
 # --------------------------------------------------------------------------- reading

@@ -68,7 +68,6 @@ if TYPE_CHECKING:
     from tree_sitter import Node as TSNode
     from yaml.nodes import CollectionNode, Node
 
-    from kmslint.parsers.cfn_policy_text import Segment
     from kmslint.parsers.jsonpos import JsonDocument
     from kmslint.parsers.yamlpos import YamlDocument
 
@@ -819,7 +818,7 @@ _MAX_CONDITIONAL_PARTS = 4
 # A name never holds a brace: stopping at "{" too keeps the scan linear ("${${${..." with no
 # closing brace made `[^}]*` rescan the rest of the string from every "${": a 1 MB Fn::Sub
 # string took minutes).
-_SUB_VAR = re.compile(r"\$\{([^{}]*)\}")
+SUB_VAR = re.compile(r"\$\{([^{}]*)\}")
 
 
 class _Param(Record, frozen=True):
@@ -970,21 +969,21 @@ class _Resolver:
     # -- strings
 
     def _sub(self, arg: Value, loc: Location | None) -> Value | None:
-        found = self._sub_args(arg, loc)
+        found = self.sub_template(arg, loc)
         if isinstance(found, Unknown):
             return found
         template, variables = found
         text = str(template.value)
         parts: list[str | Value | None] = []
         pos = 0
-        for m in _SUB_VAR.finditer(text):
+        for m in SUB_VAR.finditer(text):
             parts.append(text[pos : m.start()])
-            parts.append(self._sub_part(m, variables, loc))
+            parts.append(self.sub_part(m, variables, loc))
             pos = m.end()
         parts.append(text[pos:])
         return _concat(parts, loc)
 
-    def _sub_args(self, arg: Value, loc: Location | None) -> tuple[Known, dict[str, Value]] | Unknown:
+    def sub_template(self, arg: Value, loc: Location | None) -> tuple[Known, dict[str, Value]] | Unknown:
         """``Fn::Sub``'s template string (as written, located) and its variables."""
         if known_str(arg) is not None:
             return arg, {}  # type: ignore[return-value]
@@ -1000,7 +999,7 @@ class _Resolver:
                 return Unknown("Fn::Sub with variables that are not a mapping", loc)
         return items[0], variables  # type: ignore[return-value]
 
-    def _sub_part(self, m: re.Match[str], variables: dict[str, Value], loc: Location | None) -> str | Value:
+    def sub_part(self, m: re.Match[str], variables: dict[str, Value], loc: Location | None) -> str | Value:
         """What ``${...}`` (matched by ``m``) in an ``Fn::Sub`` template stands for."""
         name = m.group(1).strip()
         if name.startswith("!"):
@@ -1039,117 +1038,19 @@ class _Resolver:
         """A policy property (``KeyPolicy``, ``PolicyDocument``) resolved, and, when it is JSON
         text (a literal, an ``Fn::Sub``, an ``Fn::Join``), read into a located tree with its
         unknown parts kept symbolic (:mod:`kmslint.parsers.cfn_policy_text`)."""
-        segments = self._segments(raw)
-        if segments is not None and raw.loc is not None:
-            return self._read_text(segments, raw.loc)
-        return self.read_resolved(self.resolve(raw))
-
-    def read_resolved(self, value: Value | None) -> Value | None:
-        """A resolved policy value that is JSON text read into a tree, each ``Fn::If`` branch on
-        its own; its values are all placed where the whole string is (no text to place them by)."""
-        if isinstance(value, Conditional):
-            then, otherwise = self.read_resolved(value.then), self.read_resolved(value.otherwise)
-            return Conditional(value.condition, then, otherwise, value.loc)
-        loc = value.loc if value is not None else None
-        if loc is None:
-            return value
-        if isinstance(value, Interpolated):
-            from kmslint.parsers.cfn_policy_text import Slot, Text
-
-            start, end = (loc.line, loc.column), _end(loc)
-            segments = [Text.at(p, loc) if isinstance(p, str) else Slot(p, start, end) for p in value.parts]
-            return self._read_text(segments, loc)
-        if isinstance(value, Known) and isinstance(value.value, str):
-            from kmslint.parsers.cfn_policy_text import Text
-
-            return self._read_text([Text.at(value.value, loc)], loc)
-        return value
-
-    def _read_text(self, segments: list[Segment], loc: Location) -> Value:
+        if isinstance(raw, Known) and isinstance(raw.value, dict) and len(raw.value) != 1:
+            return self.resolve(raw)  # a policy written as a mapping, as most are: no text to read
         from kmslint.parsers import cfn_policy_text
 
-        return cfn_policy_text.read(segments, loc, self.max_depth, self.budget)
+        return cfn_policy_text.written_policy(self, raw)
 
-    def _segments(self, raw: Value) -> list[Segment] | None:
-        """A string-building value as written, in segments that know where they are written;
-        None when it is none, or holds an ``Fn::If`` (then it is resolved as usual)."""
-        text = known_str(raw)
-        if text is not None:
-            from kmslint.parsers.cfn_policy_text import scalar_text
+    def read_resolved(self, value: Value | None) -> Value | None:
+        """A resolved policy value that is JSON text read into a tree (see :meth:`policy`)."""
+        if not _is_text(value):
+            return value
+        from kmslint.parsers import cfn_policy_text
 
-            if self.budget is not None:
-                self.budget.spend_bytes(len(text))
-            found = scalar_text(text, raw.loc, self.lines)
-            return [found] if found is not None else None
-        sub = _single(raw, "Fn::Sub")
-        if sub is not None:
-            return self._sub_segments(sub, raw.loc)
-        join = _single(raw, "Fn::Join")
-        if join is not None:
-            return self._join_segments(join, raw.loc)
-        return None
-
-    def _sub_segments(self, arg: Value, loc: Location | None) -> list[Segment] | None:
-        from kmslint.parsers.cfn_policy_text import scalar_text
-
-        found = self._sub_args(arg, loc)
-        if isinstance(found, Unknown):
-            return None
-        template, variables = found
-        whole = scalar_text(str(template.value), template.loc, self.lines)
-        if whole is None:
-            return None
-        out: list[Segment] = []
-        pos = 0
-        budget = self.budget
-        if budget is not None:
-            budget.spend_bytes(len(whole.text))
-        for m in _SUB_VAR.finditer(whole.text):
-            if budget is not None:
-                budget.spend()
-            out.append(whole.slice(pos, m.start()))
-            part = self._sub_part(m, variables, loc)
-            if not _put(out, part, whole.position(m.start()), whole.after(m.end())):
-                return None
-            pos = m.end()
-        out.append(whole.slice(pos, len(whole.text)))
-        return out
-
-    def _join_segments(self, arg: Value, loc: Location | None) -> list[Segment] | None:
-        from kmslint.parsers.cfn_policy_text import Text, scalar_text
-
-        items = as_list(arg) if isinstance(arg, Known) and isinstance(arg.value, list) else []
-        delimiter = scalar(self.resolve(items[0])) if len(items) == 2 else None
-        written = items[1] if len(items) == 2 else None
-        if not isinstance(delimiter, str) or not isinstance(written, Known) or not isinstance(written.value, list):
-            return None
-        pieces: list[list[Segment]] = []
-        for item in written.value:
-            text = known_str(item)
-            sub = _single(item, "Fn::Sub")
-            if text is not None:
-                found = scalar_text(text, item.loc, self.lines)
-                piece: list[Segment] | None = [found] if found is not None else None
-            elif sub is not None:
-                piece = self._sub_segments(sub, item.loc)
-            else:
-                part = self.resolve(item)
-                if part is None:
-                    continue  # AWS::NoValue: not in the list
-                where = item.loc or loc
-                piece = []
-                if where is None or not _put(piece, part, (where.line, where.column), _end(where)):
-                    return None
-            if piece is None:
-                return None
-            pieces.append(piece)
-        out: list[Segment] = []
-        where = items[0].loc or loc
-        for i, piece in enumerate(pieces):
-            if i and delimiter and where is not None:
-                out.append(Text.at(delimiter, where))
-            out.extend(piece)
-        return out
+        return cfn_policy_text.read_resolved(self, value)
 
     # -- lists: Fn::Select and Fn::Split
 
@@ -1328,35 +1229,11 @@ def _structure(part: str | Unknown) -> tuple[str | Unknown, ...]:
     )
 
 
-def _end(loc: Location) -> tuple[int, int]:
-    return loc.end_line, loc.end_column
-
-
-def _put(out: list[Segment], part: str | Value | None, start: tuple[int, int], end: tuple[int, int]) -> bool:
-    """Add what a placeholder (written from ``start`` to ``end``) stands for to a policy text's
-    segments: known text, or slots for its unknown parts.  False for an ``Fn::If``, which the
-    text's reading does not follow (the resolved value is read instead)."""
-    from kmslint.parsers.cfn_policy_text import Slot, Text
-
-    def text(value: str) -> Text:
-        return Text(value, [(0, *start, 0, *end)])
-
-    if isinstance(part, Conditional):
-        return False
-    if isinstance(part, str):
-        out.append(text(part))
-    elif isinstance(part, Interpolated):
-        out.extend(text(p) if isinstance(p, str) else Slot(p, start, end) for p in part.parts)
-    elif isinstance(part, Unknown):
-        out.append(Slot(part, start, end))
-    else:
-        known = _key_text(part)
-        if known is not None:
-            out.append(text(known))
-        else:
-            why = "AWS::NoValue in a string" if part is None else "a list, mapping or null where a string is expected"
-            out.append(Slot(Unknown(why, part.loc if part is not None else None), start, end))
-    return True
+def _is_text(value: Value | None) -> bool:
+    """Is a resolved policy a string (JSON text to read), on some ``Fn::If`` branch?"""
+    if isinstance(value, Conditional):
+        return _is_text(value.then) or _is_text(value.otherwise)
+    return isinstance(value, Interpolated) or (isinstance(value, Known) and isinstance(value.value, str))
 
 
 def _pseudo(ref: str) -> bool:
@@ -1791,10 +1668,14 @@ class _Reader:
         if policies is None:
             return []
         items = _items(policies[0])
-        written = self._written_items(r, "Policies", len(items))
+        written: list[Value | None] | None = None  # read only for a policy written as text
         out = []
-        for item, raw in zip(items, written, strict=True):
-            document = self._inline_policy_document(item, raw)
+        for i, item in enumerate(items):
+            document = _map_value(item, lambda v: _member(v, "PolicyDocument"))
+            if _is_text(document):
+                if written is None:
+                    written = self._written_items(r, "Policies", len(items))
+                document = self._inline_policy_text(item, written[i])
             if document is not None:
                 out.append(IdentityPolicy(r.name, document, document.loc or item.loc or policies[1]))
         return out
@@ -1808,9 +1689,9 @@ class _Reader:
             return list(raw.value)
         return [None] * count
 
-    def _inline_policy_document(self, item: Value, raw: Value | None) -> Value | None:
-        """The ``PolicyDocument`` of an inline policy item; read from how it is written when it
-        can be (a policy written as JSON text is then placed character by character)."""
+    def _inline_policy_text(self, item: Value, raw: Value | None) -> Value | None:
+        """The ``PolicyDocument`` of an inline policy item written as JSON text, read into a tree:
+        from how it is written when it can be (then placed character by character)."""
         written = _member(raw, "PolicyDocument")
         if written is not None and isinstance(item, Known):
             return self.resolver.policy(written)

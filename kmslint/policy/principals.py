@@ -165,49 +165,40 @@ def is_reference(entry: PrincipalEntry) -> bool:
 # The words of a parameter or variable standing for an account ID (`TrustedAccountId`,
 # `security_account`, `AccountNumber`), and the last words of one that is not, whatever
 # else its name says (`AccountRoleArn`).
-_WORDS = re.compile(r"[A-Z]{2,}s(?![a-z])|[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")  # IDs, ARNs: one word
+# Patterns are compiled when first used (``re`` caches them): this module is imported by every
+# lint, and only a parameter or variable without a default is ever asked about.
+_WORDS = r"[A-Z]{2,}s(?![a-z])|[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+"  # IDs, ARNs: one word
 _ACCOUNT_PAIRS = frozenset(
     (first, second) for first in ("account", "acct") for second in ("id", "ids", "number", "numbers", "no")
 )
 _NOT_ACCOUNT_LAST = frozenset(
     (
-        "arn",
-        "arns",
-        "name",
-        "names",
-        "role",
-        "roles",
-        "user",
-        "users",
-        "principal",
-        "principals",
-        "email",
-        "alias",
-        "path",
+        *("arn", "arns", "name", "names", "role", "roles", "user", "users"),
+        *("principal", "principals", "email", "alias", "path"),
     )
 )
-_ACCOUNT_WORDS = re.compile(
-    r"\baccount\s*(ids?|numbers?|no)\b|\b(id|number)\s+of\s+(the\s+|an?\s+)?(aws\s+)?accounts?\b|\b12[- ]digits?\b",
-    re.IGNORECASE,
+_ACCOUNT_WORDS = (
+    r"(?i)\baccount\s*(ids?|numbers?|no)\b|\b(id|number)\s+of\s+(the\s+|an?\s+)?(aws\s+)?accounts?\b"
+    r"|\b12[- ]digits?\b"
 )
 # An account ID in a regular expression, as AllowedPattern and validation blocks write it.
-_ACCOUNT_REGEX = re.compile(r"\\d\{12\}|\[0-9\]\{12\}")
+_ACCOUNT_REGEX = r"\\d\{12\}|\[0-9\]\{12\}"
 
 
 def names_account_id(name: str, description: str = "", pattern: str = "") -> bool:
     """Does a parameter or variable stand for an AWS account ID, by its allowed pattern
     (``^\\d{12}$``, a comma-separated list of such), its name or its description?  Its
     value is then an account root wherever it is a principal."""
-    words = [w.lower() for w in _WORDS.findall(name)]
+    words = [w.lower() for w in re.findall(_WORDS, name)]
     if words and words[-1] in _NOT_ACCOUNT_LAST:
         return False
-    if pattern and _ACCOUNT_REGEX.search(pattern) and not _ACCOUNT_REGEX.sub("", pattern).strip("^$()*+?,|"):
+    if pattern and re.search(_ACCOUNT_REGEX, pattern) and not re.sub(_ACCOUNT_REGEX, "", pattern).strip("^$()*+?,|"):
         return True
     if words and words[-1] in ("account", "accounts"):
         return True
     if any(pair in _ACCOUNT_PAIRS for pair in pairwise(words)):
         return True
-    return bool(description and _ACCOUNT_WORDS.search(description))
+    return bool(description and re.search(_ACCOUNT_WORDS, description))
 
 
 def _number_as_text(value: Known) -> Known:

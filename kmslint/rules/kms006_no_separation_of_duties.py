@@ -18,7 +18,8 @@ _NAMED = (PrincipalClass.SPECIFIC, PrincipalClass.SERVICE)
 def _named(entry: PrincipalEntry) -> bool:
     """One principal named explicitly: a role, user, service or resource, or a reference whose
     value is unknown (a parameter, a variable: the same reference is the same principal)."""
-    return classify(entry) in _NAMED or is_reference(entry)
+    klass = classify(entry)
+    return klass in _NAMED or (klass is PrincipalClass.UNKNOWN and is_reference(entry))
 
 
 class _Grants(Record):

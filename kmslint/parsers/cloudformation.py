@@ -985,19 +985,20 @@ class _Resolver:
 
     def sub_template(self, arg: Value, loc: Location | None) -> tuple[Known, dict[str, Value]] | Unknown:
         """``Fn::Sub``'s template string (as written, located) and its variables."""
-        if known_str(arg) is not None:
-            return arg, {}  # type: ignore[return-value]
+        if isinstance(arg, Known) and isinstance(arg.value, str):
+            return arg, {}
         items = as_list(arg) if isinstance(arg, Known) and isinstance(arg.value, list) else []
         if not items or len(items) > 2:
             return Unknown("Fn::Sub with arguments that are not a string and variables", loc)
-        if known_str(items[0]) is None:
+        template = items[0]
+        if not isinstance(template, Known) or not isinstance(template.value, str):
             return Unknown("Fn::Sub of a string that is not literal", loc)
-        variables: dict[str, Value] | None = {}
-        if len(items) == 2:
-            variables = as_dict(items[1])
-            if variables is None:
-                return Unknown("Fn::Sub with variables that are not a mapping", loc)
-        return items[0], variables  # type: ignore[return-value]
+        if len(items) == 1:
+            return template, {}
+        variables = as_dict(items[1])
+        if variables is None:
+            return Unknown("Fn::Sub with variables that are not a mapping", loc)
+        return template, variables
 
     def sub_part(self, m: re.Match[str], variables: dict[str, Value], loc: Location | None) -> str | Value:
         """What ``${...}`` (matched by ``m``) in an ``Fn::Sub`` template stands for."""
@@ -1544,12 +1545,13 @@ class _Reader:
             default = self.src.raw(fields["Default"].node) if "Default" in fields else None
             allowed = self.src.raw(fields["AllowedValues"].node) if "AllowedValues" in fields else None
             param = _param(p.name, ptype or "String", default, allowed)
-            if param.value is None and _is_account_id(p.name, *(self._text(fields, f) for f in _ACCOUNT_HINTS)):
+            if param.value is None and _is_account_id(p.name, *(self._field_text(fields, f) for f in _ACCOUNT_HINTS)):
                 param = replace(param, meaning=Meaning.ACCOUNT_ID)
             out[p.name] = param
         return out
 
-    def _text(self, fields: dict[str, _Entry], name: str) -> str:
+    def _field_text(self, fields: dict[str, _Entry], name: str) -> str:
+        """A field's text, empty when it is not set or not a string."""
         entry = fields.get(name)
         return (self.src.text(entry.node) or "") if entry is not None else ""
 

@@ -578,17 +578,26 @@ class _Filler:
             return Known([self.fill(x) for x in v], loc)
         return Known(v, loc)
 
+    def _slot(self, m: re.Match[str]) -> Unknown | None:
+        """The slot a placeholder numbers; None for one the text itself wrote (private-use
+        characters, in the text or its escapes, that number no slot: they stay text)."""
+        index = ord(m.group(1)) - _PH_BASE
+        return self.slots[index] if index < len(self.slots) else None
+
     def _text(self, s: str, loc: Location | None) -> Value:
         if _PH not in s:
             return Known(s, loc)
-        parts: list[str | Unknown] = []
+        parts: list[Segment] = []
         pos = 0
         for m in _PLACEHOLDER.finditer(s):
-            parts.append(s[pos : m.start()])
-            parts.append(self.slots[ord(m.group(1)) - _PH_BASE])
+            slot = self._slot(m)
+            if slot is None:
+                continue
+            parts.append(Text(s[pos : m.start()], []))
+            parts.append(Slot(slot, (0, 0), (0, 0)))
             pos = m.end()
-        parts.append(s[pos:])
-        return concat([Text(p, []) if isinstance(p, str) else Slot(p, (0, 0), (0, 0)) for p in parts], loc)
+        parts.append(Text(s[pos:], []))
+        return concat(parts, loc)
 
     def key(self, k: str) -> str:
         """Text with unknown parts (a member name) written as ``${reference}``, as messages show them."""
@@ -596,7 +605,7 @@ class _Filler:
             return k
 
         def name(m: re.Match[str]) -> str:
-            slot = self.slots[ord(m.group(1)) - _PH_BASE]
-            return "${" + (slot.ref or slot.reason) + "}"
+            slot = self._slot(m)
+            return m.group(0) if slot is None else "${" + (slot.ref or slot.reason) + "}"
 
         return _PLACEHOLDER.sub(name, k)

@@ -295,3 +295,19 @@ def test_a_long_policy_text_with_many_escapes_and_placeholders_is_read_in_linear
     document = policy_of(text, is_json=True, name="template.json")
     assert time.perf_counter() - start < 20
     assert isinstance(document, Known) and len(document.value["Statement"].value) == 3000  # type: ignore[index, union-attr]
+
+
+def test_placeholder_characters_written_in_the_text_are_text() -> None:
+    """The private-use characters that mark slots, written by the template itself (or through a
+    \\u escape), number no slot: they stay text, never an error."""
+    forged = "\ue000\ueffe"
+    got = read(
+        segments('{"A": "', ACCOUNT, '", "B": "x' + forged + '", "C' + forged + '": "\\ue000\\ueffe"}'),
+        WHERE,
+        200,
+        None,
+    )
+    fields = as_dict(got)
+    assert fields is not None
+    assert fields["B"] == Known("x" + forged) and fields["C" + forged] == Known(forged)
+    assert classify_value(fields["A"]) is PrincipalClass.ACCOUNT_ROOT

@@ -21,7 +21,14 @@ The template is read in two layers:
 
 A reference to a key (``!Ref Key``, ``!GetAtt Key.KeyId``, ``!GetAtt Key.Arn``,
 ``${Key}`` or ``${Key.Arn}``, an ARN built around one) links an alias, a replica
-or a data store to that key, and to no other.
+or a data store to that key, and to no other.  A policy written as JSON text
+(a literal, ``Fn::Sub``, ``Fn::Join``) is read by
+:mod:`kmslint.parsers.cfn_policy_text`, its unknown parts kept symbolic.  A
+parameter without a default that says it is an account ID (by its name,
+``Description`` or ``AllowedPattern``) means one.  SAM functions' and state
+machines' ``Policies`` are read, inline documents and the policy templates that
+grant KMS actions alike.  A template the CDK synthesized records each resource's
+construct path (``aws:cdk:path``) for its findings' messages.
 
 Nothing in the input is executed, and cfn-lint is never imported: its import
 alone costs most of a second.

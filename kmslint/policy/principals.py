@@ -3,7 +3,10 @@
 A statement's ``Principal`` may be ``"*"``, ``{"AWS": ...}``, ``{"Service":
 ...}``, ``{"Federated": ...}`` or ``{"CanonicalUser": ...}``, each a string or
 a list.  :func:`principal_entries` flattens that into :class:`PrincipalEntry`
-values; :func:`classify` says what one entry is.
+values; :func:`classify` says what one entry is; :func:`is_reference` whether an
+unknown one is written as a reference (one principal, whatever its value), and
+:func:`names_account_id` whether a parameter or variable stands for an account ID
+(then it is an account root).
 """
 
 from __future__ import annotations

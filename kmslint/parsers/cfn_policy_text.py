@@ -40,6 +40,7 @@ from kmslint.model import (
     known_str,
     scalar,
 )
+from kmslint.record import replace
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
@@ -261,9 +262,9 @@ def written_policy(resolver: Resolver, raw: Value) -> Value | None:
 def read_resolved(resolver: Resolver, value: Value | None) -> Value | None:
     """A resolved policy that is JSON text read into a tree, each ``Fn::If`` branch on its own;
     its values are all placed where the whole string is (there is no text to place them by)."""
-    if isinstance(value, Conditional):
+    if isinstance(value, Conditional):  # a copy: whatever else it carries about its condition is kept
         then, otherwise = read_resolved(resolver, value.then), read_resolved(resolver, value.otherwise)
-        return Conditional(value.condition, then, otherwise, value.loc)
+        return replace(value, then=then, otherwise=otherwise)
     loc = value.loc if value is not None else None
     if loc is None:
         return value

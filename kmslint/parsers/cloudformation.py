@@ -1276,10 +1276,11 @@ def _single(value: Value, name: str) -> Value | None:
 
 
 def _per_branch(value: Value | None, loc: Location | None, fn: Callable[[Value | None], Value | None]) -> Value | None:
-    """``fn`` of a value, taken into each ``Fn::If`` branch (a conditional gives a conditional)."""
+    """``fn`` of a value, taken into each ``Fn::If`` branch (a conditional gives a conditional,
+    a copy of it: whatever else it carries about its condition is kept)."""
     if isinstance(value, Conditional):
         then, otherwise = _per_branch(value.then, loc, fn), _per_branch(value.otherwise, loc, fn)
-        return Conditional(value.condition, then, otherwise, loc)
+        return replace(value, then=then, otherwise=otherwise, loc=loc)
     return fn(value)
 
 

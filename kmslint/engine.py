@@ -311,15 +311,21 @@ def _context(rule: catalog.Rule, settings: Settings) -> RuleContext:
     return RuleContext(options=options, account_id=settings.account_id)
 
 
-def _finding(rule: catalog.Rule, sev: Severity, v: Violation) -> Finding:
+def _finding(rule: catalog.Rule, sev: Severity, v: Violation, constructs: dict[str, str] | None = None) -> Finding:
+    """The finding of a violation; ``constructs`` (a CDK template's resource -> construct path)
+    adds the construct path to the message, so a CDK user can find the source (RULES.md)."""
     loc = v.loc
+    message = clip(v.message, MESSAGE_LIMIT)
+    if constructs and v.resource in constructs:
+        construct = f" (construct {clip(constructs[v.resource])})"
+        message = clip(v.message, MESSAGE_LIMIT - len(construct)) + construct
     return Finding(
         file=loc.file,
         line=loc.line,
         column=loc.column,
         rule_id=rule.id,
         resource=v.resource or "",
-        message=clip(v.message, MESSAGE_LIMIT),
+        message=message,
         end_line=loc.end_line,
         end_column=loc.end_column,
         rule=rule.slug,
@@ -357,11 +363,13 @@ FINDING_STEPS = 16
 def run_checks(project: Project, settings: Settings, rules: dict[str, catalog.Rule]) -> Iterator[Finding]:
     budget = project.budget
     conditions = project.resource_conditions  # a resource's findings name the condition it exists under
+    constructs = project.constructs
     for rule, fn, ctx, sev in _plan(settings, rules):
         for violation in fn(project, ctx):
             if budget is not None:
                 budget.spend(FINDING_STEPS)
-            yield _finding(rule, sev, note_existence(violation, conditions) if conditions else violation)
+            violation = note_existence(violation, conditions) if conditions else violation
+            yield _finding(rule, sev, violation, constructs)
 
 
 def _checks_gave_up(project: Project, exc: BudgetExceeded) -> ParseError:
@@ -417,6 +425,7 @@ def check_project(project: Project, settings: Settings, rules: dict[str, catalog
                         f"this suppression of {ids} gives no reason, so it is ignored; add the reason after `--`",
                         content=f"{s.resource}:{ids}",
                     ),
+                    project.constructs,
                 )
             )
     if settings.strict and "KMS901" in rules:
@@ -427,6 +436,7 @@ def check_project(project: Project, settings: Settings, rules: dict[str, catalog
                     rule,
                     decide.severity(rule, settings),
                     Violation(s.loc, s.resource, message, content=f"{s.resource}:{', '.join(s.rule_ids)}"),
+                    project.constructs,
                 )
             )
     return findings

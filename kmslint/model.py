@@ -538,11 +538,25 @@ class IdentityPolicy(Record, eq=False):
 class Alias(Record, eq=False):
     name: str  # resource name
     alias_name: Value | None
-    target: str | None  # the key's resource name, when the reference resolves
+    target: str | None  # the key's resource name, when the reference resolves to one key
     loc: Location
     attr_locs: dict[str, Location] = field(default_factory=dict)
     # As for KeyResource: keys its definition writes twice (KMS015).
     duplicate_keys: tuple[DuplicateKey, ...] = ()
+    # Every key of the configuration the alias may point at (on any Fn::If branch), empty
+    # when its target is understood to be no key declared here (a literal key ID); None
+    # when the parser did not work it out (then ``target``, when set, is the one).
+    targets: frozenset[str] | None = None
+    # Its target cannot be told (a parameter without a default): it may be any key.
+    any_key: bool = False
+
+    def possible_targets(self) -> frozenset[str] | None:
+        """The keys this alias may point at; None: any key."""
+        if self.any_key:
+            return None
+        if self.targets is not None:
+            return self.targets
+        return frozenset((self.target,)) if self.target is not None else None
 
 
 class Grant(Record, eq=False):
@@ -609,6 +623,9 @@ class Project(Record, eq=False):
     # Resource name -> (file, first line, last line), for inline suppressions; a template
     # records them only when it has the word ``kmslint`` (else no suppression can be in it).
     resource_spans: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    # Resource name -> the AWS CDK construct path it was synthesized from (``MyStack/DataKey``),
+    # named in its findings' messages; empty for anything the CDK did not write.
+    constructs: dict[str, str] = field(default_factory=dict)
     errors: list[ParseError] = field(default_factory=list)
     # Mapping keys written twice in its files, wherever the parsers met them (the last value
     # is the one read).  Rules decide which matter: those inside a key policy (KMS013).

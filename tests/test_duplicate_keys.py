@@ -53,14 +53,16 @@ def test_a_key_written_twice_in_a_key_policy_names_the_key_and_its_first_occurre
     assert "(first at column 15)" in at(json_found, "template.json", 23).message  # same line: the column
 
 
-def test_a_key_written_twice_in_policy_text_says_where_in_the_text() -> None:
+def test_a_key_written_twice_in_policy_text_is_reported_where_it_is_written() -> None:
+    """Policy text (a YAML block, an escaped JSON string) is placed character by character,
+    so the second occurrence is reported where the template writes it."""
     found = findings(FIXTURES / "KMS013" / "fail_cfn_key_written_twice_in_policy_text", "KMS013")
     assert (
-        "writes `Sid` twice in one object (again at line 7, column 48 of the text)"
-        in at(found, "template.yaml", 7).message
+        "`Sid` is written twice in one mapping of the key policy (first at line 13)"
+        in at(found, "template.yaml", 14).message
     )
     assert (
-        "writes `Effect` twice in one object (again at line 1, column 153 of the text)"
+        "`Effect` is written twice in one mapping of the key policy (first at column 70)"
         in at(found, "template.json", 7).message
     )
 

@@ -17,8 +17,9 @@ The template is read in two layers:
 * a :class:`_Resolver` evaluates the intrinsic functions that can be
   evaluated statically (``Ref`` to parameters with a default and to pseudo
   parameters, ``Fn::Sub``, ``Fn::Join``, ``Fn::FindInMap`` with literal keys,
-  ``Fn::GetAtt``, ``Fn::If``, ``Fn::ToJsonString``) into symbolic values;
-  everything else is :class:`~kmslint.model.Unknown`.
+  ``Fn::Select``, ``Fn::Split``, ``Fn::GetAtt``, ``Fn::If``,
+  ``Fn::ToJsonString``) into symbolic values; everything else is
+  :class:`~kmslint.model.Unknown`.
 * the ``Conditions`` section is read from its definitions, with the values the
   resolver gives (:mod:`kmslint.parsers.cfn_conditions`).  An ``Fn::If`` whose
   condition known values decide is read as the branch it takes; any other is a
@@ -28,6 +29,17 @@ The template is read in two layers:
   whose condition is undecided is read assuming it true (and what that forces a
   parameter to be), and the project records the condition for its findings to
   name.
+
+A reference to a key (``!Ref Key``, ``!GetAtt Key.KeyId``, ``!GetAtt Key.Arn``,
+``${Key}`` or ``${Key.Arn}``, an ARN built around one) links an alias, a replica
+or a data store to that key, and to no other.  A policy written as JSON text
+(a literal, ``Fn::Sub``, ``Fn::Join``) is read by
+:mod:`kmslint.parsers.cfn_policy_text`, its unknown parts kept symbolic.  A
+parameter without a default that says it is an account ID (by its name,
+``Description`` or ``AllowedPattern``) means one.  SAM functions' and state
+machines' ``Policies`` are read, inline documents and the policy templates that
+grant KMS actions alike.  A template the CDK synthesized records each resource's
+construct path (``aws:cdk:path``) for its findings' messages.
 
 Nothing in the input is executed, and cfn-lint is never imported: its import
 alone costs most of a second.
@@ -61,12 +73,13 @@ from kmslint.model import (
     UsageKind,
     Value,
     as_dict,
+    as_int,
     as_list,
     known_str,
     pin,
     scalar,
 )
-from kmslint.parsers.common import ParseFailure, ParseOptions, comment_suppressions
+from kmslint.parsers.common import DEFAULT_MAX_DEPTH, Budget, ParseFailure, ParseOptions, comment_suppressions
 from kmslint.record import Record, replace
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
@@ -119,7 +132,7 @@ def _parse_json(text: str, file: str, opts: ParseOptions) -> Project | None:
     source: _Source = _JsonSource(doc, text.split("\n"))
     if _has_loops(text):
         source = _LoopSource(source, file)
-    reader = _Reader(source, file, "kmslint" in text, opts.budget, _may_branch(text))
+    reader = _Reader(source, file, "kmslint" in text, opts.budget, _may_branch(text), opts.max_depth, CDK_PATH in text)
     return reader.read(_JsonNode(doc.data, doc.root, doc.fallback))
 
 
@@ -131,7 +144,7 @@ def _parse_yaml(text: str, file: str, opts: ParseOptions) -> Project | None:
     branching = _may_branch(text)
     for doc in docs:
         source: _Source = _LoopSource(_YamlSource(doc), file) if loops else _YamlSource(doc)
-        reader = _Reader(source, file, "kmslint" in text, opts.budget, branching)
+        reader = _Reader(source, file, "kmslint" in text, opts.budget, branching, opts.max_depth, CDK_PATH in text)
         project = reader.read(doc.root)
         if project is not None:
             if "kmslint" in text:
@@ -233,6 +246,7 @@ if TYPE_CHECKING:
         def loc(self, node: object) -> Location: ...
         def last_line(self, entry: _Entry) -> int: ...
         def duplicates(self) -> Sequence[DuplicateKey]: ...
+        def lines(self) -> list[str] | None: ...
 
 
 _FN_NAMES = (
@@ -321,6 +335,10 @@ class _YamlSource:
     def duplicates(self) -> Sequence[DuplicateKey]:
         """Every key the document writes twice (found when it was loaded)."""
         return self.doc.duplicates
+
+    def lines(self) -> list[str] | None:
+        """The file's lines, as locations count them (None where YAML counts line breaks that editors do not)."""
+        return self.doc.lines if self._remap is None else None
 
     def last_line(self, entry: _Entry) -> int:
         """A resource's last line, counting comment lines that close its block (indented under it)."""
@@ -434,7 +452,7 @@ class _JsonSource:
     def __init__(self, doc: JsonDocument, lines: list[str]) -> None:
         self.doc = doc
         self.file = doc.file
-        self.lines = lines
+        self._lines = lines
 
     def items(self, node: object) -> list[_Entry] | None:
         assert isinstance(node, _JsonNode)
@@ -488,17 +506,21 @@ class _JsonSource:
     def last_line(self, entry: _Entry) -> int:
         return entry.loc.end_line
 
+    def lines(self) -> list[str] | None:
+        return self._lines
+
     def _key_loc(self, value_loc: Location) -> Location:
         """The key of a member, found back from its value: whitespace, ``:``, whitespace, ``"key"``."""
         row, col = value_loc.line - 1, value_loc.column - 2
         expect = ":"
-        while 0 <= row < len(self.lines):
-            line = self.lines[row]
+        lines = self._lines
+        while 0 <= row < len(lines):
+            line = lines[row]
             while col >= 0 and line[col] in " \t\r":
                 col -= 1
             if col < 0:
                 row -= 1
-                col = len(self.lines[row]) - 1 if row >= 0 else -1
+                col = len(lines[row]) - 1 if row >= 0 else -1
                 continue
             if line[col] != expect:
                 break
@@ -656,6 +678,9 @@ class _LoopSource:
 
     def last_line(self, entry: _Entry) -> int:
         return self.inner.last_line(_Entry(entry.name, entry.key, _unbind(entry.node)[0], entry._locate))
+
+    def lines(self) -> list[str] | None:
+        return self.inner.lines()
 
     # -- loops over entries (resources, properties)
 
@@ -846,7 +871,7 @@ _MAX_CONDITIONAL_PARTS = 4
 # A name never holds a brace: stopping at "{" too keeps the scan linear ("${${${..." with no
 # closing brace made `[^}]*` rescan the rest of the string from every "${": a 1 MB Fn::Sub
 # string took minutes).
-_SUB_VAR = re.compile(r"\$\{([^{}]*)\}")
+SUB_VAR = re.compile(r"\$\{([^{}]*)\}")
 
 
 class _Param(Record, frozen=True):
@@ -857,6 +882,8 @@ class _Param(Record, frozen=True):
     # A parameter that is not a list, without a default: its AllowedValues as text (the
     # values conditions may find it equal to, see kmslint.parsers.cfn_conditions).
     allowed: tuple[str, ...] = ()
+    # What a Ref stands for when value is None: an account ID, by its name, Description or AllowedPattern.
+    meaning: Meaning = Meaning.NOTHING
 
 
 class _Resolver:
@@ -867,6 +894,9 @@ class _Resolver:
         params: dict[str, _Param],
         resources: dict[str, str],
         mappings: Callable[[], dict[str, Value]],
+        budget: Budget | None = None,
+        lines: list[str] | None = None,
+        max_depth: int = DEFAULT_MAX_DEPTH,
     ) -> None:
         self.params = params
         self.resources = resources
@@ -875,6 +905,12 @@ class _Resolver:
         # The template's conditions as seen where values are being resolved (a resource's
         # own Condition assumed true); None: every Fn::If condition is a free boolean.
         self.space: Space | None = None
+        self.budget = budget  # the unit's: what splitting long strings and reading policy text spends
+        # Keys written twice in policy text are added here (the project's list, once there is one).
+        self.duplicates: list[DuplicateKey] | None = None
+        # The file's lines, to place each character of a policy written as text (None: cannot).
+        self.lines = lines
+        self.max_depth = max_depth
 
     @property
     def mappings(self) -> dict[str, Value]:
@@ -938,6 +974,12 @@ class _Resolver:
             return self._if(arg, loc)
         if name == "Fn::FindInMap":
             return self._find_in_map(arg, loc)
+        if name == "Fn::Select":
+            return self._select(arg, loc)
+        if name == "Fn::Split":
+            return self._split(arg, loc)
+        if name == "Fn::GetAZs":
+            return Unknown("Fn::GetAZs: the Region's Availability Zones are known when the stack is deployed", loc)
         if name == "Fn::ImportValue":
             export = known_str(self.resolve(arg))
             ref = f"Fn::ImportValue:{export}" if export is not None else None
@@ -961,7 +1003,7 @@ class _Resolver:
         param = self.params.get(name)
         if param is not None:
             if param.value is None:
-                return Unknown(param.why, loc, ref=name)
+                return Unknown(param.why, loc, param.meaning, ref=name)
             return _relocate(param.value, loc)
         if name in self.resources:
             return Unknown(f"the ID of resource {name}", loc, Meaning.RESOURCE_ID, ref=name)
@@ -988,41 +1030,52 @@ class _Resolver:
     # -- strings
 
     def _sub(self, arg: Value, loc: Location | None) -> Value | None:
-        template = known_str(arg)
-        variables: dict[str, Value] = {}
-        if template is None:
-            items = as_list(arg) if isinstance(arg, Known) and isinstance(arg.value, list) else []
-            if not items or len(items) > 2:
-                return Unknown("Fn::Sub with arguments that are not a string and variables", loc)
-            template = known_str(items[0])
-            if template is None:
-                return Unknown("Fn::Sub of a string that is not literal", loc)
-            if len(items) == 2:
-                given = as_dict(items[1])
-                if given is None:
-                    return Unknown("Fn::Sub with variables that are not a mapping", loc)
-                variables = given
+        found = self.sub_template(arg, loc)
+        if isinstance(found, Unknown):
+            return found
+        template, variables = found
+        text = str(template.value)
         parts: list[str | Value | None] = []
         pos = 0
-        for m in _SUB_VAR.finditer(template):
-            parts.append(template[pos : m.start()])
+        for m in SUB_VAR.finditer(text):
+            parts.append(text[pos : m.start()])
+            parts.append(self.sub_part(m, variables, loc))
             pos = m.end()
-            name = m.group(1).strip()
-            if name.startswith("!"):
-                parts.append("${" + m.group(1)[1:] + "}")  # ${!Literal} is the text ${Literal}
-                continue
-            if name in variables:
-                part = self.resolve(variables[name])
-            elif name in _PSEUDO or name == NO_VALUE or name in self.params or name in self.resources:
-                part = self.ref_name(name, loc)
-            elif "." in name:
-                resource, _, attr = name.partition(".")
-                part = self.getatt_name(resource, attr, loc)
-            else:
-                part = Unknown(f"${{{name}}}: not a parameter or resource of the template", loc, ref=name)
-            parts.append(part if part is not None else Unknown(f"${{{name}}} has no value", loc, ref=name))
-        parts.append(template[pos:])
+        parts.append(text[pos:])
         return _concat(parts, loc)
+
+    def sub_template(self, arg: Value, loc: Location | None) -> tuple[Known, dict[str, Value]] | Unknown:
+        """``Fn::Sub``'s template string (as written, located) and its variables."""
+        if isinstance(arg, Known) and isinstance(arg.value, str):
+            return arg, {}
+        items = as_list(arg) if isinstance(arg, Known) and isinstance(arg.value, list) else []
+        if not items or len(items) > 2:
+            return Unknown("Fn::Sub with arguments that are not a string and variables", loc)
+        template = items[0]
+        if not isinstance(template, Known) or not isinstance(template.value, str):
+            return Unknown("Fn::Sub of a string that is not literal", loc)
+        if len(items) == 1:
+            return template, {}
+        variables = as_dict(items[1])
+        if variables is None:
+            return Unknown("Fn::Sub with variables that are not a mapping", loc)
+        return template, variables
+
+    def sub_part(self, m: re.Match[str], variables: dict[str, Value], loc: Location | None) -> str | Value:
+        """What ``${...}`` (matched by ``m``) in an ``Fn::Sub`` template stands for."""
+        name = m.group(1).strip()
+        if name.startswith("!"):
+            return "${" + m.group(1)[1:] + "}"  # ${!Literal} is the text ${Literal}
+        if name in variables:
+            part = self.resolve(variables[name])
+        elif name in _PSEUDO or name == NO_VALUE or name in self.params or name in self.resources:
+            part = self.ref_name(name, loc)
+        elif "." in name:
+            resource, _, attr = name.partition(".")
+            part = self.getatt_name(resource, attr, loc)
+        else:
+            part = Unknown(f"${{{name}}}: not a parameter or resource of the template", loc, ref=name)
+        return part if part is not None else Unknown(f"${{{name}}} has no value", loc, ref=name)
 
     def _join(self, arg: Value, loc: Location | None) -> Value | None:
         items = as_list(arg) if isinstance(arg, Known) and isinstance(arg.value, list) else []
@@ -1040,6 +1093,116 @@ class _Resolver:
                 parts.append(delimiter)
             parts.append(item)
         return _concat(parts, loc)
+
+    # -- policies written as JSON text
+
+    def policy(self, raw: Value) -> Value | None:
+        """A policy property (``KeyPolicy``, ``PolicyDocument``) resolved, and, when it is JSON
+        text (a literal, an ``Fn::Sub``, an ``Fn::Join``), read into a located tree with its
+        unknown parts kept symbolic (:mod:`kmslint.parsers.cfn_policy_text`)."""
+        if isinstance(raw, Known) and isinstance(raw.value, dict) and len(raw.value) != 1:
+            return self.resolve(raw)  # a policy written as a mapping, as most are: no text to read
+        from kmslint.parsers import cfn_policy_text
+
+        return cfn_policy_text.written_policy(self, raw)
+
+    def read_resolved(self, value: Value | None) -> Value | None:
+        """A resolved policy value that is JSON text read into a tree (see :meth:`policy`)."""
+        if not _is_text(value):
+            return value
+        from kmslint.parsers import cfn_policy_text
+
+        return cfn_policy_text.read_resolved(self, value)
+
+    # -- lists: Fn::Select and Fn::Split
+
+    def _select(self, arg: Value, loc: Location | None) -> Value | None:
+        """``Fn::Select [index, list]``: the item, when the index and the list (or the part of a
+        split string up to the item) are known; an index out of range is Unknown."""
+        items = as_list(arg) if isinstance(arg, Known) and isinstance(arg.value, list) else []
+        if len(items) != 2:
+            return Unknown("Fn::Select with arguments that are not an index and a list", loc)
+        index, source = self.resolve(items[0]), items[1]
+        return _per_branch(index, loc, lambda i: self._select_at(i, source, loc))
+
+    def _select_at(self, index: Value | None, source: Value, loc: Location | None) -> Value | None:
+        i = as_int(index)
+        if i is None or i < 0:
+            return Unknown("Fn::Select with an index that is not a known number", loc)
+        split = _single(source, "Fn::Split")
+        if split is not None:  # read straight: a string known up to the item is enough
+            return self._split_args(split, loc, lambda pieces, whole: _pick(pieces, whole, i, loc))
+        values = self.resolve(source)
+
+        def pick(value: Value | None) -> Value | None:
+            if isinstance(value, Known) and isinstance(value.value, list):
+                return _pick(value.value, True, i, loc)
+            return Unknown("Fn::Select from a list that cannot be resolved statically", loc)
+
+        return _per_branch(values, loc, pick)
+
+    def _split(self, arg: Value, loc: Location | None) -> Value | None:
+        """``Fn::Split [delimiter, string]``: the list of pieces, when the string is known (its
+        unknown parts known not to hold the delimiter, as ``${AWS::AccountId}`` holds no ``:``)."""
+
+        def as_value(pieces: list[Value], whole: bool) -> Value:
+            if not whole:
+                return Unknown("Fn::Split of a string whose unknown parts may hold the delimiter", loc)
+            return Known(pieces, loc)
+
+        return self._split_args(arg, loc, as_value)
+
+    def _split_args(
+        self, arg: Value, loc: Location | None, then: Callable[[list[Value], bool], Value | None]
+    ) -> Value | None:
+        """Split as ``Fn::Split`` does, and hand ``then`` the pieces and whether they are all
+        there (False: the last piece runs into an unknown part that may hold the delimiter, and
+        the pieces after it cannot be counted)."""
+        items = as_list(arg) if isinstance(arg, Known) and isinstance(arg.value, list) else []
+        delimiter = known_str(self.resolve(items[0])) if len(items) == 2 else None
+        if not delimiter:
+            return Unknown("Fn::Split with arguments that are not a literal delimiter and a string", loc)
+        text = self.resolve(items[1])
+
+        def split(value: Value | None) -> Value | None:
+            found = self._pieces(delimiter, value, loc)
+            if found is None:
+                return Unknown("Fn::Split of a value that cannot be resolved to a string", loc)
+            return then(*found)
+
+        return _per_branch(text, loc, split)
+
+    def _pieces(self, delimiter: str, value: Value | None, loc: Location | None) -> tuple[list[Value], bool] | None:
+        if isinstance(value, Known):
+            text = _key_text(value)
+            parts: tuple[str | Unknown, ...] | None = (text,) if text is not None else None
+        elif isinstance(value, Interpolated):
+            parts = value.parts
+        elif isinstance(value, Unknown):
+            parts = (value,)
+        else:
+            parts = None
+        if parts is None:
+            return None
+        parts = tuple(p for part in parts for p in _structure(part))
+        budget = self.budget
+        pieces: list[list[str | Value | None]] = [[]]
+        for part in parts:
+            if isinstance(part, Unknown):
+                pieces[-1].append(part)
+                if not _cannot_hold(part, delimiter):
+                    return [_concat(p, loc) for p in pieces], False
+                continue
+            if budget is not None:
+                budget.spend_bytes(len(part))
+            if len(pieces) + part.count(delimiter) > MAX_SPLIT_PIECES:
+                return None
+            first, *rest = part.split(delimiter)
+            pieces[-1].append(first)
+            pieces.extend([chunk] for chunk in rest)
+        if budget is not None:
+            budget.spend(len(pieces))
+        return [_concat(p, loc) for p in pieces], True
 
     # -- Fn::If and Fn::FindInMap
 
@@ -1098,6 +1261,88 @@ def _key_text(value: Value | None) -> str | None:
     if isinstance(v, str | int | float):
         return str(v)
     return None
+
+
+# An Fn::Split makes no more pieces than this (a 1 MB string of delimiters would make a million).
+MAX_SPLIT_PIECES = 4096
+_DIGITS = "0123456789"
+_LOWER = "abcdefghijklmnopqrstuvwxyz"
+# The characters a pseudo parameter's value is made of (AWS documentation, "Pseudo parameters
+# reference"; stack names are letters, digits and hyphens): a delimiter that none of them
+# holds cannot occur inside the value, so splitting around it is exact.
+_PSEUDO_CHARS: dict[str, frozenset[str]] = {
+    "AWS::AccountId": frozenset(_DIGITS),
+    "AWS::Partition": frozenset(_LOWER + "-"),
+    "AWS::Region": frozenset(_LOWER + _DIGITS + "-"),
+    "AWS::StackName": frozenset(_LOWER + _LOWER.upper() + _DIGITS + "-"),
+    "AWS::URLSuffix": frozenset(_LOWER + "."),
+    "AWS::StackId#uuid": frozenset("0123456789abcdef-"),
+}
+
+
+def _structure(part: str | Unknown) -> tuple[str | Unknown, ...]:
+    """A part of a string as what it is made of: ``AWS::StackId`` is
+    ``arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${AWS::StackName}/<uuid>``,
+    so ``!Select [4, !Split [":", !Ref AWS::StackId]]`` is the stack's account."""
+    if not isinstance(part, Unknown) or part.ref != "AWS::StackId":
+        return (part,)
+    loc = part.loc
+
+    def pseudo(name: str) -> Unknown:
+        return Unknown(f"pseudo parameter {name}", loc, _PSEUDO.get(name, Meaning.NOTHING), ref=name)
+
+    uuid = Unknown("the unique ID in the stack's ID", loc, ref="AWS::StackId#uuid")
+    return (
+        *("arn:", pseudo("AWS::Partition"), ":cloudformation:", pseudo("AWS::Region"), ":"),
+        *(pseudo("AWS::AccountId"), ":stack/", pseudo("AWS::StackName"), "/", uuid),
+    )
+
+
+def _is_text(value: Value | None) -> bool:
+    """Is a resolved policy a string (JSON text to read), on some ``Fn::If`` branch?"""
+    if isinstance(value, Conditional):
+        return _is_text(value.then) or _is_text(value.otherwise)
+    return isinstance(value, Interpolated) or (isinstance(value, Known) and isinstance(value.value, str))
+
+
+def _pseudo(ref: str) -> bool:
+    """Is ``ref`` a pseudo parameter (``AWS::Region``) or a part of one?"""
+    return ref.startswith("AWS::")
+
+
+def _cannot_hold(part: Unknown, delimiter: str) -> bool:
+    """Can the unknown value not contain ``delimiter``, nor any of its characters?"""
+    chars = _PSEUDO_CHARS.get(part.ref or "")
+    return chars is not None and not any(c in chars for c in delimiter)
+
+
+def _pick(items: list[Value], whole: bool, index: int, loc: Location | None) -> Value | None:
+    """Item ``index`` of a list (``whole``: the list is complete, else its last item is not
+    known to end where it seems to and nothing from it on can be picked)."""
+    known = len(items) if whole else len(items) - 1
+    if index < known:
+        item = items[index]
+        return item if item.loc is not None else _relocate(item, loc)
+    if whole:
+        return Unknown(f"Fn::Select index {index} is out of range for a list of {len(items)}", loc)
+    return Unknown("Fn::Select of a piece of a string that cannot be resolved statically", loc)
+
+
+def _single(value: Value, name: str) -> Value | None:
+    """The argument of ``{name: argument}`` (an intrinsic as written), else None."""
+    fields = as_dict(value)
+    if fields is not None and len(fields) == 1 and name in fields:
+        return fields[name]
+    return None
+
+
+def _per_branch(value: Value | None, loc: Location | None, fn: Callable[[Value | None], Value | None]) -> Value | None:
+    """``fn`` of a value, taken into each ``Fn::If`` branch (a conditional gives a conditional,
+    a copy of it: whatever else it carries about its condition is kept)."""
+    if isinstance(value, Conditional):
+        then, otherwise = _per_branch(value.then, loc, fn), _per_branch(value.otherwise, loc, fn)
+        return replace(value, then=then, otherwise=otherwise, loc=loc)
+    return fn(value)
 
 
 def _concat(parts: list[str | Value | None], loc: Location | None) -> Value:
@@ -1197,9 +1442,23 @@ _POLICY_DOCUMENT_TYPES = frozenset(
 )
 _INLINE_POLICY_TYPES = frozenset(("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"))
 _SAM_FUNCTION = "AWS::Serverless::Function"
+_SAM_STATE_MACHINE = "AWS::Serverless::StateMachine"
+_SAM_POLICY_TYPES = frozenset((_SAM_FUNCTION, _SAM_STATE_MACHINE))
+# SAM policy templates that grant KMS actions, and the actions each grants on
+# arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/${KeyId} (aws/serverless-application-model,
+# samtranslator/policy_templates_data/policy_templates.json, version 0.0.1 as of November 2024).
+_SAM_KMS_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "KMSDecryptPolicy": ("kms:Decrypt",),
+    "KMSEncryptPolicy": ("kms:Encrypt",),
+    "KMSEncryptPolicy_v2": (
+        *("kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"),
+        *("kms:GenerateDataKeyPair", "kms:GenerateDataKeyPairWithoutPlaintext"),
+    ),
+}
 _SAM_TRANSFORM = "AWS::Serverless"
 _LOOP_TRANSFORM = "AWS::LanguageExtensions"
 STACK_ACCOUNT = "AWS::AccountId"
+CDK_PATH = "aws:cdk:path"
 
 
 class _Resource(Record):
@@ -1236,12 +1495,17 @@ class _Reader:
         suppressible: bool = True,
         budget: Budget | None = None,
         branching: bool = True,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        cdk: bool = False,
     ) -> None:
         self.src = source
         self.file = file
         self.budget = budget
         # The text may hold an Fn::If (see _may_branch): its conditions are read for it.
         self.branching = branching
+        self.max_depth = max_depth
+        # Construct paths (``aws:cdk:path`` metadata) are looked for only in a template that has one.
+        self.cdk = cdk
         # Resource name -> the names of every resource an Fn::ForEach made from the same body.
         self.copies: dict[str, list[str]] = {}
         # Suppressions (a `kmslint` Metadata key, `kmslint:ignore` comments) and the
@@ -1273,6 +1537,7 @@ class _Reader:
         if loops is None:
             self.resolver = self._resolver(top)
         project = Project(kind=ProjectKind.CLOUDFORMATION, root=self.file, files=[self.file])
+        self.resolver.duplicates = project.duplicate_keys
         project.condition_space = space = self._space(top.get("Conditions"), resources)
         # A resource whose Condition known values make false does not exist: nothing about it is checked.
         existing = [r for r in resources if self._exists(r, space, project)]
@@ -1280,13 +1545,17 @@ class _Reader:
         for r in resources if self.suppressible else ():
             project.resource_spans[r.name] = (self.file, r.entry.key_loc.line, self.src.last_line(r.entry))
             project.suppressions.extend(self._metadata_suppressions(r))
+        for r in existing if self.cdk else ():
+            path = self._construct_path(r)
+            if path:
+                project.constructs[r.name] = path
         for r in existing:
             if r.type in _KEY_TYPES:
                 project.keys.append(self._key(r))
         for r in existing:
             if r.type == "AWS::KMS::Alias":
                 project.aliases.append(self._alias(r))
-            elif r.type in _POLICY_DOCUMENT_TYPES or r.type in _INLINE_POLICY_TYPES or r.type == _SAM_FUNCTION:
+            elif r.type in _POLICY_DOCUMENT_TYPES or r.type in _INLINE_POLICY_TYPES or r.type in _SAM_POLICY_TYPES:
                 project.identity_policies.extend(self._identity_policies(r))
         project.multi_region_uses.extend(self._multi_region_uses(existing, project.aliases))
         twice = self.src.duplicates()
@@ -1322,7 +1591,9 @@ class _Reader:
         # over this reader (reader -> resolver -> closure -> reader is a cycle, which would
         # keep every template's nodes until the garbage collector ran).
         src, mappings = self.src, top.get("Mappings")
-        return _Resolver(self._parameters(top.get("Parameters")), self.types, lambda: _mappings(src, mappings))
+        params = self._parameters(top.get("Parameters"))
+        lines = src.lines()
+        return _Resolver(params, self.types, lambda: _mappings(src, mappings), self.budget, lines, self.max_depth)
 
     # -- conditions
 
@@ -1419,13 +1690,22 @@ class _Reader:
             ptype = self.src.text(fields["Type"].node) if "Type" in fields else None
             default = self.src.raw(fields["Default"].node) if "Default" in fields else None
             allowed = self.src.raw(fields["AllowedValues"].node) if "AllowedValues" in fields else None
-            out[p.name] = _param(p.name, ptype or "String", default, allowed)
+            param = _param(p.name, ptype or "String", default, allowed)
+            if param.value is None and _is_account_id(p.name, *(self._field_text(fields, f) for f in _ACCOUNT_HINTS)):
+                param = replace(param, meaning=Meaning.ACCOUNT_ID)
+            out[p.name] = param
         return out
+
+    def _field_text(self, fields: dict[str, _Entry], name: str) -> str:
+        """A field's text, empty when it is not set or not a string."""
+        entry = fields.get(name)
+        return (self.src.text(entry.node) or "") if entry is not None else ""
 
     # -- properties
 
-    def _prop(self, r: _Resource, name: str) -> tuple[Value, Location] | None:
-        """A resolved property and its span; None when it is not set (or is AWS::NoValue)."""
+    def _prop(self, r: _Resource, name: str, *, policy: bool = False) -> tuple[Value, Location] | None:
+        """A resolved property and its span; None when it is not set (or is AWS::NoValue).
+        A ``policy`` written as JSON text is read into a tree."""
         entry = self._props(r).get(name)
         if entry is None:
             if r.props_unreadable:
@@ -1433,7 +1713,8 @@ class _Reader:
                 return Unknown("Properties cannot be resolved statically", props_loc), props_loc
             return None
         self.resolver.space = r.view
-        value = self.resolver.resolve(self.src.raw(entry.node))
+        raw = self.src.raw(entry.node)
+        value = self.resolver.policy(raw) if policy else self.resolver.resolve(raw)
         if value is None:
             return None
         if r.pins:
@@ -1452,7 +1733,7 @@ class _Reader:
         if tags is not None:
             key.tags = _tags(tags[0], tags[1])
             key.attr_locs["tags"] = tags[1]
-        policy = self._prop(r, "KeyPolicy")
+        policy = self._prop(r, "KeyPolicy", policy=True)
         if policy is not None:
             key.policy = KeyPolicy(document=policy[0], loc=policy[1], attached_by=r.name, key=key)
             key.attr_locs["policy"] = policy[1]
@@ -1460,49 +1741,67 @@ class _Reader:
             primary = self._prop(r, "PrimaryKeyArn")
             if primary is not None:
                 key.attr_locs["primary"] = primary[1]
-                target = self._target(primary[0])
-                if target is not None and self.types.get(target) == "AWS::KMS::Key":
-                    key.primary = target
+                keys, _understood = self._key_refs(primary[0])
+                if len(keys) == 1:
+                    key.primary = next(iter(keys))
         return key
 
-    def _target(self, value: Value | None) -> str | None:
-        """The logical ID a value refers to (``!Ref X``, ``!GetAtt X.Arn``), else None."""
-        if isinstance(value, Unknown) and value.ref and value.meaning in (Meaning.RESOURCE_ID, Meaning.RESOURCE_ARN):
-            name = value.ref.partition(".")[0] if value.meaning is Meaning.RESOURCE_ARN else value.ref
-            return name if name in self.types else None
-        return None
+    def _key_of(self, ref: str) -> str | None:
+        """The key a reference names: ``Key`` (``!Ref``, ``${Key}``), ``Key.Arn`` or ``Key.KeyId``
+        (``!GetAtt``, ``${Key.Arn}``), the key's two attributes; else None."""
+        name, _, attr = ref.partition(".")
+        if self.types.get(name) not in _KEY_TYPES or attr not in ("", "Arn", "KeyId"):
+            return None
+        return name
 
-    def _key_target(self, value: Value | None, aliases: dict[str, str] | None = None) -> set[str]:
-        """The keys (logical IDs) a key reference may resolve to, on any ``Fn::If`` branch."""
-        out: set[str] = set()
+    def _key_refs(self, value: Value | None, aliases: dict[str, str] | None = None) -> tuple[set[str], bool]:
+        """The keys (logical IDs) a key reference may resolve to, on any ``Fn::If`` branch, and
+        whether the reference is understood.
+
+        A reference to a key (or, given ``aliases``, to an alias of one, by reference, name or
+        ARN) names it; a literal key ID or ARN names no key of the template (its ID is not
+        known before the stack creates it).  Not understood: a part that may be anything (a
+        parameter without a default, an imported value, an attribute of another resource), in
+        a value that names no key of the template: it may be any key.
+        """
+        if value is None:
+            return set(), True  # AWS::NoValue: no key
         if isinstance(value, Conditional):
-            return self._key_target(value.then, aliases) | self._key_target(value.otherwise, aliases)
+            then, then_ok = self._key_refs(value.then, aliases)
+            other, other_ok = self._key_refs(value.otherwise, aliases)
+            return then | other, then_ok and other_ok
+        keys: set[str] = set()
+        understood = True
         parts: tuple[object, ...] = value.parts if isinstance(value, Interpolated) else (value,)
         for part in parts:
-            if isinstance(part, Unknown):
-                name = self._target(part)
-                if name is None:
-                    continue
-                if self.types.get(name) in _KEY_TYPES:
-                    out.add(name)
-                elif aliases and self.types.get(name) == "AWS::KMS::Alias" and name in aliases:
-                    out.add(aliases[name])
+            if not isinstance(part, Unknown):
+                continue
+            ref = part.ref or ""
+            name = self._key_of(ref)
+            if name is None and aliases and part.meaning is Meaning.RESOURCE_ID:
+                name = aliases.get(ref)
+            if name is not None:
+                keys.add(name)
+            elif part.meaning in (Meaning.NOTHING, Meaning.RESOURCE_ID, Meaning.RESOURCE_ARN) and not _pseudo(ref):
+                understood = False
         text = known_str(value)
         if text is not None and aliases:
             name = text.rpartition(":")[2] if text.startswith("arn:") else text
             if name in aliases:
-                out.add(aliases[name])
-        return out
+                keys.add(aliases[name])
+        return keys, understood or bool(keys)
 
     def _alias(self, r: _Resource) -> Alias:
         name = self._prop(r, "AliasName")
         target = self._prop(r, "TargetKeyId")
-        keys = self._key_target(target[0]) if target else set()
+        keys, understood = self._key_refs(target[0]) if target else (set(), True)
         alias = Alias(
             name=r.name,
             alias_name=name[0] if name else None,
             target=next(iter(keys)) if len(keys) == 1 else None,
             loc=r.entry.key_loc,
+            targets=frozenset(keys),
+            any_key=not understood,
         )
         if name:
             alias.attr_locs["alias_name"] = name[1]
@@ -1512,34 +1811,84 @@ class _Reader:
 
     def _identity_policies(self, r: _Resource) -> list[IdentityPolicy]:
         if r.type in _POLICY_DOCUMENT_TYPES:
-            doc = self._prop(r, "PolicyDocument")
+            doc = self._prop(r, "PolicyDocument", policy=True)
             return [IdentityPolicy(r.name, doc[0], doc[1])] if doc else []
-        if r.type == _SAM_FUNCTION:
+        if r.type in _SAM_POLICY_TYPES:
             return self._sam_policies(r)
         policies = self._prop(r, "Policies")
         if policies is None:
             return []
+        items = _items(policies[0])
+        written: list[Value | None] | None = None  # read only for a policy written as text
         out = []
-        for item in _items(policies[0]):
+        for i, item in enumerate(items):
             document = _map_value(item, lambda v: _member(v, "PolicyDocument"))
+            if _is_text(document):
+                if written is None:
+                    written = self._written_items(r, "Policies", len(items))
+                document = self._inline_policy_text(item, written[i])
             if document is not None:
                 out.append(IdentityPolicy(r.name, document, document.loc or item.loc or policies[1]))
         return out
 
-    def _sam_policies(self, r: _Resource) -> list[IdentityPolicy]:
-        """SAM function ``Policies``: only inline documents (managed names and policy templates are not read).
+    def _written_items(self, r: _Resource, name: str, count: int) -> list[Value | None]:
+        """The items of a list property as written, one per resolved item (Nones where the
+        two cannot be paired: an item removed by ``AWS::NoValue``, a list from an intrinsic)."""
+        entry = self._props(r).get(name)
+        raw = self.src.raw(entry.node) if entry is not None else None
+        if isinstance(raw, Known) and isinstance(raw.value, list) and len(raw.value) == count:
+            return list(raw.value)
+        return [None] * count
 
-        SAM ignores ``Policies`` when the function names its own ``Role``.
+    def _inline_policy_text(self, item: Value, raw: Value | None) -> Value | None:
+        """The ``PolicyDocument`` of an inline policy item written as JSON text, read into a tree:
+        from how it is written when it can be (then placed character by character)."""
+        written = _member(raw, "PolicyDocument")
+        if written is not None and isinstance(item, Known):
+            return self.resolver.policy(written)
+        return _map_value(item, lambda v: self.resolver.read_resolved(_member(v, "PolicyDocument")))
+
+    def _sam_policies(self, r: _Resource) -> list[IdentityPolicy]:
+        """``Policies`` of a SAM function or state machine: inline documents, and the policy
+        templates that grant KMS actions as the statement SAM makes of them (managed policy
+        names and other templates are not read).
+
+        SAM ignores ``Policies`` when the resource names its own ``Role``.
         """
         policies = self._prop(r, "Policies")
         if policies is None or self._prop(r, "Role") is not None:
             return []
         out = []
         for item in _items(policies[0]):
-            inline = _map_value(item, _inline_document)
+            inline = _map_value(item, lambda v: _inline_document(v) or self._sam_template(v))
             if inline is not None:
                 out.append(IdentityPolicy(r.name, inline, inline.loc or policies[1]))
         return out
+
+    def _sam_template(self, item: Value) -> Value | None:
+        """The policy a SAM policy template item that grants KMS actions stands for
+        (``KMSDecryptPolicy: {KeyId: ...}``: ``kms:Decrypt`` on that key of the stack's
+        account and Region), located at the item; None for any other item."""
+        fields = as_dict(item)
+        if fields is None or len(fields) != 1:
+            return None
+        name, params = next(iter(fields.items()))
+        actions = _SAM_KMS_TEMPLATES.get(name)
+        if actions is None:
+            return None
+        loc = item.loc
+        key_id = _member(params, "KeyId")
+        if key_id is None:
+            key_id = Unknown(f"{name} without a KeyId", loc)
+        pseudo = [self.resolver.ref_name(p, loc) for p in ("AWS::Partition", "AWS::Region", "AWS::AccountId")]
+        resource = _concat(["arn:", pseudo[0], ":kms:", pseudo[1], ":", pseudo[2], ":key/", key_id], key_id.loc or loc)
+        statement = {
+            "Sid": Known(name, loc),  # SAM writes none; a message names the statement by its template
+            "Effect": Known("Allow", loc),
+            "Action": Known([Known(a, loc) for a in actions], loc),
+            "Resource": resource,
+        }
+        return Known({"Statement": Known([Known(statement, loc)], loc)}, loc)
 
     def _multi_region_uses(self, resources: list[_Resource], aliases: list[Alias]) -> list[MultiRegionUse]:
         by_alias_name = {t: a.target for a in aliases if a.target and (t := known_str(a.alias_name))}
@@ -1558,17 +1907,28 @@ class _Reader:
                 for replica in _items(replicas[0]) if replicas else []:
                     for plain in _branch_values(replica):
                         sse = _member(plain, "SSESpecification")
-                        for key in self._key_target(_member(sse, "KMSMasterKeyId"), by_name):
+                        for key in self._key_refs(_member(sse, "KMSMasterKeyId"), by_name)[0]:
                             out.append(MultiRegionUse(key, r.name, UsageKind.GLOBAL_TABLE))
             elif r.type == "AWS::RDS::DBCluster":
                 member = r.name in global_members or self._prop(r, "GlobalClusterIdentifier") is not None
                 kms = self._prop(r, "KmsKeyId")
                 if member and kms is not None:
-                    for key in self._key_target(kms[0], by_name):
+                    for key in self._key_refs(kms[0], by_name)[0]:
                         out.append(MultiRegionUse(key, r.name, UsageKind.GLOBAL_CLUSTER))
         return sorted(set(out), key=lambda u: (u.key, u.by))
 
     # -- suppressions
+
+    def _construct_path(self, r: _Resource) -> str | None:
+        """``Metadata: {aws:cdk:path: MyStack/DataKey/Resource}`` as a CDK user names the
+        construct (``MyStack/DataKey``: ``Resource`` is the CDK's name for the L1 resource
+        inside every construct); None without one."""
+        meta = r.fields.get("Metadata")
+        entry = next((e for e in self.src.items(meta.node) or [] if e.name == CDK_PATH), None) if meta else None
+        path = self.src.text(entry.node) if entry is not None else None
+        if not path:
+            return None
+        return path[: -len("/Resource")] if path.endswith("/Resource") else path
 
     def _metadata_suppressions(self, r: _Resource) -> list[Suppression]:
         """``Metadata: {kmslint: {ignore: [{id: KMS004, reason: ...}]}}`` on a resource."""
@@ -1595,6 +1955,16 @@ class _Reader:
                 loc = entry.loc or ours.loc
                 out.append(Suppression(r.name, ids, reason, loc, self.file))
         return out
+
+
+# What a parameter says about itself, besides its name: whether it stands for an account ID.
+_ACCOUNT_HINTS = ("Description", "AllowedPattern")
+
+
+def _is_account_id(name: str, description: str, pattern: str) -> bool:
+    from kmslint.policy.principals import names_account_id
+
+    return names_account_id(name, description, pattern)
 
 
 def _mappings(source: _Source, entry: _Entry | None) -> dict[str, Value]:

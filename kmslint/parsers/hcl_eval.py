@@ -69,16 +69,35 @@ _PH_MAX = 0xEFFF - _PH_BASE
 _PLACEHOLDER = re.compile("\ue000([\ue100-\uefff])\ue001*")
 
 
-def var_meaning(name: str) -> Meaning:
-    """What a variable with no default stands for, from its name."""
+def var_meaning(name: str, block: Block | None = None) -> Meaning:
+    """What a variable with no default stands for, from its name (or, for an account ID,
+    from its ``description`` or a ``validation`` condition's regular expression)."""
     low = name.lower()
-    if _ACCOUNT_VAR.search(low):
+    if _ACCOUNT_VAR.search(low) or (block is not None and _describes_account_id(name, block)):
         return Meaning.ACCOUNT_ID
     if _PARTITION_VAR.search(low):
         return Meaning.PARTITION
     if _REGION_VAR.search(low):
         return Meaning.REGION
     return Meaning.NOTHING
+
+
+def _describes_account_id(name: str, block: Block) -> bool:
+    from kmslint.policy.principals import names_account_id
+
+    def written(attr: Attr | None) -> str:
+        expr = attr.expr if attr is not None else None
+        return expr.src.text(expr.node) if expr is not None and expr.node is not None else ""
+
+    description = written(block.attr("description"))
+    if names_account_id(name, description):
+        return True
+    # The string literals of validation conditions: can(regex("^\\d{12}$", var.x)).
+    for validation in block.children("validation"):
+        for literal in re.findall(r'"((?:[^"\\]|\\.)*)"', written(validation.attr("condition"))):
+            if names_account_id(name, description, literal.replace("\\\\", "\\")):
+                return True
+    return False
 
 
 class Config(Record, eq=False):
@@ -605,7 +624,7 @@ class Evaluator:
             default = block.attr("default") if block is not None else None
             got = self.eval(default.expr) if default is not None else None
             if got is None or (isinstance(got, Known) and got.value is None):
-                meaning = var_meaning(name)
+                meaning = var_meaning(name, block)
                 value = unknown(f"variable `{name}` has no default", loc, meaning, ref=f"var.{name}")
             else:
                 value = got

@@ -3,13 +3,17 @@
 A statement's ``Principal`` may be ``"*"``, ``{"AWS": ...}``, ``{"Service":
 ...}``, ``{"Federated": ...}`` or ``{"CanonicalUser": ...}``, each a string or
 a list.  :func:`principal_entries` flattens that into :class:`PrincipalEntry`
-values; :func:`classify` says what one entry is.
+values; :func:`classify` says what one entry is; :func:`is_reference` whether an
+unknown one is written as a reference (one principal, whatever its value), and
+:func:`names_account_id` whether a parameter or variable stands for an account ID
+(then it is an account root).
 """
 
 from __future__ import annotations
 
 import enum
 import re
+from itertools import pairwise
 
 from kmslint.model import (
     Conditional,
@@ -191,6 +195,61 @@ def _interpolated_account(value: Interpolated) -> str | None:
 
 def _written(part: Unknown) -> str:
     return "${" + (part.ref or part.reason) + "}"
+
+
+def is_reference(entry: PrincipalEntry) -> bool:
+    """Is an unknown principal written as a reference (a parameter, a variable, an attribute,
+    an imported value), or a string built only from such?  Two principals written as the same
+    reference are one principal, whatever its value (RULES.md, "Unknown value"), so a rule
+    that compares principals can count it as one.  A reference that stands for an account ID
+    means an account root, and a pseudo parameter none at all: neither counts here."""
+    if classify(entry) is not PrincipalClass.UNKNOWN:
+        return False
+    v = entry.value
+    parts = v.parts if isinstance(v, Interpolated) else (v,)
+    unknowns = [p for p in parts if isinstance(p, Unknown)]
+    return bool(unknowns) and all(
+        p.ref and p.meaning is Meaning.NOTHING and not p.ref.startswith("AWS::") for p in unknowns
+    )
+
+
+# The words of a parameter or variable standing for an account ID (`TrustedAccountId`,
+# `security_account`, `AccountNumber`), and the last words of one that is not, whatever
+# else its name says (`AccountRoleArn`).
+# Patterns are compiled when first used (``re`` caches them): this module is imported by every
+# lint, and only a parameter or variable without a default is ever asked about.
+_WORDS = r"[A-Z]{2,}s(?![a-z])|[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+"  # IDs, ARNs: one word
+_ACCOUNT_PAIRS = frozenset(
+    (first, second) for first in ("account", "acct") for second in ("id", "ids", "number", "numbers", "no")
+)
+_NOT_ACCOUNT_LAST = frozenset(
+    (
+        *("arn", "arns", "name", "names", "role", "roles", "user", "users"),
+        *("principal", "principals", "email", "alias", "path"),
+    )
+)
+_ACCOUNT_WORDS = (
+    r"(?i)\baccount\s*(ids?|numbers?|no)\b|\b(id|number)\s+of\s+(the\s+|an?\s+)?(aws\s+)?accounts?\b"
+    r"|\b12[- ]digits?\b"
+)
+# An account ID in a regular expression, as AllowedPattern and validation blocks write it.
+_ACCOUNT_REGEX = r"\\d\{12\}|\[0-9\]\{12\}"
+
+
+def names_account_id(name: str, description: str = "", pattern: str = "") -> bool:
+    """Does a parameter or variable stand for an AWS account ID, by its allowed pattern
+    (``^\\d{12}$``, a comma-separated list of such), its name or its description?  Its
+    value is then an account root wherever it is a principal."""
+    words = [w.lower() for w in re.findall(_WORDS, name)]
+    if words and words[-1] in _NOT_ACCOUNT_LAST:
+        return False
+    if pattern and re.search(_ACCOUNT_REGEX, pattern) and not re.sub(_ACCOUNT_REGEX, "", pattern).strip("^$()*+?,|"):
+        return True
+    if words and words[-1] in ("account", "accounts"):
+        return True
+    if any(pair in _ACCOUNT_PAIRS for pair in pairwise(words)):
+        return True
+    return bool(description and re.search(_ACCOUNT_WORDS, description))
 
 
 def _number_as_text(value: Known) -> Known:

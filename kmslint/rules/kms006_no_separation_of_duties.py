@@ -7,12 +7,19 @@ from collections.abc import Iterator
 from kmslint.model import Project, Violation
 from kmslint.policy.actions import ADMIN_ACTIONS, CRYPTO_USE_ACTIONS
 from kmslint.policy.document import PolicyDocument, Statement
-from kmslint.policy.principals import PrincipalClass, PrincipalEntry, classify
+from kmslint.policy.principals import PrincipalClass, PrincipalEntry, classify, is_reference
 from kmslint.record import Record, field
 from kmslint.rules import RuleContext, check
 from kmslint.rules._common import Hit, full_access_principals, principal_text, reading_hits, with_branch
 
 _NAMED = (PrincipalClass.SPECIFIC, PrincipalClass.SERVICE)
+
+
+def _named(entry: PrincipalEntry) -> bool:
+    """One principal named explicitly: a role, user, service or resource, or a reference whose
+    value is unknown (a parameter, a variable: the same reference is the same principal)."""
+    klass = classify(entry)
+    return klass in _NAMED or (klass is PrincipalClass.UNKNOWN and is_reference(entry))
 
 
 class _Grants(Record):
@@ -48,7 +55,7 @@ def _hits(doc: PolicyDocument) -> list[Hit]:
         if not admin and not use:
             continue
         for entry in st.principals:
-            if classify(entry) not in _NAMED or entry.identity in full:
+            if not _named(entry) or entry.identity in full:
                 continue
             g = grants.setdefault(entry.identity, _Grants(entry, st))
             for a in admin:
@@ -59,8 +66,11 @@ def _hits(doc: PolicyDocument) -> list[Hit]:
     for identity, g in grants.items():
         if not g.admin or not g.use:
             continue
+        who = principal_text(g.entry)
+        if is_reference(g.entry):
+            who += " (one principal, whatever value it is given)"
         message = with_branch(
-            f"{principal_text(g.entry)} both administers this key ({_short(list(g.admin))} in "
+            f"{who} both administers this key ({_short(list(g.admin))} in "
             f"{_where(g.admin)}) and uses it ({_short(list(g.use))} in {_where(g.use)}); "
             "give key administration and cryptographic use to different principals",
             doc.branch,

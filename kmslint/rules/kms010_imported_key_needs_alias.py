@@ -37,16 +37,17 @@ def _without_alias(project: Project, key: KeyResource, branch: Branch, aliases: 
 
 @check("KMS010")
 def imported_key_needs_alias(project: Project, ctx: RuleContext) -> Iterator[Violation]:
-    if any(alias.target is None for alias in project.aliases):
-        return  # an alias whose target cannot be resolved may point at any key here
     conditional: dict[str, set[str]] = {}  # key -> its aliases that exist only under a condition
     targeted: set[str] = set()
     for alias in project.aliases:
-        assert alias.target is not None
+        keys = alias.possible_targets()
+        if keys is None:
+            return  # an alias whose target cannot be told may point at any key here
         if alias.name in project.resource_conditions:
-            conditional.setdefault(alias.target, set()).add(alias.name)
+            for key_name in keys:
+                conditional.setdefault(key_name, set()).add(alias.name)
         else:
-            targeted.add(alias.target)
+            targeted |= keys
     for key in project.keys:
         if key.name in targeted:
             continue

@@ -302,7 +302,7 @@ def test_a_key_policy_object_keeps_every_location() -> None:
     assert to_plain(as_dict(policy.document)["Version"]) == "2012-10-17"  # type: ignore[index]
 
 
-def test_a_key_policy_string_is_kept_as_the_json_text() -> None:
+def test_a_key_policy_string_is_read_where_its_text_is_written() -> None:
     text = key_template(
         """\
         KeyPolicy: |
@@ -311,8 +311,10 @@ def test_a_key_policy_string_is_kept_as_the_json_text() -> None:
     )
     policy = the_key(project(text)).policy
     assert policy is not None
-    assert policy.document == Known('{"Version": "2012-10-17", "Statement": []}\n')
+    assert to_plain(policy.document) == {"Version": "2012-10-17", "Statement": []}
     assert policy.loc == Location(FILE, 6, 7, 7, 51)
+    assert policy.document.loc == Location(FILE, 7, 9, 7, 51)
+    assert dig(policy, "Version") == Known("2012-10-17", Location(FILE, 7, 21, 7, 33))
 
 
 def test_key_policy_set_to_no_value_means_no_policy() -> None:
@@ -511,8 +513,8 @@ def test_find_in_map() -> None:
     "expr",
     [
         "!ImportValue shared-admin-arn",
-        "!Select [0, [a, b]]",
-        "!Select [0, !Split [',', 'a,b']]",
+        "!Select [2, [a, b]]",
+        "!Select [0, !Split [',', !Ref Nowhere]]",
         "!Base64 text",
         "!GetAZs ''",
         "!Cidr [10.0.0.0/16, 2, 8]",
@@ -772,7 +774,9 @@ def test_aliases_identity_policies_and_multi_region_uses() -> None:
     ]
     policy = p.identity_policies[0]
     assert policy.loc == Location(FILE, 31, 7, 32, 75)
-    assert p.identity_policies[1].document == Known('{"Statement": []}')
+    managed = p.identity_policies[1].document  # a JSON string, read where it is written
+    assert to_plain(managed) == {"Statement": []}
+    assert managed.loc == Location(FILE, 36, 24, 36, 41)
     conditional = p.identity_policies[6].document
     assert isinstance(conditional, Conditional) and conditional.otherwise is None
     assert p.multi_region_uses == [
@@ -830,11 +834,21 @@ SAM = textwrap.dedent(
 )
 
 
-def test_sam_function_inline_policies_only() -> None:
+def test_sam_function_inline_policies_and_kms_policy_templates() -> None:
     p = project(SAM)
-    # OwnRole names its Role, so SAM ignores its Policies.
-    assert [(i.name, i.loc.line) for i in p.identity_policies] == [("Fn", 16), ("Single", 25)]
+    # OwnRole names its Role, so SAM ignores its Policies; managed policy names are not read.
+    assert [(i.name, i.loc.line) for i in p.identity_policies] == [("Fn", 14), ("Fn", 16), ("Single", 25)]
     assert to_plain(p.identity_policies[0].document) == {
+        "Statement": [
+            {
+                "Sid": "KMSDecryptPolicy",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/${FnKey}",
+            }
+        ],
+    }
+    assert to_plain(p.identity_policies[1].document) == {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}],
     }

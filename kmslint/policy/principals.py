@@ -116,7 +116,10 @@ def classify_value(value: Value, *, service: bool = False) -> PrincipalClass:
         return _classify_interpolated(value, service=service)
     value = _number_as_text(value)
     if not isinstance(value.value, str):
-        return PrincipalClass.UNKNOWN if value.value is None else PrincipalClass.SPECIFIC
+        # A mapping, a list or a boolean where a principal's text belongs: an intrinsic a raw
+        # policy file leaves unevaluated (`{"Fn::Sub": "arn:...:root"}`, which a deployment tool
+        # fills in) or nothing AWS accepts -- either way not a principal anyone can name.
+        return PrincipalClass.UNKNOWN
     text = value.value.strip()
     if "*" in text:
         return PrincipalClass.WILDCARD

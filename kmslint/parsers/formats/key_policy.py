@@ -105,11 +105,8 @@ FORMATS = (
         suffixes=(".json",),
         order=40,
         markers=(KMS,),
-        # Every statement of a key policy names a principal, so a broken one still shows a
-        # `"Principal":` (or `"NotPrincipal":`) key even when `"Statement"` lost its colon.  A
-        # `Statement` alone is no sign: a broken SCP or identity policy (no principal; a
-        # deployment tool's `${...}` placeholder left in it) would be skipped if it parsed.
-        signs=(Sign("Principal", "json-key"), Sign("NotPrincipal", "json-key")),
+        # A broken key (`"Statement" [...]`, the colon missing) still leaves its principals.
+        signs=(Sign("Statement", "json-key"), Sign("Principal", "json-key")),
         claims=claims_policy,
         read=read_policy,
         explain=explain_policy,

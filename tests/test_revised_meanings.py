@@ -161,3 +161,14 @@ resource "aws_kms_key" "k" {
 """
     )
     assert findings(tmp_path, "KMS016") == []
+
+
+def test_a_problem_of_every_reading_names_no_condition() -> None:
+    """A key policy's problem that every Fn::If reading has does not depend on a branch: its
+    message names none; a problem of one branch names it."""
+    found = findings(FIXTURES / "KMS013" / "fail_cfn_missing_version_beside_a_conditional_statement", "KMS013")
+    messages = {f.line: f.message for f in found}
+    assert messages[14] == (
+        'the key policy has no `Version`, so it means the old 2008-10-17 language; add "Version": "2012-10-17"'
+    )
+    assert messages[26].endswith("(when condition IsCommercial is true)")

@@ -192,19 +192,47 @@ def _repeats_in(repeats: DuplicateIndex, policy: KeyPolicy, doc: PolicyDocument)
 def invalid_key_policy(project: Project, ctx: RuleContext) -> Iterator[Violation]:
     once = Once()
     repeats = DuplicateIndex(project.duplicate_keys) if project.duplicate_keys else None
-    for policy, doc in key_policy_readings(project):
-        if repeats is not None:
-            for d, message in _repeats_in(repeats, policy, doc):
-                if once.first(policy.attached_by, d.loc, message):
-                    yield Violation(d.loc, policy.attached_by, message, content=f"written twice: {d.name}")
-        found: list[tuple[str, Location]] | None = doc.facts.get("KMS013")
-        if found is None:  # what the reading says, worked out once for every key sharing it
-            found = doc.facts["KMS013"] = list(_problems(doc))
-        size = _size(policy, doc) if doc.value is not None and as_dict(doc.value) is not None else 0
-        if size > MAX_POLICY_BYTES:
-            too_big = f"the key policy is {size} bytes, over the 32 KB AWS accepts; split the grants or use grants"
-            found = [*found, (too_big, doc.loc)]
-        for message, loc in found:
-            if not once.first(policy.attached_by, loc, message):
-                continue
-            yield Violation(loc, policy.attached_by, with_branch(message, doc.branch), content=message)
+    for policy, docs in _by_policy(key_policy_readings(project)):
+        problems = [_reading_problems(policy, doc) for doc in docs]
+        # A problem every reading has (a missing Version beside an Fn::If statement) does not
+        # depend on the branch, so its message names none.
+        everywhere = set.intersection(*map(set, problems)) if len(problems) > 1 else set()
+        for doc, found in zip(docs, problems, strict=True):
+            if repeats is not None:
+                for d, message in _repeats_in(repeats, policy, doc):
+                    if once.first(policy.attached_by, d.loc, message):
+                        yield Violation(d.loc, policy.attached_by, message, content=f"written twice: {d.name}")
+            for message, loc in found:
+                if not once.first(policy.attached_by, loc, message):
+                    continue
+                shown = message if (message, loc) in everywhere else with_branch(message, doc.branch)
+                yield Violation(loc, policy.attached_by, shown, content=message)
+
+
+def _by_policy(
+    readings: Iterator[tuple[KeyPolicy, PolicyDocument]],
+) -> Iterator[tuple[KeyPolicy, list[PolicyDocument]]]:
+    """The readings of each policy together (they come one policy after another)."""
+    current: KeyPolicy | None = None
+    docs: list[PolicyDocument] = []
+    for policy, doc in readings:
+        if policy is not current:
+            if current is not None:
+                yield current, docs
+            current, docs = policy, []
+        docs.append(doc)
+    if current is not None:
+        yield current, docs
+
+
+def _reading_problems(policy: KeyPolicy, doc: PolicyDocument) -> list[tuple[str, Location]]:
+    """What is wrong with one reading of ``policy``: what the reading says (worked out once for
+    every key sharing it), and its size."""
+    found: list[tuple[str, Location]] | None = doc.facts.get("KMS013")
+    if found is None:
+        found = doc.facts["KMS013"] = list(_problems(doc))
+    size = _size(policy, doc) if doc.value is not None and as_dict(doc.value) is not None else 0
+    if size > MAX_POLICY_BYTES:
+        too_big = f"the key policy is {size} bytes, over the 32 KB AWS accepts; split the grants or use grants"
+        found = [*found, (too_big, doc.loc)]
+    return found

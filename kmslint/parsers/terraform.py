@@ -102,6 +102,13 @@ def parse_file(path: Path, opts: ParseOptions) -> ParsedFile:
     return parse_hcl(src, opts.max_depth, opts.budget)
 
 
+def _absent(value: Value | None) -> bool:
+    """Is an argument's value one the AWS provider treats as not set: ``null``, or a known
+    ``""`` (RULES.md, "Absent versus empty": ``policy = var.policy`` with ``default = ""``
+    leaves the key on the default policy, which is KMS001, not an invalid policy)."""
+    return value is None or (isinstance(value, Known) and (value.value is None or value.value == ""))
+
+
 def parse_directory(directory: Path, files: list[Path], opts: ParseOptions) -> Project:
     """One Terraform configuration: every ``.tf``/``.tf.json`` file of ``directory``.
 
@@ -397,7 +404,7 @@ class _Builder:
             if attr is None or field_name in key.attr_locs:
                 continue
             value = self.ev.eval(attr.expr)
-            if value is None:
+            if _absent(value):
                 continue
             setattr(key, field_name, value)
             key.attr_locs[field_name] = attr.loc
@@ -406,7 +413,7 @@ class _Builder:
         policy = b.attr("policy")
         if policy is not None:
             doc = self.ev.eval(policy.expr)
-            if doc is not None and not (isinstance(doc, Known) and doc.value is None):
+            if doc is not None and not _absent(doc):
                 key.policy = KeyPolicy(doc, policy.loc, r.address, key)
                 key.attr_locs["policy"] = policy.loc
         return key

@@ -675,6 +675,8 @@ class Evaluator:
         if dtype == "aws_iam_policy_document" and attr in ("json", "minified_json"):
             doc = self.policy_document(dname, loc)
             return self._steps(doc, rest, src, scope, loc)
+        if dtype == "template_file" and attr == "rendered":
+            return self._steps(_tf_functions.template_file(self, dname, loc), rest, src, scope, loc)
         if attr == "arn":
             return unknown(f"the ARN of `data.{dtype}.{dname}`", loc, Meaning.RESOURCE_ARN, ref)
         return unknown(f"`{ref}` is read at plan time", loc, ref=ref)
@@ -1404,4 +1406,4 @@ reports an error, which the call turns into an Unknown."""
 FUNCTIONS: dict[str, Function] = {}
 _FUNCTIONS = FUNCTIONS
 
-from kmslint.parsers import tf_functions as _tf_functions  # noqa: E402, F401  (fills FUNCTIONS)
+from kmslint.parsers import tf_functions as _tf_functions  # noqa: E402  (fills FUNCTIONS)

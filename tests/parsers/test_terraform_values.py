@@ -177,7 +177,7 @@ def test_functions(tmp_path: Path) -> None:
     for_list = [for s in ["a", "b"] : "arn:aws:iam::111122223333:role/${s}" if s != "b"]
     for_map = { for k, v in { a = 1 } : upper(k) => v }
     try = try(local.missing.attr, "fallback")
-    unsupported = sha256("x")
+    unsupported = timestamp()
     """,
     )
     plain = {k: to_plain(v) for k, v in t.items()}
@@ -205,7 +205,6 @@ def test_unknown_inputs_stay_unknown(tmp_path: Path) -> None:
     t = tags_of(
         tmp_path,
         """
-    concat = concat(var.list, ["a"])
     merged = merge(var.map, { a = 1 })
     cond = var.flag ? "a" : "b"
     joined = join(",", var.list)
@@ -215,6 +214,18 @@ def test_unknown_inputs_stay_unknown(tmp_path: Path) -> None:
     )
     for name, v in t.items():
         assert isinstance(v, Unknown), name
+
+
+def test_unknown_list_keeps_the_known_elements(tmp_path: Path) -> None:
+    t = tags_of(
+        tmp_path,
+        'concat = concat(var.list, ["a"])',
+        {"vars.tf": 'variable "list" {}\n'},
+    )
+    first, second = lst(t["concat"])
+    assert isinstance(first, Unknown) and "any number of elements" in first.reason
+    assert first.ref == "var.list"
+    assert to_plain(second) == "a"
 
 
 def test_file_and_templatefile(tmp_path: Path) -> None:
@@ -389,7 +400,7 @@ def test_dynamic_statement_blocks(tmp_path: Path) -> None:
     assert to_plain(d(stmts[2])["Principal"]) == {"AWS": ["arn:aws:iam::111122223333:role/batch"]}
     assert to_plain(d(stmts[2])["Condition"]) == {"StringEquals": {"kms:ViaService": ["s3.us-east-1.amazonaws.com"]}}
     sid = d(stmts[1])["Sid"]
-    assert isinstance(sid, Interpolated) and sid.parts[0] == "Read"  # title() is not evaluated
+    assert to_plain(sid) == "ReadApp"  # title() is evaluated
     assert isinstance(stmts[3], Unknown)  # over an unknown collection: any number of statements
 
 

@@ -656,6 +656,9 @@ class Evaluator:
             st = steps[i]
             if st.type == "get_attr":
                 names.append(src.text(st.named_children[0]))
+            elif st.type == "splat" and len(names) == 2 and _tf_functions.splat_attr(st, src) is not None:
+                # data.x.y[*].attr: the attribute of every instance, a list (one(...) of it is usual).
+                return _tf_functions.data_instances(self, names[0], names[1], steps[i], src, scope, loc, steps[i + 1 :])
             elif st.type in ("index", "splat", "legacy_index") and len(names) == 2:
                 pass  # data.x.y[0].attr: count/for_each instances are one logical data source
             else:
@@ -663,9 +666,13 @@ class Evaluator:
             i += 1
         if len(names) < 3:
             return unknown("reference to a whole data source", loc, ref="data." + ".".join(names))
-        dtype, dname, attr = names
+        return self.data_attr(names[0], names[1], names[2], steps[i:], src, scope, loc)
+
+    def data_attr(
+        self, dtype: str, dname: str, attr: str, rest: list[Node], src: Src, scope: Scope | None, loc: Location
+    ) -> Value:
+        """``data.<dtype>.<dname>.<attr>`` followed by the traversal steps ``rest``."""
         ref = f"data.{dtype}.{dname}.{attr}"
-        rest = steps[i:]
         if dtype == "aws_caller_identity" and attr in ("account_id", "id"):
             return unknown("the account ID is known at plan time", loc, Meaning.ACCOUNT_ID, ref)
         if dtype == "aws_partition" and attr in ("partition", "id"):

@@ -27,6 +27,7 @@ from kmslint.parsers.hcl_eval import (
     MAX_VALUE_NODES,
     Evaluator,
     Function,
+    Scope,
     _number,
     build_string,
     scalar_text,
@@ -43,7 +44,7 @@ TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 m
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-    from kmslint.parsers.hcl_syntax import Block, Expr
+    from kmslint.parsers.hcl_syntax import Block, Expr, Src
 _Fn = Function
 _FUNCTIONS = FUNCTIONS
 
@@ -1732,8 +1733,6 @@ def _templatestring(ev: Evaluator, args: list[Value], loc: Location) -> Value:
 
 def render_template(ev: Evaluator, text: str, variables: dict[str, Value], where: Location) -> Value:
     """Template text rendered with ``variables`` only, everything located at ``where``."""
-    from kmslint.parsers.hcl_eval import Scope
-
     if ev._templates:
         return unknown("a template cannot render a template", where)
     ev._templates += 1
@@ -1805,11 +1804,34 @@ def _render_template_file(ev: Evaluator, block: Block, variables: Value, loc: Lo
     if path is not None:
         return ev.template_value(ev._node(path, attr.expr.src, None), variables, loc)
     text = ev.eval(attr.expr)
-    if not (isinstance(text, Known) and isinstance(text.value, str)):
-        return unknown("the template of a template_file is not known text", loc, ref=ref)
     if not (isinstance(variables, Known) and isinstance(variables.value, dict)):
         return unknown("the vars of a template_file are not known", loc, ref=ref)
-    return render_template(ev, text.value, variables.value, text.loc or loc)
+    if isinstance(text, Known) and isinstance(text.value, str):
+        return render_template(ev, text.value, variables.value, text.loc or loc)
+    if isinstance(text, Known) and isinstance(text.value, dict | list):
+        # JSON text written in the configuration (a heredoc) is already a located tree:
+        # render the strings that hold template sequences, each at its own place.
+        return _render_tree(ev, text, variables.value, 0)
+    return unknown("the template of a template_file is not known text", loc, ref=ref)
+
+
+def _render_tree(ev: Evaluator, v: Known, variables: dict[str, Value], depth: int) -> Value:
+    ev.budget.spend()
+    if depth > ev.max_depth:
+        return unknown("the template nests too deep", v.loc)
+    if isinstance(v.value, str):
+        if "${" not in v.value and "%{" not in v.value:
+            return v
+        return render_template(ev, v.value, variables, v.loc or Location.point("", 1))
+    if isinstance(v.value, dict):
+        return Known({k: _render_child(ev, x, variables, depth) for k, x in v.value.items()}, v.loc)
+    if isinstance(v.value, list):
+        return Known([_render_child(ev, x, variables, depth) for x in v.value], v.loc)
+    return v
+
+
+def _render_child(ev: Evaluator, v: Value, variables: dict[str, Value], depth: int) -> Value:
+    return _render_tree(ev, v, variables, depth + 1) if isinstance(v, Known) else v
 
 
 def _file_call_argument(expr: Expr) -> Node | None:
@@ -1822,3 +1844,46 @@ def _file_call_argument(expr: Expr) -> Node | None:
     args = next((c for c in node.named_children if c.type == "function_arguments"), None)
     exprs = [] if args is None else [c for c in args.named_children if c.type == "expression"]
     return exprs[0] if len(exprs) == 1 else None
+
+
+def splat_attr(splat: Node, src: Src) -> str | None:
+    """The attribute name of a ``[*].name`` splat (nothing more after it), else None."""
+    inner = splat.named_children[0] if splat.named_children else None
+    subs = [] if inner is None else list(inner.named_children)
+    if len(subs) == 1 and subs[0].type == "get_attr":
+        return src.text(subs[0].named_children[0])
+    return None
+
+
+def data_instances(
+    ev: Evaluator, dtype: str, dname: str, splat: Node, src: Src, scope: Scope | None, loc: Location, rest: list[Node]
+) -> Value:
+    """``data.<dtype>.<dname>[*].<attr>``: a list of the attribute, one per instance (its
+    ``count`` or ``for_each``, known; one without them); unknown when they are not known."""
+    attr = splat_attr(splat, src) or ""
+    block = ev.config.data.get((dtype, dname))
+    ref = f"data.{dtype}.{dname}.{attr}"
+    if block is None:
+        return unknown(f"data source `{dtype}.{dname}` is not defined here", loc, ref=ref)
+    n = 1
+    count = ev.eval_attr(block, "count")
+    each = ev.eval_attr(block, "for_each")
+    if count is not None:
+        n_count = _int(count, "count") if isinstance(count, Known) else None
+        if n_count is None:
+            return unknown(f"the instances of `data.{dtype}.{dname}` are not known", loc, ref=ref)
+        n = n_count
+    elif each is not None:
+        if not (isinstance(each, Known) and isinstance(each.value, dict | list)) or any(
+            is_spread(x) for x in (each.value if isinstance(each.value, list) else [])
+        ):
+            return unknown(f"the instances of `data.{dtype}.{dname}` are not known", loc, ref=ref)
+        n = len(each.value)
+    if not 0 <= n <= 1024:
+        return unknown(f"`data.{dtype}.{dname}` has {n} instances", loc, ref=ref)
+    one = ev.data_attr(dtype, dname, attr, [], src, scope, loc)
+    ev.budget.spend(n)
+    value: Value = Known([one] * n, loc)
+    for st in rest:
+        value = ev._step(value, st, src, scope)
+    return value

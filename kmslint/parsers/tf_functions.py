@@ -1757,14 +1757,14 @@ NOT_EVALUATED: dict[str, str] = {
     "timecmp": "unknown: dates set no key setting",
     "base64gzip": "unknown: the bytes depend on Go's gzip writer",
     "yamlencode": "unknown: the exact text is the Go YAML library's",
-    "yamldecode": "unknown: not evaluated yet",
+    "yamldecode": "unknown: not evaluated (YAML typing rules differ between libraries)",
     "abspath": "unknown: depends on the directory Terraform runs in",
     "pathexpand": "unknown: depends on the home directory of whoever runs Terraform",
     "fileset": "unknown: not evaluated (lists a directory)",
     "issensitive": "unknown: kmslint does not track sensitive marks",
     "type": "unknown: only in `terraform console`",
-    "list": "removed in Terraform 0.15 (an error)",
-    "map": "removed in Terraform 0.15 (an error)",
+    "list": "unknown: removed in Terraform 0.15 (calling it is an error)",
+    "map": "unknown: removed in Terraform 0.15 (calling it is an error)",
 }
 
 

@@ -1,0 +1,39 @@
+"""docs/terraform-functions.md and the evaluator's function registry say the same thing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kmslint.parsers.hcl_eval import FUNCTIONS
+from kmslint.parsers.tf_functions import NOT_EVALUATED
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "terraform-functions.md"
+ROW = re.compile(r"^\| `([a-z0-9]+)` \| ([^|]+) \|", re.M)
+
+
+def table() -> dict[str, str]:
+    rows = ROW.findall(DOC.read_text(encoding="utf-8"))
+    names = [name for name, _ in rows]
+    assert len(names) == len(set(names)), "a function is listed twice"
+    return {name: status.strip() for name, status in rows}
+
+
+def test_every_function_marked_evaluated_is_registered() -> None:
+    evaluated = {name for name, status in table().items() if status == "yes"}
+    assert evaluated == set(FUNCTIONS)
+
+
+def test_every_function_not_evaluated_says_why_as_the_code_does() -> None:
+    rows = table()
+    others = {name: status for name, status in rows.items() if status != "yes"}
+    assert set(others) == set(NOT_EVALUATED)
+    for name, status in others.items():
+        assert NOT_EVALUATED[name].startswith(status + ": "), name
+        assert name not in FUNCTIONS
+
+
+def test_the_table_covers_terraforms_builtins() -> None:
+    # A sample from each family of Terraform 1.10's built-ins: none may go missing.
+    for name in ("coalesce", "one", "try", "can", "templatestring", "cidrsubnets", "uuidv5", "timestamp", "yamldecode"):
+        assert name in table(), name

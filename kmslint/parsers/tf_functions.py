@@ -879,7 +879,8 @@ class _RegexCost:
 
 
 def _regex(ev: Evaluator, pattern: str, text: str) -> re.Pattern[str] | None:
-    """``pattern`` compiled for ``text``, or None when running it could take too long."""
+    """``pattern`` compiled for ``text``, or None when running it could take too long or
+    Python cannot read it; ValueError (Terraform's error) for syntax RE2 rejects."""
     if len(pattern) > _MAX_PATTERN:
         return None
     cost = _RegexCost(pattern)
@@ -891,8 +892,8 @@ def _regex(ev: Evaluator, pattern: str, text: str) -> re.Pattern[str] | None:
     ev.budget.spend((len(text) >> 4) * (cost.quantifiers + 1) + len(pattern))
     try:
         return re.compile(cost.python)
-    except (re.error, OverflowError, RecursionError) as exc:
-        raise ValueError(f"invalid regular expression: {exc}") from None
+    except (re.error, OverflowError, RecursionError):
+        return None  # RE2 syntax Python lacks (\pL, ...) or a pattern RE2 rejects too: cannot tell
 
 
 def _captures(m: re.Match[str], loc: Location) -> Value:
@@ -919,7 +920,7 @@ def _regex_args(ev: Evaluator, args: list[Value], name: str) -> tuple[re.Pattern
         return f"{name}() of an unknown value"
     rx = _regex(ev, pattern, text)
     if rx is None:
-        return f"{name}() with a pattern too costly to run on this text"
+        return f"{name}() with a pattern not evaluated on this text (too costly, or not Python syntax)"
     return rx, text
 
 
@@ -982,7 +983,7 @@ def _replace(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     if len(old) > 1 and old.startswith("/") and old.endswith("/"):
         rx = _regex(ev, old[1:-1], text)
         if rx is None:
-            return unknown("replace() with a pattern too costly to run on this text", loc)
+            return unknown("replace() with a pattern not evaluated on this text", loc)
         parts: list[str] = []
         total = 0
         pos = 0

@@ -111,7 +111,7 @@ CASES: dict[str, tuple[str, object]] = {
     "index": ('index(["a", "b"], "b")', 1),
     "index_missing": ('index(["a"], "b")', ERROR),
     "keys": ("keys({ b = 1, a = 2 })", ["a", "b"]),
-    "length": ('length({ a = 1 })', 1),
+    "length": ("length({ a = 1 })", 1),
     "length_spread": ('length(concat(["a"], var.ul))', UNKNOWN),
     "length_unknown_elements": ('length(["a", var.u])', 2),
     "lookup": ('lookup({ a = "x" }, "a", "d")', "x"),
@@ -191,7 +191,10 @@ CASES: dict[str, tuple[str, object]] = {
     "cidrnetmask": ('cidrnetmask("172.16.0.0/12")', "255.240.0.0"),
     "cidrsubnet": ('cidrsubnet("172.16.0.0/12", 4, 2)', "172.18.0.0/16"),
     "cidrsubnet_v6": ('cidrsubnet("fd00:fd12:3456:7890::/56", 16, 162)', "fd00:fd12:3456:7800:a200::/72"),
-    "cidrsubnets": ('cidrsubnets("10.1.0.0/16", 4, 4, 8, 4)', ["10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/24", "10.1.48.0/20"]),
+    "cidrsubnets": (
+        'cidrsubnets("10.1.0.0/16", 4, 4, 8, 4)',
+        ["10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/24", "10.1.48.0/20"],
+    ),
     # files and paths
     "basename": ('basename("foo/bar/baz.txt")', "baz.txt"),
     "dirname": ('dirname("foo/bar/baz.txt")', "foo/bar"),

@@ -1808,12 +1808,28 @@ def _render_template_file(ev: Evaluator, block: Block, variables: Value, loc: Lo
     if not (isinstance(variables, Known) and isinstance(variables.value, dict)):
         return unknown("the vars of a template_file are not known", loc, ref=ref)
     if isinstance(text, Known) and isinstance(text.value, str):
-        return render_template(ev, text.value, variables.value, text.loc or loc)
+        where = text.loc or loc
+        if where.file != block.loc.file and (where.line, where.column) == (1, 1):
+            # A whole file's text (``"${file("policy.json.tpl")}"``): rendered as templatefile()
+            # renders it, so findings point into the file.
+            return _render_file_text(ev, text.value, variables.value, where)
+        return render_template(ev, text.value, variables.value, where)
     if isinstance(text, Known) and isinstance(text.value, dict | list):
         # JSON text written in the configuration (a heredoc) is already a located tree:
         # render the strings that hold template sequences, each at its own place.
         return _render_tree(ev, text, variables.value, 0)
     return unknown("the template of a template_file is not known text", loc, ref=ref)
+
+
+def _render_file_text(ev: Evaluator, text: str, variables: dict[str, Value], where: Location) -> Value:
+    if ev._templates:
+        return unknown("a template cannot render a template", where)
+    ev._templates += 1
+    try:
+        scope = Scope(dict(variables), template=True)
+        return ev.synthetic_template(text, where.file, scope, row_offset=-1, fixed=None)
+    finally:
+        ev._templates -= 1
 
 
 def _render_tree(ev: Evaluator, v: Known, variables: dict[str, Value], depth: int) -> Value:

@@ -220,3 +220,44 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Value]:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_function_result(results: dict[str, Value], name: str) -> None:
     assert shape(results[name]) == CASES[name][1], (CASES[name][0], results[name])
+
+
+# --------------------------------------------------------------------------- end to end
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+def lint_all(case: str) -> list[tuple[str, str, int, str]]:
+    from kmslint import api
+    from kmslint.settings import Settings
+
+    report = api.lint([str(FIXTURES / case)], Settings(select=frozenset({"ALL"})))
+    return [(f.rule_id, Path(f.file).name, f.line, f.message) for f in report.findings]
+
+
+def test_an_unknown_part_of_a_statement_list_gives_no_finding_the_part_could_contradict() -> None:
+    """Neither "the default policy" (KMS001) nor "nobody may manage the key" (KMS019), nor
+    anything else: the caller's statements may be anything."""
+    assert lint_all("KMS001/pass_tf_concat_root_and_unknown_statements") == []
+
+
+def test_the_known_statements_of_a_concat_are_checked_and_named() -> None:
+    got = lint_all("KMS003/fail_tf_concat_known_and_unknown_statements")
+    assert [(rule, line) for rule, _, line, _ in got] == [("KMS003", 20), ("KMS003", 29)]
+    assert "statement `Everyone` allows `*`" in got[0][3]
+    assert "statement `OpenEncrypt` allows `*`" in got[1][3]
+
+
+def test_a_template_file_is_rendered_with_its_vars() -> None:
+    got = lint_all("KMS003/fail_tf_template_file_data_source")
+    wrapped = [m for rule, file, _, m in got if file == "bare-placeholder.json.tpl" and rule == "KMS007"]
+    # ${admin_arns} became the role's ARN: the statement names it.
+    assert wrapped and "arn:aws:iam::111122223333:role/admin" in wrapped[0]
+
+
+def test_rotation_through_functions_is_reported_where_it_is_set() -> None:
+    got = [
+        (rule, line) for rule, _, line, _ in lint_all("KMS002/fail_tf_rotation_through_functions") if rule == "KMS002"
+    ]
+    assert got == [("KMS002", 14), ("KMS002", 18), ("KMS002", 22), ("KMS002", 26), ("KMS002", 30)]
+    assert [r for r, *_ in lint_all("KMS002/pass_tf_rotation_through_unknown_functions") if r == "KMS002"] == []

@@ -8,8 +8,9 @@ account ID, ``aws_iam_role.app.arn`` one specific resource's ARN).  Strings
 built from both are :class:`~kmslint.model.Interpolated`.
 
 Nothing in the input is executed: only a fixed set of pure functions is
-interpreted, and ``file()`` / ``templatefile()`` read only inside the scan
-root.
+interpreted (:mod:`kmslint.parsers.tf_functions`, which registers them in
+:data:`FUNCTIONS`), and ``file()`` / ``templatefile()`` read only inside the
+scan root.
 
 Everything the evaluator does is paid for from its unit's
 :class:`~kmslint.parsers.common.Budget`: a step per expression evaluated,

@@ -68,10 +68,6 @@ def test_a_linear_pattern_runs_on_a_long_text() -> None:
     [
         ('regexall("a", local.huge)', "a list of over 200,000 elements"),
         ("setproduct(range(1000), range(1000))", "a value of over 200,000 nodes"),
-        (
-            'flatten([for i in range(1000) : [for j in range(300) : "x"]])',
-            "a (list|value) of over 200,000 (elements|nodes)|needed over [\\d,]+ evaluation steps|took over .*",
-        ),
         ('indent(100000000, "a\\nb")', "a string of over 8,388,608 characters"),
     ],
 )
@@ -89,6 +85,7 @@ def test_functions_that_grow_a_value_stop_at_the_size_limits(call: str, what: st
         "base64decode(base64encode(local.a))",
         'cidrsubnets("10.0.0.0/8", [for i in range(1000) : 20]...)',
         'regexall("a", local.a)',
+        "flatten([for i in range(100) : [range(100), range(100)]])",
     ],
 )
 def test_functions_pay_for_what_they_build(call: str) -> None:

@@ -80,10 +80,13 @@ SPREAD = "may stand for any number of elements"
 
 
 def spread(of: Value, loc: Location) -> Unknown:
-    """An element standing for the unknown elements of ``of`` (an unknown list), however many."""
-    ref = of.ref if isinstance(of, Unknown) else None
+    """An element standing for the unknown elements of ``of`` (an unknown list), however many.
+
+    It carries no ``ref``: a reference names one value, and rules compare references as
+    one principal (KMS006); a spread may be none, one or several.
+    """
     why = of.reason if isinstance(of, Unknown) else "an unknown list"
-    return Unknown(f"{why}; {SPREAD}", loc, ref=ref)
+    return Unknown(f"{why}; {SPREAD}", loc)
 
 
 def is_spread(v: Value) -> bool:

@@ -148,10 +148,13 @@ def _plain_key(ev: Evaluator, v: Value) -> str:
 
 
 def _sorted_set(ev: Evaluator, items: list[Value]) -> list[Value]:
-    """A set's elements in Terraform's order: strings sorted, anything else as first seen."""
-    if all(isinstance(i, Known) and isinstance(i.value, str) for i in items):
-        return sorted(items, key=lambda i: str(i.value) if isinstance(i, Known) else "")
-    return items
+    """A set's elements in Terraform's order: strings sorted, anything else as first seen;
+    spreads (unknown elements) last."""
+    known = [i for i in items if not is_spread(i)]
+    rest = [i for i in items if is_spread(i)]
+    if all(isinstance(i, Known) and isinstance(i.value, str) for i in known):
+        known.sort(key=lambda i: str(i.value) if isinstance(i, Known) else "")
+    return known + rest
 
 
 @_fn("jsonencode")

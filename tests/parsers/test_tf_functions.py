@@ -173,7 +173,7 @@ CASES: dict[str, tuple[str, object]] = {
     "tostring": ("tostring(true)", "true"),
     "tolist": ('tolist(["a"])', ["a"]),
     "toset": ('toset(["b", "a", "b"])', ["a", "b"]),
-    "toset_unknown": ('toset(["a", var.u])', ["a", SPREAD]),
+    "toset_unknown": ('toset(["b", var.u, "a"])', ["a", "b", SPREAD]),
     "tomap": ("tomap({ a = 1 })", {"a": 1}),
     "sensitive": ('nonsensitive(sensitive("x"))', "x"),
     "try_first": ('try({ a = 1 }.b, "d")', "d"),

@@ -1040,8 +1040,19 @@ class Evaluator:
         obj_out: dict[str, Value] = {}
         groups: dict[str, list[Value]] = {}  # `...`: the list each key collects into
         budget = self.budget
+        after_spread = False
         for k, v in pairs:
             budget.spend()
+            if _tf_functions.is_spread(v):
+                # Any number of unknown elements (concat() of an unknown list): they stay so in a
+                # list; an object's keys would be unknown.
+                if is_object:
+                    return unknown("for expression over a list of unknown length", loc)
+                list_out.append(v)
+                after_spread = True
+                continue
+            if after_spread:
+                k = unknown("the index of an element after an unknown part of the list", k.loc)
             names = {idents[0]: v} if len(idents) == 1 else {idents[0]: k, idents[1]: v}
             inner = Scope(names, scope)
             if cond_node is not None:

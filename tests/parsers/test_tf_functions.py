@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from kmslint.model import Known, Unknown, Value, to_plain
+from kmslint.model import Interpolated, Known, Unknown, Value, to_plain
 from kmslint.parsers.tf_functions import is_error, is_spread
-from tests.parsers.tf_helpers import d, key, parse
+from tests.parsers.tf_helpers import d, key, lst, parse
 
 UNKNOWN = object()  # an unknown value, not an error
 ERROR = object()  # what Terraform reports as an error (try() passes over it)
@@ -261,3 +261,22 @@ def test_rotation_through_functions_is_reported_where_it_is_set() -> None:
     ]
     assert got == [("KMS002", 14), ("KMS002", 18), ("KMS002", 22), ("KMS002", 26), ("KMS002", 30)]
     assert [r for r, *_ in lint_all("KMS002/pass_tf_rotation_through_unknown_functions") if r == "KMS002"] == []
+
+
+def test_a_for_expression_keeps_the_spread_of_an_unknown_part(tmp_path: Path) -> None:
+    got = evaluate(
+        tmp_path,
+        {
+            "listed": '[for s in concat(["a"], var.ul, ["b"]) : upper(s)]',
+            "indexed": '[for i, s in concat(["a"], var.ul, ["b"]) : "${i}${s}"]',
+            "counted": 'length([for s in concat(["a"], var.ul) : s])',
+            "object": '{ for s in concat(["a"], var.ul) : s => 1 }',
+        },
+    )
+    assert shape(got["listed"]) == ["A", SPREAD, "B"]
+    # After the unknown part, an element's index is unknown.
+    first, middle, last = lst(got["indexed"])
+    assert (shape(first), shape(middle)) == ("0a", SPREAD)
+    assert isinstance(last, Interpolated) and isinstance(last.parts[0], Unknown) and last.parts[1] == "b"
+    assert shape(got["counted"]) is UNKNOWN
+    assert shape(got["object"]) is UNKNOWN

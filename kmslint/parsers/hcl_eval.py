@@ -7,6 +7,17 @@ what it stands for (``data.aws_caller_identity.x.account_id`` is an
 account ID, ``aws_iam_role.app.arn`` one specific resource's ARN).  Strings
 built from both are :class:`~kmslint.model.Interpolated`.
 
+A conditional ``a ? b : c`` whose condition is not known is a
+:class:`~kmslint.model.Conditional` on the condition as written (an
+:class:`~kmslint.model.Expression`), so that every branch is checked.  An
+operator, a function call, a template, an attribute or index step or a
+``for`` expression applied to one is applied to each of its branches
+(:meth:`Evaluator.lift`): ``concat([a], var.x ? [b] : [])`` is ``[a, b]``
+when ``var.x`` and ``[a]`` otherwise, and ``(var.x ? local.p : local.q).json``
+is the ``json`` of whichever is chosen.  Branches combine at most
+:data:`MAX_LIFT_LEAVES` ways in one operation; past that its conditional
+operands count as unknown, as they did before conditionals were followed.
+
 Nothing in the input is executed: only a fixed set of pure functions is
 interpreted, and ``file()`` / ``templatefile()`` read only inside the scan
 root.
@@ -30,7 +41,19 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from kmslint.model import DuplicateKey, Interpolated, Known, Location, Meaning, Unknown, Value, to_plain
+from kmslint.model import (
+    MAX_BRANCHES,
+    Conditional,
+    DuplicateKey,
+    Expression,
+    Interpolated,
+    Known,
+    Location,
+    Meaning,
+    Unknown,
+    Value,
+    to_plain,
+)
 from kmslint.parsers.common import (
     Budget,
     BudgetExceeded,
@@ -138,6 +161,45 @@ class Scope(Record, eq=False):
 
 class _Fail(Exception):
     """Expressions nest too deep to evaluate: the outermost eval() makes it a BudgetExceeded."""
+
+
+class _TooManyBranches(Exception):
+    """An operation on conditionals would combine more than MAX_LIFT_LEAVES of their branches."""
+
+
+# How many combinations of its operands' branches one operation may work out (see Evaluator.lift).
+MAX_LIFT_LEAVES = MAX_BRANCHES
+# A condition is named by its text, whitespace runs made one space; a longer one is cut here
+# (with a digest of the rest, so two long conditions that differ at the end stay two).
+MAX_CONDITION_CHARS = 500
+
+
+def condition_text(written: str) -> str:
+    """A condition as messages name it and as branches correlate on: its expression as written,
+    whitespace normalised, clipped."""
+    text = " ".join(written.split())
+    if len(text) > MAX_CONDITION_CHARS:
+        import hashlib
+
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+        text = f"{text[: MAX_CONDITION_CHARS - 20]}... #{digest}"
+    return text
+
+
+def _inside(inner: Location, outer: Location | None) -> bool:
+    return outer is not None and outer.contains(inner)
+
+
+def _settle(v: Value | None, env: dict[str, bool]) -> Value:
+    """``v`` with the conditionals ``env`` decides, at its top, taken (an absent side is null)."""
+    while isinstance(v, Conditional) and v.condition in env:
+        v = v.then if env[v.condition] else v.otherwise
+    return Known(None) if v is None else v
+
+
+def _typed_plain(v: Value) -> str:
+    """A value as comparable text that tells ``true`` from ``1``."""
+    return json.dumps(to_plain(v), sort_keys=True, default=str)
 
 
 def too_large(what: str) -> BudgetExceeded:
@@ -251,6 +313,8 @@ def expanded_size(v: Value, limit: int = MAX_VALUE_NODES, budget: Budget | None 
                 children = list(node.value.values())
             elif isinstance(node.value, list):
                 children = list(node.value)
+        elif isinstance(node, Conditional):
+            children = [c for c in (node.then, node.otherwise) if c is not None]
         if not done and any(id(c) not in memo for c in children):
             stack.append((node, True))
             stack.extend((c, False) for c in children if id(c) not in memo)
@@ -274,6 +338,8 @@ def _fewer_nodes_than(v: Value, limit: int, budget: Budget | None = None) -> boo
                 stack.extend(node.value.values())
             elif isinstance(node.value, list):
                 stack.extend(node.value)
+        elif isinstance(node, Conditional):
+            stack.extend(c for c in (node.then, node.otherwise) if c is not None)
     if budget is not None:
         budget.spend(limit - left)
     return not stack
@@ -360,7 +426,12 @@ class Evaluator:
     def _bounded(self, v: Value, loc: Location | None) -> Value:
         """``v``, once found to have at most :data:`MAX_VALUE_NODES` nodes (shared ones counted each
         time; a large value read again is not walked again).  Past that, a BudgetExceeded."""
-        if not isinstance(v, Known) or not isinstance(v.value, dict | list) or id(v) in self._checked:
+        if isinstance(v, Known):
+            if not isinstance(v.value, dict | list):
+                return v
+        elif not isinstance(v, Conditional):  # a conditional's branches are counted too
+            return v
+        if id(v) in self._checked:
             return v
         if _fewer_nodes_than(v, 1024, self.budget):
             return v
@@ -550,6 +621,12 @@ class Evaluator:
         return v
 
     def _step(self, v: Value, st: Node, src: Src, scope: Scope | None) -> Value:
+        """One traversal step (``.attr``, ``[key]``, ``[*]``), taken on each branch of a conditional."""
+        if isinstance(v, Conditional):
+            return self.lift([v], lambda args: self._plain_step(args[0], st, src, scope), src.loc(st))
+        return self._plain_step(v, st, src, scope)
+
+    def _plain_step(self, v: Value, st: Node, src: Src, scope: Scope | None) -> Value:
         t = st.type
         loc = src.loc(st)
         if t == "get_attr":
@@ -563,7 +640,7 @@ class Evaluator:
                 if expr is None:
                     return unknown("index", loc)
                 key = self._node(expr, src, scope)
-            return self._index(v, key, loc)
+            return self.lift([v, key], lambda args: self._index(args[0], args[1], loc), loc)
         if t == "splat":
             inner = st.named_children[0]
             subs = list(inner.named_children)
@@ -755,6 +832,10 @@ class Evaluator:
                 return tree
             if any(not is_known_scalar(v) for v in interps):
                 return unknown("not valid JSON until its unknown parts are filled in", loc)
+        return self.lift(interps, lambda values: self._join_text(texts, values, loc), loc)
+
+    def _join_text(self, texts: list[str], interps: list[Value], loc: Location) -> Value:
+        """The literal texts with the interpolated values between them, as one string value."""
         parts: list[str | Unknown] = []
         for i, text in enumerate(texts):
             parts.append(text)
@@ -854,17 +935,20 @@ class Evaluator:
         if fn is None:
             return unknown(f"function {name}() is not evaluated", loc)
         args = [self._node(a, src, scope) for a in arg_nodes]
-        if expand and args:
-            last = args[-1]
-            if isinstance(last, Known) and isinstance(last.value, list):
-                args = args[:-1] + list(last.value)
-            else:
-                return unknown(f"{name}() with an unknown argument list", loc)
-        try:
-            result = fn(self, args, loc)
-        except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, OverflowError) as exc:
-            return unknown(f"{name}() failed: {exc}", loc)
-        return self._bounded(result, loc)
+
+        def apply(args: list[Value]) -> Value:
+            if expand and args:
+                last = args[-1]
+                if isinstance(last, Known) and isinstance(last.value, list):
+                    args = args[:-1] + list(last.value)
+                else:
+                    return unknown(f"{name}() with an unknown argument list", loc)
+            try:
+                return fn(self, args, loc)
+            except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, OverflowError) as exc:
+                return unknown(f"{name}() failed: {exc}", loc)
+
+        return self._bounded(self.lift(args, apply, loc), loc)
 
     def read_file(self, path_value: Value, loc: Location) -> tuple[Path, str] | Unknown:
         """Read a file named by ``file()`` / ``templatefile()``, inside the scan root only.
@@ -1013,12 +1097,21 @@ class Evaluator:
             return unknown("for expression", loc)
         idents = [src.text(c) for c in intro.named_children if c.type == "identifier"]
         coll_node = next((c for c in intro.named_children if c.type == "expression"), None)
-        exprs = [c for c in node.named_children if c.type == "expression"]
-        cond_node = next((c for c in node.named_children if c.type == "for_cond"), None)
-        grouping = any(c.type == "ellipsis" for c in node.named_children)
         if coll_node is None or not idents:
             return unknown("for expression", loc)
         coll = self._node(coll_node, src, scope)
+        if isinstance(coll, Conditional):
+            # Over each branch's collection.
+            return self.lift([coll], lambda c: self._for_over(node, src, scope, c[0], loc), loc)
+        return self._for_over(node, src, scope, coll, loc)
+
+    def _for_over(self, node: Node, src: Src, scope: Scope | None, coll: Value, loc: Location) -> Value:
+        """A ``for`` expression over a plain collection value."""
+        intro = next((c for c in node.named_children if c.type == "for_intro"), None)
+        idents = [src.text(c) for c in intro.named_children if c.type == "identifier"] if intro is not None else []
+        exprs = [c for c in node.named_children if c.type == "expression"]
+        cond_node = next((c for c in node.named_children if c.type == "for_cond"), None)
+        grouping = any(c.type == "ellipsis" for c in node.named_children)
         if not isinstance(coll, Known) or not isinstance(coll.value, list | dict):
             return unknown("for expression over an unknown collection", loc)
         pairs: list[tuple[Value, Value]]
@@ -1065,6 +1158,9 @@ class Evaluator:
         return self._bounded(Known(obj_out, loc) if is_object else Known(list_out, loc), loc)
 
     def _conditional(self, node: Node, src: Src, scope: Scope | None) -> Value:
+        """``cond ? a : b``: the chosen side when ``cond`` is known, else a Conditional on
+        ``cond`` as written (a condition that is itself conditional is decided on each of its
+        branches).  Each side is evaluated once, and only when some branch needs it."""
         kids = [c for c in node.named_children if c.type == "expression"]
         loc = src.loc(node)
         if len(kids) != 3:
@@ -1072,7 +1168,100 @@ class Evaluator:
         cond = self._node(kids[0], src, scope)
         if isinstance(cond, Known) and isinstance(cond.value, bool):
             return self._node(kids[1] if cond.value else kids[2], src, scope)
-        return unknown(f"depends on `{src.text(kids[0])[:60]}`", loc)
+        text = condition_text(src.text(kids[0]))
+        sides: dict[bool, Value] = {}
+
+        def side(chosen: bool) -> Value:
+            if chosen not in sides:
+                sides[chosen] = self._node(kids[1] if chosen else kids[2], src, scope)
+            return sides[chosen]
+
+        def decide(args: list[Value]) -> Value:
+            c = args[0]
+            if isinstance(c, Known) and isinstance(c.value, bool):
+                return side(c.value)
+            if isinstance(c, Known) and isinstance(c.value, str) and c.value in ("true", "false"):
+                return side(c.value == "true")  # Terraform converts "true" / "false" to a bool
+            if not isinstance(c, Unknown | Interpolated):
+                return unknown(f"`{text[:60]}` is not a bool", loc)
+            then, otherwise = side(True), side(False)
+            # What it chooses: the ternary as written, and the values its sides refer to.
+            decides = tuple(v.loc for v in (then, otherwise) if v.loc is not None and not _inside(v.loc, loc))
+            return self.choice(text, then, otherwise, loc, decides)
+
+        return self.lift([cond], decide, loc)
+
+    def choice(
+        self, condition: str, then: Value, otherwise: Value, loc: Location | None, decides: tuple[Location, ...] = ()
+    ) -> Value:
+        """The value that is ``then`` when ``condition`` holds and ``otherwise`` when not.
+
+        Two sides that are the same value need no Conditional; two unknown sides
+        are one unknown (what it means kept when both mean the same).
+        """
+        if then is otherwise or self._same(then, otherwise):
+            return then
+        if isinstance(then, Unknown) and isinstance(otherwise, Unknown):
+            meaning = then.meaning if then.meaning is otherwise.meaning else Meaning.NOTHING
+            return unknown(f"depends on `{condition[:60]}`", loc, meaning)
+        return self._bounded(Conditional(Expression(condition), then, otherwise, loc, None, decides), loc)
+
+    def _same(self, a: Value, b: Value) -> bool:
+        """Are two small values equal as Terraform compares them (``true`` is not ``1``)?"""
+        if type(a) is not type(b) or isinstance(a, Unknown):
+            return False
+        if isinstance(a, Known) and isinstance(b, Known) and a.is_scalar and b.is_scalar:
+            return type(a.value) is type(b.value) and a.value == b.value
+        if not (_fewer_nodes_than(a, 64, self.budget) and _fewer_nodes_than(b, 64, self.budget)):
+            return False
+        return _typed_plain(a) == _typed_plain(b)
+
+    def lift(self, args: list[Value], apply: Callable[[list[Value]], Value], loc: Location | None) -> Value:
+        """``apply(args)``, distributed over the Conditionals among ``args``.
+
+        Each combination of their branches (the same condition taking the same
+        side throughout) gets ``apply`` of its plain arguments, and the results
+        are joined back into Conditionals.  Past :data:`MAX_LIFT_LEAVES`
+        combinations, ``apply`` is given each conditional argument as an
+        unknown instead: the operation is as unknown as before conditionals
+        were followed, and no value grows exponentially.
+        """
+        if not any(isinstance(a, Conditional) for a in args):
+            return apply(args)
+        try:
+            return self._lift(args, apply, {}, [0], loc)
+        except _TooManyBranches:
+            plain: list[Value] = [
+                unknown(f"depends on `{a.condition[:60]}` and other conditions", a.loc or loc)
+                if isinstance(a, Conditional)
+                else a
+                for a in args
+            ]
+            return apply(plain)
+
+    def _lift(
+        self,
+        args: list[Value],
+        apply: Callable[[list[Value]], Value],
+        env: dict[str, bool],
+        leaves: list[int],
+        loc: Location | None,
+    ) -> Value:
+        settled = [_settle(a, env) for a in args]
+        first = next((a for a in settled if isinstance(a, Conditional)), None)
+        if first is None:
+            leaves[0] += 1
+            if leaves[0] > MAX_LIFT_LEAVES:
+                raise _TooManyBranches
+            self.budget.spend()
+            return apply(settled)
+        name = first.condition
+        env[name] = True
+        then = self._lift(settled, apply, env, leaves, loc)
+        env[name] = False
+        otherwise = self._lift(settled, apply, env, leaves, loc)
+        del env[name]
+        return self.choice(name, then, otherwise, first.loc or loc, first.decides)
 
     def _operands(self, node: Node) -> tuple[list[list[Node]], str]:
         groups: list[list[Node]] = [[]]
@@ -1098,26 +1287,45 @@ class Evaluator:
         groups, op = self._operands(node)
         if len(groups) != 1:
             return unknown("operation", loc)
-        v = self._term(groups[0], src, scope)
-        if isinstance(v, Known):
-            if op == "!" and isinstance(v.value, bool):
-                return Known(not v.value, loc)
-            if op == "-" and isinstance(v.value, int | float) and not isinstance(v.value, bool):
-                return Known(-v.value, loc)
-        return unknown(f"`{src.text(node)[:60]}`", loc)
+        operand = self._term(groups[0], src, scope)
+
+        def apply(args: list[Value]) -> Value:
+            v = args[0]
+            if isinstance(v, Known):
+                if op == "!" and isinstance(v.value, bool):
+                    return Known(not v.value, loc)
+                if op == "-" and isinstance(v.value, int | float) and not isinstance(v.value, bool):
+                    return Known(-v.value, loc)
+            return unknown(f"`{src.text(node)[:60]}`", loc)
+
+        return self.lift([operand], apply, loc)
 
     def _binary(self, node: Node, src: Src, scope: Scope | None) -> Value:
         loc = src.loc(node)
         groups, op = self._operands(node)
         if len(groups) != 2:
             return unknown("operation", loc)
-        a = self._term(groups[0], src, scope)
+        first = self._term(groups[0], src, scope)
+        if op in ("&&", "||") and isinstance(first, Known) and isinstance(first.value, bool):
+            if op == "&&" and not first.value:
+                return Known(False, loc)
+            if op == "||" and first.value:
+                return Known(True, loc)
+        second = self._term(groups[1], src, scope)
+        return self.lift([first, second], lambda ab: self._operate(op, ab[0], ab[1], node, src, loc), loc)
+
+    def _operate(self, op: str, a: Value, b: Value, node: Node, src: Src, loc: Location) -> Value:
+        """``a op b`` of two plain operands."""
         if op in ("&&", "||") and isinstance(a, Known) and isinstance(a.value, bool):
             if op == "&&" and not a.value:
                 return Known(False, loc)
             if op == "||" and a.value:
                 return Known(True, loc)
-        b = self._term(groups[1], src, scope)
+        if op in ("&&", "||") and isinstance(b, Known) and isinstance(b.value, bool):
+            if op == "&&" and not b.value:
+                return Known(False, loc)  # false whatever the other side is
+            if op == "||" and b.value:
+                return Known(True, loc)
         if not (isinstance(a, Known) and isinstance(b, Known)):
             return unknown(f"`{src.text(node)[:60]}`", loc)
         x, y = a.value, b.value
@@ -1352,13 +1560,21 @@ class _Filler:
             idx = ord(m.group(1)) - _PH_BASE
             if idx in self.bare:
                 return slots[idx]
+        found = [ord(m.group(1)) - _PH_BASE for m in _PLACEHOLDER.finditer(s)]
+        if any(not 0 <= idx < len(slots) for idx in found):
+            return unknown("a non-string value inside a string", loc)
+        # A string holding a conditional is the string of each of its branches, located here.
+        return self.ev.lift([slots[idx] for idx in found], lambda values: self._joined(s, values, loc), loc)
+
+    def _joined(self, s: str, values: list[Value], loc: Location | None) -> Value:
+        """``s`` with its placeholders, in order, replaced by ``values``."""
+        heredoc = self.heredoc
         parts: list[str | Unknown] = []
         pos = 0
-        for m in _PLACEHOLDER.finditer(s):
+        for m, value in zip(_PLACEHOLDER.finditer(s), values, strict=True):
             lit = s[pos : m.start()]
             parts.append(unescape_template_markers(lit) if heredoc else lit)
-            idx = ord(m.group(1)) - _PH_BASE
-            sp = string_parts(slots[idx]) if 0 <= idx < len(slots) else None
+            sp = string_parts(value)
             if sp is None:
                 return unknown("a non-string value inside a string", loc)
             parts.extend(sp)

@@ -5,25 +5,41 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kmslint.model import Project, Violation, known_str
+from kmslint.model import KeyResource, Project, Violation, branches, has_conditional, known_str
 from kmslint.policy.document import PolicyDocument, Statement
 from kmslint.policy.principals import PrincipalClass, classify, root_account
 from kmslint.rules import RuleContext, check
 from kmslint.rules._common import Hit, reading_hits, with_branch
+
+_NO_POLICY = (
+    "the key has no key policy, so AWS attaches the default policy, which lets any IAM policy "
+    "in the account grant use of this key; write a key policy that names its administrators and users"
+)
 
 
 @check("KMS001")
 def default_key_policy(project: Project, ctx: RuleContext) -> Iterator[Violation]:
     for key in project.keys:
         if key.policy is None:
-            yield Violation(
-                key.loc,
-                key.name,
-                "the key has no key policy, so AWS attaches the default policy, which lets any IAM policy "
-                "in the account grant use of this key; write a key policy that names its administrators and users",
-                content=f"{key.name}:no-policy",
-            )
+            yield Violation(key.loc, key.name, _NO_POLICY, content=f"{key.name}:no-policy")
+        else:
+            yield from _absent_on_a_branch(key)
     yield from reading_hits(project, "KMS001", _hits)
+
+
+def _absent_on_a_branch(key: KeyResource) -> Iterator[Violation]:
+    """The key's own policy is absent on some branch (``AWS::NoValue``, or a Terraform ``null``
+    side): there the key has the default policy.  Reported at the policy argument, naming the
+    first such branch."""
+    policy = key.policy
+    if policy is None or policy.attached_by != key.name or not has_conditional(policy.document):
+        return
+    for branch, plain in branches(policy.document):
+        if plain is None:
+            yield Violation(
+                policy.loc, key.name, with_branch(_NO_POLICY, branch), content=f"{key.name}:no-policy-on-a-branch"
+            )
+            return
 
 
 def _hits(doc: PolicyDocument) -> list[Hit]:

@@ -186,6 +186,47 @@ def condition_text(written: str) -> str:
     return text
 
 
+class _Rest:
+    """``c ? then : otherwise`` still to evaluate, its condition a node (see Evaluator._chain)."""
+
+    __slots__ = ("cond", "ev", "loc", "otherwise", "scope", "src", "then")
+
+    def __init__(
+        self,
+        ev: Evaluator,
+        cond: Node,
+        then: Node | _Rest,
+        otherwise: Node | _Rest,
+        src: Src,
+        scope: Scope | None,
+        loc: Location,
+    ) -> None:
+        self.ev, self.cond, self.then, self.otherwise = ev, cond, then, otherwise
+        self.src, self.scope, self.loc = src, scope, loc
+
+    def value(self) -> Value:
+        loc = self.src.span(tuple(self.cond.start_point), self._end())  # type: ignore[arg-type]
+        self.ev._enter()  # a level of nesting, as the node it stands for would be
+        try:
+            return self.ev._decide(self.cond, self.then, self.otherwise, self.src, self.scope, loc)
+        finally:
+            self.ev._leave()
+
+    def _end(self) -> tuple[int, int]:
+        side: Node | _Rest = self.otherwise
+        while isinstance(side, _Rest):
+            side = side.otherwise
+        return tuple(side.end_point)  # type: ignore[return-value]
+
+
+def _bare_conditional(expr: Node) -> Node | None:
+    """The conditional an expression node is, when written without parentheses."""
+    kids = [c for c in expr.named_children if c.type != "comment"]
+    if len(kids) == 1 and kids[0].type == "conditional":
+        return kids[0]
+    return None
+
+
 def _inside(inner: Location, outer: Location | None) -> bool:
     return outer is not None and outer.contains(inner)
 
@@ -1165,15 +1206,53 @@ class Evaluator:
         loc = src.loc(node)
         if len(kids) != 3:
             return unknown("conditional", loc)
-        cond = self._node(kids[0], src, scope)
+        inner = _bare_conditional(kids[0])
+        if inner is not None:
+            # tree-sitter-hcl reads `a ? b : c ? d : e` as `(a ? b : c) ? d : e`; HCL means
+            # `a ? b : (c ? d : e)`: the condition is the innermost one, the rest is its else side.
+            return self._chain(inner, kids[1], kids[2], src, scope, loc)
+        return self._decide(kids[0], kids[1], kids[2], src, scope, loc)
+
+    def _chain(self, inner: Node, then: Node, otherwise: Node, src: Src, scope: Scope | None, loc: Location) -> Value:
+        """``a ? b : c ? then : otherwise`` read as HCL reads it (``inner`` is ``a ? b : c``)."""
+        kids = [c for c in inner.named_children if c.type == "expression"]
+        if len(kids) != 3:
+            return unknown("conditional", loc)
+        deeper = _bare_conditional(kids[0])
+        rest = _Rest(self, kids[2], then, otherwise, src, scope, loc)
+        if deeper is not None:
+            return self._chain_with(deeper, kids[1], rest, src, scope, loc)
+        return self._decide(kids[0], kids[1], rest, src, scope, loc)
+
+    def _chain_with(
+        self, inner: Node, then: Node | _Rest, rest: Node | _Rest, src: Src, scope: Scope | None, loc: Location
+    ) -> Value:
+        kids = [c for c in inner.named_children if c.type == "expression"]
+        if len(kids) != 3:
+            return unknown("conditional", loc)
+        # `(x ? y : z) ? then : rest` where this too was read the wrong way round: x ? y : (z ? then : rest).
+        tail = _Rest(self, kids[2], then, rest, src, scope, loc)
+        deeper = _bare_conditional(kids[0])
+        if deeper is not None:
+            return self._chain_with(deeper, kids[1], tail, src, scope, loc)
+        return self._decide(kids[0], kids[1], tail, src, scope, loc)
+
+    def _side(self, side: Node | _Rest, src: Src, scope: Scope | None) -> Value:
+        return side.value() if isinstance(side, _Rest) else self._node(side, src, scope)
+
+    def _decide(
+        self, cnode: Node, tnode: Node | _Rest, onode: Node | _Rest, src: Src, scope: Scope | None, loc: Location
+    ) -> Value:
+        """``cnode ? tnode : onode``, a side being a syntax node or a conditional still to read."""
+        cond = self._node(cnode, src, scope)
         if isinstance(cond, Known) and isinstance(cond.value, bool):
-            return self._node(kids[1] if cond.value else kids[2], src, scope)
-        text = condition_text(src.text(kids[0]))
+            return self._side(tnode if cond.value else onode, src, scope)
+        text = condition_text(src.text(cnode))
         sides: dict[bool, Value] = {}
 
         def side(chosen: bool) -> Value:
             if chosen not in sides:
-                sides[chosen] = self._node(kids[1] if chosen else kids[2], src, scope)
+                sides[chosen] = self._side(tnode if chosen else onode, src, scope)
             return sides[chosen]
 
         def decide(args: list[Value]) -> Value:

@@ -118,6 +118,8 @@ def _absent_sides(value: Value | None) -> Value | None:
         return value
     then = None if _absent(value.then) else _absent_sides(value.then)
     otherwise = None if _absent(value.otherwise) else _absent_sides(value.otherwise)
+    if then is None and otherwise is None:
+        return None  # absent on every branch
     if then is value.then and otherwise is value.otherwise:
         return value
     return Conditional(value.condition, then, otherwise, value.loc, value.space, value.decides)

@@ -182,8 +182,24 @@ def _principals(ev: Evaluator, sb: Block, kind: str, scope: Scope | None) -> Val
         if isinstance(ids, Known) and isinstance(ids.value, list):
             bucket.extend(ids.value)
         else:
-            bucket.append(ids)  # a single string, or an unknown list
-    return Known({t: Known(vals, locs[t]) for t, vals in out.items()}, first)
+            bucket.append(ids)  # a single string, an unknown list, or a conditional one
+    grouped: dict[str, Value] = {}
+    for t, vals in out.items():
+        where = locs[t]
+        grouped[t] = ev.lift(vals, lambda items, where=where: _spread(items, where), where)  # type: ignore[misc]
+    return Known(grouped, first)
+
+
+def _spread(items: list[Value], loc: Location) -> Value:
+    """One principal list from the identifiers of a type's blocks: a list that a conditional
+    chose (``identifiers = var.open ? ["*"] : [local.role]``) is spread into it."""
+    out: list[Value] = []
+    for item in items:
+        if isinstance(item, Known) and isinstance(item.value, list):
+            out.extend(item.value)
+        else:
+            out.append(item)
+    return Known(out, loc)
 
 
 def _conditions(ev: Evaluator, sb: Block, scope: Scope | None) -> Value | None:

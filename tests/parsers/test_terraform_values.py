@@ -207,7 +207,6 @@ def test_unknown_inputs_stay_unknown(tmp_path: Path) -> None:
         """
     concat = concat(var.list, ["a"])
     merged = merge(var.map, { a = 1 })
-    cond = var.flag ? "a" : "b"
     joined = join(",", var.list)
     for_list = [for s in var.list : s]
     """,

@@ -167,8 +167,10 @@ class _TooManyBranches(Exception):
     """An operation on conditionals would combine more than MAX_LIFT_LEAVES of their branches."""
 
 
-# How many combinations of its operands' branches one operation may work out (see Evaluator.lift).
+# How many combinations of its operands' branches one operation may work out (see Evaluator.lift),
+# and how many times it tries again with fewer conditional operands when there are more.
 MAX_LIFT_LEAVES = MAX_BRANCHES
+_LIFT_RETRIES = 4
 # A condition is named by its text, whitespace runs made one space; a longer one is cut here
 # (with a digest of the rest, so two long conditions that differ at the end stay two).
 MAX_CONDITION_CHARS = 500
@@ -186,49 +188,58 @@ def condition_text(written: str) -> str:
     return text
 
 
-class _Rest:
-    """``c ? then : otherwise`` still to evaluate, its condition a node (see Evaluator._chain)."""
+def _chain_of(node: Node) -> tuple[list[tuple[Node, Node]], Node] | None:
+    """A conditional as ``([(condition, then), ...], else)``, read as HCL reads it.
 
-    __slots__ = ("cond", "ev", "loc", "otherwise", "scope", "src", "then")
-
-    def __init__(
-        self,
-        ev: Evaluator,
-        cond: Node,
-        then: Node | _Rest,
-        otherwise: Node | _Rest,
-        src: Src,
-        scope: Scope | None,
-        loc: Location,
-    ) -> None:
-        self.ev, self.cond, self.then, self.otherwise = ev, cond, then, otherwise
-        self.src, self.scope, self.loc = src, scope, loc
-
-    def value(self) -> Value:
-        loc = self.src.span(tuple(self.cond.start_point), self._end())  # type: ignore[arg-type]
-        self.ev._enter()  # a level of nesting, as the node it stands for would be
-        try:
-            return self.ev._decide(self.cond, self.then, self.otherwise, self.src, self.scope, loc)
-        finally:
-            self.ev._leave()
-
-    def _end(self) -> tuple[int, int]:
-        side: Node | _Rest = self.otherwise
-        while isinstance(side, _Rest):
-            side = side.otherwise
-        return tuple(side.end_point)  # type: ignore[return-value]
+    tree-sitter-hcl reads ``a ? x : b ? y : z`` as ``(a ? x : b) ? y : z``: an
+    unparenthesized conditional as the condition is the start of a chain whose
+    else side goes on with the outer one.
+    """
+    spine: list[tuple[Node, Node]] = []  # (then, else) of each outer level, outermost first
+    current = node
+    while True:
+        kids = [c for c in current.named_children if c.type == "expression"]
+        if len(kids) != 3:
+            return None
+        inner = _bare_conditional(kids[0])
+        if inner is None:
+            break
+        spine.append((kids[1], kids[2]))
+        current = inner
+    links = [(kids[0], kids[1])]
+    rest = kids[2]
+    for then, otherwise in reversed(spine):
+        links.append((rest, then))
+        rest = otherwise
+    return links, rest
 
 
 def _bare_conditional(expr: Node) -> Node | None:
     """The conditional an expression node is, when written without parentheses."""
     kids = [c for c in expr.named_children if c.type != "comment"]
-    if len(kids) == 1 and kids[0].type == "conditional":
+    if len(kids) == 1 and kids[0].type == "conditional" and not any(c.type == "(" for c in expr.children):
         return kids[0]
+    return None
+
+
+def _as_condition(v: Value) -> bool | None:
+    """A condition's known bool (Terraform converts ``"true"``/``"false"``), else None."""
+    if isinstance(v, Known):
+        if isinstance(v.value, bool):
+            return v.value
+        if v.value in ("true", "false"):
+            return v.value == "true"
     return None
 
 
 def _inside(inner: Location, outer: Location | None) -> bool:
     return outer is not None and outer.contains(inner)
+
+
+def _as_unknown(v: Value, loc: Location | None) -> Value:
+    if isinstance(v, Conditional):
+        return unknown(f"depends on `{v.condition[:60]}` and other conditions", v.loc or loc)
+    return v
 
 
 def _settle(v: Value | None, env: dict[str, bool]) -> Value:
@@ -1201,72 +1212,56 @@ class Evaluator:
     def _conditional(self, node: Node, src: Src, scope: Scope | None) -> Value:
         """``cond ? a : b``: the chosen side when ``cond`` is known, else a Conditional on
         ``cond`` as written (a condition that is itself conditional is decided on each of its
-        branches).  Each side is evaluated once, and only when some branch needs it."""
-        kids = [c for c in node.named_children if c.type == "expression"]
+        branches).  A side is evaluated only when some branch needs it.
+
+        A chain ``a ? x : b ? y : z`` is read as HCL reads it, ``a ? x : (b ? y : z)``, and
+        worked out from its end without recursion: 200 links are 200 steps, not 200 frames.
+        """
         loc = src.loc(node)
-        if len(kids) != 3:
+        chain = _chain_of(node)
+        if chain is None:
             return unknown("conditional", loc)
-        inner = _bare_conditional(kids[0])
-        if inner is not None:
-            # tree-sitter-hcl reads `a ? b : c ? d : e` as `(a ? b : c) ? d : e`; HCL means
-            # `a ? b : (c ? d : e)`: the condition is the innermost one, the rest is its else side.
-            return self._chain(inner, kids[1], kids[2], src, scope, loc)
-        return self._decide(kids[0], kids[1], kids[2], src, scope, loc)
+        links, last = chain
+        open_links: list[tuple[Node, Value, Node]] = []
+        chosen = last
+        for cnode, tnode in links:
+            cond = self._node(cnode, src, scope)
+            decided = _as_condition(cond)
+            if decided is True:
+                chosen = tnode  # the rest of the chain is never reached
+                break
+            if decided is None:
+                open_links.append((cnode, cond, tnode))
+        value = self._node(chosen, src, scope)
+        end = tuple(node.end_point)
+        for cnode, cond, tnode in reversed(open_links):
+            where = src.span(tuple(cnode.start_point), end)  # type: ignore[arg-type]
+            value = self._ternary(cond, condition_text(src.text(cnode)), tnode, value, src, scope, where)
+        return value
 
-    def _chain(self, inner: Node, then: Node, otherwise: Node, src: Src, scope: Scope | None, loc: Location) -> Value:
-        """``a ? b : c ? then : otherwise`` read as HCL reads it (``inner`` is ``a ? b : c``)."""
-        kids = [c for c in inner.named_children if c.type == "expression"]
-        if len(kids) != 3:
-            return unknown("conditional", loc)
-        deeper = _bare_conditional(kids[0])
-        rest = _Rest(self, kids[2], then, otherwise, src, scope, loc)
-        if deeper is not None:
-            return self._chain_with(deeper, kids[1], rest, src, scope, loc)
-        return self._decide(kids[0], kids[1], rest, src, scope, loc)
-
-    def _chain_with(
-        self, inner: Node, then: Node | _Rest, rest: Node | _Rest, src: Src, scope: Scope | None, loc: Location
+    def _ternary(
+        self, cond: Value, text: str, tnode: Node, otherwise: Value, src: Src, scope: Scope | None, loc: Location
     ) -> Value:
-        kids = [c for c in inner.named_children if c.type == "expression"]
-        if len(kids) != 3:
-            return unknown("conditional", loc)
-        # `(x ? y : z) ? then : rest` where this too was read the wrong way round: x ? y : (z ? then : rest).
-        tail = _Rest(self, kids[2], then, rest, src, scope, loc)
-        deeper = _bare_conditional(kids[0])
-        if deeper is not None:
-            return self._chain_with(deeper, kids[1], tail, src, scope, loc)
-        return self._decide(kids[0], kids[1], tail, src, scope, loc)
-
-    def _side(self, side: Node | _Rest, src: Src, scope: Scope | None) -> Value:
-        return side.value() if isinstance(side, _Rest) else self._node(side, src, scope)
-
-    def _decide(
-        self, cnode: Node, tnode: Node | _Rest, onode: Node | _Rest, src: Src, scope: Scope | None, loc: Location
-    ) -> Value:
-        """``cnode ? tnode : onode``, a side being a syntax node or a conditional still to read."""
-        cond = self._node(cnode, src, scope)
-        if isinstance(cond, Known) and isinstance(cond.value, bool):
-            return self._side(tnode if cond.value else onode, src, scope)
-        text = condition_text(src.text(cnode))
-        sides: dict[bool, Value] = {}
+        """``cond ? tnode : otherwise`` for a condition not known to be a bool."""
+        then: list[Value] = []
 
         def side(chosen: bool) -> Value:
-            if chosen not in sides:
-                sides[chosen] = self._side(tnode if chosen else onode, src, scope)
-            return sides[chosen]
+            if not chosen:
+                return otherwise
+            if not then:
+                then.append(self._node(tnode, src, scope))
+            return then[0]
 
         def decide(args: list[Value]) -> Value:
-            c = args[0]
-            if isinstance(c, Known) and isinstance(c.value, bool):
-                return side(c.value)
-            if isinstance(c, Known) and isinstance(c.value, str) and c.value in ("true", "false"):
-                return side(c.value == "true")  # Terraform converts "true" / "false" to a bool
-            if not isinstance(c, Unknown | Interpolated):
+            decided = _as_condition(args[0])
+            if decided is not None:
+                return side(decided)
+            if not isinstance(args[0], Unknown | Interpolated):
                 return unknown(f"`{text[:60]}` is not a bool", loc)
-            then, otherwise = side(True), side(False)
+            yes, no = side(True), side(False)
             # What it chooses: the ternary as written, and the values its sides refer to.
-            decides = tuple(v.loc for v in (then, otherwise) if v.loc is not None and not _inside(v.loc, loc))
-            return self.choice(text, then, otherwise, loc, decides)
+            decides = tuple(v.loc for v in (yes, no) if v.loc is not None and not _inside(v.loc, loc))
+            return self.choice(text, yes, no, loc, decides)
 
         return self.lift([cond], decide, loc)
 
@@ -1301,22 +1296,36 @@ class Evaluator:
         Each combination of their branches (the same condition taking the same
         side throughout) gets ``apply`` of its plain arguments, and the results
         are joined back into Conditionals.  Past :data:`MAX_LIFT_LEAVES`
-        combinations, ``apply`` is given each conditional argument as an
-        unknown instead: the operation is as unknown as before conditionals
-        were followed, and no value grows exponentially.
+        combinations, the last conditional arguments are given to ``apply`` as
+        unknowns, one more at each of a few tries, then all of them: the
+        operation is at worst as unknown as before conditionals were followed
+        (a partly-known result keeps its known parts), and no value grows
+        exponentially.
         """
         if not any(isinstance(a, Conditional) for a in args):
             return apply(args)
         try:
             return self._lift(args, apply, {}, [0], loc)
         except _TooManyBranches:
-            plain: list[Value] = [
-                unknown(f"depends on `{a.condition[:60]}` and other conditions", a.loc or loc)
-                if isinstance(a, Conditional)
-                else a
-                for a in args
-            ]
-            return apply(plain)
+            pass
+        # Too many: the last conditional operands count as unknown, one more at each try (a few
+        # tries), so that concat(local.many_branches, var.x ? [...] : []) keeps what it can.
+        plain = list(args)
+        tries = 0
+        for i in reversed(range(len(plain))):
+            a = plain[i]
+            if not isinstance(a, Conditional):
+                continue
+            plain[i] = unknown(f"depends on `{a.condition[:60]}` and other conditions", a.loc or loc)
+            tries += 1
+            if tries > _LIFT_RETRIES or not any(isinstance(p, Conditional) for p in plain):
+                break
+            try:
+                return self._lift(plain, apply, {}, [0], loc)
+            except _TooManyBranches:
+                continue
+        plain = [_as_unknown(p, loc) for p in plain]
+        return apply(plain)
 
     def _lift(
         self,
@@ -1355,7 +1364,7 @@ class Evaluator:
                     if groups[-1]:
                         groups.append([])
                     groups[-1].append(c)
-            else:
+            elif c.type not in ("(", ")"):  # `!(a)`: the parentheses are no operator
                 op = c.type
                 if groups[-1]:
                     groups.append([])

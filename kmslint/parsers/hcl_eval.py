@@ -43,6 +43,7 @@ from pathlib import Path
 
 from kmslint.model import (
     MAX_BRANCHES,
+    Branch,
     Conditional,
     DuplicateKey,
     Expression,
@@ -54,6 +55,7 @@ from kmslint.model import (
     Value,
     to_plain,
 )
+from kmslint.model import branches as model_branches
 from kmslint.parsers.common import (
     Budget,
     BudgetExceeded,
@@ -1477,10 +1479,21 @@ class Evaluator:
 
         Each item is ``(block, scope, where)``: ``where`` is the literal block,
         or the ``dynamic`` block an expanded copy comes from.  A ``dynamic``
-        block whose ``for_each`` is unknown gives one :class:`Unknown` item:
-        it may stand for any number of blocks.
+        block whose ``for_each`` is unknown (or conditional) gives one
+        :class:`Unknown` item: it may stand for any number of blocks.
         """
-        items: list[tuple[Block | Unknown, Scope | None, Location]] = [(b, scope, b.loc) for b in block.children(btype)]
+        return [(b, s, w) for b, s, w, _when in self.expand_blocks_when(block, btype, scope, branches=False)]
+
+    def expand_blocks_when(
+        self, block: Block, btype: str, scope: Scope | None, *, branches: bool = True
+    ) -> list[tuple[Block | Unknown, Scope | None, Location, Branch]]:
+        """As :meth:`expand_blocks`, each item with the branch it exists on: a ``dynamic`` block
+        whose ``for_each`` is a conditional (``var.x ? [1] : []``) gives the blocks of each
+        branch's collection (at most :data:`~kmslint.model.MAX_BRANCHES` branches), each with its
+        branch; every other item exists on every branch (``()``)."""
+        items: list[tuple[Block | Unknown, Scope | None, Location, Branch]] = [
+            (b, scope, b.loc, ()) for b in block.children(btype)
+        ]
         for dyn in block.dynamic(btype):
             content = next(iter(dyn.children("content")), None)
             if content is None:
@@ -1495,17 +1508,21 @@ class Evaluator:
                     if isinstance(got, Known) and isinstance(got.value, str):
                         it_name = got.value
             coll = self.eval_attr(dyn, "for_each", scope)
-            pairs: list[tuple[Value, Value]] | None = None
-            if isinstance(coll, Known) and isinstance(coll.value, list):
-                pairs = [(Known(i, v.loc), v) for i, v in enumerate(coll.value)]
-            elif isinstance(coll, Known) and isinstance(coll.value, dict):
-                pairs = [(Known(k, v.loc), v) for k, v in coll.value.items()]
-            if pairs is None:
-                items.append((unknown(f"dynamic `{btype}` blocks over an unknown collection", dyn.loc), scope, dyn.loc))
-                continue
-            self.budget.spend(len(pairs))
-            for k, v in pairs:
-                items.append((content, Scope({it_name: Known({"key": k, "value": v}, dyn.loc)}, scope), dyn.loc))
+            readings = list(model_branches(coll)) if branches and isinstance(coll, Conditional) else [((), coll)]
+            for when, each in readings:
+                pairs: list[tuple[Value, Value]] | None = None
+                if isinstance(each, Known) and isinstance(each.value, list):
+                    pairs = [(Known(i, v.loc), v) for i, v in enumerate(each.value)]
+                elif isinstance(each, Known) and isinstance(each.value, dict):
+                    pairs = [(Known(k, v.loc), v) for k, v in each.value.items()]
+                if pairs is None:
+                    why = f"dynamic `{btype}` blocks over an unknown collection"
+                    items.append((unknown(why, dyn.loc), scope, dyn.loc, when))
+                    continue
+                self.budget.spend(len(pairs) + 1)
+                for k, v in pairs:
+                    it = Scope({it_name: Known({"key": k, "value": v}, dyn.loc)}, scope)
+                    items.append((content, it, dyn.loc, when))
         # Stable: the copies of one dynamic block keep their for_each order.
         items.sort(key=lambda it: (it[2].line, it[2].column))
         return items

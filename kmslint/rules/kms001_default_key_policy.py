@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kmslint.model import KeyResource, Project, Violation, branches, has_conditional, known_str
+from kmslint.model import Project, Violation, known_str
 from kmslint.policy.document import PolicyDocument, Statement
 from kmslint.policy.principals import PrincipalClass, classify, root_account
 from kmslint.rules import RuleContext, check
-from kmslint.rules._common import Hit, reading_hits, with_branch
+from kmslint.rules._common import Hit, Once, key_policy_readings, reading_hits, with_branch
 
 _NO_POLICY = (
     "the key has no key policy, so AWS attaches the default policy, which lets any IAM policy "
@@ -22,24 +22,22 @@ def default_key_policy(project: Project, ctx: RuleContext) -> Iterator[Violation
     for key in project.keys:
         if key.policy is None:
             yield Violation(key.loc, key.name, _NO_POLICY, content=f"{key.name}:no-policy")
-        else:
-            yield from _absent_on_a_branch(key)
+    yield from _absent_on_a_branch(project)
     yield from reading_hits(project, "KMS001", _hits)
 
 
-def _absent_on_a_branch(key: KeyResource) -> Iterator[Violation]:
-    """The key's own policy is absent on some branch (``AWS::NoValue``, or a Terraform ``null``
+def _absent_on_a_branch(project: Project) -> Iterator[Violation]:
+    """A key's own policy absent on some branch (``AWS::NoValue``, or a Terraform ``null``
     side): there the key has the default policy.  Reported at the policy argument, naming the
-    first such branch."""
-    policy = key.policy
-    if policy is None or policy.attached_by != key.name or not has_conditional(policy.document):
-        return
-    for branch, plain in branches(policy.document):
-        if plain is None:
-            yield Violation(
-                policy.loc, key.name, with_branch(_NO_POLICY, branch), content=f"{key.name}:no-policy-on-a-branch"
-            )
-            return
+    first such branch.  Read from the policy's readings, which keys sharing a policy share."""
+    once = Once()
+    for policy, doc in key_policy_readings(project):
+        key = policy.key
+        if doc.value is not None or not doc.branch or key is None or policy.attached_by != key.name:
+            continue
+        if once.first(key.name, policy.loc):
+            message = with_branch(_NO_POLICY, doc.branch)
+            yield Violation(policy.loc, key.name, message, content=f"{key.name}:no-policy-on-a-branch")
 
 
 def _hits(doc: PolicyDocument) -> list[Hit]:

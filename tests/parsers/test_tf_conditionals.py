@@ -242,7 +242,7 @@ def test_conditional_statements_added_60_times_stay_bounded(tmp_path: Path) -> N
     """Each concat() adds a statement under its own condition: past MAX_LIFT_LEAVES combinations
     the conditional parts count as unknown, fast, with no finding made up and no traceback."""
     concats = "\n".join(
-        f"  s{i} = concat(local.s{i - 1}, var.c{i} ? [{{ Sid = \"S{i}\", Effect = \"Allow\", "
+        f'  s{i} = concat(local.s{i - 1}, var.c{i} ? [{{ Sid = "S{i}", Effect = "Allow", '
         f'Action = "kms:Decrypt", Resource = "*", Principal = {{ AWS = "arn:aws:iam::111122223333:role/r{i}" }} }}] : [])'
         for i in range(1, 60)
     )
@@ -272,3 +272,33 @@ resource "aws_kms_key" "many" {{
     # Five conditions: every combination is read, and the open statement is on each.
     assert [(rule, line) for rule, line, _c, message in found if rule == "KMS003"][:1] == [("KMS003", 2)]
     assert all("r59" not in message for *_rest, message in found)
+
+
+def test_a_heredoc_policy_with_a_conditional_is_read_per_branch(tmp_path: Path) -> None:
+    """A ternary inside a JSON string of a heredoc: each branch's text, the finding at the statement
+    inside the heredoc, naming the condition."""
+    found = lint(
+        tmp_path,
+        {
+            "vars.tf": VARS,
+            "main.tf": """
+            resource "aws_kms_key" "k" {
+              enable_key_rotation = true
+              policy = <<EOT
+            {
+              "Version": "2012-10-17",
+              "Statement": [
+                {"Sid": "Root", "Effect": "Allow", "Action": "kms:*", "Resource": "*",
+                 "Principal": {"AWS": "arn:aws:iam::111122223333:root"}},
+                {"Sid": "App", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
+                 "Principal": {"AWS": "${var.x ? "*" : "arn:aws:iam::111122223333:role/app"}"}}
+              ]
+            }
+            EOT
+            }
+            """,
+        },
+    )
+    kms003 = [(line, col, message) for rule, line, col, message in found if rule == "KMS003"]
+    assert [(line, col) for line, col, _ in kms003] == [(9, 5)], found
+    assert "statement `App`" in kms003[0][2] and kms003[0][2].endswith("(when `var.x`)")

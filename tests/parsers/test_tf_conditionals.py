@@ -243,7 +243,8 @@ def test_conditional_statements_added_60_times_stay_bounded(tmp_path: Path) -> N
     the conditional parts count as unknown, fast, with no finding made up and no traceback."""
     concats = "\n".join(
         f'  s{i} = concat(local.s{i - 1}, var.c{i} ? [{{ Sid = "S{i}", Effect = "Allow", '
-        f'Action = "kms:Decrypt", Resource = "*", Principal = {{ AWS = "arn:aws:iam::111122223333:role/r{i}" }} }}] : [])'
+        f'Action = "kms:Decrypt", Resource = "*", '
+        f'Principal = {{ AWS = "arn:aws:iam::111122223333:role/r{i}" }} }}] : [])'
         for i in range(1, 60)
     )
     files = {

@@ -14,9 +14,11 @@ operator, a function call, a template, an attribute or index step or a
 ``for`` expression applied to one is applied to each of its branches
 (:meth:`Evaluator.lift`): ``concat([a], var.x ? [b] : [])`` is ``[a, b]``
 when ``var.x`` and ``[a]`` otherwise, and ``(var.x ? local.p : local.q).json``
-is the ``json`` of whichever is chosen.  Branches combine at most
-:data:`MAX_LIFT_LEAVES` ways in one operation; past that its conditional
-operands count as unknown, as they did before conditionals were followed.
+is the ``json`` of whichever is chosen.  A JSON heredoc or ``jsonencode()``
+holding one keeps it where it is written (a ``${...}`` inside a JSON string
+makes that string conditional, located at it), so each branch's policy is
+checked with exact locations.  The work is in :mod:`kmslint.parsers.hcl_cond`,
+imported only when a value is conditional; its bounds are there.
 
 Nothing in the input is executed: only a fixed set of pure functions is
 interpreted, and ``file()`` / ``templatefile()`` read only inside the scan
@@ -42,11 +44,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kmslint.model import (
-    MAX_BRANCHES,
     Branch,
     Conditional,
     DuplicateKey,
-    Expression,
     Interpolated,
     Known,
     Location,
@@ -165,95 +165,12 @@ class _Fail(Exception):
     """Expressions nest too deep to evaluate: the outermost eval() makes it a BudgetExceeded."""
 
 
-class _TooManyBranches(Exception):
-    """An operation on conditionals would combine more than MAX_LIFT_LEAVES of their branches."""
-
-
-# How many combinations of its operands' branches one operation may work out (see Evaluator.lift),
-# and how many times it tries again with fewer conditional operands when there are more.
-MAX_LIFT_LEAVES = MAX_BRANCHES
-_LIFT_RETRIES = 4
-# A condition is named by its text, whitespace runs made one space; a longer one is cut here
-# (with a digest of the rest, so two long conditions that differ at the end stay two).
-MAX_CONDITION_CHARS = 500
-
-
-def condition_text(written: str) -> str:
-    """A condition as messages name it and as branches correlate on: its expression as written,
-    whitespace normalised, clipped."""
-    text = " ".join(written.split())
-    if len(text) > MAX_CONDITION_CHARS:
-        import hashlib
-
-        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-        text = f"{text[: MAX_CONDITION_CHARS - 20]}... #{digest}"
-    return text
-
-
-def _chain_of(node: Node) -> tuple[list[tuple[Node, Node]], Node] | None:
-    """A conditional as ``([(condition, then), ...], else)``, read as HCL reads it.
-
-    tree-sitter-hcl reads ``a ? x : b ? y : z`` as ``(a ? x : b) ? y : z``: an
-    unparenthesized conditional as the condition is the start of a chain whose
-    else side goes on with the outer one.
-    """
-    spine: list[tuple[Node, Node]] = []  # (then, else) of each outer level, outermost first
-    current = node
-    while True:
-        kids = [c for c in current.named_children if c.type == "expression"]
-        if len(kids) != 3:
-            return None
-        inner = _bare_conditional(kids[0])
-        if inner is None:
-            break
-        spine.append((kids[1], kids[2]))
-        current = inner
-    links = [(kids[0], kids[1])]
-    rest = kids[2]
-    for then, otherwise in reversed(spine):
-        links.append((rest, then))
-        rest = otherwise
-    return links, rest
-
-
-def _bare_conditional(expr: Node) -> Node | None:
-    """The conditional an expression node is, when written without parentheses."""
-    kids = [c for c in expr.named_children if c.type != "comment"]
-    if len(kids) == 1 and kids[0].type == "conditional" and not any(c.type == "(" for c in expr.children):
-        return kids[0]
-    return None
-
-
-def _as_condition(v: Value) -> bool | None:
-    """A condition's known bool (Terraform converts ``"true"``/``"false"``), else None."""
-    if isinstance(v, Known):
-        if isinstance(v.value, bool):
-            return v.value
-        if v.value in ("true", "false"):
-            return v.value == "true"
-    return None
-
-
-def _inside(inner: Location, outer: Location | None) -> bool:
-    return outer is not None and outer.contains(inner)
-
-
-def _as_unknown(v: Value, loc: Location | None) -> Value:
-    if isinstance(v, Conditional):
-        return unknown(f"depends on `{v.condition[:60]}` and other conditions", v.loc or loc)
-    return v
-
-
-def _settle(v: Value | None, env: dict[str, bool]) -> Value:
-    """``v`` with the conditionals ``env`` decides, at its top, taken (an absent side is null)."""
-    while isinstance(v, Conditional) and v.condition in env:
-        v = v.then if env[v.condition] else v.otherwise
-    return Known(None) if v is None else v
-
-
-def _typed_plain(v: Value) -> str:
-    """A value as comparable text that tells ``true`` from ``1``."""
-    return json.dumps(to_plain(v), sort_keys=True, default=str)
+def _any_conditional(args: list[Value]) -> bool:
+    """Is one of ``args`` a Conditional (a loop: this runs for every call and template)?"""
+    for a in args:  # noqa: SIM110 -- a generator here costs more than the whole check
+        if a.__class__ is Conditional:
+            return True
+    return False
 
 
 def too_large(what: str) -> BudgetExceeded:
@@ -676,11 +593,8 @@ class Evaluator:
 
     def _step(self, v: Value, st: Node, src: Src, scope: Scope | None) -> Value:
         """One traversal step (``.attr``, ``[key]``, ``[*]``), taken on each branch of a conditional."""
-        if isinstance(v, Conditional):
-            return self.lift([v], lambda args: self._plain_step(args[0], st, src, scope), src.loc(st))
-        return self._plain_step(v, st, src, scope)
-
-    def _plain_step(self, v: Value, st: Node, src: Src, scope: Scope | None) -> Value:
+        if v.__class__ is Conditional:
+            return self.lift([v], lambda args: self._step(args[0], st, src, scope), src.loc(st))
         t = st.type
         loc = src.loc(st)
         if t == "get_attr":
@@ -694,7 +608,9 @@ class Evaluator:
                 if expr is None:
                     return unknown("index", loc)
                 key = self._node(expr, src, scope)
-            return self.lift([v, key], lambda args: self._index(args[0], args[1], loc), loc)
+            if key.__class__ is Conditional:
+                return self.lift([v, key], lambda args: self._index(args[0], args[1], loc), loc)
+            return self._index(v, key, loc)
         if t == "splat":
             inner = st.named_children[0]
             subs = list(inner.named_children)
@@ -886,10 +802,15 @@ class Evaluator:
                 return tree
             if any(not is_known_scalar(v) for v in interps):
                 return unknown("not valid JSON until its unknown parts are filled in", loc)
-        return self.lift(interps, lambda values: self._join_text(texts, values, loc), loc)
+        for v in interps:
+            if v.__class__ is Conditional:
+                return self.lift(interps, lambda values: self._join_text(texts, values, loc), loc)
+        return self._join_text(texts, interps, loc)
 
     def _join_text(self, texts: list[str], interps: list[Value], loc: Location) -> Value:
         """The literal texts with the interpolated values between them, as one string value."""
+        if not interps:
+            return build_string(texts, loc, self.budget)  # type: ignore[arg-type]
         parts: list[str | Unknown] = []
         for i, text in enumerate(texts):
             parts.append(text)
@@ -989,20 +910,24 @@ class Evaluator:
         if fn is None:
             return unknown(f"function {name}() is not evaluated", loc)
         args = [self._node(a, src, scope) for a in arg_nodes]
+        if _any_conditional(args):
+            result = self.lift(args, lambda plain: self._apply(fn, name, expand, plain, loc), loc)
+        else:
+            result = self._apply(fn, name, expand, args, loc)
+        return self._bounded(result, loc)
 
-        def apply(args: list[Value]) -> Value:
-            if expand and args:
-                last = args[-1]
-                if isinstance(last, Known) and isinstance(last.value, list):
-                    args = args[:-1] + list(last.value)
-                else:
-                    return unknown(f"{name}() with an unknown argument list", loc)
-            try:
-                return fn(self, args, loc)
-            except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, OverflowError) as exc:
-                return unknown(f"{name}() failed: {exc}", loc)
-
-        return self._bounded(self.lift(args, apply, loc), loc)
+    def _apply(self, fn: _Fn, name: str, expand: bool, args: list[Value], loc: Location) -> Value:
+        """A function applied to plain arguments (``expand``: the last one is spread, ``f(xs...)``)."""
+        if expand and args:
+            last = args[-1]
+            if isinstance(last, Known) and isinstance(last.value, list):
+                args = args[:-1] + list(last.value)
+            else:
+                return unknown(f"{name}() with an unknown argument list", loc)
+        try:
+            return fn(self, args, loc)
+        except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, OverflowError) as exc:
+            return unknown(f"{name}() failed: {exc}", loc)
 
     def read_file(self, path_value: Value, loc: Location) -> tuple[Path, str] | Unknown:
         """Read a file named by ``file()`` / ``templatefile()``, inside the scan root only.
@@ -1212,146 +1137,28 @@ class Evaluator:
         return self._bounded(Known(obj_out, loc) if is_object else Known(list_out, loc), loc)
 
     def _conditional(self, node: Node, src: Src, scope: Scope | None) -> Value:
-        """``cond ? a : b``: the chosen side when ``cond`` is known, else a Conditional on
-        ``cond`` as written (a condition that is itself conditional is decided on each of its
-        branches).  A side is evaluated only when some branch needs it.
+        """``cond ? a : b`` (see :func:`kmslint.parsers.hcl_cond.conditional`)."""
+        from kmslint.parsers import hcl_cond
 
-        A chain ``a ? x : b ? y : z`` is read as HCL reads it, ``a ? x : (b ? y : z)``, and
-        worked out from its end without recursion: 200 links are 200 steps, not 200 frames.
-        """
-        loc = src.loc(node)
-        chain = _chain_of(node)
-        if chain is None:
-            return unknown("conditional", loc)
-        links, last = chain
-        open_links: list[tuple[Node, Value, Node]] = []
-        chosen = last
-        for cnode, tnode in links:
-            cond = self._node(cnode, src, scope)
-            decided = _as_condition(cond)
-            if decided is True:
-                chosen = tnode  # the rest of the chain is never reached
-                break
-            if decided is None:
-                open_links.append((cnode, cond, tnode))
-        value = self._node(chosen, src, scope)
-        end = tuple(node.end_point)
-        for cnode, cond, tnode in reversed(open_links):
-            where = src.span(tuple(cnode.start_point), end)  # type: ignore[arg-type]
-            value = self._ternary(cond, condition_text(src.text(cnode)), tnode, value, src, scope, where)
-        return value
-
-    def _ternary(
-        self, cond: Value, text: str, tnode: Node, otherwise: Value, src: Src, scope: Scope | None, loc: Location
-    ) -> Value:
-        """``cond ? tnode : otherwise`` for a condition not known to be a bool."""
-        then: list[Value] = []
-
-        def side(chosen: bool) -> Value:
-            if not chosen:
-                return otherwise
-            if not then:
-                then.append(self._node(tnode, src, scope))
-            return then[0]
-
-        def decide(args: list[Value]) -> Value:
-            decided = _as_condition(args[0])
-            if decided is not None:
-                return side(decided)
-            if not isinstance(args[0], Unknown | Interpolated):
-                return unknown(f"`{text[:60]}` is not a bool", loc)
-            yes, no = side(True), side(False)
-            # What it chooses: the ternary as written, and the values its sides refer to.
-            decides = tuple(v.loc for v in (yes, no) if v.loc is not None and not _inside(v.loc, loc))
-            return self.choice(text, yes, no, loc, decides)
-
-        return self.lift([cond], decide, loc)
+        return hcl_cond.conditional(self, node, src, scope)
 
     def choice(
         self, condition: str, then: Value, otherwise: Value, loc: Location | None, decides: tuple[Location, ...] = ()
     ) -> Value:
-        """The value that is ``then`` when ``condition`` holds and ``otherwise`` when not.
+        """The value that is ``then`` when ``condition`` holds, else ``otherwise``
+        (see :func:`kmslint.parsers.hcl_cond.choice`)."""
+        from kmslint.parsers import hcl_cond
 
-        Two sides that are the same value need no Conditional; two unknown sides
-        are one unknown (what it means kept when both mean the same).
-        """
-        if then is otherwise or self._same(then, otherwise):
-            return then
-        if isinstance(then, Unknown) and isinstance(otherwise, Unknown):
-            meaning = then.meaning if then.meaning is otherwise.meaning else Meaning.NOTHING
-            return unknown(f"depends on `{condition[:60]}`", loc, meaning)
-        return self._bounded(Conditional(Expression(condition), then, otherwise, loc, None, decides), loc)
-
-    def _same(self, a: Value, b: Value) -> bool:
-        """Are two small values equal as Terraform compares them (``true`` is not ``1``)?"""
-        if type(a) is not type(b) or isinstance(a, Unknown):
-            return False
-        if isinstance(a, Known) and isinstance(b, Known) and a.is_scalar and b.is_scalar:
-            return type(a.value) is type(b.value) and a.value == b.value
-        if not (_fewer_nodes_than(a, 64, self.budget) and _fewer_nodes_than(b, 64, self.budget)):
-            return False
-        return _typed_plain(a) == _typed_plain(b)
+        return hcl_cond.choice(self, condition, then, otherwise, loc, decides)
 
     def lift(self, args: list[Value], apply: Callable[[list[Value]], Value], loc: Location | None) -> Value:
-        """``apply(args)``, distributed over the Conditionals among ``args``.
-
-        Each combination of their branches (the same condition taking the same
-        side throughout) gets ``apply`` of its plain arguments, and the results
-        are joined back into Conditionals.  Past :data:`MAX_LIFT_LEAVES`
-        combinations, the last conditional arguments are given to ``apply`` as
-        unknowns, one more at each of a few tries, then all of them: the
-        operation is at worst as unknown as before conditionals were followed
-        (a partly-known result keeps its known parts), and no value grows
-        exponentially.
-        """
-        if not any(isinstance(a, Conditional) for a in args):
+        """``apply(args)``, distributed over the Conditionals among ``args``
+        (see :func:`kmslint.parsers.hcl_cond.lift`)."""
+        if not _any_conditional(args):
             return apply(args)
-        try:
-            return self._lift(args, apply, {}, [0], loc)
-        except _TooManyBranches:
-            pass
-        # Too many: the last conditional operands count as unknown, one more at each try (a few
-        # tries), so that concat(local.many_branches, var.x ? [...] : []) keeps what it can.
-        plain = list(args)
-        tries = 0
-        for i in reversed(range(len(plain))):
-            a = plain[i]
-            if not isinstance(a, Conditional):
-                continue
-            plain[i] = unknown(f"depends on `{a.condition[:60]}` and other conditions", a.loc or loc)
-            tries += 1
-            if tries > _LIFT_RETRIES or not any(isinstance(p, Conditional) for p in plain):
-                break
-            try:
-                return self._lift(plain, apply, {}, [0], loc)
-            except _TooManyBranches:
-                continue
-        plain = [_as_unknown(p, loc) for p in plain]
-        return apply(plain)
+        from kmslint.parsers import hcl_cond
 
-    def _lift(
-        self,
-        args: list[Value],
-        apply: Callable[[list[Value]], Value],
-        env: dict[str, bool],
-        leaves: list[int],
-        loc: Location | None,
-    ) -> Value:
-        settled = [_settle(a, env) for a in args]
-        first = next((a for a in settled if isinstance(a, Conditional)), None)
-        if first is None:
-            leaves[0] += 1
-            if leaves[0] > MAX_LIFT_LEAVES:
-                raise _TooManyBranches
-            self.budget.spend()
-            return apply(settled)
-        name = first.condition
-        env[name] = True
-        then = self._lift(settled, apply, env, leaves, loc)
-        env[name] = False
-        otherwise = self._lift(settled, apply, env, leaves, loc)
-        del env[name]
-        return self.choice(name, then, otherwise, first.loc or loc, first.decides)
+        return hcl_cond.lift(self, args, apply, loc)
 
     def _operands(self, node: Node) -> tuple[list[list[Node]], str]:
         groups: list[list[Node]] = [[]]
@@ -1378,17 +1185,18 @@ class Evaluator:
         if len(groups) != 1:
             return unknown("operation", loc)
         operand = self._term(groups[0], src, scope)
+        if operand.__class__ is Conditional:
+            return self.lift([operand], lambda plain: self._negate(op, plain[0], node, src, loc), loc)
+        return self._negate(op, operand, node, src, loc)
 
-        def apply(args: list[Value]) -> Value:
-            v = args[0]
-            if isinstance(v, Known):
-                if op == "!" and isinstance(v.value, bool):
-                    return Known(not v.value, loc)
-                if op == "-" and isinstance(v.value, int | float) and not isinstance(v.value, bool):
-                    return Known(-v.value, loc)
-            return unknown(f"`{src.text(node)[:60]}`", loc)
-
-        return self.lift([operand], apply, loc)
+    def _negate(self, op: str, v: Value, node: Node, src: Src, loc: Location) -> Value:
+        """``!v`` or ``-v`` of a plain operand."""
+        if isinstance(v, Known):
+            if op == "!" and isinstance(v.value, bool):
+                return Known(not v.value, loc)
+            if op == "-" and isinstance(v.value, int | float) and not isinstance(v.value, bool):
+                return Known(-v.value, loc)
+        return unknown(f"`{src.text(node)[:60]}`", loc)
 
     def _binary(self, node: Node, src: Src, scope: Scope | None) -> Value:
         loc = src.loc(node)
@@ -1402,7 +1210,9 @@ class Evaluator:
             if op == "||" and first.value:
                 return Known(True, loc)
         second = self._term(groups[1], src, scope)
-        return self.lift([first, second], lambda ab: self._operate(op, ab[0], ab[1], node, src, loc), loc)
+        if first.__class__ is Conditional or second.__class__ is Conditional:
+            return self.lift([first, second], lambda ab: self._operate(op, ab[0], ab[1], node, src, loc), loc)
+        return self._operate(op, first, second, node, src, loc)
 
     def _operate(self, op: str, a: Value, b: Value, node: Node, src: Src, loc: Location) -> Value:
         """``a op b`` of two plain operands."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kmslint.model import Project, Violation, known_str
-from kmslint.policy.document import PolicyDocument, Statement
+from kmslint.model import Conditional, Project, Violation, known_str
+from kmslint.parsers.common import BudgetExceeded
+from kmslint.policy.document import PolicyDocument, Statement, documents
 from kmslint.policy.principals import PrincipalClass, classify, root_account
 from kmslint.rules import RuleContext, check
-from kmslint.rules._common import Hit, Once, key_policy_readings, reading_hits, with_branch
+from kmslint.rules._common import Hit, reading_hits, with_branch
 
 _NO_POLICY = (
     "the key has no key policy, so AWS attaches the default policy, which lets any IAM policy "
@@ -29,15 +30,22 @@ def default_key_policy(project: Project, ctx: RuleContext) -> Iterator[Violation
 def _absent_on_a_branch(project: Project) -> Iterator[Violation]:
     """A key's own policy absent on some branch (``AWS::NoValue``, or a Terraform ``null``
     side): there the key has the default policy.  Reported at the policy argument, naming the
-    first such branch.  Read from the policy's readings, which keys sharing a policy share."""
-    once = Once()
-    for policy, doc in key_policy_readings(project):
-        key = policy.key
-        if doc.value is not None or not doc.branch or key is None or policy.attached_by != key.name:
+    first such branch.  Only a conditional at the top of the policy can leave it absent; its
+    readings are the ones every rule shares."""
+    for key in project.keys:
+        policy = key.policy
+        if policy is None or policy.attached_by != key.name or not isinstance(policy.document, Conditional):
             continue
-        if once.first(key.name, policy.loc):
-            message = with_branch(_NO_POLICY, doc.branch)
-            yield Violation(policy.loc, key.name, message, content=f"{key.name}:no-policy-on-a-branch")
+        try:
+            readings = documents(policy, project.readings, project.budget)
+        except BudgetExceeded as exc:
+            exc.where = exc.where or policy.loc
+            raise
+        for doc in readings:
+            if doc.value is None and doc.branch:
+                message = with_branch(_NO_POLICY, doc.branch)
+                yield Violation(policy.loc, key.name, message, content=f"{key.name}:no-policy-on-a-branch")
+                break
 
 
 def _hits(doc: PolicyDocument) -> list[Hit]:

@@ -111,14 +111,25 @@ def choice(
     """The value that is ``then`` when ``condition`` holds and ``otherwise`` when not.
 
     Two sides that are the same value need no Conditional; two unknown sides
-    are one unknown (what it means kept when both mean the same).
+    are one unknown (what it means kept when both mean the same), and so are an
+    unknown side and an empty list or map (an unknown collection may be empty).
     """
     if then is otherwise or _same(ev, then, otherwise):
         return then
     if isinstance(then, Unknown) and isinstance(otherwise, Unknown):
         meaning = then.meaning if then.meaning is otherwise.meaning else Meaning.NOTHING
         return unknown(f"depends on `{condition[:60]}`", loc, meaning)
+    if (isinstance(then, Unknown) and _empty(otherwise)) or (_empty(then) and isinstance(otherwise, Unknown)):
+        # `var.x != null ? var.x : {}`: an unknown collection may be empty already; the empty
+        # side adds no reading of its own (no "no statement allows ..." for a list that is
+        # empty only when the input is not given).
+        return unknown(f"depends on `{condition[:60]}`", loc)
     return ev._bounded(Conditional(Expression(condition), then, otherwise, loc, None, decides), loc)
+
+
+def _empty(v: Value) -> bool:
+    """An empty list or map."""
+    return isinstance(v, Known) and isinstance(v.value, list | dict) and not v.value
 
 
 def _same(ev: Evaluator, a: Value, b: Value) -> bool:

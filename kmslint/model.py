@@ -15,9 +15,11 @@ Values are symbolic where the source is:
   (an account ID, a partition, another resource's ARN) so that policy
   semantics can still classify ``arn:${AWS::Partition}:iam::${AWS::AccountId}:root``.
 * :class:`Interpolated` -- a string built from literal parts and unknown parts.
-* :class:`Conditional` -- CloudFormation ``Fn::If`` whose condition is not
-  decided by known values; every branch the template's conditions allow is
-  checked (:func:`branches`).
+* :class:`Conditional` -- CloudFormation ``Fn::If`` or Terraform ``a ? b : c``
+  whose condition is not decided by known values; every branch the
+  template's conditions allow is checked (:func:`branches`).  A Terraform
+  condition has no name: it is its expression as written, an
+  :class:`Expression`, and messages quote it (:func:`describe_branch`).
 """
 
 from __future__ import annotations
@@ -133,12 +135,28 @@ class Interpolated(Record, frozen=True):
         return "".join(p if isinstance(p, str) else placeholder for p in self.parts)
 
 
+class Expression(str):
+    """A condition given by its expression as written (Terraform ``var.env == "dev"``), not by a
+    name (CloudFormation ``IsProd``).
+
+    A ``str``, so it is a condition name everywhere one is (two ternaries on the same text take
+    the same side in one resolution); its type tells :func:`describe_branch` to quote it as an
+    expression, and :func:`branches` to enumerate only the combinations the value can tell apart.
+    """
+
+    __slots__ = ()
+
+
 class Conditional(Record, frozen=True):
-    """``Fn::If [condition, then, else]``.
+    """``Fn::If [condition, then, else]``, or Terraform ``condition ? then : else`` (its
+    ``condition`` an :class:`Expression`).
 
     ``space`` answers which combinations of conditions the template allows
     where this value is written (None: every combination, the condition is a
-    free boolean); it is not part of the value.
+    free boolean); it is not part of the value.  ``decides`` holds the places
+    whose content the condition chooses when they are not inside ``loc``: a
+    Terraform conditional chooses between values that may be written
+    elsewhere (``var.x ? data.a.json : data.b.json``); empty for ``Fn::If``.
     """
 
     condition: str
@@ -146,6 +164,7 @@ class Conditional(Record, frozen=True):
     otherwise: Value | None
     loc: Location | None = field(default=None, compare=False)
     space: ConditionSpace | None = field(default=None, compare=False, repr=False)
+    decides: tuple[Location, ...] = field(default=(), compare=False, repr=False)
 
     def __init__(
         self,
@@ -154,18 +173,20 @@ class Conditional(Record, frozen=True):
         otherwise: Value | None,
         loc: Location | None = None,
         space: ConditionSpace | None = None,
+        decides: tuple[Location, ...] = (),
     ) -> None:
         _set(self, "condition", condition)
         _set(self, "then", then)
         _set(self, "otherwise", otherwise)
         _set(self, "loc", loc)
         _set(self, "space", space)
+        _set(self, "decides", decides)
 
 
 Scalar: TypeAlias = str | int | float | bool | None
 Value: TypeAlias = Known | Unknown | Interpolated | Conditional
 
-# One choice per Fn::If condition: (condition name, branch taken).
+# One choice per Fn::If condition: (condition name or Expression, branch taken).
 Branch: TypeAlias = tuple[tuple[str, bool], ...]
 
 MAX_BRANCHES = 64
@@ -256,6 +277,9 @@ def branches(value: Value | None) -> Iterator[tuple[Branch, Value | None]]:
         return
     spaces: dict[int, ConditionSpace] = {}
     names = sorted(_condition_names(value, spaces))
+    if any(isinstance(name, Expression) for name in names):
+        yield from _decision_branches(value)
+        return
     if not spaces:
         combos = itertools.product((True, False), repeat=len(names))
         for i, choice in enumerate(combos):
@@ -302,6 +326,49 @@ def _allowed_branches(
         given += 1
         if given >= MAX_BRANCHES:
             return
+
+
+def _decision_branches(value: Value | None) -> Iterator[tuple[Branch, Value | None]]:
+    """The resolutions of Terraform conditionals, one per path through them: a condition is
+    chosen only where the value still depends on it, outermost first.
+
+    ``a ? x : (b ? y : z)`` has three resolutions, not four, and a chain of 200
+    ternaries on distinct conditions gives its first :data:`MAX_BRANCHES` paths
+    after as many walks, instead of 2**200 combinations of which the first 64
+    would all take the outermost side.  A branch names its conditions in the
+    order they were chosen.
+    """
+    given = walks = 0
+    stack: list[tuple[tuple[str, bool], ...]] = [()]
+    while stack and given < MAX_BRANCHES and walks < MAX_BRANCH_QUESTIONS:
+        chosen = stack.pop()
+        walks += 1
+        env = dict(chosen)
+        name = _first_open(value, env)
+        if name is None:
+            given += 1
+            yield chosen, _resolve(value, env)
+            continue
+        # Pushed False first, so True is taken first (the order the other enumerations give).
+        stack.append((*chosen, (name, False)))
+        stack.append((*chosen, (name, True)))
+
+
+def _first_open(value: Value | None, env: dict[str, bool]) -> str | None:
+    """The first condition (depth first, in order) that ``value`` still depends on under ``env``."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Conditional):
+            if v.condition not in env:
+                return v.condition
+            stack.append(v.then if env[v.condition] else v.otherwise)
+        elif isinstance(v, Known):
+            if isinstance(v.value, dict):
+                stack.extend(reversed(v.value.values()))
+            elif isinstance(v.value, list):
+                stack.extend(reversed(v.value))
+    return None
 
 
 def _condition_names(value: Value | None, spaces: dict[int, ConditionSpace] | None = None) -> set[str]:
@@ -375,15 +442,24 @@ def pin(value: Value, pins: dict[str, str]) -> Value:
         return value
     then = pin(value.then, pins) if value.then is not None else None
     otherwise = pin(value.otherwise, pins) if value.otherwise is not None else None
-    return Conditional(value.condition, then, otherwise, value.loc, value.space)
+    return Conditional(value.condition, then, otherwise, value.loc, value.space, value.decides)
 
 
 def describe_branch(branch: Branch) -> str:
-    """``when condition IsProd is true``; empty for no branch."""
+    """``when condition IsProd is true`` (CloudFormation), ``when `var.env == "dev"``` and
+    ``when `var.env == "dev"` is false`` (Terraform, the condition quoted as written); empty
+    for no branch."""
     if not branch:
         return ""
-    parts = [f"condition {name} is {'true' if side else 'false'}" for name, side in branch]
+    parts = [_describe_choice(name, side) for name, side in branch]
     return "when " + " and ".join(parts)
+
+
+def _describe_choice(name: str, side: bool) -> str:
+    if isinstance(name, Expression):
+        quoted = f"`{clip(name)}`"
+        return quoted if side else f"{quoted} is false"
+    return f"condition {name} is {'true' if side else 'false'}"
 
 
 # A message quotes names and values from the input (a Sid, a principal); a quote longer than

@@ -7,6 +7,19 @@ what it stands for (``data.aws_caller_identity.x.account_id`` is an
 account ID, ``aws_iam_role.app.arn`` one specific resource's ARN).  Strings
 built from both are :class:`~kmslint.model.Interpolated`.
 
+A conditional ``a ? b : c`` whose condition is not known is a
+:class:`~kmslint.model.Conditional` on the condition as written (an
+:class:`~kmslint.model.Expression`), so that every branch is checked.  An
+operator, a function call, a template, an attribute or index step or a
+``for`` expression applied to one is applied to each of its branches
+(:meth:`Evaluator.lift`): ``concat([a], var.x ? [b] : [])`` is ``[a, b]``
+when ``var.x`` and ``[a]`` otherwise, and ``(var.x ? local.p : local.q).json``
+is the ``json`` of whichever is chosen.  A JSON heredoc or ``jsonencode()``
+holding one keeps it where it is written (a ``${...}`` inside a JSON string
+makes that string conditional, located at it), so each branch's policy is
+checked with exact locations.  The work is in :mod:`kmslint.parsers.hcl_cond`,
+imported only when a value is conditional; its bounds are there.
+
 Nothing in the input is executed: only a fixed set of pure functions is
 interpreted (:mod:`kmslint.parsers.tf_functions`, which registers them in
 :data:`FUNCTIONS`), and ``file()`` / ``templatefile()`` read only inside the
@@ -31,7 +44,19 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from kmslint.model import DuplicateKey, Interpolated, Known, Location, Meaning, Unknown, Value, to_plain
+from kmslint.model import (
+    Branch,
+    Conditional,
+    DuplicateKey,
+    Interpolated,
+    Known,
+    Location,
+    Meaning,
+    Unknown,
+    Value,
+    to_plain,
+)
+from kmslint.model import branches as model_branches
 from kmslint.parsers.common import (
     Budget,
     BudgetExceeded,
@@ -138,6 +163,14 @@ class Scope(Record, eq=False):
 
 class _Fail(Exception):
     """Expressions nest too deep to evaluate: the outermost eval() makes it a BudgetExceeded."""
+
+
+def _any_conditional(args: list[Value]) -> bool:
+    """Is one of ``args`` a Conditional (a loop: this runs for every call and template)?"""
+    for a in args:  # noqa: SIM110 -- a generator here costs more than the whole check
+        if a.__class__ is Conditional:
+            return True
+    return False
 
 
 def too_large(what: str) -> BudgetExceeded:
@@ -251,6 +284,8 @@ def expanded_size(v: Value, limit: int = MAX_VALUE_NODES, budget: Budget | None 
                 children = list(node.value.values())
             elif isinstance(node.value, list):
                 children = list(node.value)
+        elif isinstance(node, Conditional):
+            children = [c for c in (node.then, node.otherwise) if c is not None]
         if not done and any(id(c) not in memo for c in children):
             stack.append((node, True))
             stack.extend((c, False) for c in children if id(c) not in memo)
@@ -274,6 +309,8 @@ def _fewer_nodes_than(v: Value, limit: int, budget: Budget | None = None) -> boo
                 stack.extend(node.value.values())
             elif isinstance(node.value, list):
                 stack.extend(node.value)
+        elif isinstance(node, Conditional):
+            stack.extend(c for c in (node.then, node.otherwise) if c is not None)
     if budget is not None:
         budget.spend(limit - left)
     return not stack
@@ -360,7 +397,12 @@ class Evaluator:
     def _bounded(self, v: Value, loc: Location | None) -> Value:
         """``v``, once found to have at most :data:`MAX_VALUE_NODES` nodes (shared ones counted each
         time; a large value read again is not walked again).  Past that, a BudgetExceeded."""
-        if not isinstance(v, Known) or not isinstance(v.value, dict | list) or id(v) in self._checked:
+        if isinstance(v, Known):
+            if not isinstance(v.value, dict | list):
+                return v
+        elif not isinstance(v, Conditional):  # a conditional's branches are counted too
+            return v
+        if id(v) in self._checked:
             return v
         if _fewer_nodes_than(v, 1024, self.budget):
             return v
@@ -550,6 +592,9 @@ class Evaluator:
         return v
 
     def _step(self, v: Value, st: Node, src: Src, scope: Scope | None) -> Value:
+        """One traversal step (``.attr``, ``[key]``, ``[*]``), taken on each branch of a conditional."""
+        if v.__class__ is Conditional:
+            return self.lift([v], lambda args: self._step(args[0], st, src, scope), src.loc(st))
         t = st.type
         loc = src.loc(st)
         if t == "get_attr":
@@ -563,6 +608,8 @@ class Evaluator:
                 if expr is None:
                     return unknown("index", loc)
                 key = self._node(expr, src, scope)
+            if key.__class__ is Conditional:
+                return self.lift([v, key], lambda args: self._index(args[0], args[1], loc), loc)
             return self._index(v, key, loc)
         if t == "splat":
             inner = st.named_children[0]
@@ -764,6 +811,15 @@ class Evaluator:
                 return tree
             if any(not is_known_scalar(v) for v in interps):
                 return unknown("not valid JSON until its unknown parts are filled in", loc)
+        for v in interps:
+            if v.__class__ is Conditional:
+                return self.lift(interps, lambda values: self._join_text(texts, values, loc), loc)
+        return self._join_text(texts, interps, loc)
+
+    def _join_text(self, texts: list[str], interps: list[Value], loc: Location) -> Value:
+        """The literal texts with the interpolated values between them, as one string value."""
+        if not interps:
+            return build_string(texts, loc, self.budget)  # type: ignore[arg-type]
         parts: list[str | Unknown] = []
         for i, text in enumerate(texts):
             parts.append(text)
@@ -863,6 +919,14 @@ class Evaluator:
         if fn is None:
             return unknown(f"function {name}() is not evaluated", loc)
         args = [self._node(a, src, scope) for a in arg_nodes]
+        if _any_conditional(args):
+            result = self.lift(args, lambda plain: self._apply(fn, name, expand, plain, loc), loc)
+        else:
+            result = self._apply(fn, name, expand, args, loc)
+        return self._bounded(result, loc)
+
+    def _apply(self, fn: _Fn, name: str, expand: bool, args: list[Value], loc: Location) -> Value:
+        """A function applied to plain arguments (``expand``: the last one is spread, ``f(xs...)``)."""
         if expand and args:
             last = args[-1]
             if isinstance(last, Known) and isinstance(last.value, list):
@@ -870,10 +934,9 @@ class Evaluator:
             else:
                 return unknown(f"{name}() with an unknown argument list", loc)
         try:
-            result = fn(self, args, loc)
+            return fn(self, args, loc)
         except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, OverflowError) as exc:
             return unknown(f"{name}() failed: {exc}", loc)
-        return self._bounded(result, loc)
 
     def read_file(self, path_value: Value, loc: Location) -> tuple[Path, str] | Unknown:
         """Read a file named by ``file()`` / ``templatefile()``, inside the scan root only.
@@ -1022,12 +1085,21 @@ class Evaluator:
             return unknown("for expression", loc)
         idents = [src.text(c) for c in intro.named_children if c.type == "identifier"]
         coll_node = next((c for c in intro.named_children if c.type == "expression"), None)
-        exprs = [c for c in node.named_children if c.type == "expression"]
-        cond_node = next((c for c in node.named_children if c.type == "for_cond"), None)
-        grouping = any(c.type == "ellipsis" for c in node.named_children)
         if coll_node is None or not idents:
             return unknown("for expression", loc)
         coll = self._node(coll_node, src, scope)
+        if isinstance(coll, Conditional):
+            # Over each branch's collection.
+            return self.lift([coll], lambda c: self._for_over(node, src, scope, c[0], loc), loc)
+        return self._for_over(node, src, scope, coll, loc)
+
+    def _for_over(self, node: Node, src: Src, scope: Scope | None, coll: Value, loc: Location) -> Value:
+        """A ``for`` expression over a plain collection value."""
+        intro = next((c for c in node.named_children if c.type == "for_intro"), None)
+        idents = [src.text(c) for c in intro.named_children if c.type == "identifier"] if intro is not None else []
+        exprs = [c for c in node.named_children if c.type == "expression"]
+        cond_node = next((c for c in node.named_children if c.type == "for_cond"), None)
+        grouping = any(c.type == "ellipsis" for c in node.named_children)
         if not isinstance(coll, Known) or not isinstance(coll.value, list | dict):
             return unknown("for expression over an unknown collection", loc)
         pairs: list[tuple[Value, Value]]
@@ -1085,14 +1157,28 @@ class Evaluator:
         return self._bounded(Known(obj_out, loc) if is_object else Known(list_out, loc), loc)
 
     def _conditional(self, node: Node, src: Src, scope: Scope | None) -> Value:
-        kids = [c for c in node.named_children if c.type == "expression"]
-        loc = src.loc(node)
-        if len(kids) != 3:
-            return unknown("conditional", loc)
-        cond = self._node(kids[0], src, scope)
-        if isinstance(cond, Known) and isinstance(cond.value, bool):
-            return self._node(kids[1] if cond.value else kids[2], src, scope)
-        return unknown(f"depends on `{src.text(kids[0])[:60]}`", loc)
+        """``cond ? a : b`` (see :func:`kmslint.parsers.hcl_cond.conditional`)."""
+        from kmslint.parsers import hcl_cond
+
+        return hcl_cond.conditional(self, node, src, scope)
+
+    def choice(
+        self, condition: str, then: Value, otherwise: Value, loc: Location | None, decides: tuple[Location, ...] = ()
+    ) -> Value:
+        """The value that is ``then`` when ``condition`` holds, else ``otherwise``
+        (see :func:`kmslint.parsers.hcl_cond.choice`)."""
+        from kmslint.parsers import hcl_cond
+
+        return hcl_cond.choice(self, condition, then, otherwise, loc, decides)
+
+    def lift(self, args: list[Value], apply: Callable[[list[Value]], Value], loc: Location | None) -> Value:
+        """``apply(args)``, distributed over the Conditionals among ``args``
+        (see :func:`kmslint.parsers.hcl_cond.lift`)."""
+        if not _any_conditional(args):
+            return apply(args)
+        from kmslint.parsers import hcl_cond
+
+        return hcl_cond.lift(self, args, apply, loc)
 
     def _operands(self, node: Node) -> tuple[list[list[Node]], str]:
         groups: list[list[Node]] = [[]]
@@ -1107,7 +1193,7 @@ class Evaluator:
                     if groups[-1]:
                         groups.append([])
                     groups[-1].append(c)
-            else:
+            elif c.type not in ("(", ")"):  # `!(a)`: the parentheses are no operator
                 op = c.type
                 if groups[-1]:
                     groups.append([])
@@ -1118,7 +1204,13 @@ class Evaluator:
         groups, op = self._operands(node)
         if len(groups) != 1:
             return unknown("operation", loc)
-        v = self._term(groups[0], src, scope)
+        operand = self._term(groups[0], src, scope)
+        if operand.__class__ is Conditional:
+            return self.lift([operand], lambda plain: self._negate(op, plain[0], node, src, loc), loc)
+        return self._negate(op, operand, node, src, loc)
+
+    def _negate(self, op: str, v: Value, node: Node, src: Src, loc: Location) -> Value:
+        """``!v`` or ``-v`` of a plain operand."""
         if isinstance(v, Known):
             if op == "!" and isinstance(v.value, bool):
                 return Known(not v.value, loc)
@@ -1131,13 +1223,29 @@ class Evaluator:
         groups, op = self._operands(node)
         if len(groups) != 2:
             return unknown("operation", loc)
-        a = self._term(groups[0], src, scope)
+        first = self._term(groups[0], src, scope)
+        if op in ("&&", "||") and isinstance(first, Known) and isinstance(first.value, bool):
+            if op == "&&" and not first.value:
+                return Known(False, loc)
+            if op == "||" and first.value:
+                return Known(True, loc)
+        second = self._term(groups[1], src, scope)
+        if first.__class__ is Conditional or second.__class__ is Conditional:
+            return self.lift([first, second], lambda ab: self._operate(op, ab[0], ab[1], node, src, loc), loc)
+        return self._operate(op, first, second, node, src, loc)
+
+    def _operate(self, op: str, a: Value, b: Value, node: Node, src: Src, loc: Location) -> Value:
+        """``a op b`` of two plain operands."""
         if op in ("&&", "||") and isinstance(a, Known) and isinstance(a.value, bool):
             if op == "&&" and not a.value:
                 return Known(False, loc)
             if op == "||" and a.value:
                 return Known(True, loc)
-        b = self._term(groups[1], src, scope)
+        if op in ("&&", "||") and isinstance(b, Known) and isinstance(b.value, bool):
+            if op == "&&" and not b.value:
+                return Known(False, loc)  # false whatever the other side is
+            if op == "||" and b.value:
+                return Known(True, loc)
         if not (isinstance(a, Known) and isinstance(b, Known)):
             return unknown(f"`{src.text(node)[:60]}`", loc)
         x, y = a.value, b.value
@@ -1201,10 +1309,21 @@ class Evaluator:
 
         Each item is ``(block, scope, where)``: ``where`` is the literal block,
         or the ``dynamic`` block an expanded copy comes from.  A ``dynamic``
-        block whose ``for_each`` is unknown gives one :class:`Unknown` item:
-        it may stand for any number of blocks.
+        block whose ``for_each`` is unknown (or conditional) gives one
+        :class:`Unknown` item: it may stand for any number of blocks.
         """
-        items: list[tuple[Block | Unknown, Scope | None, Location]] = [(b, scope, b.loc) for b in block.children(btype)]
+        return [(b, s, w) for b, s, w, _when in self.expand_blocks_when(block, btype, scope, branches=False)]
+
+    def expand_blocks_when(
+        self, block: Block, btype: str, scope: Scope | None, *, branches: bool = True
+    ) -> list[tuple[Block | Unknown, Scope | None, Location, Branch]]:
+        """As :meth:`expand_blocks`, each item with the branch it exists on: a ``dynamic`` block
+        whose ``for_each`` is a conditional (``var.x ? [1] : []``) gives the blocks of each
+        branch's collection (at most :data:`~kmslint.model.MAX_BRANCHES` branches), each with its
+        branch; every other item exists on every branch (``()``)."""
+        items: list[tuple[Block | Unknown, Scope | None, Location, Branch]] = [
+            (b, scope, b.loc, ()) for b in block.children(btype)
+        ]
         for dyn in block.dynamic(btype):
             content = next(iter(dyn.children("content")), None)
             if content is None:
@@ -1219,17 +1338,21 @@ class Evaluator:
                     if isinstance(got, Known) and isinstance(got.value, str):
                         it_name = got.value
             coll = self.eval_attr(dyn, "for_each", scope)
-            pairs: list[tuple[Value, Value]] | None = None
-            if isinstance(coll, Known) and isinstance(coll.value, list):
-                pairs = [(Known(i, v.loc), v) for i, v in enumerate(coll.value)]
-            elif isinstance(coll, Known) and isinstance(coll.value, dict):
-                pairs = [(Known(k, v.loc), v) for k, v in coll.value.items()]
-            if pairs is None:
-                items.append((unknown(f"dynamic `{btype}` blocks over an unknown collection", dyn.loc), scope, dyn.loc))
-                continue
-            self.budget.spend(len(pairs))
-            for k, v in pairs:
-                items.append((content, Scope({it_name: Known({"key": k, "value": v}, dyn.loc)}, scope), dyn.loc))
+            readings = list(model_branches(coll)) if branches and isinstance(coll, Conditional) else [((), coll)]
+            for when, each in readings:
+                pairs: list[tuple[Value, Value]] | None = None
+                if isinstance(each, Known) and isinstance(each.value, list):
+                    pairs = [(Known(i, v.loc), v) for i, v in enumerate(each.value)]
+                elif isinstance(each, Known) and isinstance(each.value, dict):
+                    pairs = [(Known(k, v.loc), v) for k, v in each.value.items()]
+                if pairs is None:
+                    why = f"dynamic `{btype}` blocks over an unknown collection"
+                    items.append((unknown(why, dyn.loc), scope, dyn.loc, when))
+                    continue
+                self.budget.spend(len(pairs) + 1)
+                for k, v in pairs:
+                    it = Scope({it_name: Known({"key": k, "value": v}, dyn.loc)}, scope)
+                    items.append((content, it, dyn.loc, when))
         # Stable: the copies of one dynamic block keep their for_each order.
         items.sort(key=lambda it: (it[2].line, it[2].column))
         return items
@@ -1372,13 +1495,21 @@ class _Filler:
             idx = ord(m.group(1)) - _PH_BASE
             if idx in self.bare:
                 return slots[idx]
+        found = [ord(m.group(1)) - _PH_BASE for m in _PLACEHOLDER.finditer(s)]
+        if any(not 0 <= idx < len(slots) for idx in found):
+            return unknown("a non-string value inside a string", loc)
+        # A string holding a conditional is the string of each of its branches, located here.
+        return self.ev.lift([slots[idx] for idx in found], lambda values: self._joined(s, values, loc), loc)
+
+    def _joined(self, s: str, values: list[Value], loc: Location | None) -> Value:
+        """``s`` with its placeholders, in order, replaced by ``values``."""
+        heredoc = self.heredoc
         parts: list[str | Unknown] = []
         pos = 0
-        for m in _PLACEHOLDER.finditer(s):
+        for m, value in zip(_PLACEHOLDER.finditer(s), values, strict=True):
             lit = s[pos : m.start()]
             parts.append(unescape_template_markers(lit) if heredoc else lit)
-            idx = ord(m.group(1)) - _PH_BASE
-            sp = string_parts(slots[idx]) if 0 <= idx < len(slots) else None
+            sp = string_parts(value)
             if sp is None:
                 return unknown("a non-string value inside a string", loc)
             parts.extend(sp)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kmslint.model import (
     Alias,
+    Conditional,
     Grant,
     IdentityPolicy,
     Interpolated,
@@ -107,6 +108,22 @@ def _absent(value: Value | None) -> bool:
     ``""`` (RULES.md, "Absent versus empty": ``policy = var.policy`` with ``default = ""``
     leaves the key on the default policy, which is KMS001, not an invalid policy)."""
     return value is None or (isinstance(value, Known) and (value.value is None or value.value == ""))
+
+
+def _absent_sides(value: Value | None) -> Value | None:
+    """``value`` with each conditional side the provider treats as not set made absent (None), as
+    CloudFormation's ``AWS::NoValue`` is: ``policy = var.custom ? data.x.json : null`` has no
+    policy when ``var.custom`` is false (KMS001), not a policy that is not a JSON object."""
+    if value.__class__ is not Conditional:  # as good as isinstance here, and cheaper on every argument
+        return value
+    assert isinstance(value, Conditional)
+    then = None if _absent(value.then) else _absent_sides(value.then)
+    otherwise = None if _absent(value.otherwise) else _absent_sides(value.otherwise)
+    if then is None and otherwise is None:
+        return None  # absent on every branch
+    if then is value.then and otherwise is value.otherwise:
+        return value
+    return Conditional(value.condition, then, otherwise, value.loc, value.space, value.decides)
 
 
 def parse_directory(directory: Path, files: list[Path], opts: ParseOptions) -> Project:
@@ -403,7 +420,7 @@ class _Builder:
             attr = b.attr(tf_name)
             if attr is None or field_name in key.attr_locs:
                 continue
-            value = self.ev.eval(attr.expr)
+            value = _absent_sides(self.ev.eval(attr.expr))
             if _absent(value):
                 continue
             setattr(key, field_name, value)
@@ -412,7 +429,7 @@ class _Builder:
             key.origin = Known("EXTERNAL", b.header)
         policy = b.attr("policy")
         if policy is not None:
-            doc = self.ev.eval(policy.expr)
+            doc = _absent_sides(self.ev.eval(policy.expr))
             if doc is not None and not _absent(doc):
                 key.policy = KeyPolicy(doc, policy.loc, r.address, key)
                 key.attr_locs["policy"] = policy.loc

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 
-from kmslint.model import Interpolated, Known, Location, Unknown, Value, known_str
+from kmslint.model import Branch, Conditional, Interpolated, Known, Location, Unknown, Value, branches, known_str
 from kmslint.parsers.common import as_go_reads_json
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
@@ -40,14 +40,18 @@ def build_policy_document(ev: Evaluator, block: Block) -> Value:
     # 1. source documents: their statements, in order.
     for name, many in (("source_policy_documents", True), ("source_json", False)):
         for doc in _documents(ev, block, name, many):
-            for st in _statements_of(ev, doc):
+            for st in _branch_statements(ev, doc, many):
                 statements.append(st)
     # 2. this document's statements replace source statements with the same sid.
-    for item, scope, where in ev.expand_blocks(block, "statement", None):
+    for item, scope, where, when in ev.expand_blocks_when(block, "statement", None):
         if isinstance(item, Unknown):
-            statements.append(item)
+            statements.append(_only_when(item, when))
             continue
-        statements.merge(_statement(ev, item, scope, where))
+        st = _statement(ev, item, scope, where)
+        if when:
+            statements.append(_only_when(st, when))  # no Sid to merge by until its branch is chosen
+        else:
+            statements.merge(st)
     # 3. override documents replace statements with the same sid.
     for name, many in (("override_policy_documents", True), ("override_json", False)):
         for doc in _documents(ev, block, name, many):
@@ -61,6 +65,14 @@ def build_policy_document(ev: Evaluator, block: Block) -> Value:
     return Known(tree, block.loc)
 
 
+def _only_when(st: Value, when: Branch) -> Value:
+    """A statement that exists only on branch ``when`` (a ``dynamic "statement"`` over
+    ``var.x ? [1] : []``): a list element that is absent (None) on every other branch."""
+    for name, side in reversed(when):
+        st = Conditional(name, st if side else None, None if side else st, st.loc)
+    return st
+
+
 def _documents(ev: Evaluator, block: Block, name: str, many: bool) -> list[Value]:
     value = ev.eval_attr(block, name)
     if value is None or (isinstance(value, Known) and value.value is None):
@@ -70,6 +82,23 @@ def _documents(ev: Evaluator, block: Block, name: str, many: bool) -> list[Value
             return list(value.value)
         return [value]  # unknown list: its statements are unknown
     return [value]
+
+
+def _branch_statements(ev: Evaluator, doc: Value, many: bool) -> list[Value]:
+    """The statements of a source document, or of each document a conditional chooses
+    (``var.x ? [data.a.json] : []``), each present only on its branch.  (Override documents
+    are not read this way: one chosen on a branch would replace by Sid only there.)"""
+    if not isinstance(doc, Conditional):
+        return _statements_of(ev, doc)
+    out: list[Value] = []
+    for when, plain in branches(doc):
+        if plain is None:
+            continue
+        docs = list(plain.value) if many and isinstance(plain, Known) and isinstance(plain.value, list) else [plain]
+        ev.budget.spend(len(docs))
+        for one in docs:
+            out.extend(_only_when(st, when) for st in _statements_of(ev, one))
+    return out
 
 
 def _statements_of(ev: Evaluator, doc: Value) -> list[Value]:
@@ -182,8 +211,24 @@ def _principals(ev: Evaluator, sb: Block, kind: str, scope: Scope | None) -> Val
         if isinstance(ids, Known) and isinstance(ids.value, list):
             bucket.extend(ids.value)
         else:
-            bucket.append(ids)  # a single string, or an unknown list
-    return Known({t: Known(vals, locs[t]) for t, vals in out.items()}, first)
+            bucket.append(ids)  # a single string, an unknown list, or a conditional one
+    grouped: dict[str, Value] = {}
+    for t, vals in out.items():
+        where = locs[t]
+        grouped[t] = ev.lift(vals, lambda items, where=where: _spread(items, where), where)  # type: ignore[misc]
+    return Known(grouped, first)
+
+
+def _spread(items: list[Value], loc: Location) -> Value:
+    """One principal list from the identifiers of a type's blocks: a list that a conditional
+    chose (``identifiers = var.open ? ["*"] : [local.role]``) is spread into it."""
+    out: list[Value] = []
+    for item in items:
+        if isinstance(item, Known) and isinstance(item.value, list):
+            out.extend(item.value)
+        else:
+            out.append(item)
+    return Known(out, loc)
 
 
 def _conditions(ev: Evaluator, sb: Block, scope: Scope | None) -> Value | None:

@@ -303,12 +303,20 @@ def read_policy(value: Value | None, loc: Location, budget: Budget | None = None
 
 
 def _conditionals(value: Value | None) -> list[tuple[str, Location | None]]:
+    """Each conditional's condition and the places it decides.
+
+    An ``Fn::If`` decides what is written inside it.  A Terraform conditional
+    chooses between values that may be written elsewhere
+    (``var.x ? data.a.json : data.b.json``): it also decides what is inside
+    each place its :attr:`~kmslint.model.Conditional.decides` names.
+    """
     out: list[tuple[str, Location | None]] = []
     stack = [value]
     while stack:
         v = stack.pop()
         if isinstance(v, Conditional):
             out.append((v.condition, v.loc))
+            out.extend((v.condition, where) for where in v.decides)
             stack.extend((v.then, v.otherwise))
         elif isinstance(v, Known) and isinstance(v.value, dict):
             stack.extend(v.value.values())

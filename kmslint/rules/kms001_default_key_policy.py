@@ -5,25 +5,47 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kmslint.model import Project, Violation, known_str
-from kmslint.policy.document import PolicyDocument, Statement
+from kmslint.model import Conditional, Project, Violation, known_str
+from kmslint.parsers.common import BudgetExceeded
+from kmslint.policy.document import PolicyDocument, Statement, documents
 from kmslint.policy.principals import PrincipalClass, classify, root_account
 from kmslint.rules import RuleContext, check
 from kmslint.rules._common import Hit, reading_hits, with_branch
+
+_NO_POLICY = (
+    "the key has no key policy, so AWS attaches the default policy, which lets any IAM policy "
+    "in the account grant use of this key; write a key policy that names its administrators and users"
+)
 
 
 @check("KMS001")
 def default_key_policy(project: Project, ctx: RuleContext) -> Iterator[Violation]:
     for key in project.keys:
         if key.policy is None:
-            yield Violation(
-                key.loc,
-                key.name,
-                "the key has no key policy, so AWS attaches the default policy, which lets any IAM policy "
-                "in the account grant use of this key; write a key policy that names its administrators and users",
-                content=f"{key.name}:no-policy",
-            )
+            yield Violation(key.loc, key.name, _NO_POLICY, content=f"{key.name}:no-policy")
+    yield from _absent_on_a_branch(project)
     yield from reading_hits(project, "KMS001", _hits)
+
+
+def _absent_on_a_branch(project: Project) -> Iterator[Violation]:
+    """A key's own policy absent on some branch (``AWS::NoValue``, or a Terraform ``null``
+    side): there the key has the default policy.  Reported at the policy argument, naming the
+    first such branch.  Only a conditional at the top of the policy can leave it absent; its
+    readings are the ones every rule shares."""
+    for key in project.keys:
+        policy = key.policy
+        if policy is None or policy.attached_by != key.name or not isinstance(policy.document, Conditional):
+            continue
+        try:
+            readings = documents(policy, project.readings, project.budget)
+        except BudgetExceeded as exc:
+            exc.where = exc.where or policy.loc
+            raise
+        for doc in readings:
+            if doc.value is None and doc.branch:
+                message = with_branch(_NO_POLICY, doc.branch)
+                yield Violation(policy.loc, key.name, message, content=f"{key.name}:no-policy-on-a-branch")
+                break
 
 
 def _hits(doc: PolicyDocument) -> list[Hit]:

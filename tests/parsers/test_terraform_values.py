@@ -206,7 +206,6 @@ def test_unknown_inputs_stay_unknown(tmp_path: Path) -> None:
         tmp_path,
         """
     merged = merge(var.map, { a = 1 })
-    cond = var.flag ? "a" : "b"
     joined = join(",", var.list)
     for_list = [for s in var.list : s]
     """,

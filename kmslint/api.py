@@ -13,7 +13,7 @@ from pathlib import Path
 
 from kmslint import engine
 from kmslint.discovery import Unit, discover
-from kmslint.model import Finding, ParseError, Severity
+from kmslint.model import Finding, NotFollowed, ParseError, Severity
 from kmslint.parallel import run_units
 from kmslint.parsers.common import ParseOptions
 from kmslint.record import Record, field
@@ -32,6 +32,8 @@ class Report(Record):
     usage_error: bool = False
     # IDs of the rules that ran (SARIF lists them as the tool's rules).
     rules: list[str] = field(default_factory=list)
+    # Module calls whose source is not on disk, sorted, each once (OUTPUT.md, summary.not_followed).
+    not_followed: list[NotFollowed] = field(default_factory=list)
 
     def visible(self, show_suppressed: bool = False) -> list[Finding]:
         return [f for f in self.findings if show_suppressed or not f.suppressed]
@@ -113,6 +115,8 @@ def lint(
     report.rules = list(rules)
     findings: list[Finding] = []
     read_by_configurations: set[str] = set()
+    not_followed: set[NotFollowed] = set()  # a module called by several units is one call
+    module_files: set[str] = set()  # Terraform files read as modules of other units' configurations
     # Each unit is linted on its own (engine.lint_unit): from the cache, here, or in a pool.
     for result in run_units(found.units, opts, settings, rules, found.display, jobs=jobs, cache_dir=cache_dir):
         report.files += result.files
@@ -122,11 +126,15 @@ def lint(
         report.usage_error = report.usage_error or result.usage_error
         findings.extend(result.findings)
         read_by_configurations.update(result.deps)
+        module_files.update(d for d in result.deps if d.endswith((".tf", ".tf.json")))
+        not_followed.update(result.not_followed)
     # A policy file that a Terraform configuration reads with file() is judged
     # there, on the key that uses it; the same file read again on its own as a
     # raw policy would report each defect twice.
+    report.files += len(module_files)  # read, so counted (OUTPUT.md), once however many units call them
     findings = [f for f in findings if f.resource or f.file not in read_by_configurations]
     report.findings = sorted(set(findings))
+    report.not_followed = sorted(not_followed, key=lambda n: (n.file, n.line, n.module, n.source))
     if recorded is not None:
         from kmslint import baseline
 

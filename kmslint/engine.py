@@ -22,6 +22,7 @@ from kmslint.model import (
     MESSAGE_LIMIT,
     Finding,
     Location,
+    NotFollowed,
     ParseError,
     Project,
     ProjectKind,
@@ -217,6 +218,8 @@ class UnitResult(Record):
     tried: list[tuple[str, str]] = field(default_factory=list)  # (directory, path) of every file() call, read or not
     # False when the unit ran out of time or memory: not a result to keep in a cache.
     cacheable: bool = True
+    # Module calls not followed, reached from its reported files (OUTPUT.md, summary.not_followed).
+    not_followed: list[NotFollowed] = field(default_factory=list)
 
 
 def lint_unit(
@@ -241,6 +244,7 @@ def lint_unit(
         out.resources += project.resource_count
         out.findings.extend(f for f in check_project(project, settings, rules) if _reported(f, project, reported, own))
         errors.extend(project.errors)
+        out.not_followed.extend(n for n in project.not_followed if (n.anchor or n.file) in reported)
         out.deps.extend(f for f in project.files if f not in own and f not in out.deps)
         out.tried = list(dict.fromkeys([*out.tried, *project.files_tried]))
         if project.gave_up is not None and project.gave_up.file not in reported:

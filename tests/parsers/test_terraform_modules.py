@@ -1,0 +1,369 @@
+"""Module calls evaluated as Terraform does (RULES.md, "Modules"; kmslint.parsers.tf_modules).
+
+The exact-position cases are fixtures/projects/tf_module_*; these tests pin
+what a fixture cannot show: instance keys, values and references inside
+instances, calls not followed in every output path, the findings cache,
+discovery of called directories, and the bounds against recursion and
+explosion.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kmslint import api
+from kmslint.cli import main
+from kmslint.discovery import discover
+from kmslint.model import Known, Unknown
+from kmslint.parsers.terraform import key_name_of
+from kmslint.settings import Settings
+from tests.parsers.tf_helpers import key, parse, write
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "projects"
+
+KEY_MODULE = """
+variable "enable_key_rotation" {
+  default = true
+}
+variable "policy" {
+  default = null
+}
+resource "aws_kms_key" "this" {
+  enable_key_rotation = var.enable_key_rotation
+  policy              = var.policy
+}
+output "key_id" {
+  value = aws_kms_key.this.key_id
+}
+output "arn" {
+  value = aws_kms_key.this.arn
+}
+"""
+
+
+def _rows(report: api.Report, root: Path) -> list[tuple[str, str, int, int, str | None]]:
+    return sorted(
+        (f.rule_id, os.path.relpath(f.file, root), f.line, f.column, f.resource_name)
+        for f in report.findings
+        if not f.suppressed
+    )
+
+
+# --------------------------------------------------------------------------- values and names
+
+
+def test_arguments_are_the_module_variables_and_defaults_fill_the_rest(tmp_path: Path) -> None:
+    write(tmp_path, {"modules/kms/main.tf": KEY_MODULE})
+    call = 'module "a" {\n  source = "./modules/kms"\n  enable_key_rotation = false\n}\n'
+    project = parse(tmp_path, {"main.tf": call})
+    k = key(project, "module.a.aws_kms_key.this")
+    assert isinstance(k.rotation, Known) and k.rotation.value is False
+    assert k.policy is None  # default = null, not passed: a known null, so no policy (KMS001)
+    assert k.instance == "module.a."
+
+
+def test_a_variable_without_default_stays_unknown_but_a_null_default_is_null(tmp_path: Path) -> None:
+    project = parse(
+        tmp_path,
+        {
+            "main.tf": """
+            variable "none" {}
+            variable "null" {
+              default = null
+            }
+            resource "aws_kms_key" "a" {
+              policy = var.none
+            }
+            resource "aws_kms_key" "b" {
+              policy = var.null
+            }
+            """
+        },
+    )
+    a = key(project, "aws_kms_key.a")
+    assert a.policy is not None and isinstance(a.policy.document, Unknown)
+    assert key(project, "aws_kms_key.b").policy is None
+
+
+def test_for_each_instances_have_their_keys_and_each_is_bound(tmp_path: Path) -> None:
+    write(tmp_path, {"modules/kms/main.tf": KEY_MODULE})
+    project = parse(
+        tmp_path,
+        {
+            "main.tf": """
+            module "k" {
+              source              = "./modules/kms"
+              for_each            = { b = false, a = true }
+              enable_key_rotation = each.value
+            }
+            """
+        },
+    )
+    got = sorted((k.name, k.instance, k.rotation.value) for k in project.keys if isinstance(k.rotation, Known))
+    assert got == [
+        ("module.k.aws_kms_key.this", 'module.k["a"].', True),
+        ("module.k.aws_kms_key.this", 'module.k["b"].', False),
+    ]
+
+
+def test_an_unknown_for_each_evaluates_one_instance_with_each_unknown(tmp_path: Path) -> None:
+    write(tmp_path, {"modules/kms/main.tf": KEY_MODULE})
+    project = parse(
+        tmp_path,
+        {
+            "main.tf": """
+            variable "keys" {}
+            module "k" {
+              source              = "./modules/kms"
+              for_each            = var.keys
+              enable_key_rotation = each.value
+            }
+            """
+        },
+    )
+    (k,) = project.keys
+    assert k.name == "module.k.aws_kms_key.this" and isinstance(k.rotation, Unknown)
+
+
+def test_references_inside_an_instance_carry_its_path_and_link_per_instance(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "modules/kms/main.tf": """
+            resource "aws_kms_key" "this" {
+              enable_key_rotation = true
+            }
+            resource "aws_kms_key_policy" "this" {
+              key_id = aws_kms_key.this.id
+              policy = "{}"
+            }
+            """
+        },
+    )
+    call = 'module "k" {\n  source = "./modules/kms"\n  for_each = toset(["x", "y"])\n}\n'
+    project = parse(tmp_path, {"main.tf": call})
+    # Each instance's aws_kms_key_policy attaches to its own instance's key, none stands alone.
+    assert not project.standalone_policies
+    assert sorted(k.instance for k in project.keys if k.policy is not None) == ['module.k["x"].', 'module.k["y"].']
+
+
+def test_module_outputs_resolve_in_the_caller(tmp_path: Path) -> None:
+    write(tmp_path, {"modules/kms/main.tf": KEY_MODULE})
+    project = parse(
+        tmp_path,
+        {
+            "main.tf": """
+            module "kms" {
+              source = "./modules/kms"
+            }
+            resource "aws_kms_alias" "a" {
+              name          = "alias/a"
+              target_key_id = module.kms.key_id
+            }
+            resource "aws_kms_grant" "g" {
+              key_id            = module.kms.arn
+              grantee_principal = "arn:aws:iam::111122223333:role/r"
+              operations        = ["Decrypt"]
+            }
+            """
+        },
+    )
+    assert [a.target for a in project.aliases] == ["module.kms.aws_kms_key.this"]
+    assert [g.key for g in project.grants] == ["module.kms.aws_kms_key.this"]
+
+
+def test_key_name_of_reads_module_paths() -> None:
+    names = {"module.a.module.b.aws_kms_key.x", "aws_kms_key.y"}
+    ref = Unknown("r", None, ref="module.a.module.b.aws_kms_key.x.arn")
+    assert key_name_of(ref, names) == "module.a.module.b.aws_kms_key.x"
+    assert key_name_of(Unknown("r", None, ref="aws_kms_key.y.id"), names) == "aws_kms_key.y"
+    assert key_name_of(Unknown("r", None, ref="module.a.key_id"), names) is None  # an output not followed
+
+
+def test_module_files_are_what_the_result_depends_on(tmp_path: Path) -> None:
+    write(tmp_path, {"modules/kms/main.tf": KEY_MODULE})
+    project = parse(tmp_path, {"main.tf": 'module "a" {\n  source = "./modules/kms"\n}\n'})
+    assert any(f.endswith("modules/kms/main.tf") for f in project.files)
+    assert (str(tmp_path / "modules" / "kms"), "main.tf") in project.files_tried
+
+
+# --------------------------------------------------------------------------- sources not followed
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "terraform-aws-modules/kms/aws",
+        "git::https://example.com/kms.git",
+        "s3::https://s3.amazonaws.com/b/kms.zip",
+        "./missing",
+        "../../../../../../etc",  # leaves the scanned tree
+    ],
+)
+def test_a_source_not_on_disk_is_not_followed_and_recorded(tmp_path: Path, source: str) -> None:
+    project = parse(tmp_path, {"main.tf": f'module "remote" {{\n  source = "{source}"\n}}\n'})
+    assert [(n.file, n.line, n.module, n.source) for n in project.not_followed] == [("main.tf", 1, "remote", source)]
+    assert not project.keys
+
+
+def test_not_followed_in_json_and_one_stderr_line_without_changing_the_exit_code(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "main.tf": """
+            module "kms" {
+              source = "terraform-aws-modules/kms/aws"
+            }
+            module "s3" {
+              source = "terraform-aws-modules/s3-bucket/aws"
+            }
+            """
+        },
+    )
+    runner = CliRunner()
+    as_json = runner.invoke(main, ["--format", "json", str(tmp_path)])
+    doc = json.loads(as_json.stdout)
+    assert doc["summary"]["not_followed"] == [
+        {"file": str(tmp_path / "main.tf"), "line": 1, "module": "kms", "source": "terraform-aws-modules/kms/aws"},
+        {"file": str(tmp_path / "main.tf"), "line": 4, "module": "s3", "source": "terraform-aws-modules/s3-bucket/aws"},
+    ]
+    text = runner.invoke(main, [str(tmp_path)])
+    assert text.exit_code == 0 and as_json.exit_code == 0
+    assert text.stderr.strip().endswith(
+        "2 module calls not followed (sources not on disk): run terraform init, or lint the plan JSON"
+    )
+    assert "not followed" not in as_json.stderr  # the JSON says it in its summary
+
+
+def test_not_followed_survives_the_findings_cache(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    write(tree, {"main.tf": 'module "kms" {\n  source = "terraform-aws-modules/kms/aws"\n}\n'})
+    cache_dir = str(tmp_path / "cache")
+    first = api.lint([str(tree)], Settings(), cache_dir=cache_dir)
+    again = api.lint([str(tree)], Settings(), cache_dir=cache_dir)
+    assert first.not_followed == again.not_followed and len(again.not_followed) == 1
+
+
+def test_a_changed_module_file_is_linted_again_from_the_cache(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    write(tree, {"modules/kms/main.tf": KEY_MODULE, "main.tf": 'module "a" {\n  source = "./modules/kms"\n}\n'})
+    cache_dir = str(tmp_path / "cache")
+    first = api.lint([str(tree)], Settings(), cache_dir=cache_dir)
+    assert "KMS002" not in {f.rule_id for f in first.findings}
+    write(tree, {"modules/kms/main.tf": KEY_MODULE.replace("default = true", "default = false")})
+    again = api.lint([str(tree)], Settings(), cache_dir=cache_dir)
+    assert "KMS002" in {f.rule_id for f in again.findings}
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def test_a_called_directory_is_not_a_unit_of_its_own(tmp_path: Path) -> None:
+    call = 'module "a" {\n  source = "../modules/kms"\n}\n'
+    write(tmp_path, {"modules/kms/main.tf": KEY_MODULE, "live/main.tf": call})
+    units = [u.path for u in discover([str(tmp_path)]).units]
+    assert units == [tmp_path / "live"]
+    # Named on its own, or alone, it is linted on its own.
+    assert [u.path for u in discover([str(tmp_path / "modules" / "kms")]).units] == [tmp_path / "modules" / "kms"]
+    named = discover([str(tmp_path), str(tmp_path / "modules" / "kms" / "main.tf")]).units
+    assert sorted(u.path for u in named) == [tmp_path / "live", tmp_path / "modules" / "kms"]
+
+
+def test_directories_that_call_each_other_in_a_cycle_stay_units(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "a/main.tf": 'module "b" {\n  source = "../b"\n}\n',
+            "b/main.tf": 'module "a" {\n  source = "../a"\n}\n',
+        },
+    )
+    assert sorted(u.path for u in discover([str(tmp_path)]).units) == [tmp_path / "a", tmp_path / "b"]
+
+
+# --------------------------------------------------------------------------- bounds
+
+
+def test_a_cycle_of_calls_is_not_followed_and_ends(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "a/main.tf": 'module "b" {\n  source = "../b"\n}\nresource "aws_kms_key" "k" {}\n',
+            "b/main.tf": 'module "a" {\n  source = "../a"\n}\n',
+        },
+    )
+    project = parse(tmp_path / "a", scan_root=tmp_path)
+    # a calls b, b would call a again: that call is not followed (Terraform refuses the cycle).
+    assert [k.name for k in project.keys] == ["aws_kms_key.k"]
+    assert [(n.module, n.source) for n in project.not_followed] == [("b.a", "../a")]
+    assert project.gave_up is None
+
+
+def test_a_call_chain_deeper_than_the_bound_is_too_costly(tmp_path: Path) -> None:
+    files = {f"m{i}/main.tf": f'module "n" {{\n  source = "../m{i + 1}"\n}}\n' for i in range(40)}
+    files["m40/main.tf"] = 'resource "aws_kms_key" "k" {}\n'
+    write(tmp_path, files)
+    project = parse(tmp_path / "m0", scan_root=tmp_path)
+    assert project.gave_up is not None and "nest deeper than 32" in project.gave_up.message
+
+
+def _for_each_of(digits: int) -> str:
+    """A for_each of 10**digits distinct strings, built by nested for expressions."""
+    names = "${" + "}${".join(f"d{i}" for i in range(digits)) + "}"
+    expr = f'"{names}"'
+    for i in range(digits):
+        expr = f"[for d{i} in local.ten : {expr}]"
+    return f"toset(flatten({expr}))"
+
+
+@pytest.mark.parametrize(("digits", "why"), [(4, "over 1,000 instances"), (6, "too costly")])
+def test_a_for_each_over_a_huge_collection_is_too_costly_not_slow(tmp_path: Path, digits: int, why: str) -> None:
+    write(tmp_path, {"modules/kms/main.tf": KEY_MODULE})
+    start = time.monotonic()
+    project = parse(
+        tmp_path,
+        {
+            "main.tf": (
+                'locals {\n  ten = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]\n}\n'
+                f'module "k" {{\n  source   = "./modules/kms"\n  for_each = {_for_each_of(digits)}\n}}\n'
+            )
+        },
+    )
+    assert project.gave_up is not None and why in project.gave_up.message
+    assert time.monotonic() - start < 30
+
+
+def test_ten_levels_of_ten_calls_are_too_costly_not_slow(tmp_path: Path) -> None:
+    files = {}
+    for level in range(10):
+        calls = "".join(f'module "c{j}" {{\n  source = "../l{level + 1}"\n}}\n' for j in range(10))
+        files[f"l{level}/main.tf"] = calls
+    files["l10/main.tf"] = 'resource "aws_kms_key" "k" {}\n'
+    write(tmp_path, files)
+    start = time.monotonic()
+    project = parse(tmp_path / "l0", scan_root=tmp_path)
+    assert project.gave_up is not None and "module instances" in project.gave_up.message
+    assert time.monotonic() - start < 20
+
+
+def test_a_hostile_manifest_is_no_manifest(tmp_path: Path) -> None:
+    for text in ["{", "[]", '{"Modules": 7}', '{"Modules": [{"Key": "k", "Dir": 3}]}', "[" * 100_000]:
+        write(tmp_path, {".terraform/modules/modules.json": text, "main.tf": 'module "k" {\n  source = "x/y/aws"\n}\n'})
+        project = parse(tmp_path)
+        assert [n.module for n in project.not_followed] == ["k"]
+
+
+def test_the_cli_never_shows_a_traceback_for_module_bombs(tmp_path: Path) -> None:
+    calls = 'module "c{j}" {{\n  source = "../l{i}"\n}}\n'
+    files = {f"l{i}/main.tf": "".join(calls.format(j=j, i=i + 1) for j in range(10)) for i in range(10)}
+    write(tmp_path, files)
+    done = subprocess.run([sys.executable, "-m", "kmslint", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in done.stderr and done.returncode == 1
+    assert "KMS000" in done.stdout

@@ -118,7 +118,14 @@ def lint(
     not_followed: set[NotFollowed] = set()  # a module called by several units is one call
     module_files: set[str] = set()  # Terraform files read as modules of other units' configurations
     # Each unit is linted on its own (engine.lint_unit): from the cache, here, or in a pool.
-    for result in run_units(found.units, opts, settings, rules, found.display, jobs=jobs, cache_dir=cache_dir):
+    results = list(run_units(found.units, opts, settings, rules, found.display, jobs=jobs, cache_dir=cache_dir))
+    dropped = called_only(found.units, results)
+    for unit, result in zip(found.units, results, strict=True):
+        if unit.path in dropped:
+            # Linted through the calls of another unit of this run: its own result (with its
+            # variables' defaults) is not the configuration Terraform deploys.  Its notes stay.
+            report.notes.extend(result.notes)
+            continue
         report.files += result.files
         report.resources += result.resources
         report.notes.extend(result.notes)
@@ -132,7 +139,8 @@ def lint(
     # there, on the key that uses it; the same file read again on its own as a
     # raw policy would report each defect twice.
     report.files += len(module_files)  # read, so counted (OUTPUT.md), once however many units call them
-    findings = [f for f in findings if f.resource or f.file not in read_by_configurations]
+    # (A module's file that does not parse is reported by the configurations that call it: its KMS000.)
+    findings = [f for f in findings if f.resource or f.file not in read_by_configurations or f.file in module_files]
     report.findings = sorted(set(findings))
     report.not_followed = sorted(not_followed, key=lambda n: (n.file, n.line, n.module, n.source))
     if recorded is not None:
@@ -141,6 +149,41 @@ def lint(
         report.findings = baseline.apply(report.findings, recorded)
     report.errors.sort(key=lambda e: (e.file, e.line, e.column))
     return report
+
+
+def called_only(units: Sequence[Unit], results: Sequence[engine.UnitResult]) -> set[Path]:
+    """The Terraform directories of this run that are linted only through other units' calls.
+
+    RULES.md, "Modules": a directory that another directory of the same scan
+    calls as a module is evaluated only through those calls (with their
+    arguments; its findings come named with the module path), not again on
+    its own with its defaults.  One that nothing calls, that is reached only
+    through a cycle of calls, or that has a file named on the command line
+    stays a configuration of its own.  Worked out from what each unit's
+    evaluation followed, so a scan without module calls pays nothing for it.
+    """
+    if not any(r.called for r in results):
+        return set()
+    where: dict[str, int] = {}
+    for i, unit in enumerate(units):
+        if unit.kind == "terraform":
+            where[os.path.realpath(unit.path)] = i
+    calls: dict[int, set[int]] = {}
+    for i, result in enumerate(results):
+        callees = {where[d] for d in result.called if d in where} - {i}
+        if callees:
+            calls[i] = callees
+    if not calls:
+        return set()
+    called = set().union(*calls.values())
+    reached: set[int] = set()
+    todo = [i for i in calls if i not in called]  # the tops of the call graph
+    while todo:
+        for callee in calls.get(todo.pop(), ()):
+            if callee not in reached:
+                reached.add(callee)
+                todo.append(callee)
+    return {units[i].path for i in reached if not units[i].explicit}
 
 
 def _widest(roots: Iterable[Path | None]) -> Path | None:

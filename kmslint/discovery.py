@@ -245,8 +245,6 @@ def discover(paths: Iterable[str], excludes: Iterable[str] = (), key_policy_file
         for f in unit.files:
             if f not in found.display:
                 found.display[f] = _sibling_display(f, unit, found.display)
-    for called in _called_only(tf_dirs):
-        del tf_dirs[called]
     found.units = sorted([*tf_dirs.values(), *singles.values()], key=lambda u: str(u.path))
     return found
 
@@ -655,40 +653,6 @@ def _module_files(walks: list[_Walk], tf_dirs: dict[str, Unit]) -> Iterator[tupl
                     continue
                 pending.append(Candidate(path, walk.scan_root, always=True))
                 yield walk, path
-
-
-def _called_only(tf_dirs: dict[str, Unit]) -> list[str]:
-    """Terraform directories of the scan that are evaluated only through the calls of others.
-
-    RULES.md, "Modules": a directory that another directory of the same scan
-    calls as a local module is linted through those calls (with their
-    arguments, its findings named with the module path), not again on its
-    own with its defaults.  One that nothing calls, that is reached only
-    through a cycle, or that has a file named on the command line stays a
-    unit of its own.
-    """
-    if len(tf_dirs) < 2:
-        return []
-    from kmslint.modsources import Candidate, local_sources
-
-    calls: dict[str, set[str]] = {}
-    for directory, unit in tf_dirs.items():
-        files = [Candidate(str(f), unit.scan_root) for f in unit.files]
-        callees = local_sources(files) & tf_dirs.keys()
-        callees.discard(directory)
-        if callees:
-            calls[directory] = callees
-    if not calls:
-        return []
-    called = set().union(*calls.values())
-    reached: set[str] = set()
-    todo = [d for d in calls if d not in called]  # the tops of the call graph
-    while todo:
-        for callee in calls.get(todo.pop(), ()):
-            if callee not in reached:
-                reached.add(callee)
-                todo.append(callee)
-    return sorted(d for d in reached if not tf_dirs[d].explicit)
 
 
 def _at_or_below(directory: Path, dirs: set[str]) -> bool:

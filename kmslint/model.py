@@ -673,6 +673,8 @@ class Project(Record, eq=False):
     resource_conditions: dict[str, str] = field(default_factory=dict)
     # Terraform: module calls whose source is not on disk (OUTPUT.md, summary.not_followed).
     not_followed: list[NotFollowed] = field(default_factory=list)
+    # Terraform: the directories (resolved) it evaluates as modules of its own calls.
+    called: set[str] = field(default_factory=set)
     # CloudFormation: what the template's conditions allow, when it has any.
     condition_space: ConditionSpace | None = field(default=None, repr=False, compare=False)
 

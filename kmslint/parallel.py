@@ -457,6 +457,7 @@ def _encode(result: UnitResult) -> dict[str, Any]:
         "usage_error": result.usage_error,
         "deps": list(result.deps),
         "not_followed": [[n.file, n.line, n.module, n.source] for n in result.not_followed],
+        "called": list(result.called),
     }
 
 
@@ -583,7 +584,9 @@ def _error(row: Any, allowed: _Allowed) -> ParseError | None:
     if not (type(row) is list and len(row) == 4):
         return None
     file, line, column, message = row
-    if not (_text(file) and file in allowed.reported and _position(line) and _position(column) and _text(message)):
+    if not (_text(file) and (file in allowed.reported or file in allowed.read)):  # read: a called module's
+        return None
+    if not (_position(line) and _position(column) and _text(message)):
         return None
     return ParseError(file, line, column, message)
 
@@ -602,12 +605,14 @@ def _not_followed(row: Any, allowed: _Allowed) -> NotFollowed | None:
 
 def _decode(data: Any, allowed: _Allowed) -> UnitResult | None:
     """A cached result, or None unless every field has the type and range this version writes."""
-    keys = {"findings", "errors", "notes", "files", "resources", "usage_error", "deps", "not_followed"}
+    keys = {"findings", "errors", "notes", "files", "resources", "usage_error", "deps", "not_followed", "called"}
     if _finding_fields() is None or not (type(data) is dict and set(data) == keys):
         return None
     if not (type(data["findings"]) is list and type(data["errors"]) is list):
         return None
     if not (_strings(data["notes"]) and _strings(data["deps"]) and set(data["deps"]) <= allowed.read):
+        return None
+    if not _strings(data["called"]):
         return None
     if not (_count(data["files"]) and _count(data["resources"]) and type(data["usage_error"]) is bool):
         return None
@@ -626,4 +631,5 @@ def _decode(data: Any, allowed: _Allowed) -> UnitResult | None:
         usage_error=data["usage_error"],
         deps=list(data["deps"]),
         not_followed=[n for n in calls if n is not None],
+        called=list(data["called"]),
     )

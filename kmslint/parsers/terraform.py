@@ -141,7 +141,7 @@ def parse_directory(directory: Path, files: list[Path], opts: ParseOptions) -> P
     loaded = _Loaded(config=Config(directory))
     config = loaded.config
     ev = Evaluator(config, opts)
-    tree = Tree(directory, opts, lambda d: _load_module(d, opts, project), project.not_followed)
+    tree = Tree(directory, opts, lambda d: _load_module(d, opts, project), project.not_followed, project.called)
     try:
         for f in files:
             try:
@@ -164,12 +164,6 @@ def parse_directory(directory: Path, files: list[Path], opts: ParseOptions) -> P
 
 def _collect(project: Project, inst: Instance, named: set[tuple[int, str]]) -> None:
     """What one instance's evaluation read and found, into the project."""
-    if inst.prefix:  # a module's own files: what the result depends on (the findings cache pins them)
-        for pf in inst.loaded.files:
-            if pf.src.display not in project.files:
-                project.files.append(pf.src.display)
-                if pf.src.path is not None:
-                    project.files_tried.append((str(inst.directory), Path(pf.src.path).name))
     for read in inst.ev.files_read:  # what the result depends on, even when it is a KMS000
         if read not in project.files:
             project.files.append(read)
@@ -181,7 +175,12 @@ def _collect(project: Project, inst: Instance, named: set[tuple[int, str]]) -> N
 
 
 def _load_module(directory: Path, opts: ParseOptions, project: Project) -> _Loaded:
-    """A module directory's ``.tf``/``.tf.json`` files, parsed (each directory once per unit)."""
+    """A module directory's ``.tf``/``.tf.json`` files, parsed (each directory once per unit).
+
+    Each is something the result depends on, parsed or not: it joins
+    ``project.files`` (its KMS000 is reported through the calls) and the findings
+    cache pins it (``files_tried``).
+    """
     loaded = _Loaded(config=Config(directory))
     try:
         names = sorted(p.name for p in directory.iterdir())
@@ -194,6 +193,10 @@ def _load_module(directory: Path, opts: ParseOptions, project: Project) -> _Load
         try:
             if not path.is_file():
                 continue
+            shown = opts.display(path)
+            if shown not in project.files:
+                project.files.append(shown)
+                project.files_tried.append((str(directory), name))
             loaded.files.append(parse_file(path, opts))
         except ParseFailure as exc:
             project.errors.append(ParseError(opts.display(path), exc.line, exc.column, exc.message))
@@ -413,10 +416,10 @@ class _Builder:
                             span = inst.anchor  # reported with the file that calls the module
                         project.resource_spans.setdefault(prefix + name, span)
 
-    def _stamp(self, before: tuple[int, ...]) -> None:
+    def _stamp(self, before: tuple[int, ...] | None) -> None:
         """Name the module instance of the model objects made since ``before`` (see :meth:`_sizes`)."""
         label = self.inst.label if self.inst is not None else ""
-        if not label:
+        if before is None or not label:
             return
         p = self.project
         lists: tuple[list[Any], ...] = (p.keys, p.aliases, p.grants, p.standalone_policies, p.identity_policies)
@@ -426,7 +429,10 @@ class _Builder:
                 if isinstance(item, KeyResource) and item.policy is not None:
                     item.policy.instance = label
 
-    def _sizes(self) -> tuple[int, ...]:
+    def _sizes(self, r: _Resource) -> tuple[int, ...] | None:
+        """How many model objects there are before ``r`` is built; None: it is the root's own."""
+        if r.inst is None:
+            return None
         p = self.project
         return (len(p.keys), len(p.aliases), len(p.grants), len(p.standalone_policies), len(p.identity_policies))
 
@@ -438,7 +444,7 @@ class _Builder:
         for r in resources:
             if r.rtype in KEY_TYPES:
                 self._at(r)
-                before = self._sizes()
+                before = self._sizes(r)
                 key = self._key(r)
                 key.account = account
                 self._default_tags(key, r.block)
@@ -451,7 +457,7 @@ class _Builder:
         for r in resources:
             if r.rtype == "aws_kms_alias":
                 self._at(r)
-                before = self._sizes()
+                before = self._sizes(r)
                 alias = self._alias(r, names)
                 aliases[r.address] = alias.target
                 project.aliases.append(alias)
@@ -465,7 +471,7 @@ class _Builder:
                     key.primary = key_name_of(self.ev.eval_attr(r.block, "primary_key_arn"), names)
         for r in resources:
             self._at(r)
-            before = self._sizes()
+            before = self._sizes(r)
             t = r.rtype
             if t == "aws_kms_key_policy":
                 self._key_policy(r, names)

@@ -84,20 +84,24 @@ class Tree:
         opts: ParseOptions,
         load: Callable[[Path], _Loaded],
         not_followed: list[NotFollowed],
+        called: set[str] | None = None,
     ) -> None:
         self.root = root
         self.opts = opts
         self._load = load
         self._dirs: dict[Path, _Loaded] = {}
         self.not_followed = not_followed
+        self.called = called if called is not None else set()  # directories followed, resolved
         self.instances: list[Instance] = []
         self._manifest: dict[str, Path] | None = None
         self._busy: set[tuple[int, str]] = set()
+        self._root_real: Path | None = None
 
     def add_root(self, loaded: _Loaded, config: Config, ev: Evaluator) -> Instance:
         config.modules = self._hook(len(self.instances))
-        own = frozenset(pf.src.display for pf in loaded.files)
-        inst = Instance("", "", self.root, loaded, config, ev, own, (self.root.resolve(),))
+        # Its own files and place in the chain are only asked about once a call is followed
+        # (own: see terraform._Builder._written; the chain: _create), so not worked out here.
+        inst = Instance("", "", self.root, loaded, config, ev, frozenset(), ())
         self.instances.append(inst)
         return inst
 
@@ -177,7 +181,7 @@ class Tree:
         source = inst.ev.eval_attr(block, "source")
         text = source.value if isinstance(source, Known) and isinstance(source.value, str) else None
         directory = self._directory(inst, key_path, text)
-        if directory is None or directory in inst.chain:
+        if directory is None or directory in inst.chain or directory == self._resolved_root():
             anchor = self._anchor_file(inst, block)
             self.not_followed.append(NotFollowed(block.loc.file, block.loc.line, key_path, text or "", anchor))
             return None
@@ -188,6 +192,7 @@ class Tree:
         loaded = self._dirs.get(directory)
         if loaded is None:
             loaded = self._dirs[directory] = self._load(directory)
+            self.called.add(str(directory))
         out: list[Instance] = []
         for key, scope in self._repetitions(inst, block):
             out.append(self._instance(inst, name, key_path, block, directory, loaded, key, scope))
@@ -257,6 +262,14 @@ class Tree:
         inst = Instance(prefix, label, directory, loaded, config, ev, own, chain, key_path, key, anchor)
         self.instances.append(inst)
         return inst
+
+    def _resolved_root(self) -> Path | None:
+        if self._root_real is None:
+            try:
+                self._root_real = self.root.resolve()
+            except (OSError, RuntimeError, ValueError):
+                self._root_real = self.root
+        return self._root_real
 
     @staticmethod
     def _anchor_file(inst: Instance, block: Block) -> str:

@@ -21,7 +21,6 @@ from click.testing import CliRunner
 
 from kmslint import api
 from kmslint.cli import main
-from kmslint.discovery import discover
 from kmslint.model import Known, Unknown
 from kmslint.parsers.terraform import key_name_of
 from kmslint.settings import Settings
@@ -266,26 +265,43 @@ def test_a_changed_module_file_is_linted_again_from_the_cache(tmp_path: Path) ->
 # --------------------------------------------------------------------------- discovery
 
 
-def test_a_called_directory_is_not_a_unit_of_its_own(tmp_path: Path) -> None:
-    call = 'module "a" {\n  source = "../modules/kms"\n}\n'
-    write(tmp_path, {"modules/kms/main.tf": KEY_MODULE, "live/main.tf": call})
-    units = [u.path for u in discover([str(tmp_path)]).units]
-    assert units == [tmp_path / "live"]
-    # Named on its own, or alone, it is linted on its own.
-    assert [u.path for u in discover([str(tmp_path / "modules" / "kms")]).units] == [tmp_path / "modules" / "kms"]
-    named = discover([str(tmp_path), str(tmp_path / "modules" / "kms" / "main.tf")]).units
-    assert sorted(u.path for u in named) == [tmp_path / "live", tmp_path / "modules" / "kms"]
+def _linted(paths: list[Path]) -> list[tuple[str, str]]:
+    report = api.lint([str(p) for p in paths], Settings())
+    return sorted({(f.rule_id, f.resource) for f in report.findings})
+
+
+def test_a_called_directory_is_linted_only_through_its_calls(tmp_path: Path) -> None:
+    module = KEY_MODULE.replace("default = true", "default = false")
+    call = 'module "a" {\n  source = "../modules/kms"\n  enable_key_rotation = true\n}\n'
+    write(tmp_path, {"modules/kms/main.tf": module, "live/main.tf": call})
+    # Through the call only: its default (false) is overridden, no KMS002 for aws_kms_key.this.
+    assert _linted([tmp_path]) == [("KMS001", "module.a.aws_kms_key.this")]
+    # Alone, or named on the command line, it is linted on its own with its defaults.
+    alone = [("KMS001", "aws_kms_key.this"), ("KMS002", "aws_kms_key.this")]
+    assert _linted([tmp_path / "modules" / "kms"]) == alone
+    named = _linted([tmp_path, tmp_path / "modules" / "kms" / "main.tf"])
+    assert named == sorted([*alone, ("KMS001", "module.a.aws_kms_key.this")])
 
 
 def test_directories_that_call_each_other_in_a_cycle_stay_units(tmp_path: Path) -> None:
+    key = 'resource "aws_kms_key" "k" {\n  enable_key_rotation = true\n}\n'
     write(
         tmp_path,
         {
-            "a/main.tf": 'module "b" {\n  source = "../b"\n}\n',
+            "a/main.tf": 'module "b" {\n  source = "../b"\n}\n' + key,
             "b/main.tf": 'module "a" {\n  source = "../a"\n}\n',
         },
     )
-    assert sorted(u.path for u in discover([str(tmp_path)]).units) == [tmp_path / "a", tmp_path / "b"]
+    assert ("KMS001", "aws_kms_key.k") in _linted([tmp_path])
+
+
+def test_a_module_file_that_does_not_parse_is_reported_through_its_caller(tmp_path: Path) -> None:
+    call = 'module "a" {\n  source = "../modules/kms"\n}\n'
+    write(tmp_path, {"modules/kms/main.tf": 'resource "aws_kms_key" "k" {\n', "live/main.tf": call})
+    report = api.lint([str(tmp_path)], Settings())
+    assert [(f.rule_id, os.path.relpath(f.file, tmp_path)) for f in report.findings] == [
+        ("KMS000", "modules/kms/main.tf")
+    ]
 
 
 # --------------------------------------------------------------------------- bounds

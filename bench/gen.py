@@ -386,9 +386,11 @@ def terraform_tree(n: int, out: Path, seed: int = SEED) -> int:
 
 def _shared_key(text: str) -> str:
     """A generated key made a module's: named ``this``, its rotation the caller's choice."""
-    text = text.replace('aws_kms_key" "shared"', 'aws_kms_key" "this"').replace("aws_kms_key.shared.", "aws_kms_key.this.")
+    text = text.replace('aws_kms_key" "shared"', 'aws_kms_key" "this"')
+    text = text.replace("aws_kms_key.shared.", "aws_kms_key.this.")
+    rotation = "enable_key_rotation     = "
     for literal in ("true", "false"):
-        text = text.replace(f"enable_key_rotation     = {literal}", "enable_key_rotation     = var.enable_key_rotation")
+        text = text.replace(rotation + literal, rotation + "var.enable_key_rotation")
     return text
 
 
@@ -409,9 +411,10 @@ def modules_tree(n: int, out: Path, seed: int = SEED + 2) -> int:
     for index in range(n):
         name = f"{SERVICES[index % len(SERVICES)]}-{index:03d}"
         env = ENVS[index % len(ENVS)]
+        rotation = "false" if rng.random() < 0.2 else "true"
         call = (
             f'module "key" {{\n  source              = "../../../modules/kms"\n  name                = "{name}"\n'
-            f'  environment         = "{env}"\n  enable_key_rotation = {"false" if rng.random() < 0.2 else "true"}\n}}\n'
+            f'  environment         = "{env}"\n  enable_key_rotation = {rotation}\n}}\n'
         )
         body = call + _tf_bucket(rng, "data", "module.key.key_arn")
         _write(root / "live" / env / name, {"main.tf": body})

@@ -4,6 +4,15 @@ A directory is one configuration: every file of it is parsed, then
 references resolve across files (a key in ``main.tf`` whose policy is a data
 source in ``policies.tf``).  Values are evaluated by
 :mod:`kmslint.parsers.hcl_eval`; what cannot be known stays ``Unknown``.
+
+The modules it calls are part of it (RULES.md, "Modules"): each instance of
+a call whose source is on disk is evaluated with the call's arguments
+(:mod:`kmslint.parsers.tf_modules`), its resources named with the module
+path (``module.kms.aws_kms_key.this``) and built by the same
+:class:`_Builder` as the root's.  A module directory is parsed once per
+configuration however often it is called; its files join ``Project.files``
+(the findings cache pins them), and the root configuration's call of each is
+where its findings are reported from (``Project.resource_spans``).
 """
 
 from __future__ import annotations
@@ -363,6 +372,7 @@ class _Builder:
         self.config = config
         self.ev = ev
         self.instances = instances or []
+        self.root_ev = ev
         self.own: frozenset[str] = frozenset()
         self.inst: Instance | None = None
         self._all_keys: dict[str, KeyResource] = {}
@@ -447,7 +457,9 @@ class _Builder:
                 before = self._sizes(r)
                 key = self._key(r)
                 key.account = account
+                ev, self.ev = self.ev, self.root_ev  # provider blocks are the root's, read in its context
                 self._default_tags(key, r.block)
+                self.ev = ev
                 self.keys[r.address] = key
                 self._all_keys[r.address] = key
                 project.keys.append(key)

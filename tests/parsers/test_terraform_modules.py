@@ -383,3 +383,37 @@ def test_the_cli_never_shows_a_traceback_for_module_bombs(tmp_path: Path) -> Non
     done = subprocess.run([sys.executable, "-m", "kmslint", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert "Traceback" not in done.stderr and done.returncode == 1
     assert "KMS000" in done.stdout
+
+
+# --------------------------------------------------------------------------- the root's context
+
+
+def test_the_root_provider_default_tags_reach_module_keys(tmp_path: Path) -> None:
+    # The module has a `why` of its own: the provider's tags must be read with the root's.
+    module = (
+        'resource "aws_kms_key" "this" {\n  multi_region = true\n  enable_key_rotation = true\n}\n'
+        'variable "why" {\n  default = ""\n}\n'
+    )
+    call = 'module "a" {\n  source = "./modules/kms"\n}\n'
+    tags = (
+        'provider "aws" {\n  default_tags {\n    tags = {\n'
+        '      "kmslint:multi-region-justification" = var.why\n    }\n  }\n}\n'
+        'variable "why" {\n  default = "replicated for the DR Region"\n}\n'
+    )
+    write(tmp_path, {"modules/kms/main.tf": module, "main.tf": call})
+    assert ("KMS004", "module.a.aws_kms_key.this") in _linted([tmp_path])
+    write(tmp_path, {"providers.tf": tags})
+    assert ("KMS004", "module.a.aws_kms_key.this") not in _linted([tmp_path])
+
+
+def test_a_suppression_in_a_module_holds_for_every_call(tmp_path: Path) -> None:
+    module = (
+        'resource "aws_kms_key" "this" {\n'
+        "  # kmslint:ignore KMS002 -- rotated by the key-rotation pipeline\n"
+        "  enable_key_rotation = false\n}\n"
+    )
+    calls = 'module "a" {\n  source = "./modules/kms"\n}\nmodule "b" {\n  source = "./modules/kms"\n}\n'
+    write(tmp_path, {"modules/kms/main.tf": module, "main.tf": calls})
+    report = api.lint([str(tmp_path)], Settings())
+    kms002 = sorted((f.resource, f.suppressed) for f in report.findings if f.rule_id == "KMS002")
+    assert kms002 == [("module.a.aws_kms_key.this", True), ("module.b.aws_kms_key.this", True)]

@@ -486,5 +486,3 @@ def test_the_cli_never_shows_a_traceback_for_module_bombs(tmp_path: Path) -> Non
     done = subprocess.run([sys.executable, "-m", "kmslint", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert "Traceback" not in done.stderr and done.returncode == 1
     assert "KMS000" in done.stdout
-
-

@@ -138,6 +138,13 @@ def lint(
     # A policy file that a Terraform configuration reads with file() is judged
     # there, on the key that uses it; the same file read again on its own as a
     # raw policy would report each defect twice.
+    if settings.exclude and module_files:  # a module's files the user excluded: evaluated, not reported
+        from kmslint.discovery import excluded_files
+
+        hidden = excluded_files(module_files, (root for root, _ in found.roots), settings.exclude)
+        findings = [f for f in findings if f.file not in hidden]
+        report.errors = [e for e in report.errors if e.file not in hidden]
+        module_files -= hidden
     report.files += len(module_files)  # read, so counted (OUTPUT.md), once however many units call them
     # (A module's file that does not parse is reported by the configurations that call it: its KMS000.)
     findings = [f for f in findings if f.resource or f.file not in read_by_configurations or f.file in module_files]

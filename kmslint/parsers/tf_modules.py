@@ -33,7 +33,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kmslint.model import Known, Location, NotFollowed, Unknown, Value
-from kmslint.parsers.common import ParseFailure, ParseOptions
+from kmslint.modsources import SOURCE_STEPS
+from kmslint.parsers.common import Budget, BudgetExceeded, ParseFailure, ParseOptions
 from kmslint.parsers.hcl_eval import Config, Evaluator, Scope, too_large
 from kmslint.parsers.hcl_syntax import Block
 from kmslint.record import Record, field, replace
@@ -178,8 +179,7 @@ class Tree:
 
     def _create(self, inst: Instance, name: str, block: Block) -> list[Instance] | None:
         key_path = f"{inst.key_path}.{name}" if inst.key_path else name
-        source = inst.ev.eval_attr(block, "source")
-        text = source.value if isinstance(source, Known) and isinstance(source.value, str) else None
+        text = self._source(inst, block)
         directory = self._directory(inst, key_path, text)
         if directory is None or directory in inst.chain or directory == self._resolved_root():
             anchor = self._anchor_file(inst, block)
@@ -197,6 +197,17 @@ class Tree:
         for key, scope in self._repetitions(inst, block):
             out.append(self._instance(inst, name, key_path, block, directory, loaded, key, scope))
         return out
+
+    def _source(self, inst: Instance, block: Block) -> str | None:
+        """A call's ``source``: Terraform takes a literal string only (escapes decoded), so it is
+        evaluated as :mod:`kmslint.modsources` reads it, without variables and on a small budget
+        of its own; an expression built to be costly is a configuration Terraform refuses."""
+        evaluator = Evaluator(Config(inst.directory), replace(self.opts, budget=Budget(steps=SOURCE_STEPS)))
+        try:
+            source = evaluator.eval_attr(block, "source")
+        except BudgetExceeded:
+            return None
+        return source.value if isinstance(source, Known) and isinstance(source.value, str) else None
 
     def _repetitions(self, inst: Instance, block: Block) -> list[tuple[str | int | None, Scope | None]]:
         """``(instance key, scope binding count/each)`` for each instance of a call: one per

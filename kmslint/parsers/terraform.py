@@ -168,6 +168,7 @@ def parse_directory(directory: Path, files: list[Path], opts: ParseOptions) -> P
     named: set[tuple[int, str]] = set()
     for inst in tree.instances:
         _collect(project, inst, named)
+    tree.release()
     return project
 
 

@@ -33,7 +33,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kmslint.model import Known, Location, NotFollowed, Unknown, Value
-from kmslint.modsources import SOURCE_STEPS
 from kmslint.parsers.common import Budget, BudgetExceeded, ParseFailure, ParseOptions
 from kmslint.parsers.hcl_eval import Config, Evaluator, Scope, too_large
 from kmslint.parsers.hcl_syntax import Block
@@ -114,6 +113,17 @@ class Tree:
             for name in inst.loaded.modules:
                 self.children(inst, name)
             i += 1
+
+    def release(self) -> None:
+        """Break the cycles of a finished tree (each Config's ``modules`` hook reaches the tree,
+        which holds every instance), so its objects are freed by reference counting alone
+        (see tests/test_cycles.py)."""
+        for inst in self.instances:
+            inst.config.modules = None
+            inst.children.clear()
+            inst.values.clear()
+        self.instances.clear()
+        self._dirs.clear()
 
     def _hook(self, index: int) -> Callable[[str, Location], Value | None]:
         def call(name: str, loc: Location) -> Value | None:
@@ -202,6 +212,8 @@ class Tree:
         """A call's ``source``: Terraform takes a literal string only (escapes decoded), so it is
         evaluated as :mod:`kmslint.modsources` reads it, without variables and on a small budget
         of its own; an expression built to be costly is a configuration Terraform refuses."""
+        from kmslint.modsources import SOURCE_STEPS  # only where there are calls
+
         evaluator = Evaluator(Config(inst.directory), replace(self.opts, budget=Budget(steps=SOURCE_STEPS)))
         try:
             source = evaluator.eval_attr(block, "source")

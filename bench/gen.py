@@ -3,6 +3,7 @@
     python bench/gen.py terraform N OUT      # N .tf files in module directories
     python bench/gen.py cloudformation N OUT # N templates (YAML, some JSON)
     python bench/gen.py mixed N OUT          # N files, half of each
+    python bench/gen.py modules N OUT        # N directories each calling one shared local module
 
 The same arguments always give the same bytes (a seeded ``random.Random``,
 no clock, no environment).  The trees look like real repositories: a
@@ -383,6 +384,44 @@ def terraform_tree(n: int, out: Path, seed: int = SEED) -> int:
     return written
 
 
+def _shared_key(text: str) -> str:
+    """A generated key made a module's: named ``this``, its rotation the caller's choice."""
+    text = text.replace('aws_kms_key" "shared"', 'aws_kms_key" "this"')
+    text = text.replace("aws_kms_key.shared.", "aws_kms_key.this.")
+    rotation = "enable_key_rotation     = "
+    for literal in ("true", "false"):
+        text = text.replace(rotation + literal, rotation + "var.enable_key_rotation")
+    return text
+
+
+def modules_tree(n: int, out: Path, seed: int = SEED + 2) -> int:
+    """``n`` service directories that each call one shared local KMS module with their own
+    arguments (the shape of a repository whose keys are all created through a module):
+    the module directory is parsed once per unit and evaluated once per call."""
+    rng = random.Random(seed)
+    root = out / "terraform-modules"
+    shared = {
+        "main.tf": _shared_key(_tf_kms(rng, "shared")),
+        "variables.tf": _tf_variables(rng, "shared")
+        + 'variable "enable_key_rotation" {\n  type    = bool\n  default = true\n}\n',
+        "outputs.tf": 'output "key_arn" {\n  value = aws_kms_key.this.arn\n}\n',
+    }
+    _write(root / "modules" / "kms", shared)
+    written = len(shared)
+    for index in range(n):
+        name = f"{SERVICES[index % len(SERVICES)]}-{index:03d}"
+        env = ENVS[index % len(ENVS)]
+        rotation = "false" if rng.random() < 0.2 else "true"
+        call = (
+            f'module "key" {{\n  source              = "../../../modules/kms"\n  name                = "{name}"\n'
+            f'  environment         = "{env}"\n  enable_key_rotation = {rotation}\n}}\n'
+        )
+        body = call + _tf_bucket(rng, "data", "module.key.key_arn")
+        _write(root / "live" / env / name, {"main.tf": body})
+        written += 1
+    return written
+
+
 # ----------------------------------------------------------------------------- CloudFormation
 
 
@@ -590,7 +629,9 @@ def generate(kind: str, n: int, out: Path) -> int:
         return cloudformation_tree(n, out)
     if kind == "mixed":
         return terraform_tree(n // 2, out) + cloudformation_tree(n - n // 2, out)
-    raise SystemExit(f"unknown kind {kind!r}: terraform, cloudformation or mixed")
+    if kind == "modules":
+        return modules_tree(n, out)
+    raise SystemExit(f"unknown kind {kind!r}: terraform, cloudformation, mixed or modules")
 
 
 def main(argv: list[str]) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from kmslint import engine
 from kmslint.discovery import Unit, discover
-from kmslint.model import Finding, ParseError, Severity
+from kmslint.model import Finding, NotFollowed, ParseError, Severity
 from kmslint.parallel import run_units
 from kmslint.parsers.common import ParseOptions
 from kmslint.record import Record, field
@@ -32,6 +32,8 @@ class Report(Record):
     usage_error: bool = False
     # IDs of the rules that ran (SARIF lists them as the tool's rules).
     rules: list[str] = field(default_factory=list)
+    # Module calls whose source is not on disk, sorted, each once (OUTPUT.md, summary.not_followed).
+    not_followed: list[NotFollowed] = field(default_factory=list)
 
     def visible(self, show_suppressed: bool = False) -> list[Finding]:
         return [f for f in self.findings if show_suppressed or not f.suppressed]
@@ -113,8 +115,17 @@ def lint(
     report.rules = list(rules)
     findings: list[Finding] = []
     read_by_configurations: set[str] = set()
+    not_followed: set[NotFollowed] = set()  # a module called by several units is one call
+    module_files: set[str] = set()  # Terraform files read as modules of other units' configurations
     # Each unit is linted on its own (engine.lint_unit): from the cache, here, or in a pool.
-    for result in run_units(found.units, opts, settings, rules, found.display, jobs=jobs, cache_dir=cache_dir):
+    results = list(run_units(found.units, opts, settings, rules, found.display, jobs=jobs, cache_dir=cache_dir))
+    dropped = called_only(found.units, results)
+    for unit, result in zip(found.units, results, strict=True):
+        if unit.path in dropped:
+            # Linted through the calls of another unit of this run: its own result (with its
+            # variables' defaults) is not the configuration Terraform deploys.  Its notes stay.
+            report.notes.extend(result.notes)
+            continue
         report.files += result.files
         report.resources += result.resources
         report.notes.extend(result.notes)
@@ -122,17 +133,64 @@ def lint(
         report.usage_error = report.usage_error or result.usage_error
         findings.extend(result.findings)
         read_by_configurations.update(result.deps)
+        module_files.update(d for d in result.deps if d.endswith((".tf", ".tf.json")))
+        not_followed.update(result.not_followed)
     # A policy file that a Terraform configuration reads with file() is judged
     # there, on the key that uses it; the same file read again on its own as a
     # raw policy would report each defect twice.
-    findings = [f for f in findings if f.resource or f.file not in read_by_configurations]
+    if settings.exclude and module_files:  # a module's files the user excluded: evaluated, not reported
+        from kmslint.discovery import excluded_files
+
+        hidden = excluded_files(module_files, (root for root, _ in found.roots), settings.exclude)
+        findings = [f for f in findings if f.file not in hidden]
+        report.errors = [e for e in report.errors if e.file not in hidden]
+        module_files -= hidden
+    report.files += len(module_files)  # read, so counted (OUTPUT.md), once however many units call them
+    # (A module's file that does not parse is reported by the configurations that call it: its KMS000.)
+    findings = [f for f in findings if f.resource or f.file not in read_by_configurations or f.file in module_files]
     report.findings = sorted(set(findings))
+    report.not_followed = sorted(not_followed, key=lambda n: (n.file, n.line, n.module, n.source))
     if recorded is not None:
         from kmslint import baseline
 
         report.findings = baseline.apply(report.findings, recorded)
     report.errors.sort(key=lambda e: (e.file, e.line, e.column))
     return report
+
+
+def called_only(units: Sequence[Unit], results: Sequence[engine.UnitResult]) -> set[Path]:
+    """The Terraform directories of this run that are linted only through other units' calls.
+
+    RULES.md, "Modules": a directory that another directory of the same scan
+    calls as a module is evaluated only through those calls (with their
+    arguments; its findings come named with the module path), not again on
+    its own with its defaults.  One that nothing calls, that is reached only
+    through a cycle of calls, or that has a file named on the command line
+    stays a configuration of its own.  Worked out from what each unit's
+    evaluation followed, so a scan without module calls pays nothing for it.
+    """
+    if not any(r.called for r in results):
+        return set()
+    where: dict[str, int] = {}
+    for i, unit in enumerate(units):
+        if unit.kind == "terraform":
+            where[os.path.realpath(unit.path)] = i
+    calls: dict[int, set[int]] = {}
+    for i, result in enumerate(results):
+        callees = {where[d] for d in result.called if d in where} - {i}
+        if callees:
+            calls[i] = callees
+    if not calls:
+        return set()
+    called = set().union(*calls.values())
+    reached: set[int] = set()
+    todo = [i for i in calls if i not in called]  # the tops of the call graph
+    while todo:
+        for callee in calls.get(todo.pop(), ()):
+            if callee not in reached:
+                reached.add(callee)
+                todo.append(callee)
+    return {units[i].path for i in reached if not units[i].explicit}
 
 
 def _widest(roots: Iterable[Path | None]) -> Path | None:

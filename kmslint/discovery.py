@@ -655,6 +655,31 @@ def _module_files(walks: list[_Walk], tf_dirs: dict[str, Unit]) -> Iterator[tupl
                 yield walk, path
 
 
+def excluded_files(files: Iterable[str], walked: Iterable[Path], patterns: Iterable[str]) -> set[str]:
+    """Those of ``files`` (as named in findings) that the excludes would have kept out of a walk.
+
+    A configuration evaluates the modules it calls wherever they are (RULES.md,
+    "Modules"); the excludes are the user's choice of what is reported, so a
+    finding in an excluded module file is not (kmslint.api).
+    """
+    rules = _Excludes(list(patterns))
+    if rules.rules is None:
+        return set()
+    roots = [str(r) for r in walked]
+    out: set[str] = set()
+    for name in files:
+        absolute = os.path.abspath(name)
+        for root in roots:
+            if not _inside(absolute, root) or absolute == root:
+                continue
+            rel = _below(absolute, root)
+            parts = rel.split("/")
+            dirs = ["/".join(parts[: i + 1]) for i in range(len(parts) - 1)]
+            if any(rules.entry(d, os.path.join(root, d), True) for d in dirs) or rules.entry(rel, absolute, False):
+                out.add(name)
+    return out
+
+
 def _at_or_below(directory: Path, dirs: set[str]) -> bool:
     if not dirs:
         return False

@@ -22,6 +22,7 @@ from kmslint.model import (
     MESSAGE_LIMIT,
     Finding,
     Location,
+    NotFollowed,
     ParseError,
     Project,
     ProjectKind,
@@ -217,6 +218,11 @@ class UnitResult(Record):
     tried: list[tuple[str, str]] = field(default_factory=list)  # (directory, path) of every file() call, read or not
     # False when the unit ran out of time or memory: not a result to keep in a cache.
     cacheable: bool = True
+    # Module calls not followed, reached from its reported files (OUTPUT.md, summary.not_followed).
+    not_followed: list[NotFollowed] = field(default_factory=list)
+    # Directories (resolved) its configuration evaluated as modules of its calls: linted through
+    # them, so not again as units of their own (kmslint.api.called_only).
+    called: list[str] = field(default_factory=list)
 
 
 def lint_unit(
@@ -237,10 +243,14 @@ def lint_unit(
     own |= reported
     errors = list(loaded.errors)
     unchecked: list[ParseError] = []
+    modules: set[str] = set()  # the files of modules its configuration calls (and files file() read)
     for project in loaded.projects:
         out.resources += project.resource_count
         out.findings.extend(f for f in check_project(project, settings, rules) if _reported(f, project, reported, own))
         errors.extend(project.errors)
+        out.not_followed.extend(n for n in project.not_followed if (n.anchor or n.file) in reported)
+        out.called.extend(sorted(project.called))
+        modules.update(f for f in project.files if f not in own)
         out.deps.extend(f for f in project.files if f not in own and f not in out.deps)
         out.tried = list(dict.fromkeys([*out.tried, *project.files_tried]))
         if project.gave_up is not None and project.gave_up.file not in reported:
@@ -248,7 +258,7 @@ def lint_unit(
         _release(project)
     errors.extend(unchecked)
     for err in errors:
-        if err.file not in reported:
+        if err.file not in reported and err.file not in modules:
             continue
         out.errors.append(err)
         if err.file in explicit:
@@ -286,14 +296,19 @@ def _reported(f: Finding, project: Project, reported: set[str], own: set[str]) -
     """Is ``f`` one of the findings this unit reports?
 
     A finding in a reported file is.  So is one in a file the configuration
-    only read with ``file()``/``templatefile()`` (not one of its own files)
-    when its resource is declared in a reported file: RULES.md puts the line
-    where the statement is written, and that file belongs to the resource.
+    only read with ``file()``/``templatefile()`` or as a module it calls (not
+    one of its own files) when its resource is declared in a reported file,
+    or called from one: RULES.md puts the line where the statement is
+    written, and that file belongs to the resource.  A module's file that
+    does not parse (KMS000, no resource) is reported by the configurations
+    that call it, since it is linted only through them.
     """
     if f.file in reported:
         return True
-    if f.file in own or not f.resource:
+    if f.file in own:
         return False
+    if not f.resource:
+        return f.file in project.files
     span = project.resource_spans.get(f.resource)
     return span is not None and span[0] in reported
 

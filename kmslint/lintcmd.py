@@ -202,10 +202,19 @@ def run(
         where = f" to {output}" if output is not None else ""
         _echo(f"kmslint: error: cannot write the report{where}: {getattr(exc, 'strerror', None) or exc}", err=True)
         sys.exit(exitcodes.ERROR)
+    if fmt == "text" and report.not_followed:
+        _echo(not_followed_line(len(report.not_followed)), err=True)
     if report.usage_error:
         sys.exit(exitcodes.ERROR)
     failing = bool(report.failing(settings.fail_on)) and not exit_zero
     sys.exit(exitcodes.FINDINGS if failing else exitcodes.OK)
+
+
+def not_followed_line(count: int) -> str:
+    """The text format's last word on module calls it could not follow (OUTPUT.md); the exit
+    code does not change for them."""
+    calls = "module call" if count == 1 else "module calls"
+    return f"{count} {calls} not followed (sources not on disk): run terraform init, or lint the plan JSON"
 
 
 def write_report_file(text: str, path: str) -> None:

@@ -554,6 +554,9 @@ class KeyPolicy(Record, eq=False):
     bypass_loc: Location | None = None
     # Readings of the document (kmslint.policy.document.documents), cached.
     readings: list[Any] | None = field(default=None, repr=False, compare=False)
+    # The module instance it belongs to (``module.kms["a"].``), "" outside modules: instances
+    # of one call share their names (RULES.md), this tells them apart.
+    instance: str = ""
 
 
 class KeyResource(Record, eq=False):
@@ -587,6 +590,9 @@ class KeyResource(Record, eq=False):
     # Keys written twice in the resource's definition, outside its key policy and its
     # metadata: only the last value of each counts (KMS015).
     duplicate_keys: tuple[DuplicateKey, ...] = ()
+    # The module instance it belongs to (``module.kms["a"].``), "" outside modules: instances
+    # of one call share their names (RULES.md), this tells them apart.
+    instance: str = ""
 
     @property
     def is_replica(self) -> bool:
@@ -609,6 +615,9 @@ class IdentityPolicy(Record, eq=False):
     document: Value
     loc: Location
     readings: list[Any] | None = field(default=None, repr=False, compare=False)
+    # The module instance it belongs to (``module.kms["a"].``), "" outside modules: instances
+    # of one call share their names (RULES.md), this tells them apart.
+    instance: str = ""
 
 
 class Alias(Record, eq=False):
@@ -619,6 +628,9 @@ class Alias(Record, eq=False):
     attr_locs: dict[str, Location] = field(default_factory=dict)
     # As for KeyResource: keys its definition writes twice (KMS015).
     duplicate_keys: tuple[DuplicateKey, ...] = ()
+    # The module instance it belongs to (``module.kms["a"].``), "" outside modules: instances
+    # of one call share their names (RULES.md), this tells them apart.
+    instance: str = ""
     # Every key of the configuration the alias may point at (on any Fn::If branch), empty
     # when its target is understood to be no key declared here (a literal key ID); None
     # when the parser did not work it out (then ``target``, when set, is the one).
@@ -641,6 +653,9 @@ class Grant(Record, eq=False):
     key: str | None
     loc: Location
     attr_locs: dict[str, Location] = field(default_factory=dict)
+    # The module instance it belongs to (``module.kms["a"].``), "" outside modules: instances
+    # of one call share their names (RULES.md), this tells them apart.
+    instance: str = ""
 
 
 class UsageKind(enum.Enum):
@@ -664,6 +679,18 @@ class Suppression(Record, frozen=True):
     reason: str  # empty: no reason given
     loc: Location
     file: str
+
+
+class NotFollowed(Record, frozen=True):
+    """A module call whose source is not on disk (OUTPUT.md, ``summary.not_followed``)."""
+
+    file: str
+    line: int
+    module: str  # the call's path: "kms", "a.b" for a call inside module a
+    source: str
+    # The file of the root configuration's call it is reached through (itself at the root):
+    # reported when that file is (as findings in a module's files are).
+    anchor: str = field(default="", compare=False)
 
 
 class ParseError(Record, frozen=True):
@@ -720,6 +747,10 @@ class Project(Record, eq=False):
     # CloudFormation: resource name -> the condition it exists under, when known values do
     # not decide it (its findings name it, see :func:`note_existence`).
     resource_conditions: dict[str, str] = field(default_factory=dict)
+    # Terraform: module calls whose source is not on disk (OUTPUT.md, summary.not_followed).
+    not_followed: list[NotFollowed] = field(default_factory=list)
+    # Terraform: the directories (resolved) it evaluates as modules of its own calls.
+    called: set[str] = field(default_factory=set)
     # CloudFormation: what the template's conditions allow, when it has any.
     condition_space: ConditionSpace | None = field(default=None, repr=False, compare=False)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from kmslint import catalog
 from kmslint.discovery import Unit
 from kmslint.engine import UnitResult, lint_unit
-from kmslint.model import Finding, ParseError, Severity
+from kmslint.model import Finding, NotFollowed, ParseError, Severity
 from kmslint.parsers.common import ParseOptions
 from kmslint.record import Record, fields, replace
 from kmslint.settings import Settings
@@ -456,6 +456,8 @@ def _encode(result: UnitResult) -> dict[str, Any]:
         "resources": result.resources,
         "usage_error": result.usage_error,
         "deps": list(result.deps),
+        "not_followed": [[n.file, n.line, n.module, n.source] for n in result.not_followed],
+        "called": list(result.called),
     }
 
 
@@ -582,25 +584,43 @@ def _error(row: Any, allowed: _Allowed) -> ParseError | None:
     if not (type(row) is list and len(row) == 4):
         return None
     file, line, column, message = row
-    if not (_text(file) and file in allowed.reported and _position(line) and _position(column) and _text(message)):
+    if not (_text(file) and (file in allowed.reported or file in allowed.read)):  # read: a called module's
+        return None
+    if not (_position(line) and _position(column) and _text(message)):
         return None
     return ParseError(file, line, column, message)
 
 
+def _not_followed(row: Any, allowed: _Allowed) -> NotFollowed | None:
+    """A stored module call not followed, when it names a file this unit may name."""
+    if not (type(row) is list and len(row) == 4):
+        return None
+    file, line, module, source = row
+    if not (_text(file) and (file in allowed.own or file in allowed.read) and _position(line)):
+        return None
+    if not (_text(module) and _text(source)):
+        return None
+    return NotFollowed(file, line, module, source)
+
+
 def _decode(data: Any, allowed: _Allowed) -> UnitResult | None:
     """A cached result, or None unless every field has the type and range this version writes."""
-    keys = {"findings", "errors", "notes", "files", "resources", "usage_error", "deps"}
+    keys = {"findings", "errors", "notes", "files", "resources", "usage_error", "deps", "not_followed", "called"}
     if _finding_fields() is None or not (type(data) is dict and set(data) == keys):
         return None
     if not (type(data["findings"]) is list and type(data["errors"]) is list):
         return None
     if not (_strings(data["notes"]) and _strings(data["deps"]) and set(data["deps"]) <= allowed.read):
         return None
+    if not _strings(data["called"]):
+        return None
     if not (_count(data["files"]) and _count(data["resources"]) and type(data["usage_error"]) is bool):
         return None
     findings = [_finding(row, allowed) for row in data["findings"]]
     errors = [_error(row, allowed) for row in data["errors"]]
-    if None in findings or None in errors:
+    rows = data["not_followed"]
+    calls = [_not_followed(row, allowed) for row in rows] if type(rows) is list else [None]
+    if None in findings or None in errors or None in calls:
         return None
     return UnitResult(
         findings=[f for f in findings if f is not None],
@@ -610,4 +630,6 @@ def _decode(data: Any, allowed: _Allowed) -> UnitResult | None:
         resources=data["resources"],
         usage_error=data["usage_error"],
         deps=list(data["deps"]),
+        not_followed=[n for n in calls if n is not None],
+        called=list(data["called"]),
     )

@@ -64,6 +64,31 @@ Resources:
         Statement:
           - !If [IsProd, {Effect: Allow, Principal: "*", Action: kms:*, Resource: "*"}, !Ref AWS::NoValue]
 """
+# A configuration that calls a module (twice, one with for_each) whose output it reads.
+MODULE_CALLS = """\
+module "a" {
+  source   = "./mod"
+  for_each = toset(["x", "y"])
+  rotate   = each.key == "x"
+}
+module "b" {
+  source = "./mod"
+  rotate = false
+}
+resource "aws_kms_alias" "b" {
+  name          = "alias/b"
+  target_key_id = module.b.key_id
+}
+"""
+MODULE = """\
+variable "rotate" {}
+resource "aws_kms_key" "k" {
+  enable_key_rotation = var.rotate
+}
+output "key_id" {
+  value = aws_kms_key.k.key_id
+}
+"""
 POLICY = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:*"}]}'
 
 
@@ -80,12 +105,16 @@ def no_collection() -> Iterator[None]:
 
 
 @pytest.mark.parametrize(
-    ("name", "text"), [("main.tf", TERRAFORM), ("t.yaml", TEMPLATE), ("c.yaml", CONDITIONS), ("p.json", POLICY)]
+    ("name", "text"),
+    [("main.tf", TERRAFORM), ("t.yaml", TEMPLATE), ("c.yaml", CONDITIONS), ("p.json", POLICY), ("m.tf", MODULE_CALLS)],
 )
 def test_a_linted_unit_leaves_no_cycle(tmp_path: Path, name: str, text: str, no_collection: None) -> None:
     """What linting one unit builds is freed by reference counting: the collector finds nothing of it."""
     (tmp_path / name).write_text(text)
-    [unit] = discover([str(tmp_path)]).units
+    if text is MODULE_CALLS:
+        (tmp_path / "mod").mkdir()
+        (tmp_path / "mod" / "main.tf").write_text(MODULE)
+    [unit] = [u for u in discover([str(tmp_path)]).units if u.path in (tmp_path, tmp_path / name)]
     settings = Settings()
     rules = engine.enabled_rules(settings)
     opts = ParseOptions(scan_root=tmp_path)

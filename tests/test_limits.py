@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from kmslint.cli import main
 from kmslint.parsers import common
 from kmslint.settings import Settings
 from tests import measure
+from tests.parsers.tf_helpers import parse, write
 
 OPEN_POLICY = {
     "Version": "2012-10-17",
@@ -405,3 +407,82 @@ def test_automatic_jobs() -> None:
     assert parallel.resolve_jobs(3, 10_000) == 3
     assert parallel.resolve_jobs(8, 2) == 2  # never more processes than units
     assert parallel.resolve_jobs(0, 10) == 1  # 0: automatic
+
+
+# --------------------------------------------------------------------------- module calls (kmslint.parsers.tf_modules)
+
+MODULE_KEY = (
+    'variable "enable_key_rotation" {\n  default = true\n}\n'
+    'resource "aws_kms_key" "this" {\n  enable_key_rotation = var.enable_key_rotation\n}\n'
+)
+
+
+def test_a_cycle_of_calls_is_not_followed_and_ends(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "a/main.tf": 'module "b" {\n  source = "../b"\n}\nresource "aws_kms_key" "k" {}\n',
+            "b/main.tf": 'module "a" {\n  source = "../a"\n}\n',
+        },
+    )
+    project = parse(tmp_path / "a", scan_root=tmp_path)
+    # a calls b, b would call a again: that call is not followed (Terraform refuses the cycle).
+    assert [k.name for k in project.keys] == ["aws_kms_key.k"]
+    assert [(n.module, n.source) for n in project.not_followed] == [("b.a", "../a")]
+    assert project.gave_up is None
+
+
+def test_a_call_chain_deeper_than_the_bound_is_too_costly(tmp_path: Path) -> None:
+    files = {f"m{i}/main.tf": f'module "n" {{\n  source = "../m{i + 1}"\n}}\n' for i in range(40)}
+    files["m40/main.tf"] = 'resource "aws_kms_key" "k" {}\n'
+    write(tmp_path, files)
+    project = parse(tmp_path / "m0", scan_root=tmp_path)
+    assert project.gave_up is not None and "nest deeper than 32" in project.gave_up.message
+
+
+def _for_each_of(digits: int) -> str:
+    """A for_each of 10**digits distinct strings, built by nested for expressions."""
+    names = "${" + "}${".join(f"d{i}" for i in range(digits)) + "}"
+    expr = f'"{names}"'
+    for i in range(digits):
+        expr = f"[for d{i} in local.ten : {expr}]"
+    return f"toset(flatten({expr}))"
+
+
+@pytest.mark.parametrize(("digits", "why"), [(4, "over 1,000 instances"), (6, "too costly")])
+def test_a_for_each_over_a_huge_collection_is_too_costly_not_slow(tmp_path: Path, digits: int, why: str) -> None:
+    write(tmp_path, {"modules/kms/main.tf": MODULE_KEY})
+    start = time.monotonic()
+    project = parse(
+        tmp_path,
+        {
+            "main.tf": (
+                'locals {\n  ten = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]\n}\n'
+                f'module "k" {{\n  source   = "./modules/kms"\n  for_each = {_for_each_of(digits)}\n}}\n'
+            )
+        },
+    )
+    assert project.gave_up is not None and why in project.gave_up.message
+    assert time.monotonic() - start < 30
+
+
+def test_ten_levels_of_ten_calls_are_too_costly_not_slow(tmp_path: Path) -> None:
+    files = {}
+    for level in range(10):
+        calls = "".join(f'module "c{j}" {{\n  source = "../l{level + 1}"\n}}\n' for j in range(10))
+        files[f"l{level}/main.tf"] = calls
+    files["l10/main.tf"] = 'resource "aws_kms_key" "k" {}\n'
+    write(tmp_path, files)
+    start = time.monotonic()
+    project = parse(tmp_path / "l0", scan_root=tmp_path)
+    assert project.gave_up is not None and "module instances" in project.gave_up.message
+    assert time.monotonic() - start < 20
+
+
+def test_the_cli_never_shows_a_traceback_for_module_bombs(tmp_path: Path) -> None:
+    calls = 'module "c{j}" {{\n  source = "../l{i}"\n}}\n'
+    files = {f"l{i}/main.tf": "".join(calls.format(j=j, i=i + 1) for j in range(10)) for i in range(10)}
+    write(tmp_path, files)
+    done = subprocess.run([sys.executable, "-m", "kmslint", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in done.stderr and done.returncode == 1
+    assert "KMS000" in done.stdout

@@ -35,6 +35,9 @@ def render(report: Report, ctx: RenderContext) -> str:
             "resources": report.resources,
             "findings": len([f for f in visible if not f.suppressed]),
             "by_severity": report.by_severity(),
+            "not_followed": [
+                {"file": n.file, "line": n.line, "module": n.module, "source": n.source} for n in report.not_followed
+            ],
         },
     }
     return json_text(doc)

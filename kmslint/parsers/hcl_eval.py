@@ -134,6 +134,12 @@ class Config(Record, eq=False):
     locals: dict[str, Attr] = field(default_factory=dict)
     data: dict[tuple[str, str], Block] = field(default_factory=dict)
     resources: dict[tuple[str, str], Block] = field(default_factory=dict)
+    # Inside a module instance, its path (``module.a.module.b.``): references to its
+    # resources and data sources carry it (Unknown.ref), so two instances never share one.
+    prefix: str = ""
+    # ``module.NAME``: the value of the call (its outputs), or None when it is not followed
+    # (kmslint.parsers.terraform evaluates module calls; see RULES.md, "Modules").
+    modules: Callable[[str, Location], Value | None] | None = None
 
 
 class Scope(Record, eq=False):
@@ -579,6 +585,10 @@ class Evaluator:
             return unknown(f"path.{attrs[0]}", loc, ref=f"path.{attrs[0]}")
         if name == "data":
             return self._data_ref(steps, src, scope, loc)
+        if name == "module" and attrs and self.config.modules is not None:
+            called = self.config.modules(attrs[0], loc)
+            if called is not None:
+                return self._steps(called, steps[1:], src, scope, loc)
         if name in ("module", "terraform", "self", "count", "each"):
             ref = ".".join([name, *attrs])
             return unknown(f"`{ref}` is not known before apply", loc, ref=ref)
@@ -670,7 +680,9 @@ class Evaluator:
             block = self.config.variables.get(name)
             default = block.attr("default") if block is not None else None
             got = self.eval(default.expr) if default is not None else None
-            if got is None or (isinstance(got, Known) and got.value is None):
+            # `default = null` is a default: a variable not set is null, as in Terraform
+            # (a key's `policy = var.policy` is then no policy); no default is unknown.
+            if got is None:
                 meaning = var_meaning(name, block)
                 value = unknown(f"variable `{name}` has no default", loc, meaning, ref=f"var.{name}")
             else:
@@ -713,14 +725,14 @@ class Evaluator:
                 break
             i += 1
         if len(names) < 3:
-            return unknown("reference to a whole data source", loc, ref="data." + ".".join(names))
+            return unknown("reference to a whole data source", loc, ref=self.config.prefix + "data." + ".".join(names))
         return self.data_attr(names[0], names[1], names[2], steps[i:], src, scope, loc)
 
     def data_attr(
         self, dtype: str, dname: str, attr: str, rest: list[Node], src: Src, scope: Scope | None, loc: Location
     ) -> Value:
         """``data.<dtype>.<dname>.<attr>`` followed by the traversal steps ``rest``."""
-        ref = f"data.{dtype}.{dname}.{attr}"
+        ref = f"{self.config.prefix}data.{dtype}.{dname}.{attr}"
         if dtype == "aws_caller_identity" and attr in ("account_id", "id"):
             return unknown("the account ID is known at plan time", loc, Meaning.ACCOUNT_ID, ref)
         if dtype == "aws_partition" and attr in ("partition", "id"):
@@ -754,13 +766,14 @@ class Evaluator:
             else:
                 break
             i += 1
+        prefix = self.config.prefix
         if not names:
-            return unknown(f"`{rtype}`", loc, ref=rtype)
+            return unknown(f"`{rtype}`", loc, ref=prefix + rtype)
         rname = names[0]
         if len(names) < 2:
-            return unknown(f"reference to resource `{rtype}.{rname}`", loc, ref=f"{rtype}.{rname}")
+            return unknown(f"reference to resource `{rtype}.{rname}`", loc, ref=f"{prefix}{rtype}.{rname}")
         attr = names[1]
-        ref = f"{rtype}.{rname}.{attr}"
+        ref = f"{prefix}{rtype}.{rname}.{attr}"
         if attr == "arn":
             return unknown(f"the ARN of `{rtype}.{rname}`", loc, Meaning.RESOURCE_ARN, ref)
         if attr in ("id", "key_id"):

@@ -4,10 +4,21 @@ A directory is one configuration: every file of it is parsed, then
 references resolve across files (a key in ``main.tf`` whose policy is a data
 source in ``policies.tf``).  Values are evaluated by
 :mod:`kmslint.parsers.hcl_eval`; what cannot be known stays ``Unknown``.
+
+The modules it calls are part of it (RULES.md, "Modules"): each instance of
+a call whose source is on disk is evaluated with the call's arguments
+(:mod:`kmslint.parsers.tf_modules`), its resources named with the module
+path (``module.kms.aws_kms_key.this``) and built by the same
+:class:`_Builder` as the root's.  A module directory is parsed once per
+configuration however often it is called; its files join ``Project.files``
+(the findings cache pins them), and the root configuration's call of each is
+where its findings are reported from (``Project.resource_spans``).
 """
 
 from __future__ import annotations
 
+from collections import ChainMap
+from collections.abc import Collection, MutableMapping
 from pathlib import Path
 
 from kmslint.model import (
@@ -33,7 +44,12 @@ from kmslint.model import (
 from kmslint.parsers.common import Budget, BudgetExceeded, ParseFailure, ParseOptions, comment_suppressions
 from kmslint.parsers.hcl_eval import Config, Evaluator
 from kmslint.parsers.hcl_syntax import Block, ParsedFile, Src, parse_hcl, parse_tf_json
+from kmslint.parsers.tf_modules import Instance, Tree
 from kmslint.record import Record, field, replace
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
+if TYPE_CHECKING:
+    from typing import Any
 
 KEY_TYPES: dict[str, KeyKind] = {
     "aws_kms_key": KeyKind.KEY,
@@ -79,15 +95,24 @@ class _Resource(Record, eq=False):
     rtype: str
     rname: str
     block: Block
+    # The module instance it is declared in (None: the root configuration's own).
+    inst: Instance | None = None
 
     @property
     def address(self) -> str:
-        return f"{self.rtype}.{self.rname}"
+        prefix = self.inst.prefix if self.inst is not None else ""
+        return f"{prefix}{self.rtype}.{self.rname}"
 
 
 class _Loaded(Record, eq=False):
+    """A directory's files, parsed once per unit however many module instances read them."""
+
     files: list[ParsedFile] = field(default_factory=list)
     resources: list[_Resource] = field(default_factory=list)
+    # Its blocks by name, for every instance to evaluate with its own arguments.
+    config: Config = field(default_factory=lambda: Config(Path(".")))
+    modules: dict[str, Block] = field(default_factory=dict)
+    outputs: dict[str, Block] = field(default_factory=dict)
 
 
 def read_source(path: Path, opts: ParseOptions) -> Src:
@@ -139,31 +164,79 @@ def parse_directory(directory: Path, files: list[Path], opts: ParseOptions) -> P
     assert opts.budget is not None
     own = [opts.display(f) for f in files]
     project = Project(kind=ProjectKind.TERRAFORM, root=str(directory), files=list(own), budget=opts.budget)
-    loaded = _Loaded()
-    config = Config(directory)
+    loaded = _Loaded(config=Config(directory))
+    config = loaded.config
     ev = Evaluator(config, opts)
+    tree = Tree(directory, opts, lambda d: _load_module(d, opts, project), project.not_followed, project.called)
     try:
         for f in files:
             try:
                 loaded.files.append(parse_file(f, opts))
             except ParseFailure as exc:
                 project.errors.append(ParseError(opts.display(f), exc.line, exc.column, exc.message))
-        seen: set[str] = set()
-        for pf in loaded.files:
-            for b in pf.blocks:
-                _register(config, loaded, b, seen)
+        _register_all(loaded)
         config.var_overrides = _tfvars(directory, opts, project)
-        _Builder(project, loaded, config, ev).build()
+        tree.add_root(loaded, config, ev)
+        tree.expand()
+        _Builder(project, loaded, config, ev, tree.instances).build()
     except BudgetExceeded as exc:
         project.gave_up = too_costly(exc, own)
         project.errors.append(project.gave_up)
-    for read in ev.files_read:  # what the result depends on, even when it is a KMS000
+    named: set[tuple[int, str]] = set()
+    for inst in tree.instances:
+        _collect(project, inst, named)
+    tree.release()
+    return project
+
+
+def _collect(project: Project, inst: Instance, named: set[tuple[int, str]]) -> None:
+    """What one instance's evaluation read and found, into the project."""
+    for read in inst.ev.files_read:  # what the result depends on, even when it is a KMS000
         if read not in project.files:
             project.files.append(read)
-    project.files_tried.extend(ev.files_tried)  # the findings cache pins each, read or not
-    project.duplicate_keys.extend(ev.duplicate_keys)  # in heredocs and files read as JSON
-    _suppressions(project, loaded)
-    return project
+    project.files_tried.extend(inst.ev.files_tried)  # the findings cache pins each, read or not
+    project.duplicate_keys.extend(inst.ev.duplicate_keys)  # in heredocs and files read as JSON
+    if (id(inst.loaded), inst.prefix) not in named:  # for_each instances share their names
+        named.add((id(inst.loaded), inst.prefix))
+        _suppressions(project, inst.loaded, inst.prefix)
+
+
+def _load_module(directory: Path, opts: ParseOptions, project: Project) -> _Loaded:
+    """A module directory's ``.tf``/``.tf.json`` files, parsed (each directory once per unit).
+
+    Each is something the result depends on, parsed or not: it joins
+    ``project.files`` (its KMS000 is reported through the calls) and the findings
+    cache pins it (``files_tried``).
+    """
+    loaded = _Loaded(config=Config(directory))
+    try:
+        names = sorted(p.name for p in directory.iterdir())
+    except OSError:
+        names = []
+    for name in names:
+        if not name.endswith((".tf", ".tf.json")):
+            continue
+        path = directory / name
+        try:
+            if not path.is_file():
+                continue
+            shown = opts.display(path)
+            if shown not in project.files:
+                project.files.append(shown)
+                project.files_tried.append((str(directory), name))
+            loaded.files.append(parse_file(path, opts))
+        except ParseFailure as exc:
+            project.errors.append(ParseError(opts.display(path), exc.line, exc.column, exc.message))
+        except OSError:
+            continue
+    _register_all(loaded)
+    return loaded
+
+
+def _register_all(loaded: _Loaded) -> None:
+    for pf in loaded.files:
+        for b in pf.blocks:
+            _register(loaded.config, loaded, b)
 
 
 def too_costly(exc: BudgetExceeded, own: list[str]) -> ParseError:
@@ -187,7 +260,7 @@ def too_costly(exc: BudgetExceeded, own: list[str]) -> ParseError:
     return ParseError(place.file, place.line, place.column, message)
 
 
-def _register(config: Config, loaded: _Loaded, b: Block, seen: set[str]) -> None:
+def _register(config: Config, loaded: _Loaded, b: Block) -> None:
     if b.type == "resource" and len(b.labels) >= 2:
         key = (b.labels[0], b.labels[1])
         if key in config.resources:
@@ -201,6 +274,10 @@ def _register(config: Config, loaded: _Loaded, b: Block, seen: set[str]) -> None
     elif b.type == "locals":
         for name, attr in b.attrs.items():
             config.locals.setdefault(name, attr)
+    elif b.type == "module" and b.labels:
+        loaded.modules.setdefault(b.labels[0], b)
+    elif b.type == "output" and b.labels:
+        loaded.outputs.setdefault(b.labels[0], b)
 
 
 def _tfvars(directory: Path, opts: ParseOptions, project: Project) -> dict[str, Value]:
@@ -246,35 +323,50 @@ def _tfvars_json(src: Src, opts: ParseOptions, ev: Evaluator) -> dict[str, Value
     return {}
 
 
-def key_name_of(value: Value | None, names: set[str], aliases: dict[str, str | None] | None = None) -> str | None:
-    """The key resource a value refers to (``aws_kms_key.k.arn``, ``"${aws_kms_key.k.id}"``)."""
-    refs: list[str] = []
+def _split_ref(ref: str) -> tuple[str, str, str] | None:
+    """``(module path prefix, type, name)`` of a reference to a resource attribute:
+    ``module.a.module.b.aws_kms_key.x.arn`` -> ``("module.a.module.b.", "aws_kms_key", "x")``."""
+    parts = ref.split(".")
+    i = 0
+    while i + 2 < len(parts) and parts[i] == "module":
+        i += 2
+    if len(parts) - i < 2:
+        return None
+    return "".join(f"{parts[j]}.{parts[j + 1]}." for j in range(0, i, 2)), parts[i], parts[i + 1]
+
+
+def _refs(value: Value | None) -> list[str]:
     if isinstance(value, Unknown) and value.ref:
-        refs.append(value.ref)
-    elif isinstance(value, Interpolated):
-        refs.extend(p.ref for p in value.parts if isinstance(p, Unknown) and p.ref)
-    for ref in refs:
-        parts = ref.split(".")
-        if len(parts) < 2:
+        return [value.ref]
+    if isinstance(value, Interpolated):
+        return [p.ref for p in value.parts if isinstance(p, Unknown) and p.ref]
+    return []
+
+
+def key_name_of(
+    value: Value | None, names: Collection[str], aliases: dict[str, str | None] | None = None
+) -> str | None:
+    """The key resource a value refers to (``aws_kms_key.k.arn``, ``"${aws_kms_key.k.id}"``,
+    ``module.kms.aws_kms_key.this.key_id`` through a module's output)."""
+    for ref in _refs(value):
+        split = _split_ref(ref)
+        if split is None:
             continue
-        name = f"{parts[0]}.{parts[1]}"
+        prefix, rtype, rname = split
+        name = f"{prefix}{rtype}.{rname}"
         if name in names:
             return name
-        if aliases is not None and parts[0] == "aws_kms_alias" and name in aliases:
+        if aliases is not None and rtype == "aws_kms_alias" and name in aliases:
             return aliases[name]
     return None
 
 
 def _ref_resource(value: Value | None, rtype: str) -> str | None:
-    refs: list[str] = []
-    if isinstance(value, Unknown) and value.ref:
-        refs.append(value.ref)
-    elif isinstance(value, Interpolated):
-        refs.extend(p.ref for p in value.parts if isinstance(p, Unknown) and p.ref)
-    for ref in refs:
-        parts = ref.split(".")
-        if len(parts) >= 2 and parts[0] == rtype:
-            return parts[1]
+    """The name (without module path) of the ``rtype`` resource a value refers to."""
+    for ref in _refs(value):
+        split = _split_ref(ref)
+        if split is not None and split[1] == rtype:
+            return split[2]
     return None
 
 
@@ -283,46 +375,133 @@ def _is_set(value: Value | None) -> bool:
 
 
 class _Builder:
-    def __init__(self, project: Project, loaded: _Loaded, config: Config, ev: Evaluator) -> None:
+    """The model of one configuration: the resources of every module instance of it.
+
+    The per-resource methods read ``self.ev``/``self.config``/``self.keys``, which
+    :meth:`_at` points at the instance the resource is declared in (its variables,
+    its locals, its keys first), so they need not know about modules.
+    """
+
+    def __init__(
+        self, project: Project, loaded: _Loaded, config: Config, ev: Evaluator, instances: list[Instance] | None = None
+    ) -> None:
         self.project = project
         self.loaded = loaded
         self.config = config
         self.ev = ev
-        self.keys: dict[str, KeyResource] = {}
+        self.instances = instances or []
+        self.root_ev = ev
+        self.own: frozenset[str] = frozenset()
+        self.inst: Instance | None = None
+        self._all_keys: dict[str, KeyResource] = {}
+        self._inst_keys: dict[int, dict[str, KeyResource]] = {}
+        self.keys: MutableMapping[str, KeyResource] = self._all_keys
         self._aws_providers: list[tuple[str | None, Block]] | None = None
         self._uses: set[MultiRegionUse] = set()  # those in project.multi_region_uses, to add each once
 
+    def _resources(self) -> list[_Resource]:
+        """The root's resources, then those of each module instance, named with its path."""
+        out = list(self.loaded.resources)
+        for inst in self.instances:
+            if inst.prefix:
+                out.extend(_Resource(r.rtype, r.rname, r.block, inst) for r in inst.loaded.resources)
+        return out
+
+    def _at(self, r: _Resource) -> None:
+        """Evaluate what follows in the module instance ``r`` is declared in."""
+        inst = r.inst
+        if inst is self.inst:
+            return
+        self.inst = inst
+        self.ev = inst.ev if inst is not None else self.instances[0].ev if self.instances else self.ev
+        self.config = inst.config if inst is not None else self.loaded.config
+        self.own = inst.own if inst is not None else frozenset()
+        local = self._inst_keys.setdefault(id(inst), {})
+        # A reference inside an instance means that instance's key first (for_each instances share names).
+        self.keys = ChainMap(local, self._all_keys)
+
+    def _written(self, value: Value | None, attr_loc: Location) -> Location:
+        """Where a module resource's attribute value is written: the caller's literal when a
+        caller passed it, else the attribute (RULES.md, "Where a finding is reported")."""
+        loc = value.loc if value is not None else None
+        if self.own and loc is not None and loc.file not in self.own:
+            return loc
+        return attr_loc
+
+    def _spans(self) -> None:
+        project = self.project
+        for inst in [None, *(i for i in self.instances if i.prefix)]:
+            files = inst.loaded.files if inst is not None else self.loaded.files
+            prefix = inst.prefix if inst is not None else ""
+            for pf in files:
+                for b in pf.blocks:
+                    if b.type in ("resource", "data") and len(b.labels) >= 2:
+                        name = f"{b.labels[0]}.{b.labels[1]}"
+                        if b.type == "data":
+                            name = "data." + name
+                        span = (b.loc.file, b.loc.line, b.loc.end_line)
+                        if inst is not None and inst.anchor is not None:
+                            span = inst.anchor  # reported with the file that calls the module
+                        project.resource_spans.setdefault(prefix + name, span)
+
+    def _stamp(self, before: tuple[int, ...] | None) -> None:
+        """Name the module instance of the model objects made since ``before`` (see :meth:`_sizes`)."""
+        label = self.inst.label if self.inst is not None else ""
+        if before is None or not label:
+            return
+        p = self.project
+        lists: tuple[list[Any], ...] = (p.keys, p.aliases, p.grants, p.standalone_policies, p.identity_policies)
+        for items, start in zip(lists, before, strict=True):
+            for item in items[start:]:
+                item.instance = label
+                if isinstance(item, KeyResource) and item.policy is not None:
+                    item.policy.instance = label
+
+    def _sizes(self, r: _Resource) -> tuple[int, ...] | None:
+        """How many model objects there are before ``r`` is built; None: it is the root's own."""
+        if r.inst is None:
+            return None
+        p = self.project
+        return (len(p.keys), len(p.aliases), len(p.grants), len(p.standalone_policies), len(p.identity_policies))
+
     def build(self) -> None:
         project = self.project
-        for pf in self.loaded.files:
-            for b in pf.blocks:
-                if b.type in ("resource", "data") and len(b.labels) >= 2:
-                    name = f"{b.labels[0]}.{b.labels[1]}"
-                    if b.type == "data":
-                        name = "data." + name
-                    project.resource_spans.setdefault(name, (b.loc.file, b.loc.line, b.loc.end_line))
+        self._spans()
         account = self._account()
-        resources = self.loaded.resources
+        resources = self._resources()
         for r in resources:
             if r.rtype in KEY_TYPES:
+                self._at(r)
+                before = self._sizes(r)
                 key = self._key(r)
                 key.account = account
+                ev, self.ev = self.ev, self.root_ev  # provider blocks are the root's, read in its context
                 self._default_tags(key, r.block)
+                self.ev = ev
                 self.keys[r.address] = key
+                self._all_keys[r.address] = key
                 project.keys.append(key)
-        names = set(self.keys)
+                self._stamp(before)
+        names = set(self._all_keys)
         aliases: dict[str, str | None] = {}
         for r in resources:
             if r.rtype == "aws_kms_alias":
+                self._at(r)
+                before = self._sizes(r)
                 alias = self._alias(r, names)
                 aliases[r.address] = alias.target
                 project.aliases.append(alias)
+                self._stamp(before)
         self.aliases = aliases
-        for key in project.keys:
-            if key.is_replica and key.primary is None:
-                block = self.config.resources[tuple(key.name.split(".", 1))]  # type: ignore[index]
-                key.primary = key_name_of(self.ev.eval_attr(block, "primary_key_arn"), names)
         for r in resources:
+            if r.rtype in KEY_TYPES:
+                self._at(r)
+                key = self.keys[r.address]
+                if key.is_replica and key.primary is None:
+                    key.primary = key_name_of(self.ev.eval_attr(r.block, "primary_key_arn"), names)
+        for r in resources:
+            self._at(r)
+            before = self._sizes(r)
             t = r.rtype
             if t == "aws_kms_key_policy":
                 self._key_policy(r, names)
@@ -340,6 +519,7 @@ class _Builder:
                 self._rds_cluster(r, names)
             elif t == "aws_rds_global_cluster":
                 self._rds_global(r, names)
+            self._stamp(before)
         project.resource_count = sum(
             1
             for r in resources
@@ -424,15 +604,16 @@ class _Builder:
             if _absent(value):
                 continue
             setattr(key, field_name, value)
-            key.attr_locs[field_name] = attr.loc
+            key.attr_locs[field_name] = self._written(value, attr.loc)
         if key.kind in (KeyKind.EXTERNAL, KeyKind.REPLICA_EXTERNAL):
             key.origin = Known("EXTERNAL", b.header)
         policy = b.attr("policy")
         if policy is not None:
             doc = _absent_sides(self.ev.eval(policy.expr))
             if doc is not None and not _absent(doc):
-                key.policy = KeyPolicy(doc, policy.loc, r.address, key)
-                key.attr_locs["policy"] = policy.loc
+                where = self._written(doc, policy.loc)
+                key.policy = KeyPolicy(doc, where, r.address, key)
+                key.attr_locs["policy"] = where
         return key
 
     def _alias(self, r: _Resource, names: set[str]) -> Alias:
@@ -566,16 +747,18 @@ class _Builder:
             self._use(self.ev.eval_attr(cb, "kms_key_id"), names, r.address, UsageKind.GLOBAL_CLUSTER)
 
 
-def _suppressions(project: Project, loaded: _Loaded) -> None:
+def _suppressions(project: Project, loaded: _Loaded, prefix: str = "") -> None:
+    """Inline suppressions of a directory's files, on its resources as named in one instance
+    (``prefix``; each instance of a module is suppressed by the comments in the module)."""
     for pf in loaded.files:
         if not pf.comment_lines:
             continue
         spans: list[tuple[str, int, int]] = []
         for b in pf.blocks:
             if b.type == "resource" and len(b.labels) >= 2:
-                spans.append((f"{b.labels[0]}.{b.labels[1]}", b.loc.line, b.loc.end_line))
+                spans.append((f"{prefix}{b.labels[0]}.{b.labels[1]}", b.loc.line, b.loc.end_line))
             elif b.type == "data" and len(b.labels) >= 2:
-                spans.append((f"data.{b.labels[0]}.{b.labels[1]}", b.loc.line, b.loc.end_line))
+                spans.append((f"{prefix}data.{b.labels[0]}.{b.labels[1]}", b.loc.line, b.loc.end_line))
         lines = pf.src.data.decode("utf-8", "replace").split("\n")
         for lineno, text in pf.comment_text.items():
             if 1 <= lineno <= len(lines):

@@ -49,9 +49,9 @@ def key_tf(name: str = "k", sid: str = "Open") -> str:
     )
 
 
-def open_key(file: str, name: str = "k") -> list[Found]:
-    """The findings of :func:`key_tf` in ``file``."""
-    return [("KMS003", file, 4, f"aws_kms_key.{name}"), ("KMS005", file, 4, f"aws_kms_key.{name}")]
+def open_key(file: str, name: str = "k", module: str = "") -> list[Found]:
+    """The findings of :func:`key_tf` in ``file`` (``module``: the path of the call that creates it)."""
+    return [("KMS003", file, 4, f"{module}aws_kms_key.{name}"), ("KMS005", file, 4, f"{module}aws_kms_key.{name}")]
 
 
 def policy_json(sid: str) -> str:
@@ -317,7 +317,7 @@ def test_a_module_in_a_skip_list_directory_is_linted(here: Path, name: str) -> N
     write(here / "root" / "main.tf", f'module "m" {{\n  source = "./{name}"\n}}\n')
     write(here / "root" / name / "kms.tf", key_tf("mod"))
     write(here / "root" / "node_modules" / "unrelated" / "kms.tf", key_tf("unrelated"))
-    assert found(lint("root")) == open_key(f"root/{name}/kms.tf", "mod")
+    assert found(lint("root")) == open_key(f"root/{name}/kms.tf", "mod", "module.m.")
 
 
 @pytest.mark.parametrize(
@@ -336,7 +336,7 @@ def test_module_sources_are_read_as_terraform_reads_them(here: Path, file: str, 
     """Escapes, templates, conditionals and JSON syntax cannot hide a module source from the walk."""
     write(here / "root" / file, text)
     write(here / "root" / "venv" / "kms.tf", key_tf("mod"))
-    assert found(lint("root")) == open_key("root/venv/kms.tf", "mod")
+    assert found(lint("root")) == open_key("root/venv/kms.tf", "mod", "module.m.")
 
 
 def test_module_sources_are_followed_through_parent_paths_and_nested_calls(here: Path) -> None:
@@ -347,8 +347,8 @@ def test_module_sources_are_followed_through_parent_paths_and_nested_calls(here:
     write(here / "tree" / ".tox" / "b" / "kms.tf", key_tf("b"))
     write(here / "tree" / ".tox" / "c" / "kms.tf", key_tf("c"))
     assert found(lint("tree")) == [
-        *open_key("tree/.tox/b/kms.tf", "b"),
-        *open_key("tree/node_modules/a/kms.tf", "a"),
+        *open_key("tree/.tox/b/kms.tf", "b", "module.a.module.b."),
+        *open_key("tree/node_modules/a/kms.tf", "a", "module.a."),
     ]
 
 
@@ -362,7 +362,7 @@ def test_an_ignored_untracked_module_directory_is_linted(here: Path) -> None:
     write(repo / "modules" / "other" / "kms.tf", key_tf("other"))
     write(repo / "local.tf", 'module "l" {\n  source = "./venv"\n}\n')  # ignored itself: not a caller
     write(repo / "venv" / "kms.tf", key_tf("venv"))
-    assert found(lint("repo")) == open_key("repo/modules/kms/kms.tf", "mod")
+    assert found(lint("repo")) == open_key("repo/modules/kms/kms.tf", "mod", "module.kms.")
 
 
 @needs_git
@@ -406,7 +406,7 @@ def test_module_sources_are_looked_for_only_when_something_was_skipped(
     monkeypatch.setattr(modsources, "local_sources", refuse)
     write(here / "tree" / "main.tf", 'module "m" {\n  source = "./mod"\n}\n')
     write(here / "tree" / "mod" / "kms.tf", key_tf("mod"))
-    assert found(lint("tree")) == open_key("tree/mod/kms.tf", "mod")
+    assert found(lint("tree")) == open_key("tree/mod/kms.tf", "mod", "module.m.")
 
 
 # =========================================================================== 3. the scan root

@@ -24,8 +24,10 @@ IDENTITY_POLICY = Marker("aws_iam_", (r"aws_iam_(?:role_|user_|group_)?policy\b"
 INLINE_POLICY = Marker("inline_policy")  # the inline policies of an aws_iam_role
 _MODULE_BLOCK = r"\bmodule\s*[\"'\w{]"  # a block (`module "x" {`, `"module": {`), not `path.module`
 MODULE_CALL = Marker("module", (_MODULE_BLOCK,))
-# A call of a module on disk: `source = "./keys"`, `"source": "../keys"`.
-LOCAL_MODULE_CALL = Marker("module", (_MODULE_BLOCK, r"\bsource\"?\s*[=:]\s*\"\.\.?[/\\]"))
+# A call of a module on disk: `source = "./keys"`, `"source": "../keys"`, also written as a
+# constant expression (`source = true ? "./keys" : "x"`): a string starting ./ or ../ there.
+# Such a configuration is evaluated for the modules it calls (kmslint.parsers.tf_modules).
+LOCAL_MODULE_CALL = Marker("module", (_MODULE_BLOCK, r"\bsource\b", r"\"\.\.?[/\\]"))
 MARKERS = (KMS, IDENTITY_POLICY, INLINE_POLICY, LOCAL_MODULE_CALL)
 
 

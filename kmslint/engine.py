@@ -13,7 +13,7 @@ policy (OUTPUT.md, ``summary.files``).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from kmslint import catalog, decide, suppressions
@@ -30,6 +30,7 @@ from kmslint.model import (
     Suppression,
     Violation,
     clip,
+    instance_index,
     note_existence,
 )
 from kmslint.parsers import registry
@@ -339,7 +340,7 @@ def _finding(rule: catalog.Rule, sev: Severity, v: Violation, constructs: dict[s
         line=loc.line,
         column=loc.column,
         rule_id=rule.id,
-        resource=v.resource or "",
+        resource=str(v.resource or ""),  # the plain name: an InstanceName's instance is in the message
         message=message,
         end_line=loc.end_line,
         end_column=loc.end_column,
@@ -379,12 +380,60 @@ def run_checks(project: Project, settings: Settings, rules: dict[str, catalog.Ru
     budget = project.budget
     conditions = project.resource_conditions  # a resource's findings name the condition it exists under
     constructs = project.constructs
+    by_place = project.kind is not ProjectKind.TERRAFORM_PLAN
     for rule, fn, ctx, sev in _plan(settings, rules):
-        for violation in fn(project, ctx):
+        violations = fn(project, ctx)
+        if project.has_instances:
+            violations = merge_instances(violations, by_place)
+        for violation in violations:
             if budget is not None:
                 budget.spend(FINDING_STEPS)
             violation = note_existence(violation, conditions) if conditions else violation
             yield _finding(rule, sev, violation, constructs)
+
+
+# How many instances a merged finding's message names before "and N more".
+INSTANCES_NAMED = 5
+
+
+def merge_instances(violations: Iterable[Violation], by_place: bool = True) -> Iterator[Violation]:
+    """One violation for each set of resource instances that share it, naming the instances.
+
+    RULES.md, "Instances": a finding that holds for several ``count``/``for_each``
+    instances of one resource at the same place is reported once, its message naming
+    them (``for each.key "payments", "ledger"``); one that holds for one instance names
+    it.  Violations are the same when their resource, message and place (file, line,
+    column) are.  A plan (``by_place`` false) locates each instance's values in that
+    instance's own object, though all come from one configuration block: there the
+    place is not compared, and the merged finding is at the first instance's.  The
+    rules know nothing of this: the instance travels on the resource's name
+    (:class:`kmslint.model.InstanceName`), as rules pass it on.
+    """
+    groups: dict[tuple[object, ...], list[Violation]] = {}
+    for v in violations:
+        if not instance_index(v.resource):
+            yield v
+            continue
+        loc = v.loc
+        place = (loc.file, loc.line, loc.column) if by_place else ()
+        groups.setdefault((v.resource, v.message, *place), []).append(v)
+    for group in groups.values():
+        first = group[0]
+        keys = list(dict.fromkeys(instance_index(v.resource) for v in group))
+        message = f"{first.message} ({_instances(keys)})"
+        yield Violation(first.loc, str(first.resource), message, first.content)
+
+
+def _instances(keys: list[str]) -> str:
+    """``for count.index 0, 1`` or ``for each.key "a", "b"``, from addresses' indexes ``[0]``, ``["a"]``;
+    instances in instances of modules by their addresses (``for module.m["a"].aws_kms_key.k``)."""
+    more = f" and {len(keys) - INSTANCES_NAMED} more" if len(keys) > INSTANCES_NAMED else ""
+    keys = keys[:INSTANCES_NAMED]
+    if all(k.startswith('["') for k in keys):
+        return f"for each.key {', '.join(k[1:-1] for k in keys)}{more}"
+    if all(k.startswith("[") for k in keys):
+        return f"for count.index {', '.join(k[1:-1] for k in keys)}{more}"
+    return f"for {', '.join(keys)}{more}"
 
 
 def _checks_gave_up(project: Project, exc: BudgetExceeded) -> ParseError:

@@ -554,9 +554,6 @@ class KeyPolicy(Record, eq=False):
     bypass_loc: Location | None = None
     # Readings of the document (kmslint.policy.document.documents), cached.
     readings: list[Any] | None = field(default=None, repr=False, compare=False)
-    # The module instance it belongs to (``module.kms["a"].``), "" outside modules: instances
-    # of one call share their names (RULES.md), this tells them apart.
-    instance: str = ""
 
 
 class KeyResource(Record, eq=False):
@@ -590,9 +587,6 @@ class KeyResource(Record, eq=False):
     # Keys written twice in the resource's definition, outside its key policy and its
     # metadata: only the last value of each counts (KMS015).
     duplicate_keys: tuple[DuplicateKey, ...] = ()
-    # The module instance it belongs to (``module.kms["a"].``), "" outside modules: instances
-    # of one call share their names (RULES.md), this tells them apart.
-    instance: str = ""
 
     @property
     def is_replica(self) -> bool:
@@ -615,9 +609,6 @@ class IdentityPolicy(Record, eq=False):
     document: Value
     loc: Location
     readings: list[Any] | None = field(default=None, repr=False, compare=False)
-    # The module instance it belongs to (``module.kms["a"].``), "" outside modules: instances
-    # of one call share their names (RULES.md), this tells them apart.
-    instance: str = ""
 
 
 class Alias(Record, eq=False):
@@ -628,9 +619,6 @@ class Alias(Record, eq=False):
     attr_locs: dict[str, Location] = field(default_factory=dict)
     # As for KeyResource: keys its definition writes twice (KMS015).
     duplicate_keys: tuple[DuplicateKey, ...] = ()
-    # The module instance it belongs to (``module.kms["a"].``), "" outside modules: instances
-    # of one call share their names (RULES.md), this tells them apart.
-    instance: str = ""
     # Every key of the configuration the alias may point at (on any Fn::If branch), empty
     # when its target is understood to be no key declared here (a literal key ID); None
     # when the parser did not work it out (then ``target``, when set, is the one).
@@ -653,9 +641,6 @@ class Grant(Record, eq=False):
     key: str | None
     loc: Location
     attr_locs: dict[str, Location] = field(default_factory=dict)
-    # The module instance it belongs to (``module.kms["a"].``), "" outside modules: instances
-    # of one call share their names (RULES.md), this tells them apart.
-    instance: str = ""
 
 
 class UsageKind(enum.Enum):
@@ -734,6 +719,9 @@ class Project(Record, eq=False):
     # is the one read).  Rules decide which matter: those inside a key policy (KMS013).
     duplicate_keys: list[DuplicateKey] = field(default_factory=list)
     resource_count: int = 0
+    # Terraform: some resource is one of several count/for_each instances (names are
+    # InstanceNames), so the engine merges the findings instances share.
+    has_instances: bool = False
     # (directory, path) of every file()/templatefile() the evaluation tried, read or not (findings cache pins).
     files_tried: list[tuple[str, str]] = field(default_factory=list)
     # What checking it may still spend: its unit's budget, shared with the parsers.
@@ -778,6 +766,32 @@ class Severity(enum.IntEnum):
     @classmethod
     def parse(cls, text: str) -> Severity:
         return cls[text.strip().upper()]
+
+
+class InstanceName(str):
+    """A Terraform resource's name, which remembers the ``count``/``for_each`` instance it names.
+
+    Names never carry an index (RULES.md, "Where a finding is reported"), so two
+    instances of one resource share their name; ``index`` (``["a"]``, ``[0]``, "" for
+    none, as ``instance_key``) tells them apart.  It travels with the name from the model objects through
+    the rules, which pass a resource's name on unchanged, to the :class:`Violation`,
+    where the engine reads it to report a finding once for every instance it holds for.
+    """
+
+    instance_key: str
+
+    def __new__(cls, name: str, instance_key: str = "") -> InstanceName:
+        self = super().__new__(cls, name)
+        self.instance_key = instance_key
+        return self
+
+    def __reduce__(self) -> tuple[type[InstanceName], tuple[str, str]]:
+        return (InstanceName, (str(self), self.instance_key))
+
+
+def instance_index(name: str | None) -> str:
+    """The instance index a resource name carries ("" for none, or a plain name)."""
+    return name.instance_key if isinstance(name, InstanceName) else ""
 
 
 class Violation(Record, frozen=True):

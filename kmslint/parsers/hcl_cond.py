@@ -124,7 +124,10 @@ def choice(
         # side adds no reading of its own (no "no statement allows ..." for a list that is
         # empty only when the input is not given).
         return unknown(f"depends on `{condition[:60]}`", loc)
-    return ev._bounded(Conditional(Expression(condition), then, otherwise, loc, None, decides), loc)
+    # Not walked here to bound its size: a lift builds one of these at every fork of its
+    # combinations, and walking each (its subtree again and again) cost more than the
+    # combinations themselves; the call, ternary or local that produced it bounds the whole.
+    return Conditional(Expression(condition), then, otherwise, loc, None, decides)
 
 
 def _empty(v: Value) -> bool:

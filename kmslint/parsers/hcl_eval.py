@@ -938,7 +938,7 @@ class Evaluator:
             result = self._apply(fn, name, expand, args, loc)
         return self._bounded(result, loc)
 
-    def _apply(self, fn: _Fn, name: str, expand: bool, args: list[Value], loc: Location) -> Value:
+    def _apply(self, fn: Function, name: str, expand: bool, args: list[Value], loc: Location) -> Value:
         """A function applied to plain arguments (``expand``: the last one is spread, ``f(xs...)``)."""
         if expand and args:
             last = args[-1]

@@ -1,118 +1,90 @@
 """Terraform configurations (``.tf`` and ``.tf.json``) into the model.
 
-A directory is one configuration: every file of it is parsed, then
-references resolve across files (a key in ``main.tf`` whose policy is a data
+A directory is one configuration: every file of it is parsed, override files
+(:mod:`kmslint.parsers.tf_override`) are merged into the blocks they override,
+then references resolve across files (a key in ``main.tf`` whose policy is a data
 source in ``policies.tf``).  Values are evaluated by
 :mod:`kmslint.parsers.hcl_eval`; what cannot be known stays ``Unknown``.
 
 The modules it calls are part of it (RULES.md, "Modules"): each instance of
 a call whose source is on disk is evaluated with the call's arguments
 (:mod:`kmslint.parsers.tf_modules`), its resources named with the module
-path (``module.kms.aws_kms_key.this``) and built by the same
-:class:`_Builder` as the root's.  A module directory is parsed once per
+path (``module.kms.aws_kms_key.this``).  A module directory is parsed once per
 configuration however often it is called; its files join ``Project.files``
 (the findings cache pins them), and the root configuration's call of each is
 where its findings are reported from (``Project.resource_spans``).
+
+Each resource instance of each module instance (``count``/``for_each``
+expanded, see :func:`resource_views`) is a resource view;
+:mod:`kmslint.parsers.tf_model` builds the model from the views, as it does
+from a plan's.
 """
 
 from __future__ import annotations
 
-from collections import ChainMap
-from collections.abc import Collection, MutableMapping
 from pathlib import Path
 
-from kmslint.model import (
-    Alias,
-    Conditional,
-    Grant,
-    IdentityPolicy,
-    Interpolated,
-    KeyKind,
-    KeyPolicy,
-    KeyResource,
-    Known,
-    Location,
-    MultiRegionUse,
-    ParseError,
-    Project,
-    ProjectKind,
-    Unknown,
-    UsageKind,
-    Value,
-    known_str,
-)
+from kmslint.model import Known, Location, ParseError, Project, ProjectKind, Unknown, Value, known_str
 from kmslint.parsers.common import Budget, BudgetExceeded, ParseFailure, ParseOptions, comment_suppressions
-from kmslint.parsers.hcl_eval import Config, Evaluator
+from kmslint.parsers.hcl_eval import Config, Evaluator, Scope
 from kmslint.parsers.hcl_syntax import Block, ParsedFile, Src, parse_hcl, parse_tf_json
+from kmslint.parsers.tf_model import (
+    IDENTITY_POLICY_TYPES,
+    KEY_ATTRS,
+    KEY_TYPES,
+    MODELLED_TYPES,
+    OTHER_MODELLED,
+    Builder,
+    absent,
+    split_ref,
+    value_refs,
+)
 from kmslint.parsers.tf_modules import Instance, Tree
 from kmslint.record import Record, field, replace
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (see kmslint.record)
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Callable
 
-KEY_TYPES: dict[str, KeyKind] = {
-    "aws_kms_key": KeyKind.KEY,
-    "aws_kms_external_key": KeyKind.EXTERNAL,
-    "aws_kms_replica_key": KeyKind.REPLICA,
-    "aws_kms_replica_external_key": KeyKind.REPLICA_EXTERNAL,
-}
+    from kmslint.parsers.tf_model import Arguments, ResourceView
 
-# Terraform argument -> model field, in order of preference.
-KEY_ATTRS: tuple[tuple[str, str], ...] = (
-    ("customer_master_key_spec", "key_spec"),
-    ("key_spec", "key_spec"),
-    ("key_usage", "key_usage"),
-    ("custom_key_store_id", "custom_key_store"),
-    ("enable_key_rotation", "rotation"),
-    ("rotation_period_in_days", "rotation_period"),
-    ("multi_region", "multi_region"),
-    ("deletion_window_in_days", "deletion_window"),
-    ("bypass_policy_lockout_safety_check", "bypass_lockout_check"),
-    ("is_enabled", "enabled"),
-    ("enabled", "enabled"),
-    ("tags", "tags"),
-)
-
-IDENTITY_POLICY_TYPES = frozenset(
-    {"aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy"}
-)
-
-OTHER_MODELLED = frozenset(
-    {
-        "aws_kms_key_policy",
-        "aws_kms_alias",
-        "aws_kms_grant",
-        "aws_dynamodb_table",
-        "aws_dynamodb_table_replica",
-        "aws_rds_cluster",
-        "aws_rds_global_cluster",
-    }
-)
+    _DefaultTags = Callable[[Block], Value | None]
 
 
 class _Resource(Record, eq=False):
     rtype: str
     rname: str
     block: Block
-    # The module instance it is declared in (None: the root configuration's own).
-    inst: Instance | None = None
 
     @property
     def address(self) -> str:
-        prefix = self.inst.prefix if self.inst is not None else ""
-        return f"{prefix}{self.rtype}.{self.rname}"
+        return f"{self.rtype}.{self.rname}"
 
 
 class _Loaded(Record, eq=False):
     """A directory's files, parsed once per unit however many module instances read them."""
 
-    files: list[ParsedFile] = field(default_factory=list)
+    files: list[ParsedFile] = field(default_factory=list)  # with override files merged into them
     resources: list[_Resource] = field(default_factory=list)
+    # Override files as written: their own suppressions apply to the blocks they override.
+    overrides: list[ParsedFile] = field(default_factory=list)
     # Its blocks by name, for every instance to evaluate with its own arguments.
     config: Config = field(default_factory=lambda: Config(Path(".")))
     modules: dict[str, Block] = field(default_factory=dict)
     outputs: dict[str, Block] = field(default_factory=dict)
+
+    def add(self, parsed: ParsedFile, name: str) -> None:
+        (self.overrides if is_override(name) else self.files).append(parsed)
+
+    def register(self) -> None:
+        """Merge the override files into the blocks they override, then index the blocks."""
+        if self.overrides:
+            from kmslint.parsers.tf_override import merge_overrides  # off the hot path: overrides are rare
+
+            merge_overrides(self.files, self.overrides)
+        for pf in self.files:
+            for b in pf.blocks:
+                _register(self.config, self, b)
 
 
 def read_source(path: Path, opts: ParseOptions) -> Src:
@@ -126,29 +98,6 @@ def parse_file(path: Path, opts: ParseOptions) -> ParsedFile:
     if path.name.endswith(".json"):
         return parse_tf_json(src, opts.max_depth, opts.budget)
     return parse_hcl(src, opts.max_depth, opts.budget)
-
-
-def _absent(value: Value | None) -> bool:
-    """Is an argument's value one the AWS provider treats as not set: ``null``, or a known
-    ``""`` (RULES.md, "Absent versus empty": ``policy = var.policy`` with ``default = ""``
-    leaves the key on the default policy, which is KMS001, not an invalid policy)."""
-    return value is None or (isinstance(value, Known) and (value.value is None or value.value == ""))
-
-
-def _absent_sides(value: Value | None) -> Value | None:
-    """``value`` with each conditional side the provider treats as not set made absent (None), as
-    CloudFormation's ``AWS::NoValue`` is: ``policy = var.custom ? data.x.json : null`` has no
-    policy when ``var.custom`` is false (KMS001), not a policy that is not a JSON object."""
-    if value.__class__ is not Conditional:  # as good as isinstance here, and cheaper on every argument
-        return value
-    assert isinstance(value, Conditional)
-    then = None if _absent(value.then) else _absent_sides(value.then)
-    otherwise = None if _absent(value.otherwise) else _absent_sides(value.otherwise)
-    if then is None and otherwise is None:
-        return None  # absent on every branch
-    if then is value.then and otherwise is value.otherwise:
-        return value
-    return Conditional(value.condition, then, otherwise, value.loc, value.space, value.decides)
 
 
 def parse_directory(directory: Path, files: list[Path], opts: ParseOptions) -> Project:
@@ -171,26 +120,26 @@ def parse_directory(directory: Path, files: list[Path], opts: ParseOptions) -> P
     try:
         for f in files:
             try:
-                loaded.files.append(parse_file(f, opts))
+                loaded.add(parse_file(f, opts), f.name)
             except ParseFailure as exc:
                 project.errors.append(ParseError(opts.display(f), exc.line, exc.column, exc.message))
-        _register_all(loaded)
+        loaded.register()
         config.var_overrides = _tfvars(directory, opts, project)
         tree.add_root(loaded, config, ev)
         tree.expand()
-        _Builder(project, loaded, config, ev, tree.instances).build()
+        _build(project, tree.instances)
     except BudgetExceeded as exc:
         project.gave_up = too_costly(exc, own)
         project.errors.append(project.gave_up)
     named: set[tuple[int, str]] = set()
-    for inst in tree.instances:
+    for inst in tree.instances or [Instance("", "", directory, loaded, config, ev, frozenset(), ())]:
         _collect(project, inst, named)
     tree.release()
     return project
 
 
 def _collect(project: Project, inst: Instance, named: set[tuple[int, str]]) -> None:
-    """What one instance's evaluation read and found, into the project."""
+    """What one module instance's evaluation read and found, into the project."""
     for read in inst.ev.files_read:  # what the result depends on, even when it is a KMS000
         if read not in project.files:
             project.files.append(read)
@@ -224,19 +173,23 @@ def _load_module(directory: Path, opts: ParseOptions, project: Project) -> _Load
             if shown not in project.files:
                 project.files.append(shown)
                 project.files_tried.append((str(directory), name))
-            loaded.files.append(parse_file(path, opts))
+            loaded.add(parse_file(path, opts), name)
         except ParseFailure as exc:
             project.errors.append(ParseError(opts.display(path), exc.line, exc.column, exc.message))
         except OSError:
             continue
-    _register_all(loaded)
+    loaded.register()
     return loaded
 
 
-def _register_all(loaded: _Loaded) -> None:
-    for pf in loaded.files:
-        for b in pf.blocks:
-            _register(loaded.config, loaded, b)
+def is_override(name: str) -> bool:
+    """Is this file name one Terraform reads as an override file (``override.tf``,
+    ``*_override.tf`` and their ``.tf.json`` forms; see :mod:`kmslint.parsers.tf_override`)?"""
+    for ext in (".tf", ".tf.json"):
+        if name.endswith(ext):
+            stem = name[: -len(ext)]
+            return stem == "override" or stem.endswith("_override")
+    return False
 
 
 def too_costly(exc: BudgetExceeded, own: list[str]) -> ParseError:
@@ -263,9 +216,9 @@ def too_costly(exc: BudgetExceeded, own: list[str]) -> ParseError:
 def _register(config: Config, loaded: _Loaded, b: Block) -> None:
     if b.type == "resource" and len(b.labels) >= 2:
         key = (b.labels[0], b.labels[1])
-        if key in config.resources:
-            return  # a duplicate address: the first one stands
-        config.resources[key] = b
+        # A duplicate address (Terraform rejects it) is linted too, not hidden; references
+        # resolve to the first definition.
+        config.resources.setdefault(key, b)
         loaded.resources.append(_Resource(b.labels[0], b.labels[1], b))
     elif b.type == "data" and len(b.labels) >= 2:
         config.data.setdefault((b.labels[0], b.labels[1]), b)
@@ -323,229 +276,290 @@ def _tfvars_json(src: Src, opts: ParseOptions, ev: Evaluator) -> dict[str, Value
     return {}
 
 
-def _split_ref(ref: str) -> tuple[str, str, str] | None:
-    """``(module path prefix, type, name)`` of a reference to a resource attribute:
-    ``module.a.module.b.aws_kms_key.x.arn`` -> ``("module.a.module.b.", "aws_kms_key", "x")``."""
-    parts = ref.split(".")
-    i = 0
-    while i + 2 < len(parts) and parts[i] == "module":
-        i += 2
-    if len(parts) - i < 2:
-        return None
-    return "".join(f"{parts[j]}.{parts[j + 1]}." for j in range(0, i, 2)), parts[i], parts[i + 1]
+class _Args:
+    """A block's arguments, evaluated in its scope (each one once: the builder asks several times)."""
+
+    def __init__(self, block: Block, ev: Evaluator, scope: Scope | None, own: frozenset[str] = frozenset()) -> None:
+        self.block = block
+        self.ev = ev
+        self.scope = scope
+        # A module instance's own files (display names): a value written anywhere else was
+        # written by a caller (empty at the root, whose values are all its own).
+        self.own = own
+        self._values: dict[str, Value | None] = {}
+
+    def attr(self, name: str) -> Value | None:
+        values = self._values
+        if name in values:
+            return values[name]
+        a = self.block.attrs.get(name)
+        value = values[name] = None if a is None else self.ev.eval(a.expr, self.scope)
+        return value
+
+    def attr_loc(self, name: str) -> Location | None:
+        """Where the argument's value is written (RULES.md, "Where a finding is reported"): in a
+        module, the caller's literal when a caller passed it, else the argument."""
+        a = self.block.attrs.get(name)
+        if a is None:
+            return None
+        if self.own:
+            value = self.attr(name)
+            loc = value.loc if value is not None else None
+            if loc is not None and loc.file not in self.own and loc.file.endswith(_WRITTEN_IN):
+                return loc
+        return a.loc
+
+    def literal(self, name: str) -> bool:
+        value = self.attr(name)
+        return isinstance(value, Known) and isinstance(value.value, str)
+
+    def refs(self, name: str) -> list[str]:
+        """The references the argument's value was written as, from the root module
+        (``module.a.aws_kms_key.k.arn``), each with the literal instance index it names
+        (``aws_kms_key.keys["b"].arn``), which evaluation leaves out."""
+        refs = value_refs(self.attr(name))
+        a = self.block.attr(name)
+        node = a.expr.node if a is not None else None
+        if not refs or a is None or node is None or node.end_byte - node.start_byte > MAX_INDEXED_TEXT:
+            return refs
+        if a.expr.src.data.find(b"[", node.start_byte, node.end_byte) < 0:
+            return refs  # most references name no instance: no text to decode
+        text = a.expr.src.text(node)
+        return [_with_index(ref, text) for ref in refs]
 
 
-def _refs(value: Value | None) -> list[str]:
-    if isinstance(value, Unknown) and value.ref:
-        return [value.ref]
-    if isinstance(value, Interpolated):
-        return [p.ref for p in value.parts if isinstance(p, Unknown) and p.ref]
-    return []
-
-
-def key_name_of(
-    value: Value | None, names: Collection[str], aliases: dict[str, str | None] | None = None
-) -> str | None:
-    """The key resource a value refers to (``aws_kms_key.k.arn``, ``"${aws_kms_key.k.id}"``,
-    ``module.kms.aws_kms_key.this.key_id`` through a module's output)."""
-    for ref in _refs(value):
-        split = _split_ref(ref)
-        if split is None:
-            continue
-        prefix, rtype, rname = split
-        name = f"{prefix}{rtype}.{rname}"
-        if name in names:
-            return name
-        if aliases is not None and rtype == "aws_kms_alias" and name in aliases:
-            return aliases[name]
-    return None
-
-
-def _ref_resource(value: Value | None, rtype: str) -> str | None:
-    """The name (without module path) of the ``rtype`` resource a value refers to."""
-    for ref in _refs(value):
-        split = _split_ref(ref)
-        if split is not None and split[1] == rtype:
-            return split[2]
-    return None
-
-
-def _is_set(value: Value | None) -> bool:
-    return value is not None and not (isinstance(value, Known) and value.value is None)
-
-
-class _Builder:
-    """The model of one configuration: the resources of every module instance of it.
-
-    The per-resource methods read ``self.ev``/``self.config``/``self.keys``, which
-    :meth:`_at` points at the instance the resource is declared in (its variables,
-    its locals, its keys first), so they need not know about modules.
-    """
+class _View(_Args):
+    """One instance of a resource block (:class:`kmslint.parsers.tf_model.ResourceView`)."""
 
     def __init__(
-        self, project: Project, loaded: _Loaded, config: Config, ev: Evaluator, instances: list[Instance] | None = None
+        self, r: _Resource, ev: Evaluator, scope: Scope | None, module: str, tags: _DefaultTags, own: frozenset[str]
     ) -> None:
-        self.project = project
-        self.loaded = loaded
-        self.config = config
-        self.ev = ev
-        self.instances = instances or []
-        self.root_ev = ev
-        self.own: frozenset[str] = frozenset()
-        self.inst: Instance | None = None
-        self._all_keys: dict[str, KeyResource] = {}
-        self._inst_keys: dict[int, dict[str, KeyResource]] = {}
-        self.keys: MutableMapping[str, KeyResource] = self._all_keys
-        self._aws_providers: list[tuple[str | None, Block]] | None = None
-        self._uses: set[MultiRegionUse] = set()  # those in project.multi_region_uses, to add each once
+        super().__init__(r.block, ev, scope, own)
+        self.rtype = r.rtype
+        self.module = module
+        self.address = f"{module}.{r.address}" if module else r.address
+        self.header = r.block.header
+        self.index = ""  # its count/for_each index, set by resource_views
+        self.module_instance = module
+        self._blocks: dict[str, list[Arguments]] = {}
+        self._default_tags = tags
 
-    def _resources(self) -> list[_Resource]:
-        """The root's resources, then those of each module instance, named with its path."""
-        out = list(self.loaded.resources)
-        for inst in self.instances:
-            if inst.prefix:
-                out.extend(_Resource(r.rtype, r.rname, r.block, inst) for r in inst.loaded.resources)
+    def blocks(self, name: str) -> list[Arguments]:
+        found = self._blocks.get(name)
+        if found is None:  # expanded once: the builder asks twice for a role's inline policies
+            found = self._blocks[name] = [
+                _Args(item, self.ev, scope, self.own)
+                for item, scope, _ in self.ev.expand_blocks(self.block, name, self.scope)
+                if isinstance(item, Block)
+            ]
+        return found
+
+    def tags(self) -> tuple[Value | None, Location | None]:
+        own = self.attr("tags")
+        if absent(own):
+            own = None
+        defaults = self._default_tags(self.block)
+        loc = self.attr_loc("tags") if own is not None else None
+        if defaults is None:
+            return own, loc
+        if not (isinstance(defaults, Known) and isinstance(defaults.value, dict)):
+            return (own if own is not None else defaults), loc  # unknown default tags may hold a justification
+        if own is None:
+            return defaults, loc
+        if isinstance(own, Known) and isinstance(own.value, dict):
+            return Known({**defaults.value, **own.value}, own.loc), loc
+        return own, loc
+
+
+# Instances read of one resource: past this many, its ``count``/``for_each`` is read as
+# unknown (one instance, ``count.index``/``each`` unknown, as when the collection is not
+# known).  Nothing is hidden that way: a finding that does not depend on the instance
+# still shows, once; one that does is not invented from an unknown value.
+MAX_INSTANCES = 256
+# How many resources deep a for_each over another resource's instances is followed
+# (``a`` over ``b`` over ``c`` ...); deeper, the collection is read as unknown.
+MAX_FOR_EACH_CHAIN = 16
+
+
+# The longest expression whose text is searched for a reference's literal index.
+MAX_INDEXED_TEXT = 4096
+
+# The files a caller writes a module's argument in (a value read by file() is located in
+# the file it was read from, and reported there by the statement it is in).
+_WRITTEN_IN = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
+
+
+def _with_index(ref: str, text: str) -> str:
+    """``ref`` with the literal index ``text`` writes after its resource (``aws_kms_key.k["b"]``;
+    a reference from inside a module, ``module.a.aws_kms_key.k``, is written without its path)."""
+    import re
+
+    split = split_ref(ref)
+    if split is None or "[" in ref:
+        return ref
+    path, rtype, rname = split
+    head = f"{rtype}.{rname}"
+    start = len(path) + 1 if path else 0
+    m = re.search(re.escape(head) + r'\s*\[\s*("(?:[^"\\\n]|\\.)*"|[0-9]+)\s*\]', text)
+    if m is None:
+        return ref
+    return f"{ref[: start + len(head)]}[{m.group(1)}]{ref[start + len(head) :]}"
+
+
+def resource_views(
+    loaded: _Loaded,
+    ev: Evaluator,
+    scope: Scope | None,
+    module: str,
+    providers: _Providers | None = None,
+    own: frozenset[str] = frozenset(),
+    module_instance: str | None = None,
+) -> list[ResourceView]:
+    """The resources of one module instance (``module``: its path, "" for the root), one view
+    per resource instance, their arguments evaluated by ``ev`` in ``scope``.  ``providers``
+    are the root configuration's (a module's resources use them); ``own``, a module
+    instance's files (see :meth:`_Args.attr_loc`); ``module_instance``, its path with the
+    indexes of its calls (``module.a["x"]``) when it differs from ``module``.
+
+    ``count`` and ``for_each`` over known collections are expanded (RULES.md,
+    "Instances"): each instance sees its own ``count.index`` or ``each.key`` and
+    ``each.value``.  ``count = 0`` or an empty collection makes no instance; an unknown
+    one makes one instance that knows nothing of its index.
+    """
+    if providers is None:
+        providers = _Providers(loaded, ev)
+    expander = _Instances(loaded, ev, scope, module)
+    views: list[ResourceView] = []
+    for r in loaded.resources:
+        if r.rtype not in MODELLED_TYPES:
+            continue  # nothing the model reads (an instance count of it is worked out if asked)
+        for index, inner in expander.of(r):
+            view = _View(r, ev, inner, module, providers.default_tags, own)
+            view.index = index
+            if module_instance is not None:
+                view.module_instance = module_instance
+            views.append(view)
+    return views
+
+
+class _Instances:
+    """The instances of each resource of a module instance: (index, scope binding count/each)."""
+
+    def __init__(self, loaded: _Loaded, ev: Evaluator, scope: Scope | None, module: str = "") -> None:
+        self.prefix = f"{module}." if module else ""  # references evaluated in it start with it
+        self.by_name: dict[str, _Resource] = {}
+        for r in loaded.resources:
+            self.by_name.setdefault(r.address, r)  # references resolve to the first definition
+        self.ev = ev
+        self.scope = scope
+        self._chain = 0  # resources whose for_each is another resource, being worked out
+        self._done: dict[int, list[tuple[str, Scope | None]]] = {}  # by id(): duplicates are two
+
+    def of(self, r: _Resource) -> list[tuple[str, Scope | None]]:
+        if id(r) in self._done:
+            return self._done[id(r)]
+        self._done[id(r)] = [("", self.scope)]  # while it is being worked out (for_each over itself)
+        found = self._expand(r)
+        if len(found) > 1:  # each instance is evaluated again: paid for (one resource costs what it did)
+            self.ev.budget.spend(len(found))
+        self._done[id(r)] = found
+        return found
+
+    def _expand(self, r: _Resource) -> list[tuple[str, Scope | None]]:
+        count = r.block.attr("count")
+        if count is not None:
+            return self._count(self.ev.eval(count.expr, self.scope), count.loc)
+        for_each = r.block.attr("for_each")
+        if for_each is not None:
+            return self._for_each(self.ev.eval(for_each.expr, self.scope), for_each.loc)
+        return [("", self.scope)]
+
+    def _bind(self, name: str, fields: dict[str, Value], loc: Location) -> Scope:
+        return Scope({name: Known(fields, loc)}, self.scope)
+
+    def _count(self, n: Value | None, loc: Location) -> list[tuple[str, Scope | None]]:
+        value = n.value if isinstance(n, Known) else None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+            return [("", self.scope)]
+        if value <= 0:
+            return []
+        if value > MAX_INSTANCES:
+            return [("", self.scope)]
+        return [(f"[{i}]", self._bind("count", {"index": Known(i, loc)}, loc)) for i in range(int(value))]
+
+    def _for_each(self, coll: Value | None, loc: Location) -> list[tuple[str, Scope | None]]:
+        pairs: list[tuple[str, Value]] = []
+        if isinstance(coll, Known) and isinstance(coll.value, dict):
+            pairs = sorted(coll.value.items())  # Terraform orders a map's instances by key
+        elif isinstance(coll, Known) and isinstance(coll.value, list):
+            texts = [known_str(item) for item in coll.value]
+            if None in texts:
+                return [("", self.scope)]  # a set of what is not all known strings
+            pairs = [(t, Known(t, loc)) for t in sorted({t for t in texts if t is not None})]
+        elif isinstance(coll, Unknown) and coll.ref:
+            return self._over_resource(coll.ref, loc)
+        else:
+            return [("", self.scope)]
+        if len(pairs) > MAX_INSTANCES:
+            return [("", self.scope)]
+        return [(_key_index(k), self._bind("each", {"key": Known(k, loc), "value": v}, loc)) for k, v in pairs]
+
+    def _over_resource(self, ref: str, loc: Location) -> list[tuple[str, Scope | None]]:
+        """``for_each = aws_kms_key.keys``: one instance for each of that resource's, whose
+        ``each.value`` refers to it (so that ``each.value.key_id`` names the key)."""
+        other = self.by_name.get(ref[len(self.prefix) :]) if ref.startswith(self.prefix) else None
+        if other is None or self._chain >= MAX_FOR_EACH_CHAIN:
+            return [("", self.scope)]
+        self._chain += 1
+        try:
+            theirs = self.of(other)
+        finally:
+            self._chain -= 1
+        out: list[tuple[str, Scope | None]] = []
+        for index, _scope in theirs:
+            if not index.startswith('["'):
+                return [("", self.scope)]
+            value = Unknown(f"`{ref}{index}` is known after apply", loc, ref=ref)
+            out.append((index, self._bind("each", {"key": Known(_key_of_index(index), loc), "value": value}, loc)))
         return out
 
-    def _at(self, r: _Resource) -> None:
-        """Evaluate what follows in the module instance ``r`` is declared in."""
-        inst = r.inst
-        if inst is self.inst:
-            return
-        self.inst = inst
-        self.ev = inst.ev if inst is not None else self.instances[0].ev if self.instances else self.ev
-        self.config = inst.config if inst is not None else self.loaded.config
-        self.own = inst.own if inst is not None else frozenset()
-        local = self._inst_keys.setdefault(id(inst), {})
-        # A reference inside an instance means that instance's key first (for_each instances share names).
-        self.keys = ChainMap(local, self._all_keys)
 
-    def _written(self, value: Value | None, attr_loc: Location) -> Location:
-        """Where a module resource's attribute value is written: the caller's literal when a
-        caller passed it, else the attribute (RULES.md, "Where a finding is reported")."""
-        loc = value.loc if value is not None else None
-        if self.own and loc is not None and loc.file not in self.own:
-            return loc
-        return attr_loc
+def _key_index(key: str) -> str:
+    """The index of a for_each instance in an address: ``["a"]``."""
+    return '["' + key.replace("\\", "\\\\").replace('"', '\\"') + '"]'
 
-    def _spans(self) -> None:
-        project = self.project
-        for inst in [None, *(i for i in self.instances if i.prefix)]:
-            files = inst.loaded.files if inst is not None else self.loaded.files
-            prefix = inst.prefix if inst is not None else ""
-            for pf in files:
-                for b in pf.blocks:
-                    if b.type in ("resource", "data") and len(b.labels) >= 2:
-                        name = f"{b.labels[0]}.{b.labels[1]}"
-                        if b.type == "data":
-                            name = "data." + name
-                        span = (b.loc.file, b.loc.line, b.loc.end_line)
-                        if inst is not None and inst.anchor is not None:
-                            span = inst.anchor  # reported with the file that calls the module
-                        project.resource_spans.setdefault(prefix + name, span)
 
-    def _stamp(self, before: tuple[int, ...] | None) -> None:
-        """Name the module instance of the model objects made since ``before`` (see :meth:`_sizes`)."""
-        label = self.inst.label if self.inst is not None else ""
-        if before is None or not label:
-            return
-        p = self.project
-        lists: tuple[list[Any], ...] = (p.keys, p.aliases, p.grants, p.standalone_policies, p.identity_policies)
-        for items, start in zip(lists, before, strict=True):
-            for item in items[start:]:
-                item.instance = label
-                if isinstance(item, KeyResource) and item.policy is not None:
-                    item.policy.instance = label
+def _key_of_index(index: str) -> str:
+    """The key of a for_each instance from its index: ``["a"]`` -> ``a``."""
+    return index[2:-2].replace('\\"', '"').replace("\\\\", "\\")
 
-    def _sizes(self, r: _Resource) -> tuple[int, ...] | None:
-        """How many model objects there are before ``r`` is built; None: it is the root's own."""
-        if r.inst is None:
-            return None
-        p = self.project
-        return (len(p.keys), len(p.aliases), len(p.grants), len(p.standalone_policies), len(p.identity_policies))
 
-    def build(self) -> None:
-        project = self.project
-        self._spans()
-        account = self._account()
-        resources = self._resources()
-        for r in resources:
-            if r.rtype in KEY_TYPES:
-                self._at(r)
-                before = self._sizes(r)
-                key = self._key(r)
-                key.account = account
-                ev, self.ev = self.ev, self.root_ev  # provider blocks are the root's, read in its context
-                self._default_tags(key, r.block)
-                self.ev = ev
-                self.keys[r.address] = key
-                self._all_keys[r.address] = key
-                project.keys.append(key)
-                self._stamp(before)
-        names = set(self._all_keys)
-        aliases: dict[str, str | None] = {}
-        for r in resources:
-            if r.rtype == "aws_kms_alias":
-                self._at(r)
-                before = self._sizes(r)
-                alias = self._alias(r, names)
-                aliases[r.address] = alias.target
-                project.aliases.append(alias)
-                self._stamp(before)
-        self.aliases = aliases
-        for r in resources:
-            if r.rtype in KEY_TYPES:
-                self._at(r)
-                key = self.keys[r.address]
-                if key.is_replica and key.primary is None:
-                    key.primary = key_name_of(self.ev.eval_attr(r.block, "primary_key_arn"), names)
-        for r in resources:
-            self._at(r)
-            before = self._sizes(r)
-            t = r.rtype
-            if t == "aws_kms_key_policy":
-                self._key_policy(r, names)
-            elif t == "aws_kms_grant":
-                self._grant(r, names)
-            elif t in IDENTITY_POLICY_TYPES:
-                self._identity_policy(r)
-            elif t == "aws_iam_role":
-                self._role_inline(r)
-            elif t == "aws_dynamodb_table":
-                self._dynamodb(r, names)
-            elif t == "aws_dynamodb_table_replica":
-                self._dynamodb_replica(r, names)
-            elif t == "aws_rds_cluster":
-                self._rds_cluster(r, names)
-            elif t == "aws_rds_global_cluster":
-                self._rds_global(r, names)
-            self._stamp(before)
-        project.resource_count = sum(
-            1
-            for r in resources
-            if r.rtype in KEY_TYPES
-            or r.rtype in OTHER_MODELLED
-            or r.rtype in IDENTITY_POLICY_TYPES
-            or (r.rtype == "aws_iam_role" and r.block.children("inline_policy"))
-        )
+class _Providers:
+    """The ``provider "aws"`` blocks of a configuration: which one a resource uses, the account they state."""
 
-    def _account(self) -> Value | None:
+    def __init__(self, loaded: _Loaded, ev: Evaluator) -> None:
+        self.loaded = loaded
+        self.ev = ev
+        self._aws: list[tuple[str | None, Block]] | None = None
+
+    def blocks(self) -> list[Block]:
+        return [b for pf in self.loaded.files for b in pf.blocks if b.type == "provider" and b.labels[:1] == ["aws"]]
+
+    def account(self) -> Value | None:
         """The account the configuration states (``allowed_account_ids`` of the one aws provider)."""
         found: list[Value] = []
-        for pf in self.loaded.files:
-            for b in pf.blocks:
-                if b.type == "provider" and b.labels[:1] == ["aws"]:
-                    ids = self.ev.eval_attr(b, "allowed_account_ids")
-                    if isinstance(ids, Known) and isinstance(ids.value, list) and len(ids.value) == 1:
-                        found.append(ids.value[0])
-                    else:
-                        return None
+        for b in self.blocks():
+            ids = self.ev.eval_attr(b, "allowed_account_ids")
+            if isinstance(ids, Known) and isinstance(ids.value, list) and len(ids.value) == 1:
+                found.append(ids.value[0])
+            else:
+                return None
         texts = {known_str(v) for v in found}
         if len(texts) == 1 and None not in texts:
             return found[0]
         return None
 
-    def _provider(self, block: Block) -> Block | None:
+    def provider(self, block: Block) -> Block | None:
         """The ``provider "aws"`` block a resource uses (its ``provider = aws.alias``, else the default one)."""
         alias = None
         attr = block.attr("provider")
@@ -557,200 +571,57 @@ class _Builder:
             head, _, alias = text.partition(".")
             if head != "aws":
                 return None
-        if self._aws_providers is None:  # once per directory, not once per resource
-            self._aws_providers = [
-                (known_str(self.ev.eval_attr(b, "alias")) or None, b)
-                for pf in self.loaded.files
-                for b in pf.blocks
-                if b.type == "provider" and b.labels[:1] == ["aws"]
-            ]
+        if self._aws is None:  # once per configuration, not once per resource
+            self._aws = [(known_str(self.ev.eval_attr(b, "alias")) or None, b) for b in self.blocks()]
         found = None
-        for b_alias, b in self._aws_providers:
+        for b_alias, b in self._aws:
             if b_alias == (alias or None):
                 if found is not None:
                     return None  # duplicate provider configurations: not one answer
                 found = b
         return found
 
-    def _default_tags(self, key: KeyResource, block: Block) -> None:
-        """Tags the provider's ``default_tags`` add to every resource, under the key's own."""
-        provider = self._provider(block)
+    def default_tags(self, block: Block) -> Value | None:
+        """The tags the provider's ``default_tags`` add to every resource it creates."""
+        provider = self.provider(block)
         if provider is None:
-            return
+            return None
         defaults = next(iter(provider.children("default_tags")), None)
-        if defaults is None:
-            return
-        tags = self.ev.eval_attr(defaults, "tags")
-        if tags is None:
-            return
-        if not (isinstance(tags, Known) and isinstance(tags.value, dict)):
-            if key.tags is None:
-                key.tags = tags  # unknown default tags may hold a justification
-            return
-        own = key.tags
-        if own is None:
-            key.tags = tags
-        elif isinstance(own, Known) and isinstance(own.value, dict):
-            key.tags = Known({**tags.value, **own.value}, own.loc)
+        return None if defaults is None else self.ev.eval_attr(defaults, "tags")
 
-    def _key(self, r: _Resource) -> KeyResource:
-        b = r.block
-        key = KeyResource(name=r.address, kind=KEY_TYPES[r.rtype], loc=b.header)
-        for tf_name, field_name in KEY_ATTRS:
-            attr = b.attr(tf_name)
-            if attr is None or field_name in key.attr_locs:
-                continue
-            value = _absent_sides(self.ev.eval(attr.expr))
-            if _absent(value):
-                continue
-            setattr(key, field_name, value)
-            key.attr_locs[field_name] = self._written(value, attr.loc)
-        if key.kind in (KeyKind.EXTERNAL, KeyKind.REPLICA_EXTERNAL):
-            key.origin = Known("EXTERNAL", b.header)
-        policy = b.attr("policy")
-        if policy is not None:
-            doc = _absent_sides(self.ev.eval(policy.expr))
-            if doc is not None and not _absent(doc):
-                where = self._written(doc, policy.loc)
-                key.policy = KeyPolicy(doc, where, r.address, key)
-                key.attr_locs["policy"] = where
-        return key
 
-    def _alias(self, r: _Resource, names: set[str]) -> Alias:
-        b = r.block
-        alias = Alias(r.address, None, None, b.header)
-        name = b.attr("name")
-        if name is not None:
-            alias.alias_name = self.ev.eval(name.expr)
-            alias.attr_locs["alias_name"] = name.loc
-        else:
-            prefix = b.attr("name_prefix")
-            if prefix is not None:
-                pv = self.ev.eval(prefix.expr)
-                text = known_str(pv)
-                if text is not None:
-                    alias.alias_name = Interpolated((text, Unknown("generated suffix", prefix.loc)), prefix.loc)
-                else:
-                    alias.alias_name = pv
-                alias.attr_locs["alias_name"] = prefix.loc
-        target = b.attr("target_key_id")
-        if target is not None:
-            alias.target = key_name_of(self.ev.eval(target.expr), names)
-            alias.attr_locs["target"] = target.loc
-        return alias
+def _build(project: Project, instances: list[Instance]) -> None:
+    """The model of a configuration's resources, those of every module instance with them,
+    and where each resource and data source is (a module's: at the root's call of it)."""
+    root = instances[0]
+    providers = _Providers(root.loaded, root.ev)  # a module's resources use the root's providers
+    views: list[ResourceView] = []
+    spanned: set[str] = set()
+    for inst in instances:
+        if inst.prefix not in spanned:  # instances of one call share their names
+            spanned.add(inst.prefix)
+            _spans(project, inst)
+        views += resource_views(inst.loaded, inst.ev, None, inst.prefix[:-1], providers, inst.own, inst.label[:-1])
+    Builder(project, views, providers.account()).build()
 
-    def _key_policy(self, r: _Resource, names: set[str]) -> None:
-        b = r.block
-        key_attr = b.attr("key_id")
-        key_name = key_name_of(self.ev.eval(key_attr.expr), names, self.aliases) if key_attr else None
-        key = self.keys.get(key_name) if key_name else None
-        policy = b.attr("policy")
-        if policy is not None:
-            doc = self.ev.eval(policy.expr)
-            if doc is None or (isinstance(doc, Known) and doc.value is None):
-                doc = Unknown("policy is null", policy.loc)
-            loc = policy.loc
-        else:
-            doc = Unknown("aws_kms_key_policy without a policy argument", b.header)
-            loc = b.header
-        kp = KeyPolicy(doc, loc, r.address, key)
-        bypass = b.attr("bypass_policy_lockout_safety_check")
-        if bypass is not None:
-            kp.bypass_lockout_check = self.ev.eval(bypass.expr)
-            kp.bypass_loc = bypass.loc
-        if key is not None and key.policy is None:
-            key.policy = kp
-        else:
-            self.project.standalone_policies.append(kp)
 
-    def _grant(self, r: _Resource, names: set[str]) -> None:
-        b = r.block
-        grant = Grant(r.address, None, None, b.header)
-        grantee = b.attr("grantee_principal")
-        if grantee is not None:
-            grant.grantee = self.ev.eval(grantee.expr)
-            grant.attr_locs["grantee"] = grantee.loc
-        key_attr = b.attr("key_id")
-        if key_attr is not None:
-            grant.key = key_name_of(self.ev.eval(key_attr.expr), names, self.aliases)
-            grant.attr_locs["key"] = key_attr.loc
-        self.project.grants.append(grant)
-
-    def _identity_policy(self, r: _Resource) -> None:
-        attr = r.block.attr("policy")
-        if attr is None:
-            return
-        doc = self.ev.eval(attr.expr)
-        if doc is None:
-            return
-        self.project.identity_policies.append(IdentityPolicy(r.address, doc, attr.loc))
-
-    def _role_inline(self, r: _Resource) -> None:
-        for item, scope, _where in self.ev.expand_blocks(r.block, "inline_policy", None):
-            if isinstance(item, Unknown):
-                continue
-            attr = item.attr("policy")
-            if attr is None:
-                continue
-            doc = self.ev.eval(attr.expr, scope)
-            if doc is None:
-                continue
-            self.project.identity_policies.append(IdentityPolicy(r.address, doc, attr.loc))
-
-    # ------------------------------------------------------------------ multi-Region use
-
-    def _use(self, value: Value | None, names: set[str], by: str, kind: UsageKind) -> None:
-        key = key_name_of(value, names, self.aliases)
-        if key is not None:
-            use = MultiRegionUse(key, by, kind)
-            if use not in self._uses:
-                self._uses.add(use)
-                self.project.multi_region_uses.append(use)
-
-    def _table_key(self, b: Block) -> Value | None:
-        for sse in b.children("server_side_encryption"):
-            return self.ev.eval_attr(sse, "kms_key_arn")
-        return None
-
-    def _dynamodb(self, r: _Resource, names: set[str]) -> None:
-        b = r.block
-        replicas = self.ev.expand_blocks(b, "replica", None)
-        if not replicas:
-            return
-        self._use(self._table_key(b), names, r.address, UsageKind.GLOBAL_TABLE)
-        for item, scope, _where in replicas:
-            if isinstance(item, Block):
-                self._use(self.ev.eval_attr(item, "kms_key_arn", scope), names, r.address, UsageKind.GLOBAL_TABLE)
-
-    def _dynamodb_replica(self, r: _Resource, names: set[str]) -> None:
-        b = r.block
-        self._use(self.ev.eval_attr(b, "kms_key_arn"), names, r.address, UsageKind.GLOBAL_TABLE)
-        table = _ref_resource(self.ev.eval_attr(b, "global_table_arn"), "aws_dynamodb_table")
-        if table is not None:
-            tb = self.config.resources.get(("aws_dynamodb_table", table))
-            if tb is not None:
-                self._use(self._table_key(tb), names, r.address, UsageKind.GLOBAL_TABLE)
-
-    def _rds_cluster(self, r: _Resource, names: set[str]) -> None:
-        b = r.block
-        if not _is_set(self.ev.eval_attr(b, "global_cluster_identifier")):
-            return
-        self._use(self.ev.eval_attr(b, "kms_key_id"), names, r.address, UsageKind.GLOBAL_CLUSTER)
-
-    def _rds_global(self, r: _Resource, names: set[str]) -> None:
-        b = r.block
-        source = _ref_resource(self.ev.eval_attr(b, "source_db_cluster_identifier"), "aws_rds_cluster")
-        if source is None:
-            return
-        cb = self.config.resources.get(("aws_rds_cluster", source))
-        if cb is not None:
-            self._use(self.ev.eval_attr(cb, "kms_key_id"), names, r.address, UsageKind.GLOBAL_CLUSTER)
+def _spans(project: Project, inst: Instance) -> None:
+    for pf in inst.loaded.files:
+        for b in pf.blocks:
+            if b.type in ("resource", "data") and len(b.labels) >= 2:
+                name = f"{b.labels[0]}.{b.labels[1]}"
+                if b.type == "data":
+                    name = "data." + name
+                span = (b.loc.file, b.loc.line, b.loc.end_line)
+                if inst.anchor is not None:
+                    span = inst.anchor  # reported with the file that calls the module
+                project.resource_spans.setdefault(inst.prefix + name, span)
 
 
 def _suppressions(project: Project, loaded: _Loaded, prefix: str = "") -> None:
-    """Inline suppressions of a directory's files, on its resources as named in one instance
-    (``prefix``; each instance of a module is suppressed by the comments in the module)."""
-    for pf in loaded.files:
+    """Inline suppressions of a directory's files, on its resources as named in one module
+    instance (``prefix``: each instance of a module is suppressed by the comments in it)."""
+    for pf in [*loaded.files, *loaded.overrides]:
         if not pf.comment_lines:
             continue
         spans: list[tuple[str, int, int]] = []
@@ -766,4 +637,13 @@ def _suppressions(project: Project, loaded: _Loaded, prefix: str = "") -> None:
         project.suppressions.extend(comment_suppressions(lines, pf.src.display, spans, pf.comment_lines))
 
 
-__all__ = ["Location", "key_name_of", "parse_directory", "parse_file"]
+__all__ = [
+    "IDENTITY_POLICY_TYPES",
+    "KEY_ATTRS",
+    "KEY_TYPES",
+    "OTHER_MODELLED",
+    "Location",
+    "parse_directory",
+    "parse_file",
+    "resource_views",
+]

@@ -100,7 +100,7 @@ class Tree:
     def add_root(self, loaded: _Loaded, config: Config, ev: Evaluator) -> Instance:
         config.modules = self._hook(len(self.instances))
         # Its own files and place in the chain are only asked about once a call is followed
-        # (own: see terraform._Builder._written; the chain: _create), so not worked out here.
+        # (own: see terraform._Args.attr_loc; the chain: _create), so not worked out here.
         inst = Instance("", "", self.root, loaded, config, ev, frozenset(), ())
         self.instances.append(inst)
         return inst

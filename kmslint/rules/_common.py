@@ -18,6 +18,7 @@ from kmslint.model import (
     clip,
     describe_branch,
     has_conditional,
+    instance_index,
     to_plain,
 )
 from kmslint.parsers.common import BudgetExceeded
@@ -128,7 +129,8 @@ class Once:
         self._seen: set[tuple[object, ...]] = set()
 
     def first(self, resource: str | None, loc: Location, *extra: object) -> bool:
-        mark = (resource, loc.file, loc.line, loc.column, *extra)
+        # Instances of one resource share its name, not their findings: the engine merges those.
+        mark = (resource, instance_index(resource), loc.file, loc.line, loc.column, *extra)
         if mark in self._seen:
             return False
         self._seen.add(mark)

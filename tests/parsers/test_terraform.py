@@ -13,8 +13,11 @@ from kmslint.model import (
     Location,
     Meaning,
     MultiRegionUse,
+    Project,
     Unknown,
     UsageKind,
+    Value,
+    instance_index,
     known_str,
     to_plain,
 )
@@ -525,19 +528,82 @@ def test_multi_region_uses(tmp_path: Path) -> None:
     ]
 
 
-def test_for_each_resource_is_one_logical_resource(tmp_path: Path) -> None:
+def _instances(p: Project, name: str = "aws_kms_key.k") -> list[tuple[str, Value | None]]:
+    return [(instance_index(k.name), k.deletion_window) for k in p.keys if k.name == name]
+
+
+def test_for_each_instances_share_the_resource_name(tmp_path: Path) -> None:
     p = parse(
         tmp_path,
         {
             "main.tf": """
             resource "aws_kms_key" "k" {
-              for_each    = toset(["a", "b"])
-              description = each.key
+              for_each                = { payments = 7, ledger = 30 }
+              deletion_window_in_days = each.value
+            }
+            resource "aws_kms_key" "set" {
+              for_each                = toset(["b", "a", "b"])
+              deletion_window_in_days = each.key == "a" ? 7 : 8
             }
             """
         },
     )
-    assert [k.name for k in p.keys] == ["aws_kms_key.k"]
+    # One key per instance, in Terraform's order (by key), named without its index (RULES.md).
+    assert {k.name for k in p.keys} == {"aws_kms_key.k", "aws_kms_key.set"}
+    assert _instances(p) == [('["ledger"]', Known(30)), ('["payments"]', Known(7))]
+    assert _instances(p, "aws_kms_key.set") == [('["a"]', Known(7)), ('["b"]', Known(8))]
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [
+        ("2", [("[0]", Known(7)), ("[1]", Known(8))]),
+        ("0", []),
+        ("var.create ? 1 : 0", [("[0]", Known(7))]),
+        ("length(var.none)", [("", "unknown")]),  # unknown: one instance, as before
+        ("1000000000", [("", "unknown")]),  # past MAX_INSTANCES: read as unknown, not expanded
+    ],
+)
+def test_count_instances(tmp_path: Path, count: str, expected: list[tuple[str, object]]) -> None:
+    p = parse(
+        tmp_path,
+        {
+            "main.tf": f"""
+            variable "create" {{
+              default = true
+            }}
+            variable "none" {{}}
+            resource "aws_kms_key" "k" {{
+              count                   = {count}
+              deletion_window_in_days = 7 + count.index
+            }}
+            """
+        },
+    )
+    got = [(i, "unknown" if isinstance(v, Unknown) else v) for i, v in _instances(p)]
+    assert got == expected
+
+
+def test_for_each_over_another_resource_links_each_instance(tmp_path: Path) -> None:
+    p = parse(
+        tmp_path,
+        {
+            "main.tf": """
+            resource "aws_kms_key" "keys" {
+              for_each = toset(["a", "b"])
+            }
+            resource "aws_kms_key_policy" "p" {
+              for_each = aws_kms_key.keys
+              key_id   = each.value.key_id
+              policy   = "{}"
+            }
+            """
+        },
+    )
+    # Each key gets the policy of its own instance: none is left on the default policy.
+    assert [(instance_index(k.name), k.policy is not None) for k in p.keys] == [('["a"]', True), ('["b"]', True)]
+    assert all(instance_index(k.name) == instance_index(k.policy.attached_by) for k in p.keys if k.policy)
+    assert p.standalone_policies == []
 
 
 def test_duplicate_addresses_across_files_are_tolerated(tmp_path: Path) -> None:
@@ -549,8 +615,11 @@ def test_duplicate_addresses_across_files_are_tolerated(tmp_path: Path) -> None:
         },
     )
     assert p.errors == []
-    assert [k.name for k in p.keys] == ["aws_kms_key.k"]
-    assert key(p, "aws_kms_key.k").rotation == Known(True)
+    # Terraform rejects a duplicate address; kmslint lints both definitions rather than hide one.
+    assert [(k.name, k.rotation, k.loc.file) for k in p.keys] == [
+        ("aws_kms_key.k", Known(True), "a.tf"),
+        ("aws_kms_key.k", Known(False), "b.tf"),
+    ]
 
 
 # --------------------------------------------------------------------------- errors and limits
@@ -790,3 +859,67 @@ def test_provider_default_tags_are_key_tags(tmp_path: Path) -> None:
     assert to_plain(key(p, "aws_kms_key.a").tags) == {"Owner": "platform", "Env": "dev"}
     assert to_plain(key(p, "aws_kms_key.b").tags) == {"Owner": "platform", "Env": "prod"}
     assert key(p, "aws_kms_key.c").tags is None
+
+
+def test_override_files_merge_as_terraform_merges_them(tmp_path: Path) -> None:
+    p = parse(
+        tmp_path,
+        {
+            "main.tf": """
+            variable "window" {
+              default = 30
+            }
+            locals {
+              spec = "SYMMETRIC_DEFAULT"
+            }
+            resource "aws_kms_key" "k" {
+              enable_key_rotation     = true
+              deletion_window_in_days = var.window
+              customer_master_key_spec = local.spec
+              description             = "kept"
+            }
+            """,
+            # Read after main.tf whatever its name; a later override wins over an earlier one.
+            "a_override.tf": """
+            variable "window" {
+              default = 7
+            }
+            locals {
+              spec = "RSA_2048"
+            }
+            """,
+            "keys_override.tf.json": '{"resource": {"aws_kms_key": {"k": {"enable_key_rotation": false}}}}',
+            "override.tf": 'resource "aws_kms_key" "k" {\n  multi_region = true\n}\n',
+        },
+    )
+    (k,) = p.keys
+    assert k.rotation == Known(False) and k.attr_locs["rotation"].file == "keys_override.tf.json"
+    assert k.multi_region == Known(True) and k.attr_locs["multi_region"].file == "override.tf"
+    assert k.deletion_window == Known(7) and k.key_spec == Known("RSA_2048")
+    assert k.loc.file == "main.tf"  # the resource is where its original header is
+
+
+def test_override_of_nothing_is_read_as_written(tmp_path: Path) -> None:
+    p = parse(tmp_path, {"main.tf": "", "override.tf": 'resource "aws_kms_key" "lonely" {\n  multi_region = true\n}\n'})
+    assert [(k.name, k.multi_region) for k in p.keys] == [("aws_kms_key.lonely", Known(True))]
+
+
+@pytest.mark.parametrize("index", ['"b"', "1"])
+def test_a_literal_instance_reference_links_to_that_instance(tmp_path: Path, index: str) -> None:
+    each = 'for_each = toset(["a", "b"])' if index.startswith('"') else "count = 2"
+    p = parse(
+        tmp_path,
+        {
+            "main.tf": f"""
+            resource "aws_kms_key" "keys" {{
+              {each}
+            }}
+            resource "aws_kms_key_policy" "second" {{
+              key_id = aws_kms_key.keys[{index}].id
+              policy = "{{}}"
+            }}
+            """
+        },
+    )
+    with_policy = [instance_index(k.name) for k in p.keys if k.policy is not None]
+    assert with_policy == [f"[{index}]"]

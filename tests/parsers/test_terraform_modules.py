@@ -18,8 +18,8 @@ from click.testing import CliRunner
 
 from kmslint import api
 from kmslint.cli import main
-from kmslint.model import Known, Unknown
-from kmslint.parsers.terraform import key_name_of
+from kmslint.model import Known, Unknown, instance_index
+from kmslint.parsers.tf_model import ref_name
 from kmslint.settings import Settings
 from tests.parsers.tf_helpers import key, parse, write
 
@@ -63,7 +63,7 @@ def test_arguments_are_the_module_variables_and_defaults_fill_the_rest(tmp_path:
     k = key(project, "module.a.aws_kms_key.this")
     assert isinstance(k.rotation, Known) and k.rotation.value is False
     assert k.policy is None  # default = null, not passed: a known null, so no policy (KMS001)
-    assert k.instance == "module.a."
+    assert instance_index(k.name) == ""  # one instance: a name says all
 
 
 def test_a_variable_without_default_stays_unknown_but_a_null_default_is_null(tmp_path: Path) -> None:
@@ -103,10 +103,12 @@ def test_for_each_instances_have_their_keys_and_each_is_bound(tmp_path: Path) ->
             """
         },
     )
-    got = sorted((k.name, k.instance, k.rotation.value) for k in project.keys if isinstance(k.rotation, Known))
+    got = sorted(
+        (k.name, instance_index(k.name), k.rotation.value) for k in project.keys if isinstance(k.rotation, Known)
+    )
     assert got == [
-        ("module.k.aws_kms_key.this", 'module.k["a"].', True),
-        ("module.k.aws_kms_key.this", 'module.k["b"].', False),
+        ("module.k.aws_kms_key.this", 'module.k["a"].aws_kms_key.this', True),
+        ("module.k.aws_kms_key.this", 'module.k["b"].aws_kms_key.this', False),
     ]
 
 
@@ -148,7 +150,8 @@ def test_references_inside_an_instance_carry_its_path_and_link_per_instance(tmp_
     project = parse(tmp_path, {"main.tf": call})
     # Each instance's aws_kms_key_policy attaches to its own instance's key, none stands alone.
     assert not project.standalone_policies
-    assert sorted(k.instance for k in project.keys if k.policy is not None) == ['module.k["x"].', 'module.k["y"].']
+    attached = sorted(instance_index(k.name) for k in project.keys if k.policy is not None)
+    assert attached == ['module.k["x"].aws_kms_key.this', 'module.k["y"].aws_kms_key.this']
 
 
 def test_module_outputs_resolve_in_the_caller(tmp_path: Path) -> None:
@@ -176,12 +179,11 @@ def test_module_outputs_resolve_in_the_caller(tmp_path: Path) -> None:
     assert [g.key for g in project.grants] == ["module.kms.aws_kms_key.this"]
 
 
-def test_key_name_of_reads_module_paths() -> None:
-    names = {"module.a.module.b.aws_kms_key.x", "aws_kms_key.y"}
-    ref = Unknown("r", None, ref="module.a.module.b.aws_kms_key.x.arn")
-    assert key_name_of(ref, names) == "module.a.module.b.aws_kms_key.x"
-    assert key_name_of(Unknown("r", None, ref="aws_kms_key.y.id"), names) == "aws_kms_key.y"
-    assert key_name_of(Unknown("r", None, ref="module.a.key_id"), names) is None  # an output not followed
+def test_references_name_resources_with_their_module_paths() -> None:
+    assert ref_name("module.a.module.b.aws_kms_key.x.arn") == "module.a.module.b.aws_kms_key.x"
+    assert ref_name("aws_kms_key.y.id") == "aws_kms_key.y"
+    assert ref_name('module.a["k"].aws_kms_key.x[0].arn') == "module.a.aws_kms_key.x"
+    assert ref_name("module.a.key_id") is None  # an output of a call not followed
 
 
 def test_module_files_are_what_the_result_depends_on(tmp_path: Path) -> None:

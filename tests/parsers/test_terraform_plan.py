@@ -9,7 +9,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kmslint.model import KeyKind, Known, MultiRegionUse, ProjectKind, Unknown, UsageKind, to_plain
+from kmslint.model import (
+    KeyKind,
+    KeyResource,
+    Known,
+    MultiRegionUse,
+    ProjectKind,
+    Unknown,
+    UsageKind,
+    instance_index,
+    known_str,
+    to_plain,
+)
 from kmslint.parsers.common import ParseFailure, ParseOptions
 from kmslint.parsers.terraform_plan import looks_like_plan, parse_plan, strip_indexes
 from kmslint.policy.document import read_policy
@@ -187,8 +198,13 @@ def test_strip_indexes() -> None:
 def test_plan_keys_modules_and_not_set(tmp_path: Path) -> None:
     p = _parse(tmp_path, _plan())
     assert p.kind is ProjectKind.TERRAFORM_PLAN  # type: ignore[attr-defined]
-    keys = {k.name: k for k in p.keys}  # type: ignore[attr-defined]
+    keys: dict[str, KeyResource] = {}
+    for k in p.keys:  # type: ignore[attr-defined]
+        keys.setdefault(k.name, k)  # the first instance of each
     assert list(keys) == ["aws_kms_key.defaults", "aws_kms_key.computed", "module.kms.aws_kms_external_key.this"]
+    # Each instance of aws_kms_key.computed is a key of its own, named without its index.
+    instances = [(k.name, instance_index(k.name)) for k in p.keys if k.name == "aws_kms_key.computed"]  # type: ignore[attr-defined]
+    assert instances == [("aws_kms_key.computed", "[0]"), ("aws_kms_key.computed", "[1]")]
     defaults = keys["aws_kms_key.defaults"]
     # Provider defaults that the configuration does not write are "not set".
     assert defaults.rotation is None and defaults.key_spec is None and defaults.multi_region is None
@@ -321,3 +337,82 @@ def test_plan_tags_all_carries_default_tags(tmp_path: Path) -> None:
     defaults = next(k for k in p.keys if k.name == "aws_kms_key.defaults")  # type: ignore[attr-defined]
     assert to_plain(defaults.tags) == {"Owner": "platform"}
     assert defaults.attr_locs["tags"].file == "plan.json"
+
+
+def _instance_plan() -> dict[str, object]:
+    """Keys of a resource with for_each, an aws_kms_key_policy over them, an alias and a grant
+    whose arguments the plan leaves out (no after_unknown): only the configuration links them."""
+    keys = [
+        _resource(f'aws_kms_key.keys["{k}"]', "aws_kms_key", "keys", {"enable_key_rotation": True}, index=k)
+        for k in ("a", "b")
+    ]
+    policies = [
+        _resource(f'aws_kms_key_policy.p["{k}"]', "aws_kms_key_policy", "p", {"policy": POLICY}, index=k)
+        for k in ("a", "b")
+    ]
+    linked = {"references": ['aws_kms_key.keys["a"].key_id', "aws_kms_key.keys"]}
+    return {
+        "format_version": "1.2",
+        "terraform_version": "1.9.0",
+        "planned_values": {
+            "root_module": {
+                "resources": [
+                    *keys,
+                    *policies,
+                    _resource("aws_kms_alias.a", "aws_kms_alias", "a", {"name": "alias/a"}),
+                    _resource("aws_kms_grant.g", "aws_kms_grant", "g", {"grantee_principal": "arn:aws:iam::1:role/r"}),
+                ]
+            }
+        },
+        "configuration": {
+            "root_module": {
+                "resources": [
+                    {"address": "aws_kms_key.keys", "mode": "managed", "type": "aws_kms_key", "expressions": {}},
+                    {
+                        "address": "aws_kms_key_policy.p",
+                        "mode": "managed",
+                        "type": "aws_kms_key_policy",
+                        "for_each_expression": {"references": ["aws_kms_key.keys"]},
+                        "expressions": {
+                            "key_id": {"references": ["each.value.key_id", "each.value"]},
+                            "policy": {"constant_value": "x"},
+                        },
+                    },
+                    {
+                        "address": "aws_kms_alias.a",
+                        "mode": "managed",
+                        "type": "aws_kms_alias",
+                        "expressions": {"name": {"constant_value": "alias/a"}, "target_key_id": linked},
+                    },
+                    {
+                        "address": "aws_kms_grant.g",
+                        "mode": "managed",
+                        "type": "aws_kms_grant",
+                        "expressions": {"key_id": linked, "grantee_principal": {"constant_value": "x"}},
+                    },
+                ]
+            }
+        },
+    }
+
+
+def test_plan_instances_link_to_their_own_keys(tmp_path: Path) -> None:
+    p = _parse(tmp_path, _instance_plan())
+    # for_each over aws_kms_key.keys: each policy instance attaches to the key instance of its own key.
+    got = [(instance_index(k.name), k.policy and instance_index(k.policy.attached_by)) for k in p.keys]  # type: ignore[attr-defined]
+    assert got == [('["a"]', '["a"]'), ('["b"]', '["b"]')]
+    assert p.standalone_policies == []  # type: ignore[attr-defined]
+    # References alone link an alias and a grant to their key.
+    assert [a.target for a in p.aliases] == ["aws_kms_key.keys"]  # type: ignore[attr-defined]
+    assert [g.key for g in p.grants] == ["aws_kms_key.keys"]  # type: ignore[attr-defined]
+
+
+def test_plan_provider_states_the_account(tmp_path: Path) -> None:
+    plan = _instance_plan()
+    providers = {"aws": {"name": "aws", "expressions": {"allowed_account_ids": {"constant_value": ["111122223333"]}}}}
+    plan["configuration"]["provider_config"] = providers  # type: ignore[index]
+    p = _parse(tmp_path, plan)
+    assert {known_str(k.account) for k in p.keys} == {"111122223333"}  # type: ignore[attr-defined]
+    providers["west"] = {"name": "aws", "alias": "west", "expressions": {}}  # one provider says nothing
+    p = _parse(tmp_path, plan)
+    assert {k.account for k in p.keys} == {None}  # type: ignore[attr-defined]

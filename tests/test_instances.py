@@ -39,12 +39,26 @@ def test_count_instances_are_named_by_index() -> None:
     assert _tails(case, "KMS002") == [" (for count.index 0, 1)"]
 
 
+def test_the_one_instance_of_a_count_is_not_named_but_a_for_each_key_is(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'variable "create" {\n  default = true\n}\n'
+        'resource "aws_kms_key" "k" {\n  count = var.create ? 1 : 0\n  enable_key_rotation = false\n}\n'
+        'resource "aws_kms_key" "e" {\n  for_each = toset(["only"])\n  enable_key_rotation = false\n}\n',
+        encoding="utf-8",
+    )
+    tails = {
+        res: m[m.find(" (for ") :] if " (for " in m else "" for r, res, _, m in _findings(tmp_path) if r == "KMS002"
+    }
+    # `count = var.create ? 1 : 0` is how modules make a resource optional: "for count.index 0" says nothing.
+    assert tails == {"aws_kms_key.k": "", "aws_kms_key.e": ' (for each.key "only")'}
+
+
 def test_plan_module_instances_link_their_own_policies() -> None:
     case = FIXTURES / "KMS002" / "fail_tf_plan_module_for_each"
     found = _findings(case)
     # Each module instance's aws_kms_key_policy attaches to its own key: no KMS001.
     assert [(r, res) for r, res, _, _ in found] == [("KMS002", "module.kms.aws_kms_key.this")]
-    assert found[0][3].endswith(' (for module.kms["a"].aws_kms_key.this, module.kms["b"].aws_kms_key.this)')
+    assert found[0][3].endswith(' (for module.kms["a"], module.kms["b"])')
 
 
 def test_key_policy_for_each_over_keys_leaves_no_key_on_the_default_policy() -> None:

@@ -241,12 +241,16 @@ class Builder:
         self.keys = _Keys()
         self.alias_targets: dict[str, str | None] = {}
         self.by_address: dict[str, ResourceView] = {}
+        self._alone: set[str] = set()  # addresses with a single instance: nothing to tell apart
         self._uses: set[MultiRegionUse] = set()  # those in project.multi_region_uses, to add each once
 
     def build(self) -> None:
         project = self.project
+        instances: dict[str, int] = {}
         for v in self.views:
             self.by_address.setdefault(v.address, v)
+            instances[v.address] = instances.get(v.address, 0) + 1
+        self._alone = {address for address, n in instances.items() if n == 1}
         replicas: list[tuple[ResourceView, KeyResource]] = []
         for v in self.views:
             if v.rtype in KEY_TYPES:
@@ -311,12 +315,18 @@ class Builder:
 
     # ------------------------------------------------------------------ references
 
-    @staticmethod
-    def _name(v: ResourceView) -> str:
+    def _name(self, v: ResourceView) -> str:
         """The resource's name in findings: its address, carrying which instance it is (its index;
-        inside an instance of a module called with count/for_each, its full instance address)."""
+        inside an instance of a module called with count/for_each, that module instance, with the
+        resource's own index when it has one)
+        when it has several, or a for_each key (``count = var.create ? 1 : 0`` makes one instance
+        that needs no "for count.index 0")."""
+        if v.address in self._alone and '["' not in v.index and '["' not in v.module_instance:
+            return v.address  # a for_each key says something of its own; count index 0 does not
         if v.module_instance == v.module:
             return InstanceName(v.address, v.index)
+        if not v.index:  # the module instance says which: module.kms["x"]
+            return InstanceName(v.address, v.module_instance)
         return InstanceName(v.address, f"{v.module_instance}.{v.address[len(v.module) + 1 :]}{v.index}")
 
     def _key_ref(self, v: ResourceView, refs: list[str]) -> tuple[str | None, str]:

@@ -107,8 +107,8 @@ def test_for_each_instances_have_their_keys_and_each_is_bound(tmp_path: Path) ->
         (k.name, instance_index(k.name), k.rotation.value) for k in project.keys if isinstance(k.rotation, Known)
     )
     assert got == [
-        ("module.k.aws_kms_key.this", 'module.k["a"].aws_kms_key.this', True),
-        ("module.k.aws_kms_key.this", 'module.k["b"].aws_kms_key.this', False),
+        ("module.k.aws_kms_key.this", 'module.k["a"]', True),
+        ("module.k.aws_kms_key.this", 'module.k["b"]', False),
     ]
 
 
@@ -151,7 +151,7 @@ def test_references_inside_an_instance_carry_its_path_and_link_per_instance(tmp_
     # Each instance's aws_kms_key_policy attaches to its own instance's key, none stands alone.
     assert not project.standalone_policies
     attached = sorted(instance_index(k.name) for k in project.keys if k.policy is not None)
-    assert attached == ['module.k["x"].aws_kms_key.this', 'module.k["y"].aws_kms_key.this']
+    assert attached == ['module.k["x"]', 'module.k["y"]']
 
 
 def test_module_outputs_resolve_in_the_caller(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from kmslint.model import Known, Location, NotFollowed, Unknown, Value
 from kmslint.parsers.common import Budget, BudgetExceeded, ParseFailure, ParseOptions
-from kmslint.parsers.hcl_eval import Config, Evaluator, Scope, too_large
+from kmslint.parsers.hcl_eval import Config, Evaluator, Scope
 from kmslint.parsers.hcl_syntax import Block
 from kmslint.record import Record, field, replace
 
@@ -196,7 +196,7 @@ class Tree:
             self.not_followed.append(NotFollowed(block.loc.file, block.loc.line, key_path, text or "", anchor))
             return None
         if len(inst.chain) > MAX_MODULE_DEPTH:
-            stop = too_large(f"module calls nest deeper than {MAX_MODULE_DEPTH} levels")
+            stop = BudgetExceeded(f"module calls nest deeper than {MAX_MODULE_DEPTH} levels")
             stop.where = block.header
             raise stop
         loaded = self._dirs.get(directory)
@@ -244,8 +244,8 @@ class Tree:
 
     def _bound(self, n: int, where: Location) -> None:
         if n > MAX_CALL_INSTANCES or len(self.instances) + n > MAX_MODULE_INSTANCES:
-            stop = too_large(
-                f"module calls have over {MAX_CALL_INSTANCES:,} instances"
+            stop = BudgetExceeded(
+                f"a module call has over {MAX_CALL_INSTANCES:,} instances"
                 if n > MAX_CALL_INSTANCES
                 else f"the configuration has over {MAX_MODULE_INSTANCES:,} module instances"
             )

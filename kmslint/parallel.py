@@ -407,8 +407,11 @@ class _Reads:
     def __call__(self, directory: str, path: str) -> str:
         from kmslint.cache import sha256_hex
         from kmslint.model import Known, Location, Unknown
+        from kmslint.parsers.common import TF_LISTING, tf_listing
         from kmslint.parsers.hcl_eval import Config, Evaluator
 
+        if path == TF_LISTING:  # a module directory's .tf files, not a file (see tf_listing)
+            return sha256_hex(f"listing\0{tf_listing(directory)}".encode("utf-8", "surrogatepass"))
         nowhere = Location(directory, 1, 1, 1, 1)  # only an Unknown's reason is compared, never its place
         got = Evaluator(Config(Path(directory)), self.opts).read_file(Known(path), nowhere)
         if isinstance(got, Unknown):

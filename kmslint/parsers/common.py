@@ -29,6 +29,22 @@ DEFAULT_MAX_DEPTH = 200
 MAX_DUPLICATE_KEYS = 1_000
 
 
+# A pin of the findings cache (``Project.files_tried``) that stands for the list of the
+# ``.tf``/``.tf.json`` files of a directory, not for one file: a module's directory, or where
+# a local module call's source would be (adding a file there, or the directory, changes
+# the configuration).  No file is named so: a path component never holds a NUL.
+TF_LISTING = "\x00tf-files"
+
+
+def tf_listing(directory: str) -> str:
+    """What :data:`TF_LISTING` pins: the sorted ``.tf``/``.tf.json`` names of ``directory``."""
+    try:
+        names = sorted(e.name for e in os.scandir(directory) if e.name.endswith((".tf", ".tf.json")))
+    except OSError as exc:
+        return f"cannot be listed: {exc.errno}"
+    return "\n".join(names)
+
+
 class ParseOptions(Record, frozen=True):
     """Limits and context a parser works under.
 

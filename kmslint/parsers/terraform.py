@@ -25,7 +25,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from kmslint.model import Known, Location, ParseError, Project, ProjectKind, Unknown, Value, known_str
-from kmslint.parsers.common import Budget, BudgetExceeded, ParseFailure, ParseOptions, comment_suppressions
+from kmslint.parsers.common import (
+    TF_LISTING,
+    Budget,
+    BudgetExceeded,
+    ParseFailure,
+    ParseOptions,
+    comment_suppressions,
+)
 from kmslint.parsers.hcl_eval import Config, Evaluator, Scope
 from kmslint.parsers.hcl_syntax import Block, ParsedFile, Src, parse_hcl, parse_tf_json
 from kmslint.parsers.tf_model import (
@@ -116,7 +123,11 @@ def parse_directory(directory: Path, files: list[Path], opts: ParseOptions) -> P
     loaded = _Loaded(config=Config(directory))
     config = loaded.config
     ev = Evaluator(config, opts)
-    tree = Tree(directory, opts, lambda d: _load_module(d, opts, project), project.not_followed, project.called)
+
+    def load(module_dir: Path) -> _Loaded:
+        return _load_module(module_dir, opts, project)
+
+    tree = Tree(directory, opts, load, project.not_followed, project.called, project.files_tried)
     try:
         for f in files:
             try:
@@ -158,6 +169,7 @@ def _load_module(directory: Path, opts: ParseOptions, project: Project) -> _Load
     cache pins it (``files_tried``).
     """
     loaded = _Loaded(config=Config(directory))
+    project.files_tried.append((str(directory), TF_LISTING))  # a file added to it is a change
     try:
         names = sorted(p.name for p in directory.iterdir())
     except OSError:

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kmslint.model import Known, Location, NotFollowed, Unknown, Value
-from kmslint.parsers.common import Budget, BudgetExceeded, ParseFailure, ParseOptions
+from kmslint.parsers.common import TF_LISTING, Budget, BudgetExceeded, ParseFailure, ParseOptions
 from kmslint.parsers.hcl_eval import Config, Evaluator, Scope
 from kmslint.parsers.hcl_syntax import Block
 from kmslint.record import Record, field, replace
@@ -47,6 +47,8 @@ MAX_MODULE_DEPTH = 32
 # Instances of one call (its count or for_each), and of every call of a unit together.
 MAX_CALL_INSTANCES = 1_000
 MAX_MODULE_INSTANCES = 2_000
+# Where terraform init records the modules it installed, in the root directory.
+MANIFEST = ".terraform/modules/modules.json"
 # A modules.json larger than this is not read (terraform init writes a few KB).
 MAX_MANIFEST_BYTES = 4 << 20
 
@@ -85,8 +87,11 @@ class Tree:
         load: Callable[[Path], _Loaded],
         not_followed: list[NotFollowed],
         called: set[str] | None = None,
+        tried: list[tuple[str, str]] | None = None,
     ) -> None:
         self.root = root
+        # Pins for the findings cache (Project.files_tried): what the calls' sources depend on.
+        self.tried = tried if tried is not None else []
         self.opts = opts
         self._load = load
         self._dirs: dict[Path, _Loaded] = {}
@@ -303,10 +308,20 @@ class Tree:
     def _directory(self, inst: Instance, key_path: str, source: str | None) -> Path | None:
         """Where a call's module is on disk, or None (not followed)."""
         if source is not None and (source.startswith(_LOCAL) or source in (".", "..")):
-            joined = os.path.normpath(os.path.join(str(inst.directory), source.replace("\\", "/")))
-            return self._usable(Path(joined))
+            joined = Path(os.path.normpath(os.path.join(str(inst.directory), source.replace("\\", "/"))))
+            found = self._usable(joined)
+            if found is None and self._inside(joined):
+                self.tried.append((str(joined), TF_LISTING))  # not there yet: creating it is a change
+            return found
         installed = self.manifest().get(key_path)
         return self._usable(installed) if installed is not None else None
+
+    def _inside(self, directory: Path) -> bool:
+        root = self.opts.scan_root
+        try:
+            return root is not None and directory.resolve().is_relative_to(root.resolve())
+        except (OSError, RuntimeError, ValueError):
+            return False
 
     def _usable(self, directory: Path) -> Path | None:
         """``directory`` when it is a directory inside the scan root (symlinks resolved)."""
@@ -326,11 +341,12 @@ class Tree:
         defensively (it is input too: anything unexpected is skipped)."""
         if self._manifest is None:
             self._manifest = _read_manifest(self.root, self.opts)
+            self.tried.append((str(self.root), MANIFEST))  # terraform init writing it is a change
         return self._manifest
 
 
 def _read_manifest(root: Path, opts: ParseOptions) -> dict[str, Path]:
-    path = root / ".terraform" / "modules" / "modules.json"
+    path = root / MANIFEST
     try:
         if not path.is_file():
             return {}

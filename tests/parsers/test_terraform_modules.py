@@ -261,6 +261,33 @@ def test_a_changed_module_file_is_linted_again_from_the_cache(tmp_path: Path) ->
     assert "KMS002" in {f.rule_id for f in again.findings}
 
 
+def test_a_file_added_to_a_module_is_linted_again_from_the_cache(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    write(tree, {"modules/kms/main.tf": KEY_MODULE, "main.tf": 'module "a" {\n  source = "./modules/kms"\n}\n'})
+    cache_dir = str(tmp_path / "cache")
+    assert not {f.rule_id for f in api.lint([str(tree)], Settings(), cache_dir=cache_dir).findings} & {"KMS002"}
+    # Nothing the first run read changed: only the module directory's list of files did.
+    write(tree, {"modules/kms/extra.tf": 'resource "aws_kms_key" "extra" {\n  enable_key_rotation = false\n}\n'})
+    again = api.lint([str(tree)], Settings(), cache_dir=cache_dir)
+    assert ("KMS002", "module.a.aws_kms_key.extra") in {(f.rule_id, f.resource) for f in again.findings}
+
+
+def test_a_module_source_created_or_installed_later_is_followed_from_the_cache(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    calls = 'module "local" {\n  source = "./modules/kms"\n}\nmodule "remote" {\n  source = "org/kms/aws"\n}\n'
+    write(tree, {"main.tf": calls})
+    cache_dir = str(tmp_path / "cache")
+    assert len(api.lint([str(tree)], Settings(), cache_dir=cache_dir).not_followed) == 2
+    bad = KEY_MODULE.replace("default = true", "default = false")
+    write(tree, {"modules/kms/main.tf": bad})  # the local source now exists
+    assert len(api.lint([str(tree)], Settings(), cache_dir=cache_dir).not_followed) == 1
+    manifest = {"Modules": [{"Key": "remote", "Source": "org/kms/aws", "Dir": ".terraform/modules/remote"}]}
+    write(tree, {".terraform/modules/remote/main.tf": bad, ".terraform/modules/modules.json": json.dumps(manifest)})
+    again = api.lint([str(tree)], Settings(), cache_dir=cache_dir)  # as after terraform init
+    assert again.not_followed == []
+    assert {"module.local.aws_kms_key.this", "module.remote.aws_kms_key.this"} <= {f.resource for f in again.findings}
+
+
 # --------------------------------------------------------------------------- discovery
 
 

@@ -334,7 +334,8 @@ def test_a_module_file_that_does_not_parse_is_reported_through_its_caller(tmp_pa
 
 
 def test_a_hostile_manifest_is_no_manifest(tmp_path: Path) -> None:
-    for text in ["{", "[]", '{"Modules": 7}', '{"Modules": [{"Key": "k", "Dir": 3}]}', "[" * 100_000]:
+    outside = [json.dumps({"Modules": [{"Key": "k", "Dir": d}]}) for d in ("/etc", "../../..", "/proc/self/cwd")]
+    for text in ["{", "[]", '{"Modules": 7}', '{"Modules": [{"Key": "k", "Dir": 3}]}', "[" * 100_000, *outside]:
         write(tmp_path, {".terraform/modules/modules.json": text, "main.tf": 'module "k" {\n  source = "x/y/aws"\n}\n'})
         project = parse(tmp_path)
         assert [n.module for n in project.not_followed] == ["k"]

@@ -697,3 +697,55 @@ def test_a_50_mb_file_and_symlink_loops_through_the_cli(tmp_path: Path) -> None:
     report = check_cli(["."], tmp_path)
     assert [f["rule_id"] for f in report["findings"] if f["file"] == "huge.json"] == ["KMS000"]  # type: ignore[index]
     check_cli(["huge.json", "self.yaml", "a.tf"], tmp_path)
+
+
+# --------------------------------------------------------------------------- module trees
+
+_KEY = 'resource "aws_kms_key" "k" {\n  enable_key_rotation = false\n}\n'
+
+
+def _call(name: str, source: str, extra: str = "") -> str:
+    return f'module "{name}" {{\n  source = "{source}"\n{extra}}}\n'
+
+
+MODULE_TREES: dict[str, Callable[[], dict[str, str]]] = {
+    "calls_itself": lambda: {"main.tf": _call("me", "./") + _KEY},
+    "two_call_each_other": lambda: {
+        "root/main.tf": _call("a", "../a"),
+        "a/main.tf": _call("b", "../b") + _KEY,
+        "b/main.tf": _call("a", "../a") + _KEY,
+    },
+    # Each level calls the next twice: 2**20 instances if nothing stopped it.
+    "doubling_bomb": lambda: {
+        **{f"m{i}/main.tf": _call("a", f"../m{i + 1}") + _call("b", f"../m{i + 1}") + _KEY for i in range(20)},
+        "m20/main.tf": _KEY,
+    },
+    "for_each_bomb": lambda: {
+        "main.tf": _call("m", "./m", "  for_each = toset([for i in range(1000) : tostring(i)])\n"),
+        "m/main.tf": _call("n", "../n", "  count = 1000\n"),
+        "n/main.tf": 'resource "aws_kms_key" "k" {\n  count = 100000\n}\n',
+    },
+    "chain_200_deep": lambda: {
+        **{f"m{i}/main.tf": _call("next", f"../m{i + 1}") for i in range(200)},
+        "m200/main.tf": _KEY,
+    },
+    "hostile_manifest": lambda: {
+        "main.tf": _call("r", "org/kms/aws") + _call("s", "org/s/aws"),
+        ".terraform/modules/modules.json": json.dumps(
+            {"Modules": [{"Key": "r", "Dir": "/"}, {"Key": "s", "Dir": "."}, *([{"Key": "x", "Dir": "."}] * 5000)]}
+        ),
+    },
+}
+
+
+@pytest.mark.parametrize("tree", sorted(MODULE_TREES))
+def test_module_recursion_and_instance_explosion_through_the_cli(tree: str, tmp_path: Path) -> None:
+    """Modules that call themselves, each other, twice per level, a thousand times per call or
+    200 deep: within the fuzz limits, each ends as findings, a KMS000 or a call not followed."""
+    for name, text in MODULE_TREES[tree]().items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    report = check_cli(["."], tmp_path)
+    summary = report.get("summary", {})
+    assert report["findings"] or (isinstance(summary, dict) and summary.get("not_followed")), report

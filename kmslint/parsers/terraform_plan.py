@@ -6,7 +6,10 @@ all (an argument absent from it is a provider default: "not set"), and
 ``resource_changes[].change.after_unknown`` which are computed at apply time
 (``Unknown``).  Resources that refer to a key (``aws_kms_key_policy``,
 aliases, grants, tables, clusters) are linked through the configuration's
-``references``, since the key's ID is unknown until apply.
+``references``, since the key's ID is unknown until apply; a reference that crosses
+a module boundary (``module.kms.key_id``, an output; ``var.key_id`` in a module, the
+call's argument) is followed to what the output or the argument refers to, as the
+``.tf`` files' evaluation follows it.
 
 Every resource instance (``module.m["k"].aws_kms_key.k[0]``) is a resource view,
 named without its indexes and carrying them; :mod:`kmslint.parsers.tf_model`
@@ -31,6 +34,11 @@ if TYPE_CHECKING:
 
 # The last index of an address: an unquoted index is a number, a quoted one a JSON string.
 _LAST_INDEX = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|[0-9]+)\]$')
+# Module outputs and variables followed from one argument's references, and references
+# gathered, at most (a chain of them is as long as the module tree is deep; a cycle is a
+# configuration Terraform refuses, and an argument refers to a few resources).
+_MAX_LINKS = 256
+_MAX_FOLLOWED = 4096
 
 
 def looks_like_plan(data: object) -> bool:
@@ -122,8 +130,10 @@ class _Args:
         where: Location,
         owner: str = "",
         module: str = "",
+        links: _Links | None = None,
     ) -> None:
         self.values = values
+        self.links = links  # module outputs and variables, to follow references through calls
         self.module = module  # the module path its references are written in ("" at the root)
         self.owner = owner  # what a value computed at apply time is a reference to: "aws_kms_key.k"
         self.config = config
@@ -168,7 +178,8 @@ class _Args:
         return [r for r in _list(expr.get("references")) if isinstance(r, str)]
 
     def _from_root(self, refs: list[str]) -> list[str]:
-        return [f"{self.module}.{r}" for r in refs] if self.module else refs
+        out = [f"{self.module}.{r}" for r in refs] if self.module else refs
+        return self.links.follow(out) if self.links is not None else out
 
 
 class _View(_Args):
@@ -177,7 +188,7 @@ class _View(_Args):
     def __init__(
         self, address: str, module: str, module_instance: str, rtype: str, index: str, header: Location, args: _Args
     ) -> None:
-        super().__init__(args.values, args.config, args.unknown, args.keys, args.where, address, module)
+        super().__init__(args.values, args.config, args.unknown, args.keys, args.where, address, module, args.links)
         self.address = address
         self.module_instance = module_instance
         self.rtype = rtype
@@ -210,11 +221,12 @@ class _View(_Args):
                         self.keys,
                         item.loc or self.where,
                         module=self.module,
+                        links=self.links,
                     )
                 )
         if not out:  # values unknown until apply: the configuration still says what refers to what
             out = [
-                _Args({}, _dict(c), {}, self.keys, self.where, module=self.module)
+                _Args({}, _dict(c), {}, self.keys, self.where, module=self.module, links=self.links)
                 for c in configured
                 if isinstance(c, dict)
             ]
@@ -251,6 +263,7 @@ class _Plan:
                 self.after_unknown[addr] = _dict(_dict(rcd.get("change")).get("after_unknown"))
         self.configs: dict[str, dict[str, object]] = {}
         self.for_each: dict[str, list[str]] = {}
+        self.links = _Links()
         self.conf_root = _dict(_dict(plain.get("configuration")).get("root_module"))
         self.has_configuration = bool(self.conf_root)
         self._collect_config(self.conf_root, "")
@@ -274,6 +287,7 @@ class _Plan:
             for call_name, call in _dict(mod.get("module_calls")).items():
                 child = _dict(_dict(call).get("module"))
                 child_pre = f"{pre}.module.{call_name}" if pre else f"module.{call_name}"
+                self.links.add_call(pre, child_pre, _dict(call), child)
                 stack.append((child, child_pre, depth + 1))
 
     def account(self) -> Value | None:
@@ -332,10 +346,66 @@ class _Plan:
         vdict = dict(values.value) if isinstance(values, Known) and isinstance(values.value, dict) else {}
         config = self.configs.get(name) if self.has_configuration else None
         header = r.loc or Location.point(self.project.root, 1)
-        args = _Args(vdict, config, self.after_unknown.get(full, {}), self.keys, header)
+        args = _Args(vdict, config, self.after_unknown.get(full, {}), self.keys, header, links=self.links)
         view = _View(name, module, module_instance, rtype, _own_index(full), header, args)
         view.each = self.for_each.get(name, [])
         self.views.append(view)
+
+
+def _expr_refs(expr: object) -> list[str]:
+    return [r for r in _list(_dict(expr).get("references")) if isinstance(r, str)]
+
+
+class _Links:
+    """Where a reference that crosses a module boundary leads, from the ``configuration``: an
+    output of a call (``module.kms.key_id``) to what its expression refers to in the module
+    (``module.kms.aws_kms_key.this.key_id``), a variable of a module (``module.kms.var.key_id``)
+    to what the call's argument refers to in the caller.  Addresses from the root, no indexes."""
+
+    def __init__(self) -> None:
+        self.to: dict[str, list[str]] = {}
+
+    def add_call(self, caller: str, callee: str, call: dict[str, object], module: dict[str, object]) -> None:
+        for name, out in _dict(module.get("outputs")).items():
+            self.to[f"{callee}.{name}"] = [f"{callee}.{r}" for r in _expr_refs(_dict(out).get("expression"))]
+        each = [r for r in _expr_refs(call.get("for_each_expression")) if not r.startswith(("var.", "local."))]
+        for name, expr in _dict(call.get("expressions")).items():
+            refs = _expr_refs(expr)
+            if any(r == "each.value" or r.startswith("each.value.") for r in refs):
+                refs += each  # each.value stands for the for_each collection's element
+            self.to[f"{callee}.var.{name}"] = [f"{caller}.{r}" for r in refs] if caller else refs
+
+    def follow(self, refs: list[str]) -> list[str]:
+        """``refs``, each followed by what it leads to when it names a module output or variable."""
+        if not self.to:
+            return refs
+        out: list[str] = []
+        seen: set[str] = set()
+        work = list(reversed(refs))
+        while work:
+            ref = work.pop()
+            out.append(ref)
+            target = self._target(ref)
+            if target is None or target in seen or len(seen) >= _MAX_LINKS:
+                continue
+            if len(out) + len(work) + len(self.to[target]) > _MAX_FOLLOWED:
+                continue
+            seen.add(target)
+            work.extend(reversed(self.to[target]))
+        return out
+
+    def _target(self, ref: str) -> str | None:
+        """The output or variable a reference names (``module.a["x"].key_id`` -> ``module.a.key_id``,
+        ``module.a.var.v`` as it is), when the configuration has it."""
+        parts = strip_indexes(ref).split(".")
+        i = 0
+        while i + 1 < len(parts) and parts[i] == "module":
+            i += 2
+        if i == 0 or i >= len(parts):
+            return None
+        end = i + 2 if parts[i] == "var" and i + 1 < len(parts) else i + 1
+        name = ".".join(parts[:end])
+        return name if name in self.to else None
 
 
 def _own_index(address: str) -> str:

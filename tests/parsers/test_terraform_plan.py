@@ -416,3 +416,166 @@ def test_plan_provider_states_the_account(tmp_path: Path) -> None:
     providers["west"] = {"name": "aws", "alias": "west", "expressions": {}}  # one provider says nothing
     p = _parse(tmp_path, plan)
     assert {k.account for k in p.keys} == {None}  # type: ignore[attr-defined]
+
+
+def _module_links_plan() -> dict[str, object]:
+    """An alias at the root given a nested module's output (module.outer.key_id, which is
+    module.inner's key_id, which is its key's), and an alias in a module called with
+    for_each whose target_key_id is a variable the call passes a root key's ID; a third
+    alias is given an output that leads round a cycle (which Terraform refuses), to nothing."""
+    ext = {"address": "aws_kms_external_key.root", "mode": "managed", "type": "aws_kms_external_key"}
+    return {
+        "format_version": "1.2",
+        "terraform_version": "1.9.5",
+        "planned_values": {
+            "root_module": {
+                "resources": [
+                    _resource("aws_kms_external_key.root", "aws_kms_external_key", "root", {"description": "r"}),
+                    _resource("aws_kms_alias.outer", "aws_kms_alias", "outer", {"name": "alias/outer"}),
+                    _resource("aws_kms_alias.loop", "aws_kms_alias", "loop", {"name": "alias/loop"}),
+                ],
+                "child_modules": [
+                    {
+                        "address": "module.outer",
+                        "child_modules": [
+                            {
+                                "address": "module.outer.module.inner",
+                                "resources": [
+                                    _resource(
+                                        "module.outer.module.inner.aws_kms_external_key.this",
+                                        "aws_kms_external_key",
+                                        "this",
+                                        {"description": "i"},
+                                    )
+                                ],
+                            }
+                        ],
+                    },
+                    *(
+                        {
+                            "address": f'module.alias["{k}"]',
+                            "resources": [
+                                _resource(
+                                    f'module.alias["{k}"].aws_kms_alias.this',
+                                    "aws_kms_alias",
+                                    "this",
+                                    {"name": f"alias/{k}"},
+                                )
+                            ],
+                        }
+                        for k in ("a", "b")
+                    ),
+                ],
+            }
+        },
+        "resource_changes": [
+            {"address": "aws_kms_alias.outer", "change": {"after_unknown": {"target_key_id": True}}},
+            {"address": "aws_kms_alias.loop", "change": {"after_unknown": {"target_key_id": True}}},
+        ],
+        "configuration": {
+            "root_module": {
+                "resources": [
+                    {**ext, "expressions": {"description": {"constant_value": "r"}}},
+                    {
+                        "address": "aws_kms_alias.outer",
+                        "mode": "managed",
+                        "type": "aws_kms_alias",
+                        "expressions": {"target_key_id": {"references": ["module.outer.key_id", "module.outer"]}},
+                    },
+                    {
+                        "address": "aws_kms_alias.loop",
+                        "mode": "managed",
+                        "type": "aws_kms_alias",
+                        "expressions": {"target_key_id": {"references": ["module.outer.ping", "module.outer"]}},
+                    },
+                ],
+                "module_calls": {
+                    "outer": {
+                        "source": "./outer",
+                        "module": {
+                            "outputs": {
+                                "key_id": {"expression": {"references": ["module.inner.key_id", "module.inner"]}},
+                                "ping": {"expression": {"references": ["module.inner.ping", "module.inner"]}},
+                            },
+                            "module_calls": {
+                                "inner": {
+                                    "source": "./inner",
+                                    "module": {
+                                        "outputs": {
+                                            "key_id": {
+                                                "expression": {
+                                                    "references": [
+                                                        "aws_kms_external_key.this.id",
+                                                        "aws_kms_external_key.this",
+                                                    ]
+                                                }
+                                            },
+                                            # module.inner's ping is its variable ping, which is its ping.
+                                            "ping": {"expression": {"references": ["var.ping"]}},
+                                        },
+                                        "resources": [
+                                            {
+                                                "address": "aws_kms_external_key.this",
+                                                "mode": "managed",
+                                                "type": "aws_kms_external_key",
+                                                "expressions": {"description": {"constant_value": "i"}},
+                                            }
+                                        ],
+                                    },
+                                    "expressions": {"ping": {"references": ["module.inner.ping", "module.inner"]}},
+                                }
+                            },
+                        },
+                    },
+                    "alias": {
+                        "source": "./alias",
+                        "for_each_expression": {"constant_value": ["a", "b"]},
+                        "expressions": {
+                            "key_id": {"references": ["aws_kms_external_key.root.id", "aws_kms_external_key.root"]}
+                        },
+                        "module": {
+                            "resources": [
+                                {
+                                    "address": "aws_kms_alias.this",
+                                    "mode": "managed",
+                                    "type": "aws_kms_alias",
+                                    "expressions": {
+                                        "name": {"references": ["each.key"]},
+                                        "target_key_id": {"references": ["var.key_id"]},
+                                    },
+                                }
+                            ],
+                            "variables": {"key_id": {}},
+                        },
+                    },
+                },
+            }
+        },
+    }
+
+
+def test_plan_follows_references_through_module_outputs_and_variables(tmp_path: Path) -> None:
+    # As the .tf files' evaluation does (fixtures/projects/tf_module_for_each: an alias given a
+    # module's key_id output targets the module's key), so that both forms agree on KMS010.
+    p = _parse(tmp_path, _module_links_plan())
+    targets = {a.name: a.target for a in p.aliases}  # type: ignore[attr-defined]
+    assert targets == {
+        "aws_kms_alias.outer": "module.outer.module.inner.aws_kms_external_key.this",
+        "aws_kms_alias.loop": None,  # the outputs' cycle leads nowhere
+        "module.alias.aws_kms_alias.this": "aws_kms_external_key.root",
+    }
+    # Without the alias that leads nowhere (which may target any key), each key but an orphan
+    # has an alias: KMS010 for the orphan only, where unlinked aliases had hidden it.
+    from kmslint import api
+    from kmslint.settings import Settings
+
+    plan = _module_links_plan()
+    del plan["planned_values"]["root_module"]["resources"][2]  # type: ignore[index]
+    del plan["configuration"]["root_module"]["resources"][2]  # type: ignore[index]
+    path = tmp_path / "plan.json"
+    orphan = {"address": "aws_kms_external_key.orphan", "mode": "managed", "type": "aws_kms_external_key"}
+    plan["planned_values"]["root_module"]["resources"].append({**orphan, "name": "orphan", "values": {}})  # type: ignore[index]
+    plan["configuration"]["root_module"]["resources"].append({**orphan, "expressions": {}})  # type: ignore[index]
+    path.write_text(json.dumps(plan))
+    report = api.lint([str(path)], Settings(select=frozenset({"KMS010"})))
+    assert [f.resource_name for f in report.findings] == ["aws_kms_external_key.orphan"]

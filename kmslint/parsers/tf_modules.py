@@ -35,7 +35,7 @@ from pathlib import Path
 from kmslint.model import Known, Location, NotFollowed, Unknown, Value
 from kmslint.parsers.common import TF_LISTING, Budget, BudgetExceeded, ParseFailure, ParseOptions
 from kmslint.parsers.hcl_eval import Config, Evaluator, Scope
-from kmslint.parsers.hcl_syntax import Block
+from kmslint.parsers.hcl_syntax import Attr, Block
 from kmslint.record import Record, field, replace
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
@@ -277,7 +277,16 @@ class Tree:
             if arg in _META:
                 continue
             v = parent.ev.eval(attr.expr, scope)
-            if v is not None:
+            if v is None:
+                continue
+            if scope is not None and _per_instance(attr):
+                # `x = each.value` takes each instance's value from one collection: the argument
+                # is where they are written as this call's, so that the instances' findings
+                # meet at one place and merge (RULES.md, "Instances"), as a resource's do.
+                from kmslint.parsers.hcl_eval import with_loc
+
+                args[arg] = with_loc(v, attr.loc)
+            else:
                 args[arg] = _written_at(v, parent.config, attr.loc)
         prefix = f"{parent.prefix}module.{name}."
         config = replace(loaded.config, var_overrides=args, prefix=prefix, modules=self._hook(len(self.instances)))
@@ -381,6 +390,20 @@ def _written_at(v: Value, caller: Config, attr_loc: Location) -> Value:
 
             return with_loc(v, attr_loc)
     return v
+
+
+def _per_instance(attr: Attr) -> bool:
+    """Does an argument's expression read ``each`` or ``count`` (as written, not evaluated)?"""
+    expr = attr.expr
+    if expr.node is not None:
+        data = expr.src.data[expr.node.start_byte : expr.node.end_byte]
+    elif expr.json is not None:  # .tf.json: the references are inside "${...}" strings
+        from kmslint.model import to_plain
+
+        data = json.dumps(to_plain(expr.json)).encode("utf-8", "surrogatepass")
+    else:
+        return False
+    return b"each." in data or b"count." in data
 
 
 def _each_items(plain: object) -> list[tuple[str, Value]] | None:

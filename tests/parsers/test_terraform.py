@@ -559,7 +559,7 @@ def test_for_each_instances_share_the_resource_name(tmp_path: Path) -> None:
     [
         ("2", [("[0]", Known(7)), ("[1]", Known(8))]),
         ("0", []),
-        ("var.create ? 1 : 0", [("[0]", Known(7))]),
+        ("var.create ? 1 : 0", [("", Known(7))]),  # the one instance is not named (count.index is 0)
         ("length(var.none)", [("", "unknown")]),  # unknown: one instance, as before
         ("1000000000", [("", "unknown")]),  # past MAX_INSTANCES: read as unknown, not expanded
     ],

@@ -128,3 +128,31 @@ def test_a_long_chain_of_for_each_over_resources_is_bounded(tmp_path: Path) -> N
     k1 = [m for r, res, _, m in found if r == "KMS002" and res == "aws_kms_key.k1"]
     assert len(k1) == 1 and k1[0].endswith('(for each.key "a")')
     assert len([r for r, _, _, _ in found if r == "KMS002"]) == 3000
+
+
+def test_a_counted_key_policy_in_each_module_instance_attaches_to_that_instance_s_key(tmp_path: Path) -> None:
+    """``aws_kms_key_policy`` with ``count = ... ? 1 : 0`` and ``key_id = aws_kms_key.this.id``,
+    in a module called with for_each: each instance's policy is its own key's (no key is left
+    on the default policy, no policy stands alone), and "[0]" is not named."""
+    module = """
+variable "service" {}
+resource "aws_kms_key" "this" {
+  enable_key_rotation = true
+}
+resource "aws_kms_key_policy" "general" {
+  count  = var.service != "ebs" ? 1 : 0
+  key_id = aws_kms_key.this.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{ Sid = "Root", Effect = "Allow", Action = "kms:*", Resource = "*",
+                   Principal = { AWS = "arn:aws:iam::111122223333:root" } }]
+  })
+}
+"""
+    (tmp_path / "modules" / "kms").mkdir(parents=True)
+    (tmp_path / "modules" / "kms" / "main.tf").write_text(module, encoding="utf-8")
+    call = 'module "kms" {\n  source   = "./modules/kms"\n  for_each = toset(["efs", "s3"])\n  service  = each.key\n}\n'
+    (tmp_path / "main.tf").write_text(call, encoding="utf-8")
+    found = _findings(tmp_path)
+    assert [(r, res) for r, res, _, _ in found] == [("KMS001", "module.kms.aws_kms_key_policy.general")]
+    assert found[0][3].endswith('(for module.kms["efs"], module.kms["s3"])')

@@ -216,19 +216,27 @@ class _Keys:
     def __init__(self) -> None:
         self.by_name: dict[str, list[KeyResource]] = {}
         self.by_instance: dict[tuple[str, str, str], KeyResource] = {}
+        self.by_module_instance: dict[tuple[str, str], list[KeyResource]] = {}
 
     def add(self, key: KeyResource, v: ResourceView) -> None:
         self.by_name.setdefault(key.name, []).append(key)
         self.by_instance.setdefault((key.name, v.module_instance, v.index), key)
+        self.by_module_instance.setdefault((key.name, v.module_instance), []).append(key)
 
     def pick(self, name: str | None, module_instance: str, index: str) -> KeyResource | None:
-        """The instance a reference means: the one of that module instance and index, else the
-        first of that name (a reference that does not say which)."""
+        """The instance a reference means: the one of that module instance and index; else the
+        only one of that module instance (``aws_kms_key.this.id`` from a resource with its own
+        ``count``, in one instance of a module called with ``for_each``); else the first of
+        that name (a reference that does not say which)."""
         found = self.by_name.get(name) if name else None
         if not found:
             return None
         assert name is not None
-        return self.by_instance.get((name, module_instance, index)) or found[0]
+        exact = self.by_instance.get((name, module_instance, index))
+        if exact is not None:
+            return exact
+        local = self.by_module_instance.get((name, module_instance), [])
+        return local[0] if len(local) == 1 else found[0]
 
 
 class Builder:
@@ -242,15 +250,19 @@ class Builder:
         self.alias_targets: dict[str, str | None] = {}
         self.by_address: dict[str, ResourceView] = {}
         self._alone: set[str] = set()  # addresses with a single instance: nothing to tell apart
+        self._one_here: set[tuple[str, str]] = set()  # (address, module instance) with one instance there
         self._uses: set[MultiRegionUse] = set()  # those in project.multi_region_uses, to add each once
 
     def build(self) -> None:
         project = self.project
         instances: dict[str, int] = {}
+        here: dict[tuple[str, str], int] = {}
         for v in self.views:
             self.by_address.setdefault(v.address, v)
             instances[v.address] = instances.get(v.address, 0) + 1
+            here[v.address, v.module_instance] = here.get((v.address, v.module_instance), 0) + 1
         self._alone = {address for address, n in instances.items() if n == 1}
+        self._one_here = {place for place, n in here.items() if n == 1}
         replicas: list[tuple[ResourceView, KeyResource]] = []
         for v in self.views:
             if v.rtype in KEY_TYPES:
@@ -316,18 +328,21 @@ class Builder:
     # ------------------------------------------------------------------ references
 
     def _name(self, v: ResourceView) -> str:
-        """The resource's name in findings: its address, carrying which instance it is (its index;
-        inside an instance of a module called with count/for_each, that module instance, with the
-        resource's own index when it has one)
-        when it has several, or a for_each key (``count = var.create ? 1 : 0`` makes one instance
-        that needs no "for count.index 0")."""
-        if v.address in self._alone and '["' not in v.index and '["' not in v.module_instance:
-            return v.address  # a for_each key says something of its own; count index 0 does not
+        """The resource's name in findings: its address, carrying which instance it is when there
+        are several or a for_each key says something: its index; inside an instance of a module
+        called with count/for_each, that module instance, with the resource's own index when
+        that tells something too.  The one instance of ``count = var.create ? 1 : 0`` (in its
+        module instance) is not named: "for count.index 0" says nothing."""
+        index = v.index
+        if index == "[0]" and (v.address, v.module_instance) in self._one_here:
+            index = ""
+        if v.address in self._alone and '["' not in index and '["' not in v.module_instance:
+            return v.address
         if v.module_instance == v.module:
-            return InstanceName(v.address, v.index)
-        if not v.index:  # the module instance says which: module.kms["x"]
+            return InstanceName(v.address, index)
+        if not index:  # the module instance says which: module.kms["x"]
             return InstanceName(v.address, v.module_instance)
-        return InstanceName(v.address, f"{v.module_instance}.{v.address[len(v.module) + 1 :]}{v.index}")
+        return InstanceName(v.address, f"{v.module_instance}.{v.address[len(v.module) + 1 :]}{index}")
 
     def _key_ref(self, v: ResourceView, refs: list[str]) -> tuple[str | None, str]:
         """The key resource (name, instance index) the references name, directly or through an

@@ -87,7 +87,7 @@ def _load_terraform(unit: Unit, opts: ParseOptions, out: Loaded) -> None:
             if f in unit.reported:
                 out.errors.append(ParseError(opts.display(f), exc.line, exc.column, exc.message))
     out.files += len(unit.reported)
-    if not registry.directory_matters(unit.path, texts.values()):
+    if not registry.directory_matters(texts.values()):
         return
     assert opts.budget is not None
     size = sum(map(len, texts.values()))

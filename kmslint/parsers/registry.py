@@ -112,9 +112,8 @@ class Format(Record, frozen=True):
     read: Callable[[Content, ParseOptions], Project | None] | None = None
     # Why a file close to this format is not one, for the note a named file gets (None: not close).
     explain: Callable[[Content, ParseOptions], str | None] | None = None
-    # A directory format's reader, and what else than its markers makes a directory matter.
+    # A directory format's reader.
     read_directory: Callable[[Path, list[Path], ParseOptions], Project] | None = None
-    also_matters: Callable[[Path, Iterable[str]], bool] | None = None
     listable: bool = False  # key-policy-files may name its files
     # Its markers are part of what it is (a key policy names a kms: action), so a file the
     # prefilter skipped is not one of its files, whatever signs it shows (summary.files).
@@ -233,12 +232,9 @@ def is_unmarked_iac(text: str, reading: str) -> bool:
     return sniff.shows(text, registry().unmarked_signs[reading])
 
 
-def directory_matters(directory: Path, texts: Iterable[str]) -> bool:
+def directory_matters(texts: Iterable[str]) -> bool:
     """Could a directory whose files (of the directory formats) hold ``texts`` matter?"""
-    texts = list(texts)
-    if any(might_matter(t, "terraform") for t in texts):
-        return True
-    return any(f.also_matters(directory, texts) for f in registry().formats if f.also_matters is not None)
+    return any(might_matter(t, "terraform") for t in texts)
 
 
 def read_directory(directory: Path, files: list[Path], opts: ParseOptions) -> Project:

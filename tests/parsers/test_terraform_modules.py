@@ -241,6 +241,14 @@ def test_not_followed_in_json_and_one_stderr_line_without_changing_the_exit_code
     assert "not followed" not in as_json.stderr  # the JSON says it in its summary
 
 
+def test_a_remote_call_is_listed_even_where_nothing_mentions_kms(tmp_path: Path) -> None:
+    """`module "eks" { source = "terraform-aws-modules/eks/aws" }` creates a KMS key that nobody
+    checked: the directory holds no KMS text, but the run still says the call was not followed."""
+    write(tmp_path, {"main.tf": 'module "eks" {\n  source = "terraform-aws-modules/eks/aws"\n}\n'})
+    report = api.lint([str(tmp_path)], Settings())
+    assert [(n.module, n.source) for n in report.not_followed] == [("eks", "terraform-aws-modules/eks/aws")]
+
+
 def test_not_followed_survives_the_findings_cache(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     write(tree, {"main.tf": 'module "kms" {\n  source = "terraform-aws-modules/kms/aws"\n}\n'})

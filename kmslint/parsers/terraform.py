@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kmslint.model import Known, Location, ParseError, Project, ProjectKind, Unknown, Value, known_str
+from kmslint.model import Known, Location, NotFollowed, ParseError, Project, ProjectKind, Unknown, Value, known_str
 from kmslint.parsers.common import (
     TF_LISTING,
     Budget,
@@ -147,6 +147,78 @@ def parse_directory(directory: Path, files: list[Path], opts: ParseOptions) -> P
         _collect(project, inst, named)
     tree.release()
     return project
+
+
+def list_calls(directory: Path, files: list[Path], calling: list[Path], opts: ParseOptions) -> Project:
+    """A configuration whose only use to the rules is that it calls modules none of which is on
+    disk (:mod:`kmslint.parsers.formats.terraform` tells): its calls, listed as not followed
+    (OUTPUT.md, ``summary.not_followed``) from the text of the files that hold them
+    (``calling``), without parsing or evaluating a configuration that declares nothing a rule
+    reads (parsing them cost more than the rest of a 1,000-file run's new work)."""
+    project = Project(kind=ProjectKind.TERRAFORM, root=str(directory), files=[opts.display(f) for f in files])
+    for f in calling:
+        text = opts.sources.get(f)
+        if text is None:
+            continue
+        shown = opts.display(f)
+        found = _json_calls(text) if f.name.endswith(".json") else _hcl_calls(text)
+        for line, name, source in found[:MAX_LISTED_CALLS]:
+            project.not_followed.append(NotFollowed(shown, line, name, source, shown))
+    return project
+
+
+# Calls listed from one file's text, at most (a real file has a few).
+MAX_LISTED_CALLS = 1000
+_CALL_RE = r'^[ \t]*module[ \t]+(?:"((?:[^"\\\n]|\\.)*)"|([A-Za-z_][\w-]*))[ \t]*\{'
+_SOURCE_RE = r'^[ \t]*source[ \t]*=[ \t]*"((?:[^"\\\n]|\\.)*)"'
+_TOP_RE = r"^(?:resource|data|module|locals|variable|output|provider|terraform|moved|import|check|removed)\b"
+
+
+def _hcl_calls(text: str) -> list[tuple[int, str, str]]:
+    """``(line, name, source)`` of each ``module`` block: its ``source`` when it is written as a
+    plain string before the next top-level block (else "")."""
+    import json
+    import re
+    from bisect import bisect_left
+
+    tops = [m.start() for m in re.finditer(_TOP_RE, text, re.M)]
+    source_re = re.compile(_SOURCE_RE, re.M)
+    out: list[tuple[int, str, str]] = []
+    line, counted = 1, 0
+    for m in re.finditer(_CALL_RE, text, re.M):
+        line += text.count("\n", counted, m.start())
+        counted = m.start()
+        i = bisect_left(tops, m.end())
+        found = source_re.search(text, m.end(), tops[i] if i < len(tops) else len(text))
+        source = ""
+        if found is not None:
+            try:
+                source = json.loads(f'"{found.group(1)}"')
+            except ValueError:
+                source = found.group(1)
+        out.append((line, m.group(1) if m.group(1) is not None else m.group(2), source))
+        if len(out) >= MAX_LISTED_CALLS:
+            break
+    return out
+
+
+def _json_calls(text: str) -> list[tuple[int, str, str]]:
+    """The same from a ``.tf.json`` file's ``"module"`` object (each call at its name's line)."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return []
+    modules = data.get("module") if isinstance(data, dict) else None
+    out: list[tuple[int, str, str]] = []
+    for name, call in modules.items() if isinstance(modules, dict) else ():
+        calls = call if isinstance(call, list) else [call]
+        for c in calls[:MAX_LISTED_CALLS]:
+            source = c.get("source") if isinstance(c, dict) else None
+            at = text.find(json.dumps(name))
+            out.append((text.count("\n", 0, at) + 1 if at >= 0 else 1, name, source if isinstance(source, str) else ""))
+    return out[:MAX_LISTED_CALLS]
 
 
 def _collect(project: Project, inst: Instance, named: set[tuple[int, str]]) -> None:

@@ -249,6 +249,42 @@ def test_a_remote_call_is_listed_even_where_nothing_mentions_kms(tmp_path: Path)
     assert [(n.module, n.source) for n in report.not_followed] == [("eks", "terraform-aws-modules/eks/aws")]
 
 
+def test_calls_listed_without_evaluation_are_those_evaluation_lists(tmp_path: Path, monkeypatch) -> None:
+    """A directory of remote calls only is listed from its text, never parsed; the list is the
+    one a full evaluation gives (the same directory with a key in it)."""
+    from kmslint.parsers import terraform
+
+    calls = (
+        'module "vpc" {\n  source = "terraform-aws-modules/vpc/aws"\n}\n'
+        '# module "commented" {\n'
+        'module rds {\n  # source = "not this"\n  version = "1.0"\n  source  = "git::https://x.example/r.git?ref=v1"\n}\n'
+        'module "escaped" {\n  source = "org/a\\u0062c/aws"\n}\n'
+        'module "no_source" {\n}\n'
+        'resource "aws_s3_bucket" "b" {\n  source = "not a call"\n}\n'
+    )
+    as_json = json.dumps({"module": {"from_json": {"source": "org/j/aws"}}})
+    write(tmp_path / "only", {"main.tf": calls, "more.tf.json": as_json})
+    write(tmp_path / "keyed", {"main.tf": calls, "more.tf.json": as_json, "key.tf": 'resource "aws_kms_key" "k" {}\n'})
+    parsed: list[str] = []
+    real = terraform.parse_file
+    monkeypatch.setattr(terraform, "parse_file", lambda path, opts: parsed.append(path.name) or real(path, opts))
+
+    def listed(d: str) -> list[tuple[str, int, str, str]]:
+        report = api.lint([str(tmp_path / d)], Settings())
+        return [(Path(n.file).name, n.line, n.module, n.source) for n in report.not_followed]
+
+    only = listed("only")
+    assert parsed == []
+    assert only == listed("keyed") and "key.tf" in parsed
+    assert [(m, s) for _f, _l, m, s in only] == [
+        ("vpc", "terraform-aws-modules/vpc/aws"),
+        ("rds", "git::https://x.example/r.git?ref=v1"),
+        ("escaped", "org/abc/aws"),
+        ("no_source", ""),
+        ("from_json", "org/j/aws"),
+    ]
+
+
 def test_not_followed_survives_the_findings_cache(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     write(tree, {"main.tf": 'module "kms" {\n  source = "terraform-aws-modules/kms/aws"\n}\n'})

@@ -623,12 +623,20 @@ def _check_size(n: int) -> None:
         raise too_large(f"a string of over {MAX_STRING_CHARS:,} characters")
 
 
-@_fn("base64encode")
-def _base64encode(ev: Evaluator, args: list[Value], loc: Location) -> Value:
-    _need(args, 1, "base64encode")
+def _one_text(args: list[Value], name: str, loc: Location) -> str | Unknown:
+    """The one string argument of ``name()``, or the Unknown its call is when it is not known."""
+    _need(args, 1, name)
     text = _str(args[0])
     if text is None:
-        return unknown("base64encode() of an unknown value", loc, ref=_unknown_ref(args))
+        return unknown(f"{name}() of an unknown value", loc, ref=_unknown_ref(args))
+    return text
+
+
+@_fn("base64encode")
+def _base64encode(ev: Evaluator, args: list[Value], loc: Location) -> Value:
+    text = _one_text(args, "base64encode", loc)
+    if isinstance(text, Unknown):
+        return text
     import base64
 
     _check_size(len(text) * 4 // 3)
@@ -638,10 +646,9 @@ def _base64encode(ev: Evaluator, args: list[Value], loc: Location) -> Value:
 
 @_fn("base64decode")
 def _base64decode(ev: Evaluator, args: list[Value], loc: Location) -> Value:
-    _need(args, 1, "base64decode")
-    text = _str(args[0])
-    if text is None:
-        return unknown("base64decode() of an unknown value", loc, ref=_unknown_ref(args))
+    text = _one_text(args, "base64decode", loc)
+    if isinstance(text, Unknown):
+        return text
     import base64
     import binascii
 
@@ -707,10 +714,9 @@ def _textdecodebase64(ev: Evaluator, args: list[Value], loc: Location) -> Value:
 @_fn("urlencode")
 def _urlencode(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     """Go's url.QueryEscape: letters, digits and ``-_.~`` kept, a space is ``+``."""
-    _need(args, 1, "urlencode")
-    text = _str(args[0])
-    if text is None:
-        return unknown("urlencode() of an unknown value", loc, ref=_unknown_ref(args))
+    text = _one_text(args, "urlencode", loc)
+    if isinstance(text, Unknown):
+        return text
     from urllib.parse import quote_plus
 
     _check_size(len(text) * 9)
@@ -721,10 +727,9 @@ def _urlencode(ev: Evaluator, args: list[Value], loc: Location) -> Value:
 @_fn("csvdecode")
 def _csvdecode(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     """RFC 4180 CSV: the first line names the columns, each later one is a map."""
-    _need(args, 1, "csvdecode")
-    text = _str(args[0])
-    if text is None:
-        return unknown("csvdecode() of an unknown value", loc, ref=_unknown_ref(args))
+    text = _one_text(args, "csvdecode", loc)
+    if isinstance(text, Unknown):
+        return text
     import csv
 
     _check_size(len(text))
@@ -752,10 +757,9 @@ def _csvdecode(ev: Evaluator, args: list[Value], loc: Location) -> Value:
 
 def _digest_fn(name: str, algorithm: str, b64: bool) -> _Fn:
     def f(ev: Evaluator, args: list[Value], loc: Location) -> Value:
-        _need(args, 1, name)
-        text = _str(args[0])
-        if text is None:
-            return unknown(f"{name}() of an unknown value", loc, ref=_unknown_ref(args))
+        text = _one_text(args, name, loc)
+        if isinstance(text, Unknown):
+            return text
         import hashlib
 
         ev.budget.spend_bytes(len(text) * 2)

@@ -252,7 +252,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def as_go_reads_json(text: str, data: object) -> object:
     """``data``, as ``json.loads`` read it from ``text``, with every lone surrogate made U+FFFD.
 
-    ``"\ud800"`` with no partner decodes in Python to a lone surrogate, which no
+    ``"\\ud800"`` with no partner decodes in Python to a lone surrogate, which no
     output can encode (a traceback where a finding quotes it); Go's
     encoding/json, and so Terraform and AWS, read U+FFFD.  Containers are
     fixed in place: ``json.loads`` shares none.

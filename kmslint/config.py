@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -158,7 +159,10 @@ def find_config(start: str | os.PathLike[str] | None = None) -> Path | None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    import tomllib
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # tomli is the same parser, published before it joined the standard library as tomllib
+        import tomli as tomllib
 
     from kmslint import fsio
 

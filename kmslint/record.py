@@ -33,7 +33,9 @@ from operator import attrgetter
 # (mypy takes any name TYPE_CHECKING as true), as every module here does.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, ClassVar, TypeVar, dataclass_transform
+    from typing import Any, ClassVar, TypeVar
+
+    from typing_extensions import dataclass_transform  # typing's from Python 3.11; mypy brings typing_extensions
 
     R = TypeVar("R", bound="Record")
 else:

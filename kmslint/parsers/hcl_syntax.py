@@ -38,7 +38,7 @@ def hcl_parser() -> Parser:
 def _comment_query() -> Query:
     import tree_sitter
 
-    query: Query = tree_sitter.Query(grammar("tree_sitter_hcl"), "(comment) @c")  # its stub says Self: Any before 3.11
+    query: Query = tree_sitter.Query(grammar("tree_sitter_hcl"), "(comment) @c")  # stub: Self, Any before 3.11
     return query
 
 
@@ -53,7 +53,7 @@ def _json_parser() -> Parser:
 def _pair_query() -> Query:
     import tree_sitter
 
-    query: Query = tree_sitter.Query(grammar("tree_sitter_json"), "(pair key: (_) @k)")  # its stub says Self: Any before 3.11
+    query: Query = tree_sitter.Query(grammar("tree_sitter_json"), "(pair key: (_) @k)")  # stub: Self, Any before 3.11
     return query
 
 

@@ -168,6 +168,9 @@ def load(path: str | os.PathLike[str]) -> Baseline:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
+        from kmslint.parsers.wording import same_on_every_python
+
+        exc = same_on_every_python(exc)
         raise BaselineError(f"{shown}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
     except RecursionError:  # thousands of nested brackets
         raise BaselineError(f"{shown}: not a kmslint baseline (nested too deeply)") from None

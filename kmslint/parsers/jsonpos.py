@@ -71,8 +71,9 @@ def _load(text: str, max_depth: int) -> object:
     try:
         data = _loads(text)
     except json.JSONDecodeError as exc:
-        from kmslint.parsers.wording import json_problem
+        from kmslint.parsers.wording import json_problem, same_on_every_python
 
+        exc = same_on_every_python(exc)
         raise JSONSyntaxError(json_problem(exc), exc.lineno, exc.colno) from None
     except RecursionError:
         raise JSONSyntaxError(f"nesting deeper than {max_depth} levels", 1, 1, limit=True) from None

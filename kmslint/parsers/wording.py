@@ -86,13 +86,33 @@ def _unclosed(text: str, pos: int) -> str | None:
 _JSON_VALUES = "a string in double quotes, a number, true, false, null, {...} or [...]"
 
 
+def same_on_every_python(exc: JSONDecodeError) -> JSONDecodeError:
+    """``exc`` as Python 3.10 to 3.12 raise it, so that a position and a message do not change with the Python.
+
+    Python 3.13 reports a comma before `]` or `}` as "Illegal trailing comma" at the comma;
+    earlier versions, at the bracket, as the value or key that was expected there.
+    """
+    if not exc.msg.startswith("Illegal trailing comma"):
+        return exc
+    import json
+
+    closer = len(exc.doc) - len(exc.doc[exc.pos + 1 :].lstrip(" \t\n\r"))  # JSON's whitespace skipped
+    expected = (
+        "Expecting value"
+        if exc.doc[closer : closer + 1] == "]"
+        else "Expecting property name enclosed in double quotes"
+    )
+    return json.JSONDecodeError(expected, exc.doc, closer)
+
+
 def json_problem(exc: JSONDecodeError) -> str:
     """Python's ``json`` error, said in words (the caller keeps its line and column)."""
+    exc = same_on_every_python(exc)
     text, pos, msg = exc.doc, exc.pos, exc.msg
     at_end = not text[pos:].strip()
     ch = text[pos : pos + 1]
     trailing_comma = _before(text, pos) == "," and ch in ("]", "}")
-    if msg.startswith("Illegal trailing comma") or (msg.startswith("Expecting") and trailing_comma):
+    if msg.startswith("Expecting") and trailing_comma:
         closer = ch if ch in ("]", "}") else "]"
         return f"a comma before `{closer}`: JSON allows no comma after the last item"
     if msg == "Expecting value":

@@ -8,12 +8,13 @@ fails on whichever version says something else (``.ci/run`` runs it on each).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from kmslint import baseline
-from kmslint.parsers import jsonpos
+from kmslint.parsers import common, jsonpos
 
 VALUES = "a string in double quotes, a number, true, false, null, {...} or [...]"
 NO_TRAILING_COMMA = "JSON allows no comma after the last item"
@@ -64,3 +65,12 @@ def test_a_baseline_with_a_trailing_comma_is_reported_alike(tmp_path: Path, text
     with pytest.raises(baseline.BaselineError) as info:
         baseline.load(path)
     assert str(info.value) == f"{path}:{expected}"
+
+
+def test_python_before_3_10_7_has_no_digit_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # sys.get_int_max_str_digits came with 3.10.7: before it, no limit, and jsonpos reads long numbers as text
+    assert common.int_max_str_digits() == sys.get_int_max_str_digits()
+    monkeypatch.delattr(sys, "get_int_max_str_digits")
+    assert common.int_max_str_digits() == 0
+    digits = "9" * 5000
+    assert jsonpos.check_syntax(f'{{"n": {digits}}}') == {"n": digits}

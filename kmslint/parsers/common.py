@@ -29,6 +29,12 @@ DEFAULT_MAX_DEPTH = 200
 MAX_DUPLICATE_KEYS = 1_000
 
 
+def int_max_str_digits() -> int:
+    """Python's limit on the digits of an integer read from text (0: none); before 3.10.7 there is none."""
+    get = getattr(sys, "get_int_max_str_digits", None)
+    return int(get()) if get is not None else 0
+
+
 # A pin of the findings cache (``Project.files_tried``) that stands for the list of the
 # ``.tf``/``.tf.json`` files of a directory, not for one file: a module's directory, or where
 # a local module call's source would be (adding a file there, or the directory, changes

@@ -14,7 +14,6 @@ for the rules that care (a key written twice inside a key policy is KMS013).
 from __future__ import annotations
 
 import json
-import sys
 from functools import lru_cache
 
 from kmslint.model import DuplicateKey, Known, Location, Value
@@ -25,6 +24,7 @@ from kmslint.parsers.common import (
     ParseTimeout,
     as_go_reads_json,
     grammar,
+    int_max_str_digits,
     parse_tree,
 )
 
@@ -84,7 +84,7 @@ def _load(text: str, max_depth: int) -> object:
 
 # Python refuses to turn longer digit strings into an int (ValueError), and the conversion
 # is quadratic in their length.
-_MAX_INT_CHARS = min(4300, sys.get_int_max_str_digits() or 4300)
+_MAX_INT_CHARS = min(4300, int_max_str_digits() or 4300)
 
 
 def _int_or_text(digits: str) -> int | str:
@@ -95,7 +95,7 @@ def _int_or_text(digits: str) -> int | str:
 
 def _loads(text: str) -> object:
     """``json.loads``, objects as :class:`_Pairs`; an integer of more than 4,300 digits stays text."""
-    if not sys.get_int_max_str_digits():  # no limit set: Python would spend quadratic time on it
+    if not int_max_str_digits():  # no limit set: Python would spend quadratic time on it
         return json.loads(text, object_pairs_hook=_pairs, parse_int=_int_or_text)
     try:
         return json.loads(text, object_pairs_hook=_pairs)  # the common case, integers read in C

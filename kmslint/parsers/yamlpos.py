@@ -32,7 +32,6 @@ On top of that this module adds what a linter needs and PyYAML does not do:
 from __future__ import annotations
 
 import re
-import sys
 from bisect import bisect_right
 from collections.abc import Iterator
 
@@ -41,7 +40,7 @@ from yaml.events import AliasEvent
 from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 
 from kmslint.model import DuplicateKey, Location
-from kmslint.parsers.common import MAX_DUPLICATE_KEYS, ParseFailure
+from kmslint.parsers.common import MAX_DUPLICATE_KEYS, ParseFailure, int_max_str_digits
 from kmslint.record import Record, field
 
 # Plain scalars get this tag; :func:`plain_value` types them when asked.
@@ -67,7 +66,7 @@ _NULL = frozenset(("", "~", "null", "Null", "NULL"))
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 # Python refuses to turn longer digit strings into an int (ValueError), and the conversion
 # is quadratic in their length; such a number stays the text it is written as.
-_MAX_INT_CHARS = min(4300, sys.get_int_max_str_digits() or 4300)
+_MAX_INT_CHARS = min(4300, int_max_str_digits() or 4300)
 _FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 

@@ -697,7 +697,10 @@ def as_user() -> tuple[str, ...]:
     setpriv = shutil.which("setpriv")
     if setpriv is None:
         pytest.skip("running as root without setpriv: a directory cannot be made unreadable")
-    return (setpriv, "--reuid=65534", "--regid=65534", "--clear-groups")
+    prefix = (setpriv, "--reuid=65534", "--regid=65534", "--clear-groups")
+    if subprocess.run([*prefix, sys.executable, "-c", ""], capture_output=True, check=False).returncode != 0:
+        pytest.skip(f"{sys.executable} cannot run as an unprivileged user (installed under a private home?)")
+    return prefix
 
 
 def test_an_unreadable_named_directory_is_one_clear_line_and_exit_2(public_tmp: Path, as_user: tuple[str, ...]) -> None:

@@ -130,9 +130,18 @@ def test_same_report_whatever_the_listing_order(copies: tuple[Path, Path], monke
     rng = random.Random(7)
     real_scandir, real_listdir = os.scandir, os.listdir
 
-    def shuffled_scandir(path: object = ".") -> list[os.DirEntry[str]]:
+    class Listing(list[os.DirEntry[str]]):
+        """Used as os.scandir's result is: iterated, or in a `with` (as pathlib does from Python 3.13)."""
+
+        def __enter__(self) -> Listing:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    def shuffled_scandir(path: object = ".") -> Listing:
         with real_scandir(path) as it:  # type: ignore[call-overload]
-            entries = list(it)
+            entries = Listing(it)
         rng.shuffle(entries)
         return entries
 

@@ -158,6 +158,12 @@ def main() -> None:
     default=None,
     help="Report nesting deeper than this as KMS000 [default: 200].",
 )
+@click.option(
+    "--allow-nothing-to-lint",
+    is_flag=True,
+    help="Exit 0, not 2, when a directory given holds nothing to lint (for jobs that run in every directory).",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Name every file skipped as not IaC, on stderr.")
 @click.option("--version", is_flag=True, help="Print the version and exit.")
 def check(
     paths: tuple[str, ...],
@@ -182,6 +188,8 @@ def check(
     cache_dir: str | None,
     max_file_bytes: int | None,
     max_depth: int | None,
+    allow_nothing_to_lint: bool,
+    verbose: bool,
     version: bool,
 ) -> None:
     """Lint PATHs (files and directories; default: the current directory)."""
@@ -211,6 +219,8 @@ def check(
             cache_dir=cache_dir,
             max_file_bytes=max_file_bytes,
             max_depth=max_depth,
+            allow_nothing_to_lint=allow_nothing_to_lint,
+            verbose=verbose,
             version=version,
         )
     except lintcmd.UsageProblem as exc:

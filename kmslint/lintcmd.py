@@ -106,6 +106,8 @@ def run(
     max_file_bytes: int | None,
     max_depth: int | None,
     version: bool,
+    allow_nothing_to_lint: bool = False,
+    verbose: bool = False,
 ) -> NoReturn:
     """Lint PATHs: everything ``kmslint [OPTIONS] [PATH ...]`` does after parsing its arguments.
 
@@ -184,7 +186,7 @@ def run(
     if write_baseline:
         write_baseline_file(report, write_baseline)
 
-    for remark in report.notes:
+    for remark in remarks(report, verbose):
         _echo(f"kmslint: {remark}", err=True)
     from kmslint import formatters
 
@@ -204,10 +206,39 @@ def run(
         sys.exit(exitcodes.ERROR)
     if fmt == "text" and report.not_followed:
         _echo(not_followed_line(len(report.not_followed)), err=True)
+    if report.nothing_read and not allow_nothing_to_lint:
+        for given in report.nothing_read:
+            _echo(f"kmslint: error: {nothing_read_line(given)}", err=True)
+        sys.exit(exitcodes.ERROR)
     if report.usage_error:
         sys.exit(exitcodes.ERROR)
     failing = bool(report.failing(settings.fail_on)) and not exit_zero
     sys.exit(exitcodes.FINDINGS if failing else exitcodes.OK)
+
+
+def remarks(report: Report, verbose: bool) -> list[str]:
+    """The notes for stderr: one line for many named files skipped as not IaC (pre-commit names
+    every changed YAML and JSON file), each of them when only one was, every skipped file
+    with ``verbose``."""
+    skipped = set(report.skipped)
+    named = [n for n in report.notes if n in skipped]
+    out = [n for n in report.notes if n not in skipped]
+    if verbose:
+        return out + report.skipped
+    if len(named) > 1:
+        return [
+            *out,
+            f"skipped {len(named)} files that are not Terraform, CloudFormation or key policies; --verbose lists them",
+        ]
+    return out + named
+
+
+def nothing_read_line(given: str) -> str:
+    """Why a directory named holds nothing to lint: one line (OUTPUT.md, "Exit codes")."""
+    return (
+        f"{given}: nothing to lint: no Terraform, CloudFormation, plan or key-policy file found in it "
+        "(--allow-nothing-to-lint accepts that)"
+    )
 
 
 def not_followed_line(count: int) -> str:

@@ -158,7 +158,9 @@ def test_text_output_and_summary(tmp_path: Path) -> None:
     assert summary == "Found 1 finding (1 critical) in 1 file."
     # A JSON file that is no template, plan or policy is skipped, and not counted (OUTPUT.md).
     clean = CliRunner().invoke(main, [str(write(tmp_path / "ok" / "p.json", {"name": "x"}))])
-    assert clean.stdout.splitlines()[-1] == "No findings in 0 files."
+    assert clean.exit_code == exitcodes.OK  # a named file that is not IaC never changes the exit code
+    last = "Nothing linted: no Terraform, CloudFormation or key-policy file read; 1 file skipped (not IaC)."
+    assert clean.stdout.splitlines()[-1] == last
 
 
 def test_exit_zero(tmp_path: Path) -> None:
@@ -199,3 +201,84 @@ def test_runs_as_a_process(tmp_path: Path, module: bool) -> None:
     assert proc.returncode == exitcodes.FINDINGS, proc.stderr
     assert rules_and_lines(json.loads(proc.stdout)) == [("KMS001", 5)]
     assert proc.stderr == ""
+
+
+def _text(*args: str) -> tuple[int, list[str], list[str]]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout.splitlines(), result.stderr.splitlines()
+
+
+NOTHING_LINTED = "Nothing linted: no Terraform, CloudFormation or key-policy file read."
+
+
+def test_an_empty_directory_is_nothing_to_lint(tmp_path: Path) -> None:
+    (tmp_path / "infra").mkdir()
+    code, out, err = _text(str(tmp_path / "infra"))
+    assert code == exitcodes.ERROR
+    assert out == [NOTHING_LINTED]
+    assert err == [
+        f"kmslint: error: {tmp_path / 'infra'}: nothing to lint: no Terraform, CloudFormation, plan or key-policy"
+        " file found in it (--allow-nothing-to-lint accepts that)"
+    ]
+
+
+def test_a_directory_without_iac_is_nothing_to_lint_and_counts_what_it_skipped(tmp_path: Path) -> None:
+    write(tmp_path / "package.json", {"name": "web"})
+    write(tmp_path / "ok" / "main.tf", 'resource "aws_kms_key" "k" {\n  enable_key_rotation = true\n}\n')
+    code, out, err = _text("--select", "KMS002", str(tmp_path), str(tmp_path / "web"))
+    assert code == exitcodes.ERROR  # one path given that does not exist is enough
+    assert out == ["No findings in 1 file; 1 file skipped (not IaC)."]
+    assert err == [f"kmslint: {tmp_path / 'web'}: no such file or directory"]
+    _code, doc, _err = run(str(tmp_path))
+    assert (doc["summary"]["files"], doc["summary"]["skipped"]) == (1, 1)  # type: ignore[index]
+    (tmp_path / "ok" / "main.tf").unlink()
+    code, out, err = _text(str(tmp_path))
+    assert code == exitcodes.ERROR
+    assert out == ["Nothing linted: no Terraform, CloudFormation or key-policy file read; 1 file skipped (not IaC)."]
+    assert err == [
+        f"kmslint: error: {tmp_path}: nothing to lint: no Terraform, CloudFormation, plan or key-policy"
+        " file found in it (--allow-nothing-to-lint accepts that)"
+    ]
+    code, out, err = _text("--allow-nothing-to-lint", str(tmp_path))
+    assert (code, err) == (exitcodes.OK, [])
+
+
+def test_a_mistyped_path_is_one_line_and_no_clean_summary(tmp_path: Path) -> None:
+    code, out, err = _text(str(tmp_path / "infar"))
+    assert code == exitcodes.ERROR
+    assert err == [f"kmslint: {tmp_path / 'infar'}: no such file or directory"]
+    assert out == [NOTHING_LINTED]  # not "No findings in 0 files.", which reads as a pass
+
+
+def test_an_unreadable_directory_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kmslint import discovery
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = discovery._sorted_entries
+
+    def refuse(path: str) -> object:  # chmod 000 does not stop root, who runs CI containers
+        if path == str(locked):
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(discovery, "_sorted_entries", refuse)
+    code, out, err = _text(str(locked))
+    assert code == exitcodes.ERROR
+    assert err == [f"kmslint: {locked}: cannot read this directory: Permission denied"]
+    assert out == [NOTHING_LINTED]
+
+
+def test_many_named_files_that_are_not_iac_give_one_line_and_exit_0(tmp_path: Path) -> None:
+    # pre-commit names every changed YAML and JSON file: none of them may fail the hook.
+    names = [str(write(tmp_path / f"p{i}.json", {"name": i})) for i in range(3)]
+    code, _out, err = _text(*names)
+    assert code == exitcodes.OK
+    assert err == [
+        "kmslint: skipped 3 files that are not Terraform, CloudFormation or key policies; --verbose lists them"
+    ]
+    code, _out, err = _text("--verbose", *names)
+    assert code == exitcodes.OK
+    assert err == [f"kmslint: {name}: skipped, nothing KMS-related in it" for name in names]
+    code, _out, err = _text(names[0])
+    assert err == [f"kmslint: {names[0]}: skipped, nothing KMS-related in it"]

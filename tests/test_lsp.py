@@ -357,7 +357,9 @@ def test_save_lints_at_once_and_cloudformation_quick_fixes(project: Path) -> Non
         assert when - sent < 4.0
         assert params["version"] == 2
         assert sorted(d["code"] for d in params["diagnostics"]) == sorted(
-            c for c in codes if c != "KMS009"  # KMS004 stays until the placeholder is replaced by a reason
+            c
+            for c in codes
+            if c != "KMS009"  # KMS004 stays until the placeholder is replaced by a reason
         )
     finally:
         assert client.close() == 0

@@ -138,7 +138,8 @@ def run(
         overrides["fail_on"] = Severity.parse(fail_on)
     bad = unknown_rules(overrides)
     if bad:
-        raise UsageProblem(f"unknown rule(s): {', '.join(sorted(bad))} (see `kmslint rules`)")
+        names = ", ".join(f"{name}{did_you_mean(name)}" for name in sorted(bad))
+        raise UsageProblem(f"unknown rule(s): {names} (see `kmslint rules`)")
     if config_file is not None and no_config:
         raise UsageProblem("--config and --no-config contradict each other; give one")
     overrides["baseline"] = None if write_baseline else baseline_file
@@ -310,6 +311,18 @@ def write_baseline_file(report: Report, path: str) -> NoReturn:
         sys.exit(exitcodes.ERROR)
     _echo(f"kmslint: wrote {count} finding{'' if count == 1 else 's'} to the baseline {path}", err=True)
     sys.exit(exitcodes.ERROR if report.usage_error else exitcodes.OK)
+
+
+def did_you_mean(name: str) -> str:
+    """`` (did you mean KMS009?)`` for the rule ID or slug nearest to ``name``, as the
+    configuration's errors say for keys; empty when none is near."""
+    import difflib
+
+    from kmslint import catalog
+
+    known = [n for r in catalog.rules().values() for n in (r.id, r.slug)]
+    guess = difflib.get_close_matches(name.upper() if name.upper().startswith("KMS") else name, known, n=1)
+    return f" (did you mean {guess[0]}?)" if guess else ""
 
 
 def unknown_rules(overrides: dict[str, Any]) -> set[str]:

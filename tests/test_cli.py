@@ -145,7 +145,9 @@ def test_select_and_ignore(tmp_path: Path) -> None:
     assert rules_and_lines(run("--select", "KMS00", path)[1]) == [("KMS003", 4), ("KMS007", 4)]
     result = CliRunner().invoke(main, ["--select", "KMS999", path])
     assert result.exit_code == exitcodes.ERROR
-    assert "unknown rule(s): KMS999" in result.stderr
+    assert "unknown rule(s): KMS999 (did you mean KMS901?) (see `kmslint rules`)" in result.stderr
+    result = CliRunner().invoke(main, ["--select", "wildcard-principals,zzz", path])
+    assert "unknown rule(s): wildcard-principals (did you mean wildcard-principal?), zzz (see" in result.stderr
 
 
 def test_text_output_and_summary(tmp_path: Path) -> None:
@@ -282,3 +284,29 @@ def test_many_named_files_that_are_not_iac_give_one_line_and_exit_0(tmp_path: Pa
     assert err == [f"kmslint: {name}: skipped, nothing KMS-related in it" for name in names]
     code, _out, err = _text(names[0])
     assert err == [f"kmslint: {names[0]}: skipped, nothing KMS-related in it"]
+
+
+def test_help_shows_the_lint_options_and_how_paths_and_commands_differ() -> None:
+    text = CliRunner().invoke(main, ["--help"]).stdout
+    assert "Lint options (kmslint [OPTIONS] [PATH ...]):" in text
+    assert "--fail-on" in text and "--allow-nothing-to-lint" in text
+    assert "Commands:" in text
+    assert "kmslint ./rules" in " ".join(text.split())
+
+
+def test_a_command_name_is_the_command_and_says_how_to_lint_a_path_of_that_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "rules" / "key.json", star_policy())
+    monkeypatch.chdir(tmp_path)
+    listed = CliRunner().invoke(main, ["rules"])
+    assert listed.exit_code == exitcodes.OK
+    assert listed.stdout.startswith("ID ")
+    assert listed.stderr == "kmslint: running `kmslint rules`; to lint the path rules, run `kmslint ./rules`\n"
+    for args in (["./rules"], ["check", "rules"]):
+        linted = CliRunner().invoke(main, args)
+        assert linted.exit_code == exitcodes.FINDINGS, args
+        assert "KMS003" in linted.stdout
+    (tmp_path / "rules" / "key.json").unlink()
+    (tmp_path / "rules").rmdir()
+    assert CliRunner().invoke(main, ["rules"]).stderr == ""  # no such path: nothing to say

@@ -170,7 +170,7 @@ def run(
         run_opts: dict[str, Any] = {"jobs": jobs or None, "cache_dir": cache_dir}
         if stdin_text is not None:
             return api.lint(
-                [], settings, stdin_text=stdin_text, stdin_filename=stdin_filename or "stdin.json", **run_opts
+                [], settings, stdin_text=stdin_text, stdin_filename=stdin_filename or stdin_name(stdin_text), **run_opts
             )
         return api.lint(list(paths) or ["."], settings, **run_opts)
 
@@ -270,6 +270,25 @@ def _use_color(color: bool | None, output: str | None) -> bool:
         return sys.stdout is not None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     except (OSError, ValueError):  # a closed stream
         return False
+
+
+# The start of a Terraform file: a top-level block (`resource "aws_kms_key" "k" {`, `locals {`).
+_HCL_BLOCK = (
+    r"(?m)^[ \t]*(resource|data|module|variable|output|locals|provider|terraform|moved|import|check)[ \t]*[\"{]"
+)
+
+
+def stdin_name(text: str) -> str:
+    """What to call stdin read without ``--stdin-filename``, by its content: ``stdin.json``
+    (a policy, plan or JSON template), ``stdin.tf`` (Terraform) or ``stdin.yaml`` (a YAML
+    template), as if it were a file of that name in the current directory."""
+    import re
+
+    if text.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
+        return "stdin.json"
+    if re.search(_HCL_BLOCK, text):
+        return "stdin.tf"
+    return "stdin.yaml"
 
 
 def read_stdin(name: str, limit: int) -> str:

@@ -310,3 +310,28 @@ def test_a_command_name_is_the_command_and_says_how_to_lint_a_path_of_that_name(
     (tmp_path / "rules" / "key.json").unlink()
     (tmp_path / "rules").rmdir()
     assert CliRunner().invoke(main, ["rules"]).stderr == ""  # no such path: nothing to say
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ('resource "aws_kms_key" "k" {\n  multi_region = true\n}\n', "stdin.tf:1:1: KMS002"),
+        (
+            "Resources:\n  Key:\n    Type: AWS::KMS::Key\n    Properties:\n      EnableKeyRotation: false\n",
+            "stdin.yaml:5:7: KMS002",
+        ),
+        (
+            '{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}]}',
+            "stdin.json:1:16: KMS003",
+        ),
+        ('\n  {"Statement": [kms\n', "stdin.json:2:"),  # JSON all the same: broken JSON is KMS000
+    ],
+    ids=["terraform", "yaml-template", "json-policy", "broken-json"],
+)
+def test_stdin_without_a_name_is_read_as_what_it_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, first: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["--select", "KMS002,KMS003", "-"], input=text)
+    assert result.stdout.startswith(first), result.stdout
+    assert result.exit_code in (exitcodes.FINDINGS, exitcodes.ERROR)

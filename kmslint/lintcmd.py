@@ -119,7 +119,11 @@ def run(
         sys.exit(exitcodes.OK)
     from kmslint import api, config
 
-    overrides: dict[str, Any] = {"strict": strict, "show_suppressed": show_suppressed or None}
+    overrides: dict[str, Any] = {
+        "strict": strict,
+        "show_suppressed": show_suppressed or None,
+        "allow_nothing_to_lint": allow_nothing_to_lint or None,
+    }
     if select:
         overrides["select"] = split_ids(select)
     if extend_select:
@@ -207,7 +211,7 @@ def run(
         sys.exit(exitcodes.ERROR)
     if fmt == "text" and report.not_followed:
         _echo(not_followed_line(len(report.not_followed)), err=True)
-    if report.nothing_read and not allow_nothing_to_lint:
+    if report.nothing_read and not settings.allow_nothing_to_lint:
         for given in report.nothing_read:
             _echo(f"kmslint: error: {nothing_read_line(given)}", err=True)
         sys.exit(exitcodes.ERROR)

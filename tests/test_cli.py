@@ -243,6 +243,9 @@ def test_a_directory_without_iac_is_nothing_to_lint_and_counts_what_it_skipped(t
     ]
     code, out, err = _text("--allow-nothing-to-lint", str(tmp_path))
     assert (code, err) == (exitcodes.OK, [])
+    write(tmp_path / ".kmslint.toml", "allow-nothing-to-lint = true\n")
+    code, out, err = _text(str(tmp_path))
+    assert (code, err) == (exitcodes.OK, [])
 
 
 def test_a_mistyped_path_is_one_line_and_no_clean_summary(tmp_path: Path) -> None:

@@ -625,14 +625,9 @@ def _decode(data: Any, allowed: _Allowed) -> UnitResult | None:
         return None
     if not (type(data["findings"]) is list and type(data["errors"]) is list):
         return None
-    if not (
-        _strings(data["notes"])
-        and _strings(data["skipped"])
-        and _strings(data["deps"])
-        and set(data["deps"]) <= allowed.read
-    ):
+    if not (_strings(data["notes"]) and _strings(data["deps"]) and set(data["deps"]) <= allowed.read):
         return None
-    if not _strings(data["called"]):
+    if not (_strings(data["called"]) and _strings(data["skipped"])):
         return None
     if not (_count(data["files"]) and _count(data["resources"]) and type(data["usage_error"]) is bool):
         return None

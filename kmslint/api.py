@@ -26,10 +26,14 @@ class Report(Record):
     findings: list[Finding] = field(default_factory=list)  # sorted; suppressed ones included, marked
     errors: list[ParseError] = field(default_factory=list)  # files that could not be read or parsed
     files: int = 0
+    # A note for each file skipped as not IaC, sorted (OUTPUT.md, summary.skipped counts them).
+    skipped: list[str] = field(default_factory=list)
     resources: int = 0
     notes: list[str] = field(default_factory=list)  # one-line remarks for stderr
     # A named path is missing, or a file named on the command line could not be parsed.
     usage_error: bool = False
+    # Directories named that hold nothing kmslint read, as given (OUTPUT.md, "Exit codes").
+    nothing_read: list[str] = field(default_factory=list)
     # IDs of the rules that ran (SARIF lists them as the tool's rules).
     rules: list[str] = field(default_factory=list)
     # Module calls whose source is not on disk, sorted, each once (OUTPUT.md, summary.not_followed).
@@ -127,6 +131,7 @@ def lint(
             report.notes.extend(result.notes)
             continue
         report.files += result.files
+        report.skipped.extend(result.skipped)
         report.resources += result.resources
         report.notes.extend(result.notes)
         report.errors.extend(result.errors)
@@ -149,6 +154,8 @@ def lint(
     # (A module's file that does not parse is reported by the configurations that call it: its KMS000.)
     findings = [f for f in findings if f.resource or f.file not in read_by_configurations or f.file in module_files]
     report.findings = sorted(set(findings))
+    report.skipped.sort()
+    report.nothing_read = nothing_read(found.roots, found.units, results)
     report.not_followed = sorted(not_followed, key=lambda n: (n.file, n.line, n.module, n.source))
     if recorded is not None:
         from kmslint import baseline
@@ -156,6 +163,22 @@ def lint(
         report.findings = baseline.apply(report.findings, recorded)
     report.errors.sort(key=lambda e: (e.file, e.line, e.column))
     return report
+
+
+def nothing_read(
+    roots: Sequence[tuple[Path, str]], units: Sequence[Unit], results: Sequence[engine.UnitResult]
+) -> list[str]:
+    """The directories named (as given) in which no file was read as IaC, nor failed to be.
+
+    Empty, holding no Terraform, template, plan or policy, or all of it
+    excluded: a run that checked nothing there must not pass for a clean one.
+    """
+    read = [str(u.path) for u, r in zip(units, results, strict=True) if r.files or r.errors]
+    return [
+        given
+        for root, given in roots
+        if not any(p == str(root) or p.startswith(os.path.join(str(root), "")) for p in read)
+    ]
 
 
 def called_only(units: Sequence[Unit], results: Sequence[engine.UnitResult]) -> set[Path]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 
 import click
@@ -34,7 +35,22 @@ class _DefaultGroup(click.Group):
             if args[:1] in (["--help"], ["-h"]):
                 return super().parse_args(ctx, args)
             args = ["check", *args]
+        elif args[0] != "check" and os.path.lexists(args[0]):
+            # A subcommand's name is the subcommand, always: said, so that `kmslint rules`
+            # in a repository with a rules/ directory does not pass for a lint of it.
+            from kmslint.lintcmd import note
+
+            note(f"kmslint: running `kmslint {args[0]}`; to lint the path {args[0]}, run `kmslint ./{args[0]}`")
         return super().parse_args(ctx, paths_stay_paths(args))
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """``kmslint --help`` shows the lint options too: linting is what ``kmslint`` does."""
+        check = self.commands["check"]
+        sub = click.Context(check, info_name="kmslint", parent=None)
+        rows = [row for p in check.get_params(sub) if isinstance(p, click.Option) and (row := p.get_help_record(sub))]
+        with formatter.section("Lint options (kmslint [OPTIONS] [PATH ...])"):
+            formatter.write_dl(rows)
+        super().format_options(ctx, formatter)
 
     def main(
         self,
@@ -78,8 +94,12 @@ def _show(exc: click.ClickException) -> None:
 def main() -> None:
     """kmslint: find misconfigured AWS KMS keys and key policies in Terraform, CloudFormation and policy JSON.
 
-    Run `kmslint [OPTIONS] [PATH ...]` to lint (see `kmslint check --help`),
+    Run `kmslint [OPTIONS] [PATH ...]` to lint (the options below),
     `kmslint rules` to list the rules, `kmslint explain KMS003` for one rule's docs.
+
+    A first argument that names a command runs the command, even when a file
+    or directory has that name: lint a directory called rules with
+    `kmslint ./rules` (or `kmslint check rules`).
     """
 
 
@@ -158,6 +178,12 @@ def main() -> None:
     default=None,
     help="Report nesting deeper than this as KMS000 [default: 200].",
 )
+@click.option(
+    "--allow-nothing-to-lint",
+    is_flag=True,
+    help="Exit 0, not 2, when a directory given holds nothing to lint (for jobs that run in every directory).",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Name every file skipped as not IaC, on stderr.")
 @click.option("--version", is_flag=True, help="Print the version and exit.")
 def check(
     paths: tuple[str, ...],
@@ -182,6 +208,8 @@ def check(
     cache_dir: str | None,
     max_file_bytes: int | None,
     max_depth: int | None,
+    allow_nothing_to_lint: bool,
+    verbose: bool,
     version: bool,
 ) -> None:
     """Lint PATHs (files and directories; default: the current directory)."""
@@ -211,6 +239,8 @@ def check(
             cache_dir=cache_dir,
             max_file_bytes=max_file_bytes,
             max_depth=max_depth,
+            allow_nothing_to_lint=allow_nothing_to_lint,
+            verbose=verbose,
             version=version,
         )
     except lintcmd.UsageProblem as exc:

@@ -57,6 +57,7 @@ KEYS: dict[str, str] = {
     "strict": "true or false",
     "max-file-bytes": "a positive integer",
     "max-depth": "a positive integer",
+    "allow-nothing-to-lint": "true or false",
 }
 PER_PATH_KEYS: dict[str, str] = {
     "path": "a gitignore-style path pattern",
@@ -368,6 +369,7 @@ def _validator() -> Any:
         "strict": cs.bool_schema(strict=True),
         "max-file-bytes": positive,
         "max-depth": positive,
+        "allow-nothing-to-lint": cs.bool_schema(strict=True),
     }
     schema = cs.typed_dict_schema(
         {name: cs.typed_dict_field(fields[name], required=False) for name in KEYS},  # KEYS: the one list
@@ -509,7 +511,12 @@ def _to_settings(values: dict[str, Any], source: Path, report: Reporter) -> Sett
     }
     if "fail-on" in values:
         changes["fail_on"] = Severity.parse(values["fail-on"])
-    for key, attr in (("strict", "strict"), ("max-file-bytes", "max_file_bytes"), ("max-depth", "max_depth")):
+    for key, attr in (
+        ("strict", "strict"),
+        ("max-file-bytes", "max_file_bytes"),
+        ("max-depth", "max_depth"),
+        ("allow-nothing-to-lint", "allow_nothing_to_lint"),
+    ):
         if key in values:
             changes[attr] = values[key]
     return Settings(**changes)
@@ -567,6 +574,7 @@ class Overrides(Record, frozen=True):
     strict: bool | None = None
     show_suppressed: bool | None = None
     baseline: str | None = None
+    allow_nothing_to_lint: bool | None = None
 
 
 NO_OVERRIDES = Overrides()
@@ -602,7 +610,7 @@ def merge(base: Settings, cli: Overrides) -> Settings:
         changes["ignore"] = ignore | cli.ignore
     if cli.exclude:
         changes["exclude"] = (*base.exclude, *cli.exclude)
-    for attr in ("account_id", "fail_on", "strict", "show_suppressed", "baseline"):
+    for attr in ("account_id", "fail_on", "strict", "show_suppressed", "baseline", "allow_nothing_to_lint"):
         value = getattr(cli, attr)
         if value is not None:
             changes[attr] = value

@@ -54,6 +54,7 @@ class Loaded(Record):
     errors: list[ParseError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     files: int = 0  # files read as Terraform, a plan, a template or a policy (OUTPUT.md, summary.files)
+    skipped: list[str] = field(default_factory=list)  # a note for each file skipped as not IaC
 
 
 def load_unit(unit: Unit, opts: ParseOptions) -> Loaded:
@@ -115,8 +116,9 @@ def _load_file(unit: Unit, opts: ParseOptions, out: Loaded) -> None:
     reading = "json" if one.listed else registry.reading_of(unit.path, text)
     if not one.listed and not registry.might_matter(text, reading):
         # Nothing a rule reads can be in it; a template or plan all the same counts as read.
-        out.files += registry.is_unmarked_iac(text, reading)
-        one.skip("nothing KMS-related in it")
+        read = registry.is_unmarked_iac(text, reading)
+        out.files += read
+        one.skip("nothing KMS-related in it", counted=not read)
         return
     project = one.parse(text, reading)
     if project is not None:
@@ -135,10 +137,14 @@ class _OneFile:
         self.out = out
         self.display = opts.display(unit.path)
 
-    def skip(self, why: str) -> None:
-        """Not IaC: a note when it was named on the command line, else nothing at all."""
+    def skip(self, why: str, counted: bool = True) -> None:
+        """Not IaC: counted as skipped (unless it was read all the same), and a note when it
+        was named on the command line."""
+        note = f"{self.display}: skipped, {why}"
+        if counted:
+            self.out.skipped.append(note)
         if self.explicit:
-            self.out.notes.append(f"{self.display}: skipped, {why}")
+            self.out.notes.append(note)
 
     def fail(self, line: int, column: int, message: str) -> None:
         """A KMS000: IaC (so it counts as read) that could not be read or parsed."""
@@ -213,6 +219,7 @@ class UnitResult(Record):
     errors: list[ParseError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     files: int = 0
+    skipped: list[str] = field(default_factory=list)  # a note for each file skipped as not IaC (summary.skipped)
     resources: int = 0
     usage_error: bool = False  # a file named on the command line could not be parsed
     deps: list[str] = field(default_factory=list)  # other files read (file(), templatefile())
@@ -237,7 +244,7 @@ def lint_unit(
     """
     budget = Budget()  # the whole unit's: parsing, evaluating and checking
     loaded = load_unit(unit, replace(opts, budget=budget))
-    out = UnitResult(notes=list(loaded.notes), files=loaded.files)
+    out = UnitResult(notes=list(loaded.notes), files=loaded.files, skipped=list(loaded.skipped))
     reported = {display.get(p, str(p)) for p in unit.reported}
     explicit = {display.get(p, str(p)) for p in unit.explicit}
     own = {display.get(p) or opts.display(p) for p in unit.files}

@@ -66,6 +66,9 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--cache-dir": ("cache_dir", "value"),
     "--max-file-bytes": ("max_file_bytes", "value"),
     "--max-depth": ("max_depth", "value"),
+    "--allow-nothing-to-lint": ("allow_nothing_to_lint", "true"),
+    "--verbose": ("verbose", "true"),
+    "-v": ("verbose", "true"),
     "--version": ("version", "true"),
 }
 DEFAULTS: dict[str, object] = {
@@ -91,6 +94,8 @@ DEFAULTS: dict[str, object] = {
     "cache_dir": None,
     "max_file_bytes": None,
     "max_depth": None,
+    "allow_nothing_to_lint": False,
+    "verbose": False,
     "version": False,
 }
 # Integer options and their least value (click.IntRange).

@@ -106,6 +106,8 @@ def run(
     max_file_bytes: int | None,
     max_depth: int | None,
     version: bool,
+    allow_nothing_to_lint: bool = False,
+    verbose: bool = False,
 ) -> NoReturn:
     """Lint PATHs: everything ``kmslint [OPTIONS] [PATH ...]`` does after parsing its arguments.
 
@@ -117,7 +119,11 @@ def run(
         sys.exit(exitcodes.OK)
     from kmslint import api, config
 
-    overrides: dict[str, Any] = {"strict": strict, "show_suppressed": show_suppressed or None}
+    overrides: dict[str, Any] = {
+        "strict": strict,
+        "show_suppressed": show_suppressed or None,
+        "allow_nothing_to_lint": allow_nothing_to_lint or None,
+    }
     if select:
         overrides["select"] = split_ids(select)
     if extend_select:
@@ -136,7 +142,8 @@ def run(
         overrides["fail_on"] = Severity.parse(fail_on)
     bad = unknown_rules(overrides)
     if bad:
-        raise UsageProblem(f"unknown rule(s): {', '.join(sorted(bad))} (see `kmslint rules`)")
+        names = ", ".join(f"{name}{did_you_mean(name)}" for name in sorted(bad))
+        raise UsageProblem(f"unknown rule(s): {names} (see `kmslint rules`)")
     if config_file is not None and no_config:
         raise UsageProblem("--config and --no-config contradict each other; give one")
     overrides["baseline"] = None if write_baseline else baseline_file
@@ -167,7 +174,7 @@ def run(
         run_opts: dict[str, Any] = {"jobs": jobs or None, "cache_dir": cache_dir}
         if stdin_text is not None:
             return api.lint(
-                [], settings, stdin_text=stdin_text, stdin_filename=stdin_filename or "stdin.json", **run_opts
+                [], settings, stdin_text=stdin_text, stdin_filename=stdin_filename or stdin_name(stdin_text), **run_opts
             )
         return api.lint(list(paths) or ["."], settings, **run_opts)
 
@@ -184,7 +191,7 @@ def run(
     if write_baseline:
         write_baseline_file(report, write_baseline)
 
-    for remark in report.notes:
+    for remark in remarks(report, verbose):
         _echo(f"kmslint: {remark}", err=True)
     from kmslint import formatters
 
@@ -204,10 +211,39 @@ def run(
         sys.exit(exitcodes.ERROR)
     if fmt == "text" and report.not_followed:
         _echo(not_followed_line(len(report.not_followed)), err=True)
+    if report.nothing_read and not settings.allow_nothing_to_lint:
+        for given in report.nothing_read:
+            _echo(f"kmslint: error: {nothing_read_line(given)}", err=True)
+        sys.exit(exitcodes.ERROR)
     if report.usage_error:
         sys.exit(exitcodes.ERROR)
     failing = bool(report.failing(settings.fail_on)) and not exit_zero
     sys.exit(exitcodes.FINDINGS if failing else exitcodes.OK)
+
+
+def remarks(report: Report, verbose: bool) -> list[str]:
+    """The notes for stderr: one line for many named files skipped as not IaC (pre-commit names
+    every changed YAML and JSON file), each of them when only one was, every skipped file
+    with ``verbose``."""
+    skipped = set(report.skipped)
+    named = [n for n in report.notes if n in skipped]
+    out = [n for n in report.notes if n not in skipped]
+    if verbose:
+        return out + report.skipped
+    if len(named) > 1:
+        return [
+            *out,
+            f"skipped {len(named)} files that are not Terraform, CloudFormation or key policies; --verbose lists them",
+        ]
+    return out + named
+
+
+def nothing_read_line(given: str) -> str:
+    """Why a directory named holds nothing to lint: one line (OUTPUT.md, "Exit codes")."""
+    return (
+        f"{given}: nothing to lint: no Terraform, CloudFormation, plan or key-policy file found in it "
+        "(--allow-nothing-to-lint accepts that)"
+    )
 
 
 def not_followed_line(count: int) -> str:
@@ -238,6 +274,25 @@ def _use_color(color: bool | None, output: str | None) -> bool:
         return sys.stdout is not None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     except (OSError, ValueError):  # a closed stream
         return False
+
+
+# The start of a Terraform file: a top-level block (`resource "aws_kms_key" "k" {`, `locals {`).
+_HCL_BLOCK = (
+    r"(?m)^[ \t]*(resource|data|module|variable|output|locals|provider|terraform|moved|import|check)[ \t]*[\"{]"
+)
+
+
+def stdin_name(text: str) -> str:
+    """What to call stdin read without ``--stdin-filename``, by its content: ``stdin.json``
+    (a policy, plan or JSON template), ``stdin.tf`` (Terraform) or ``stdin.yaml`` (a YAML
+    template), as if it were a file of that name in the current directory."""
+    import re
+
+    if text.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
+        return "stdin.json"
+    if re.search(_HCL_BLOCK, text):
+        return "stdin.tf"
+    return "stdin.yaml"
 
 
 def read_stdin(name: str, limit: int) -> str:
@@ -279,6 +334,18 @@ def write_baseline_file(report: Report, path: str) -> NoReturn:
         sys.exit(exitcodes.ERROR)
     _echo(f"kmslint: wrote {count} finding{'' if count == 1 else 's'} to the baseline {path}", err=True)
     sys.exit(exitcodes.ERROR if report.usage_error else exitcodes.OK)
+
+
+def did_you_mean(name: str) -> str:
+    """`` (did you mean KMS009?)`` for the rule ID or slug nearest to ``name``, as the
+    configuration's errors say for keys; empty when none is near."""
+    import difflib
+
+    from kmslint import catalog
+
+    known = [n for r in catalog.rules().values() for n in (r.id, r.slug)]
+    guess = difflib.get_close_matches(name.upper() if name.upper().startswith("KMS") else name, known, n=1)
+    return f" (did you mean {guess[0]}?)" if guess else ""
 
 
 def unknown_rules(overrides: dict[str, Any]) -> set[str]:

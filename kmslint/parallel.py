@@ -456,6 +456,7 @@ def _encode(result: UnitResult) -> dict[str, Any]:
         "errors": [[e.file, e.line, e.column, e.message] for e in result.errors],
         "notes": list(result.notes),
         "files": result.files,
+        "skipped": list(result.skipped),
         "resources": result.resources,
         "usage_error": result.usage_error,
         "deps": list(result.deps),
@@ -608,14 +609,25 @@ def _not_followed(row: Any, allowed: _Allowed) -> NotFollowed | None:
 
 def _decode(data: Any, allowed: _Allowed) -> UnitResult | None:
     """A cached result, or None unless every field has the type and range this version writes."""
-    keys = {"findings", "errors", "notes", "files", "resources", "usage_error", "deps", "not_followed", "called"}
+    keys = {
+        "findings",
+        "errors",
+        "notes",
+        "skipped",
+        "files",
+        "resources",
+        "usage_error",
+        "deps",
+        "not_followed",
+        "called",
+    }
     if _finding_fields() is None or not (type(data) is dict and set(data) == keys):
         return None
     if not (type(data["findings"]) is list and type(data["errors"]) is list):
         return None
     if not (_strings(data["notes"]) and _strings(data["deps"]) and set(data["deps"]) <= allowed.read):
         return None
-    if not _strings(data["called"]):
+    if not (_strings(data["called"]) and _strings(data["skipped"])):
         return None
     if not (_count(data["files"]) and _count(data["resources"]) and type(data["usage_error"]) is bool):
         return None
@@ -630,6 +642,7 @@ def _decode(data: Any, allowed: _Allowed) -> UnitResult | None:
         errors=[e for e in errors if e is not None],
         notes=list(data["notes"]),
         files=data["files"],
+        skipped=list(data["skipped"]),
         resources=data["resources"],
         usage_error=data["usage_error"],
         deps=list(data["deps"]),

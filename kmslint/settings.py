@@ -40,6 +40,8 @@ class Settings(Record, frozen=True):
     fail_on: Severity = Severity.LOW
     strict: bool = False
     show_suppressed: bool = False
+    # A directory given that holds nothing to lint is no error (OUTPUT.md, "Exit codes").
+    allow_nothing_to_lint: bool = False
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_depth: int = DEFAULT_MAX_DEPTH
     config_file: str | None = None

@@ -250,11 +250,21 @@ def test_only_the_named_paths_and_no_sarif(installed: Runner, workspace: Path) -
 
 def test_clean_workspace_passes(installed: Runner, tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("nothing to see\n")
+    (tmp_path / "main.tf").write_text('resource "aws_s3_bucket" "logs" {\n  bucket = "logs"\n}\n')
     proc, outputs = run_action(installed, tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.splitlines()[-1].startswith("kmslint: no findings")
     assert json.loads((tmp_path / "kmslint.sarif").read_text())["runs"][0]["results"] == []
     assert outputs["exit-code"] == "0"
+
+
+def test_a_workspace_with_nothing_to_lint_fails(installed: Runner, tmp_path: Path) -> None:
+    # A job pointed at the wrong directory must not pass for ever (OUTPUT.md, "Exit codes").
+    (tmp_path / "README.md").write_text("nothing to see\n")
+    proc, outputs = run_action(installed, tmp_path)
+    assert proc.returncode == 2
+    assert outputs["exit-code"] == "2"
+    assert "kmslint: error: .: nothing to lint" in proc.stdout + proc.stderr
 
 
 def test_a_path_that_looks_like_a_command_stays_a_path(installed: Runner, workspace: Path) -> None:

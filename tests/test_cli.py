@@ -145,7 +145,9 @@ def test_select_and_ignore(tmp_path: Path) -> None:
     assert rules_and_lines(run("--select", "KMS00", path)[1]) == [("KMS003", 4), ("KMS007", 4)]
     result = CliRunner().invoke(main, ["--select", "KMS999", path])
     assert result.exit_code == exitcodes.ERROR
-    assert "unknown rule(s): KMS999" in result.stderr
+    assert "unknown rule(s): KMS999 (did you mean KMS901?) (see `kmslint rules`)" in result.stderr
+    result = CliRunner().invoke(main, ["--select", "wildcard-principals,zzz", path])
+    assert "unknown rule(s): wildcard-principals (did you mean wildcard-principal?), zzz (see" in result.stderr
 
 
 def test_text_output_and_summary(tmp_path: Path) -> None:
@@ -158,7 +160,9 @@ def test_text_output_and_summary(tmp_path: Path) -> None:
     assert summary == "Found 1 finding (1 critical) in 1 file."
     # A JSON file that is no template, plan or policy is skipped, and not counted (OUTPUT.md).
     clean = CliRunner().invoke(main, [str(write(tmp_path / "ok" / "p.json", {"name": "x"}))])
-    assert clean.stdout.splitlines()[-1] == "No findings in 0 files."
+    assert clean.exit_code == exitcodes.OK  # a named file that is not IaC never changes the exit code
+    last = "Nothing linted: no Terraform, CloudFormation or key-policy file read; 1 file skipped (not IaC)."
+    assert clean.stdout.splitlines()[-1] == last
 
 
 def test_exit_zero(tmp_path: Path) -> None:
@@ -199,3 +203,138 @@ def test_runs_as_a_process(tmp_path: Path, module: bool) -> None:
     assert proc.returncode == exitcodes.FINDINGS, proc.stderr
     assert rules_and_lines(json.loads(proc.stdout)) == [("KMS001", 5)]
     assert proc.stderr == ""
+
+
+def _text(*args: str) -> tuple[int, list[str], list[str]]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout.splitlines(), result.stderr.splitlines()
+
+
+NOTHING_LINTED = "Nothing linted: no Terraform, CloudFormation or key-policy file read."
+
+
+def test_an_empty_directory_is_nothing_to_lint(tmp_path: Path) -> None:
+    (tmp_path / "infra").mkdir()
+    code, out, err = _text(str(tmp_path / "infra"))
+    assert code == exitcodes.ERROR
+    assert out == [NOTHING_LINTED]
+    assert err == [
+        f"kmslint: error: {tmp_path / 'infra'}: nothing to lint: no Terraform, CloudFormation, plan or key-policy"
+        " file found in it (--allow-nothing-to-lint accepts that)"
+    ]
+
+
+def test_a_directory_without_iac_is_nothing_to_lint_and_counts_what_it_skipped(tmp_path: Path) -> None:
+    write(tmp_path / "package.json", {"name": "web"})
+    write(tmp_path / "ok" / "main.tf", 'resource "aws_kms_key" "k" {\n  enable_key_rotation = true\n}\n')
+    code, out, err = _text("--select", "KMS002", str(tmp_path), str(tmp_path / "web"))
+    assert code == exitcodes.ERROR  # one path given that does not exist is enough
+    assert out == ["No findings in 1 file; 1 file skipped (not IaC)."]
+    assert err == [f"kmslint: {tmp_path / 'web'}: no such file or directory"]
+    _code, doc, _err = run(str(tmp_path))
+    assert (doc["summary"]["files"], doc["summary"]["skipped"]) == (1, 1)  # type: ignore[index]
+    (tmp_path / "ok" / "main.tf").unlink()
+    code, out, err = _text(str(tmp_path))
+    assert code == exitcodes.ERROR
+    assert out == ["Nothing linted: no Terraform, CloudFormation or key-policy file read; 1 file skipped (not IaC)."]
+    assert err == [
+        f"kmslint: error: {tmp_path}: nothing to lint: no Terraform, CloudFormation, plan or key-policy"
+        " file found in it (--allow-nothing-to-lint accepts that)"
+    ]
+    code, out, err = _text("--allow-nothing-to-lint", str(tmp_path))
+    assert (code, err) == (exitcodes.OK, [])
+    write(tmp_path / ".kmslint.toml", "allow-nothing-to-lint = true\n")
+    code, out, err = _text(str(tmp_path))
+    assert (code, err) == (exitcodes.OK, [])
+
+
+def test_a_mistyped_path_is_one_line_and_no_clean_summary(tmp_path: Path) -> None:
+    code, out, err = _text(str(tmp_path / "infar"))
+    assert code == exitcodes.ERROR
+    assert err == [f"kmslint: {tmp_path / 'infar'}: no such file or directory"]
+    assert out == [NOTHING_LINTED]  # not "No findings in 0 files.", which reads as a pass
+
+
+def test_an_unreadable_directory_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kmslint import discovery
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = discovery._sorted_entries
+
+    def refuse(path: str) -> object:  # chmod 000 does not stop root, who runs CI containers
+        if path == str(locked):
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(discovery, "_sorted_entries", refuse)
+    code, out, err = _text(str(locked))
+    assert code == exitcodes.ERROR
+    assert err == [f"kmslint: {locked}: cannot read this directory: Permission denied"]
+    assert out == [NOTHING_LINTED]
+
+
+def test_many_named_files_that_are_not_iac_give_one_line_and_exit_0(tmp_path: Path) -> None:
+    # pre-commit names every changed YAML and JSON file: none of them may fail the hook.
+    names = [str(write(tmp_path / f"p{i}.json", {"name": i})) for i in range(3)]
+    code, _out, err = _text(*names)
+    assert code == exitcodes.OK
+    assert err == [
+        "kmslint: skipped 3 files that are not Terraform, CloudFormation or key policies; --verbose lists them"
+    ]
+    code, _out, err = _text("--verbose", *names)
+    assert code == exitcodes.OK
+    assert err == [f"kmslint: {name}: skipped, nothing KMS-related in it" for name in names]
+    code, _out, err = _text(names[0])
+    assert err == [f"kmslint: {names[0]}: skipped, nothing KMS-related in it"]
+
+
+def test_help_shows_the_lint_options_and_how_paths_and_commands_differ() -> None:
+    text = CliRunner().invoke(main, ["--help"]).stdout
+    assert "Lint options (kmslint [OPTIONS] [PATH ...]):" in text
+    assert "--fail-on" in text and "--allow-nothing-to-lint" in text
+    assert "Commands:" in text
+    assert "kmslint ./rules" in " ".join(text.split())
+
+
+def test_a_command_name_is_the_command_and_says_how_to_lint_a_path_of_that_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "rules" / "key.json", star_policy())
+    monkeypatch.chdir(tmp_path)
+    listed = CliRunner().invoke(main, ["rules"])
+    assert listed.exit_code == exitcodes.OK
+    assert listed.stdout.startswith("ID ")
+    assert listed.stderr == "kmslint: running `kmslint rules`; to lint the path rules, run `kmslint ./rules`\n"
+    for args in (["./rules"], ["check", "rules"]):
+        linted = CliRunner().invoke(main, args)
+        assert linted.exit_code == exitcodes.FINDINGS, args
+        assert "KMS003" in linted.stdout
+    (tmp_path / "rules" / "key.json").unlink()
+    (tmp_path / "rules").rmdir()
+    assert CliRunner().invoke(main, ["rules"]).stderr == ""  # no such path: nothing to say
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ('resource "aws_kms_key" "k" {\n  multi_region = true\n}\n', "stdin.tf:1:1: KMS002"),
+        (
+            "Resources:\n  Key:\n    Type: AWS::KMS::Key\n    Properties:\n      EnableKeyRotation: false\n",
+            "stdin.yaml:5:7: KMS002",
+        ),
+        (
+            '{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}]}',
+            "stdin.json:1:16: KMS003",
+        ),
+        ('\n  {"Statement": [kms\n', "stdin.json:2:"),  # JSON all the same: broken JSON is KMS000
+    ],
+    ids=["terraform", "yaml-template", "json-policy", "broken-json"],
+)
+def test_stdin_without_a_name_is_read_as_what_it_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, first: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["--select", "KMS002,KMS003", "-"], input=text)
+    assert result.stdout.startswith(first), result.stdout
+    assert result.exit_code in (exitcodes.FINDINGS, exitcodes.ERROR)

@@ -89,6 +89,7 @@ GOOD = [
     ("fail-on", 'fail-on = "high"', {"fail_on": Severity.HIGH}),
     ("strict", "strict = true", {"strict": True}),
     ("limits", "max-file-bytes = 1000\nmax-depth = 50", {"max_file_bytes": 1000, "max_depth": 50}),
+    ("allow-nothing-to-lint", "allow-nothing-to-lint = true", {"allow_nothing_to_lint": True}),
     ("unanchored excludes are kept", 'exclude = ["*.bak", "legacy/"]', {"exclude": ("*.bak", "legacy/")}),
 ]
 
@@ -154,7 +155,7 @@ def test_pyproject_table(tmp_path: Path) -> None:
 RULE_NAMES = "expected a rule ID, an ID prefix such as KMS00, a slug, or ALL (see `kmslint rules`)"
 TOP_KEYS = (
     "select, extend-select, ignore, severity, rules, account-id, exclude, key-policy-files, per-path-ignores, fail-on, "
-    "strict, max-file-bytes, max-depth"
+    "strict, max-file-bytes, max-depth, allow-nothing-to-lint"
 )
 SEVERITIES = "info, low, medium, high, critical"
 

@@ -307,12 +307,13 @@ def test_summary_files_counts_only_what_was_read_as_iac(tmp_path: Path) -> None:
     result = _cli("--format", "json", "--select", "KMS003", str(tmp_path))
     doc = json.loads(result.stdout)
     assert doc["summary"]["files"] == len(counted) == 6
+    assert doc["summary"]["skipped"] == len(skipped) == 5  # counted apart: looked at, not read
     assert [(Path(f["file"]).name, f["rule_id"]) for f in doc["findings"]] == [
         ("broken.yaml", "KMS000"),
         ("key.json", "KMS003"),
     ]
     text = _cli("--select", "KMS003", str(tmp_path)).stdout
-    assert text.splitlines()[-1] == "Found 2 findings (1 critical, 1 high) in 6 files."
+    assert text.splitlines()[-1] == "Found 2 findings (1 critical, 1 high) in 6 files; 5 files skipped (not IaC)."
 
 
 def test_files_that_cannot_be_read_as_text_are_kms000_only_with_signs_of_iac(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ def render(report: Report, ctx: RenderContext) -> str:
         "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in report.errors],
         "summary": {
             "files": report.files,
+            "skipped": len(report.skipped),
             "resources": report.resources,
             "findings": len([f for f in visible if not f.suppressed]),
             "by_severity": report.by_severity(),

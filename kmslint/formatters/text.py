@@ -54,6 +54,10 @@ def _summary(report: Report, ctx: RenderContext) -> str:
     suppressed = len(report.findings) - len(active)
     files = _plural(report.files, "file")
     tail = f", {suppressed} suppressed" if suppressed else ""
+    if report.skipped:
+        tail += f"; {_plural(len(report.skipped), 'file')} skipped (not IaC)"
+    if not report.files and not report.findings:
+        return f"Nothing linted: no Terraform, CloudFormation or key-policy file read{tail}."
     if not active:
         return f"No findings in {files}{tail}."
     counts = report.by_severity()

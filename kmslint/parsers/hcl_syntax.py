@@ -338,10 +338,10 @@ def parse_hcl(src: Src, max_depth: int, budget: Budget | None = None) -> ParsedF
     tree = hcl_tree(src.data, budget)
     root = tree.root_node
     if root.has_error:
-        from kmslint.parsers.wording import hcl_problem
+        from kmslint.parsers.wording import hcl_problem, hcl_where
 
         bad = first_error(root) or root
-        row, col = bad.start_point
+        row, col = hcl_where(bad).start_point
         raise ParseFailure(f"invalid HCL: {hcl_problem(bad, src)}", row + 1, src.col(row, col))
     # Comments matter only as suppressions (kmslint:ignore); most files have none.
     comment_lines: set[int] = set()

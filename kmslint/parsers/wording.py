@@ -256,11 +256,21 @@ def hcl_problem(bad: Node, src: Src) -> str:
     return f"unexpected {_quoted(text)}"
 
 
+def hcl_where(bad: Node) -> Node:
+    """Where to report ``bad``: an unclosed string where it starts (tree-sitter finds the
+    missing `"` at the end of the file, lines away from the mistake), else ``bad`` itself."""
+    if bad.is_missing and bad.type == "quoted_template_end" and bad.parent is not None:
+        return bad.parent
+    return bad
+
+
 def _hcl_missing(bad: Node, src: Src) -> str:
     kind = bad.type
     opener = bad.parent
     while opener is not None and opener.type in ("block_end", "object_end", "tuple_end"):
         opener = opener.parent
+    if opener is not None and kind == "quoted_template_end":
+        return 'unclosed string: no `"` ends the string that starts here'
     if opener is not None and kind in _HCL_CLOSERS:
         line = opener.start_point[0] + 1
         if opener.type == "block":

@@ -9,8 +9,15 @@ from kmslint.rules import RuleContext, check
 from kmslint.rules._common import key_variants, with_branch
 
 
+def is_placeholder(text: str) -> bool:
+    """A justification still to be written: ``TODO: say why ...`` (the editor's quick fix
+    inserts one), ``TODO``, ``FIXME``, ``TBD``.  It must not silence the rule for good."""
+    return text.strip().upper().startswith(("TODO", "FIXME", "TBD"))
+
+
 def _justified_by_tag(tags: Value | None, tag_key: str) -> bool:
-    """A non-empty justification tag, or tags that cannot be read (they might hold one)."""
+    """A justification tag that says something (not a placeholder), or tags that cannot be
+    read (they might hold one)."""
     if tags is None:
         return False
     mapping = as_dict(tags)
@@ -19,8 +26,14 @@ def _justified_by_tag(tags: Value | None, tag_key: str) -> bool:
     for name, value in mapping.items():
         if name == tag_key:
             text = known_str(value)
-            return text is None or bool(text.strip())
+            return text is None or (bool(text.strip()) and not is_placeholder(text))
     return False
+
+
+def _placeholder_tag(tags: Value | None, tag_key: str) -> bool:
+    mapping = as_dict(tags) if tags is not None else None
+    text = known_str(mapping[tag_key]) if mapping is not None and tag_key in mapping else None
+    return text is not None and is_placeholder(text)
 
 
 def _used_across_regions(key: KeyResource, used: set[str], replicas: dict[str, list[str]]) -> bool:
@@ -45,12 +58,17 @@ def unjustified_multi_region(project: Project, ctx: RuleContext) -> Iterator[Vio
                 continue
             if _justified_by_tag(values["tags"], tag_key) or _used_across_regions(key, used, replicas):
                 break
+            why = (
+                f"its `{tag_key}` tag is still a placeholder; write the reason there"
+                if _placeholder_tag(values["tags"], tag_key)
+                else f"create a single-Region key, or tag it `{tag_key}` with the reason"
+            )
             yield Violation(
                 key.where("multi_region"),
                 key.name,
                 with_branch(
                     "the key is multi-Region but nothing says why: no DynamoDB global table or Aurora global "
-                    f"cluster here uses it; create a single-Region key, or tag it `{tag_key}` with the reason",
+                    f"cluster here uses it; {why}",
                     branch,
                 ),
                 content=f"{key.name}:multi_region",

@@ -747,7 +747,11 @@ def test_an_option_value_that_names_a_file_stays_a_value(repo: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "code", "first_line"),
     [
-        (".", 0, b"No findings in 0 files."),  # named "." the buffer is no Terraform, and Terraform in it no template
+        (
+            ".",
+            0,
+            b"Nothing linted: no Terraform, CloudFormation or key-policy file read; 1 file skipped (not IaC).",
+        ),  # named "." the buffer is no Terraform, and Terraform in it no template
         ("a" * 300 + ".tf", 1, ("a" * 300 + ".tf:1:1: " + KMS001).encode()),
         ("sub/" + "b" * 300 + "/main.tf", 1, ("sub/" + "b" * 300 + "/main.tf:1:1: " + KMS001).encode()),
     ],

@@ -161,7 +161,12 @@ HCL_CASES = [
     (
         "unclosed string",
         'resource "aws_kms_key" "k" {\n  description = "abc\n}\n',
-        (4, 1, "unclosed string opened at line 2"),
+        (2, 17, 'unclosed string: no `"` ends the string that starts here'),
+    ),
+    (
+        "unclosed string on line 3, lines before the end",
+        'resource "aws_kms_key" "k" {\n  description = "ok"\n  policy = "abc\n  enable_key_rotation = true\n}\n',
+        (3, 12, 'unclosed string: no `"` ends the string that starts here'),
     ),
     (
         "unclosed heredoc",

@@ -1,0 +1,117 @@
+"""What the package says about itself: license, URLs, dependencies, what the sdist holds."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tarfile
+import tomllib
+from pathlib import Path
+
+import pytest
+
+import kmslint
+from tests.conftest import ROOT
+
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+PROJECT = PYPROJECT["project"]
+
+
+def test_license_file_is_the_license_the_metadata_names() -> None:
+    assert PROJECT["license"] == "Apache-2.0"
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert "Apache License" in text
+    assert "Version 2.0, January 2004" in text
+    assert "END OF TERMS AND CONDITIONS" in text
+
+
+def test_every_url_comes_from_one_setting() -> None:
+    """The repository's address is written once in the package; pyproject's URLs agree with it."""
+    assert kmslint.HOMEPAGE.startswith("https://")
+    written = [
+        path.relative_to(ROOT).as_posix()
+        for path in sorted((ROOT / "kmslint").rglob("*.py"))
+        if kmslint.HOMEPAGE in path.read_text(encoding="utf-8")
+    ]
+    assert written == ["kmslint/__init__.py"]
+    for name, url in PROJECT["urls"].items():
+        assert url.startswith(kmslint.HOMEPAGE), name
+    from kmslint.formatters import rule_doc_url
+
+    assert rule_doc_url("KMS003").startswith(kmslint.HOMEPAGE + "/")
+
+
+def test_classifiers_name_each_supported_python() -> None:
+    versions = {c.rsplit(" :: ", 1)[1] for c in PROJECT["classifiers"] if re.fullmatch(r".*:: 3\.\d+", c)}
+    assert versions == {"3.10", "3.11", "3.12", "3.13"}
+
+
+def _imported(name: str) -> list[str]:
+    pattern = re.compile(rf"^\s*(import|from)\s+{name}\b", re.MULTILINE)
+    return [p.name for p in (ROOT / "kmslint").rglob("*.py") if pattern.search(p.read_text(encoding="utf-8"))]
+
+
+def test_runtime_dependencies_are_what_the_package_imports() -> None:
+    runtime = {re.split(r"[<>=!~ ;\[]", dep, maxsplit=1)[0] for dep in PROJECT["dependencies"]}
+    assert "jsonschema" not in runtime
+    assert _imported("jsonschema") == []
+    assert any(dep.startswith("jsonschema") for dep in PROJECT["optional-dependencies"]["test"])
+    # pydantic's engine only: the pydantic package itself is imported by nothing.
+    assert "pydantic" not in runtime
+    assert _imported("pydantic") == []
+    assert "pydantic-core" in runtime
+    assert _imported("pydantic_core") == ["config.py"]
+
+
+def test_cfnlint_plugin_without_cfn_lint_is_one_line(tmp_path: Path) -> None:
+    # -S: no site-packages, so no cfn-lint; kmslint.cfnlint_plugin needs nothing else to say so.
+    proc = subprocess.run(
+        [sys.executable, "-S", "-m", "kmslint.cfnlint_plugin"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith("kmslint: cfn-lint is not installed")
+
+
+def test_readme_cites_only_files_in_the_repository() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "../shared" not in readme
+    cited = set(re.findall(r"\]\((?!https?:|#)([^)#]+)", readme))
+    cited |= {m for m in re.findall(r"`([\w./-]+\.(?:md|yml|yaml|toml))`", readme) if "/" in m or m.isupper()}
+    missing = sorted(path for path in cited if not (ROOT / path).exists() and not path.startswith("."))
+    assert missing == []
+
+
+@pytest.mark.slow
+def test_sdist_holds_what_its_tests_and_users_need(tmp_path: Path) -> None:
+    build = subprocess.run(
+        [sys.executable, "-m", "build", "--sdist", "--no-isolation", "-o", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    (sdist,) = tmp_path.glob("kmslint-*.tar.gz")
+    with tarfile.open(sdist) as tar:
+        names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
+    for needed in (
+        "LICENSE",
+        "action.yml",
+        ".pre-commit-hooks.yaml",
+        "docs/rules.md",
+        "docs/security.md",
+        "examples/main.tf",
+        "examples/good/main.tf",
+        "rules/KMS003.yaml",
+        "tests/conftest.py",
+        "fixtures/golden",
+        "bench/run.py",
+    ):
+        assert needed in names or any(n.startswith(needed + "/") for n in names), needed

@@ -428,3 +428,17 @@ def test_summary_module_escapes_cells_and_reports_an_unreadable_report(tmp_path:
     assert "| KMS003 r | low | `a\\|b.tf:2` | x \\| y z |" in text
     assert main([str(tmp_path / "missing.json"), str(tmp_path / "s.md")]) == 2
     assert not (tmp_path / "s.md").exists()
+
+
+def test_readme_workflow_uploads_with_v4_and_the_permissions_it_needs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## GitHub Action\n") : readme.index("## Editors\n")]
+    workflow = yaml.safe_load(section.split("```yaml\n", 1)[1].split("```", 1)[0])
+    assert workflow["permissions"] == {"contents": "read", "security-events": "write", "actions": "read"}
+    steps_ = workflow["jobs"]["kmslint"]["steps"]
+    [upload] = [s for s in steps_ if "upload-sarif" in s.get("uses", "")]
+    assert upload["uses"] == "github/codeql-action/upload-sarif@v4"
+    assert "hashFiles('kmslint.sarif') != ''" in upload["if"]
+    [lint] = [s for s in steps_ if s.get("uses", "").startswith("kmslint/kmslint@")]
+    assert set(lint["with"]) <= set(ACTION["inputs"])
+    assert "Fork pull requests" in section

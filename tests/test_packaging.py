@@ -115,3 +115,24 @@ def test_sdist_holds_what_its_tests_and_users_need(tmp_path: Path) -> None:
         "bench/run.py",
     ):
         assert needed in names or any(n.startswith(needed + "/") for n in names), needed
+
+
+def test_release_workflow_tests_the_wheel_then_publishes_with_trusted_publishing_then_tags() -> None:
+    import yaml
+
+    flow = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text(encoding="utf-8"))
+    jobs = flow["jobs"]
+    assert jobs["test"]["needs"] == "build"
+    assert jobs["test"]["strategy"]["matrix"]["python"] == ["3.10", "3.11", "3.12", "3.13"]
+    test_script = "\n".join(step.get("run", "") for step in jobs["test"]["steps"])
+    assert "python -m venv" in test_script
+    assert '"$wheel[test,lsp]"' in test_script
+    assert "pytest" in test_script
+    publish = jobs["publish"]
+    assert publish["needs"] == "test"
+    assert publish["permissions"] == {"id-token": "write"}
+    assert any(step.get("uses", "").startswith("pypa/gh-action-pypi-publish@") for step in publish["steps"])
+    assert not any("password" in (step.get("with") or {}) for step in publish["steps"])  # no token
+    assert jobs["tag"]["needs"] == "publish"
+    assert 'git tag "v$VERSION"' in jobs["tag"]["steps"][-1]["run"]
+    assert flow["permissions"] == {"contents": "read"}

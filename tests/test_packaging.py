@@ -105,6 +105,7 @@ def test_sdist_holds_what_its_tests_and_users_need(tmp_path: Path) -> None:
         "LICENSE",
         "action.yml",
         ".pre-commit-hooks.yaml",
+        ".pre-commit-config.yaml",
         "docs/rules.md",
         "docs/security.md",
         "examples/main.tf",
@@ -136,3 +137,23 @@ def test_release_workflow_tests_the_wheel_then_publishes_with_trusted_publishing
     assert jobs["tag"]["needs"] == "publish"
     assert 'git tag "v$VERSION"' in jobs["tag"]["steps"][-1]["run"]
     assert flow["permissions"] == {"contents": "read"}
+
+
+def test_readme_first_command_output_is_what_examples_give() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("which prints (long lines cut here):\n\n", 1)[1].split("\n\n", 1)[0]
+    expected = [line.removeprefix("    ").removesuffix(" ...") for line in shown.splitlines()]
+    proc = subprocess.run(
+        [sys.executable, "-m", "kmslint", "--exit-zero", "examples/"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    got = proc.stdout.splitlines()
+    assert len(got) == len(expected)
+    for line, prefix in zip(got, expected):
+        assert line.startswith(prefix), (line, prefix)
+    good = subprocess.run([sys.executable, "-m", "kmslint", "examples/good"], cwd=ROOT, capture_output=True, text=True)
+    assert good.returncode == 0, good.stdout

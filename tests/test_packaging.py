@@ -106,6 +106,7 @@ def test_sdist_holds_what_its_tests_and_users_need(tmp_path: Path) -> None:
         "action.yml",
         ".pre-commit-hooks.yaml",
         ".pre-commit-config.yaml",
+        ".github/workflows/release.yml",
         "docs/rules.md",
         "docs/security.md",
         "examples/main.tf",

@@ -71,9 +71,17 @@ class Runner:
     temp: Path
     step_outputs: dict[str, dict[str, str]] = field(default_factory=dict)
 
+    @property
+    def summary_file(self) -> Path:
+        return self.temp / "step-summary.md"
+
     def evaluate(self, text: str, inputs: dict[str, str]) -> str:
         def value(match: re.Match[str]) -> str:
-            expr = match.group(1)
+            # `a || b`: the first operand that is not empty, as GitHub's expressions do for strings.
+            return next((v for v in map(one, match.group(1).split("||")) if v), "")
+
+        def one(expr: str) -> str:
+            expr = expr.strip()
             if expr.startswith("inputs."):
                 return inputs[expr.removeprefix("inputs.")]
             if expr == "github.action_path":
@@ -102,6 +110,7 @@ class Runner:
             "GITHUB_WORKSPACE": str(self.workspace),
             "GITHUB_ACTION_PATH": str(ROOT),
             "GITHUB_OUTPUT": str(output_file),
+            "GITHUB_STEP_SUMMARY": str(self.summary_file),
             "RUNNER_TEMP": str(self.temp),
             "RUNNER_OS": "Linux",
         }
@@ -317,3 +326,129 @@ def test_baseline_input(installed: Runner, workspace: Path) -> None:
     proc, _ = run_action(installed, workspace, baseline="kmslint-baseline.json")
     assert proc.returncode == 1
     assert "stacks/audit.yaml" in proc.stdout
+
+
+def test_paths_one_a_line_with_spaces_and_globs(installed: Runner, workspace: Path) -> None:
+    spaced = workspace / "my stacks"
+    spaced.mkdir()
+    shutil.move(workspace / "stacks" / "logs.yaml", spaced / "logs.yaml")
+    (workspace / "infra" / "extra.tf").write_text(WILDCARD_TF)
+    proc, _ = run_action(installed, workspace, paths="  my stacks  \ninfra/*.tf\n\n", format="text", sarif_file="")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    for name in ("my stacks/logs.yaml:", "infra/main.tf:", "infra/extra.tf:"):
+        assert name in proc.stdout
+    # A pattern that matches nothing is passed as written, and is a missing path.
+    proc, outputs = run_action(installed, workspace, paths="infra/*.tfvars", sarif_file="")
+    assert proc.returncode == 2
+    assert "infra/*.tfvars" in proc.stdout + proc.stderr
+    assert outputs["exit-code"] == "2"
+
+
+def test_a_config_error_leaves_no_sarif_and_says_what_failed(installed: Runner, workspace: Path) -> None:
+    (workspace / "kmslint.sarif").write_text("")  # left by an earlier step: must not be uploaded
+    (workspace / "bad.toml").write_text('fail_on = "high"\n')
+    proc, outputs = run_action(installed, workspace, config="bad.toml")
+    assert proc.returncode == 2
+    assert not (workspace / "kmslint.sarif").exists()
+    assert "::error title=kmslint::no SARIF report written to kmslint.sarif" in proc.stdout
+    assert "fail_on" in proc.stderr  # kmslint's own line about the key
+    assert outputs == {"sarif-file": "", "exit-code": "2"}
+
+
+def test_action_documents_only_config_keys_the_config_accepts() -> None:
+    from kmslint.config import KEYS
+
+    text = (ROOT / "action.yml").read_text(encoding="utf-8")
+    named = set(re.findall(r"configuration file's `([\w-]+)`", text))
+    assert named == {"fail-on"}
+    assert named <= set(KEYS)
+
+
+BARE_ARRAY = re.compile(r'(?<!\+)"\$\{(\w+)\[@\]\}"')
+
+
+def test_no_array_is_expanded_in_the_form_bash_3_2_rejects() -> None:
+    for step in steps():
+        assert not BARE_ARRAY.findall(step.get("run", "")), step["name"]
+
+
+def test_empty_arrays_under_bash_3_2_semantics(installed: Runner, workspace: Path) -> None:
+    """bash 3.2 stops on "${a[@]}" of an empty array under set -u; bash 5 does not.
+
+    The run step is rewritten so that every bare "${a[@]}" becomes "${a[@]?}",
+    which fails on an empty array here as the bare form does on 3.2, and is
+    run with every input that fills an array left empty (no config, baseline
+    or fail-on).  The rewrite is first shown to catch the construct.
+    """
+    run = steps()[-1]
+    emulated = {**run, "run": BARE_ARRAY.sub(r'"${\1[@]?}"', run["run"])}
+    workspace.joinpath("infra", "main.tf").unlink()
+    installed.workspace = workspace
+    proc = installed.run_step(emulated, inputs_with(paths="stacks"))
+    assert "parameter not set" not in proc.stderr
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    broken = {**run, "run": run["run"].replace('${args[@]+"${args[@]}"}', '"${args[@]}"', 1)}
+    broken["run"] = BARE_ARRAY.sub(r'"${\1[@]?}"', broken["run"])
+    proc = installed.run_step(broken, inputs_with(paths="stacks"))
+    assert "args[@]: parameter not set" in proc.stderr
+
+
+def test_runner_python_replaces_setup_python() -> None:
+    setup, install, _run = steps()
+    assert setup["if"] == "inputs.python == ''"
+    runner = Runner(workspace=ROOT, temp=ROOT)
+    base = install["env"]["KMSLINT_BASE_PYTHON"]
+    assert runner.evaluate(base, inputs_with(python="/usr/bin/python3")) == "/usr/bin/python3"
+    runner.step_outputs["python"] = {"python-path": "/opt/hostedtoolcache/python"}
+    assert runner.evaluate(base, inputs_with()) == "/opt/hostedtoolcache/python"
+
+
+def test_job_summary_counts_and_top_findings(installed: Runner, workspace: Path) -> None:
+    installed.summary_file.write_text("")
+    proc, _ = run_action(installed, workspace)
+    assert proc.returncode == 1
+    summary = installed.summary_file.read_text()
+    assert summary.startswith("## kmslint\n")
+    assert "| critical | 1 |" in summary
+    assert "| high | " in summary
+    assert "| KMS003 wildcard-principal | critical | `infra/main.tf:" in summary
+    installed.summary_file.write_text("")
+    run_action(installed, workspace, summary="false")
+    assert installed.summary_file.read_text() == ""
+
+
+def test_annotations_past_the_runner_limit_are_noted(installed: Runner, workspace: Path) -> None:
+    proc, _ = run_action(installed, workspace)
+    assert "::notice title=kmslint::" not in proc.stdout
+    for i in range(11):
+        (workspace / "stacks" / f"copy{i}.yaml").write_text(NO_ROTATION_TEMPLATE)
+    proc, _ = run_action(installed, workspace)
+    notes = [line for line in proc.stdout.splitlines() if line.startswith("::notice title=kmslint::")]
+    assert len(notes) == 1, proc.stdout
+    assert "GitHub shows 10 annotations of each level per step" in notes[0]
+    proc, _ = run_action(installed, workspace, format="text")
+    assert "::notice" not in proc.stdout
+
+
+def test_summary_module_escapes_cells_and_reports_an_unreadable_report(tmp_path: Path) -> None:
+    from kmslint.action_summary import main, summary
+
+    finding = {"rule_id": "KMS003", "rule": "r", "severity": "low", "file": "a|b.tf", "line": 2, "message": "x | y\nz"}
+    text = summary({"findings": [finding], "summary": {"files": 1}})
+    assert "| KMS003 r | low | `a\\|b.tf:2` | x \\| y z |" in text
+    assert main([str(tmp_path / "missing.json"), str(tmp_path / "s.md")]) == 2
+    assert not (tmp_path / "s.md").exists()
+
+
+def test_readme_workflow_uploads_with_v4_and_the_permissions_it_needs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## GitHub Action\n") : readme.index("## Editors\n")]
+    workflow = yaml.safe_load(section.split("```yaml\n", 1)[1].split("```", 1)[0])
+    assert workflow["permissions"] == {"contents": "read", "security-events": "write", "actions": "read"}
+    steps_ = workflow["jobs"]["kmslint"]["steps"]
+    [upload] = [s for s in steps_ if "upload-sarif" in s.get("uses", "")]
+    assert upload["uses"] == "github/codeql-action/upload-sarif@v4"
+    assert "hashFiles('kmslint.sarif') != ''" in upload["if"]
+    [lint] = [s for s in steps_ if s.get("uses", "").startswith("kmslint/kmslint@")]
+    assert set(lint["with"]) <= set(ACTION["inputs"])
+    assert "Fork pull requests" in section

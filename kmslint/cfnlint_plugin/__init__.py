@@ -13,13 +13,18 @@ This package imports cfn-lint; nothing on kmslint's own lint path imports it.
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from pathlib import Path
 
-from kmslint.cfnlint_plugin import kmslint_rules as _rules
-
 RULES_DIR = Path(__file__).resolve().parent
+# Without cfn-lint this package only says so (python -m kmslint.cfnlint_plugin), with no traceback.
+CFN_LINT = find_spec("cfnlint") is not None
 
-# cfn-lint's module loader instantiates the rule classes it finds on this module.
-globals().update(_rules.RULE_CLASSES)
+__all__ = ["CFN_LINT", "RULES_DIR"]
 
-__all__ = ["RULES_DIR", *_rules.RULE_CLASSES]
+if CFN_LINT:
+    from kmslint.cfnlint_plugin import kmslint_rules as _rules
+
+    # cfn-lint's module loader instantiates the rule classes it finds on this module.
+    globals().update(_rules.RULE_CLASSES)
+    __all__ += list(_rules.RULE_CLASSES)

@@ -33,6 +33,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
+from kmslint import HOMEPAGE
 from kmslint.api import Report
 from kmslint.model import Finding
 from kmslint.record import Record
@@ -57,8 +58,7 @@ FORMATS: dict[str, str] = {
 # Formats read by programs: always UTF-8 bytes, whatever the output stream's encoding.
 UTF8_FORMATS = frozenset({"json", "sarif", "junit", "gitlab"})
 
-# Where the project and each rule's documentation live (SARIF helpUri, LSP codeDescription).
-HOMEPAGE = "https://github.com/kmslint/kmslint"
+# Where each rule's documentation lives (SARIF helpUri, LSP codeDescription), under kmslint.HOMEPAGE.
 # docs/rules.md is generated from rules/*.yaml, one section per rule.
 RULE_DOCS = HOMEPAGE + "/blob/main/docs/rules.md#{anchor}"
 

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from kmslint import catalog
+from kmslint import HOMEPAGE, catalog
 from kmslint.api import Report
-from kmslint.formatters import HOMEPAGE, RenderContext, fingerprints, json_text, rule_doc_url
+from kmslint.formatters import RenderContext, fingerprints, json_text, rule_doc_url
 from kmslint.model import Finding, Severity
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)

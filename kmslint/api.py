@@ -165,6 +165,14 @@ def lint(
     return report
 
 
+def nothing_read_line(given: str) -> str:
+    """Why a directory named holds nothing to lint: one line (OUTPUT.md, "Exit codes")."""
+    return (
+        f"{given}: nothing to lint: no Terraform, CloudFormation, plan or key-policy file found in it "
+        "(--allow-nothing-to-lint accepts that)"
+    )
+
+
 def nothing_read(
     roots: Sequence[tuple[Path, str]], units: Sequence[Unit], results: Sequence[engine.UnitResult]
 ) -> list[str]:

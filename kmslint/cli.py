@@ -154,6 +154,13 @@ def main() -> None:
     help="Write the report to this file instead of stdout (replaced whole; never written through a link).",
 )
 @click.option(
+    "--report",
+    "reports",
+    multiple=True,
+    metavar="FORMAT:FILE",
+    help="Also write the report in FORMAT to FILE, in the same run (repeatable; e.g. sarif:kmslint.sarif).",
+)
+@click.option(
     "--jobs",
     "-j",
     type=click.IntRange(min=0),
@@ -204,6 +211,7 @@ def check(
     baseline_file: str | None,
     write_baseline: str | None,
     output: str | None,
+    reports: tuple[str, ...],
     jobs: int | None,
     cache_dir: str | None,
     max_file_bytes: int | None,
@@ -235,6 +243,7 @@ def check(
             baseline_file=baseline_file,
             write_baseline=write_baseline,
             output=output,
+            reports=reports,
             jobs=jobs,
             cache_dir=cache_dir,
             max_file_bytes=max_file_bytes,

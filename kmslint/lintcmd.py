@@ -108,6 +108,7 @@ def run(
     version: bool,
     allow_nothing_to_lint: bool = False,
     verbose: bool = False,
+    reports: tuple[str, ...] = (),
 ) -> NoReturn:
     """Lint PATHs: everything ``kmslint [OPTIONS] [PATH ...]`` does after parsing its arguments.
 
@@ -146,6 +147,7 @@ def run(
         raise UsageProblem(f"unknown rule(s): {names} (see `kmslint rules`)")
     if config_file is not None and no_config:
         raise UsageProblem("--config and --no-config contradict each other; give one")
+    extra_reports = [report_spec(spec) for spec in reports]
     overrides["baseline"] = None if write_baseline else baseline_file
     start = stdin_filename if stdin_filename is not None else next((p for p in paths if p != "-"), None)
     try:
@@ -190,6 +192,8 @@ def run(
             sys.exit(exitcodes.ERROR)
     if write_baseline:
         write_baseline_file(report, write_baseline)
+    if settings.allow_nothing_to_lint:
+        report.nothing_read = []  # asked for: not an error, in the exit code or in a report
 
     for remark in remarks(report, verbose):
         _echo(f"kmslint: {remark}", err=True)
@@ -198,6 +202,15 @@ def run(
     use_color = _use_color(color, output)
     ctx = formatters.RenderContext(__version__, show_suppressed=settings.show_suppressed, color=use_color)
     rendered = formatters.get(fmt)(report, ctx)
+    plain = formatters.RenderContext(__version__, show_suppressed=settings.show_suppressed, color=False)
+    for extra_fmt, path in extra_reports:
+        try:
+            write_report_file(formatters.get(extra_fmt)(report, plain), path)
+        except (OSError, ValueError) as exc:
+            _echo(
+                f"kmslint: error: cannot write the report to {path}: {getattr(exc, 'strerror', None) or exc}", err=True
+            )
+            sys.exit(exitcodes.ERROR)
     try:
         if output is not None:
             write_report_file(rendered, output)
@@ -211,14 +224,26 @@ def run(
         sys.exit(exitcodes.ERROR)
     if fmt == "text" and report.not_followed:
         _echo(not_followed_line(len(report.not_followed)), err=True)
-    if report.nothing_read and not settings.allow_nothing_to_lint:
+    if report.nothing_read:
         for given in report.nothing_read:
-            _echo(f"kmslint: error: {nothing_read_line(given)}", err=True)
+            _echo(f"kmslint: error: {api.nothing_read_line(given)}", err=True)
         sys.exit(exitcodes.ERROR)
     if report.usage_error:
         sys.exit(exitcodes.ERROR)
     failing = bool(report.failing(settings.fail_on)) and not exit_zero
     sys.exit(exitcodes.FINDINGS if failing else exitcodes.OK)
+
+
+def report_spec(spec: str) -> tuple[str, str]:
+    """``--report FORMAT:FILE`` as (format, file); a usage problem when either part is wrong."""
+    from kmslint.formatters import FORMATS
+
+    fmt, colon, path = spec.partition(":")
+    if not colon or not path:
+        raise UsageProblem(f"--report: expected FORMAT:FILE (e.g. sarif:kmslint.sarif), got {spec!r}")
+    if fmt not in FORMATS:
+        raise UsageProblem(f"--report: unknown format {fmt!r} in {spec!r}; one of: {', '.join(FORMATS)}")
+    return fmt, path
 
 
 def remarks(report: Report, verbose: bool) -> list[str]:
@@ -236,14 +261,6 @@ def remarks(report: Report, verbose: bool) -> list[str]:
             f"skipped {len(named)} files that are not Terraform, CloudFormation or key policies; --verbose lists them",
         ]
     return out + named
-
-
-def nothing_read_line(given: str) -> str:
-    """Why a directory named holds nothing to lint: one line (OUTPUT.md, "Exit codes")."""
-    return (
-        f"{given}: nothing to lint: no Terraform, CloudFormation, plan or key-policy file found in it "
-        "(--allow-nothing-to-lint accepts that)"
-    )
 
 
 def not_followed_line(count: int) -> str:

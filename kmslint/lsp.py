@@ -593,9 +593,16 @@ def hover_markdown(findings: list[Finding]) -> str:
     for f in findings:
         rule = catalog.rules().get(f.rule_id)
         head = f"**{f.rule_id} {f.rule}** ({f.severity.label}): {f.message}"
-        docs = rule_markdown(rule) if rule is not None else ""
+        docs = rule_markdown(rule, example_syntax(f)) if rule is not None else ""
         parts.append(f"{head}\n\n[Rule documentation]({rule_doc_url(f.rule_id)})\n\n{docs}".rstrip())
     return "\n\n---\n\n".join(parts)
+
+
+def example_syntax(f: Finding) -> str:
+    """The syntax of the rule examples a hover on ``f`` shows: the one its file is written in."""
+    if f.file.endswith((".tf", ".tf.json", ".hcl")) or f.resource.startswith(("aws_", "module.", "data.")):
+        return "terraform"  # a configuration, or a plan (its resources are Terraform addresses)
+    return "policy" if not f.resource else "cloudformation"
 
 
 class _Linted(Record):

@@ -273,7 +273,33 @@ def test_a_workspace_with_nothing_to_lint_fails(installed: Runner, tmp_path: Pat
     proc, outputs = run_action(installed, tmp_path)
     assert proc.returncode == 2
     assert outputs["exit-code"] == "2"
-    assert "kmslint: error: .: nothing to lint" in proc.stdout + proc.stderr
+    said = proc.stdout + proc.stderr
+    assert said.count("kmslint: error: .: nothing to lint") == 1  # said once: kmslint ran once
+    # A report of a run that read nothing would close every code-scanning alert: none is placed.
+    assert not (tmp_path / "kmslint.sarif").exists()
+    assert "::error title=kmslint::no SARIF report written to kmslint.sarif" in proc.stdout
+    assert "kmslint stopped with an error (exit code 2)" in installed.summary_file.read_text()
+
+
+def test_kmslint_runs_once_for_the_log_the_sarif_and_the_summary(installed: Runner, workspace: Path) -> None:
+    real = installed.step_outputs["install"]["python"]
+    calls = installed.temp / "calls.log"
+    calls.unlink(missing_ok=True)
+    wrapper = installed.temp / "python-counting"
+    wrapper.write_text(f'#!/bin/sh\necho "$2" >> "{calls}"\nexec "{real}" "$@"\n')
+    wrapper.chmod(0o755)
+    installed.step_outputs["install"]["python"] = str(wrapper)
+    try:
+        proc, outputs = run_action(installed, workspace)
+    finally:
+        installed.step_outputs["install"]["python"] = real
+    assert outputs["sarif-file"] == "kmslint.sarif"
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert calls.read_text().split() == ["kmslint", "kmslint.action_summary"]
+    sarif = json.loads((workspace / "kmslint.sarif").read_text())
+    in_sarif = sorted(r["ruleId"] for r in sarif["runs"][0]["results"])
+    in_log = sorted(re.findall(r"^::error file=.*title=(KMS\d+)", proc.stdout, re.M))
+    assert in_sarif == in_log == ["KMS002", "KMS003"]
 
 
 def test_a_path_that_looks_like_a_command_stays_a_path(installed: Runner, workspace: Path) -> None:

@@ -338,3 +338,40 @@ def test_stdin_without_a_name_is_read_as_what_it_holds(
     result = CliRunner().invoke(main, ["--select", "KMS002,KMS003", "-"], input=text)
     assert result.stdout.startswith(first), result.stdout
     assert result.exit_code in (exitcodes.FINDINGS, exitcodes.ERROR)
+
+
+def test_report_writes_more_formats_from_the_same_run(tmp_path: Path) -> None:
+    write(tmp_path / "main.tf", 'resource "aws_kms_key" "k" {}\n')
+    sarif, doc = tmp_path / "out" / "k.sarif", tmp_path / "k.json"
+    (tmp_path / "out").mkdir()
+    code, out, err = _text("--report", f"sarif:{sarif}", "--report", f"json:{doc}", str(tmp_path / "main.tf"))
+    assert (code, err) == (exitcodes.FINDINGS, [])
+    assert out[-1] == "Found 2 findings (1 high, 1 medium) in 1 file."
+    results = json.loads(sarif.read_text())["runs"][0]["results"]
+    assert sorted(r["ruleId"] for r in results) == ["KMS001", "KMS002"]
+    assert rules_and_lines(json.loads(doc.read_text())) == [("KMS001", 1), ("KMS002", 1)]
+
+
+@pytest.mark.parametrize(
+    ("spec", "says"),
+    [("sarif", "expected FORMAT:FILE"), ("sarif:", "expected FORMAT:FILE"), ("xml:k.xml", "unknown format 'xml'")],
+)
+def test_report_needs_a_known_format_and_a_file(tmp_path: Path, spec: str, says: str) -> None:
+    write(tmp_path / "main.tf", 'resource "aws_kms_key" "k" {}\n')
+    code, _out, err = _text("--report", spec, str(tmp_path))
+    assert code == exitcodes.ERROR
+    assert says in err[-1]
+
+
+def test_sarif_of_a_run_that_read_nothing_is_not_a_success(tmp_path: Path) -> None:
+    sarif = tmp_path / "k.sarif"
+    (tmp_path / "empty").mkdir()
+    code, _out, _err = _text("--report", f"sarif:{sarif}", str(tmp_path / "empty"))
+    assert code == exitcodes.ERROR
+    [invocation] = json.loads(sarif.read_text())["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is False
+    assert "nothing to lint" in invocation["toolExecutionNotifications"][0]["message"]["text"]
+    code, _out, _err = _text("--allow-nothing-to-lint", "--report", f"sarif:{sarif}", str(tmp_path / "empty"))
+    assert code == exitcodes.OK
+    [invocation] = json.loads(sarif.read_text())["runs"][0]["invocations"]
+    assert invocation == {"executionSuccessful": True, "toolExecutionNotifications": []}

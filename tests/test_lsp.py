@@ -273,6 +273,10 @@ def test_language_server_end_to_end(project: Path) -> None:
         assert "KMS002 rotation-disabled" in hover["contents"]["value"]
         assert "Why it matters" in hover["contents"]["value"]
         assert "How to fix" in hover["contents"]["value"]
+        # Only the examples in the document's own syntax: a screenful, not every syntax's.
+        assert "(terraform)" in hover["contents"]["value"]
+        assert "(cloudformation)" not in hover["contents"]["value"]
+        assert len(hover["contents"]["value"].splitlines()) < 45
         nothing = client.request(
             "textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": 2, "character": 0}}
         )

@@ -25,7 +25,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from kmslint import HOMEPAGE, catalog
-from kmslint.api import Report
+from kmslint.api import Report, nothing_read_line
 from kmslint.formatters import RenderContext, fingerprints, json_text, rule_doc_url
 from kmslint.model import Finding, Severity
 
@@ -60,8 +60,13 @@ def level(severity: Severity) -> str:
     return LEVEL[severity]
 
 
-def rule_markdown(rule: catalog.Rule) -> str:
-    """A rule's documentation as Markdown (SARIF ``help.markdown``, the language server's hover)."""
+def rule_markdown(rule: catalog.Rule, syntax: str | None = None) -> str:
+    """A rule's documentation as Markdown (SARIF ``help.markdown``, the language server's hover).
+
+    With ``syntax`` (``terraform``, ``cloudformation`` or ``policy``: the
+    document's), a hover's screenful: the first good example written in that
+    syntax, and no references (the hover links to the whole page).
+    """
     out = [
         f"**{rule.id} {rule.slug}** ({rule.severity.label})",
         "",
@@ -75,11 +80,14 @@ def rule_markdown(rule: catalog.Rule) -> str:
         "",
         _paragraphs(rule.fix),
     ]
-    for ex in rule.examples:
+    examples = rule.examples
+    if syntax is not None:
+        examples = tuple(ex for ex in examples if ex.format == syntax and ex.verdict == "good")[:1]
+    for ex in examples:
         title = f": {ex.title}" if ex.title else ""
         out += ["", f"**{'Bad' if ex.verdict == 'bad' else 'Good'}** ({ex.format}){title}", ""]
         out += [f"```{_FENCE.get(ex.format, '')}", ex.code.rstrip("\n"), "```"]
-    if rule.references:
+    if rule.references and syntax is None:
         out += ["", "#### References", ""]
         out += [f"- [{title}]({url})" for title, url in rule.references]
     return "\n".join(out) + "\n"
@@ -222,8 +230,13 @@ def build(report: Report, ctx: RenderContext) -> dict[str, Any]:
         },
         "invocations": [
             {
-                "executionSuccessful": not report.usage_error,
+                # A missing path, or a directory named that held nothing to read: the run
+                # did not check what it was asked to (the exit code is 2).
+                "executionSuccessful": not (report.usage_error or report.nothing_read),
                 "toolExecutionNotifications": [
+                    {"level": "error", "message": {"text": nothing_read_line(given)}} for given in report.nothing_read
+                ]
+                + [
                     {
                         "level": "error",
                         "message": {"text": e.message},

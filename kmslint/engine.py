@@ -389,7 +389,7 @@ def run_checks(project: Project, settings: Settings, rules: dict[str, catalog.Ru
     constructs = project.constructs
     by_place = project.kind is not ProjectKind.TERRAFORM_PLAN
     for rule, fn, ctx, sev in _plan(settings, rules):
-        violations = fn(project, ctx)
+        violations = drop_repeats(fn(project, ctx))
         if project.has_instances:
             violations = merge_instances(violations, by_place)
         for violation in violations:
@@ -397,6 +397,30 @@ def run_checks(project: Project, settings: Settings, rules: dict[str, catalog.Ru
                 budget.spend(FINDING_STEPS)
             violation = note_existence(violation, conditions) if conditions else violation
             yield _finding(rule, sev, violation, constructs)
+
+
+def drop_repeats(violations: Iterable[Violation]) -> Iterator[Violation]:
+    """A check's violations, each finding once: the first of those that are the same finding.
+
+    A check reads every ``Fn::If`` branch (Terraform conditional) of what it
+    looks at, and each reading may find the same thing again.  Two violations
+    of one rule are the same finding when they have the same resource and
+    instance (:class:`kmslint.model.InstanceName`), the same place (file,
+    line, column) and the same content: the violation's ``subject``, else its
+    message (the severity is the rule's, the same for all).  A message names
+    the branch it was found under, so a check that reads several branches
+    gives a subject that does not: the statement (``""``, its place says
+    which), the principal, the problem.  Instances are told apart here and
+    merged after (:func:`merge_instances`).
+    """
+    seen: set[tuple[object, ...]] = set()
+    for v in violations:
+        loc = v.loc
+        content = v.message if v.subject is None else v.subject
+        key = (v.resource, instance_index(v.resource), loc.file, loc.line, loc.column, content)
+        if key not in seen:
+            seen.add(key)
+            yield v
 
 
 # How many instances a merged finding's message names before "and N more".

@@ -802,12 +802,18 @@ class Violation(Record, frozen=True):
     message: str
     # Normalised content of the offending node, for baseline fingerprints.
     content: str = ""
+    # What it is about at its place, the same in every Fn::If reading (kmslint.engine.drop_repeats);
+    # None: its message says it.
+    subject: str | None = None
 
-    def __init__(self, loc: Location, resource: str | None, message: str, content: str = "") -> None:
+    def __init__(
+        self, loc: Location, resource: str | None, message: str, content: str = "", subject: str | None = None
+    ) -> None:
         _set(self, "loc", loc)
         _set(self, "resource", resource)
         _set(self, "message", message)
         _set(self, "content", content)
+        _set(self, "subject", subject)
 
 
 def note_existence(violation: Violation, conditions: dict[str, str]) -> Violation:

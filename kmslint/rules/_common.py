@@ -18,7 +18,6 @@ from kmslint.model import (
     clip,
     describe_branch,
     has_conditional,
-    instance_index,
     to_plain,
 )
 from kmslint.parsers.common import BudgetExceeded
@@ -46,8 +45,8 @@ def key_policy_readings(project: Project) -> Iterator[tuple[KeyPolicy, PolicyDoc
 
 
 # What a check finds in one reading of a policy: where, the message, the content that
-# fingerprints it, and what else tells two findings at one place apart.
-Hit = tuple[Location, str, str, tuple[object, ...]]
+# fingerprints it, and its subject, the same in every reading ("": the statement at that place).
+Hit = tuple[Location, str, str, str]
 
 
 def reading_hits(project: Project, key: object, find: Callable[[PolicyDocument], list[Hit]]) -> Iterator[Violation]:
@@ -55,17 +54,16 @@ def reading_hits(project: Project, key: object, find: Callable[[PolicyDocument],
 
     ``find`` looks at a reading once (its answer kept on the reading under
     ``key``, the check's ID plus whatever else the answer depends on); each
-    policy that reads it gets those findings, once per resource and place.
-    Many keys given one policy value cost one look, not one each.
+    policy that reads it gets those findings (the engine keeps one of each
+    that several readings repeat).  Many keys given one policy value cost
+    one look, not one each.
     """
-    once = Once()
     for policy, doc in key_policy_readings(project):
         hits: list[Hit] | None = doc.facts.get(key)
         if hits is None:
             hits = doc.facts[key] = find(doc)
-        for loc, message, content, mark in hits:
-            if once.first(policy.attached_by, loc, *mark):
-                yield Violation(loc, policy.attached_by, message, content=content)
+        for loc, message, content, subject in hits:
+            yield Violation(loc, policy.attached_by, message, content=content, subject=subject)
 
 
 def with_branch(message: str, branch: Branch) -> str:
@@ -121,25 +119,8 @@ def full_access_principals(st: Statement) -> list[PrincipalEntry]:
     return non_root_principals(st)
 
 
-class Once:
-    """Remembers what was reported, so that several ``Fn::If`` readings of one
-    policy or key give one finding per place."""
-
-    def __init__(self) -> None:
-        self._seen: set[tuple[object, ...]] = set()
-
-    def first(self, resource: str | None, loc: Location, *extra: object) -> bool:
-        # Instances of one resource share its name, not their findings: the engine merges those.
-        mark = (resource, instance_index(resource), loc.file, loc.line, loc.column, *extra)
-        if mark in self._seen:
-            return False
-        self._seen.add(mark)
-        return True
-
-
 __all__ = [
     "Hit",
-    "Once",
     "PolicyDocument",
     "full_access_principals",
     "key_policy_readings",

@@ -81,7 +81,7 @@ def _hits(doc: PolicyDocument) -> list[Hit]:
         "delegating every decision to IAM; add statements that name who administers and who uses the key",
         doc.branch,
     )
-    return [(full.loc, message, full.content(), ())]
+    return [(full.loc, message, full.content(), "")]
 
 
 def _roots_only(st: Statement) -> bool:

@@ -32,5 +32,5 @@ def _hits(doc: PolicyDocument) -> list[Hit]:
             "aws:PrincipalOrgID or kms:CallerAccount, or name the principals",
             doc.branch_at(st.loc),
         )
-        out.append((st.loc, message, st.content(), ()))
+        out.append((st.loc, message, st.content(), ""))
     return out

@@ -30,5 +30,5 @@ def _hits(doc: PolicyDocument) -> list[Hit]:
             + ". List only the actions each principal needs, and keep `kms:*` for the account root",
             doc.branch_at(st.loc),
         )
-        out.append((st.loc, message, st.content(), ()))
+        out.append((st.loc, message, st.content(), ""))
     return out

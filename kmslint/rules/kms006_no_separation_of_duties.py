@@ -75,5 +75,5 @@ def _hits(doc: PolicyDocument) -> list[Hit]:
             "give key administration and cryptographic use to different principals",
             doc.branch,
         )
-        out.append((g.first.loc, message, identity, (identity,)))
+        out.append((g.first.loc, message, identity, identity))
     return out

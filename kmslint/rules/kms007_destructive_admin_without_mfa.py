@@ -65,5 +65,5 @@ def _hits(doc: PolicyDocument) -> list[Hit]:
             "actions when `aws:MultiFactorAuthPresent` is false",
             doc.branch_at(st.loc),
         )
-        out.append((st.loc, message, st.content(), ()))
+        out.append((st.loc, message, st.content(), ""))
     return out

@@ -9,7 +9,7 @@ from kmslint.policy.conditions import narrows_keys
 from kmslint.policy.document import Statement, documents
 from kmslint.policy.resources import not_resource_reaches_all_keys, reaches_all_keys
 from kmslint.rules import RuleContext, check
-from kmslint.rules._common import Once, with_branch
+from kmslint.rules._common import with_branch
 
 _DECRYPTING = ("kms:Decrypt", "kms:ReEncryptFrom")
 
@@ -36,14 +36,11 @@ def _keys_narrowed(st: Statement) -> bool:
 
 @check("KMS012")
 def identity_policy_decrypt_all_keys(project: Project, ctx: RuleContext) -> Iterator[Violation]:
-    once = Once()
     for policy in project.identity_policies:
         for doc in documents(policy, project.readings, project.budget):
             for st in doc.allow_statements:
                 actions = st.covered(_DECRYPTING)
                 if not actions or not _all_keys(st) or _keys_narrowed(st):
-                    continue
-                if not once.first(policy.name, st.loc):
                     continue
                 listed = " and ".join(f"`{a}`" for a in actions)
                 where = "every KMS key" if st.not_resource else f"every KMS key (Resource `{_all_keys_text(st)}`)"
@@ -57,4 +54,5 @@ def identity_policy_decrypt_all_keys(project: Project, ctx: RuleContext) -> Iter
                         doc.branch_at(st.loc),
                     ),
                     content=st.content(),
+                    subject="",  # the statement at its place, whatever the reading
                 )

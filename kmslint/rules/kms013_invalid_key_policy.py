@@ -25,7 +25,7 @@ from kmslint.policy.actions import is_unknown_kms_action
 from kmslint.policy.conditions import is_known_operator
 from kmslint.policy.document import PolicyDocument, Statement
 from kmslint.rules import RuleContext, check
-from kmslint.rules._common import Once, key_policy_readings, with_branch
+from kmslint.rules._common import key_policy_readings, with_branch
 
 POLICY_VERSION = "2012-10-17"
 MAX_POLICY_BYTES = 32 * 1024
@@ -190,7 +190,6 @@ def _repeats_in(repeats: DuplicateIndex, policy: KeyPolicy, doc: PolicyDocument)
 
 @check("KMS013")
 def invalid_key_policy(project: Project, ctx: RuleContext) -> Iterator[Violation]:
-    once = Once()
     repeats = DuplicateIndex(project.duplicate_keys) if project.duplicate_keys else None
     for policy, docs in _by_policy(key_policy_readings(project)):
         problems = [_reading_problems(policy, doc) for doc in docs]
@@ -200,13 +199,10 @@ def invalid_key_policy(project: Project, ctx: RuleContext) -> Iterator[Violation
         for doc, found in zip(docs, problems, strict=True):
             if repeats is not None:
                 for d, message in _repeats_in(repeats, policy, doc):
-                    if once.first(policy.attached_by, d.loc, message):
-                        yield Violation(d.loc, policy.attached_by, message, content=f"written twice: {d.name}")
+                    yield Violation(d.loc, policy.attached_by, message, content=f"written twice: {d.name}")
             for message, loc in found:
-                if not once.first(policy.attached_by, loc, message):
-                    continue
                 shown = message if (message, loc) in everywhere else with_branch(message, doc.branch)
-                yield Violation(loc, policy.attached_by, shown, content=message)
+                yield Violation(loc, policy.attached_by, shown, content=message, subject=message)
 
 
 def _by_policy(

@@ -10,7 +10,7 @@ from kmslint.policy.conditions import constrains_identity, constrains_via_servic
 from kmslint.policy.document import PolicyDocument, Statement
 from kmslint.policy.principals import account_of
 from kmslint.rules import RuleContext, check
-from kmslint.rules._common import Hit, Once, key_policy_readings, principal_text, with_branch
+from kmslint.rules._common import Hit, key_policy_readings, principal_text, with_branch
 
 _ACTIONS = (*CRYPTOGRAPHIC_OPERATIONS, *GRANT_ACTIONS)
 
@@ -31,7 +31,6 @@ def _narrowed(st: Statement) -> bool:
 
 @check("KMS014")
 def cross_account_without_condition(project: Project, ctx: RuleContext) -> Iterator[Violation]:
-    once = Once()
     for policy, doc in key_policy_readings(project):
         home = key_account(policy, ctx)
         if home is None:
@@ -39,9 +38,8 @@ def cross_account_without_condition(project: Project, ctx: RuleContext) -> Itera
         hits: list[Hit] | None = doc.facts.get(("KMS014", home))  # keys of one account share the answer
         if hits is None:
             hits = doc.facts[("KMS014", home)] = _hits(doc, home)
-        for loc, message, content, _mark in hits:
-            if once.first(policy.attached_by, loc):
-                yield Violation(loc, policy.attached_by, message, content=content)
+        for loc, message, content, subject in hits:
+            yield Violation(loc, policy.attached_by, message, content=content, subject=subject)
 
 
 def _hits(doc: PolicyDocument, home: str) -> list[Hit]:
@@ -64,5 +62,5 @@ def _hits(doc: PolicyDocument, home: str) -> list[Hit]:
             "or `aws:PrincipalOrgID` / `aws:PrincipalArn` so the access stays as narrow as intended",
             doc.branch_at(st.loc),
         )
-        out.append((st.loc, message, st.content(), ()))
+        out.append((st.loc, message, st.content(), ""))
     return out

@@ -103,6 +103,8 @@ def _range_problem(
 
 def _key_problems(key: KeyResource) -> Iterator[tuple[Branch, str, Location]]:
     """Each kind of problem once per key, under the first ``Fn::If`` branch that has it."""
+    # Kept: one finding per kind, not per value (a period of 50 days under one branch and 3000
+    # under the other is one problem); the engine drops only repeats of the same message.
     seen: set[str] = set()
     for branch, values in key_variants(key, *_ATTRS):
         usage = _usage_problem(key, values)

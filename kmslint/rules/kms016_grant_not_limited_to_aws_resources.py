@@ -39,7 +39,7 @@ def _hits(doc: PolicyDocument) -> list[Hit]:
             "`kms:ViaService` condition naming them)",
             doc.branch_at(st.loc),
         )
-        out.append((st.loc, message, st.content(), ()))
+        out.append((st.loc, message, st.content(), ""))
     return out
 
 

@@ -63,4 +63,4 @@ def _hits(doc: PolicyDocument) -> list[Hit]:
     if found is None:
         return []
     message, loc = found
-    return [(loc, with_branch(message, doc.branch), message, ())]
+    return [(loc, with_branch(message, doc.branch), message, "")]

@@ -251,6 +251,7 @@ ARGVS = [
     ["--config", "x.toml", "--baseline", "b.json", "--write-baseline", "c.json"],
     ["-j", "2", "--jobs", "3", "-j4", "--cache-dir", "/tmp/c", "--max-file-bytes", "1000", "--max-depth", "9"],
     ["--jobs=0", "--max-depth=1", "--account-id", "111122223333", "--exclude", "a/**", "--exclude=b"],
+    ["--report", "sarif:k.sarif", "--report=json:k.json", "--output-file", "o.txt", "-v", "--allow-nothing-to-lint"],
     ["--version"],
     # click must decide these: each is an error or not a plain lint
     ["--format", "yaml"],

@@ -8,16 +8,14 @@ import sys
 
 import click
 
-from kmslint import exitcodes
-from kmslint.formatters import FORMATS
-from kmslint.model import Severity
+from kmslint import exitcodes, options
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-    from typing import Any
+    from collections.abc import Callable, Sequence
+    from typing import Any, TypeVar
 
-SEVERITIES = [s.label for s in Severity]
+    F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _DefaultGroup(click.Group):
@@ -103,155 +101,54 @@ def main() -> None:
     """
 
 
+def _click_type(spec: options.Option) -> click.ParamType[Any] | None:
+    """The click type that checks and converts the option's value (None: text, or a flag)."""
+    if spec.choices is not None:
+        return click.Choice(spec.choices())
+    if spec.minimum is not None:
+        return click.IntRange(min=spec.minimum)
+    if spec.path is not None:
+        return click.Path(file_okay=spec.path != "dir", dir_okay=spec.path != "file")
+    return None
+
+
+def _click_option(spec: options.Option) -> Callable[[F], F]:
+    """The click option ``spec`` declares (kmslint.options)."""
+    decls = ["/".join(spec.names)] if spec.kind == options.PAIR else list(spec.names)
+    kwargs: dict[str, Any] = {"help": spec.help, "type": _click_type(spec)}
+    if spec.kind == options.FLAG:
+        kwargs["is_flag"] = True
+    elif spec.kind == options.MULTIPLE:
+        kwargs["multiple"] = True
+    else:
+        kwargs["default"] = spec.default
+    if spec.show_default:
+        kwargs["show_default"] = True
+    if spec.metavar is not None:
+        kwargs["metavar"] = spec.metavar
+    return click.option(*decls, spec.param, **kwargs)
+
+
+def with_options(specs: tuple[options.Option, ...]) -> Callable[[F], F]:
+    """A decorator giving a command the options ``specs`` declare, listed in their order."""
+
+    def decorate(command: F) -> F:
+        for spec in reversed(specs):  # decorators apply from the last up
+            command = _click_option(spec)(command)
+        return command
+
+    return decorate
+
+
 @main.command("check")
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option(
-    "--format", "fmt", type=click.Choice(list(FORMATS)), default="text", show_default=True, help="Output format."
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(SEVERITIES),
-    default=None,
-    help="Exit 1 only for findings at or above this severity [default: low].",
-)
-@click.option("--select", multiple=True, help="Only these rules (IDs, prefixes, slugs or ALL; comma-separated).")
-@click.option("--extend-select", multiple=True, help="Add these rules to the selection (e.g. KMS007).")
-@click.option("--ignore", multiple=True, help="Do not report these rules.")
-@click.option("--account-id", default=None, help="The AWS account the keys live in (for KMS014).")
-@click.option("--strict/--no-strict", default=None, help="Also report suppressions that match nothing (KMS901).")
-@click.option("--show-suppressed", is_flag=True, help="List suppressed findings with their reasons.")
-@click.option("--stdin-filename", default=None, help="Read the file to lint from stdin, as this path ('-').")
-@click.option("--exclude", multiple=True, help="Skip paths matching these gitignore-style patterns.")
-@click.option("--color/--no-color", default=None, help="Colour the text output [default: on a terminal].")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (errors still exit 2).")
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Use this configuration file (.kmslint.toml, or a pyproject.toml with [tool.kmslint]) "
-    "instead of looking for one.",
-)
-@click.option("--no-config", is_flag=True, help="Ignore configuration files.")
-@click.option(
-    "--baseline",
-    "baseline_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Report only findings not recorded in this baseline file.",
-)
-@click.option(
-    "--write-baseline",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Record the current findings in this baseline file and exit 0.",
-)
-@click.option(
-    "--output-file",
-    "output",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write the report to this file instead of stdout (replaced whole; never written through a link).",
-)
-@click.option(
-    "--report",
-    "reports",
-    multiple=True,
-    metavar="FORMAT:FILE",
-    help="Also write the report in FORMAT to FILE, in the same run (repeatable; e.g. sarif:kmslint.sarif).",
-)
-@click.option(
-    "--jobs",
-    "-j",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Worker processes; 0 or unset: automatic (one per core for large runs). Output is the same for any N.",
-)
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Reuse the findings of unchanged files from this directory (off by default; safe to delete).",
-)
-@click.option(
-    "--max-file-bytes",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Report a larger file as KMS000 instead of reading it [default: 4194304].",
-)
-@click.option(
-    "--max-depth",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Report nesting deeper than this as KMS000 [default: 200].",
-)
-@click.option(
-    "--allow-nothing-to-lint",
-    is_flag=True,
-    help="Exit 0, not 2, when a directory given holds nothing to lint (for jobs that run in every directory).",
-)
-@click.option("--verbose", "-v", is_flag=True, help="Name every file skipped as not IaC, on stderr.")
-@click.option("--version", is_flag=True, help="Print the version and exit.")
-def check(
-    paths: tuple[str, ...],
-    fmt: str,
-    fail_on: str | None,
-    select: tuple[str, ...],
-    extend_select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    account_id: str | None,
-    strict: bool | None,
-    show_suppressed: bool,
-    stdin_filename: str | None,
-    exclude: tuple[str, ...],
-    color: bool | None,
-    exit_zero: bool,
-    config_file: str | None,
-    no_config: bool,
-    baseline_file: str | None,
-    write_baseline: str | None,
-    output: str | None,
-    reports: tuple[str, ...],
-    jobs: int | None,
-    cache_dir: str | None,
-    max_file_bytes: int | None,
-    max_depth: int | None,
-    allow_nothing_to_lint: bool,
-    verbose: bool,
-    version: bool,
-) -> None:
+@with_options(options.CHECK)
+def check(**params: Any) -> None:
     """Lint PATHs (files and directories; default: the current directory)."""
     from kmslint import lintcmd  # the command itself, click-free (kmslint.entry calls it directly)
 
     try:
-        lintcmd.run(
-            paths=paths,
-            fmt=fmt,
-            fail_on=fail_on,
-            select=select,
-            extend_select=extend_select,
-            ignore=ignore,
-            account_id=account_id,
-            strict=strict,
-            show_suppressed=show_suppressed,
-            stdin_filename=stdin_filename,
-            exclude=exclude,
-            color=color,
-            exit_zero=exit_zero,
-            config_file=config_file,
-            no_config=no_config,
-            baseline_file=baseline_file,
-            write_baseline=write_baseline,
-            output=output,
-            reports=reports,
-            jobs=jobs,
-            cache_dir=cache_dir,
-            max_file_bytes=max_file_bytes,
-            max_depth=max_depth,
-            allow_nothing_to_lint=allow_nothing_to_lint,
-            verbose=verbose,
-            version=version,
-        )
+        lintcmd.run(options.LintArgs(**params))
     except lintcmd.UsageProblem as exc:
         raise click.UsageError(str(exc)) from None  # shown escaped by _DefaultGroup.main
 

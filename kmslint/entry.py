@@ -11,12 +11,12 @@ Python process that a long-lived program never notices are worth avoiding
   ~15 ms; the output is flushed and the process ends with ``os._exit``.
 
 and importing click costs ~15 ms, so a plain lint (``kmslint [OPTIONS]
-[PATH ...]`` with options from the table below) is parsed here and run by
-:mod:`kmslint.lintcmd` directly.  Anything else -- a subcommand, ``--help``,
-an option this table does not know, a value click would reject -- goes to
-``kmslint.cli`` (click), which remains the definition of the command line:
-``tests/test_importtime.py`` checks that this table and click agree and that
-both give the same parameters for the same arguments.
+[PATH ...]``) is parsed here and run by :mod:`kmslint.lintcmd` directly.
+Anything else -- a subcommand, ``--help``, an option this parser does not
+know, a value click would reject -- goes to ``kmslint.cli`` (click).  Both
+build their options from the one list in :mod:`kmslint.options`, and
+``tests/test_importtime.py`` checks that they give the same parameters for
+the same arguments.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import gc
 import os
 import sys
 
-from kmslint import exitcodes
+from kmslint import exitcodes, options
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
@@ -39,69 +39,26 @@ GC_THRESHOLD = 100_000
 # The subcommands of ``kmslint.cli.main``: a first argument naming one is not a path.
 SUBCOMMANDS = frozenset({"check", "rules", "explain", "lsp"})
 
-# The options of ``kmslint check``: option -> (parameter, kind), kind being
-# "value", "multiple", "true" or "false" (flags and the two halves of --x/--no-x).
-OPTIONS: dict[str, tuple[str, str]] = {
-    "--format": ("fmt", "value"),
-    "--fail-on": ("fail_on", "value"),
-    "--select": ("select", "multiple"),
-    "--extend-select": ("extend_select", "multiple"),
-    "--ignore": ("ignore", "multiple"),
-    "--account-id": ("account_id", "value"),
-    "--strict": ("strict", "true"),
-    "--no-strict": ("strict", "false"),
-    "--show-suppressed": ("show_suppressed", "true"),
-    "--stdin-filename": ("stdin_filename", "value"),
-    "--exclude": ("exclude", "multiple"),
-    "--color": ("color", "true"),
-    "--no-color": ("color", "false"),
-    "--exit-zero": ("exit_zero", "true"),
-    "--config": ("config_file", "value"),
-    "--no-config": ("no_config", "true"),
-    "--baseline": ("baseline_file", "value"),
-    "--write-baseline": ("write_baseline", "value"),
-    "--output-file": ("output", "value"),
-    "--report": ("reports", "multiple"),
-    "--jobs": ("jobs", "value"),
-    "-j": ("jobs", "value"),
-    "--cache-dir": ("cache_dir", "value"),
-    "--max-file-bytes": ("max_file_bytes", "value"),
-    "--max-depth": ("max_depth", "value"),
-    "--allow-nothing-to-lint": ("allow_nothing_to_lint", "true"),
-    "--verbose": ("verbose", "true"),
-    "-v": ("verbose", "true"),
-    "--version": ("version", "true"),
-}
-DEFAULTS: dict[str, object] = {
-    "paths": (),
-    "fmt": "text",
-    "fail_on": None,
-    "select": (),
-    "extend_select": (),
-    "ignore": (),
-    "account_id": None,
-    "strict": None,
-    "show_suppressed": False,
-    "stdin_filename": None,
-    "exclude": (),
-    "color": None,
-    "exit_zero": False,
-    "config_file": None,
-    "no_config": False,
-    "baseline_file": None,
-    "write_baseline": None,
-    "output": None,
-    "reports": (),
-    "jobs": None,
-    "cache_dir": None,
-    "max_file_bytes": None,
-    "max_depth": None,
-    "allow_nothing_to_lint": False,
-    "verbose": False,
-    "version": False,
-}
-# Integer options and their least value (click.IntRange).
-MINIMUM = {"jobs": 0, "max_file_bytes": 1, "max_depth": 1}
+
+def option_table(specs: tuple[options.Option, ...]) -> dict[str, tuple[str, str]]:
+    """Each option's name -> (parameter, kind), kind being "value", "multiple", "true" or
+    "false" (flags and the two halves of --x/--no-x)."""
+    table: dict[str, tuple[str, str]] = {}
+    for spec in specs:
+        if spec.kind == options.PAIR:
+            on, off = spec.names
+            table[on] = (spec.param, "true")
+            table[off] = (spec.param, "false")
+            continue
+        kind = "true" if spec.kind == options.FLAG else spec.kind
+        for name in spec.names:
+            table[name] = (spec.param, kind)
+    return table
+
+
+# The options of ``kmslint check`` (kmslint.options) and the parameters when none is given.
+OPTIONS = option_table(options.CHECK)
+DEFAULTS: dict[str, object] = {"paths": (), **{spec.param: options.default(spec) for spec in options.CHECK}}
 
 
 def paths_stay_paths(argv: list[str]) -> list[str]:
@@ -183,25 +140,22 @@ def fast_params(argv: list[str]) -> dict[str, object] | None:
 
 def _valid(params: dict[str, object]) -> bool:
     """Convert and check values as click's types would; False when click must report a problem."""
-    from kmslint.formatters import FORMATS
-    from kmslint.model import Severity
-
-    if params["fmt"] not in FORMATS:
-        return False
-    if params["fail_on"] is not None and params["fail_on"] not in {s.label for s in Severity}:
-        return False
-    for param, least in MINIMUM.items():
-        value = params[param]
+    for spec in options.CHECK:
+        value = params[spec.param]
         if value is None:
+            continue
+        if spec.choices is not None and value not in spec.choices():
+            return False
+        if spec.minimum is None:
             continue
         text = str(value).strip()
         try:
             number = int(text)  # as click's INT does; "+-5" is click's to report
         except ValueError:
             return False
-        if not text.isascii() or number < least:
+        if not text.isascii() or number < spec.minimum:
             return False
-        params[param] = number
+        params[spec.param] = number
     return True
 
 
@@ -223,7 +177,7 @@ def main() -> None:
 
             # A usage problem is raised before anything is read: click says it, with the usage line.
             with contextlib.suppress(lintcmd.UsageProblem):
-                lintcmd.run(**params)  # type: ignore[arg-type]
+                lintcmd.run(options.LintArgs(**params))  # type: ignore[arg-type]  # as _valid checked them
         from kmslint.cli import main as cli
 
         cli()  # click's standalone mode ends with SystemExit

@@ -1,9 +1,12 @@
 r"""The ``check`` command (``kmslint [OPTIONS] [PATH ...]``), without click.
 
-``kmslint.cli`` declares the options with click and calls :func:`run`;
+``kmslint.cli`` parses the options (:mod:`kmslint.options`) with click and
+calls :func:`run` with their :class:`~kmslint.options.LintArgs`;
 ``kmslint.entry`` calls it directly for a plain lint, so that a one-file
-lint does not pay for importing click (~15 ms of ~120).  Usage errors are
-:class:`UsageProblem`; the CLI turns them into click's usage error.
+lint does not pay for importing click (~15 ms of ~120).  :func:`run` reads
+the settings, then stdin, lints, and emits the report and the exit code.
+Usage errors are :class:`UsageProblem`; the CLI turns them into click's
+usage error.
 
 Output is written so that nothing in the input can break it (OUTPUT.md):
 the report goes to stdout as bytes, UTF-8 for the machine formats whatever
@@ -28,6 +31,8 @@ if TYPE_CHECKING:
     from typing import Any, NoReturn
 
     from kmslint.api import Report
+    from kmslint.options import LintArgs
+    from kmslint.settings import Settings
 
 
 class UsageProblem(Exception):
@@ -81,127 +86,130 @@ def split_ids(values: tuple[str, ...]) -> frozenset[str]:
     return frozenset(v.strip() for value in values for v in value.split(",") if v.strip())
 
 
-def run(
-    *,
-    paths: tuple[str, ...],
-    fmt: str,
-    fail_on: str | None,
-    select: tuple[str, ...],
-    extend_select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    account_id: str | None,
-    strict: bool | None,
-    show_suppressed: bool,
-    stdin_filename: str | None,
-    exclude: tuple[str, ...],
-    color: bool | None,
-    exit_zero: bool,
-    config_file: str | None,
-    no_config: bool,
-    baseline_file: str | None,
-    write_baseline: str | None,
-    output: str | None,
-    jobs: int | None,
-    cache_dir: str | None,
-    max_file_bytes: int | None,
-    max_depth: int | None,
-    version: bool,
-    allow_nothing_to_lint: bool = False,
-    verbose: bool = False,
-    reports: tuple[str, ...] = (),
-) -> NoReturn:
+def run(args: LintArgs) -> NoReturn:
     """Lint PATHs: everything ``kmslint [OPTIONS] [PATH ...]`` does after parsing its arguments.
 
     Raises :class:`UsageProblem` for a usage error (before reading anything);
     ends with ``sys.exit`` and the exit code otherwise.
     """
-    if version:
+    if args.version:
         _echo(f"kmslint {__version__}")
         sys.exit(exitcodes.OK)
-    from kmslint import api, config
+    overrides = read_overrides(args)
+    extra_reports = [report_spec(spec) for spec in args.reports]
+    settings = read_settings(args, overrides)
+    stdin_text = read_input(args, settings)
+    report = lint(args, settings, stdin_text)
+    if args.write_baseline:
+        write_baseline_file(report, args.write_baseline)
+    if settings.allow_nothing_to_lint:
+        report.nothing_read = []  # asked for: not an error, in the exit code or in a report
+    emit(args, settings, report, extra_reports)
+    sys.exit(exit_code(args, settings, report))
 
+
+def read_overrides(args: LintArgs) -> dict[str, Any]:
+    """What the options say over the configuration (config.Overrides); a usage problem when one is wrong."""
     overrides: dict[str, Any] = {
-        "strict": strict,
-        "show_suppressed": show_suppressed or None,
-        "allow_nothing_to_lint": allow_nothing_to_lint or None,
+        "strict": args.strict,
+        "show_suppressed": args.show_suppressed or None,
+        "allow_nothing_to_lint": args.allow_nothing_to_lint or None,
     }
-    if select:
-        overrides["select"] = split_ids(select)
-    if extend_select:
-        overrides["extend_select"] = split_ids(extend_select)
-    if ignore:
-        overrides["ignore"] = split_ids(ignore)
+    if args.select:
+        overrides["select"] = split_ids(args.select)
+    if args.extend_select:
+        overrides["extend_select"] = split_ids(args.extend_select)
+    if args.ignore:
+        overrides["ignore"] = split_ids(args.ignore)
+    account_id = args.account_id
     if account_id:
         if not (len(account_id) == 12 and account_id.isascii() and account_id.isdigit()):
             # As the configuration's account-id: anything else would be compared with
             # principals' accounts (KMS014) and quoted in messages.
             raise UsageProblem(f"--account-id: expected a 12-digit AWS account ID, got {account_id!r}")
         overrides["account_id"] = account_id
-    if exclude:
-        overrides["exclude"] = tuple(exclude)
-    if fail_on:
-        overrides["fail_on"] = Severity.parse(fail_on)
+    if args.exclude:
+        overrides["exclude"] = tuple(args.exclude)
+    if args.fail_on:
+        overrides["fail_on"] = Severity.parse(args.fail_on)
     bad = unknown_rules(overrides)
     if bad:
         names = ", ".join(f"{name}{did_you_mean(name)}" for name in sorted(bad))
         raise UsageProblem(f"unknown rule(s): {names} (see `kmslint rules`)")
-    if config_file is not None and no_config:
+    if args.config_file is not None and args.no_config:
         raise UsageProblem("--config and --no-config contradict each other; give one")
-    extra_reports = [report_spec(spec) for spec in reports]
-    overrides["baseline"] = None if write_baseline else baseline_file
-    start = stdin_filename if stdin_filename is not None else next((p for p in paths if p != "-"), None)
+    overrides["baseline"] = None if args.write_baseline else args.baseline_file
+    return overrides
+
+
+def read_settings(args: LintArgs, overrides: dict[str, Any]) -> Settings:
+    """The configuration found for the first path (or the one named), with ``overrides`` over it;
+    a configuration error is said on stderr and exits 2."""
+    from kmslint import config
+
+    start = args.stdin_filename if args.stdin_filename is not None else next((p for p in args.paths if p != "-"), None)
     try:
         settings = config.settings_for(
-            start, config.Overrides(**overrides), config_file=config_file, use_config=not no_config
+            start, config.Overrides(**overrides), config_file=args.config_file, use_config=not args.no_config
         )
     except config.ConfigError as exc:
         for problem in exc.problems:
             _echo(f"kmslint: error: {problem}", err=True)
         sys.exit(exitcodes.ERROR)
-    if max_file_bytes is not None or max_depth is not None:
+    if args.max_file_bytes is not None or args.max_depth is not None:
         from kmslint.record import replace
 
         settings = replace(
             settings,
-            max_file_bytes=max_file_bytes or settings.max_file_bytes,
-            max_depth=max_depth or settings.max_depth,
+            max_file_bytes=args.max_file_bytes or settings.max_file_bytes,
+            max_depth=args.max_depth or settings.max_depth,
         )
-    stdin_text: str | None = None
-    if stdin_filename is not None or paths == ("-",):
-        if paths not in ((), ("-",)):
-            raise UsageProblem("with --stdin-filename, give '-' (or nothing) as the path")
-        stdin_text = read_stdin(stdin_filename or "-", settings.max_file_bytes)
+    return settings
 
-    def run() -> Report:
-        run_opts: dict[str, Any] = {"jobs": jobs or None, "cache_dir": cache_dir}
-        if stdin_text is not None:
-            return api.lint(
-                [], settings, stdin_text=stdin_text, stdin_filename=stdin_filename or stdin_name(stdin_text), **run_opts
-            )
-        return api.lint(list(paths) or ["."], settings, **run_opts)
 
+def read_input(args: LintArgs, settings: Settings) -> str | None:
+    """The text to lint from stdin (``-`` or ``--stdin-filename``), or None to lint the paths."""
+    if args.stdin_filename is None and args.paths != ("-",):
+        return None
+    if args.paths not in ((), ("-",)):
+        raise UsageProblem("with --stdin-filename, give '-' (or nothing) as the path")
+    return read_stdin(args.stdin_filename or "-", settings.max_file_bytes)
+
+
+def lint(args: LintArgs, settings: Settings, stdin_text: str | None) -> Report:
+    """The report of the run; a baseline that cannot be read is said on stderr and exits 2."""
     if settings.baseline is None:
-        report = run()
-    else:
-        from kmslint.baseline import BaselineError
+        return _lint(args, settings, stdin_text)
+    from kmslint.baseline import BaselineError
 
-        try:
-            report = run()
-        except BaselineError as exc:
-            _echo(f"kmslint: error: {exc}", err=True)
-            sys.exit(exitcodes.ERROR)
-    if write_baseline:
-        write_baseline_file(report, write_baseline)
-    if settings.allow_nothing_to_lint:
-        report.nothing_read = []  # asked for: not an error, in the exit code or in a report
+    try:
+        return _lint(args, settings, stdin_text)
+    except BaselineError as exc:
+        _echo(f"kmslint: error: {exc}", err=True)
+        sys.exit(exitcodes.ERROR)
 
-    for remark in remarks(report, verbose):
-        _echo(f"kmslint: {remark}", err=True)
+
+def _lint(args: LintArgs, settings: Settings, stdin_text: str | None) -> Report:
+    from kmslint import api
+
+    run_opts: dict[str, Any] = {"jobs": args.jobs or None, "cache_dir": args.cache_dir}
+    if stdin_text is not None:
+        name = args.stdin_filename or stdin_name(stdin_text)
+        return api.lint([], settings, stdin_text=stdin_text, stdin_filename=name, **run_opts)
+    return api.lint(list(args.paths) or ["."], settings, **run_opts)
+
+
+def emit(args: LintArgs, settings: Settings, report: Report, extra_reports: list[tuple[str, str]]) -> None:
+    """The remarks on stderr, the ``--report`` files, the report on stdout or in ``--output-file``,
+    then what was not followed or not read; a report that cannot be written is said on stderr
+    and exits 2."""
     from kmslint import formatters
 
-    use_color = _use_color(color, output)
+    for remark in remarks(report, args.verbose):
+        _echo(f"kmslint: {remark}", err=True)
+    use_color = _use_color(args.color, args.output)
     ctx = formatters.RenderContext(__version__, show_suppressed=settings.show_suppressed, color=use_color)
-    rendered = formatters.get(fmt)(report, ctx)
+    rendered = formatters.get(args.fmt)(report, ctx)
     plain = formatters.RenderContext(__version__, show_suppressed=settings.show_suppressed, color=False)
     for extra_fmt, path in extra_reports:
         try:
@@ -212,26 +220,31 @@ def run(
             )
             sys.exit(exitcodes.ERROR)
     try:
-        if output is not None:
-            write_report_file(rendered, output)
+        if args.output is not None:
+            write_report_file(rendered, args.output)
         else:
-            write_stdout(rendered, utf8=fmt in formatters.UTF8_FORMATS)
+            write_stdout(rendered, utf8=args.fmt in formatters.UTF8_FORMATS)
     except BrokenPipeError:
         raise  # `kmslint | head`: the reader has gone (kmslint.entry ends quietly)
     except (OSError, ValueError) as exc:
-        where = f" to {output}" if output is not None else ""
+        where = f" to {args.output}" if args.output is not None else ""
         _echo(f"kmslint: error: cannot write the report{where}: {getattr(exc, 'strerror', None) or exc}", err=True)
         sys.exit(exitcodes.ERROR)
-    if fmt == "text" and report.not_followed:
+    if args.fmt == "text" and report.not_followed:
         _echo(not_followed_line(len(report.not_followed)), err=True)
     if report.nothing_read:
+        from kmslint import api
+
         for given in report.nothing_read:
             _echo(f"kmslint: error: {api.nothing_read_line(given)}", err=True)
-        sys.exit(exitcodes.ERROR)
-    if report.usage_error:
-        sys.exit(exitcodes.ERROR)
-    failing = bool(report.failing(settings.fail_on)) and not exit_zero
-    sys.exit(exitcodes.FINDINGS if failing else exitcodes.OK)
+
+
+def exit_code(args: LintArgs, settings: Settings, report: Report) -> int:
+    """OUTPUT.md's exit code for the run."""
+    if report.nothing_read or report.usage_error:
+        return exitcodes.ERROR
+    failing = bool(report.failing(settings.fail_on)) and not args.exit_zero
+    return exitcodes.FINDINGS if failing else exitcodes.OK
 
 
 def report_spec(spec: str) -> tuple[str, str]:

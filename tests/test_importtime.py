@@ -216,8 +216,24 @@ def test_the_option_table_is_clicks() -> None:
     assert table == entry.OPTIONS, "kmslint.entry.OPTIONS must list exactly the options of `kmslint check`"
     assert _click_params([]) == entry.DEFAULTS
     assert set(cli.main.commands) == entry.SUBCOMMANDS
-    ranges = {p.name: p.type.min for p in cli.check.params if isinstance(p.type, click.IntRange)}
-    assert ranges == entry.MINIMUM
+
+
+def test_both_parsers_are_built_from_the_one_list() -> None:
+    """click's options of ``check`` are kmslint.options.CHECK, in its order, with its help
+    and limits; the fast path's table holds every name of it; LintArgs has a field for each."""
+    import click
+
+    from kmslint import cli, entry, options
+    from kmslint.record import fields
+
+    clicks = [p for p in cli.check.params if isinstance(p, click.Option) and p.name != "help"]
+    assert [p.name for p in clicks] == [spec.param for spec in options.CHECK]
+    for param, spec in zip(clicks, options.CHECK):
+        assert sorted([*param.opts, *param.secondary_opts]) == sorted(spec.names)
+        assert param.help == spec.help
+        assert getattr(param.type, "min", None) == spec.minimum
+        assert {name for name, (p, _) in entry.OPTIONS.items() if p == spec.param} == set(spec.names)
+    assert fields(options.LintArgs) == ("paths", *(spec.param for spec in options.CHECK))
 
 
 ARGVS = [
@@ -235,6 +251,7 @@ ARGVS = [
     ["--config", "x.toml", "--baseline", "b.json", "--write-baseline", "c.json"],
     ["-j", "2", "--jobs", "3", "-j4", "--cache-dir", "/tmp/c", "--max-file-bytes", "1000", "--max-depth", "9"],
     ["--jobs=0", "--max-depth=1", "--account-id", "111122223333", "--exclude", "a/**", "--exclude=b"],
+    ["--report", "sarif:k.sarif", "--report=json:k.json", "--output-file", "o.txt", "-v", "--allow-nothing-to-lint"],
     ["--version"],
     # click must decide these: each is an error or not a plain lint
     ["--format", "yaml"],

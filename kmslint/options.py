@@ -1,0 +1,188 @@
+"""The options of ``kmslint check``, declared once, and the record of a command line's arguments.
+
+:data:`CHECK` is the one list: :mod:`kmslint.entry` builds its click-free
+parser's table from it and :mod:`kmslint.cli` builds the click options of
+``check`` from it, so the two cannot disagree (``tests/test_importtime.py``
+checks that they parse alike).  Both end in a :class:`LintArgs`, the one
+argument of :func:`kmslint.lintcmd.run`.  Adding an option is an entry in
+:data:`CHECK`, its field in :class:`LintArgs`, and the code that uses it.
+
+This module imports neither click nor typing: the fast path imports it.
+"""
+
+from __future__ import annotations
+
+from kmslint.record import Record
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+# An option's kind: takes one value (the last given wins), takes a value each time it is
+# given (a tuple), a flag (False unless given), or a --x/--no-x pair (None unless given).
+VALUE, MULTIPLE, FLAG, PAIR = "value", "multiple", "flag", "pair"
+
+
+class Option(Record, frozen=True):
+    """One option: its names (a pair's are ``--x`` and ``--no-x``), the parameter it sets, and
+    what ``--help`` says.  ``choices`` gives the values allowed (called only when a value is
+    checked, so that the formats are not imported for nothing); ``minimum`` makes it an
+    integer at least that; ``path`` is ``"file"`` or ``"dir"`` for a path that must not be
+    the other (as click checks it); ``metavar`` names the value in ``--help``."""
+
+    names: tuple[str, ...]
+    param: str
+    kind: str
+    help: str
+    default: object = None
+    show_default: bool = False
+    choices: Callable[[], list[str]] | None = None
+    minimum: int | None = None
+    path: str | None = None
+    metavar: str | None = None
+
+
+def _formats() -> list[str]:
+    from kmslint.formatters import FORMATS
+
+    return list(FORMATS)
+
+
+def _severities() -> list[str]:
+    from kmslint.model import Severity
+
+    return [s.label for s in Severity]
+
+
+# In the order ``kmslint check --help`` lists them.
+CHECK: tuple[Option, ...] = (
+    Option(("--format",), "fmt", VALUE, "Output format.", default="text", show_default=True, choices=_formats),
+    Option(
+        ("--fail-on",),
+        "fail_on",
+        VALUE,
+        "Exit 1 only for findings at or above this severity [default: low].",
+        choices=_severities,
+    ),
+    Option(("--select",), "select", MULTIPLE, "Only these rules (IDs, prefixes, slugs or ALL; comma-separated)."),
+    Option(("--extend-select",), "extend_select", MULTIPLE, "Add these rules to the selection (e.g. KMS007)."),
+    Option(("--ignore",), "ignore", MULTIPLE, "Do not report these rules."),
+    Option(("--account-id",), "account_id", VALUE, "The AWS account the keys live in (for KMS014)."),
+    Option(("--strict", "--no-strict"), "strict", PAIR, "Also report suppressions that match nothing (KMS901)."),
+    Option(("--show-suppressed",), "show_suppressed", FLAG, "List suppressed findings with their reasons."),
+    Option(("--stdin-filename",), "stdin_filename", VALUE, "Read the file to lint from stdin, as this path ('-')."),
+    Option(("--exclude",), "exclude", MULTIPLE, "Skip paths matching these gitignore-style patterns."),
+    Option(("--color", "--no-color"), "color", PAIR, "Colour the text output [default: on a terminal]."),
+    Option(("--exit-zero",), "exit_zero", FLAG, "Exit 0 even when there are findings (errors still exit 2)."),
+    Option(
+        ("--config",),
+        "config_file",
+        VALUE,
+        "Use this configuration file (.kmslint.toml, or a pyproject.toml with [tool.kmslint]) "
+        "instead of looking for one.",
+        path="file",
+    ),
+    Option(("--no-config",), "no_config", FLAG, "Ignore configuration files."),
+    Option(
+        ("--baseline",),
+        "baseline_file",
+        VALUE,
+        "Report only findings not recorded in this baseline file.",
+        path="file",
+    ),
+    Option(
+        ("--write-baseline",),
+        "write_baseline",
+        VALUE,
+        "Record the current findings in this baseline file and exit 0.",
+        path="file",
+    ),
+    Option(
+        ("--output-file",),
+        "output",
+        VALUE,
+        "Write the report to this file instead of stdout (replaced whole; never written through a link).",
+        path="file",
+    ),
+    Option(
+        ("--report",),
+        "reports",
+        MULTIPLE,
+        "Also write the report in FORMAT to FILE, in the same run (repeatable; e.g. sarif:kmslint.sarif).",
+        metavar="FORMAT:FILE",
+    ),
+    Option(
+        ("--jobs", "-j"),
+        "jobs",
+        VALUE,
+        "Worker processes; 0 or unset: automatic (one per core for large runs). Output is the same for any N.",
+        minimum=0,
+    ),
+    Option(
+        ("--cache-dir",),
+        "cache_dir",
+        VALUE,
+        "Reuse the findings of unchanged files from this directory (off by default; safe to delete).",
+        path="dir",
+    ),
+    Option(
+        ("--max-file-bytes",),
+        "max_file_bytes",
+        VALUE,
+        "Report a larger file as KMS000 instead of reading it [default: 4194304].",
+        minimum=1,
+    ),
+    Option(
+        ("--max-depth",), "max_depth", VALUE, "Report nesting deeper than this as KMS000 [default: 200].", minimum=1
+    ),
+    Option(
+        ("--allow-nothing-to-lint",),
+        "allow_nothing_to_lint",
+        FLAG,
+        "Exit 0, not 2, when a directory given holds nothing to lint (for jobs that run in every directory).",
+    ),
+    Option(("--verbose", "-v"), "verbose", FLAG, "Name every file skipped as not IaC, on stderr."),
+    Option(("--version",), "version", FLAG, "Print the version and exit."),
+)
+
+
+class LintArgs(Record, frozen=True):
+    """What ``kmslint [OPTIONS] [PATH ...]`` was given: the paths and a field for each option
+    of :data:`CHECK` (its ``param``), as click would pass them (``tests/test_importtime.py``
+    checks that the two lists agree)."""
+
+    paths: tuple[str, ...]
+    fmt: str
+    fail_on: str | None
+    select: tuple[str, ...]
+    extend_select: tuple[str, ...]
+    ignore: tuple[str, ...]
+    account_id: str | None
+    strict: bool | None
+    show_suppressed: bool
+    stdin_filename: str | None
+    exclude: tuple[str, ...]
+    color: bool | None
+    exit_zero: bool
+    config_file: str | None
+    no_config: bool
+    baseline_file: str | None
+    write_baseline: str | None
+    output: str | None
+    reports: tuple[str, ...]
+    jobs: int | None
+    cache_dir: str | None
+    max_file_bytes: int | None
+    max_depth: int | None
+    allow_nothing_to_lint: bool
+    verbose: bool
+    version: bool
+
+
+def default(option: Option) -> object:
+    """What the parameter is when the option is not given."""
+    if option.kind == MULTIPLE:
+        return ()
+    if option.kind == FLAG:
+        return False
+    return option.default

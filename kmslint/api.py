@@ -7,54 +7,18 @@ through here; formatters take the whole sorted report.
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from kmslint import engine
 from kmslint.discovery import Unit, discover
-from kmslint.model import Finding, NotFollowed, ParseError, Severity
+from kmslint.model import Finding, NotFollowed
 from kmslint.parallel import run_units
 from kmslint.parsers.common import ParseOptions
-from kmslint.record import Record, field
+from kmslint.report import PARSE_ERROR as PARSE_ERROR  # re-exported: the report's data lives in kmslint.report
+from kmslint.report import Report as Report
+from kmslint.report import nothing_read_line as nothing_read_line
 from kmslint.settings import Settings
-
-PARSE_ERROR = "KMS000"  # a file that could not be read or parsed: fails the run at any --fail-on
-
-
-class Report(Record):
-    findings: list[Finding] = field(default_factory=list)  # sorted; suppressed ones included, marked
-    errors: list[ParseError] = field(default_factory=list)  # files that could not be read or parsed
-    files: int = 0
-    # A note for each file skipped as not IaC, sorted (OUTPUT.md, summary.skipped counts them).
-    skipped: list[str] = field(default_factory=list)
-    resources: int = 0
-    notes: list[str] = field(default_factory=list)  # one-line remarks for stderr
-    # A named path is missing, or a file named on the command line could not be parsed.
-    usage_error: bool = False
-    # Directories named that hold nothing kmslint read, as given (OUTPUT.md, "Exit codes").
-    nothing_read: list[str] = field(default_factory=list)
-    # IDs of the rules that ran (SARIF lists them as the tool's rules).
-    rules: list[str] = field(default_factory=list)
-    # Module calls whose source is not on disk, sorted, each once (OUTPUT.md, summary.not_followed).
-    not_followed: list[NotFollowed] = field(default_factory=list)
-
-    def visible(self, show_suppressed: bool = False) -> list[Finding]:
-        return [f for f in self.findings if show_suppressed or not f.suppressed]
-
-    def by_severity(self, show_suppressed: bool = False) -> dict[str, int]:
-        counts = Counter(f.severity for f in self.visible(show_suppressed))
-        return {sev.label: counts[sev] for sev in sorted(counts, reverse=True)}
-
-    def failing(self, fail_on: Severity) -> list[Finding]:
-        """The findings that fail the run at ``--fail-on fail_on``.
-
-        Those at or above ``fail_on``, and every KMS000 whatever its severity
-        (RULES.md): a file nobody could check must not pass a gate.  Only
-        suppression or ``--ignore`` takes a KMS000 out (and ``--exit-zero``
-        the whole exit code).
-        """
-        return [f for f in self.findings if not f.suppressed and (f.severity >= fail_on or f.rule_id == PARSE_ERROR)]
 
 
 def lint(
@@ -163,14 +127,6 @@ def lint(
         report.findings = baseline.apply(report.findings, recorded)
     report.errors.sort(key=lambda e: (e.file, e.line, e.column))
     return report
-
-
-def nothing_read_line(given: str) -> str:
-    """Why a directory named holds nothing to lint: one line (OUTPUT.md, "Exit codes")."""
-    return (
-        f"{given}: nothing to lint: no Terraform, CloudFormation, plan or key-policy file found in it "
-        "(--allow-nothing-to-lint accepts that)"
-    )
 
 
 def nothing_read(

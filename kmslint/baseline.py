@@ -33,11 +33,11 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from kmslint.model import Finding
+from kmslint.model import PARSE_ERROR, SUPPRESSED_BY_BASELINE, Finding
 from kmslint.record import Record, replace
 
 VERSION = 1
-NOT_RECORDED = frozenset({"KMS000"})
+NOT_RECORDED = frozenset({PARSE_ERROR})
 # A baseline entry is ~200 bytes: this holds well over a hundred thousand findings.
 MAX_BYTES = 32 * 1024 * 1024
 
@@ -198,7 +198,9 @@ def apply(findings: list[Finding], baseline: Baseline) -> list[Finding]:
             key = fingerprint(f, base)
             if remaining[key] > 0:
                 remaining[key] -= 1
-                out.append(replace(f, suppressed=True, suppression_reason=reason))
+                out.append(
+                    replace(f, suppressed=True, suppression_reason=reason, suppression_kind=SUPPRESSED_BY_BASELINE)
+                )
                 continue
         out.append(f)
     return out

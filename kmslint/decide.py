@@ -14,7 +14,7 @@ nobody could check must not pass a gate unless someone said so by name.
 from __future__ import annotations
 
 from kmslint.catalog import Rule
-from kmslint.model import Severity
+from kmslint.model import PARSE_ERROR, Severity
 from kmslint.settings import Settings
 
 
@@ -30,9 +30,6 @@ def _matches(rule: Rule, names: frozenset[str]) -> int:
         elif upper.startswith("KMS") and rule.id.startswith(upper):
             best = max(best, 2)
     return best
-
-
-PARSE_ERROR = "KMS000"
 
 
 def is_enabled(rule: Rule, settings: Settings) -> bool:

@@ -351,7 +351,7 @@ def _finding(rule: catalog.Rule, sev: Severity, v: Violation, constructs: dict[s
         message=message,
         end_line=loc.end_line,
         end_column=loc.end_column,
-        rule=rule.slug,
+        slug=rule.slug,
         severity=sev,
         content=v.content,
     )

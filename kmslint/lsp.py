@@ -581,7 +581,7 @@ def to_diagnostic(f: Finding, lines: list[str]) -> lsp.Diagnostic:
         code=f.rule_id,
         code_description=lsp.CodeDescription(href=rule_doc_url(f.rule_id)),
         source="kmslint",
-        data={"rule": f.rule, "resource": f.resource or None, "severity": f.severity.label},
+        data={"rule": f.slug, "resource": f.resource or None, "severity": f.severity.label},
     )
 
 
@@ -592,7 +592,7 @@ def hover_markdown(findings: list[Finding]) -> str:
     parts: list[str] = []
     for f in findings:
         rule = catalog.rules().get(f.rule_id)
-        head = f"**{f.rule_id} {f.rule}** ({f.severity.label}): {f.message}"
+        head = f"**{f.rule_id} {f.slug}** ({f.severity.label}): {f.message}"
         docs = rule_markdown(rule, example_syntax(f)) if rule is not None else ""
         parts.append(f"{head}\n\n[Rule documentation]({rule_doc_url(f.rule_id)})\n\n{docs}".rstrip())
     return "\n\n---\n\n".join(parts)

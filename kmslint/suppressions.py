@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kmslint import catalog
-from kmslint.model import Finding, Location, Suppression
+from kmslint.model import PARSE_ERROR, SUPPRESSED_BY_CONFIG, SUPPRESSED_IN_SOURCE, Finding, Location, Suppression
 from kmslint.record import Record, field, replace
 from kmslint.settings import PathIgnore
 
@@ -53,7 +53,8 @@ def apply(
     out: list[Finding] = []
     for f in findings:
         reason: str | None = None
-        if f.rule_id != "KMS000":
+        kind = SUPPRESSED_IN_SOURCE
+        if f.rule_id != PARSE_ERROR:
             for i, sup, ids in by_resource.get(f.resource, ()):
                 if f.rule_id in ids:
                     reason = sup.reason
@@ -61,11 +62,12 @@ def apply(
                     used_rules.add((i, f.rule_id))
                     break
             if reason is None and path_ignores and path_matcher is not None:
+                kind = SUPPRESSED_BY_CONFIG
                 for pi in path_ignores:
                     if f.rule_id in _rule_ids(pi.rules) and path_matcher(pi.pattern, f.file):
                         reason = pi.reason
                         break
-        out.append(replace(f, suppressed=True, suppression_reason=reason) if reason else f)
+        out.append(replace(f, suppressed=True, suppression_reason=reason, suppression_kind=kind) if reason else f)
     unused = [s for i, (s, _ids) in enumerate(with_reason) if i not in used]
     unused_rules: list[tuple[Suppression, tuple[str, ...]]] = []
     for i, (sup, _ids) in enumerate(with_reason):

@@ -32,7 +32,7 @@ def finding(
         message=f"{rule_id} message",
         end_line=line + 4,
         end_column=4,
-        rule="slug",
+        slug="slug",
         severity=Severity.HIGH,
         content=content,
         **kw,  # type: ignore[arg-type]

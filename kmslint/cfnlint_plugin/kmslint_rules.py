@@ -83,7 +83,7 @@ def _match(self: Any, cfn: Any) -> list[Any]:
             continue
         path: list[str] = ["Resources", f.resource] if f.resource else []
         location = (f.line - 1, f.column - 1, max(f.end_line, f.line) - 1, max(f.end_column, 1) - 1)
-        message = f"{f.rule_id} {f.rule}: {f.message}" + (f" ({f.resource})" if f.resource else "")
+        message = f"{f.rule_id} {f.slug}: {f.message}" + (f" ({f.resource})" if f.resource else "")
         matches.append(RuleMatch(path, message, location=location))
     return matches
 

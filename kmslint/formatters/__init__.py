@@ -34,9 +34,9 @@ from collections import Counter
 from collections.abc import Iterable
 
 from kmslint import HOMEPAGE
-from kmslint.api import Report
 from kmslint.model import Finding
 from kmslint.record import Record
+from kmslint.report import Report
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:

@@ -23,9 +23,9 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from kmslint.api import Report
 from kmslint.formatters import RenderContext, unsurrogate
 from kmslint.model import Finding
+from kmslint.report import Report
 
 # Characters XML 1.0 cannot carry, even escaped.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -59,12 +59,12 @@ _COMMAND_LINE = re.compile(r"^(\s*)::", re.MULTILINE)
 
 def _case_name(f: Finding) -> str:
     where = f" in {f.resource}" if f.resource else ""
-    return _clean(f"{f.rule_id} {f.rule}{where} at line {f.line}")
+    return _clean(f"{f.rule_id} {f.slug}{where} at line {f.line}")
 
 
 def _detail(f: Finding) -> str:
     lines = [
-        f"{f.file}:{f.line}:{f.column}: {f.rule_id} {f.rule} [{f.severity.label}]",
+        f"{f.file}:{f.line}:{f.column}: {f.rule_id} {f.slug} [{f.severity.label}]",
         f.message,
     ]
     if f.resource:

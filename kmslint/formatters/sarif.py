@@ -25,9 +25,9 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from kmslint import HOMEPAGE, catalog
-from kmslint.api import Report, nothing_read_line
 from kmslint.formatters import RenderContext, fingerprints, json_text, rule_doc_url
-from kmslint.model import Finding, Severity
+from kmslint.model import SUPPRESSED_BY_BASELINE, Finding, Severity
+from kmslint.report import Report, nothing_read_line
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT_KEY = "kmslintFingerprint/v1"
-BASELINE_REASON = "in the baseline ("  # how kmslint.baseline words its suppressions
 
 # GitHub ranks alerts by security-severity: >= 9.0 critical, 7.0-8.9 high,
 # 4.0-6.9 medium, below 4.0 low.
@@ -176,7 +175,7 @@ def _region(f: Finding) -> dict[str, int]:
 
 def suppression_kind(f: Finding) -> str:
     """``external`` for a finding recorded in a baseline file (README, Baseline), else ``inSource``."""
-    return "external" if (f.suppression_reason or "").startswith(BASELINE_REASON) else "inSource"
+    return "external" if f.suppression_kind == SUPPRESSED_BY_BASELINE else "inSource"
 
 
 def _rule_ids(report: Report) -> list[str]:

@@ -118,7 +118,7 @@ def run(
     if version:
         _echo(f"kmslint {__version__}")
         sys.exit(exitcodes.OK)
-    from kmslint import api, config
+    from kmslint import api, catalog, config
 
     overrides: dict[str, Any] = {
         "strict": strict,
@@ -141,9 +141,9 @@ def run(
         overrides["exclude"] = tuple(exclude)
     if fail_on:
         overrides["fail_on"] = Severity.parse(fail_on)
-    bad = unknown_rules(overrides)
+    bad = catalog.unknown(name for key in ("select", "extend_select", "ignore") for name in overrides.get(key, ()))
     if bad:
-        names = ", ".join(f"{name}{did_you_mean(name)}" for name in sorted(bad))
+        names = ", ".join(f"{name}{catalog.did_you_mean(name)}" for name in sorted(bad))
         raise UsageProblem(f"unknown rule(s): {names} (see `kmslint rules`)")
     if config_file is not None and no_config:
         raise UsageProblem("--config and --no-config contradict each other; give one")
@@ -351,29 +351,3 @@ def write_baseline_file(report: Report, path: str) -> NoReturn:
         sys.exit(exitcodes.ERROR)
     _echo(f"kmslint: wrote {count} finding{'' if count == 1 else 's'} to the baseline {path}", err=True)
     sys.exit(exitcodes.ERROR if report.usage_error else exitcodes.OK)
-
-
-def did_you_mean(name: str) -> str:
-    """`` (did you mean KMS009?)`` for the rule ID or slug nearest to ``name``, as the
-    configuration's errors say for keys; empty when none is near."""
-    import difflib
-
-    from kmslint import catalog
-
-    known = [n for r in catalog.rules().values() for n in (r.id, r.slug)]
-    guess = difflib.get_close_matches(name.upper() if name.upper().startswith("KMS") else name, known, n=1)
-    return f" (did you mean {guess[0]}?)" if guess else ""
-
-
-def unknown_rules(overrides: dict[str, Any]) -> set[str]:
-    from kmslint import catalog
-
-    bad: set[str] = set()
-    for key in ("select", "extend_select", "ignore"):
-        for name in overrides.get(key, ()):
-            if name.upper() == "ALL" or catalog.resolve(name) is not None:
-                continue
-            if name.upper().startswith("KMS") and any(r.startswith(name.upper()) for r in catalog.rules()):
-                continue
-            bad.add(name)
-    return bad

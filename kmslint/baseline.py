@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from kmslint.fingerprint import Identity, recorded
 from kmslint.model import PARSE_ERROR, SUPPRESSED_BY_BASELINE, Finding
 from kmslint.record import Record, replace
 
@@ -41,25 +42,11 @@ NOT_RECORDED = frozenset({PARSE_ERROR})
 # A baseline entry is ~200 bytes: this holds well over a hundred thousand findings.
 MAX_BYTES = 32 * 1024 * 1024
 
-Fingerprint = tuple[str, str, str, str]  # rule ID, file, resource, content hash
+Fingerprint = Identity  # rule ID, file, resource, content hash (kmslint.fingerprint.recorded)
 
 
 class BaselineError(Exception):
     """A baseline file that cannot be read or is not a kmslint baseline."""
-
-
-def content_hash(finding: Finding) -> str:
-    """A short, stable hash of the offending node's normalised content.
-
-    A check that gave no content falls back on its message, which names the
-    node in words (less stable across kmslint versions, but never a line
-    number).
-    """
-    import hashlib
-
-    text = finding.content or finding.message
-    # surrogatepass: a lone surrogate (a JSON "\ud800" in the input) hashes instead of crashing.
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def relative_file(file: str, base: Path) -> str:
@@ -73,7 +60,8 @@ def relative_file(file: str, base: Path) -> str:
 
 
 def fingerprint(finding: Finding, base: Path) -> Fingerprint:
-    return (finding.rule_id, relative_file(finding.file, base), finding.resource, content_hash(finding))
+    """:func:`kmslint.fingerprint.recorded`, with the file relative to ``base``."""
+    return recorded(finding, relative_file(finding.file, base))
 
 
 def _base_of(path: str | os.PathLike[str]) -> Path:
@@ -206,4 +194,4 @@ def apply(findings: list[Finding], baseline: Baseline) -> list[Finding]:
     return out
 
 
-__all__ = ["VERSION", "Baseline", "BaselineError", "apply", "content_hash", "fingerprint", "load", "render", "write"]
+__all__ = ["VERSION", "Baseline", "BaselineError", "apply", "fingerprint", "load", "render", "write"]

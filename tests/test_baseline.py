@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from kmslint import baseline, exitcodes
 from kmslint.cli import main
+from kmslint.fingerprint import content_hash
 from kmslint.model import Finding, Severity
 from kmslint.record import replace
 
@@ -71,9 +72,9 @@ def test_the_file(in_tmp: Path) -> None:
     assert doc["tool"] == "kmslint"
     rows = [(e["rule_id"], e["file"], e["resource"], e["content"]) for e in doc["findings"]]
     assert rows == [
-        ("KMS002", "infra/main.tf", "aws_kms_key.a", baseline.content_hash(finding(content="rotation"))),
-        ("KMS003", "infra/main.tf", "aws_kms_key.shared", baseline.content_hash(finding(content="b"))),
-        ("KMS003", "policy.json", None, baseline.content_hash(finding(content="a"))),
+        ("KMS002", "infra/main.tf", "aws_kms_key.a", content_hash(finding(content="rotation"))),
+        ("KMS003", "infra/main.tf", "aws_kms_key.shared", content_hash(finding(content="b"))),
+        ("KMS003", "policy.json", None, content_hash(finding(content="a"))),
     ]
     assert all(len(e["content"]) == 32 for e in doc["findings"])
 

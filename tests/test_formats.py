@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from kmslint import __version__, api
-from kmslint.formatters import FORMATS, RenderContext, fingerprint, fingerprints, get
+from kmslint.fingerprint import fingerprint, fingerprints
+from kmslint.formatters import FORMATS, RenderContext, get
 from kmslint.formatters.github import annotation, escape_data, escape_property
 from kmslint.model import Finding, Severity
 from kmslint.record import replace

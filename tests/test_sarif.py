@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from kmslint import __version__, api, catalog, engine
-from kmslint.formatters import RenderContext, fingerprint, get
+from kmslint.fingerprint import fingerprint
+from kmslint.formatters import RenderContext, get
 from kmslint.formatters.sarif import FINGERPRINT_KEY, SECURITY_SEVERITY, artifact_uri
 from kmslint.settings import Settings
 from tests.conftest import FIXTURES, ROOT, SHARED

@@ -13,7 +13,8 @@ suppressed issue, so one listed would count as open.
 
 from __future__ import annotations
 
-from kmslint.formatters import RenderContext, fingerprints, json_text
+from kmslint.fingerprint import fingerprints
+from kmslint.formatters import RenderContext, json_text
 from kmslint.model import Severity
 from kmslint.report import Report
 

@@ -25,7 +25,8 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from kmslint import HOMEPAGE, catalog
-from kmslint.formatters import RenderContext, fingerprints, json_text, rule_doc_url
+from kmslint.fingerprint import fingerprints
+from kmslint.formatters import RenderContext, json_text, rule_doc_url
 from kmslint.model import SUPPRESSED_BY_BASELINE, Finding, Severity
 from kmslint.report import Report, nothing_read_line
 

@@ -586,14 +586,14 @@ def to_diagnostic(f: Finding, lines: list[str]) -> lsp.Diagnostic:
 
 
 def hover_markdown(findings: list[Finding]) -> str:
+    from kmslint import ruledoc
     from kmslint.formatters import rule_doc_url
-    from kmslint.formatters.sarif import rule_markdown
 
     parts: list[str] = []
     for f in findings:
         rule = catalog.rules().get(f.rule_id)
         head = f"**{f.rule_id} {f.slug}** ({f.severity.label}): {f.message}"
-        docs = rule_markdown(rule, example_syntax(f)) if rule is not None else ""
+        docs = ruledoc.markdown(rule, syntax=example_syntax(f)) if rule is not None else ""
         parts.append(f"{head}\n\n[Rule documentation]({rule_doc_url(f.rule_id)})\n\n{docs}".rstrip())
     return "\n\n---\n\n".join(parts)
 

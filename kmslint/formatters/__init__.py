@@ -74,11 +74,10 @@ def get(name: str) -> Formatter:
 
 def rule_doc_url(rule_id: str) -> str:
     """The page documenting one rule: its section of docs/rules.md (``#kms003-wildcard-principal``)."""
-    from kmslint import catalog
+    from kmslint import catalog, ruledoc
 
     rule = catalog.rules().get(rule_id)
-    anchor = f"{rule_id.lower()}-{rule.slug}" if rule is not None else rule_id.lower()
-    return RULE_DOCS.format(anchor=anchor)
+    return RULE_DOCS.format(anchor=ruledoc.anchor(rule) if rule is not None else rule_id.lower())
 
 
 # --------------------------------------------------------------------------- text from the input is data

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from kmslint import HOMEPAGE, catalog
+from kmslint import HOMEPAGE, catalog, ruledoc
 from kmslint.fingerprint import fingerprints
 from kmslint.formatters import RenderContext, json_text, rule_doc_url
 from kmslint.model import SUPPRESSED_BY_BASELINE, Finding, Severity
@@ -53,67 +53,10 @@ LEVEL: dict[Severity, str] = {
     Severity.LOW: "note",
     Severity.INFO: "note",
 }
-_FENCE = {"terraform": "hcl", "cloudformation": "yaml", "policy": "json"}
 
 
 def level(severity: Severity) -> str:
     return LEVEL[severity]
-
-
-def rule_markdown(rule: catalog.Rule, syntax: str | None = None) -> str:
-    """A rule's documentation as Markdown (SARIF ``help.markdown``, the language server's hover).
-
-    With ``syntax`` (``terraform``, ``cloudformation`` or ``policy``: the
-    document's), a hover's screenful: the first good example written in that
-    syntax, and no references (the hover links to the whole page).
-    """
-    out = [
-        f"**{rule.id} {rule.slug}** ({rule.severity.label})",
-        "",
-        rule.summary,
-        "",
-        "#### Why it matters",
-        "",
-        _paragraphs(rule.why),
-        "",
-        "#### How to fix",
-        "",
-        _paragraphs(rule.fix),
-    ]
-    examples = rule.examples
-    if syntax is not None:
-        examples = tuple(ex for ex in examples if ex.format == syntax and ex.verdict == "good")[:1]
-    for ex in examples:
-        title = f": {ex.title}" if ex.title else ""
-        out += ["", f"**{'Bad' if ex.verdict == 'bad' else 'Good'}** ({ex.format}){title}", ""]
-        out += [f"```{_FENCE.get(ex.format, '')}", ex.code.rstrip("\n"), "```"]
-    if rule.references and syntax is None:
-        out += ["", "#### References", ""]
-        out += [f"- [{title}]({url})" for title, url in rule.references]
-    return "\n".join(out) + "\n"
-
-
-def rule_text(rule: catalog.Rule) -> str:
-    """A rule's documentation as plain text (SARIF ``help.text``)."""
-    out = [
-        f"{rule.id} {rule.slug} ({rule.severity.label})",
-        "",
-        rule.summary,
-        "",
-        "Why it matters:",
-        _paragraphs(rule.why),
-        "",
-        "How to fix:",
-        _paragraphs(rule.fix),
-    ]
-    if rule.references:
-        out += ["", "References:"]
-        out += [f"- {title}: {url}" for title, url in rule.references]
-    return "\n".join(out) + "\n"
-
-
-def _paragraphs(text: str) -> str:
-    return "\n\n".join(" ".join(p.split()) for p in text.strip().split("\n\n"))
 
 
 def _descriptor(rule: catalog.Rule, severity: Severity) -> dict[str, Any]:
@@ -122,8 +65,8 @@ def _descriptor(rule: catalog.Rule, severity: Severity) -> dict[str, Any]:
         "id": rule.id,
         "name": rule.slug,
         "shortDescription": {"text": rule.summary},
-        "fullDescription": {"text": _paragraphs(rule.why)},
-        "help": {"text": rule_text(rule), "markdown": rule_markdown(rule)},
+        "fullDescription": {"text": "\n\n".join(ruledoc.paragraphs(rule.why))},
+        "help": {"text": ruledoc.text(rule), "markdown": ruledoc.markdown(rule)},
         "helpUri": rule_doc_url(rule.id),
         "defaultConfiguration": {"level": level(severity), "enabled": rule.enabled_by_default},
         "properties": {

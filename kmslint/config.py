@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from kmslint.model import PARSE_ERROR, Severity
+from kmslint.model import PARSE_ERROR, SEVERITY_NAMES, Severity
 from kmslint.record import Record, replace
 from kmslint.settings import PathIgnore, Settings
 
@@ -39,7 +39,6 @@ PYPROJECT = "pyproject.toml"
 # pyproject.toml with every tool's settings, tens of KB).
 MAX_BYTES = 1024 * 1024
 
-SEVERITY_NAMES = tuple(s.label for s in Severity)  # info, low, medium, high, critical
 
 # Top-level keys, as written in the file, with what each expects (for errors
 # and for the reference table in the documentation).

@@ -768,6 +768,9 @@ class Severity(enum.IntEnum):
         return cls[text.strip().upper()]
 
 
+SEVERITY_NAMES = tuple(s.label for s in Severity)  # info, low, medium, high, critical: what --fail-on accepts
+
+
 class InstanceName(str):
     """A Terraform resource's name, which remembers the ``count``/``for_each`` instance it names.
 

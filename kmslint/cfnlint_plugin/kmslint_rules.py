@@ -28,7 +28,7 @@ from cfnlint.rules import CloudFormationLintRule, RuleMatch  # type: ignore[impo
 
 from kmslint import api, catalog
 from kmslint.formatters import rule_doc_url
-from kmslint.model import Finding, Severity
+from kmslint.model import PARSE_ERROR, Finding, Severity
 from kmslint.settings import Settings
 
 LOGGER = logging.getLogger("kmslint.cfnlint_plugin")
@@ -39,7 +39,7 @@ LETTER: dict[Severity, str] = {
     Severity.LOW: "W",
     Severity.INFO: "I",
 }
-NOT_MAPPED = frozenset({"KMS000"})
+NOT_MAPPED = frozenset({PARSE_ERROR})
 
 _cache: dict[tuple[str, int, int], list[Finding]] = {}
 

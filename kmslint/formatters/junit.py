@@ -24,7 +24,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from kmslint.formatters import RenderContext, unsurrogate
-from kmslint.model import Finding
+from kmslint.model import PARSE_ERROR, Finding
 from kmslint.report import Report
 
 # Characters XML 1.0 cannot carry, even escaped.
@@ -74,8 +74,8 @@ def _detail(f: Finding) -> str:
 
 def render(report: Report, ctx: RenderContext) -> str:
     visible = report.visible(ctx.show_suppressed)
-    failures = sum(1 for f in visible if not f.suppressed and f.rule_id != "KMS000")
-    errors = sum(1 for f in visible if not f.suppressed and f.rule_id == "KMS000")
+    failures = sum(1 for f in visible if not f.suppressed and f.rule_id != PARSE_ERROR)
+    errors = sum(1 for f in visible if not f.suppressed and f.rule_id == PARSE_ERROR)
     skipped = sum(1 for f in visible if f.suppressed)
     tests = max(len(visible), 1)
     counts = {"tests": str(tests), "failures": str(failures), "errors": str(errors), "skipped": str(skipped)}
@@ -102,7 +102,7 @@ def render(report: Report, ctx: RenderContext) -> str:
         if f.suppressed:
             ET.SubElement(case, "skipped", {"message": _clean(f"suppressed: {f.suppression_reason or ''}")})
             continue
-        tag = "error" if f.rule_id == "KMS000" else "failure"
+        tag = "error" if f.rule_id == PARSE_ERROR else "failure"
         child = ET.SubElement(case, tag, {"message": message, "type": f.rule_id})
         child.text = _detail(f)
     if not visible:

@@ -129,6 +129,58 @@ def _rule_ids(report: Report) -> list[str]:
     return sorted({rid for rid in ids if rid in known})
 
 
+def _result(f: Finding, fp: str, index: dict[str, int]) -> dict[str, Any]:
+    """One finding as a SARIF result; ``fp`` its fingerprint, ``index`` each rule's place in the driver's list."""
+    text = f.message + (f" ({f.resource})" if f.resource else "")
+    location: dict[str, Any] = {
+        "physicalLocation": {
+            "artifactLocation": {"uri": artifact_uri(f.file)},
+            "region": _region(f),
+        }
+    }
+    if f.resource:
+        location["logicalLocations"] = [{"name": f.resource, "kind": "resource"}]
+    result: dict[str, Any] = {
+        "ruleId": f.rule_id,
+        "level": level(f.severity),
+        "message": {"text": text},
+        "locations": [location],
+        "partialFingerprints": {FINGERPRINT_KEY: fp},
+        "properties": {"severity": f.severity.label},
+    }
+    if f.rule_id in index:
+        result["ruleIndex"] = index[f.rule_id]
+    if f.suppressed:
+        result["suppressions"] = [{"kind": suppression_kind(f), "justification": f.suppression_reason or ""}]
+    return result
+
+
+def _invocation(report: Report) -> dict[str, Any]:
+    return {
+        # A missing path, or a directory named that held nothing to read: the run
+        # did not check what it was asked to (the exit code is 2).
+        "executionSuccessful": not (report.usage_error or report.nothing_read),
+        "toolExecutionNotifications": [
+            {"level": "error", "message": {"text": nothing_read_line(given)}} for given in report.nothing_read
+        ]
+        + [
+            {
+                "level": "error",
+                "message": {"text": e.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": artifact_uri(e.file)},
+                            "region": {"startLine": max(e.line, 1), "startColumn": max(e.column, 1)},
+                        }
+                    }
+                ],
+            }
+            for e in report.errors
+        ],
+    }
+
+
 def build(report: Report, ctx: RenderContext) -> dict[str, Any]:
     """The SARIF log as a Python object."""
     known = catalog.rules()
@@ -137,30 +189,6 @@ def build(report: Report, ctx: RenderContext) -> dict[str, Any]:
     effective = {f.rule_id: f.severity for f in report.findings}
     index = {rid: i for i, rid in enumerate(ids)}
     visible = report.visible(ctx.show_suppressed)
-    results: list[dict[str, Any]] = []
-    for f, fp in zip(visible, fingerprints(visible), strict=True):
-        text = f.message + (f" ({f.resource})" if f.resource else "")
-        location: dict[str, Any] = {
-            "physicalLocation": {
-                "artifactLocation": {"uri": artifact_uri(f.file)},
-                "region": _region(f),
-            }
-        }
-        if f.resource:
-            location["logicalLocations"] = [{"name": f.resource, "kind": "resource"}]
-        result: dict[str, Any] = {
-            "ruleId": f.rule_id,
-            "level": level(f.severity),
-            "message": {"text": text},
-            "locations": [location],
-            "partialFingerprints": {FINGERPRINT_KEY: fp},
-            "properties": {"severity": f.severity.label},
-        }
-        if f.rule_id in index:
-            result["ruleIndex"] = index[f.rule_id]
-        if f.suppressed:
-            result["suppressions"] = [{"kind": suppression_kind(f), "justification": f.suppression_reason or ""}]
-        results.append(result)
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -171,32 +199,8 @@ def build(report: Report, ctx: RenderContext) -> dict[str, Any]:
                 "rules": [_descriptor(known[rid], effective.get(rid, known[rid].severity)) for rid in ids],
             }
         },
-        "invocations": [
-            {
-                # A missing path, or a directory named that held nothing to read: the run
-                # did not check what it was asked to (the exit code is 2).
-                "executionSuccessful": not (report.usage_error or report.nothing_read),
-                "toolExecutionNotifications": [
-                    {"level": "error", "message": {"text": nothing_read_line(given)}} for given in report.nothing_read
-                ]
-                + [
-                    {
-                        "level": "error",
-                        "message": {"text": e.message},
-                        "locations": [
-                            {
-                                "physicalLocation": {
-                                    "artifactLocation": {"uri": artifact_uri(e.file)},
-                                    "region": {"startLine": max(e.line, 1), "startColumn": max(e.column, 1)},
-                                }
-                            }
-                        ],
-                    }
-                    for e in report.errors
-                ],
-            }
-        ],
-        "results": results,
+        "invocations": [_invocation(report)],
+        "results": [_result(f, fp, index) for f, fp in zip(visible, fingerprints(visible), strict=True)],
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 

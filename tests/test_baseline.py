@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from kmslint import baseline, exitcodes
 from kmslint.cli import main
 from kmslint.fingerprint import content_hash
-from kmslint.model import Finding, Severity
+from kmslint.model import SUPPRESSED_BY_BASELINE, Finding, Severity
 from kmslint.record import replace
 
 
@@ -120,6 +120,7 @@ def test_baselined_findings_are_marked_suppressed_with_a_reason(in_tmp: Path) ->
     recorded = roundtrip([finding()], "ci/baseline.json")
     (marked,) = baseline.apply([finding()], recorded)
     assert (marked.suppressed, marked.suppression_reason) == (True, "in the baseline (ci/baseline.json)")
+    assert marked.suppression_kind == SUPPRESSED_BY_BASELINE
 
 
 def test_inline_suppressed_and_parse_errors_are_left_alone(in_tmp: Path) -> None:

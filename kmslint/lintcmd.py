@@ -118,7 +118,7 @@ def run(
     if version:
         _echo(f"kmslint {__version__}")
         sys.exit(exitcodes.OK)
-    from kmslint import api, catalog, config
+    from kmslint import api, config
 
     overrides: dict[str, Any] = {
         "strict": strict,
@@ -141,9 +141,9 @@ def run(
         overrides["exclude"] = tuple(exclude)
     if fail_on:
         overrides["fail_on"] = Severity.parse(fail_on)
-    bad = catalog.unknown(name for key in ("select", "extend_select", "ignore") for name in overrides.get(key, ()))
+    bad = unknown_rules(overrides)
     if bad:
-        names = ", ".join(f"{name}{catalog.did_you_mean(name)}" for name in sorted(bad))
+        names = ", ".join(f"{name}{did_you_mean(name)}" for name in sorted(bad))
         raise UsageProblem(f"unknown rule(s): {names} (see `kmslint rules`)")
     if config_file is not None and no_config:
         raise UsageProblem("--config and --no-config contradict each other; give one")
@@ -351,3 +351,17 @@ def write_baseline_file(report: Report, path: str) -> NoReturn:
         sys.exit(exitcodes.ERROR)
     _echo(f"kmslint: wrote {count} finding{'' if count == 1 else 's'} to the baseline {path}", err=True)
     sys.exit(exitcodes.ERROR if report.usage_error else exitcodes.OK)
+
+
+def did_you_mean(name: str) -> str:
+    """`` (did you mean KMS009?)`` for the rule ID or slug nearest to ``name`` (:mod:`kmslint.catalog`)."""
+    from kmslint import catalog
+
+    return catalog.did_you_mean(name)
+
+
+def unknown_rules(overrides: dict[str, Any]) -> set[str]:
+    """The names in ``--select``, ``--extend-select`` and ``--ignore`` that name no rule (:mod:`kmslint.catalog`)."""
+    from kmslint import catalog
+
+    return catalog.unknown(name for key in ("select", "extend_select", "ignore") for name in overrides.get(key, ()))

@@ -17,9 +17,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from kmslint.model import SEVERITY_NAMES
+
 # GitHub shows at most this many annotations of each level (error, warning) per step.
 ANNOTATION_LIMIT = 10
-SEVERITIES = ("critical", "high", "medium", "low", "info")
+SEVERITIES = tuple(reversed(SEVERITY_NAMES))  # worst first
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "warning"}
 TOP = 10
 

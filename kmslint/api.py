@@ -7,54 +7,18 @@ through here; formatters take the whole sorted report.
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from kmslint import engine
-from kmslint.discovery import Unit, discover
-from kmslint.model import Finding, NotFollowed, ParseError, Severity
+from kmslint.discovery import Discovery, Unit, discover
+from kmslint.model import Finding, NotFollowed
 from kmslint.parallel import run_units
 from kmslint.parsers.common import ParseOptions
-from kmslint.record import Record, field
+from kmslint.report import PARSE_ERROR as PARSE_ERROR  # re-exported: the report's data lives in kmslint.report
+from kmslint.report import Report as Report
+from kmslint.report import nothing_read_line as nothing_read_line
 from kmslint.settings import Settings
-
-PARSE_ERROR = "KMS000"  # a file that could not be read or parsed: fails the run at any --fail-on
-
-
-class Report(Record):
-    findings: list[Finding] = field(default_factory=list)  # sorted; suppressed ones included, marked
-    errors: list[ParseError] = field(default_factory=list)  # files that could not be read or parsed
-    files: int = 0
-    # A note for each file skipped as not IaC, sorted (OUTPUT.md, summary.skipped counts them).
-    skipped: list[str] = field(default_factory=list)
-    resources: int = 0
-    notes: list[str] = field(default_factory=list)  # one-line remarks for stderr
-    # A named path is missing, or a file named on the command line could not be parsed.
-    usage_error: bool = False
-    # Directories named that hold nothing kmslint read, as given (OUTPUT.md, "Exit codes").
-    nothing_read: list[str] = field(default_factory=list)
-    # IDs of the rules that ran (SARIF lists them as the tool's rules).
-    rules: list[str] = field(default_factory=list)
-    # Module calls whose source is not on disk, sorted, each once (OUTPUT.md, summary.not_followed).
-    not_followed: list[NotFollowed] = field(default_factory=list)
-
-    def visible(self, show_suppressed: bool = False) -> list[Finding]:
-        return [f for f in self.findings if show_suppressed or not f.suppressed]
-
-    def by_severity(self, show_suppressed: bool = False) -> dict[str, int]:
-        counts = Counter(f.severity for f in self.visible(show_suppressed))
-        return {sev.label: counts[sev] for sev in sorted(counts, reverse=True)}
-
-    def failing(self, fail_on: Severity) -> list[Finding]:
-        """The findings that fail the run at ``--fail-on fail_on``.
-
-        Those at or above ``fail_on``, and every KMS000 whatever its severity
-        (RULES.md): a file nobody could check must not pass a gate.  Only
-        suppression or ``--ignore`` takes a KMS000 out (and ``--exit-zero``
-        the whole exit code).
-        """
-        return [f for f in self.findings if not f.suppressed and (f.severity >= fail_on or f.rule_id == PARSE_ERROR)]
 
 
 def lint(
@@ -81,20 +45,7 @@ def lint(
     report = Report()
     sources: dict[Path, str] = {}
     if stdin_text is not None:
-        name = stdin_filename or "stdin.json"
-        found = discover([], settings.exclude)
-        try:
-            target = Path(os.path.abspath(name))
-        except OSError:  # a relative name, and the current directory is gone
-            found.unreadable.append(f"{name}: cannot be read: the current directory is gone")
-        else:
-            sources[target] = stdin_text
-            unit = _stdin_unit(target, settings.key_policy_files)
-            found.units.append(unit)
-            found.display[target] = name
-            if unit.kind == "terraform":
-                for f in unit.files:
-                    found.display.setdefault(f, os.path.normpath(os.path.join(os.path.dirname(name), f.name)))
+        found = _discover_stdin(stdin_text, stdin_filename or "stdin.json", settings, sources)
     else:
         found = discover(paths, settings.exclude, settings.key_policy_files)
     for missing in found.missing:
@@ -117,12 +68,28 @@ def lint(
     )
     rules = engine.enabled_rules(settings)
     report.rules = list(rules)
+    # Each unit is linted on its own (engine.lint_unit): from the cache, here, or in a pool.
+    results = list(run_units(found.units, opts, settings, rules, found.display, jobs=jobs, cache_dir=cache_dir))
+    findings = _gather(report, found, results, settings)
+    report.findings = sorted(set(findings))
+    report.skipped.sort()
+    report.nothing_read = nothing_read(found.roots, found.units, results)
+    if recorded is not None:
+        from kmslint import baseline
+
+        report.findings = baseline.apply(report.findings, recorded)
+    report.errors.sort(key=lambda e: (e.file, e.line, e.column))
+    return report
+
+
+def _gather(
+    report: Report, found: Discovery, results: Sequence[engine.UnitResult], settings: Settings
+) -> list[Finding]:
+    """Add each unit's result to ``report``; return the findings to report, unsorted."""
     findings: list[Finding] = []
     read_by_configurations: set[str] = set()
     not_followed: set[NotFollowed] = set()  # a module called by several units is one call
     module_files: set[str] = set()  # Terraform files read as modules of other units' configurations
-    # Each unit is linted on its own (engine.lint_unit): from the cache, here, or in a pool.
-    results = list(run_units(found.units, opts, settings, rules, found.display, jobs=jobs, cache_dir=cache_dir))
     dropped = called_only(found.units, results)
     for unit, result in zip(found.units, results, strict=True):
         if unit.path in dropped:
@@ -153,24 +120,26 @@ def lint(
     report.files += len(module_files)  # read, so counted (OUTPUT.md), once however many units call them
     # (A module's file that does not parse is reported by the configurations that call it: its KMS000.)
     findings = [f for f in findings if f.resource or f.file not in read_by_configurations or f.file in module_files]
-    report.findings = sorted(set(findings))
-    report.skipped.sort()
-    report.nothing_read = nothing_read(found.roots, found.units, results)
     report.not_followed = sorted(not_followed, key=lambda n: (n.file, n.line, n.module, n.source))
-    if recorded is not None:
-        from kmslint import baseline
-
-        report.findings = baseline.apply(report.findings, recorded)
-    report.errors.sort(key=lambda e: (e.file, e.line, e.column))
-    return report
+    return findings
 
 
-def nothing_read_line(given: str) -> str:
-    """Why a directory named holds nothing to lint: one line (OUTPUT.md, "Exit codes")."""
-    return (
-        f"{given}: nothing to lint: no Terraform, CloudFormation, plan or key-policy file found in it "
-        "(--allow-nothing-to-lint accepts that)"
-    )
+def _discover_stdin(text: str, name: str, settings: Settings, sources: dict[Path, str]) -> Discovery:
+    """The one unit of an editor's buffer ``text`` shown as ``name``; the text goes into ``sources``."""
+    found = discover([], settings.exclude)
+    try:
+        target = Path(os.path.abspath(name))
+    except OSError:  # a relative name, and the current directory is gone
+        found.unreadable.append(f"{name}: cannot be read: the current directory is gone")
+        return found
+    sources[target] = text
+    unit = _stdin_unit(target, settings.key_policy_files)
+    found.units.append(unit)
+    found.display[target] = name
+    if unit.kind == "terraform":
+        for f in unit.files:
+            found.display.setdefault(f, os.path.normpath(os.path.join(os.path.dirname(name), f.name)))
+    return found
 
 
 def nothing_read(

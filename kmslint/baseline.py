@@ -33,33 +33,20 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from kmslint.model import Finding
+from kmslint.fingerprint import Identity, recorded
+from kmslint.model import PARSE_ERROR, SUPPRESSED_BY_BASELINE, Finding
 from kmslint.record import Record, replace
 
 VERSION = 1
-NOT_RECORDED = frozenset({"KMS000"})
+NOT_RECORDED = frozenset({PARSE_ERROR})
 # A baseline entry is ~200 bytes: this holds well over a hundred thousand findings.
 MAX_BYTES = 32 * 1024 * 1024
 
-Fingerprint = tuple[str, str, str, str]  # rule ID, file, resource, content hash
+Fingerprint = Identity  # rule ID, file, resource, content hash (kmslint.fingerprint.recorded)
 
 
 class BaselineError(Exception):
     """A baseline file that cannot be read or is not a kmslint baseline."""
-
-
-def content_hash(finding: Finding) -> str:
-    """A short, stable hash of the offending node's normalised content.
-
-    A check that gave no content falls back on its message, which names the
-    node in words (less stable across kmslint versions, but never a line
-    number).
-    """
-    import hashlib
-
-    text = finding.content or finding.message
-    # surrogatepass: a lone surrogate (a JSON "\ud800" in the input) hashes instead of crashing.
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def relative_file(file: str, base: Path) -> str:
@@ -73,7 +60,8 @@ def relative_file(file: str, base: Path) -> str:
 
 
 def fingerprint(finding: Finding, base: Path) -> Fingerprint:
-    return (finding.rule_id, relative_file(finding.file, base), finding.resource, content_hash(finding))
+    """:func:`kmslint.fingerprint.recorded`, with the file relative to ``base``."""
+    return recorded(finding, relative_file(finding.file, base))
 
 
 def _base_of(path: str | os.PathLike[str]) -> Path:
@@ -198,10 +186,12 @@ def apply(findings: list[Finding], baseline: Baseline) -> list[Finding]:
             key = fingerprint(f, base)
             if remaining[key] > 0:
                 remaining[key] -= 1
-                out.append(replace(f, suppressed=True, suppression_reason=reason))
+                out.append(
+                    replace(f, suppressed=True, suppression_reason=reason, suppression_kind=SUPPRESSED_BY_BASELINE)
+                )
                 continue
         out.append(f)
     return out
 
 
-__all__ = ["VERSION", "Baseline", "BaselineError", "apply", "content_hash", "fingerprint", "load", "render", "write"]
+__all__ = ["VERSION", "Baseline", "BaselineError", "apply", "fingerprint", "load", "render", "write"]

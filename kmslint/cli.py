@@ -186,45 +186,12 @@ def rules_command(fmt: str) -> None:
 @click.argument("rule_id")
 def explain(rule_id: str) -> None:
     """Print one rule's documentation: what it flags, why, how to fix, examples, references."""
-    from kmslint import catalog
+    from kmslint import catalog, ruledoc
 
     rule = catalog.resolve(rule_id)
     if rule is None:
         raise click.UsageError(f"unknown rule {rule_id!r} (see `kmslint rules`)")
-    click.echo(render_explanation(rule))
-
-
-def _wrap(text: str, indent: str = "  ") -> str:
-    import textwrap  # only `kmslint explain` needs it
-
-    paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
-    return "\n\n".join(textwrap.fill(p, width=88, initial_indent=indent, subsequent_indent=indent) for p in paragraphs)
-
-
-def render_explanation(rule: Any) -> str:
-    state = "on by default" if rule.enabled_by_default else "off by default (enable with --extend-select)"
-    out = [
-        f"{rule.id} {rule.slug}  [{rule.severity.label}, {state}]",
-        "",
-        _wrap(rule.summary),
-        "",
-        "Why it matters",
-        _wrap(rule.why),
-        "",
-        "How to fix",
-        _wrap(rule.fix),
-    ]
-    if rule.options:
-        out += ["", "Options"]
-        for name, spec in rule.options.items():
-            out.append(f"  {name} (default: {spec['default']!r}): {spec['description']}")
-    for ex in rule.examples:
-        title = f" — {ex.title}" if ex.title else ""
-        out += ["", f"{'Bad' if ex.verdict == 'bad' else 'Good'} ({ex.format}){title}"]
-        out += ["    " + line if line else "" for line in ex.code.rstrip("\n").splitlines()]
-    out += ["", "References"]
-    out += [f"  - {title}: {url}" for title, url in rule.references]
-    return "\n".join(out)
+    click.echo(ruledoc.text(rule, full=True), nl=False)
 
 
 @main.command("lsp")

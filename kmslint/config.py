@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from kmslint.model import Severity
+from kmslint.model import PARSE_ERROR, SEVERITY_NAMES, Severity
 from kmslint.record import Record, replace
 from kmslint.settings import PathIgnore, Settings
 
@@ -39,7 +39,6 @@ PYPROJECT = "pyproject.toml"
 # pyproject.toml with every tool's settings, tens of KB).
 MAX_BYTES = 1024 * 1024
 
-SEVERITY_NAMES = tuple(s.label for s in Severity)  # info, low, medium, high, critical
 
 # Top-level keys, as written in the file, with what each expects (for errors
 # and for the reference table in the documentation).
@@ -382,34 +381,6 @@ def _validator() -> Any:
 # --------------------------------------------------------------------------- semantics
 
 
-def rule_name_problem(name: str, *, allow_groups: bool = True) -> str | None:
-    """Why ``name`` names no rule (None when it does).
-
-    With ``allow_groups``, ``ALL`` and ID prefixes such as ``KMS00`` are
-    accepted (selection); without, only one rule's ID or slug is.
-    """
-    from kmslint import catalog
-
-    if catalog.resolve(name) is not None:
-        return None
-    upper = name.strip().upper()
-    if allow_groups:
-        if upper == "ALL":
-            return None
-        if upper.startswith("KMS") and any(rid.startswith(upper) for rid in catalog.rules()):
-            return None
-        return (
-            f"unknown rule {json.dumps(name)}; expected a rule ID, an ID prefix such as KMS00, a slug, or ALL"
-            " (see `kmslint rules`)"
-        )
-    if upper == "ALL" or (upper.startswith("KMS") and any(rid.startswith(upper) for rid in catalog.rules())):
-        return (
-            f"{json.dumps(name)} names several rules; expected one rule ID or slug per entry"
-            " (to skip whole files, use exclude)"
-        )
-    return f"unknown rule {json.dumps(name)}; expected a rule ID or slug (see `kmslint rules`)"
-
-
 def _option_names(spec: Mapping[str, Any]) -> dict[str, str]:
     """Config spelling -> catalogue name: ``minimum-days`` and ``minimum_days`` both name ``minimum_days``."""
     out: dict[str, str] = {}
@@ -469,7 +440,7 @@ def _to_settings(values: dict[str, Any], source: Path, report: Reporter) -> Sett
 
     for key in ("select", "extend-select", "ignore"):
         for i, name in enumerate(values.get(key, ())):
-            problem = rule_name_problem(name)
+            problem = catalog.name_problem(name)
             if problem:
                 report((key, i), problem)
 
@@ -488,7 +459,7 @@ def _to_settings(values: dict[str, Any], source: Path, report: Reporter) -> Sett
     for i, entry in enumerate(values.get("per-path-ignores", [])):
         ids: list[str] = []
         for j, name in enumerate(entry["rules"]):
-            problem = rule_name_problem(name, allow_groups=False)
+            problem = catalog.name_problem(name, allow_groups=False)
             if problem:
                 report(("per-path-ignores", i, "rules", j), problem)
                 continue
@@ -580,12 +551,6 @@ class Overrides(Record, frozen=True):
 NO_OVERRIDES = Overrides()
 
 
-def _ids(names: Iterable[str]) -> set[str]:
-    from kmslint import catalog
-
-    return {r.id for r in (catalog.resolve(n) for n in names) if r is not None}
-
-
 def merge(base: Settings, cli: Overrides) -> Settings:
     """The file's settings with the command line on top.
 
@@ -596,16 +561,18 @@ def merge(base: Settings, cli: Overrides) -> Settings:
     ``--ignore`` adds to the file's.  ``--exclude`` patterns add to the file's
     ``exclude``.  Every other flag replaces the file's value.
     """
+    from kmslint import catalog
+
     changes: dict[str, Any] = {}
     if cli.select is not None:
         # KMS000 is no rule one selects (kmslint.decide): the file's ignoring it by name stands.
-        kept = frozenset(n for n in base.ignore if _ids([n]) == {"KMS000"})
+        kept = frozenset(n for n in base.ignore if catalog.ids([n]) == {PARSE_ERROR})
         changes.update(select=cli.select, extend_select=cli.extend_select, ignore=cli.ignore | kept)
     else:
         ignore = base.ignore
         if cli.extend_select:
-            wanted = _ids(cli.extend_select)
-            ignore = frozenset(n for n in ignore if not (_ids([n]) & wanted))
+            wanted = catalog.ids(cli.extend_select)
+            ignore = frozenset(n for n in ignore if not (catalog.ids([n]) & wanted))
             changes["extend_select"] = base.extend_select | cli.extend_select
         changes["ignore"] = ignore | cli.ignore
     if cli.exclude:

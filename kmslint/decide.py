@@ -13,26 +13,14 @@ nobody could check must not pass a gate unless someone said so by name.
 
 from __future__ import annotations
 
-from kmslint.catalog import Rule
-from kmslint.model import Severity
+from kmslint.catalog import Rule, specificity
+from kmslint.model import PARSE_ERROR, Severity
 from kmslint.settings import Settings
 
 
 def _matches(rule: Rule, names: frozenset[str]) -> int:
     """How specifically ``names`` name ``rule``: 3 by ID or slug, 1-2 by prefix or ALL, 0 not at all."""
-    best = 0
-    for name in names:
-        upper = name.upper()
-        if upper == rule.id or name.lower() == rule.slug:
-            return 3
-        if upper == "ALL":
-            best = max(best, 1)
-        elif upper.startswith("KMS") and rule.id.startswith(upper):
-            best = max(best, 2)
-    return best
-
-
-PARSE_ERROR = "KMS000"
+    return max((specificity(rule, name) for name in names), default=0)
 
 
 def is_enabled(rule: Rule, settings: Settings) -> bool:

@@ -27,7 +27,6 @@ from kmslint.model import (
     Project,
     ProjectKind,
     Severity,
-    Suppression,
     Violation,
     clip,
     instance_index,
@@ -351,7 +350,7 @@ def _finding(rule: catalog.Rule, sev: Severity, v: Violation, constructs: dict[s
         message=message,
         end_line=loc.end_line,
         end_column=loc.end_column,
-        rule=rule.slug,
+        slug=rule.slug,
         severity=sev,
         content=v.content,
     )
@@ -506,66 +505,9 @@ def check_project(project: Project, settings: Settings, rules: dict[str, catalog
     matcher = _path_matcher(settings) if settings.per_path_ignores else None
     mask = suppressions.apply(findings, project.suppressions, settings.per_path_ignores, matcher)
     findings = mask.findings
-    if "KMS900" in rules:
-        rule = rules["KMS900"]
-        for s in mask.missing_reason:
-            ids = ", ".join(s.rule_ids) or "all rules"
-            findings.append(
-                _finding(
-                    rule,
-                    decide.severity(rule, settings),
-                    Violation(
-                        s.loc,
-                        s.resource,
-                        f"this suppression of {ids} gives no reason, so it is ignored; add the reason after `--`",
-                        content=f"{s.resource}:{ids}",
-                    ),
-                    project.constructs,
-                )
-            )
-    if settings.strict and "KMS901" in rules:
-        rule = rules["KMS901"]
-        for s, message in _unused_suppressions(mask, rules):
-            findings.append(
-                _finding(
-                    rule,
-                    decide.severity(rule, settings),
-                    Violation(s.loc, s.resource, message, content=f"{s.resource}:{', '.join(s.rule_ids)}"),
-                    project.constructs,
-                )
-            )
+    for rule, violation in suppressions.problems(mask, rules, settings.strict):
+        findings.append(_finding(rule, decide.severity(rule, settings), violation, project.constructs))
     return findings
-
-
-def _unused_suppressions(
-    mask: suppressions.MaskResult, rules: dict[str, catalog.Rule]
-) -> Iterator[tuple[Suppression, str]]:
-    """KMS901 messages: rule names in a suppression that matched nothing.
-
-    A rule that did not run (not selected) cannot have matched anything, so
-    naming it is not reported; a name that is no rule at all is.
-    """
-    for s in mask.unused:
-        if not s.rule_ids:
-            yield s, "this suppression names no rule, so it suppresses nothing; name the rule IDs or remove it"
-    for s, names in mask.unused_rules:
-        stale: list[str] = []
-        unknown: list[str] = []
-        for name in names:
-            rule = catalog.resolve(name)
-            if rule is None:
-                unknown.append(name)
-            elif rule.id in rules:
-                stale.append(name)
-        if unknown:
-            listed = ", ".join(unknown)
-            yield s, f"{listed} {'is not a kmslint rule' if len(unknown) == 1 else 'are not kmslint rules'}"
-        if stale:
-            listed = ", ".join(stale)
-            if len(stale) == len(s.rule_ids):
-                yield s, f"this suppression of {listed} matches no finding; remove it"
-            else:
-                yield s, f"{listed} in this suppression matches no finding; remove it from the list"
 
 
 def _path_matcher(settings: Settings) -> Callable[[str, str], bool]:

@@ -367,26 +367,14 @@ def write_baseline_file(report: Report, path: str) -> NoReturn:
 
 
 def did_you_mean(name: str) -> str:
-    """`` (did you mean KMS009?)`` for the rule ID or slug nearest to ``name``, as the
-    configuration's errors say for keys; empty when none is near."""
-    import difflib
-
+    """`` (did you mean KMS009?)`` for the rule ID or slug nearest to ``name`` (:mod:`kmslint.catalog`)."""
     from kmslint import catalog
 
-    known = [n for r in catalog.rules().values() for n in (r.id, r.slug)]
-    guess = difflib.get_close_matches(name.upper() if name.upper().startswith("KMS") else name, known, n=1)
-    return f" (did you mean {guess[0]}?)" if guess else ""
+    return catalog.did_you_mean(name)
 
 
 def unknown_rules(overrides: dict[str, Any]) -> set[str]:
+    """The names in ``--select``, ``--extend-select`` and ``--ignore`` that name no rule (:mod:`kmslint.catalog`)."""
     from kmslint import catalog
 
-    bad: set[str] = set()
-    for key in ("select", "extend_select", "ignore"):
-        for name in overrides.get(key, ()):
-            if name.upper() == "ALL" or catalog.resolve(name) is not None:
-                continue
-            if name.upper().startswith("KMS") and any(r.startswith(name.upper()) for r in catalog.rules()):
-                continue
-            bad.add(name)
-    return bad
+    return catalog.unknown(name for key in ("select", "extend_select", "ignore") for name in overrides.get(key, ()))

@@ -581,19 +581,19 @@ def to_diagnostic(f: Finding, lines: list[str]) -> lsp.Diagnostic:
         code=f.rule_id,
         code_description=lsp.CodeDescription(href=rule_doc_url(f.rule_id)),
         source="kmslint",
-        data={"rule": f.rule, "resource": f.resource or None, "severity": f.severity.label},
+        data={"rule": f.slug, "resource": f.resource or None, "severity": f.severity.label},
     )
 
 
 def hover_markdown(findings: list[Finding]) -> str:
+    from kmslint import ruledoc
     from kmslint.formatters import rule_doc_url
-    from kmslint.formatters.sarif import rule_markdown
 
     parts: list[str] = []
     for f in findings:
         rule = catalog.rules().get(f.rule_id)
-        head = f"**{f.rule_id} {f.rule}** ({f.severity.label}): {f.message}"
-        docs = rule_markdown(rule, example_syntax(f)) if rule is not None else ""
+        head = f"**{f.rule_id} {f.slug}** ({f.severity.label}): {f.message}"
+        docs = ruledoc.markdown(rule, syntax=example_syntax(f)) if rule is not None else ""
         parts.append(f"{head}\n\n[Rule documentation]({rule_doc_url(f.rule_id)})\n\n{docs}".rstrip())
     return "\n\n---\n\n".join(parts)
 

@@ -768,6 +768,9 @@ class Severity(enum.IntEnum):
         return cls[text.strip().upper()]
 
 
+SEVERITY_NAMES = tuple(s.label for s in Severity)  # info, low, medium, high, critical: what --fail-on accepts
+
+
 class InstanceName(str):
     """A Terraform resource's name, which remembers the ``count``/``for_each`` instance it names.
 
@@ -826,6 +829,18 @@ def note_existence(violation: Violation, conditions: dict[str, str]) -> Violatio
     return Violation(violation.loc, violation.resource, message, violation.content)
 
 
+# The rule of a file that could not be read or parsed: reported whatever the selection says,
+# fails the run at any --fail-on, never recorded in a baseline (RULES.md).
+PARSE_ERROR = "KMS000"
+
+# What suppressed a finding (Finding.suppression_kind): a comment or template Metadata in the
+# source, a per-path ignore in the configuration, or an entry of the baseline file.
+SUPPRESSED_IN_SOURCE = "source"
+SUPPRESSED_BY_CONFIG = "config"
+SUPPRESSED_BY_BASELINE = "baseline"
+SUPPRESSION_KINDS = frozenset({SUPPRESSED_IN_SOURCE, SUPPRESSED_BY_CONFIG, SUPPRESSED_BY_BASELINE})
+
+
 class Finding(Record, frozen=True, order=True):
     """One result; frozen and totally ordered by (file, line, column, rule ID, ...)."""
 
@@ -837,11 +852,12 @@ class Finding(Record, frozen=True, order=True):
     message: str
     end_line: int
     end_column: int
-    rule: str = field(compare=False)
+    slug: str = field(compare=False)  # the rule's slug (JSON "rule")
     severity: Severity = field(compare=False)
     suppressed: bool = field(default=False, compare=False)
     suppression_reason: str | None = field(default=None, compare=False)
     content: str = field(default="", compare=False)
+    suppression_kind: str | None = field(default=None, compare=False)  # one of SUPPRESSION_KINDS when suppressed
 
     def __init__(
         self,
@@ -853,11 +869,12 @@ class Finding(Record, frozen=True, order=True):
         message: str,
         end_line: int,
         end_column: int,
-        rule: str,
+        slug: str,
         severity: Severity,
         suppressed: bool = False,
         suppression_reason: str | None = None,
         content: str = "",
+        suppression_kind: str | None = None,
     ) -> None:
         _set(self, "file", file)
         _set(self, "line", line)
@@ -867,11 +884,12 @@ class Finding(Record, frozen=True, order=True):
         _set(self, "message", message)
         _set(self, "end_line", end_line)
         _set(self, "end_column", end_column)
-        _set(self, "rule", rule)
+        _set(self, "slug", slug)
         _set(self, "severity", severity)
         _set(self, "suppressed", suppressed)
         _set(self, "suppression_reason", suppression_reason)
         _set(self, "content", content)
+        _set(self, "suppression_kind", suppression_kind)
 
     @property
     def resource_name(self) -> str | None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from kmslint import catalog
 from kmslint.discovery import Unit
 from kmslint.engine import UnitResult, lint_unit
-from kmslint.model import Finding, NotFollowed, ParseError, Severity
+from kmslint.model import SUPPRESSION_KINDS, Finding, NotFollowed, ParseError, Severity
 from kmslint.parsers.common import ParseOptions
 from kmslint.record import Record, fields, replace
 from kmslint.settings import Settings
@@ -509,11 +509,12 @@ _STORED_FINDING = (
     "message",
     "end_line",
     "end_column",
-    "rule",
+    "slug",
     "severity",
     "suppressed",
     "suppression_reason",
     "content",
+    "suppression_kind",
 )
 
 
@@ -551,21 +552,22 @@ def _finding(row: Any, allowed: _Allowed) -> Finding | None:
         message,
         end_line,
         end_column,
-        rule,
+        slug,
         severity,
         suppressed,
         reason,
         content,
+        kind,
     ) = row
     if not (_text(file) and (file in allowed.own or file in allowed.read)):
         return None
     if not (_position(line) and _position(column) and _position(end_line) and _position(end_column)):
         return None
-    if not (_text(rule_id) and _slugs().get(rule_id) == rule and type(severity) is int and severity in _SEVERITIES):
+    if not (_text(rule_id) and _slugs().get(rule_id) == slug and type(severity) is int and severity in _SEVERITIES):
         return None
     if not (_text(resource) and _text(message) and _text(content) and type(suppressed) is bool):
         return None
-    if not (reason is None or _text(reason)):
+    if not (reason is None or _text(reason)) or not (kind is None or kind in SUPPRESSION_KINDS):
         return None
     return Finding(
         file=file,
@@ -576,11 +578,12 @@ def _finding(row: Any, allowed: _Allowed) -> Finding | None:
         message=message,
         end_line=end_line,
         end_column=end_column,
-        rule=rule,
+        slug=slug,
         severity=Severity(severity),
         suppressed=suppressed,
         suppression_reason=reason,
         content=content,
+        suppression_kind=kind,
     )
 
 

@@ -9,10 +9,18 @@ suppress and is reported as KMS900; one that matched nothing is KMS901
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from kmslint import catalog
-from kmslint.model import Finding, Location, Suppression
+from kmslint.model import (
+    PARSE_ERROR,
+    SUPPRESSED_BY_CONFIG,
+    SUPPRESSED_IN_SOURCE,
+    Finding,
+    Location,
+    Suppression,
+    Violation,
+)
 from kmslint.record import Record, field, replace
 from kmslint.settings import PathIgnore
 
@@ -53,7 +61,8 @@ def apply(
     out: list[Finding] = []
     for f in findings:
         reason: str | None = None
-        if f.rule_id != "KMS000":
+        kind = SUPPRESSED_IN_SOURCE
+        if f.rule_id != PARSE_ERROR:
             for i, sup, ids in by_resource.get(f.resource, ()):
                 if f.rule_id in ids:
                     reason = sup.reason
@@ -61,11 +70,12 @@ def apply(
                     used_rules.add((i, f.rule_id))
                     break
             if reason is None and path_ignores and path_matcher is not None:
+                kind = SUPPRESSED_BY_CONFIG
                 for pi in path_ignores:
                     if f.rule_id in _rule_ids(pi.rules) and path_matcher(pi.pattern, f.file):
                         reason = pi.reason
                         break
-        out.append(replace(f, suppressed=True, suppression_reason=reason) if reason else f)
+        out.append(replace(f, suppressed=True, suppression_reason=reason, suppression_kind=kind) if reason else f)
     unused = [s for i, (s, _ids) in enumerate(with_reason) if i not in used]
     unused_rules: list[tuple[Suppression, tuple[str, ...]]] = []
     for i, (sup, _ids) in enumerate(with_reason):
@@ -73,6 +83,56 @@ def apply(
         if names:
             unused_rules.append((sup, names))
     return MaskResult(out, missing, unused, unused_rules)
+
+
+MISSING_REASON = "KMS900"
+UNUSED = "KMS901"
+
+
+def problems(
+    mask: MaskResult, rules: dict[str, catalog.Rule], strict: bool = False
+) -> Iterator[tuple[catalog.Rule, Violation]]:
+    """The suppressions' own findings, for the rules that run: KMS900 for each suppression
+    without a reason, and with ``strict`` KMS901 for each that matched nothing."""
+    missing = rules.get(MISSING_REASON)
+    if missing is not None:
+        for s in mask.missing_reason:
+            ids = ", ".join(s.rule_ids) or "all rules"
+            message = f"this suppression of {ids} gives no reason, so it is ignored; add the reason after `--`"
+            yield missing, Violation(s.loc, s.resource, message, content=f"{s.resource}:{ids}")
+    unused = rules.get(UNUSED)
+    if strict and unused is not None:
+        for s, message in _unused_suppressions(mask, rules):
+            yield unused, Violation(s.loc, s.resource, message, content=f"{s.resource}:{', '.join(s.rule_ids)}")
+
+
+def _unused_suppressions(mask: MaskResult, rules: dict[str, catalog.Rule]) -> Iterator[tuple[Suppression, str]]:
+    """KMS901 messages: rule names in a suppression that matched nothing.
+
+    A rule that did not run (not selected) cannot have matched anything, so
+    naming it is not reported; a name that is no rule at all is.
+    """
+    for s in mask.unused:
+        if not s.rule_ids:
+            yield s, "this suppression names no rule, so it suppresses nothing; name the rule IDs or remove it"
+    for s, names in mask.unused_rules:
+        stale: list[str] = []
+        unknown: list[str] = []
+        for name in names:
+            rule = catalog.resolve(name)
+            if rule is None:
+                unknown.append(name)
+            elif rule.id in rules:
+                stale.append(name)
+        if unknown:
+            listed = ", ".join(unknown)
+            yield s, f"{listed} {'is not a kmslint rule' if len(unknown) == 1 else 'are not kmslint rules'}"
+        if stale:
+            listed = ", ".join(stale)
+            if len(stale) == len(s.rule_ids):
+                yield s, f"this suppression of {listed} matches no finding; remove it"
+            else:
+                yield s, f"{listed} in this suppression matches no finding; remove it from the list"
 
 
 def suppression_loc(s: Suppression) -> Location:

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from kmslint import baseline, exitcodes
 from kmslint.cli import main
-from kmslint.model import Finding, Severity
+from kmslint.fingerprint import content_hash
+from kmslint.model import SUPPRESSED_BY_BASELINE, Finding, Severity
 from kmslint.record import replace
 
 
@@ -32,7 +33,7 @@ def finding(
         message=f"{rule_id} message",
         end_line=line + 4,
         end_column=4,
-        rule="slug",
+        slug="slug",
         severity=Severity.HIGH,
         content=content,
         **kw,  # type: ignore[arg-type]
@@ -71,9 +72,9 @@ def test_the_file(in_tmp: Path) -> None:
     assert doc["tool"] == "kmslint"
     rows = [(e["rule_id"], e["file"], e["resource"], e["content"]) for e in doc["findings"]]
     assert rows == [
-        ("KMS002", "infra/main.tf", "aws_kms_key.a", baseline.content_hash(finding(content="rotation"))),
-        ("KMS003", "infra/main.tf", "aws_kms_key.shared", baseline.content_hash(finding(content="b"))),
-        ("KMS003", "policy.json", None, baseline.content_hash(finding(content="a"))),
+        ("KMS002", "infra/main.tf", "aws_kms_key.a", content_hash(finding(content="rotation"))),
+        ("KMS003", "infra/main.tf", "aws_kms_key.shared", content_hash(finding(content="b"))),
+        ("KMS003", "policy.json", None, content_hash(finding(content="a"))),
     ]
     assert all(len(e["content"]) == 32 for e in doc["findings"])
 
@@ -119,6 +120,7 @@ def test_baselined_findings_are_marked_suppressed_with_a_reason(in_tmp: Path) ->
     recorded = roundtrip([finding()], "ci/baseline.json")
     (marked,) = baseline.apply([finding()], recorded)
     assert (marked.suppressed, marked.suppression_reason) == (True, "in the baseline (ci/baseline.json)")
+    assert marked.suppression_kind == SUPPRESSED_BY_BASELINE
 
 
 def test_inline_suppressed_and_parse_errors_are_left_alone(in_tmp: Path) -> None:

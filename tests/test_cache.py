@@ -115,8 +115,8 @@ def test_second_run_is_served_from_the_cache_and_identical(tree: Path, tmp_path:
     second = run(tree, store)
     assert counter.calls == []  # every unit, filed/ (which reads a file) included
     assert snapshot(second) == snapshot(first)
-    assert [(f.severity, f.rule, f.content) for f in second.findings] == [
-        (f.severity, f.rule, f.content) for f in first.findings
+    assert [(f.severity, f.slug, f.content) for f in second.findings] == [
+        (f.severity, f.slug, f.content) for f in first.findings
     ]
     assert snapshot(run(tree, None)) == snapshot(first)
 

@@ -73,6 +73,7 @@ CASES = [
     ("ALL select loses to a prefix ignore", {"ALL"}, set(), {"KMS9"}, {"KMS001", "KMS003", "KMS007", "KMS012"}),
     ("exact extend-select loses to an exact ignore", None, {"KMS007"}, {"KMS007"}, DEFAULT),
     ("a name that is no rule selects nothing", {"KMS999"}, set(), set(), set()),
+    ("blanks around a name, as the configuration accepts it", {" KMS003 "}, set(), {" kms01 "}, {"KMS003"}),
 ]
 
 

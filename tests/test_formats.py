@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from kmslint import __version__, api
-from kmslint.formatters import FORMATS, RenderContext, fingerprint, fingerprints, get
+from kmslint.fingerprint import fingerprint, fingerprints
+from kmslint.formatters import FORMATS, RenderContext, get
 from kmslint.formatters.github import annotation, escape_data, escape_property
 from kmslint.model import Finding, Severity
 from kmslint.record import replace
@@ -32,7 +33,7 @@ def finding(**changes: Any) -> Finding:
         message="statement `Everyone` allows `*` to use this key",
         end_line=12,
         end_column=40,
-        rule="wildcard-principal",
+        slug="wildcard-principal",
         severity=Severity.CRITICAL,
         content='{"Principal": "*"}',
     )
@@ -78,7 +79,7 @@ def test_github_severity_to_command(severity: Severity, command: str) -> None:
 def test_github_escaping() -> None:
     assert escape_data("100% a\r\nb: c, d") == "100%25 a%0D%0Ab: c, d"
     assert escape_property("100% a\r\nb: c, d") == "100%25 a%0D%0Ab%3A c%2C d"
-    line = annotation(finding(file="odd,dir:x/100%.tf", message="line one\nline two: 50%", rule="a,b"))
+    line = annotation(finding(file="odd,dir:x/100%.tf", message="line one\nline two: 50%", slug="a,b"))
     assert line.startswith("::error file=odd%2Cdir%3Ax/100%25.tf,line=12,")
     assert ",title=KMS003 a%2Cb::" in line
     assert line.endswith("::[critical] line one%0Aline two: 50%25 (aws_kms_key.shared)")
@@ -109,9 +110,9 @@ def parse_junit(text: str) -> ET.Element:
 
 def test_junit_one_testcase_per_finding() -> None:
     parse_error = finding(
-        file="bad.json", rule_id="KMS000", rule="parse-error", resource="", message="invalid JSON", line=3
+        file="bad.json", rule_id="KMS000", slug="parse-error", resource="", message="invalid JSON", line=3
     )
-    sup = finding(line=40, end_line=40, rule_id="KMS004", rule="unjustified-multi-region", suppressed=True)
+    sup = finding(line=40, end_line=40, rule_id="KMS004", slug="unjustified-multi-region", suppressed=True)
     sup = replace(sup, suppression_reason="global table")
     root = parse_junit(render("junit", [finding(), parse_error, sup], show_suppressed=True, files=2))
     assert root.tag == "testsuites"

@@ -588,7 +588,7 @@ def test_diagnostic_columns_are_utf16() -> None:
         message="m",
         end_line=1,
         end_column=len(line) + 1,
-        rule="wildcard-principal",
+        slug="wildcard-principal",
         severity=kls.Severity.CRITICAL,
     )
     diag = kls.to_diagnostic(f, [line])

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from kmslint import api, catalog, docs
+from kmslint import api, catalog, docs, ruledoc
 from kmslint.settings import Settings
 from tests.conftest import ROOT
 
@@ -102,4 +102,4 @@ def test_every_rule_has_a_section_and_a_table_row() -> None:
     text = docs.render()
     for rule in catalog.rules().values():
         assert f"\n## {rule.id} {rule.slug}\n" in text
-        assert f"| [{rule.id}](#{docs.anchor(rule)}) |" in text
+        assert f"| [{rule.id}](#{ruledoc.anchor(rule)}) |" in text

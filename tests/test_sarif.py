@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 
 from kmslint import __version__, api, catalog, engine
-from kmslint.formatters import RenderContext, fingerprint, get
-from kmslint.formatters.sarif import FINGERPRINT_KEY, SECURITY_SEVERITY, artifact_uri
+from kmslint.fingerprint import fingerprint
+from kmslint.formatters import RenderContext, get
+from kmslint.formatters.sarif import FINGERPRINT_KEY, SECURITY_SEVERITY, artifact_uri, suppression_kind
+from kmslint.model import SUPPRESSED_BY_BASELINE, SUPPRESSED_BY_CONFIG, SUPPRESSED_IN_SOURCE, Finding, Severity
+from kmslint.record import replace
 from kmslint.settings import Settings
 from tests.conftest import FIXTURES, ROOT, SHARED
 
@@ -260,3 +263,14 @@ def test_baselined_findings_are_external_suppressions(tmp_path: Path, monkeypatc
     assert "KMS003" in {r["ruleId"] for r in results}
     for result in results:
         assert result["suppressions"] == [{"kind": "external", "justification": "in the baseline (baseline.json)"}]
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [(SUPPRESSED_IN_SOURCE, "inSource"), (SUPPRESSED_BY_CONFIG, "inSource"), (SUPPRESSED_BY_BASELINE, "external")],
+)
+def test_the_suppression_kind_comes_from_the_finding_not_its_reason(kind: str, expected: str) -> None:
+    """A reason a user wrote may read like the baseline's ("in the baseline (...)"): the kind decides."""
+    f = Finding("main.tf", 1, 1, "KMS003", "", "m", 1, 2, "wildcard-principal", Severity.CRITICAL, True)
+    f = replace(f, suppression_reason="in the baseline (see ADR 7)", suppression_kind=kind)
+    assert suppression_kind(f) == expected

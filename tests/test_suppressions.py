@@ -16,6 +16,8 @@ import pytest
 from kmslint import engine, formatters
 from kmslint.api import Report
 from kmslint.model import (
+    SUPPRESSED_BY_CONFIG,
+    SUPPRESSED_IN_SOURCE,
     Finding,
     KeyKind,
     KeyResource,
@@ -238,6 +240,15 @@ def test_an_inline_suppression_takes_its_reason_before_a_per_path_ignore(tmp_pat
     ignores = (PathIgnore("*.tf", ("KMS002",), "from the config"),)
     found = run(project(suppression("KMS002", "inline")), per_path_ignores=ignores, strict=True)
     assert rows(found) == [("KMS001", 2, KEY, False, None), ("KMS002", 2, KEY, True, "inline")]
+
+
+def test_each_suppressed_finding_says_what_suppressed_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    ignores = (PathIgnore("infra/*.tf", ("KMS001",), "from the config", source=str(tmp_path / ".kmslint.toml")),)
+    found = run(project(suppression("KMS002", "inline")), per_path_ignores=ignores)
+    kinds = [(f.rule_id, f.suppression_kind) for f in found]
+    assert kinds == [("KMS001", SUPPRESSED_BY_CONFIG), ("KMS002", SUPPRESSED_IN_SOURCE)]
+    assert [f.suppression_kind for f in run(project())] == [None, None]
 
 
 # --------------------------------------------------------------------------- --show-suppressed

@@ -28,7 +28,7 @@ from cfnlint.rules import CloudFormationLintRule, RuleMatch  # type: ignore[impo
 
 from kmslint import api, catalog
 from kmslint.formatters import rule_doc_url
-from kmslint.model import Finding, Severity
+from kmslint.model import PARSE_ERROR, Finding, Severity
 from kmslint.settings import Settings
 
 LOGGER = logging.getLogger("kmslint.cfnlint_plugin")
@@ -39,7 +39,7 @@ LETTER: dict[Severity, str] = {
     Severity.LOW: "W",
     Severity.INFO: "I",
 }
-NOT_MAPPED = frozenset({"KMS000"})
+NOT_MAPPED = frozenset({PARSE_ERROR})
 
 _cache: dict[tuple[str, int, int], list[Finding]] = {}
 
@@ -83,7 +83,7 @@ def _match(self: Any, cfn: Any) -> list[Any]:
             continue
         path: list[str] = ["Resources", f.resource] if f.resource else []
         location = (f.line - 1, f.column - 1, max(f.end_line, f.line) - 1, max(f.end_column, 1) - 1)
-        message = f"{f.rule_id} {f.rule}: {f.message}" + (f" ({f.resource})" if f.resource else "")
+        message = f"{f.rule_id} {f.slug}: {f.message}" + (f" ({f.resource})" if f.resource else "")
         matches.append(RuleMatch(path, message, location=location))
     return matches
 

@@ -30,13 +30,10 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections import Counter
-from collections.abc import Iterable
 
 from kmslint import HOMEPAGE
-from kmslint.api import Report
-from kmslint.model import Finding
 from kmslint.record import Record
+from kmslint.report import Report
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
@@ -77,37 +74,10 @@ def get(name: str) -> Formatter:
 
 def rule_doc_url(rule_id: str) -> str:
     """The page documenting one rule: its section of docs/rules.md (``#kms003-wildcard-principal``)."""
-    from kmslint import catalog
+    from kmslint import catalog, ruledoc
 
     rule = catalog.rules().get(rule_id)
-    anchor = f"{rule_id.lower()}-{rule.slug}" if rule is not None else rule_id.lower()
-    return RULE_DOCS.format(anchor=anchor)
-
-
-def fingerprint(finding: Finding) -> str:
-    """A hash of what a finding is about, not where: rule, resource, file and content.
-
-    It survives lines moving (an edit above the statement), so CI systems
-    (SARIF ``partialFingerprints``, GitLab's ``fingerprint``) match a finding
-    across runs.  Findings without content fall back to the message.
-    """
-    import hashlib
-
-    what = finding.content or finding.message
-    file = finding.file.replace("\\", "/")
-    text = "\x1f".join((finding.rule_id, finding.resource, file, what))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def fingerprints(findings: Iterable[Finding]) -> list[str]:
-    """:func:`fingerprint` of each finding, made unique by an occurrence suffix (``:2``, ``:3``...)."""
-    seen: Counter[str] = Counter()
-    out: list[str] = []
-    for f in findings:
-        fp = fingerprint(f)
-        seen[fp] += 1
-        out.append(fp if seen[fp] == 1 else f"{fp}:{seen[fp]}")
-    return out
+    return RULE_DOCS.format(anchor=ruledoc.anchor(rule) if rule is not None else rule_id.lower())
 
 
 # --------------------------------------------------------------------------- text from the input is data

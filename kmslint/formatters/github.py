@@ -24,9 +24,9 @@ a finding is always exactly one line, one command, and cannot forge another
 
 from __future__ import annotations
 
-from kmslint.api import Report
 from kmslint.formatters import RenderContext, terminal
 from kmslint.model import Finding, Severity
+from kmslint.report import Report
 
 _LINE_BREAKS = "\r\n"  # escaped as the runner expects (%0D, %0A); terminal() shows every other control
 
@@ -58,7 +58,7 @@ def annotation(f: Finding) -> str:
         props.append(("col", str(f.column)))
         if f.end_column > f.column:
             props.append(("endColumn", str(f.end_column)))
-    props.append(("title", f"{f.rule_id} {f.rule}"))
+    props.append(("title", f"{f.rule_id} {f.slug}"))
     message = f"[{f.severity.label}] {f.message}"
     if f.resource:
         message += f" ({f.resource})"

@@ -13,9 +13,10 @@ suppressed issue, so one listed would count as open.
 
 from __future__ import annotations
 
-from kmslint.api import Report
-from kmslint.formatters import RenderContext, fingerprints, json_text
+from kmslint.fingerprint import fingerprints
+from kmslint.formatters import RenderContext, json_text
 from kmslint.model import Severity
+from kmslint.report import Report
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def render(report: Report, ctx: RenderContext) -> str:
                 "type": "issue",
                 "engine_name": "kmslint",
                 "check_name": f.rule_id,
-                "description": f"{f.rule_id} {f.rule}: {f.message}{where}",
+                "description": f"{f.rule_id} {f.slug}: {f.message}{where}",
                 "categories": ["Security"],
                 "fingerprint": fp,
                 "severity": SEVERITY[f.severity],

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from kmslint.api import Report
 from kmslint.formatters import RenderContext, json_text
 from kmslint.model import Finding
+from kmslint.report import Report
 
 
 def finding_dict(f: Finding) -> dict[str, object]:
     return {
         "rule_id": f.rule_id,
-        "rule": f.rule,
+        "rule": f.slug,
         "severity": f.severity.label,
         "message": f.message,
         "file": f.file,

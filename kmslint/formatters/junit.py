@@ -23,9 +23,9 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from kmslint.api import Report
 from kmslint.formatters import RenderContext, unsurrogate
-from kmslint.model import Finding
+from kmslint.model import PARSE_ERROR, Finding
+from kmslint.report import Report
 
 # Characters XML 1.0 cannot carry, even escaped.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -59,12 +59,12 @@ _COMMAND_LINE = re.compile(r"^(\s*)::", re.MULTILINE)
 
 def _case_name(f: Finding) -> str:
     where = f" in {f.resource}" if f.resource else ""
-    return _clean(f"{f.rule_id} {f.rule}{where} at line {f.line}")
+    return _clean(f"{f.rule_id} {f.slug}{where} at line {f.line}")
 
 
 def _detail(f: Finding) -> str:
     lines = [
-        f"{f.file}:{f.line}:{f.column}: {f.rule_id} {f.rule} [{f.severity.label}]",
+        f"{f.file}:{f.line}:{f.column}: {f.rule_id} {f.slug} [{f.severity.label}]",
         f.message,
     ]
     if f.resource:
@@ -74,8 +74,8 @@ def _detail(f: Finding) -> str:
 
 def render(report: Report, ctx: RenderContext) -> str:
     visible = report.visible(ctx.show_suppressed)
-    failures = sum(1 for f in visible if not f.suppressed and f.rule_id != "KMS000")
-    errors = sum(1 for f in visible if not f.suppressed and f.rule_id == "KMS000")
+    failures = sum(1 for f in visible if not f.suppressed and f.rule_id != PARSE_ERROR)
+    errors = sum(1 for f in visible if not f.suppressed and f.rule_id == PARSE_ERROR)
     skipped = sum(1 for f in visible if f.suppressed)
     tests = max(len(visible), 1)
     counts = {"tests": str(tests), "failures": str(failures), "errors": str(errors), "skipped": str(skipped)}
@@ -102,7 +102,7 @@ def render(report: Report, ctx: RenderContext) -> str:
         if f.suppressed:
             ET.SubElement(case, "skipped", {"message": _clean(f"suppressed: {f.suppression_reason or ''}")})
             continue
-        tag = "error" if f.rule_id == "KMS000" else "failure"
+        tag = "error" if f.rule_id == PARSE_ERROR else "failure"
         child = ET.SubElement(case, tag, {"message": message, "type": f.rule_id})
         child.text = _detail(f)
     if not visible:

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from kmslint import HOMEPAGE, catalog
-from kmslint.api import Report, nothing_read_line
-from kmslint.formatters import RenderContext, fingerprints, json_text, rule_doc_url
-from kmslint.model import Finding, Severity
+from kmslint import HOMEPAGE, catalog, ruledoc
+from kmslint.fingerprint import fingerprints
+from kmslint.formatters import RenderContext, json_text, rule_doc_url
+from kmslint.model import SUPPRESSED_BY_BASELINE, Finding, Severity
+from kmslint.report import Report, nothing_read_line
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT_KEY = "kmslintFingerprint/v1"
-BASELINE_REASON = "in the baseline ("  # how kmslint.baseline words its suppressions
 
 # GitHub ranks alerts by security-severity: >= 9.0 critical, 7.0-8.9 high,
 # 4.0-6.9 medium, below 4.0 low.
@@ -53,67 +53,10 @@ LEVEL: dict[Severity, str] = {
     Severity.LOW: "note",
     Severity.INFO: "note",
 }
-_FENCE = {"terraform": "hcl", "cloudformation": "yaml", "policy": "json"}
 
 
 def level(severity: Severity) -> str:
     return LEVEL[severity]
-
-
-def rule_markdown(rule: catalog.Rule, syntax: str | None = None) -> str:
-    """A rule's documentation as Markdown (SARIF ``help.markdown``, the language server's hover).
-
-    With ``syntax`` (``terraform``, ``cloudformation`` or ``policy``: the
-    document's), a hover's screenful: the first good example written in that
-    syntax, and no references (the hover links to the whole page).
-    """
-    out = [
-        f"**{rule.id} {rule.slug}** ({rule.severity.label})",
-        "",
-        rule.summary,
-        "",
-        "#### Why it matters",
-        "",
-        _paragraphs(rule.why),
-        "",
-        "#### How to fix",
-        "",
-        _paragraphs(rule.fix),
-    ]
-    examples = rule.examples
-    if syntax is not None:
-        examples = tuple(ex for ex in examples if ex.format == syntax and ex.verdict == "good")[:1]
-    for ex in examples:
-        title = f": {ex.title}" if ex.title else ""
-        out += ["", f"**{'Bad' if ex.verdict == 'bad' else 'Good'}** ({ex.format}){title}", ""]
-        out += [f"```{_FENCE.get(ex.format, '')}", ex.code.rstrip("\n"), "```"]
-    if rule.references and syntax is None:
-        out += ["", "#### References", ""]
-        out += [f"- [{title}]({url})" for title, url in rule.references]
-    return "\n".join(out) + "\n"
-
-
-def rule_text(rule: catalog.Rule) -> str:
-    """A rule's documentation as plain text (SARIF ``help.text``)."""
-    out = [
-        f"{rule.id} {rule.slug} ({rule.severity.label})",
-        "",
-        rule.summary,
-        "",
-        "Why it matters:",
-        _paragraphs(rule.why),
-        "",
-        "How to fix:",
-        _paragraphs(rule.fix),
-    ]
-    if rule.references:
-        out += ["", "References:"]
-        out += [f"- {title}: {url}" for title, url in rule.references]
-    return "\n".join(out) + "\n"
-
-
-def _paragraphs(text: str) -> str:
-    return "\n\n".join(" ".join(p.split()) for p in text.strip().split("\n\n"))
 
 
 def _descriptor(rule: catalog.Rule, severity: Severity) -> dict[str, Any]:
@@ -122,8 +65,8 @@ def _descriptor(rule: catalog.Rule, severity: Severity) -> dict[str, Any]:
         "id": rule.id,
         "name": rule.slug,
         "shortDescription": {"text": rule.summary},
-        "fullDescription": {"text": _paragraphs(rule.why)},
-        "help": {"text": rule_text(rule), "markdown": rule_markdown(rule)},
+        "fullDescription": {"text": "\n\n".join(ruledoc.paragraphs(rule.why))},
+        "help": {"text": ruledoc.text(rule), "markdown": ruledoc.markdown(rule)},
         "helpUri": rule_doc_url(rule.id),
         "defaultConfiguration": {"level": level(severity), "enabled": rule.enabled_by_default},
         "properties": {
@@ -176,7 +119,7 @@ def _region(f: Finding) -> dict[str, int]:
 
 def suppression_kind(f: Finding) -> str:
     """``external`` for a finding recorded in a baseline file (README, Baseline), else ``inSource``."""
-    return "external" if (f.suppression_reason or "").startswith(BASELINE_REASON) else "inSource"
+    return "external" if f.suppression_kind == SUPPRESSED_BY_BASELINE else "inSource"
 
 
 def _rule_ids(report: Report) -> list[str]:
@@ -184,6 +127,58 @@ def _rule_ids(report: Report) -> list[str]:
     ids = list(report.rules) or [rid for rid, r in known.items() if r.enabled_by_default]
     ids += [f.rule_id for f in report.findings if f.rule_id not in ids]
     return sorted({rid for rid in ids if rid in known})
+
+
+def _result(f: Finding, fp: str, index: dict[str, int]) -> dict[str, Any]:
+    """One finding as a SARIF result; ``fp`` its fingerprint, ``index`` each rule's place in the driver's list."""
+    text = f.message + (f" ({f.resource})" if f.resource else "")
+    location: dict[str, Any] = {
+        "physicalLocation": {
+            "artifactLocation": {"uri": artifact_uri(f.file)},
+            "region": _region(f),
+        }
+    }
+    if f.resource:
+        location["logicalLocations"] = [{"name": f.resource, "kind": "resource"}]
+    result: dict[str, Any] = {
+        "ruleId": f.rule_id,
+        "level": level(f.severity),
+        "message": {"text": text},
+        "locations": [location],
+        "partialFingerprints": {FINGERPRINT_KEY: fp},
+        "properties": {"severity": f.severity.label},
+    }
+    if f.rule_id in index:
+        result["ruleIndex"] = index[f.rule_id]
+    if f.suppressed:
+        result["suppressions"] = [{"kind": suppression_kind(f), "justification": f.suppression_reason or ""}]
+    return result
+
+
+def _invocation(report: Report) -> dict[str, Any]:
+    return {
+        # A missing path, or a directory named that held nothing to read: the run
+        # did not check what it was asked to (the exit code is 2).
+        "executionSuccessful": not (report.usage_error or report.nothing_read),
+        "toolExecutionNotifications": [
+            {"level": "error", "message": {"text": nothing_read_line(given)}} for given in report.nothing_read
+        ]
+        + [
+            {
+                "level": "error",
+                "message": {"text": e.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": artifact_uri(e.file)},
+                            "region": {"startLine": max(e.line, 1), "startColumn": max(e.column, 1)},
+                        }
+                    }
+                ],
+            }
+            for e in report.errors
+        ],
+    }
 
 
 def build(report: Report, ctx: RenderContext) -> dict[str, Any]:
@@ -194,30 +189,6 @@ def build(report: Report, ctx: RenderContext) -> dict[str, Any]:
     effective = {f.rule_id: f.severity for f in report.findings}
     index = {rid: i for i, rid in enumerate(ids)}
     visible = report.visible(ctx.show_suppressed)
-    results: list[dict[str, Any]] = []
-    for f, fp in zip(visible, fingerprints(visible), strict=True):
-        text = f.message + (f" ({f.resource})" if f.resource else "")
-        location: dict[str, Any] = {
-            "physicalLocation": {
-                "artifactLocation": {"uri": artifact_uri(f.file)},
-                "region": _region(f),
-            }
-        }
-        if f.resource:
-            location["logicalLocations"] = [{"name": f.resource, "kind": "resource"}]
-        result: dict[str, Any] = {
-            "ruleId": f.rule_id,
-            "level": level(f.severity),
-            "message": {"text": text},
-            "locations": [location],
-            "partialFingerprints": {FINGERPRINT_KEY: fp},
-            "properties": {"severity": f.severity.label},
-        }
-        if f.rule_id in index:
-            result["ruleIndex"] = index[f.rule_id]
-        if f.suppressed:
-            result["suppressions"] = [{"kind": suppression_kind(f), "justification": f.suppression_reason or ""}]
-        results.append(result)
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -228,32 +199,8 @@ def build(report: Report, ctx: RenderContext) -> dict[str, Any]:
                 "rules": [_descriptor(known[rid], effective.get(rid, known[rid].severity)) for rid in ids],
             }
         },
-        "invocations": [
-            {
-                # A missing path, or a directory named that held nothing to read: the run
-                # did not check what it was asked to (the exit code is 2).
-                "executionSuccessful": not (report.usage_error or report.nothing_read),
-                "toolExecutionNotifications": [
-                    {"level": "error", "message": {"text": nothing_read_line(given)}} for given in report.nothing_read
-                ]
-                + [
-                    {
-                        "level": "error",
-                        "message": {"text": e.message},
-                        "locations": [
-                            {
-                                "physicalLocation": {
-                                    "artifactLocation": {"uri": artifact_uri(e.file)},
-                                    "region": {"startLine": max(e.line, 1), "startColumn": max(e.column, 1)},
-                                }
-                            }
-                        ],
-                    }
-                    for e in report.errors
-                ],
-            }
-        ],
-        "results": results,
+        "invocations": [_invocation(report)],
+        "results": [_result(f, fp, index) for f, fp in zip(visible, fingerprints(visible), strict=True)],
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 

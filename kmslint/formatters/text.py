@@ -11,9 +11,9 @@ documented choice for the Action's log).
 
 from __future__ import annotations
 
-from kmslint.api import Report
 from kmslint.formatters import RenderContext, log_line, terminal
 from kmslint.model import Severity
+from kmslint.report import Report
 
 _COLOURS = {
     Severity.CRITICAL: "\x1b[1;31m",

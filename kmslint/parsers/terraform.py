@@ -94,14 +94,14 @@ class _Loaded(Record, eq=False):
                 _register(self.config, self, b)
 
 
-def read_source(path: Path, opts: ParseOptions) -> Src:
+def read_src(path: Path, opts: ParseOptions) -> Src:
     """A file's text through :meth:`ParseOptions.read_text` (size limits, encoding, editor buffers)."""
     text = opts.read_text(path)
     return Src(opts.display(path), text.encode("utf-8", "surrogatepass"), path)
 
 
 def parse_file(path: Path, opts: ParseOptions) -> ParsedFile:
-    src = read_source(path, opts)
+    src = read_src(path, opts)
     if path.name.endswith(".json"):
         return parse_tf_json(src, opts.max_depth, opts.budget)
     return parse_hcl(src, opts.max_depth, opts.budget)
@@ -330,7 +330,7 @@ def _tfvars(directory: Path, opts: ParseOptions, project: Project) -> dict[str, 
     for name in ordered:
         path = directory / name
         try:
-            src = read_source(path, opts)
+            src = read_src(path, opts)
             if name.endswith(".json"):
                 values = _tfvars_json(src, opts, ev)
             else:

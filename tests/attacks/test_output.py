@@ -44,7 +44,7 @@ def finding(**changes: Any) -> Finding:
         message="statement `Everyone` allows `*` to use this key",
         end_line=12,
         end_column=40,
-        rule="wildcard-principal",
+        slug="wildcard-principal",
         severity=Severity.CRITICAL,
         content='{"Principal": "*"}',
     )
@@ -216,7 +216,7 @@ def _hostile() -> list[Finding]:
             file="ok.json",
             line=3,
             rule_id="KMS000",
-            rule="parse-error",
+            slug="parse-error",
             severity=Severity.HIGH,
             message="bad \x00\x0b\ufffe\uffff",
             resource="",
@@ -496,7 +496,7 @@ def test_a_file_named_with_a_colon_cannot_start_a_workflow_command_in_text() -> 
         message="m",
         end_line=1,
         end_column=9,
-        rule="wildcard-principal",
+        slug="wildcard-principal",
         severity=Severity.CRITICAL,
     )
     out = get("text")(api.Report(findings=[found], files=1), RenderContext(__version__))

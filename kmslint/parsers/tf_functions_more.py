@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable
 
 from kmslint.model import Known, Location, Unknown, Value
-from kmslint.parsers.hcl_eval import MAX_STRING_CHARS, MAX_VALUE_NODES, Evaluator, Scope, too_large, unknown
-from kmslint.parsers.tf_functions import (
+from kmslint.parsers.hcl_values import MAX_STRING_CHARS, MAX_VALUE_NODES, Scope, too_large, unknown
+from kmslint.parsers.tf_library import (
     _FUNCTIONS,
     _Fn,
     _fn,
@@ -42,6 +42,7 @@ TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 m
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+    from kmslint.parsers.hcl_eval import Evaluator
     from kmslint.parsers.hcl_syntax import Block, Expr, Src
 
 # --------------------------------------------------------------------------- regular expressions

@@ -34,8 +34,9 @@ from pathlib import Path
 
 from kmslint.model import Known, Location, NotFollowed, Unknown, Value
 from kmslint.parsers.common import TF_LISTING, Budget, BudgetExceeded, ParseFailure, ParseOptions
-from kmslint.parsers.hcl_eval import Config, Evaluator, Scope
+from kmslint.parsers.hcl_eval import Config, Evaluator
 from kmslint.parsers.hcl_syntax import Attr, Block
+from kmslint.parsers.hcl_values import Scope, with_loc
 from kmslint.record import Record, field, replace
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
@@ -283,8 +284,6 @@ class Tree:
                 # `x = each.value` takes each instance's value from one collection: the argument
                 # is where they are written as this call's, so that the instances' findings
                 # meet at one place and merge (RULES.md, "Instances"), as a resource's do.
-                from kmslint.parsers.hcl_eval import with_loc
-
                 args[arg] = with_loc(v, attr.loc)
             else:
                 args[arg] = _written_at(v, parent.config, attr.loc)
@@ -386,8 +385,6 @@ def _written_at(v: Value, caller: Config, attr_loc: Location) -> Value:
     for block in caller.variables.values():
         span = block.loc
         if span.file == loc.file and span.line <= loc.line <= span.end_line:
-            from kmslint.parsers.hcl_eval import with_loc
-
             return with_loc(v, attr_loc)
     return v
 

@@ -21,9 +21,10 @@ checked with exact locations.  The work is in :mod:`kmslint.parsers.hcl_cond`,
 imported only when a value is conditional; its bounds are there.
 
 Nothing in the input is executed: only a fixed set of pure functions is
-interpreted (:mod:`kmslint.parsers.tf_functions`, which registers them in
-:data:`FUNCTIONS`), and ``file()`` / ``templatefile()`` read only inside the
-scan root.
+interpreted (the function library: :mod:`kmslint.parsers.tf_functions` and
+:mod:`~kmslint.parsers.tf_functions_more` register them in
+:data:`kmslint.parsers.tf_library.FUNCTIONS`), and ``file()`` /
+``templatefile()`` read (:meth:`Evaluator.read_file`) only inside the scan root.
 
 Everything the evaluator does is paid for from its unit's
 :class:`~kmslint.parsers.common.Budget`: a step per expression evaluated,
@@ -826,55 +827,6 @@ class Evaluator:
         except ParseFailure as exc:
             return unknown(f"file `{rel}` cannot be read ({exc.message})", loc)
         return resolved, text
-
-    def file_value(self, path_value: Value, loc: Location) -> Value:
-        got = self.read_file(path_value, loc)
-        if isinstance(got, Unknown):
-            return got
-        path, text = got
-        display = self.opts.display(path)
-        self.files_read.append(display)
-        value = self._files.get(path)
-        if value is None:
-            value = self._files[path] = self._file_text(text, display)
-        return value
-
-    def _file_text(self, text: str, display: str) -> Value:
-        """A file's text as file() gives it: a located JSON tree when it is JSON, else the string."""
-        from kmslint.parsers import jsonpos
-
-        self.budget.spend_bytes(len(text))
-        if text.lstrip()[:1] in ("{", "["):
-            twice: list[DuplicateKey] = []
-            try:
-                tree = jsonpos.parse(text, display, max_depth=self.max_depth, budget=self.budget, duplicates=twice)
-            except jsonpos.JSONSyntaxError:
-                pass
-            else:
-                self.duplicate_keys.update(dict.fromkeys(twice))
-                return tree
-        lines = text.split("\n")
-        end = Location(display, 1, 1, len(lines), len(lines[-1]) + 1)
-        return Known(text, end)
-
-    def template_value(self, path_value: Value, variables: Value, loc: Location) -> Value:
-        got = self.read_file(path_value, loc)
-        if isinstance(got, Unknown):
-            return got
-        path, text = got
-        display = self.opts.display(path)
-        self.files_read.append(display)
-        if not isinstance(variables, Known) or not isinstance(variables.value, dict):
-            names: dict[str, Value] = {}
-            if not isinstance(variables, Known):
-                return unknown("templatefile() variables are not known", loc)
-        else:
-            names = dict(variables.value)
-        self._templates += 1
-        try:
-            return self.synthetic_template(text, display, Scope(names, template=True), row_offset=-1, fixed=None)
-        finally:
-            self._templates -= 1
 
     def synthetic_template(
         self, text: str, display: str, scope: Scope | None, *, row_offset: int, fixed: Location | None

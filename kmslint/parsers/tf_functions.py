@@ -44,8 +44,10 @@ from kmslint.parsers.tf_library import (
     _string_fn,
     _unique,
     _unknown_ref,
+    file_value,
     is_spread,
     spread,
+    template_value,
 )
 
 # Decoding JSON text into located values costs about a step per this many bytes (as
@@ -96,7 +98,7 @@ def _jsondecode(ev: Evaluator, args: list[Value], loc: Location) -> Value:
 @_fn("file")
 def _file(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     _need(args, 1, "file")
-    return ev.file_value(args[0], loc)
+    return file_value(ev, args[0], loc)
 
 
 @_fn("templatefile")
@@ -106,7 +108,7 @@ def _templatefile(ev: Evaluator, args: list[Value], loc: Location) -> Value:
         # Terraform offers no templatefile() inside a template (a template calling itself
         # would never end); here each call would render the whole template again.
         return unknown("templatefile() cannot be called from inside a template", loc)
-    return ev.template_value(args[0], args[1], loc)
+    return template_value(ev, args[0], args[1], loc)
 
 
 # A %f precision past this would only spell out zeros (a float has 17 significant digits).

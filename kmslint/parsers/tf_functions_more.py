@@ -36,6 +36,7 @@ from kmslint.parsers.tf_library import (
     render_template,
     splat_attr,
     spread,
+    template_value,
 )
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
@@ -1112,7 +1113,7 @@ def _render_template_file(ev: Evaluator, block: Block, variables: Value, loc: Lo
         return unknown("template_file without a template", loc, ref=ref)
     path = _file_call_argument(attr.expr)
     if path is not None:
-        return ev.template_value(ev._node(path, attr.expr.src, None), variables, loc)
+        return template_value(ev, ev._node(path, attr.expr.src, None), variables, loc)
     text = ev.eval(attr.expr)
     if not (isinstance(variables, Known) and isinstance(variables.value, dict)):
         return unknown("the vars of a template_file are not known", loc, ref=ref)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from kmslint.model import Known, Location, Unknown, Value
+from kmslint.model import DuplicateKey, Known, Location, Unknown, Value
 from kmslint.parsers.hcl_values import Scope, number, scalar_text, unknown
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
@@ -189,3 +189,60 @@ def splat_attr(splat: Node, src: Src) -> str | None:
     if len(subs) == 1 and subs[0].type == "get_attr":
         return src.text(subs[0].named_children[0])
     return None
+
+
+# --------------------------------------------------------------------------- files
+
+
+def file_value(ev: Evaluator, path_value: Value, loc: Location) -> Value:
+    """``file(path)``: the file's text, read once per evaluator however many calls name it."""
+    got = ev.read_file(path_value, loc)
+    if isinstance(got, Unknown):
+        return got
+    path, text = got
+    display = ev.opts.display(path)
+    ev.files_read.append(display)
+    value = ev._files.get(path)
+    if value is None:
+        value = ev._files[path] = _file_text(ev, text, display)
+    return value
+
+
+def _file_text(ev: Evaluator, text: str, display: str) -> Value:
+    """A file's text as file() gives it: a located JSON tree when it is JSON, else the string."""
+    from kmslint.parsers import jsonpos
+
+    ev.budget.spend_bytes(len(text))
+    if text.lstrip()[:1] in ("{", "["):
+        twice: list[DuplicateKey] = []
+        try:
+            tree = jsonpos.parse(text, display, max_depth=ev.max_depth, budget=ev.budget, duplicates=twice)
+        except jsonpos.JSONSyntaxError:
+            pass
+        else:
+            ev.duplicate_keys.update(dict.fromkeys(twice))
+            return tree
+    lines = text.split("\n")
+    end = Location(display, 1, 1, len(lines), len(lines[-1]) + 1)
+    return Known(text, end)
+
+
+def template_value(ev: Evaluator, path_value: Value, variables: Value, loc: Location) -> Value:
+    """``templatefile(path, variables)``: the file's text rendered with ``variables`` only."""
+    got = ev.read_file(path_value, loc)
+    if isinstance(got, Unknown):
+        return got
+    path, text = got
+    display = ev.opts.display(path)
+    ev.files_read.append(display)
+    if not isinstance(variables, Known) or not isinstance(variables.value, dict):
+        names: dict[str, Value] = {}
+        if not isinstance(variables, Known):
+            return unknown("templatefile() variables are not known", loc)
+    else:
+        names = dict(variables.value)
+    ev._templates += 1
+    try:
+        return ev.synthetic_template(text, display, Scope(names, template=True), row_offset=-1, fixed=None)
+    finally:
+        ev._templates -= 1

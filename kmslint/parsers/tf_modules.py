@@ -48,6 +48,8 @@ MAX_MODULE_DEPTH = 32
 # Instances of one call (its count or for_each), and of every call of a unit together.
 MAX_CALL_INSTANCES = 1_000
 MAX_MODULE_INSTANCES = 2_000
+# Evaluation steps one module call's source may take (kmslint.modsources reads sources so too).
+SOURCE_STEPS = 10_000
 # Where terraform init records the modules it installed, in the root directory.
 MANIFEST = ".terraform/modules/modules.json"
 # A modules.json larger than this is not read (terraform init writes a few KB).
@@ -218,8 +220,6 @@ class Tree:
         """A call's ``source``: Terraform takes a literal string only (escapes decoded), so it is
         evaluated as :mod:`kmslint.modsources` reads it, without variables and on a small budget
         of its own; an expression built to be costly is a configuration Terraform refuses."""
-        from kmslint.modsources import SOURCE_STEPS  # only where there are calls
-
         evaluator = Evaluator(Config(inst.directory), replace(self.opts, budget=Budget(steps=SOURCE_STEPS)))
         try:
             source = evaluator.eval_attr(block, "source")

@@ -706,16 +706,7 @@ class Evaluator:
             lit = src.data[prev:a].decode("utf-8", "replace")
             if not heredoc:
                 lit = unescape_quoted(lit)
-            for ch in lit:
-                if in_string:
-                    if escaped:
-                        escaped = False
-                    elif ch == "\\":
-                        escaped = True
-                    elif ch == '"':
-                        in_string = False
-                elif ch == '"':
-                    in_string = True
+            in_string, escaped = _json_string_state(lit, in_string, escaped)
             out.append(lit)
             assert n is not None
             original = src.data[n.start_byte : n.end_byte].decode("utf-8", "replace").split("\n", 1)[0]
@@ -731,21 +722,12 @@ class Evaluator:
         tail = src.data[prev:region_end].decode("utf-8", "replace")
         out.append(tail if heredoc else unescape_quoted(tail))
         text = "".join(out)
-        if src.fixed is not None:
-            line_offset, col_offset, file = 0, 0, src.display
-        elif heredoc:
-            row = src.row_of(region_start)
-            line_offset, col_offset, file = row + src.row_offset, 0, src.display
-        else:
-            row = src.row_of(region_start)
-            line_offset = row + src.row_offset
-            col_offset = src.col(row, region_start - src.line_starts()[row]) - 1
-            file = src.display
+        line_offset, col_offset = _text_offsets(src, heredoc, region_start)
         twice: list[DuplicateKey] = []
         try:
             tree = jsonpos.parse(
                 text,
-                file,
+                src.display,
                 line_offset=line_offset,
                 first_line_col_offset=col_offset,
                 max_depth=self.max_depth,
@@ -904,11 +886,7 @@ class Evaluator:
         grouping = any(c.type == "ellipsis" for c in node.named_children)
         if not isinstance(coll, Known) or not isinstance(coll.value, list | dict):
             return unknown("for expression over an unknown collection", loc)
-        pairs: list[tuple[Value, Value]]
-        if isinstance(coll.value, list):
-            pairs = [(Known(i, v.loc), v) for i, v in enumerate(coll.value)]
-        else:
-            pairs = [(Known(k, v.loc), v) for k, v in coll.value.items()]
+        pairs = _keyed(coll.value)
         is_object = node.type == "for_object_expr"
         list_out: list[Value] = []
         obj_out: dict[str, Value] = {}
@@ -1142,11 +1120,7 @@ class Evaluator:
             coll = self.eval_attr(dyn, "for_each", scope)
             readings = list(model_branches(coll)) if branches and isinstance(coll, Conditional) else [((), coll)]
             for when, each in readings:
-                pairs: list[tuple[Value, Value]] | None = None
-                if isinstance(each, Known) and isinstance(each.value, list):
-                    pairs = [(Known(i, v.loc), v) for i, v in enumerate(each.value)]
-                elif isinstance(each, Known) and isinstance(each.value, dict):
-                    pairs = [(Known(k, v.loc), v) for k, v in each.value.items()]
+                pairs = _keyed(each.value) if isinstance(each, Known) and isinstance(each.value, list | dict) else None
                 if pairs is None:
                     why = f"dynamic `{btype}` blocks over an unknown collection"
                     items.append((unknown(why, dyn.loc), scope, dyn.loc, when))
@@ -1179,6 +1153,38 @@ def _expr_loc(expr: Expr) -> Location | None:
     if expr.node is not None:
         return expr.src.loc(expr.node)
     return expr.json.loc if expr.json is not None else None
+
+
+def _keyed(collection: list[Value] | dict[str, Value]) -> list[tuple[Value, Value]]:
+    """A list's (index, element) or a map's (key, value) pairs, each key located at its value."""
+    if isinstance(collection, list):
+        return [(Known(i, v.loc), v) for i, v in enumerate(collection)]
+    return [(Known(k, v.loc), v) for k, v in collection.items()]
+
+
+def _json_string_state(text: str, in_string: bool, escaped: bool) -> tuple[bool, bool]:
+    """After JSON ``text`` read from a state (inside a string? after a backslash?), the state."""
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+    return in_string, escaped
+
+
+def _text_offsets(src: Src, heredoc: bool, region_start: int) -> tuple[int, int]:
+    """The line and first-line column offsets of a template's text starting at ``region_start``."""
+    if src.fixed is not None:
+        return 0, 0
+    row = src.row_of(region_start)
+    if heredoc:
+        return row + src.row_offset, 0
+    return row + src.row_offset, src.col(row, region_start - src.line_starts()[row]) - 1
 
 
 def _find_heredoc(root: Node) -> Node | None:

@@ -132,13 +132,7 @@ class _RegexCost:
                 if last_group_busy:
                     self.nested = True
                 groups[-1] = True
-                fixed = counted is not None and (counted.group(2) is None or counted.group(3) == counted.group(1))
-                self.quantifiers += int(not fixed)
-                end = counted.end() if counted is not None else i + 1
-                if end < len(p) and p[end] == "?":
-                    end += 1  # the lazy form: one quantifier
-                if end < len(p) and p[end] in "*+":
-                    raise ValueError("a repetition of a repetition is not RE2 syntax")
+                end = self._quantifier(p, i, counted)
                 out.append(p[i:end])
                 i = end
                 last_group_busy = False
@@ -147,6 +141,17 @@ class _RegexCost:
             i += 1
             last_group_busy = False
         return "".join(out)
+
+    def _quantifier(self, p: str, i: int, counted: re.Match[str] | None) -> int:
+        """Count the quantifier at ``p[i]`` (``counted``: it is ``{n,m}``); where it ends."""
+        fixed = counted is not None and (counted.group(2) is None or counted.group(3) == counted.group(1))
+        self.quantifiers += int(not fixed)
+        end = counted.end() if counted is not None else i + 1
+        if end < len(p) and p[end] == "?":
+            end += 1  # the lazy form: one quantifier
+        if end < len(p) and p[end] in "*+":
+            raise ValueError("a repetition of a repetition is not RE2 syntax")
+        return end
 
     @staticmethod
     def _char_class(p: str, i: int) -> tuple[int, str]:

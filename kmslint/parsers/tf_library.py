@@ -21,6 +21,8 @@ from kmslint.parsers.hcl_values import Scope, number, scalar_text, unknown
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tree_sitter import Node
 
     from kmslint.parsers.hcl_eval import Evaluator
@@ -194,14 +196,24 @@ def splat_attr(splat: Node, src: Src) -> str | None:
 # --------------------------------------------------------------------------- files
 
 
-def file_value(ev: Evaluator, path_value: Value, loc: Location) -> Value:
-    """``file(path)``: the file's text, read once per evaluator however many calls name it."""
+def _read(ev: Evaluator, path_value: Value, loc: Location) -> tuple[Path, str, str] | Unknown:
+    """The file a function names (see :meth:`Evaluator.read_file`): its path, text and display
+    name, recorded as read."""
     got = ev.read_file(path_value, loc)
     if isinstance(got, Unknown):
         return got
     path, text = got
     display = ev.opts.display(path)
     ev.files_read.append(display)
+    return path, text, display
+
+
+def file_value(ev: Evaluator, path_value: Value, loc: Location) -> Value:
+    """``file(path)``: the file's text, read once per evaluator however many calls name it."""
+    got = _read(ev, path_value, loc)
+    if isinstance(got, Unknown):
+        return got
+    path, text, display = got
     value = ev._files.get(path)
     if value is None:
         value = ev._files[path] = _file_text(ev, text, display)
@@ -229,12 +241,10 @@ def _file_text(ev: Evaluator, text: str, display: str) -> Value:
 
 def template_value(ev: Evaluator, path_value: Value, variables: Value, loc: Location) -> Value:
     """``templatefile(path, variables)``: the file's text rendered with ``variables`` only."""
-    got = ev.read_file(path_value, loc)
+    got = _read(ev, path_value, loc)
     if isinstance(got, Unknown):
         return got
-    path, text = got
-    display = ev.opts.display(path)
-    ev.files_read.append(display)
+    _path, text, display = got
     if not isinstance(variables, Known) or not isinstance(variables.value, dict):
         names: dict[str, Value] = {}
         if not isinstance(variables, Known):

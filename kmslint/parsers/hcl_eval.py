@@ -91,7 +91,6 @@ from kmslint.parsers.hcl_values import (
 )
 from kmslint.parsers.tf_functions import data_instances, template_file  # (importing it fills FUNCTIONS)
 from kmslint.parsers.tf_library import FUNCTIONS, Function, is_spread, splat_attr
-from kmslint.parsers.tf_policy import build_policy_document
 from kmslint.record import Record, field
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
@@ -1144,6 +1143,8 @@ class Evaluator:
             ref = f"data.aws_iam_policy_document.{name}"
             return unknown(f"policy document `{name}` is not defined here", loc, ref=ref)
         self._docs[name] = unknown("policy document refers to itself", loc)
+        from kmslint.parsers.tf_policy import build_policy_document  # a lint without one does not pay
+
         doc = build_policy_document(self, block)
         self._docs[name] = doc
         return doc

@@ -569,7 +569,7 @@ class KeyResource(Record, eq=False):
     loc: Location  # the resource header / logical ID
     key_spec: Value | None = None
     key_usage: Value | None = None
-    origin: Value | None = None  # AWS_KMS, EXTERNAL, AWS_CLOUDHSM, EXTERNAL_KEY_STORE
+    origin: Value | None = None  # AWS_KMS, EXTERNAL, AWS_CLOUDHSM, EXTERNAL_KEY_STORE (see kmslint.policy.keyspec)
     custom_key_store: Value | None = None
     rotation: Value | None = None
     rotation_period: Value | None = None
@@ -591,12 +591,6 @@ class KeyResource(Record, eq=False):
     @property
     def is_replica(self) -> bool:
         return self.kind in (KeyKind.REPLICA, KeyKind.REPLICA_EXTERNAL)
-
-    @property
-    def imported_material(self) -> bool:
-        if self.kind in (KeyKind.EXTERNAL, KeyKind.REPLICA_EXTERNAL):
-            return True
-        return known_str(self.origin) == "EXTERNAL"
 
     def where(self, attr: str) -> Location:
         return self.attr_locs.get(attr, self.loc)

@@ -28,8 +28,6 @@ from kmslint.parsers.common import Budget, BudgetExceeded, ParseFailure, ParseOp
 from kmslint.record import Record, replace
 
 _LOCAL = ("./", "../", ".\\", "..\\")
-# Evaluation steps the module sources of one file may take.
-SOURCE_STEPS = 10_000
 # Characters a directory name may hold that HCL or JSON spell differently in source text.
 _SPELLED_OTHERWISE = frozenset('\\"$%\n\r\t\b\f/')
 # What an interpolation of constants can turn into characters: strings, heredocs, numbers, true, false.
@@ -113,6 +111,7 @@ def _sources(file: str, opts: ParseOptions, names: Collection[str]) -> list[str]
         return []
     from kmslint.parsers.hcl_eval import Config, Evaluator
     from kmslint.parsers.terraform import parse_file
+    from kmslint.parsers.tf_modules import SOURCE_STEPS
 
     path = Path(file)
     try:

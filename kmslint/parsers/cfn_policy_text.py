@@ -45,6 +45,7 @@ from kmslint.record import replace
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Protocol, TypeAlias
 
     from kmslint.parsers.common import Budget
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
         duplicates: list[DuplicateKey] | None
 
         def resolve(self, value: Value | None) -> Value | None: ...
+        def sub_variables(self, text: str) -> Iterator[re.Match[str]]: ...
         def sub_template(self, arg: Value, loc: Location | None) -> tuple[Known, dict[str, Value]] | Unknown: ...
         def sub_part(self, m: re.Match[str], variables: dict[str, Value], loc: Location | None) -> str | Value: ...
 
@@ -300,8 +302,6 @@ def _segments(resolver: Resolver, raw: Value) -> list[Segment] | None:
 
 
 def _sub_segments(resolver: Resolver, arg: Value, loc: Location | None) -> list[Segment] | None:
-    from kmslint.parsers.cloudformation import SUB_VAR
-
     found = resolver.sub_template(arg, loc)
     if isinstance(found, Unknown):
         return None
@@ -314,7 +314,7 @@ def _sub_segments(resolver: Resolver, arg: Value, loc: Location | None) -> list[
     budget = resolver.budget
     if budget is not None:
         budget.spend_bytes(len(whole.text))
-    for m in SUB_VAR.finditer(whole.text):
+    for m in resolver.sub_variables(whole.text):
         if budget is not None:
             budget.spend()
         out.append(whole.slice(pos, m.start()))

@@ -32,14 +32,15 @@ from kmslint.model import (
     Value,
     to_plain,
 )
-from kmslint.parsers.hcl_eval import _fewer_nodes_than, unknown
+from kmslint.parsers.hcl_values import fewer_nodes_than, unknown
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-    from kmslint.parsers.hcl_eval import Evaluator, Scope
+    from kmslint.parsers.hcl_eval import Evaluator
     from kmslint.parsers.hcl_syntax import Src
+    from kmslint.parsers.hcl_values import Scope
 
 
 def conditional(ev: Evaluator, node: Node, src: Src, scope: Scope | None) -> Value:
@@ -141,7 +142,7 @@ def _same(ev: Evaluator, a: Value, b: Value) -> bool:
         return False
     if isinstance(a, Known) and isinstance(b, Known) and a.is_scalar and b.is_scalar:
         return type(a.value) is type(b.value) and a.value == b.value
-    if not (_fewer_nodes_than(a, 64, ev.budget) and _fewer_nodes_than(b, 64, ev.budget)):
+    if not (fewer_nodes_than(a, 64, ev.budget) and fewer_nodes_than(b, 64, ev.budget)):
         return False
     return _typed_plain(a) == _typed_plain(b)
 

@@ -21,9 +21,10 @@ checked with exact locations.  The work is in :mod:`kmslint.parsers.hcl_cond`,
 imported only when a value is conditional; its bounds are there.
 
 Nothing in the input is executed: only a fixed set of pure functions is
-interpreted (:mod:`kmslint.parsers.tf_functions`, which registers them in
-:data:`FUNCTIONS`), and ``file()`` / ``templatefile()`` read only inside the
-scan root.
+interpreted (the function library: :mod:`kmslint.parsers.tf_functions` and
+:mod:`~kmslint.parsers.tf_functions_more` register them in
+:data:`kmslint.parsers.tf_library.FUNCTIONS`), and ``file()`` /
+``templatefile()`` read (:meth:`Evaluator.read_file`) only inside the scan root.
 
 Everything the evaluator does is paid for from its unit's
 :class:`~kmslint.parsers.common.Budget`: a step per expression evaluated,
@@ -48,7 +49,6 @@ from kmslint.model import (
     Branch,
     Conditional,
     DuplicateKey,
-    Interpolated,
     Known,
     Location,
     Meaning,
@@ -73,6 +73,24 @@ from kmslint.parsers.hcl_syntax import (
     unescape_quoted,
     unescape_template_markers,
 )
+from kmslint.parsers.hcl_values import (
+    MAX_VALUE_NODES,
+    Scope,
+    build_string,
+    expanded_size,
+    fewer_nodes_than,
+    is_known_scalar,
+    num_result,
+    number,
+    scalar_text,
+    string_parts,
+    too_large,
+    unknown,
+    with_loc,
+    with_loc_if_unknown,
+)
+from kmslint.parsers.tf_functions import data_instances, template_file  # (importing it fills FUNCTIONS)
+from kmslint.parsers.tf_library import FUNCTIONS, Function, is_spread, splat_attr
 from kmslint.record import Record, field
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
@@ -142,31 +160,6 @@ class Config(Record, eq=False):
     modules: Callable[[str, Location], Value | None] | None = None
 
 
-class Scope(Record, eq=False):
-    """Names bound by a ``for`` expression, a ``dynamic`` block or a template."""
-
-    names: dict[str, Value]
-    parent: Scope | None = None
-    # Inside a templatefile() template only its variables exist.
-    template: bool = False
-
-    def lookup(self, name: str) -> Value | None:
-        s: Scope | None = self
-        while s is not None:
-            if name in s.names:
-                return s.names[name]
-            s = s.parent
-        return None
-
-    def in_template(self) -> bool:
-        s: Scope | None = self
-        while s is not None:
-            if s.template:
-                return True
-            s = s.parent
-        return False
-
-
 class _Fail(Exception):
     """Expressions nest too deep to evaluate: the outermost eval() makes it a BudgetExceeded."""
 
@@ -177,162 +170,6 @@ def _any_conditional(args: list[Value]) -> bool:
         if a.__class__ is Conditional:
             return True
     return False
-
-
-def too_large(what: str) -> BudgetExceeded:
-    """Past a size no real configuration reaches: what Terraform would work out, kmslint gave up on.
-
-    Not an Unknown: an unknown value gives no finding, and a value made large
-    on purpose (shared through locals, doubled strings) next to an open
-    statement must not hide it.
-    """
-    return BudgetExceeded(f"it built {what}")
-
-
-def unknown(reason: str, loc: Location | None, meaning: Meaning = Meaning.NOTHING, ref: str | None = None) -> Unknown:
-    return Unknown(reason, loc, meaning, ref)
-
-
-def is_known_scalar(v: Value) -> bool:
-    return isinstance(v, Known) and not isinstance(v.value, dict | list)
-
-
-def scalar_text(v: object) -> str:
-    """How Terraform renders a primitive inside a string."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
-        if math.isfinite(v) and v.is_integer():
-            return str(int(v))
-        return repr(v)
-    return str(v)
-
-
-def string_parts(v: Value) -> list[str | Unknown] | None:
-    """A value used inside a string, as parts; None when it cannot be a string."""
-    if isinstance(v, Known):
-        if isinstance(v.value, dict | list) or v.value is None:
-            return None
-        return [scalar_text(v.value)]
-    if isinstance(v, Unknown):
-        return [v]
-    if isinstance(v, Interpolated):
-        return list(v.parts)
-    return None
-
-
-# Locals can double a string at each step ("${local.a}${local.a}"): past these the
-# evaluator gives up (a KMS000) instead of exhausting memory.
-MAX_STRING_CHARS = 8 << 20
-MAX_STRING_PARTS = 100_000
-
-
-def build_string(parts: list[str | Unknown], loc: Location | None, budget: Budget | None = None) -> Value:
-    """Known text when every part is text, else Interpolated (adjacent text merged).
-
-    The text is paid for from ``budget`` before it is joined.
-    """
-    if budget is not None:
-        budget.spend(len(parts))
-    merged: list[str | Unknown] = []
-    run: list[str] = []  # adjacent text, joined once (not copied at every step)
-    total = 0
-    for p in parts:
-        if isinstance(p, str):
-            total += len(p)
-            if total > MAX_STRING_CHARS:
-                raise too_large(f"a string of over {MAX_STRING_CHARS:,} characters")
-            if p:
-                run.append(p)
-        else:
-            if run:
-                merged.append("".join(run))
-                run = []
-            merged.append(p)
-            if len(merged) > MAX_STRING_PARTS:
-                raise too_large(f"a string of over {MAX_STRING_PARTS:,} parts")
-    if budget is not None:
-        budget.spend_bytes(total)
-    if run:
-        merged.append("".join(run))
-    if not merged:
-        return Known("", loc)
-    if len(merged) == 1 and isinstance(merged[0], str):
-        return Known(merged[0], loc)
-    if len(merged) == 1 and isinstance(merged[0], Unknown):
-        return merged[0]  # "${x}" is x itself
-    return Interpolated(tuple(merged), loc)
-
-
-MAX_VALUE_NODES = 200_000
-
-
-def expanded_size(v: Value, limit: int = MAX_VALUE_NODES, budget: Budget | None = None) -> int:
-    """How many nodes ``v`` has once shared sub-values are counted every time (stops past ``limit``).
-
-    Locals can share one value many times (``b = [local.a, local.a]``), so a
-    small file can describe a value too large to walk: past
-    :data:`MAX_VALUE_NODES` the evaluator gives up (a KMS000) instead of hanging
-    whoever reads it.  The walk visits each distinct node once, and pays
-    ``budget`` a step for each.
-    """
-    memo: dict[int, int] = {}
-    stack: list[tuple[Value, bool]] = [(v, False)]
-    while stack:
-        if budget is not None:
-            budget.spend()
-        node, done = stack.pop()
-        if id(node) in memo:
-            continue
-        children: list[Value] = []
-        if isinstance(node, Known):
-            if isinstance(node.value, dict):
-                children = list(node.value.values())
-            elif isinstance(node.value, list):
-                children = list(node.value)
-        elif isinstance(node, Conditional):
-            children = [c for c in (node.then, node.otherwise) if c is not None]
-        if not done and any(id(c) not in memo for c in children):
-            stack.append((node, True))
-            stack.extend((c, False) for c in children if id(c) not in memo)
-            continue
-        total = 1 + sum(memo.get(id(c), 1) for c in children)
-        memo[id(node)] = min(total, limit + 1)
-    return memo.get(id(v), 1)
-
-
-def _fewer_nodes_than(v: Value, limit: int, budget: Budget | None = None) -> bool:
-    """Does ``v`` have fewer than ``limit`` nodes, shared ones counted each time?  A quick
-    walk that gives up at ``limit``: almost every value is small, and expanded_size's
-    bookkeeping costs more than walking one.  ``budget`` pays for the nodes walked."""
-    stack = [v]
-    left = limit
-    while stack and left > 0:
-        left -= 1
-        node = stack.pop()
-        if isinstance(node, Known):
-            if isinstance(node.value, dict):
-                stack.extend(node.value.values())
-            elif isinstance(node.value, list):
-                stack.extend(node.value)
-        elif isinstance(node, Conditional):
-            stack.extend(c for c in (node.then, node.otherwise) if c is not None)
-    if budget is not None:
-        budget.spend(limit - left)
-    return not stack
-
-
-def with_loc(v: Value, loc: Location | None) -> Value:
-    """``v`` located at ``loc`` (a result computed at a call site)."""
-    if loc is None:
-        return v
-    if isinstance(v, Known):
-        return Known(v.value, loc)
-    if isinstance(v, Unknown):
-        return Unknown(v.reason, loc, v.meaning, v.ref)
-    if isinstance(v, Interpolated):
-        return Interpolated(v.parts, loc)
-    return v
 
 
 class Evaluator:
@@ -410,7 +247,7 @@ class Evaluator:
             return v
         if id(v) in self._checked:
             return v
-        if _fewer_nodes_than(v, 1024, self.budget):
+        if fewer_nodes_than(v, 1024, self.budget):
             return v
         if expanded_size(v, budget=self.budget) > MAX_VALUE_NODES:
             stop = too_large(f"a value of over {MAX_VALUE_NODES:,} nodes")
@@ -421,7 +258,7 @@ class Evaluator:
 
     def _plain(self, v: Value) -> object:
         """``to_plain(v)`` (to compare or print a value), paid for by its size."""
-        if not _fewer_nodes_than(v, 1024, self.budget):
+        if not fewer_nodes_than(v, 1024, self.budget):
             size = expanded_size(v, budget=self.budget)
             if size > MAX_VALUE_NODES:
                 raise too_large(f"a value of over {MAX_VALUE_NODES:,} nodes")
@@ -716,9 +553,9 @@ class Evaluator:
             st = steps[i]
             if st.type == "get_attr":
                 names.append(src.text(st.named_children[0]))
-            elif st.type == "splat" and len(names) == 2 and _tf_functions.splat_attr(st, src) is not None:
+            elif st.type == "splat" and len(names) == 2 and splat_attr(st, src) is not None:
                 # data.x.y[*].attr: the attribute of every instance, a list (one(...) of it is usual).
-                return _tf_functions.data_instances(self, names[0], names[1], steps[i], src, scope, loc, steps[i + 1 :])
+                return data_instances(self, names[0], names[1], steps[i], src, scope, loc, steps[i + 1 :])
             elif st.type in ("index", "splat", "legacy_index") and len(names) == 2:
                 pass  # data.x.y[0].attr: count/for_each instances are one logical data source
             else:
@@ -743,7 +580,7 @@ class Evaluator:
             doc = self.policy_document(dname, loc)
             return self._steps(doc, rest, src, scope, loc)
         if dtype == "template_file" and attr == "rendered":
-            return self._steps(_tf_functions.template_file(self, dname, loc), rest, src, scope, loc)
+            return self._steps(template_file(self, dname, loc), rest, src, scope, loc)
         if attr == "arn":
             return unknown(f"the ARN of `data.{dtype}.{dname}`", loc, Meaning.RESOURCE_ARN, ref)
         return unknown(f"`{ref}` is read at plan time", loc, ref=ref)
@@ -868,16 +705,7 @@ class Evaluator:
             lit = src.data[prev:a].decode("utf-8", "replace")
             if not heredoc:
                 lit = unescape_quoted(lit)
-            for ch in lit:
-                if in_string:
-                    if escaped:
-                        escaped = False
-                    elif ch == "\\":
-                        escaped = True
-                    elif ch == '"':
-                        in_string = False
-                elif ch == '"':
-                    in_string = True
+            in_string, escaped = _json_string_state(lit, in_string, escaped)
             out.append(lit)
             assert n is not None
             original = src.data[n.start_byte : n.end_byte].decode("utf-8", "replace").split("\n", 1)[0]
@@ -893,21 +721,12 @@ class Evaluator:
         tail = src.data[prev:region_end].decode("utf-8", "replace")
         out.append(tail if heredoc else unescape_quoted(tail))
         text = "".join(out)
-        if src.fixed is not None:
-            line_offset, col_offset, file = 0, 0, src.display
-        elif heredoc:
-            row = src.row_of(region_start)
-            line_offset, col_offset, file = row + src.row_offset, 0, src.display
-        else:
-            row = src.row_of(region_start)
-            line_offset = row + src.row_offset
-            col_offset = src.col(row, region_start - src.line_starts()[row]) - 1
-            file = src.display
+        line_offset, col_offset = _text_offsets(src, heredoc, region_start)
         twice: list[DuplicateKey] = []
         try:
             tree = jsonpos.parse(
                 text,
-                file,
+                src.display,
                 line_offset=line_offset,
                 first_line_col_offset=col_offset,
                 max_depth=self.max_depth,
@@ -928,7 +747,7 @@ class Evaluator:
         args_node = next((c for c in node.named_children if c.type == "function_arguments"), None)
         arg_nodes = [] if args_node is None else [c for c in args_node.named_children if c.type == "expression"]
         expand = args_node is not None and any(c.type == "ellipsis" for c in args_node.named_children)
-        fn = _FUNCTIONS.get(name.rsplit("::", 1)[-1] if name.startswith("core::") else name)
+        fn = FUNCTIONS.get(name.rsplit("::", 1)[-1] if name.startswith("core::") else name)
         if fn is None:
             return unknown(f"function {name}() is not evaluated", loc)
         args = [self._node(a, src, scope) for a in arg_nodes]
@@ -989,55 +808,6 @@ class Evaluator:
         except ParseFailure as exc:
             return unknown(f"file `{rel}` cannot be read ({exc.message})", loc)
         return resolved, text
-
-    def file_value(self, path_value: Value, loc: Location) -> Value:
-        got = self.read_file(path_value, loc)
-        if isinstance(got, Unknown):
-            return got
-        path, text = got
-        display = self.opts.display(path)
-        self.files_read.append(display)
-        value = self._files.get(path)
-        if value is None:
-            value = self._files[path] = self._file_text(text, display)
-        return value
-
-    def _file_text(self, text: str, display: str) -> Value:
-        """A file's text as file() gives it: a located JSON tree when it is JSON, else the string."""
-        from kmslint.parsers import jsonpos
-
-        self.budget.spend_bytes(len(text))
-        if text.lstrip()[:1] in ("{", "["):
-            twice: list[DuplicateKey] = []
-            try:
-                tree = jsonpos.parse(text, display, max_depth=self.max_depth, budget=self.budget, duplicates=twice)
-            except jsonpos.JSONSyntaxError:
-                pass
-            else:
-                self.duplicate_keys.update(dict.fromkeys(twice))
-                return tree
-        lines = text.split("\n")
-        end = Location(display, 1, 1, len(lines), len(lines[-1]) + 1)
-        return Known(text, end)
-
-    def template_value(self, path_value: Value, variables: Value, loc: Location) -> Value:
-        got = self.read_file(path_value, loc)
-        if isinstance(got, Unknown):
-            return got
-        path, text = got
-        display = self.opts.display(path)
-        self.files_read.append(display)
-        if not isinstance(variables, Known) or not isinstance(variables.value, dict):
-            names: dict[str, Value] = {}
-            if not isinstance(variables, Known):
-                return unknown("templatefile() variables are not known", loc)
-        else:
-            names = dict(variables.value)
-        self._templates += 1
-        try:
-            return self.synthetic_template(text, display, Scope(names, template=True), row_offset=-1, fixed=None)
-        finally:
-            self._templates -= 1
 
     def synthetic_template(
         self, text: str, display: str, scope: Scope | None, *, row_offset: int, fixed: Location | None
@@ -1115,11 +885,7 @@ class Evaluator:
         grouping = any(c.type == "ellipsis" for c in node.named_children)
         if not isinstance(coll, Known) or not isinstance(coll.value, list | dict):
             return unknown("for expression over an unknown collection", loc)
-        pairs: list[tuple[Value, Value]]
-        if isinstance(coll.value, list):
-            pairs = [(Known(i, v.loc), v) for i, v in enumerate(coll.value)]
-        else:
-            pairs = [(Known(k, v.loc), v) for k, v in coll.value.items()]
+        pairs = _keyed(coll.value)
         is_object = node.type == "for_object_expr"
         list_out: list[Value] = []
         obj_out: dict[str, Value] = {}
@@ -1128,7 +894,7 @@ class Evaluator:
         after_spread = False
         for k, v in pairs:
             budget.spend()
-            if _tf_functions.is_spread(v):
+            if is_spread(v):
                 # Any number of unknown elements (concat() of an unknown list): they stay so in a
                 # list; an object's keys would be unknown.
                 if is_object:
@@ -1267,19 +1033,19 @@ class Evaluator:
             return Known(same if op == "==" else not same, loc)
         if op in ("&&", "||") and isinstance(x, bool) and isinstance(y, bool):
             return Known((x and y) if op == "&&" else (x or y), loc)
-        nx, ny = _number(x), _number(y)
+        nx, ny = number(x), number(y)
         if nx is None or ny is None:
             return unknown(f"`{src.text(node)[:60]}`", loc)
         if op == "+":
-            return Known(_num_result(nx + ny), loc)
+            return Known(num_result(nx + ny), loc)
         if op == "-":
-            return Known(_num_result(nx - ny), loc)
+            return Known(num_result(nx - ny), loc)
         if op == "*":
-            return Known(_num_result(nx * ny), loc)
+            return Known(num_result(nx * ny), loc)
         if op == "/" and ny != 0:
-            return Known(_num_result(nx / ny), loc)
+            return Known(num_result(nx / ny), loc)
         if op == "%" and ny != 0:
-            return Known(_num_result(math.fmod(nx, ny)), loc)
+            return Known(num_result(math.fmod(nx, ny)), loc)
         if op in ("<", ">", "<=", ">="):
             res = {"<": nx < ny, ">": nx > ny, "<=": nx <= ny, ">=": nx >= ny}[op]
             return Known(res, loc)
@@ -1353,11 +1119,7 @@ class Evaluator:
             coll = self.eval_attr(dyn, "for_each", scope)
             readings = list(model_branches(coll)) if branches and isinstance(coll, Conditional) else [((), coll)]
             for when, each in readings:
-                pairs: list[tuple[Value, Value]] | None = None
-                if isinstance(each, Known) and isinstance(each.value, list):
-                    pairs = [(Known(i, v.loc), v) for i, v in enumerate(each.value)]
-                elif isinstance(each, Known) and isinstance(each.value, dict):
-                    pairs = [(Known(k, v.loc), v) for k, v in each.value.items()]
+                pairs = _keyed(each.value) if isinstance(each, Known) and isinstance(each.value, list | dict) else None
                 if pairs is None:
                     why = f"dynamic `{btype}` blocks over an unknown collection"
                     items.append((unknown(why, dyn.loc), scope, dyn.loc, when))
@@ -1381,7 +1143,7 @@ class Evaluator:
             ref = f"data.aws_iam_policy_document.{name}"
             return unknown(f"policy document `{name}` is not defined here", loc, ref=ref)
         self._docs[name] = unknown("policy document refers to itself", loc)
-        from kmslint.parsers.tf_policy import build_policy_document
+        from kmslint.parsers.tf_policy import build_policy_document  # a lint without one does not pay
 
         doc = build_policy_document(self, block)
         self._docs[name] = doc
@@ -1394,29 +1156,36 @@ def _expr_loc(expr: Expr) -> Location | None:
     return expr.json.loc if expr.json is not None else None
 
 
-def with_loc_if_unknown(v: Value, loc: Location) -> Value:
-    """A variable with no default is reported where it is used."""
-    return with_loc(v, loc) if isinstance(v, Unknown) else v
+def _keyed(collection: list[Value] | dict[str, Value]) -> list[tuple[Value, Value]]:
+    """A list's (index, element) or a map's (key, value) pairs, each key located at its value."""
+    if isinstance(collection, list):
+        return [(Known(i, v.loc), v) for i, v in enumerate(collection)]
+    return [(Known(k, v.loc), v) for k, v in collection.items()]
 
 
-def _number(x: object) -> float | int | None:
-    if isinstance(x, bool):
-        return None
-    if isinstance(x, int | float):
-        return x
-    if isinstance(x, str):
-        try:
-            f = float(x)
-        except ValueError:
-            return None
-        return int(f) if f.is_integer() else f
-    return None
+def _json_string_state(text: str, in_string: bool, escaped: bool) -> tuple[bool, bool]:
+    """After JSON ``text`` read from a state (inside a string? after a backslash?), the state."""
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+    return in_string, escaped
 
 
-def _num_result(x: float | int) -> float | int:
-    if isinstance(x, float) and x.is_integer() and abs(x) < 2**53:
-        return int(x)
-    return x
+def _text_offsets(src: Src, heredoc: bool, region_start: int) -> tuple[int, int]:
+    """The line and first-line column offsets of a template's text starting at ``region_start``."""
+    if src.fixed is not None:
+        return 0, 0
+    row = src.row_of(region_start)
+    if heredoc:
+        return row + src.row_offset, 0
+    return row + src.row_offset, src.col(row, region_start - src.line_starts()[row]) - 1
 
 
 def _find_heredoc(root: Node) -> Node | None:
@@ -1558,15 +1327,3 @@ class _Filler:
 
 # What evaluating a template text costs before its nodes: a lookup, a Src, a heredoc.
 _TEMPLATE_STEPS = 16
-
-Function = Callable[[Evaluator, list[Value], Location], Value]
-"""A built-in function: the evaluator (for its budget, file reading and ``_plain``), the
-arguments' values and the call's location; raises ValueError (and the like) where Terraform
-reports an error, which the call turns into an Unknown."""
-
-# Terraform's built-in functions by name: kmslint.parsers.tf_functions fills it when it is
-# imported, which the line below does (that module uses this one's helpers, hence the order).
-FUNCTIONS: dict[str, Function] = {}
-_FUNCTIONS = FUNCTIONS
-
-from kmslint.parsers import tf_functions as _tf_functions  # noqa: E402  (fills FUNCTIONS)

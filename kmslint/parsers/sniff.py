@@ -180,21 +180,6 @@ def _block_at(text: str, at: int, end: int) -> bool:
     return lead is not None and re.fullmatch(_BLOCK_LEAD, lead) is not None
 
 
-def might_matter(text: str, kind: str) -> bool:
-    """Could ``text`` -- Terraform (``"terraform"``), YAML (``"yaml"``) or JSON (``"json"``)
-    -- hold anything a rule looks at?  (The markers of the formats read so.)"""
-    from kmslint.parsers import registry
-
-    return registry.might_matter(text, kind)
-
-
-def shows_signs(text: str) -> bool:
-    """Does ``text`` (that did not parse) show a sign of any format?"""
-    from kmslint.parsers import registry
-
-    return registry.shows_signs(text)
-
-
 # An escape that can produce a letter, a colon or an asterisk, or an escaped line break.
 _ESCAPE = r"\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(?:\r\n|[\r\n\x85\u2028\u2029])[ \t]*)"
 

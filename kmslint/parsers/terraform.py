@@ -33,8 +33,9 @@ from kmslint.parsers.common import (
     ParseOptions,
     comment_suppressions,
 )
-from kmslint.parsers.hcl_eval import Config, Evaluator, Scope
+from kmslint.parsers.hcl_eval import Config, Evaluator
 from kmslint.parsers.hcl_syntax import Block, ParsedFile, Src, parse_hcl, parse_tf_json
+from kmslint.parsers.hcl_values import Scope
 from kmslint.parsers.tf_model import (
     IDENTITY_POLICY_TYPES,
     KEY_ATTRS,

@@ -7,32 +7,47 @@ argument it needs is known, :class:`~kmslint.model.Unknown` otherwise.  Where
 Terraform reports an error the function raises ``ValueError`` (or
 ``TypeError``, ``KeyError``, ...), and the call becomes an Unknown.
 
-Functions register themselves in :data:`kmslint.parsers.hcl_eval.FUNCTIONS`
-with :func:`_fn`; ``hcl_eval`` imports this module once it has defined the
-helpers used here.
+Functions register themselves in :data:`kmslint.parsers.tf_library.FUNCTIONS`
+with :func:`_fn` when this module is imported (the evaluator imports it).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 
 from kmslint.model import Interpolated, Known, Location, Unknown, Value
 from kmslint.parsers.common import as_go_reads_json
-from kmslint.parsers.hcl_eval import (
-    FUNCTIONS,
+from kmslint.parsers.hcl_values import (
     MAX_STRING_CHARS,
     MAX_VALUE_NODES,
-    Evaluator,
-    Function,
     Scope,
-    _number,
     build_string,
+    number,
     scalar_text,
     string_parts,
     too_large,
     unknown,
+)
+from kmslint.parsers.tf_library import (
+    _FUNCTIONS,
+    _Fn,
+    _fn,
+    _int,
+    _list,
+    _need,
+    _num,
+    _partial,
+    _plain_key,
+    _sorted_set,
+    _str,
+    _string_fn,
+    _unique,
+    _unknown_ref,
+    file_value,
+    is_spread,
+    spread,
+    template_value,
 )
 
 # Decoding JSON text into located values costs about a step per this many bytes (as
@@ -43,118 +58,8 @@ TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 m
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+    from kmslint.parsers.hcl_eval import Evaluator
     from kmslint.parsers.hcl_syntax import Src
-_Fn = Function
-_FUNCTIONS = FUNCTIONS
-
-
-def _fn(*names: str) -> Callable[[_Fn], _Fn]:
-    def deco(f: _Fn) -> _Fn:
-        for n in names:
-            _FUNCTIONS[n] = f
-        return f
-
-    return deco
-
-
-def _first_unknown(args: list[Value], loc: Location, name: str) -> Unknown | None:
-    for a in args:
-        if not isinstance(a, Known):
-            return unknown(f"{name}() of an unknown value", loc, ref=a.ref if isinstance(a, Unknown) else None)
-    return None
-
-
-def _need(args: list[Value], n: int, name: str) -> None:
-    if len(args) < n:
-        raise ValueError(f"{name}() needs {n} argument(s)")
-
-
-# --------------------------------------------------------------------------- partly-known lists
-
-# The reason of an Unknown element that stands for any number of elements (none, one or
-# several): what an unknown list contributes to concat(), flatten(), ...  A list holding one
-# keeps its known elements (a statement list built with concat() still has its known
-# statements), and whatever needs the exact elements (length(), element(), sort(), ...) sees
-# the whole list as unknown.
-SPREAD = "may stand for any number of elements"
-
-
-def spread(of: Value, loc: Location) -> Unknown:
-    """An element standing for the unknown elements of ``of`` (an unknown list), however many.
-
-    It carries no ``ref``: a reference names one value, and rules compare references as
-    one principal (KMS006); a spread may be none, one or several.
-    """
-    why = of.reason if isinstance(of, Unknown) else "an unknown list"
-    return Unknown(f"{why}; {SPREAD}", loc)
-
-
-def is_spread(v: Value) -> bool:
-    """Does ``v`` stand for any number of list elements (see :data:`SPREAD`)?"""
-    return isinstance(v, Unknown) and v.reason.endswith(SPREAD)
-
-
-def _partial(items: list[Value], loc: Location, why: str) -> Value:
-    """A list of ``items``, some of them spreads: Known while it has a known element
-    (its known parts are checked), else one Unknown (a list of nothing known says nothing)."""
-    if any(not is_spread(i) for i in items):
-        return Known(items, loc)
-    return unknown(why, loc, ref=next((i.ref for i in items if isinstance(i, Unknown) and i.ref), None))
-
-
-def _list(v: Value) -> list[Value] | None:
-    """The elements of a list whose every element is there (none stands for several), else None."""
-    if isinstance(v, Known) and isinstance(v.value, list) and not any(is_spread(i) for i in v.value):
-        return v.value
-    return None
-
-
-def _known_list(v: Value) -> list[Known] | None:
-    """The elements of a list when every one is a Known value, else None."""
-    if isinstance(v, Known) and isinstance(v.value, list) and all(isinstance(i, Known) for i in v.value):
-        return [i for i in v.value if isinstance(i, Known)]
-    return None
-
-
-def _str(v: Value) -> str | None:
-    """A known string (Terraform converts a number or a bool to one where a string is wanted)."""
-    if isinstance(v, Known) and v.value is not None and not isinstance(v.value, dict | list):
-        return v.value if isinstance(v.value, str) else scalar_text(v.value)
-    return None
-
-
-def _num(v: Value) -> float | int | None:
-    """A known number (a string that spells one converts, as in Terraform)."""
-    return _number(v.value) if isinstance(v, Known) else None
-
-
-def _int(v: Value, name: str) -> int | None:
-    """A known whole number; ValueError (Terraform's error) when it is known but not whole."""
-    n = _num(v)
-    if n is None:
-        return None
-    if n != int(n):
-        raise ValueError(f"{name}() needs a whole number")
-    return int(n)
-
-
-def _unknown_ref(args: list[Value]) -> str | None:
-    return next((a.ref for a in args if isinstance(a, Unknown) and a.ref), None)
-
-
-def _plain_key(ev: Evaluator, v: Value) -> str:
-    """A text that is the same for equal values (to compare or deduplicate them)."""
-    return json.dumps(ev._plain(v), sort_keys=True, default=str)
-
-
-def _sorted_set(ev: Evaluator, items: list[Value]) -> list[Value]:
-    """A set's elements in Terraform's order: strings sorted, anything else as first seen;
-    spreads (unknown elements) last."""
-    known = [i for i in items if not is_spread(i)]
-    rest = [i for i in items if is_spread(i)]
-    if all(isinstance(i, Known) and isinstance(i.value, str) for i in known):
-        known.sort(key=lambda i: str(i.value) if isinstance(i, Known) else "")
-    return known + rest
 
 
 @_fn("jsonencode")
@@ -193,7 +98,7 @@ def _jsondecode(ev: Evaluator, args: list[Value], loc: Location) -> Value:
 @_fn("file")
 def _file(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     _need(args, 1, "file")
-    return ev.file_value(args[0], loc)
+    return file_value(ev, args[0], loc)
 
 
 @_fn("templatefile")
@@ -203,7 +108,7 @@ def _templatefile(ev: Evaluator, args: list[Value], loc: Location) -> Value:
         # Terraform offers no templatefile() inside a template (a template calling itself
         # would never end); here each call would render the whole template again.
         return unknown("templatefile() cannot be called from inside a template", loc)
-    return ev.template_value(args[0], args[1], loc)
+    return template_value(ev, args[0], args[1], loc)
 
 
 # A %f precision past this would only spell out zeros (a float has 17 significant digits).
@@ -238,15 +143,15 @@ def _format(ev: Evaluator, args: list[Value], loc: Location) -> Value:
                     parts.append(json.dumps(ev._plain(arg)))
                     continue
                 raise ValueError("format() of a collection")
-            if verb == "d" and _number(val) is not None:
-                parts.append(str(int(_number(val) or 0)))
+            if verb == "d" and number(val) is not None:
+                parts.append(str(int(number(val) or 0)))
             elif verb == "q":
                 parts.append(json.dumps(scalar_text(val)))
-            elif verb == "f" and _number(val) is not None:
+            elif verb == "f" and number(val) is not None:
                 prec = int(m.group(3)) if m.group(3) else 6
                 if prec > _MAX_PRECISION:
                     raise ValueError(f"precision over {_MAX_PRECISION}")
-                parts.append(f"{float(_number(val) or 0):.{prec}f}")
+                parts.append(f"{float(number(val) or 0):.{prec}f}")
             else:
                 parts.append(scalar_text(val) if val is not None else "null")
         else:
@@ -321,19 +226,6 @@ def _merge(ev: Evaluator, args: list[Value], loc: Location) -> Value:
         else:
             return unknown("merge() of an unknown map", loc, ref=_unknown_ref(args))
     return Known(out, loc)
-
-
-def _unique(ev: Evaluator, items: list[Value], loc: Location) -> list[Value]:
-    """The items, first occurrence of each value kept, in order; an unknown one may equal
-    another, so it stands for none or one (a spread), after the known ones."""
-    seen: dict[str, Value] = {}
-    rest: list[Value] = []
-    for item in items:
-        if isinstance(item, Unknown):
-            rest.append(item if is_spread(item) else spread(item, item.loc or loc))
-            continue
-        seen.setdefault(_plain_key(ev, item), item)
-    return list(seen.values()) + rest
 
 
 @_fn("tolist")
@@ -620,18 +512,6 @@ def _contains(ev: Evaluator, args: list[Value], loc: Location) -> Value:
     return unknown("contains() of an unknown value", loc, ref=_unknown_ref([lst, item]))
 
 
-def _string_fn(name: str, op: Callable[[str], str]) -> _Fn:
-    def f(ev: Evaluator, args: list[Value], loc: Location) -> Value:
-        _need(args, 1, name)
-        text = _str(args[0])
-        if text is not None:
-            ev.budget.spend_bytes(len(text))
-            return Known(op(text), loc)
-        return unknown(f"{name}() of an unknown value", loc, ref=_unknown_ref(args))
-
-    return f
-
-
 def _chomp(text: str) -> str:
     while text.endswith(("\r\n", "\n")):
         text = text[:-2] if text.endswith("\r\n") else text[:-1]
@@ -717,17 +597,6 @@ def _formatlist(ev: Evaluator, args: list[Value], loc: Location) -> Value:
 
 
 # --------------------------------------------------------------------------- templates
-
-
-def render_template(ev: Evaluator, text: str, variables: dict[str, Value], where: Location) -> Value:
-    """Template text rendered with ``variables`` only, everything located at ``where``."""
-    if ev._templates:
-        return unknown("a template cannot render a template", where)
-    ev._templates += 1
-    try:
-        return ev.synthetic_template(text, where.file, Scope(dict(variables), template=True), row_offset=0, fixed=where)
-    finally:
-        ev._templates -= 1
 
 
 # --------------------------------------------------------------------------- deferred
@@ -853,15 +722,6 @@ def template_file(ev: Evaluator, name: str, loc: Location) -> Value:
     from kmslint.parsers.tf_functions_more import template_file as render
 
     return render(ev, name, loc)
-
-
-def splat_attr(splat: Node, src: Src) -> str | None:
-    """The attribute name of a ``[*].name`` splat (nothing more after it), else None."""
-    inner = splat.named_children[0] if splat.named_children else None
-    subs = [] if inner is None else list(inner.named_children)
-    if len(subs) == 1 and subs[0].type == "get_attr":
-        return src.text(subs[0].named_children[0])
-    return None
 
 
 def data_instances(

@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable
 
 from kmslint.model import Known, Location, Unknown, Value
-from kmslint.parsers.hcl_eval import MAX_STRING_CHARS, MAX_VALUE_NODES, Evaluator, Scope, too_large, unknown
-from kmslint.parsers.tf_functions import (
+from kmslint.parsers.hcl_values import MAX_STRING_CHARS, MAX_VALUE_NODES, Scope, too_large, unknown
+from kmslint.parsers.tf_library import (
     _FUNCTIONS,
     _Fn,
     _fn,
@@ -36,12 +36,14 @@ from kmslint.parsers.tf_functions import (
     render_template,
     splat_attr,
     spread,
+    template_value,
 )
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+    from kmslint.parsers.hcl_eval import Evaluator
     from kmslint.parsers.hcl_syntax import Block, Expr, Src
 
 # --------------------------------------------------------------------------- regular expressions
@@ -130,13 +132,7 @@ class _RegexCost:
                 if last_group_busy:
                     self.nested = True
                 groups[-1] = True
-                fixed = counted is not None and (counted.group(2) is None or counted.group(3) == counted.group(1))
-                self.quantifiers += int(not fixed)
-                end = counted.end() if counted is not None else i + 1
-                if end < len(p) and p[end] == "?":
-                    end += 1  # the lazy form: one quantifier
-                if end < len(p) and p[end] in "*+":
-                    raise ValueError("a repetition of a repetition is not RE2 syntax")
+                end = self._quantifier(p, i, counted)
                 out.append(p[i:end])
                 i = end
                 last_group_busy = False
@@ -145,6 +141,17 @@ class _RegexCost:
             i += 1
             last_group_busy = False
         return "".join(out)
+
+    def _quantifier(self, p: str, i: int, counted: re.Match[str] | None) -> int:
+        """Count the quantifier at ``p[i]`` (``counted``: it is ``{n,m}``); where it ends."""
+        fixed = counted is not None and (counted.group(2) is None or counted.group(3) == counted.group(1))
+        self.quantifiers += int(not fixed)
+        end = counted.end() if counted is not None else i + 1
+        if end < len(p) and p[end] == "?":
+            end += 1  # the lazy form: one quantifier
+        if end < len(p) and p[end] in "*+":
+            raise ValueError("a repetition of a repetition is not RE2 syntax")
+        return end
 
     @staticmethod
     def _char_class(p: str, i: int) -> tuple[int, str]:
@@ -1111,7 +1118,7 @@ def _render_template_file(ev: Evaluator, block: Block, variables: Value, loc: Lo
         return unknown("template_file without a template", loc, ref=ref)
     path = _file_call_argument(attr.expr)
     if path is not None:
-        return ev.template_value(ev._node(path, attr.expr.src, None), variables, loc)
+        return template_value(ev, ev._node(path, attr.expr.src, None), variables, loc)
     text = ev.eval(attr.expr)
     if not (isinstance(variables, Known) and isinstance(variables.value, dict)):
         return unknown("the vars of a template_file are not known", loc, ref=ref)

@@ -36,6 +36,7 @@ from kmslint.model import (
     Value,
     known_str,
 )
+from kmslint.policy.keyspec import IMPORTED_KINDS, IMPORTED_ORIGIN
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (see kmslint.record)
 if TYPE_CHECKING:  # the views' interface is for the type checker: nothing to build at run time
@@ -381,8 +382,8 @@ class Builder:
         key.tags, tags_loc = v.tags()
         if tags_loc is not None:
             key.attr_locs["tags"] = tags_loc
-        if key.kind in (KeyKind.EXTERNAL, KeyKind.REPLICA_EXTERNAL):
-            key.origin = Known("EXTERNAL", v.header)
+        if key.kind in IMPORTED_KINDS:
+            key.origin = Known(IMPORTED_ORIGIN, v.header)
         doc = absent_sides(v.attr("policy"))
         if not absent(doc):
             assert doc is not None

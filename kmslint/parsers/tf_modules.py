@@ -34,8 +34,9 @@ from pathlib import Path
 
 from kmslint.model import Known, Location, NotFollowed, Unknown, Value
 from kmslint.parsers.common import TF_LISTING, Budget, BudgetExceeded, ParseFailure, ParseOptions
-from kmslint.parsers.hcl_eval import Config, Evaluator, Scope
+from kmslint.parsers.hcl_eval import Config, Evaluator
 from kmslint.parsers.hcl_syntax import Attr, Block
+from kmslint.parsers.hcl_values import Scope, with_loc
 from kmslint.record import Record, field, replace
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
@@ -47,6 +48,8 @@ MAX_MODULE_DEPTH = 32
 # Instances of one call (its count or for_each), and of every call of a unit together.
 MAX_CALL_INSTANCES = 1_000
 MAX_MODULE_INSTANCES = 2_000
+# Evaluation steps one module call's source may take (kmslint.modsources reads sources so too).
+SOURCE_STEPS = 10_000
 # Where terraform init records the modules it installed, in the root directory.
 MANIFEST = ".terraform/modules/modules.json"
 # A modules.json larger than this is not read (terraform init writes a few KB).
@@ -217,8 +220,6 @@ class Tree:
         """A call's ``source``: Terraform takes a literal string only (escapes decoded), so it is
         evaluated as :mod:`kmslint.modsources` reads it, without variables and on a small budget
         of its own; an expression built to be costly is a configuration Terraform refuses."""
-        from kmslint.modsources import SOURCE_STEPS  # only where there are calls
-
         evaluator = Evaluator(Config(inst.directory), replace(self.opts, budget=Budget(steps=SOURCE_STEPS)))
         try:
             source = evaluator.eval_attr(block, "source")
@@ -283,8 +284,6 @@ class Tree:
                 # `x = each.value` takes each instance's value from one collection: the argument
                 # is where they are written as this call's, so that the instances' findings
                 # meet at one place and merge (RULES.md, "Instances"), as a resource's do.
-                from kmslint.parsers.hcl_eval import with_loc
-
                 args[arg] = with_loc(v, attr.loc)
             else:
                 args[arg] = _written_at(v, parent.config, attr.loc)
@@ -386,8 +385,6 @@ def _written_at(v: Value, caller: Config, attr_loc: Location) -> Value:
     for block in caller.variables.values():
         span = block.loc
         if span.file == loc.file and span.line <= loc.line <= span.end_line:
-            from kmslint.parsers.hcl_eval import with_loc
-
             return with_loc(v, attr_loc)
     return v
 

@@ -19,8 +19,9 @@ from kmslint.parsers.common import as_go_reads_json
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
-    from kmslint.parsers.hcl_eval import Evaluator, Scope
+    from kmslint.parsers.hcl_eval import Evaluator
     from kmslint.parsers.hcl_syntax import Block
+    from kmslint.parsers.hcl_values import Scope
 
 POLICY_VERSION = "2012-10-17"
 

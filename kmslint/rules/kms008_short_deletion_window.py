@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kmslint.model import Project, Violation, as_int
+from kmslint.policy.keyspec import DELETION_DAYS
 from kmslint.rules import RuleContext, check
 from kmslint.rules._common import key_variants, with_branch
 
-AWS_MIN_DAYS = 7
-AWS_MAX_DAYS = 30
+AWS_MIN_DAYS, AWS_MAX_DAYS = DELETION_DAYS
 
 
 @check("KMS008")

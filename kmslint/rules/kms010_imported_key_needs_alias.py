@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kmslint.model import Branch, KeyKind, KeyResource, Project, Violation, known_str
+from kmslint.model import Branch, KeyResource, Project, Violation
+from kmslint.policy.keyspec import IMPORTED_KINDS, is_imported
 from kmslint.rules import RuleContext, check
 from kmslint.rules._common import key_variants, with_branch
 
 
 def _imported(key: KeyResource) -> Iterator[tuple[Branch, bool]]:
-    if key.kind in (KeyKind.EXTERNAL, KeyKind.REPLICA_EXTERNAL):
+    if key.kind in IMPORTED_KINDS:
         yield (), True
         return
     for branch, values in key_variants(key, "origin"):
-        yield branch, known_str(values["origin"]) == "EXTERNAL"
+        yield branch, is_imported(key.kind, values["origin"])
 
 
 def _without_alias(project: Project, key: KeyResource, branch: Branch, aliases: set[str]) -> Branch | None:

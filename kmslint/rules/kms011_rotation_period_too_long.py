@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kmslint.model import Project, Violation, as_int
+from kmslint.policy.keyspec import ROTATION_DAYS
 from kmslint.rules import RuleContext, check
 from kmslint.rules._common import key_variants, with_branch
 
-AWS_MIN_DAYS = 90
-AWS_MAX_DAYS = 2560
+AWS_MIN_DAYS, AWS_MAX_DAYS = ROTATION_DAYS
 
 
 @check("KMS011")

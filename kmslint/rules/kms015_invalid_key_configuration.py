@@ -22,43 +22,19 @@ from kmslint.model import (
     clip,
     known_str,
 )
+from kmslint.policy.keyspec import (
+    DEFAULT_SPEC,
+    DEFAULT_USAGE,
+    DELETION_DAYS,
+    IMPORTED_KINDS,
+    KNOWN_USAGES,
+    ROTATION_DAYS,
+    VALID_USAGES,
+    rotatable,
+    spec_and_usage,
+)
 from kmslint.rules import RuleContext, check
 from kmslint.rules._common import key_variants, with_branch
-from kmslint.rules.kms002_rotation_disabled import rotatable
-
-# Which key usages each key spec accepts (AWS KMS API Reference, CreateKey
-# KeyUsage; AWS KMS Developer Guide, key spec reference).  Specs missing here
-# (a newer one) are not judged.
-_RSA = frozenset({"ENCRYPT_DECRYPT", "SIGN_VERIFY"})
-_NIST = frozenset({"SIGN_VERIFY", "KEY_AGREEMENT"})
-_SIGN = frozenset({"SIGN_VERIFY"})
-_MAC = frozenset({"GENERATE_VERIFY_MAC"})
-VALID_USAGES: dict[str, frozenset[str]] = {
-    "SYMMETRIC_DEFAULT": frozenset({"ENCRYPT_DECRYPT"}),
-    "RSA_2048": _RSA,
-    "RSA_3072": _RSA,
-    "RSA_4096": _RSA,
-    "ECC_NIST_P256": _NIST,
-    "ECC_NIST_P384": _NIST,
-    "ECC_NIST_P521": _NIST,
-    "ECC_NIST_EDWARDS25519": _SIGN,
-    "ECC_SECG_P256K1": _SIGN,
-    "HMAC_224": _MAC,
-    "HMAC_256": _MAC,
-    "HMAC_384": _MAC,
-    "HMAC_512": _MAC,
-    "SM2": frozenset({"ENCRYPT_DECRYPT", "SIGN_VERIFY", "KEY_AGREEMENT"}),
-    "ML_DSA_44": _SIGN,
-    "ML_DSA_65": _SIGN,
-    "ML_DSA_87": _SIGN,
-    "ML_KEM_512": frozenset({"ENCAPSULATE_DECAPSULATE"}),
-    "ML_KEM_768": frozenset({"ENCAPSULATE_DECAPSULATE"}),
-    "ML_KEM_1024": frozenset({"ENCAPSULATE_DECAPSULATE"}),
-}
-KNOWN_USAGES = frozenset().union(*VALID_USAGES.values())
-
-ROTATION_DAYS = (90, 2560)
-DELETION_DAYS = (7, 30)
 
 _ATTRS = ("key_spec", "key_usage", "origin", "custom_key_store", "rotation", "rotation_period", "deletion_window")
 
@@ -66,7 +42,7 @@ _ATTRS = ("key_spec", "key_usage", "origin", "custom_key_store", "rotation", "ro
 def _rotation_problem(key: KeyResource, values: dict[str, Value | None]) -> tuple[str, Location] | None:
     if as_bool(values["rotation"]) is not True or key.kind is KeyKind.REPLICA:
         return None
-    if key.kind is not KeyKind.REPLICA_EXTERNAL and key.kind is not KeyKind.EXTERNAL and rotatable(values) is not False:
+    if key.kind not in IMPORTED_KINDS and rotatable(values) is not False:
         return None
     return (
         "automatic rotation is enabled on a key AWS cannot rotate (only symmetric encryption keys with "
@@ -78,15 +54,14 @@ def _rotation_problem(key: KeyResource, values: dict[str, Value | None]) -> tupl
 
 def _usage_problem(key: KeyResource, values: dict[str, Value | None]) -> tuple[str, Location] | None:
     spec_value, usage_value = values["key_spec"], values["key_usage"]
-    spec = "SYMMETRIC_DEFAULT" if spec_value is None else known_str(spec_value)
-    usage = "ENCRYPT_DECRYPT" if usage_value is None else known_str(usage_value)
+    spec, usage = spec_and_usage(values)
     if spec is None or usage is None or spec not in VALID_USAGES or usage not in KNOWN_USAGES:
         return None
     allowed = VALID_USAGES[spec]
     if usage in allowed:
         return None
-    spec_said = spec if spec_value is not None else "SYMMETRIC_DEFAULT (the default)"
-    usage_said = usage if usage_value is not None else "ENCRYPT_DECRYPT (the default)"
+    spec_said = spec if spec_value is not None else f"{DEFAULT_SPEC} (the default)"
+    usage_said = usage if usage_value is not None else f"{DEFAULT_USAGE} (the default)"
     choices = " or ".join(sorted(allowed))
     where = key.where("key_usage") if usage_value is not None else key.where("key_spec")
     return f"key spec {spec_said} cannot be used with key usage {usage_said}; set the key usage to {choices}", where

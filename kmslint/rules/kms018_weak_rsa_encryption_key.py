@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kmslint.model import Project, Violation, known_str
+from kmslint.model import Project, Violation
+from kmslint.policy.keyspec import spec_and_usage
 from kmslint.rules import RuleContext, check
 from kmslint.rules._common import key_variants, with_branch
 
@@ -13,11 +14,10 @@ from kmslint.rules._common import key_variants, with_branch
 def weak_rsa_encryption_key(project: Project, ctx: RuleContext) -> Iterator[Violation]:
     for key in project.keys:
         for branch, values in key_variants(key, "key_spec", "key_usage"):
-            if known_str(values["key_spec"]) != "RSA_2048":
-                continue
+            spec, usage_text = spec_and_usage(values)
+            if spec != "RSA_2048" or usage_text != "ENCRYPT_DECRYPT":
+                continue  # another spec, signing, or unknown
             usage = values["key_usage"]
-            if usage is not None and known_str(usage) != "ENCRYPT_DECRYPT":
-                continue  # signing, or unknown
             yield Violation(
                 key.where("key_spec"),
                 key.name,

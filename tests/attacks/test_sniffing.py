@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from kmslint import api
-from kmslint.parsers import sniff
+from kmslint.parsers import registry, sniff
 
 KMSLINT = Path(sys.executable).parent / "kmslint"
 
@@ -309,8 +309,8 @@ def test_a_broken_file_with_a_terraform_resource_block_is_kms000(tmp_path: Path)
 def test_the_sniff_decodes_every_escape_that_can_spell_a_marker(kind: str) -> None:
     """Each escape form that spells "kms" (\\x, \\u, \\U, an escaped line break) passes the sniff."""
     for spelled in ("\\x6bms", "\\u006Bms", "\\U0000006bms", "k\\\n   ms", "k\\\r\n\tms", "k\\\u2028ms"):
-        assert sniff.might_matter(f'x: "{spelled}"', kind)
-    assert not sniff.might_matter('x: "\\n\\t\\\\ \\u00e9 \\x41"', kind)
+        assert registry.might_matter(f'x: "{spelled}"', kind)
+    assert not registry.might_matter('x: "\\n\\t\\\\ \\u00e9 \\x41"', kind)
 
 
 def test_every_type_a_parser_reads_passes_the_sniff() -> None:
@@ -320,28 +320,28 @@ def test_every_type_a_parser_reads_passes_the_sniff() -> None:
     tf_types = [*terraform.KEY_TYPES, *terraform.IDENTITY_POLICY_TYPES]
     tf_types += [t for t in terraform.OTHER_MODELLED if t.startswith("aws_kms_")]
     for rtype in tf_types:
-        assert sniff.might_matter(f'resource "{rtype}" "x" {{}}\n', "terraform"), rtype
-        assert sniff.might_matter(json.dumps({"resource": {rtype: {"x": {}}}}), "terraform"), rtype
-        assert sniff.might_matter(json.dumps({"resource_changes": [{"type": rtype}]}), "json"), rtype
-    assert sniff.might_matter('resource "aws_iam_role" "r" {\n  inline_policy {}\n}\n', "terraform")
+        assert registry.might_matter(f'resource "{rtype}" "x" {{}}\n', "terraform"), rtype
+        assert registry.might_matter(json.dumps({"resource": {rtype: {"x": {}}}}), "terraform"), rtype
+        assert registry.might_matter(json.dumps({"resource_changes": [{"type": rtype}]}), "json"), rtype
+    assert registry.might_matter('resource "aws_iam_role" "r" {\n  inline_policy {}\n}\n', "terraform")
     cfn_types = [*cloudformation._KEY_TYPES, *cloudformation._POLICY_DOCUMENT_TYPES, "AWS::KMS::Alias"]
     for rtype in cfn_types:
-        assert sniff.might_matter(f"Resources:\n  X:\n    Type: {rtype}\n", "yaml"), rtype
-        assert sniff.might_matter(json.dumps({"Resources": {"X": {"Type": rtype}}}), "json"), rtype
+        assert registry.might_matter(f"Resources:\n  X:\n    Type: {rtype}\n", "yaml"), rtype
+        assert registry.might_matter(json.dumps({"Resources": {"X": {"Type": rtype}}}), "json"), rtype
     for rtype in (*cloudformation._INLINE_POLICY_TYPES, cloudformation._SAM_FUNCTION):
         text = f"Resources:\n  X:\n    Type: {rtype}\n    Properties:\n      Policies: []\n"
-        assert sniff.might_matter(text, "yaml"), rtype
+        assert registry.might_matter(text, "yaml"), rtype
 
 
 def test_roles_without_inline_policies_do_not_pass_the_sniff() -> None:
     """A role or a template without keys or inline policies stays cheap to skip.  A registry
     module call does not: it is listed as not followed (its calls are read from its text, see
     tests/parsers/test_terraform_modules.py), for the module may create keys."""
-    assert not sniff.might_matter('resource "aws_iam_role" "r" {\n  name = "${path.module}/x"\n}\n', "terraform")
-    assert not sniff.might_matter('resource "aws_iam_role_policy_attachment" "a" {}\n', "terraform")
-    assert sniff.might_matter('module "vpc" {\n  source = "terraform-aws-modules/vpc/aws"\n}\n', "terraform")
-    assert not sniff.might_matter("Resources:\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n", "yaml")
-    assert not sniff.might_matter('{"Statement": [{"Principal": "*", "Action": "*"}]}', "json")
+    assert not registry.might_matter('resource "aws_iam_role" "r" {\n  name = "${path.module}/x"\n}\n', "terraform")
+    assert not registry.might_matter('resource "aws_iam_role_policy_attachment" "a" {}\n', "terraform")
+    assert registry.might_matter('module "vpc" {\n  source = "terraform-aws-modules/vpc/aws"\n}\n', "terraform")
+    assert not registry.might_matter("Resources:\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n", "yaml")
+    assert not registry.might_matter('{"Statement": [{"Principal": "*", "Action": "*"}]}', "json")
 
 
 def test_a_yaml_flow_template_that_is_not_json_is_read_as_yaml(tmp_path: Path) -> None:

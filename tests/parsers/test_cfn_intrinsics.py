@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kmslint.model import Conditional, Known, Meaning, Project, Unknown, Value
-from kmslint.parsers import cloudformation
+from kmslint.parsers import cfn_intrinsics
 from kmslint.parsers.common import Budget, BudgetExceeded
 from tests.parsers.test_cloudformation import key_template, parse, principal, project, sym, with_principal
 
@@ -136,7 +136,7 @@ def _long_parameter(default: str) -> str:
 def test_a_split_into_too_many_pieces_is_unknown_not_a_hang() -> None:
     select = "KeySpec: !Select [0, !Split [',', !Ref Long]]\n"
     assert isinstance(_attr(project(key_template(select, header=_long_parameter("," * 300_000))), "key_spec"), Unknown)
-    most = "a," * (cloudformation.MAX_SPLIT_PIECES - 1)
+    most = "a," * (cfn_intrinsics.MAX_SPLIT_PIECES - 1)
     assert _attr(project(key_template(select, header=_long_parameter(most))), "key_spec") == Known("a")
 
 

@@ -26,7 +26,7 @@ from kmslint.model import (
     as_dict,
     to_plain,
 )
-from kmslint.parsers import cloudformation
+from kmslint.parsers import cfn_sources, cloudformation
 from kmslint.parsers.common import ParseFailure, ParseOptions
 
 FILE = "template.yaml"
@@ -965,7 +965,7 @@ def yaml_to_json(text: str) -> str:
 
     def long_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> object:
         tag = "!" + suffix
-        name = cloudformation.SHORT_TAGS[tag]
+        name = cfn_sources.SHORT_TAGS[tag]
         if isinstance(node, yaml.ScalarNode):
             value: object = loader.construct_scalar(node)
             if name == "Fn::GetAtt":

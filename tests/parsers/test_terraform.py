@@ -24,6 +24,7 @@ from kmslint.model import (
 from kmslint.parsers.common import ParseOptions
 from kmslint.parsers.terraform import parse_directory
 from kmslint.policy.document import read_policy
+from kmslint.policy.keyspec import is_imported
 from tests.parsers.tf_helpers import d, key, lst, parse, statements
 
 # --------------------------------------------------------------------------- positions
@@ -368,7 +369,7 @@ def test_key_kinds_and_attribute_mapping(tmp_path: Path) -> None:
     }
     ext = key(p, "aws_kms_external_key.ext")
     assert ext.kind is KeyKind.EXTERNAL
-    assert ext.imported_material
+    assert is_imported(ext.kind, ext.origin)
     assert ext.enabled == Known(False)
     assert known_str(ext.key_spec) == "SYMMETRIC_DEFAULT"
     rep = key(p, "aws_kms_replica_key.rep")

@@ -21,13 +21,13 @@ if TYPE_CHECKING:
 class _DefaultGroup(click.Group):
     """``kmslint [OPTIONS] [PATH ...]`` runs ``check``; ``kmslint rules`` etc. are subcommands.
 
-    Arguments naming existing files stay paths (:func:`kmslint.entry.paths_stay_paths`),
+    Arguments naming existing files stay paths (:func:`kmslint.options.paths_stay_paths`),
     and Ctrl-C ends the run with exit code 130 and nothing more, where
     click would print "Aborted!" and exit 1.
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        from kmslint.entry import paths_stay_paths
+        from kmslint.options import paths_stay_paths
 
         if not args or args[0] not in self.commands:
             if args[:1] in (["--help"], ["-h"]):

@@ -185,68 +185,84 @@ def discover(paths: Iterable[str], excludes: Iterable[str] = (), key_policy_file
     """
     found = Discovery([], {}, [])
     excluded = _Excludes(list(excludes))
-    listed = listed_matcher(key_policy_files)
+    units = _Units(found, listed_matcher(key_policy_files))
     roots = _Roots()
-    tf_dirs: dict[str, Unit] = {}
-    singles: dict[Path, Unit] = {}
     walks: list[_Walk] = []
+    for given in paths:
+        walk = _take(given, found, units, roots, excluded)
+        if walk is not None:
+            walks.append(walk)
+    if any(w.skipped or w.skipped_tf for w in walks):
+        for walk, file in _module_files(walks, units.tf_dirs):
+            units.add(Path(file), walk.shown(file), False, walk.scan_root)
+    if excluded.budget is not None and excluded.budget.spent:
+        found.notes.append(_too_costly("exclude"))
+    found.units = units.finish()
+    return found
 
-    def add(path: Path, shown: str, explicit: bool, scan_root: Path) -> None:
-        found.display.setdefault(path, shown)
+
+def _take(given: str, found: Discovery, units: _Units, roots: _Roots, excluded: _Excludes) -> _Walk | None:
+    """Add what one path given holds to ``units``; the walk when it is a directory."""
+    try:
+        absolute = os.path.abspath(given)
+    except OSError as exc:  # a relative path, and the current directory was deleted
+        found.unreadable.append(f"{given}: cannot be read: the current directory is gone ({_why(exc)})")
+        return None
+    kind = _kind(absolute)
+    if kind == "dir":
+        walk = _Walk(absolute, given, roots, excluded, found.notes, units.listed)
+        if walk.problem:
+            found.unreadable.append(walk.problem)
+            return None
+        found.roots.append((Path(absolute), given))
+        for file, shown in walk.files():
+            units.add(Path(file), shown, False, walk.scan_root)
+        return walk
+    if kind == "file":
+        units.add(Path(absolute), os.path.normpath(given), True, roots.of_file(absolute))
+    elif kind == "missing":
+        found.missing.append(given)
+    else:
+        found.unreadable.append(f"{given}: cannot be read: {kind}")
+    return None
+
+
+class _Units:
+    """The units found so far: one per Terraform directory, one per other file."""
+
+    def __init__(self, found: Discovery, listed: Callable[[str], bool] | None) -> None:
+        self.found = found
+        self.listed = listed
+        self.tf_dirs: dict[str, Unit] = {}
+        self.singles: dict[Path, Unit] = {}
+
+    def add(self, path: Path, shown: str, explicit: bool, scan_root: Path) -> None:
+        self.found.display.setdefault(path, shown)
         if is_terraform(path.name):
             parent = os.path.dirname(path)  # a string: cheaper than Path.parent for every file
-            unit = tf_dirs.get(parent)
+            unit = self.tf_dirs.get(parent)
             if unit is None:
-                unit = tf_dirs[parent] = Unit("terraform", Path(parent))
+                unit = self.tf_dirs[parent] = Unit("terraform", Path(parent))
             unit.reported.add(path)
             unit.scan_root = _outermost(unit.scan_root, scan_root)
             if explicit:
                 unit.explicit.add(path)
-        elif path not in singles:
-            singles[path] = Unit("file", path, [path], {path}, {path} if explicit else set(), scan_root)
-            singles[path].key_policy = listed is not None and listed(str(path))
+        elif path not in self.singles:
+            single = self.singles[path] = Unit("file", path, [path], {path}, {path} if explicit else set(), scan_root)
+            single.key_policy = self.listed is not None and self.listed(str(path))
         else:
-            singles[path].scan_root = _outermost(singles[path].scan_root, scan_root)
+            self.singles[path].scan_root = _outermost(self.singles[path].scan_root, scan_root)
             if explicit:
-                singles[path].explicit.add(path)
+                self.singles[path].explicit.add(path)
 
-    for given in paths:
-        try:
-            absolute = os.path.abspath(given)
-        except OSError as exc:  # a relative path, and the current directory was deleted
-            found.unreadable.append(f"{given}: cannot be read: the current directory is gone ({_why(exc)})")
-            continue
-        kind = _kind(absolute)
-        if kind == "dir":
-            walk = _Walk(absolute, given, roots, excluded, found.notes, listed)
-            if walk.problem:
-                found.unreadable.append(walk.problem)
-                continue
-            found.roots.append((Path(absolute), given))
-            walks.append(walk)
-            for file, shown in walk.files():
-                add(Path(file), shown, False, walk.scan_root)
-        elif kind == "file":
-            add(Path(absolute), os.path.normpath(given), True, roots.of_file(absolute))
-        elif kind == "missing":
-            found.missing.append(given)
-        else:
-            found.unreadable.append(f"{given}: cannot be read: {kind}")
-
-    if any(w.skipped or w.skipped_tf for w in walks):
-        for walk, file in _module_files(walks, tf_dirs):
-            add(Path(file), walk.shown(file), False, walk.scan_root)
-
-    if excluded.budget is not None and excluded.budget.spent:
-        found.notes.append(_too_costly("exclude"))
-
-    for unit in tf_dirs.values():
-        unit.files = _terraform_files(unit.path)
-        for f in unit.files:
-            if f not in found.display:
-                found.display[f] = _sibling_display(f, unit, found.display)
-    found.units = sorted([*tf_dirs.values(), *singles.values()], key=lambda u: str(u.path))
-    return found
+    def finish(self) -> list[Unit]:
+        """The units, sorted, each Terraform directory with all its files (siblings shown beside the named)."""
+        for unit in self.tf_dirs.values():
+            unit.files = _terraform_files(unit.path)
+            for f in unit.files:
+                if f not in self.found.display:
+                    self.found.display[f] = _sibling_display(f, unit, self.found.display)
+        return sorted([*self.tf_dirs.values(), *self.singles.values()], key=lambda u: str(u.path))
 
 
 def _too_costly(what: str) -> str:

@@ -27,6 +27,7 @@ import os
 import sys
 
 from kmslint import exitcodes, options
+from kmslint.options import OPTIONS, SUBCOMMANDS, paths_stay_paths
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
@@ -36,66 +37,8 @@ if TYPE_CHECKING:
 # checked, and each collection scanned them again (5% of a 1,000-template run).
 GC_THRESHOLD = 100_000
 
-# The subcommands of ``kmslint.cli.main``: a first argument naming one is not a path.
-SUBCOMMANDS = frozenset({"check", "rules", "explain", "lsp"})
-
-
-def option_table(specs: tuple[options.Option, ...]) -> dict[str, tuple[str, str]]:
-    """Each option's name -> (parameter, kind), kind being "value", "multiple", "true" or
-    "false" (flags and the two halves of --x/--no-x)."""
-    table: dict[str, tuple[str, str]] = {}
-    for spec in specs:
-        if spec.kind == options.PAIR:
-            on, off = spec.names
-            table[on] = (spec.param, "true")
-            table[off] = (spec.param, "false")
-            continue
-        kind = "true" if spec.kind == options.FLAG else spec.kind
-        for name in spec.names:
-            table[name] = (spec.param, kind)
-    return table
-
-
-# The options of ``kmslint check`` (kmslint.options) and the parameters when none is given.
-OPTIONS = option_table(options.CHECK)
+# The parameters of ``kmslint check`` when no option is given.
 DEFAULTS: dict[str, object] = {"paths": (), **{spec.param: options.default(spec) for spec in options.CHECK}}
-
-
-def paths_stay_paths(argv: list[str]) -> list[str]:
-    """``argv`` with each argument that names an existing file moved after ``--``, as a path.
-
-    pre-commit passes the changed files' names after the hook's options, and
-    a pull request chooses those names: a file called
-    ``--write-baseline=x.json`` or ``--exclude=*.tf.json`` would otherwise be
-    an option that passes the gate.  An argument that names something on
-    disk is therefore a path, even when it starts with ``-``.  (An option's
-    value is left alone: ``--exclude -x`` stays a pattern.)  Subcommands
-    other than ``check`` take no paths and are left as they are.
-    """
-    if argv and argv[0] in SUBCOMMANDS:
-        if argv[0] != "check":
-            return argv
-        return [argv[0], *paths_stay_paths(argv[1:])]
-    kept: list[str] = []
-    files: list[str] = []
-    rest = ["--"]
-    wants_value = False  # the previous argument was an option taking this one as its value
-    for i, arg in enumerate(argv):
-        if wants_value:
-            kept.append(arg)
-            wants_value = False
-            continue
-        if arg == "--":
-            rest = argv[i:]
-            break
-        if arg.startswith("-") and arg != "-" and os.path.lexists(arg):
-            files.append(arg)
-            continue
-        kept.append(arg)
-        name, eq, _ = arg.partition("=")
-        spec = OPTIONS.get(name)
-        wants_value = spec is not None and spec[1] in ("value", "multiple") and not eq
-    return [*kept, *rest, *files] if files else argv
 
 
 def fast_params(argv: list[str]) -> dict[str, object] | None:

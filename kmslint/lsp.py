@@ -966,7 +966,6 @@ def create_server(debounce: float = DEBOUNCE_SECONDS) -> LanguageServer:
     try:
         from lsprotocol import types as lsp
         from pygls.lsp.server import LanguageServer
-        from pygls.uris import to_fs_path
     except ImportError as exc:
         raise MissingDependency(INSTALL_HINT) from exc
 
@@ -986,29 +985,92 @@ def create_server(debounce: float = DEBOUNCE_SECONDS) -> LanguageServer:
                 quick_pool.shutdown(wait=False, cancel_futures=True)
 
     server = Server("kmslint", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
-    linted: dict[str, _Linted] = {}
-    pending: dict[str, asyncio.Task[_Linted | None]] = {}
-    languages: dict[str, str] = {}
-    configs = _ConfigCache()
-    warned: set[str] = set()
+    _register(server, _Documents(server, lint_pool, quick_pool, debounce))
+    return server
 
-    def warn(message: str) -> None:
-        if message not in warned:
-            warned.add(message)
-            server.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=message))
 
-    def opened(uri: str) -> Any:
+def _register(server: LanguageServer, docs: _Documents) -> None:
+    """The server's features, each handed to ``docs``."""
+    from lsprotocol import types as lsp
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+    async def did_open(params: lsp.DidOpenTextDocumentParams) -> None:
+        docs.languages[params.text_document.uri] = params.text_document.language_id
+        docs.schedule(params.text_document.uri, 0)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    async def did_change(params: lsp.DidChangeTextDocumentParams) -> None:
+        docs.schedule(params.text_document.uri, docs.debounce)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+    async def did_save(params: lsp.DidSaveTextDocumentParams) -> None:
+        docs.schedule(params.text_document.uri, 0)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    async def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
+        docs.close(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_HOVER)
+    async def hover(params: lsp.HoverParams) -> lsp.Hover | None:
+        state = await docs.current(params.text_document.uri)
+        if state is None or not state.findings:
+            return None
+        position = params.position
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(docs.quick_pool, _hover, state, position.line, position.character)
+
+    @server.feature(
+        lsp.TEXT_DOCUMENT_CODE_ACTION,
+        lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix], resolve_provider=False),
+    )
+    async def code_action(params: lsp.CodeActionParams) -> list[lsp.CodeAction] | None:
+        from pygls.uris import to_fs_path
+
+        uri = params.text_document.uri
+        state = await docs.current(uri)
+        path = to_fs_path(uri)
+        if state is None or path is None:
+            return None
+        first, last = params.range.start.line, params.range.end.line
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(docs.quick_pool, _code_actions, uri, path, state, first, last)
+
+
+class _Documents:
+    """The open documents: their languages, their latest lints, the lints pending."""
+
+    def __init__(
+        self, server: LanguageServer, lint_pool: ThreadPoolExecutor, quick_pool: ThreadPoolExecutor, debounce: float
+    ) -> None:
+        self.server = server
+        self.lint_pool = lint_pool
+        self.quick_pool = quick_pool
+        self.debounce = debounce
+        self.linted: dict[str, _Linted] = {}
+        self.pending: dict[str, asyncio.Task[_Linted | None]] = {}
+        self.languages: dict[str, str] = {}
+        self.configs = _ConfigCache()
+        self.warned: set[str] = set()
+
+    def warn(self, message: str) -> None:
+        from lsprotocol import types as lsp
+
+        if message not in self.warned:
+            self.warned.add(message)
+            self.server.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=message))
+
+    def opened(self, uri: str) -> Any:
         """The editor's copy of an open document; None for anything else (never read from disk)."""
-        if uri not in languages:
+        if uri not in self.languages:
             return None
         from urllib.parse import unquote
 
-        return server.workspace.text_documents.get(unquote(uri))
+        return self.server.workspace.text_documents.get(unquote(uri))
 
-    def run_lint(path: str, text: str, version: int | None) -> tuple[_Linted, list[str]]:
+    def run_lint(self, path: str, text: str, version: int | None) -> tuple[_Linted, list[str]]:
         """In the lint thread: lint (unless too large) and build the diagnostics; configuration warnings to send."""
         messages: list[str] = []
-        settings = settings_for(path, configs, messages.append)
+        settings = settings_for(path, self.configs, messages.append)
         lines = text.split("\n")
         size = oversize(text, settings.max_file_bytes)
         if size is not None:
@@ -1023,109 +1085,74 @@ def create_server(debounce: float = DEBOUNCE_SECONDS) -> LanguageServer:
         result = _Linted(version, text, findings, lines, diagnostics, tag if isinstance(tag, str) else None)
         return result, messages
 
-    async def lint_now(uri: str) -> _Linted | None:
+    async def lint_now(self, uri: str) -> _Linted | None:
+        from lsprotocol import types as lsp
+        from pygls.uris import to_fs_path
+
         path = to_fs_path(uri)
-        doc = opened(uri)
-        if doc is None or not wanted(path, languages.get(uri)):
+        doc = self.opened(uri)
+        if doc is None or not wanted(path, self.languages.get(uri)):
             return None
         assert path is not None
         text, version = doc.source, doc.version
         loop = asyncio.get_running_loop()
         try:
-            result, messages = await loop.run_in_executor(lint_pool, run_lint, path, text, version)
+            result, messages = await loop.run_in_executor(self.lint_pool, self.run_lint, path, text, version)
         except Exception as exc:  # a bug must not take the editor's server down; say so instead
             message = _printable(f"kmslint failed on {path}: {type(exc).__name__}: {exc}")
-            server.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Error, message=message))
+            self.server.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Error, message=message))
             return None
         for message in messages:
-            warn(message)
-        if uri not in languages:  # closed while it was being linted
+            self.warn(message)
+        if uri not in self.languages:  # closed while it was being linted
             return None
-        linted[uri] = result
-        server.text_document_publish_diagnostics(
+        self.linted[uri] = result
+        self.server.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=result.diagnostics)
         )
         return result
 
-    async def lint_later(uri: str, delay: float) -> _Linted | None:
+    async def lint_later(self, uri: str, delay: float) -> _Linted | None:
         if delay > 0:
             await asyncio.sleep(delay)
-        result = await lint_now(uri)
-        if pending.get(uri) is asyncio.current_task():
-            pending.pop(uri, None)
+        result = await self.lint_now(uri)
+        if self.pending.get(uri) is asyncio.current_task():
+            self.pending.pop(uri, None)
         return result
 
-    def schedule(uri: str, delay: float) -> asyncio.Task[_Linted | None]:
-        previous = pending.pop(uri, None)
+    def schedule(self, uri: str, delay: float) -> asyncio.Task[_Linted | None]:
+        previous = self.pending.pop(uri, None)
         if previous is not None:
             previous.cancel()
-        task = pending[uri] = asyncio.ensure_future(lint_later(uri, delay))
+        task = self.pending[uri] = asyncio.ensure_future(self.lint_later(uri, delay))
         return task
 
-    async def current(uri: str) -> _Linted | None:
+    async def current(self, uri: str) -> _Linted | None:
         """The findings for the document as it is now, waiting a little for its lint; None if not ready."""
-        doc = opened(uri)
+        doc = self.opened(uri)
         if doc is None:
             return None
-        have = linted.get(uri)
+        have = self.linted.get(uri)
         if have is not None and have.version == doc.version and have.text == doc.source:
             return have
-        task = pending.get(uri)
+        task = self.pending.get(uri)
         if task is None or task.done():
-            task = schedule(uri, 0)
+            task = self.schedule(uri, 0)
         done, _ = await asyncio.wait({task}, timeout=REQUEST_WAIT_SECONDS)
         if task not in done or task.cancelled() or task.exception() is not None:
             return None
         result = task.result()
         return result if result is not None and result.version == doc.version else None
 
-    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
-    async def did_open(params: lsp.DidOpenTextDocumentParams) -> None:
-        languages[params.text_document.uri] = params.text_document.language_id
-        schedule(params.text_document.uri, 0)
+    def close(self, uri: str) -> None:
+        from lsprotocol import types as lsp
 
-    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
-    async def did_change(params: lsp.DidChangeTextDocumentParams) -> None:
-        schedule(params.text_document.uri, debounce)
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
-    async def did_save(params: lsp.DidSaveTextDocumentParams) -> None:
-        schedule(params.text_document.uri, 0)
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
-    async def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        task = pending.pop(uri, None)
+        task = self.pending.pop(uri, None)
         if task is not None:
             task.cancel()
-        linted.pop(uri, None)
-        languages.pop(uri, None)
-        server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
-
-    @server.feature(lsp.TEXT_DOCUMENT_HOVER)
-    async def hover(params: lsp.HoverParams) -> lsp.Hover | None:
-        state = await current(params.text_document.uri)
-        if state is None or not state.findings:
-            return None
-        position = params.position
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(quick_pool, _hover, state, position.line, position.character)
-
-    @server.feature(
-        lsp.TEXT_DOCUMENT_CODE_ACTION,
-        lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix], resolve_provider=False),
-    )
-    async def code_action(params: lsp.CodeActionParams) -> list[lsp.CodeAction] | None:
-        uri = params.text_document.uri
-        state = await current(uri)
-        path = to_fs_path(uri)
-        if state is None or path is None:
-            return None
-        first, last = params.range.start.line, params.range.end.line
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(quick_pool, _code_actions, uri, path, state, first, last)
-
-    return server
+        self.linted.pop(uri, None)
+        self.languages.pop(uri, None)
+        self.server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 
 def serve(debounce: float = DEBOUNCE_SECONDS) -> None:

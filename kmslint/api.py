@@ -49,10 +49,10 @@ def lint(
     else:
         found = discover(paths, settings.exclude, settings.key_policy_files)
     for missing in found.missing:
-        report.notes.append(f"{missing}: no such file or directory")
+        report.notes.append(f"error: {missing}: no such file or directory")
         report.usage_error = True
     for problem in found.unreadable:
-        report.notes.append(problem)
+        report.notes.append(f"error: {problem}")
         report.usage_error = True
     report.notes.extend(found.notes)
 

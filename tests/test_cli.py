@@ -210,14 +210,11 @@ def _text(*args: str) -> tuple[int, list[str], list[str]]:
     return result.exit_code, result.stdout.splitlines(), result.stderr.splitlines()
 
 
-NOTHING_LINTED = "Nothing linted: no Terraform, CloudFormation or key-policy file read."
-
-
 def test_an_empty_directory_is_nothing_to_lint(tmp_path: Path) -> None:
     (tmp_path / "infra").mkdir()
     code, out, err = _text(str(tmp_path / "infra"))
     assert code == exitcodes.ERROR
-    assert out == [NOTHING_LINTED]
+    assert out == []  # one line, on stderr: no summary that could read as a result
     assert err == [
         f"kmslint: error: {tmp_path / 'infra'}: nothing to lint: no Terraform, CloudFormation, plan or key-policy"
         " file found in it (--allow-nothing-to-lint accepts that)"
@@ -230,19 +227,20 @@ def test_a_directory_without_iac_is_nothing_to_lint_and_counts_what_it_skipped(t
     code, out, err = _text("--select", "KMS002", str(tmp_path), str(tmp_path / "web"))
     assert code == exitcodes.ERROR  # one path given that does not exist is enough
     assert out == ["No findings in 1 file; 1 file skipped (not IaC)."]
-    assert err == [f"kmslint: {tmp_path / 'web'}: no such file or directory"]
+    assert err == [f"kmslint: error: {tmp_path / 'web'}: no such file or directory"]
     _code, doc, _err = run(str(tmp_path))
     assert (doc["summary"]["files"], doc["summary"]["skipped"]) == (1, 1)  # type: ignore[index]
     (tmp_path / "ok" / "main.tf").unlink()
     code, out, err = _text(str(tmp_path))
     assert code == exitcodes.ERROR
-    assert out == ["Nothing linted: no Terraform, CloudFormation or key-policy file read; 1 file skipped (not IaC)."]
+    assert out == []
     assert err == [
         f"kmslint: error: {tmp_path}: nothing to lint: no Terraform, CloudFormation, plan or key-policy"
         " file found in it (--allow-nothing-to-lint accepts that)"
     ]
     code, out, err = _text("--allow-nothing-to-lint", str(tmp_path))
     assert (code, err) == (exitcodes.OK, [])
+    assert out == ["Nothing linted: no Terraform, CloudFormation or key-policy file read; 1 file skipped (not IaC)."]
     write(tmp_path / ".kmslint.toml", "allow-nothing-to-lint = true\n")
     code, out, err = _text(str(tmp_path))
     assert (code, err) == (exitcodes.OK, [])
@@ -251,8 +249,8 @@ def test_a_directory_without_iac_is_nothing_to_lint_and_counts_what_it_skipped(t
 def test_a_mistyped_path_is_one_line_and_no_clean_summary(tmp_path: Path) -> None:
     code, out, err = _text(str(tmp_path / "infar"))
     assert code == exitcodes.ERROR
-    assert err == [f"kmslint: {tmp_path / 'infar'}: no such file or directory"]
-    assert out == [NOTHING_LINTED]  # not "No findings in 0 files.", which reads as a pass
+    assert err == [f"kmslint: error: {tmp_path / 'infar'}: no such file or directory"]
+    assert out == []  # not "No findings in 0 files.", which reads as a pass
 
 
 def test_an_unreadable_directory_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -270,8 +268,8 @@ def test_an_unreadable_directory_is_one_line(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(discovery, "_sorted_entries", refuse)
     code, out, err = _text(str(locked))
     assert code == exitcodes.ERROR
-    assert err == [f"kmslint: {locked}: cannot read this directory: Permission denied"]
-    assert out == [NOTHING_LINTED]
+    assert err == [f"kmslint: error: {locked}: cannot read this directory: Permission denied"]
+    assert out == []
 
 
 def test_many_named_files_that_are_not_iac_give_one_line_and_exit_0(tmp_path: Path) -> None:

@@ -126,6 +126,12 @@ def test_hook_manifest() -> None:
         assert pattern.search(name), name
     for name in ("README.md", "main.py", "terraform.tfvars", "x.tf.bak"):
         assert not pattern.search(name), name
+    # pre-commit passes a file that `files` matches and `exclude` does not.
+    exclude = re.compile(hook["exclude"])
+    for name in (".pre-commit-config.yaml", "sub/.pre-commit-hooks.yaml"):
+        assert pattern.search(name) and exclude.search(name), name
+    for name in ("main.tf", "pre-commit-config.yaml", "stacks/x.pre-commit-config.yaml.tf"):
+        assert not exclude.search(name), name
 
 
 def test_directory_context_without_pre_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -41,6 +41,8 @@ def render(report: Report, ctx: RenderContext) -> str:
         if f.suppressed:
             line += f" [suppressed: {terminal(str(f.suppression_reason))}]"
         lines.append(line)
+    if not lines and not report.files and (report.usage_error or report.nothing_read):
+        return ""  # the run failed before reading anything: its one line on stderr says why
     lines.append(_summary(report, ctx))
     return "\n".join(lines) + "\n"
 

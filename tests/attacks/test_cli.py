@@ -645,6 +645,9 @@ def test_ctrl_c_exits_130_quietly(repo: Path, command: list[str]) -> None:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # As a terminal would: a test run started in the background (`.ci/run &`) has SIGINT
+        # ignored, and a child that inherits that never sees Ctrl-C.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     wait_until_reading_stdin(proc.pid)
     proc.send_signal(signal.SIGINT)

@@ -713,8 +713,8 @@ def test_an_unreadable_named_directory_is_one_clear_line_and_exit_2(public_tmp: 
     proc = run("--format", "json", "locked", "locked/main.tf", "ok", cwd=public_tmp, prefix=as_user)
     assert proc.returncode == 2
     assert proc.stderr == (
-        "kmslint: locked: cannot read this directory: Permission denied\n"
-        "kmslint: locked/main.tf: cannot be read: Permission denied\n"
+        "kmslint: error: locked: cannot read this directory: Permission denied\n"
+        "kmslint: error: locked/main.tf: cannot be read: Permission denied\n"
     )
     assert json_findings(proc) == open_key("ok/main.tf", "ok")
 
@@ -752,7 +752,7 @@ def test_unreadable_directories_in_process(here: Path, monkeypatch: pytest.Monke
     assert found(report) == open_key("tree/a/main.tf", "a")
     assert report.usage_error
     assert report.notes == [
-        "locked: cannot read this directory: Permission denied",
+        "error: locked: cannot read this directory: Permission denied",
         "tree/b: cannot read this directory (Permission denied); not linted",
     ]
 
@@ -763,7 +763,7 @@ def test_an_overlong_path_component_is_one_clear_line_and_exit_2(tmp_path: Path)
     proc = run("--format", "json", name, f"{name}/main.tf", cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr == "".join(
-        f"kmslint: {p}: cannot be read: File name too long\n" for p in (name, f"{name}/main.tf")
+        f"kmslint: error: {p}: cannot be read: File name too long\n" for p in (name, f"{name}/main.tf")
     )
     assert json.loads(proc.stdout)["findings"] == []
 
@@ -776,9 +776,10 @@ def test_a_deleted_current_directory_is_no_traceback(tmp_path: Path) -> None:
     if not KMSLINT.exists():
         pytest.skip("the kmslint console script is not installed in this environment")
     script = f'cd "{gone}" && rmdir "{gone}" && exec "{KMSLINT}" --format json "$@"'
+    gone_line = "kmslint: error: {}: cannot be read: the current directory is gone{}\n"
     for args, code, stderr in (
-        (["--stdin-filename", "main.tf", "-"], 2, "kmslint: main.tf: cannot be read: the current directory is gone\n"),
-        (["."], 2, "kmslint: .: cannot be read: the current directory is gone (No such file or directory)\n"),
+        (["--stdin-filename", "main.tf", "-"], 2, gone_line.format("main.tf", "")),
+        (["."], 2, gone_line.format(".", " (No such file or directory)")),
         ([str(tmp_path / "tree")], 1, ""),
     ):
         gone.mkdir(exist_ok=True)

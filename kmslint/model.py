@@ -556,6 +556,32 @@ class KeyPolicy(Record, eq=False):
     readings: list[Any] | None = field(default=None, repr=False, compare=False)
 
 
+# How the model's key attributes (and the alias resource) are spelled where keys are written, so that a
+# message names the attribute the user wrote (or would write) and not both.
+ATTRIBUTE_NAMES: dict[str, dict[str, str]] = {
+    "terraform": {
+        "rotation": "enable_key_rotation",
+        "rotation_period": "rotation_period_in_days",
+        "deletion_window": "deletion_window_in_days",
+        "bypass_lockout_check": "bypass_policy_lockout_safety_check",
+        "multi_region": "multi_region",
+        "key_spec": "customer_master_key_spec",
+        "key_usage": "key_usage",
+        "alias": "aws_kms_alias",
+    },
+    "cloudformation": {
+        "rotation": "EnableKeyRotation",
+        "rotation_period": "RotationPeriodInDays",
+        "deletion_window": "PendingWindowInDays",
+        "bypass_lockout_check": "BypassPolicyLockoutSafetyCheck",
+        "multi_region": "MultiRegion",
+        "key_spec": "KeySpec",
+        "key_usage": "KeyUsage",
+        "alias": "AWS::KMS::Alias",
+    },
+}
+
+
 class KeyResource(Record, eq=False):
     """A customer managed key declared in IaC.
 
@@ -567,6 +593,7 @@ class KeyResource(Record, eq=False):
     name: str  # aws_kms_key.x, module.a.aws_kms_key.x, or a logical ID
     kind: KeyKind
     loc: Location  # the resource header / logical ID
+    syntax: str = "terraform"  # or "cloudformation": how its attributes are spelled (ATTRIBUTE_NAMES)
     key_spec: Value | None = None
     key_usage: Value | None = None
     origin: Value | None = None  # AWS_KMS, EXTERNAL, AWS_CLOUDHSM, EXTERNAL_KEY_STORE (see kmslint.policy.keyspec)
@@ -594,6 +621,14 @@ class KeyResource(Record, eq=False):
 
     def where(self, attr: str) -> Location:
         return self.attr_locs.get(attr, self.loc)
+
+    def spelled(self, attr: str) -> str:
+        """The name of the model's attribute ``attr`` in this key's syntax (``enable_key_rotation``)."""
+        return ATTRIBUTE_NAMES[self.syntax][attr]
+
+    def setting(self, attr: str, value: str) -> str:
+        """``attr`` set to ``value`` as this key's syntax writes it (``EnableKeyRotation: true``)."""
+        return f"{self.spelled(attr)} = {value}" if self.syntax == "terraform" else f"{self.spelled(attr)}: {value}"
 
 
 class IdentityPolicy(Record, eq=False):

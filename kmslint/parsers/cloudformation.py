@@ -506,7 +506,7 @@ class _Reader:
         return value, entry.loc
 
     def _key(self, r: _Resource) -> KeyResource:
-        key = KeyResource(name=r.name, kind=_KEY_TYPES[r.type], loc=r.entry.key_loc)
+        key = KeyResource(name=r.name, kind=_KEY_TYPES[r.type], loc=r.entry.key_loc, syntax="cloudformation")
         key.account = pin(Unknown("the stack's account", None, Meaning.ACCOUNT_ID, ref=STACK_ACCOUNT), r.pins or {})
         for prop, attr in _KEY_PROPERTIES.items():
             found = self._prop(r, prop)

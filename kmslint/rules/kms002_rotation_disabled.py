@@ -30,7 +30,7 @@ def rotation_disabled(project: Project, ctx: RuleContext) -> Iterator[Violation]
                 key.name,
                 with_branch(
                     f"automatic rotation is {state} for this symmetric encryption key; "
-                    "set enable_key_rotation = true (EnableKeyRotation: true in CloudFormation)",
+                    f"set {key.setting('rotation', 'true')}",
                     branch,
                 ),
                 content=f"{key.name}:rotation={known_str(rotation) if rotation is not None else 'unset'}",

@@ -26,7 +26,7 @@ def short_deletion_window(project: Project, ctx: RuleContext) -> Iterator[Violat
                 with_branch(
                     f"the deletion waiting period is {days} days, below the {minimum} days required; a key "
                     "scheduled for deletion by mistake can only be recovered within that window. Set "
-                    f"deletion_window_in_days / PendingWindowInDays to {min(minimum, AWS_MAX_DAYS)}",
+                    f"{key.spelled('deletion_window')} to {min(minimum, AWS_MAX_DAYS)}",
                     branch,
                 ),
                 content=f"{key.name}:deletion_window={days}",

@@ -20,8 +20,8 @@ def policy_lockout_bypass(project: Project, ctx: RuleContext) -> Iterator[Violat
                 key.name,
                 with_branch(
                     "the key policy lockout safety check is bypassed, so AWS accepts a policy that leaves "
-                    "nobody able to manage the key; remove bypass_policy_lockout_safety_check / "
-                    "BypassPolicyLockoutSafetyCheck (it defaults to false)",
+                    f"nobody able to manage the key; remove {key.spelled('bypass_lockout_check')} "
+                    "(it defaults to false)",
                     branch,
                 ),
                 content=f"{key.name}:bypass_lockout_check",

@@ -65,7 +65,7 @@ def imported_key_needs_alias(project: Project, ctx: RuleContext) -> Iterator[Vio
                 key.name,
                 with_branch(
                     "this key holds imported key material, which AWS cannot rotate automatically, and no alias "
-                    "in this configuration points at it; create an alias (aws_kms_alias / AWS::KMS::Alias) and "
+                    f"in this configuration points at it; create an alias ({key.spelled('alias')}) and "
                     "have applications use it, so that rotating means moving the alias to a new key",
                     branch,
                 ),

@@ -25,7 +25,7 @@ def rotation_period_too_long(project: Project, ctx: RuleContext) -> Iterator[Vio
                 key.name,
                 with_branch(
                     f"the key material rotates every {days} days, longer than the {maximum} days allowed; "
-                    f"set rotation_period_in_days / RotationPeriodInDays to {max(maximum, AWS_MIN_DAYS)} or less",
+                    f"set {key.spelled('rotation_period')} to {max(maximum, AWS_MIN_DAYS)} or less",
                     branch,
                 ),
                 content=f"{key.name}:rotation_period={days}",

@@ -46,8 +46,8 @@ def _rotation_problem(key: KeyResource, values: dict[str, Value | None]) -> tupl
         return None
     return (
         "automatic rotation is enabled on a key AWS cannot rotate (only symmetric encryption keys with "
-        "AWS-generated material outside custom key stores can); remove enable_key_rotation / "
-        "EnableKeyRotation, and rotate manually by moving an alias to a new key",
+        f"AWS-generated material outside custom key stores can); remove {key.spelled('rotation')}, "
+        "and rotate manually by moving an alias to a new key",
         key.where("rotation"),
     )
 
@@ -68,12 +68,12 @@ def _usage_problem(key: KeyResource, values: dict[str, Value | None]) -> tuple[s
 
 
 def _range_problem(
-    key: KeyResource, value: Value | None, bounds: tuple[int, int], attr: str, names: str
+    key: KeyResource, value: Value | None, bounds: tuple[int, int], attr: str
 ) -> tuple[str, Location] | None:
     days = as_int(value)
     if days is None or bounds[0] <= days <= bounds[1]:
         return None
-    return f"{names} is {days} days; AWS accepts {bounds[0]} to {bounds[1]}", key.where(attr)
+    return f"{key.spelled(attr)} is {days} days; AWS accepts {bounds[0]} to {bounds[1]}", key.where(attr)
 
 
 def _key_problems(key: KeyResource) -> Iterator[tuple[Branch, str, Location]]:
@@ -87,20 +87,8 @@ def _key_problems(key: KeyResource) -> Iterator[tuple[Branch, str, Location]]:
             # A spec/usage mismatch is the cause; rotation failing on it is not reported again.
             "rotation": None if usage is not None else _rotation_problem(key, values),
             "usage": usage,
-            "period": _range_problem(
-                key,
-                values["rotation_period"],
-                ROTATION_DAYS,
-                "rotation_period",
-                "rotation_period_in_days / RotationPeriodInDays",
-            ),
-            "window": _range_problem(
-                key,
-                values["deletion_window"],
-                DELETION_DAYS,
-                "deletion_window",
-                "deletion_window_in_days / PendingWindowInDays",
-            ),
+            "period": _range_problem(key, values["rotation_period"], ROTATION_DAYS, "rotation_period"),
+            "window": _range_problem(key, values["deletion_window"], DELETION_DAYS, "deletion_window"),
         }
         for kind, problem in found.items():
             if problem is None or kind in seen:

@@ -266,6 +266,7 @@ def _child_indent(doc: _Doc, parent: int, stop: int | None = None) -> str:
     return lines[parent][:base] + "  "
 
 
+_TF_EMPTY_KEY = re.compile(r'\s*resource\s+"aws_kms_[a-z_]*key"\s+"[^"]+"\s*(?P<body>\{\s*\})\s*((#|//).*)?\r?$')
 _TF_ROTATION = re.compile(r"\s*enable_key_rotation\s*=\s*(?P<value>[^\s#/]+)")
 _YAML_ROTATION = re.compile(r"\s*EnableKeyRotation\s*:\s*(?P<value>[^\s#,}]+)")
 _JSON_ROTATION = re.compile(r'\s*"EnableKeyRotation"\s*:\s*(?P<value>"[^"]*"|[A-Za-z0-9]+)')
@@ -291,6 +292,11 @@ def _fix_rotation_tf(doc: _Doc, i: int) -> Edit | None:
     edit = _replace_value(lines, i, _TF_ROTATION, "true")
     if edit is not None:
         return edit
+    empty = _TF_EMPTY_KEY.match(lines[i])
+    if empty is not None:  # resource "aws_kms_key" "k" {}: open it up
+        pad = lines[i][: _indent(lines[i])]
+        body = f"{{{doc.nl}{pad}  enable_key_rotation = true{doc.nl}{pad}}}"
+        return Edit(i, empty.start("body"), i, empty.end("body"), body)
     if not re.match(r'\s*resource\s+"aws_kms_[a-z_]*key"\s+"[^"]+"\s*\{\s*\r?$', lines[i]):
         return None
     end = doc.tf_block_end(i)

@@ -451,6 +451,18 @@ def fix_and_relint(tmp_path: Path, name: str, text: str, rule: str) -> str:
         ),
         (
             "main.tf",
+            'resource "aws_kms_key" "a" {}\n',
+            "KMS002",
+            'resource "aws_kms_key" "a" {\n  enable_key_rotation = true\n}\n',
+        ),
+        (
+            "main.tf",
+            '  resource "aws_kms_key" "a" { } # to do\n',
+            "KMS002",
+            '  resource "aws_kms_key" "a" {\n    enable_key_rotation = true\n  } # to do\n',
+        ),
+        (
+            "main.tf",
             'resource "aws_kms_key" "a" {\n    description = "a"\n}\n',
             "KMS002",
             'resource "aws_kms_key" "a" {\n    enable_key_rotation = true\n    description = "a"\n}\n',

@@ -406,6 +406,7 @@ def test_sarif_lists_kms000_among_the_rules_that_ran(broken_tree: Path) -> None:
 # --------------------------------------------------------------------------- key-policy-files
 
 
+@pytest.mark.slow
 def test_key_policy_files_are_relative_to_the_configuration_whoever_runs_it(tmp_path: Path) -> None:
     """Listed files are key policies whatever their actions and names, from .kmslint.toml or pyproject.toml."""
     repo = tmp_path / "repo"

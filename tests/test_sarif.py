@@ -78,6 +78,7 @@ def test_golden_sarif_is_valid() -> None:
     validate(json.loads((FIXTURES / "golden" / "expected.sarif").read_text(encoding="utf-8")))
 
 
+@pytest.mark.slow
 def test_cli_sarif_is_valid_on_every_fixture() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "kmslint", "--format", "sarif", "--select", "ALL", "--show-suppressed", "fixtures"],

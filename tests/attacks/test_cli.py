@@ -23,6 +23,9 @@ import pytest
 
 from kmslint import fsio
 
+# Each case runs the console script in a fresh process: the default local run leaves them to .ci/run.
+pytestmark = pytest.mark.slow
+
 CONSOLE_SCRIPT = Path(sys.executable).with_name("kmslint")
 KMSLINT = [str(CONSOLE_SCRIPT)] if CONSOLE_SCRIPT.exists() else [sys.executable, "-m", "kmslint"]
 

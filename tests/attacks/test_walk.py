@@ -454,6 +454,7 @@ def hostile_tree(base: Path) -> Path:
     return evil
 
 
+@pytest.mark.slow
 def test_file_reads_nothing_outside_the_scanned_tree_from_any_cwd(public_tmp: Path) -> None:
     """From any cwd the same JSON, byte for byte; file() and links never read ../repo from repo-evil, /etc, ~, ../.."""
     evil = hostile_tree(public_tmp)

@@ -1,4 +1,4 @@
-"""Worker processes: forks taking turns, the executor where there is no fork, failures.
+"""Worker processes: the pool and this process taking turns, failures.
 
 Every way of running the units must give the report ``--jobs 1`` gives;
 output bytes across ``--jobs`` are checked end to end in test_determinism.
@@ -40,15 +40,9 @@ def _findings(jobs: int) -> list[Finding]:
 
 
 @pytest.mark.parametrize("jobs", [2, 3, 7])
-def test_forks_give_what_one_process_gives(tree: Path, jobs: int) -> None:
+def test_a_pool_gives_what_one_process_gives(tree: Path, jobs: int, monkeypatch: pytest.MonkeyPatch) -> None:
     alone = _findings(1)
     assert len(alone) > 50
-    assert _findings(jobs) == alone
-
-
-def test_the_executor_gives_the_same_where_there_is_no_fork(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    alone = _findings(1)
-    monkeypatch.setattr(parallel, "CAN_FORK", False)
     used: list[int] = []
     pool_map = parallel._pool_map
 
@@ -57,8 +51,8 @@ def test_the_executor_gives_the_same_where_there_is_no_fork(tree: Path, monkeypa
         return pool_map(job, todo, workers)
 
     monkeypatch.setattr(parallel, "_pool_map", spy)
-    assert _findings(2) == alone
-    assert used == [2]
+    assert _findings(jobs) == alone
+    assert used == [jobs]
 
 
 def test_units_of_a_child_that_dies_are_linted_by_the_parent(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -42,8 +42,9 @@ if TYPE_CHECKING:
 
 
 # Below this many units to lint, a pool costs more than it saves.  Measured on 2
-# cores: starting one costs ~60 ms; 51 units (80 files) broke even, 100 units (160
-# files) took 425 ms instead of 552, 1,000 Terraform files 1.3 s instead of 2.3.
+# cores (bench/gen.py trees, medians of 9 alternating runs, alone / 2 processes):
+# 39 units (160 files) 148 / 191 ms, 65 units (256 files) 226 / 205 ms, 129 units
+# (512 files) 358 / 255 ms, 253 units (1,000 Terraform files) 699 / 409 ms.
 AUTO_MIN_UNITS = 64
 AUTO_MAX_JOBS = 8
 
@@ -163,7 +164,7 @@ def _pool_map(job: _Job, todo: list[int], workers: int) -> list[UnitResult]:
     (~20 MB) and its start.  A pool that cannot start its processes, or a
     worker that fails, leaves its units to this process, as with ``--jobs 1``.
     """
-    import multiprocessing  # 10+ ms to import: only when a pool is used
+    import multiprocessing  # ~20 ms to import with concurrent.futures: only when a pool is used
     from concurrent.futures import ProcessPoolExecutor
 
     # fork shares the imported modules and the job with the workers for free;

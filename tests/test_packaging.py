@@ -107,6 +107,7 @@ def test_sdist_holds_what_its_tests_and_users_need(tmp_path: Path) -> None:
         names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
     for needed in (
         "LICENSE",
+        "CONTRIBUTING.md",  # the README links to it
         "action.yml",
         ".pre-commit-hooks.yaml",
         ".pre-commit-config.yaml",

@@ -180,7 +180,12 @@ def _pool_map(job: _Job, todo: list[int], workers: int) -> list[UnitResult]:
             max_workers=workers - 1, mp_context=ctx, initializer=_init, initargs=(job, taken)
         ) as pool:
             theirs = [pool.submit(_work, w) for w in range(workers - 1)]  # they start while we work
-            done.update(_drain(job, taken))
+            try:
+                done.update(_drain(job, taken))
+            except BaseException:  # interrupted, or a failure here: the workers take no more units
+                with taken.get_lock():
+                    taken.value = len(todo)
+                raise
             for future in theirs:
                 # A worker that failed (or a pool that broke) returns nothing: its units are linted below.
                 with contextlib.suppress(Exception):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,23 @@ def test_no_child_is_left_behind(tree: Path) -> None:
     _findings(3)
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # every fork has been waited for
+
+
+def test_an_interrupted_parent_leaves_the_workers_no_more_units(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C sent to kmslint alone (not its process group) ends the run at once, not after the workers' share."""
+    parent = os.getpid()
+    real = parallel.lint_unit
+    linted = tree / "linted-by-workers"
+    linted.mkdir()
+
+    def slow_in_workers_interrupted_here(*args: object) -> engine.UnitResult:
+        if os.getpid() == parent:
+            raise KeyboardInterrupt
+        time.sleep(0.05)
+        (linted / str(time.monotonic_ns())).touch()
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "lint_unit", slow_in_workers_interrupted_here)
+    with pytest.raises(KeyboardInterrupt):
+        api.lint(["."], jobs=2)
+    assert len(list(linted.iterdir())) < 10  # of the 50 units: at most those under way

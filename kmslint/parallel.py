@@ -31,7 +31,7 @@ from kmslint.settings import Settings
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
-    from typing import Any, NoReturn, Protocol
+    from typing import Any, Protocol
 
     class _Counter(Protocol):
         """``multiprocessing.Value``: how many of the job's units have been taken."""
@@ -42,12 +42,11 @@ if TYPE_CHECKING:
 
 
 # Below this many units to lint, a pool costs more than it saves.  Measured on 2
-# cores: starting one costs ~60 ms; 51 units (80 files) broke even, 100 units (160
-# files) took 425 ms instead of 552, 1,000 Terraform files 1.3 s instead of 2.3.
+# cores (bench/gen.py trees, medians of 9 alternating runs, alone / 2 processes):
+# 39 units (160 files) 148 / 191 ms, 65 units (256 files) 226 / 205 ms, 129 units
+# (512 files) 358 / 255 ms, 253 units (1,000 Terraform files) 699 / 409 ms.
 AUTO_MIN_UNITS = 64
 AUTO_MAX_JOBS = 8
-# Workers are forks of this process where the OS has fork (not on Windows).
-CAN_FORK = hasattr(os, "fork")
 
 
 def available_cores() -> int:
@@ -136,8 +135,6 @@ def run_units(
         workers = resolve_jobs(jobs, len(todo))
         if workers <= 1:
             fresh: Iterable[UnitResult] = (lint_unit(units[i], opts, settings, rules, display) for i in todo)
-        elif CAN_FORK:
-            fresh = _fork_map(job, todo, workers)
         else:
             fresh = _pool_map(job, todo, workers)
         for i, result in zip(todo, fresh):
@@ -157,118 +154,8 @@ def run_units(
         yield done
 
 
-def _fork_map(job: _Job, todo: list[int], workers: int) -> list[UnitResult]:
-    """``workers`` processes' worth of work: this process and ``workers - 1`` forks of it.
-
-    The index of the next unit to take is passed around in a pipe, as a
-    baton: a process reads it, writes back the one after, and lints that
-    unit, so all processes finish within about one unit of each other
-    whatever the units cost.  A fork shares everything imported and the
-    job for free and starts in ~5 ms, where ``ProcessPoolExecutor`` costs
-    30-60 ms to import and start on 2 cores (5% of a 1,000-file run).
-    Each child sends its results back pickled and ends with ``os._exit``;
-    the units of a child that fails are linted here, so a failure surfaces
-    as it would with ``--jobs 1``.  A fork or pipe the system refuses
-    (``ulimit -u``, no memory, no descriptors left) means fewer workers, down
-    to this process alone: the report is the same, only slower.
-    """
-    import pickle
-
-    job = replace(job, todo=todo)
-    try:
-        baton = os.pipe()
-    except OSError:  # no descriptors left: no workers either
-        return [lint_unit(job.units[i], job.opts, job.settings, job.rules, job.display) for i in todo]
-    os.write(baton[1], (0).to_bytes(8, "little"))
-    children: list[tuple[int, int]] = []  # (pid, the read end of its results)
-    done: dict[int, UnitResult] = {}
-    try:
-        for _ in range(workers - 1):
-            child = _fork_child(job, baton)
-            if child is None:
-                break  # refused: this process and the children so far share the work
-            children.append(child)
-        done.update(_take_turns(job, baton))
-        while children:
-            pid, results_r = children[0]
-            with os.fdopen(results_r, "rb") as stream:
-                data = stream.read()
-            children.pop(0)
-            os.waitpid(pid, 0)
-            # Our own fork wrote it; a child that failed sent nothing, and its units are linted below.
-            with contextlib.suppress(Exception):
-                done.update(pickle.loads(data))  # noqa: S301
-    finally:
-        for pid, results_r in children:  # interrupted: do not leave children behind
-            _end_child(pid, results_r)
-        os.close(baton[0])
-        os.close(baton[1])
-    for i in todo:
-        if i not in done:
-            done[i] = lint_unit(job.units[i], job.opts, job.settings, job.rules, job.display)
-    return [done[i] for i in todo]
-
-
-def _fork_child(job: _Job, baton: tuple[int, int]) -> tuple[int, int] | None:
-    """Start one worker: ``(pid, the read end of its results)``, or None when the system refuses."""
-    try:
-        results_r, results_w = os.pipe()
-    except OSError:
-        return None
-    try:
-        pid = os.fork()
-    except OSError:  # BlockingIOError under `ulimit -u`, ENOMEM...
-        os.close(results_r)
-        os.close(results_w)
-        return None
-    if pid == 0:
-        os.close(results_r)
-        _child(job, baton, results_w)
-    os.close(results_w)
-    return pid, results_r
-
-
-def _take_turns(job: _Job, baton: tuple[int, int]) -> list[tuple[int, UnitResult]]:
-    """Lint units while any is left, taking the next one from the baton."""
-    done: list[tuple[int, UnitResult]] = []
-    end = len(job.todo)
-    while True:
-        k = int.from_bytes(os.read(baton[0], 8), "little")
-        os.write(baton[1], min(k + 1, end).to_bytes(8, "little"))  # pass it on at once
-        if k >= end:
-            return done
-        i = job.todo[k]
-        done.append((i, lint_unit(job.units[i], job.opts, job.settings, job.rules, job.display)))
-
-
-def _child(job: _Job, baton: tuple[int, int], results_w: int) -> NoReturn:
-    """A forked worker: take turns, send the results, and end without running any exit handler."""
-    import pickle
-
-    status = 0
-    try:
-        payload = pickle.dumps(_take_turns(job, baton), protocol=pickle.HIGHEST_PROTOCOL)
-        with os.fdopen(results_w, "wb") as stream:
-            stream.write(payload)
-    except BaseException:
-        status = 1
-    os._exit(status)
-
-
-def _end_child(pid: int, results_r: int) -> None:
-    import signal
-
-    with contextlib.suppress(OSError):
-        os.kill(pid, signal.SIGTERM)
-    with contextlib.suppress(OSError):
-        os.close(results_r)
-    with contextlib.suppress(OSError):
-        os.waitpid(pid, 0)
-
-
 def _pool_map(job: _Job, todo: list[int], workers: int) -> list[UnitResult]:
-    """``workers`` processes' worth of work: this process and a pool of ``workers - 1``
-    (where there is no ``os.fork``).
+    """``workers`` processes' worth of work: this process and a pool of ``workers - 1``.
 
     Every process takes the next unit nobody has taken yet (a shared counter)
     until none is left, so they all finish within about one unit of each
@@ -277,7 +164,7 @@ def _pool_map(job: _Job, todo: list[int], workers: int) -> list[UnitResult]:
     (~20 MB) and its start.  A pool that cannot start its processes, or a
     worker that fails, leaves its units to this process, as with ``--jobs 1``.
     """
-    import multiprocessing  # 10+ ms to import: only when a pool is used
+    import multiprocessing  # ~20 ms to import with concurrent.futures: only when a pool is used
     from concurrent.futures import ProcessPoolExecutor
 
     # fork shares the imported modules and the job with the workers for free;
@@ -286,19 +173,29 @@ def _pool_map(job: _Job, todo: list[int], workers: int) -> list[UnitResult]:
     ctx = multiprocessing.get_context(method)
     job = replace(job, todo=todo)
     done: dict[int, UnitResult] = {}
+    before = set(multiprocessing.active_children())
     try:
         taken: _Counter = ctx.Value("q", 0)
         with ProcessPoolExecutor(
             max_workers=workers - 1, mp_context=ctx, initializer=_init, initargs=(job, taken)
         ) as pool:
             theirs = [pool.submit(_work, w) for w in range(workers - 1)]  # they start while we work
-            done.update(_drain(job, taken))
+            try:
+                done.update(_drain(job, taken))
+            except BaseException:  # interrupted, or a failure here: the workers take no more units
+                with taken.get_lock():
+                    taken.value = len(todo)
+                raise
             for future in theirs:
                 # A worker that failed (or a pool that broke) returns nothing: its units are linted below.
                 with contextlib.suppress(Exception):
                     done.update(future.result())
     except OSError:  # no shared counter, or the pool could not start a process
-        pass
+        # A pool refused its second process keeps its first, waiting for work that never
+        # comes: ended here, or the exit would wait for it forever (ulimit -u).
+        for process in set(multiprocessing.active_children()) - before:
+            process.terminate()
+            process.join()
     for i in todo:
         if i not in done:
             done[i] = lint_unit(job.units[i], job.opts, job.settings, job.rules, job.display)

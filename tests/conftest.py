@@ -6,7 +6,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-SHARED = ROOT.parent / "shared"
+# The OASIS SARIF 2.1.0 JSON Schema, vendored (tests/data/README.md says from where).
+SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -21,6 +21,9 @@ import pytest
 from kmslint.formatters import FORMATS
 from tests.conftest import FIXTURES, ROOT
 
+# Dozens of CLI processes: the default local run leaves them to .ci/run.
+pytestmark = pytest.mark.slow
+
 OPEN = {"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}
 
 

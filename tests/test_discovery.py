@@ -157,6 +157,7 @@ def _pattern(draw: st.DrawFn, negated: bool) -> str:
     return text
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(
     st.lists(_pattern(negated=False), min_size=1, max_size=4),
@@ -168,6 +169,7 @@ def test_ignore_matches_as_pathspec_does_on_ordinary_patterns(patterns: list[str
     assert RuleList(patterns).match_path(path) == expected
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_pattern(negated=True), min_size=1, max_size=4), st.sampled_from(_NAMES))
 def test_ignore_negations_match_as_pathspec_does(patterns: list[str], name: str) -> None:

@@ -244,6 +244,7 @@ def test_a_json_template_records_each_key_once_however_often_it_is_read(tmp_path
 # --------------------------------------------------------------------------- bounds
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", ["yaml", "json"])
 def test_a_policy_of_many_repeated_keys_is_linted_quickly_and_recorded_within_bounds(tmp_path: Path, form: str) -> None:
     """Built to be costly: 50,000 repeats of one key inside a key policy.  The template is read,
@@ -274,6 +275,7 @@ def test_a_policy_of_many_repeated_keys_is_linted_quickly_and_recorded_within_bo
     assert len([f for f in found if f.rule_id == "KMS013"]) == MAX_DUPLICATE_KEYS
 
 
+@pytest.mark.slow
 def test_many_keys_and_many_repeats_are_matched_without_a_scan_of_each(tmp_path: Path) -> None:
     """3,000 keys and aliases, each writing a property twice: each repeat is found for its own
     resource (by bisection, not by every resource looking at every repeat)."""

@@ -216,6 +216,7 @@ def report_validator() -> Any:
     return jsonschema.Draft202012Validator(schema)
 
 
+@pytest.mark.slow
 def test_json_output_matches_its_schema() -> None:
     validator = report_validator()
     proc = subprocess.run(

@@ -46,6 +46,9 @@ from kmslint.settings import Settings
 from tests import measure
 from tests.conftest import FIXTURES, ROOT
 
+# Minutes of generated inputs: the default local run leaves them to .ci/run.
+pytestmark = pytest.mark.slow
+
 # KMSLINT_FUZZ_SEED / KMSLINT_FUZZ_SCALE run other or more inputs (a deeper run off CI).
 SEED = int(os.environ.get("KMSLINT_FUZZ_SEED", "20240607"))
 SCALE = max(1, int(os.environ.get("KMSLINT_FUZZ_SCALE", "1")))

@@ -35,6 +35,9 @@ from kmslint import api
 from kmslint.parsers import common
 from kmslint.settings import Settings
 
+# Generated configurations by the hundred: the default local run leaves them to .ci/run.
+pytestmark = pytest.mark.slow
+
 STEPS = 20_000  # the unit budget while fuzzing: a seventy-fifth of the usual
 PER_INPUT_SECONDS = 5.0
 SHAPES = settings(

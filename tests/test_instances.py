@@ -112,6 +112,7 @@ def test_instance_explosion_stays_cheap(tmp_path: Path, expr: str) -> None:
     assert all(" (for " not in m for _, _, _, m in found)
 
 
+@pytest.mark.slow
 def test_a_long_chain_of_for_each_over_resources_is_bounded(tmp_path: Path) -> None:
     """``k1`` over ``k0``, ``k2`` over ``k1`` ... 3,000 deep: no recursion error, no traceback."""
     parts = ['resource "aws_kms_key" "k0" {\n  for_each = toset(["a"])\n  enable_key_rotation = false\n}\n']

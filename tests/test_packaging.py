@@ -107,6 +107,7 @@ def test_sdist_holds_what_its_tests_and_users_need(tmp_path: Path) -> None:
         names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
     for needed in (
         "LICENSE",
+        "CONTRIBUTING.md",  # the README links to it
         "action.yml",
         ".pre-commit-hooks.yaml",
         ".pre-commit-config.yaml",
@@ -119,6 +120,7 @@ def test_sdist_holds_what_its_tests_and_users_need(tmp_path: Path) -> None:
         "tests/conftest.py",
         "fixtures/golden",
         "bench/run.py",
+        "tests/data/sarif-schema-2.1.0.json",
     ):
         assert needed in names or any(n.startswith(needed + "/") for n in names), needed
 
@@ -142,6 +144,19 @@ def test_release_workflow_tests_the_wheel_then_publishes_with_trusted_publishing
     assert jobs["tag"]["needs"] == "publish"
     assert 'git tag "v$VERSION"' in jobs["tag"]["steps"][-1]["run"]
     assert flow["permissions"] == {"contents": "read"}
+
+
+def test_the_whole_suite_runs_the_slow_tests_too() -> None:
+    """pyproject's addopts skip `slow` locally; the README's test command, .ci/run and a release run everything."""
+    assert "-m 'not slow'" in PYPROJECT["tool"]["pytest"]["ini_options"]["addopts"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = readme.split("Set up and run the whole test suite (ruff, mypy, pytest):\n\n    ", 1)[1].split("\n", 1)[0]
+    assert command.endswith(" && .venv/bin/pytest -m ''")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert command + " || exit 1" in ci
+    assert "\"$venv/bin/pytest\" -m '';" in ci
+    release = (ROOT / ".github" / "workflows" / "release.yml").read_text(encoding="utf-8")
+    assert re.findall(r"pytest.*", release) == ["pytest -p no:cacheprovider -m ''"]
 
 
 def test_readme_first_command_output_is_what_examples_give() -> None:

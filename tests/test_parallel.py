@@ -1,4 +1,4 @@
-"""Worker processes: forks taking turns, the executor where there is no fork, failures.
+"""Worker processes: the pool and this process taking turns, failures.
 
 Every way of running the units must give the report ``--jobs 1`` gives;
 output bytes across ``--jobs`` are checked end to end in test_determinism.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -40,15 +41,9 @@ def _findings(jobs: int) -> list[Finding]:
 
 
 @pytest.mark.parametrize("jobs", [2, 3, 7])
-def test_forks_give_what_one_process_gives(tree: Path, jobs: int) -> None:
+def test_a_pool_gives_what_one_process_gives(tree: Path, jobs: int, monkeypatch: pytest.MonkeyPatch) -> None:
     alone = _findings(1)
     assert len(alone) > 50
-    assert _findings(jobs) == alone
-
-
-def test_the_executor_gives_the_same_where_there_is_no_fork(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    alone = _findings(1)
-    monkeypatch.setattr(parallel, "CAN_FORK", False)
     used: list[int] = []
     pool_map = parallel._pool_map
 
@@ -57,8 +52,8 @@ def test_the_executor_gives_the_same_where_there_is_no_fork(tree: Path, monkeypa
         return pool_map(job, todo, workers)
 
     monkeypatch.setattr(parallel, "_pool_map", spy)
-    assert _findings(2) == alone
-    assert used == [2]
+    assert _findings(jobs) == alone
+    assert used == [jobs]
 
 
 def test_units_of_a_child_that_dies_are_linted_by_the_parent(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,3 +83,23 @@ def test_no_child_is_left_behind(tree: Path) -> None:
     _findings(3)
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # every fork has been waited for
+
+
+def test_an_interrupted_parent_leaves_the_workers_no_more_units(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C sent to kmslint alone (not its process group) ends the run at once, not after the workers' share."""
+    parent = os.getpid()
+    real = parallel.lint_unit
+    linted = tree / "linted-by-workers"
+    linted.mkdir()
+
+    def slow_in_workers_interrupted_here(*args: object) -> engine.UnitResult:
+        if os.getpid() == parent:
+            raise KeyboardInterrupt
+        time.sleep(0.05)
+        (linted / str(time.monotonic_ns())).touch()
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "lint_unit", slow_in_workers_interrupted_here)
+    with pytest.raises(KeyboardInterrupt):
+        api.lint(["."], jobs=2)
+    assert len(list(linted.iterdir())) < 10  # of the 50 units: at most those under way

@@ -21,6 +21,7 @@ from kmslint import api
 from kmslint.parsers import formats, policy_json, registry, sniff
 from kmslint.settings import Settings
 
+# The formats kmslint reads today; a new one is a module of the formats package, and no edit here.
 FORMAT_NAMES = {
     "Terraform",
     "Terraform JSON",
@@ -62,9 +63,9 @@ def test_every_module_of_the_formats_package_declares_its_formats() -> None:
     (directory,) = formats.__path__
     modules = sorted(p.stem for p in Path(directory).glob("*.py") if not p.stem.startswith("_"))
     declared = [f for m in modules for f in __import__(f"kmslint.parsers.formats.{m}", fromlist=["x"]).FORMATS]
-    assert {f.name for f in declared} == FORMAT_NAMES
-    assert {f.name for f in registry.registry().formats} == FORMAT_NAMES
-    assert set(registry.suffixes()) == {".tf", ".tf.json", ".json", ".yaml", ".yml", ".template"}
+    assert {f.name for f in registry.registry().formats} == {f.name for f in declared}
+    assert {f.name for f in declared} >= FORMAT_NAMES
+    assert set(registry.suffixes()) >= {".tf", ".tf.json", ".json", ".yaml", ".yml", ".template"}
     assert set(registry.directory_suffixes()) == {".tf", ".tf.json"}
 
 
@@ -406,6 +407,7 @@ def test_sarif_lists_kms000_among_the_rules_that_ran(broken_tree: Path) -> None:
 # --------------------------------------------------------------------------- key-policy-files
 
 
+@pytest.mark.slow
 def test_key_policy_files_are_relative_to_the_configuration_whoever_runs_it(tmp_path: Path) -> None:
     """Listed files are key policies whatever their actions and names, from .kmslint.toml or pyproject.toml."""
     repo = tmp_path / "repo"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import cache
 
 from tests.conftest import ROOT
 
@@ -15,6 +16,7 @@ DOC = ROOT / "docs" / "security.md"
 _CITED = re.compile(r"`(tests/[\w/]+\.py)::(test_\w+)`")
 
 
+@cache  # each file is cited many times: parsed once
 def _tests_in(path: str) -> set[str]:
     tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
     return {node.name for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")}

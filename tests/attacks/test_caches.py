@@ -19,6 +19,9 @@ import pytest
 
 from kmslint import __version__, catalog
 
+# Each case runs the console script, most several times: the default local run leaves them to .ci/run.
+pytestmark = pytest.mark.slow
+
 KMSLINT = str(Path(sys.executable).parent / "kmslint")
 
 WILDCARD_KEY = """\

@@ -274,6 +274,7 @@ def test_suppressions_in_a_foreach_body_apply_to_every_copy(tmp_path: Path) -> N
     ]
 
 
+@pytest.mark.slow
 def test_foreach_expansion_is_bounded(tmp_path: Path) -> None:
     """Loops that would make 8,000 keys make 2,000, in order, and a KMS000 says the rest is unchecked."""
     items = [f"i{n}" for n in range(20)]

@@ -42,6 +42,7 @@ def key(properties: dict[str, object]) -> dict[str, object]:
     return {"Type": "AWS::KMS::Key", "Properties": properties}
 
 
+@pytest.mark.slow
 def test_two_hundred_exclusive_conditions(tmp_path: Path) -> None:
     """200 conditions on one free parameter, each adding a statement: at most one is true,
     so only the combinations with one (or none) true are read, and quickly."""
@@ -120,6 +121,7 @@ def test_deep_nesting_past_the_bound_is_free(tmp_path: Path) -> None:
     assert len(rotation) == 1 and rotation[0][3].endswith("(when condition Deep is false)")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("depth", [15, 60])
 def test_huge_allowed_values(tmp_path: Path, depth: int) -> None:
     """20,000 allowed values and 300 conditions over them, ``depth`` of them nested in one

@@ -33,6 +33,9 @@ from kmslint.settings import Settings
 from tests import measure
 from tests.parsers.tf_helpers import d, key, parse
 
+# Inputs built to be slow, large or deep, most through the CLI: the default local run leaves them to .ci/run.
+pytestmark = pytest.mark.slow
+
 KMSLINT = Path(sys.executable).with_name("kmslint")
 OPEN_POLICY = {
     "Version": "2012-10-17",

@@ -408,6 +408,7 @@ def check_output(fmt: str, out: str, report: api.Report) -> None:
         json.loads(out)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(findings(), min_size=1, max_size=4))
 def test_fuzzed_findings_every_format(found: list[Finding]) -> None:
@@ -424,6 +425,7 @@ def name_bytes(text: str) -> bytes:
     return raw + b".json"
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )

@@ -275,6 +275,7 @@ def test_a_deep_policy_string_is_unknown_not_a_crash() -> None:
     assert json.dumps(to_plain(document))  # and it can be shown
 
 
+@pytest.mark.slow
 def test_a_long_policy_text_with_many_escapes_and_placeholders_is_read_in_linear_time() -> None:
     """Each placeholder used to slice the text's runs from the start: 3,000 placeholders in a
     JSON string of 100,000 escapes took minutes."""

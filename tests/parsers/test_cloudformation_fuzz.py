@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,6 +17,9 @@ from kmslint.model import Conditional, Interpolated, Known, Location, Project, U
 from kmslint.parsers import cloudformation
 from kmslint.parsers.common import ParseFailure, ParseOptions
 from tests.parsers.cfn_samples import _Dumper, _Tagged
+
+# Generated templates: the default local run leaves them to .ci/run.
+pytestmark = pytest.mark.slow
 
 WORDS = [
     "Resources",

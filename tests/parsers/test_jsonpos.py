@@ -80,6 +80,7 @@ json_values = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(json_values, st.booleans())
 def test_round_trip_equals_the_standard_library(value: object, indent: bool) -> None:

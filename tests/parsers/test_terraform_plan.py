@@ -300,6 +300,7 @@ _attrs = st.dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.tuples(_types, st.sampled_from(["k", "p", "t"]), _attrs, _attrs, _attrs), max_size=5))
 def test_random_plans_never_crash(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from kmslint import api
 from kmslint.model import Conditional, Expression, Known, Unknown, Value, branches, describe_branch, to_plain
 from kmslint.settings import Settings
@@ -238,6 +240,7 @@ resource "aws_kms_key" "early" {{
     assert len(kms003) == 1 and kms003[0][0] == 6 and kms003[0][1].endswith("(when `var.c0`)"), kms003
 
 
+@pytest.mark.slow
 def test_conditional_statements_added_60_times_stay_bounded(tmp_path: Path) -> None:
     """Each concat() adds a statement under its own condition: past MAX_LIFT_LEAVES combinations
     the conditional parts count as unknown, fast, with no finding made up and no traceback."""

@@ -6,8 +6,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-# The OASIS SARIF 2.1.0 JSON Schema, vendored (tests/data/README.md says from where).
-SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"
+# The OASIS SARIF 2.1.0 schema, read from the workplace's shared/ folder beside the
+# checkout: its README there asks that it not be copied into the project.
+SARIF_SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

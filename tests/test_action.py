@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT, SARIF_SCHEMA
+from tests.conftest import ROOT
+from tests.test_sarif import validate
 
 pytestmark = pytest.mark.slow
 
@@ -217,9 +218,7 @@ def test_findings_fail_the_step_with_annotations_and_a_sarif_file(installed: Run
     results = log["runs"][0]["results"]
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
     assert uris == {"infra/main.tf", "stacks/logs.yaml"}
-    import jsonschema
-
-    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))).validate(log)
+    validate(log)
 
 
 def test_fail_on_threshold_and_none(installed: Runner, workspace: Path) -> None:

@@ -120,7 +120,6 @@ def test_sdist_holds_what_its_tests_and_users_need(tmp_path: Path) -> None:
         "tests/conftest.py",
         "fixtures/golden",
         "bench/run.py",
-        "tests/data/sarif-schema-2.1.0.json",
     ):
         assert needed in names or any(n.startswith(needed + "/") for n in names), needed
 

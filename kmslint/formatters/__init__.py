@@ -43,17 +43,29 @@ if TYPE_CHECKING:
         def __call__(self, report: Report, ctx: RenderContext) -> str: ...
 
 
-FORMATS: dict[str, str] = {
-    "text": "kmslint.formatters.text",
-    "json": "kmslint.formatters.json",
-    "sarif": "kmslint.formatters.sarif",
-    "github": "kmslint.formatters.github",
-    "junit": "kmslint.formatters.junit",
-    "gitlab": "kmslint.formatters.gitlab",
-}
+# The formats that come first in --help and the errors, in this order; any other module
+# in this package (but this one) is a format too, by its file name, after them.
+_FIRST = ("text", "json", "sarif", "github", "junit", "gitlab")
 
-# Formats read by programs: always UTF-8 bytes, whatever the output stream's encoding.
-UTF8_FORMATS = frozenset({"json", "sarif", "junit", "gitlab"})
+
+def _formats() -> dict[str, str]:
+    """``--format`` name -> module, from the modules in this package (none imported here)."""
+    import os
+
+    try:
+        names = {n[:-3] for n in os.listdir(os.path.dirname(__file__)) if n.endswith(".py") and n != "__init__.py"}
+    except OSError:  # not a directory on disk (a zip import): the built-in formats
+        names = set(_FIRST)
+    ordered = [n for n in _FIRST if n in names] + sorted(names - set(_FIRST))
+    return {name: f"kmslint.formatters.{name}" for name in ordered if name.isidentifier()}
+
+
+FORMATS: dict[str, str] = _formats()
+
+# Formats read by people, in the output stream's own encoding; every other format is read
+# by programs and written as UTF-8 bytes whatever the stream's encoding.
+TERMINAL_FORMATS = frozenset({"text", "github"})
+UTF8_FORMATS = frozenset(FORMATS) - TERMINAL_FORMATS
 
 # Where each rule's documentation lives (SARIF helpUri, LSP codeDescription), under kmslint.HOMEPAGE.
 # docs/rules.md is generated from rules/*.yaml, one section per rule.

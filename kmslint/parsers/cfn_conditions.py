@@ -40,6 +40,7 @@ Nothing here raises but :class:`~kmslint.parsers.common.BudgetExceeded`.
 
 from __future__ import annotations
 
+from kmslint.graph import strong_components
 from kmslint.model import Interpolated, Known, Unknown, Value, as_dict
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
@@ -404,7 +405,7 @@ class _Reader:
 
     def read(self) -> None:
         graph = {name: _references(body, self.circuit.budget) for name, body in self.definitions.items()}
-        for component in _components(graph):
+        for component in strong_components(graph):
             cyclic = len(component) > 1 or component[0] in graph[component[0]]
             for name in component:
                 if cyclic:
@@ -546,54 +547,6 @@ def _references(body: Value, budget: Budget | None) -> list[str]:
                 stack.extend(v.value.values())
         elif isinstance(v.value, list):
             stack.extend(v.value)
-    return out
-
-
-def _components(graph: dict[str, list[str]]) -> list[list[str]]:
-    """Strongly connected components of the ``Condition`` references (Tarjan's algorithm,
-    without recursion), each after every component it refers to."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    out: list[list[str]] = []
-    for root in graph:
-        if root in index:
-            continue
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on_stack.add(root)
-        work = [(root, iter(graph[root]))]
-        while work:
-            node, edges = work[-1]
-            descended = False
-            for nxt in edges:
-                if nxt not in graph:
-                    continue
-                if nxt not in index:
-                    index[nxt] = low[nxt] = len(index)
-                    stack.append(nxt)
-                    on_stack.add(nxt)
-                    work.append((nxt, iter(graph[nxt])))
-                    descended = True
-                    break
-                if nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-            if descended:
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == index[node]:
-                component: list[str] = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                out.append(component)
     return out
 
 

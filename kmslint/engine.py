@@ -353,6 +353,7 @@ def _finding(rule: catalog.Rule, sev: Severity, v: Violation, constructs: dict[s
         slug=rule.slug,
         severity=sev,
         content=v.content,
+        fix=v.fix,
     )
 
 

@@ -15,7 +15,8 @@
   ``BypassPolicyLockoutSafetyCheck: true`` (KMS009), and adding the
   multi-Region justification tag with a placeholder to fill in (KMS004).
 
-The fixes are plain line edits (:func:`fixes_for`), independent of pygls.
+Each fix is made by its rule's check from the model's spans (:mod:`kmslint.fixes`)
+and written into the buffer as text edits here (:func:`fixes_for`), independent of pygls.
 
 Everything an editor sends may be hostile (the document may come from a
 pull request; the stream may be garbled):
@@ -46,6 +47,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from kmslint import __version__, api, catalog
+from kmslint.fixes import JUSTIFICATION_PLACEHOLDER, Edit, Fix, apply_edits, render
 from kmslint.model import Finding, Severity
 from kmslint.record import Record, field
 from kmslint.settings import Settings
@@ -56,7 +58,6 @@ if TYPE_CHECKING:
 
 DEBOUNCE_SECONDS = 0.3
 INSTALL_HINT = "the kmslint language server needs pygls: pip install 'kmslint[lsp]'"
-JUSTIFICATION_PLACEHOLDER = "TODO: say why this key must be multi-Region"
 LINTED_SUFFIXES = (".tf", ".tf.json", ".json", ".yaml", ".yml", ".template")
 LINTED_LANGUAGES = frozenset({"terraform", "hcl", "json", "yaml", "cloudformation"})
 
@@ -68,414 +69,17 @@ class MissingDependency(RuntimeError):
 # --------------------------------------------------------------------------- fixes (pure)
 
 
-class Edit(Record, frozen=True):
-    """Replace the text between two 0-based (line, code point) positions."""
-
-    start_line: int
-    start_char: int
-    end_line: int
-    end_char: int
-    new_text: str
-
-
-class Fix(Record, frozen=True):
-    title: str
-    rule_id: str
-    edits: tuple[Edit, ...]
-
-
-def apply_edits(text: str, edits: tuple[Edit, ...] | list[Edit]) -> str:
-    """The text with non-overlapping edits applied (tests and clients without edit support)."""
-    lines = text.split("\n")
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line) + 1)
-
-    def offset(line: int, char: int) -> int:
-        return min(starts[min(line, len(lines))] + char, len(text))
-
-    out = text
-    for e in sorted(edits, key=lambda e: (e.start_line, e.start_char), reverse=True):
-        out = out[: offset(e.start_line, e.start_char)] + e.new_text + out[offset(e.end_line, e.end_char) :]
-    return out
-
-
-def _kind(path: str) -> str:
-    name = path.lower()
-    if name.endswith(".tf"):
-        return "terraform"
-    if name.endswith((".json", ".template")):
-        return "json"
-    if name.endswith((".yaml", ".yml")):
-        return "yaml"
-    return ""
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
-
-
-def _blank_or_comment(line: str) -> bool:
-    s = line.strip()
-    return not s or s.startswith(("#", "//"))
-
-
-_TF_HEADER = re.compile(r'\s*resource\s+"')
-_TF_TAGS = re.compile(r"\s*tags\s*=")
-
-
-class _Doc:
-    """A buffer split into lines once, with the indexes the fixes look things up in.
-
-    Each index is built in one pass over the buffer the first time a fix
-    needs it, so that the fixes for every finding of a document cost
-    O(lines) in all, not O(lines) each: a 700 KB template with thousands of
-    keys used to take over a minute of the server's time.
-    """
-
-    def __init__(self, text: str, path: str) -> None:
-        self.kind = _kind(path)
-        self.lines = text.split("\n")
-        self.nl = "\r\n" if "\r\n" in text else "\n"
-        self._next: list[int] | None = None
-        self._prev: list[int] | None = None
-        self._ends: list[int] | None = None
-        self._tf_ends: dict[int, int] | None = None
-        self._tf_headers: list[int] | None = None
-        self._matches: dict[str, list[int]] = {}
-
-    def next_content(self, start: int, stop: int | None = None) -> int | None:
-        """The first line at or after ``start`` (and before ``stop``) that is not blank or a comment."""
-        if self._next is None:
-            nxt = [-1] * (len(self.lines) + 1)
-            for j in range(len(self.lines) - 1, -1, -1):
-                nxt[j] = nxt[j + 1] if _blank_or_comment(self.lines[j]) else j
-            self._next = nxt
-        if start >= len(self.lines):
-            return None
-        j = self._next[max(start, 0)]
-        end = len(self.lines) if stop is None else min(stop, len(self.lines))
-        return j if 0 <= j < end else None
-
-    def prev_content(self, before: int) -> int | None:
-        """The last line before ``before`` that is not blank or a comment."""
-        if self._prev is None:
-            prev = [-1] * (len(self.lines) + 1)
-            for j, line in enumerate(self.lines):
-                prev[j + 1] = prev[j] if _blank_or_comment(line) else j
-            self._prev = prev
-        j = self._prev[min(max(before, 0), len(self.lines))]
-        return j if j >= 0 else None
-
-    def block_end(self, i: int) -> int:
-        """Where the block of line ``i`` ends: the next content line indented no deeper, or the line count."""
-        if self._ends is None:
-            ends = [len(self.lines)] * len(self.lines)
-            stack: list[int] = []  # content lines below, nearest last, indents increasing towards the top
-            for j in range(len(self.lines) - 1, -1, -1):
-                if _blank_or_comment(self.lines[j]):
-                    continue
-                level = _indent(self.lines[j])
-                while stack and _indent(self.lines[stack[-1]]) > level:
-                    stack.pop()
-                if stack:
-                    ends[j] = stack[-1]
-                stack.append(j)
-            self._ends = ends
-        return self._ends[i]
-
-    def tf_block_end(self, header: int) -> int | None:
-        """The line of the brace closing the first block opened on ``header`` (strings and comments skipped)."""
-        if self._tf_ends is None:
-            self._tf_ends = self._match_braces()
-        return self._tf_ends.get(header)
-
-    def _match_braces(self) -> dict[int, int]:
-        ends: dict[int, int] = {}
-        stack: list[tuple[int, bool]] = []  # (line, the first brace opened on that line)
-        for j, line in enumerate(self.lines):
-            in_string = False
-            first = True
-            k = 0
-            while k < len(line):
-                c = line[k]
-                if in_string:
-                    if c == "\\":
-                        k += 1
-                    elif c == '"':
-                        in_string = False
-                elif c == '"':
-                    in_string = True
-                elif c == "#" or line.startswith("//", k):
-                    break
-                elif c == "{":
-                    stack.append((j, first))
-                    first = False
-                elif c == "}" and stack:
-                    opened, was_first = stack.pop()
-                    if was_first:
-                        ends.setdefault(opened, j)
-                k += 1
-        return ends
-
-    def tf_header_above(self, i: int) -> int | None:
-        """The nearest ``resource "..."`` line at or above ``i``."""
-        if self._tf_headers is None:
-            last = -1
-            headers: list[int] = []
-            for line in self.lines:
-                if _TF_HEADER.match(line):
-                    last = len(headers)
-                headers.append(last)
-            self._tf_headers = headers
-        j = self._tf_headers[i]
-        return j if j >= 0 else None
-
-    def first_match(self, pattern: re.Pattern[str], start: int, stop: int) -> int | None:
-        """The first line in [start, stop) that ``pattern`` matches (bisecting a list built once per pattern)."""
-        from bisect import bisect_left
-
-        found = self._matches.get(pattern.pattern)
-        if found is None:
-            found = self._matches[pattern.pattern] = [j for j, line in enumerate(self.lines) if pattern.match(line)]
-        k = bisect_left(found, start)
-        return found[k] if k < len(found) and found[k] < stop else None
-
-
-def _delete_line(lines: list[str], i: int) -> Edit:
-    if i + 1 < len(lines):
-        return Edit(i, 0, i + 1, 0, "")
-    if i > 0:  # the last line, with no newline after it
-        return Edit(i - 1, len(lines[i - 1].rstrip("\r")), i, len(lines[i]), "")
-    return Edit(i, 0, i, len(lines[i]), "")
-
-
-def _replace_value(lines: list[str], i: int, pattern: re.Pattern[str], value: str) -> Edit | None:
-    m = pattern.match(lines[i])
-    if m is None:
-        return None
-    return Edit(i, m.start("value"), i, m.end("value"), value)
-
-
-def _child_indent(doc: _Doc, parent: int, stop: int | None = None) -> str:
-    lines = doc.lines
-    j = doc.next_content(parent + 1, stop)
-    base = _indent(lines[parent])
-    if j is not None and _indent(lines[j]) > base:
-        return lines[j][: _indent(lines[j])]
-    return lines[parent][:base] + "  "
-
-
-_TF_EMPTY_KEY = re.compile(r'\s*resource\s+"aws_kms_[a-z_]*key"\s+"[^"]+"\s*(?P<body>\{\s*\})\s*((#|//).*)?\r?$')
-_TF_ROTATION = re.compile(r"\s*enable_key_rotation\s*=\s*(?P<value>[^\s#/]+)")
-_YAML_ROTATION = re.compile(r"\s*EnableKeyRotation\s*:\s*(?P<value>[^\s#,}]+)")
-_JSON_ROTATION = re.compile(r'\s*"EnableKeyRotation"\s*:\s*(?P<value>"[^"]*"|[A-Za-z0-9]+)')
-_TF_BYPASS = re.compile(r"\s*bypass_policy_lockout_safety_check\s*=\s*(true|\"true\")\s*((#|//).*)?\r?$")
-_YAML_BYPASS = re.compile(r"\s*BypassPolicyLockoutSafetyCheck\s*:\s*(true|True|TRUE|\"true\"|'true')\s*(#.*)?\r?$")
-_JSON_BYPASS = re.compile(r'\s*"BypassPolicyLockoutSafetyCheck"\s*:\s*(true|"true")\s*(?P<comma>,)?\s*\r?$')
-_YAML_PROPERTIES = re.compile(r"\s*Properties\s*:")
-_JSON_PROPERTIES = re.compile(r'\s*"Properties"\s*:\s*\{\s*\r?$')
-
-
-def _fix_rotation(doc: _Doc, i: int) -> Edit | None:
-    if doc.kind == "terraform":
-        return _fix_rotation_tf(doc, i)
-    if doc.kind == "yaml":
-        return _fix_rotation_yaml(doc, i)
-    if doc.kind == "json":
-        return _fix_rotation_json(doc, i)
-    return None
-
-
-def _fix_rotation_tf(doc: _Doc, i: int) -> Edit | None:
-    lines = doc.lines
-    edit = _replace_value(lines, i, _TF_ROTATION, "true")
-    if edit is not None:
-        return edit
-    empty = _TF_EMPTY_KEY.match(lines[i])
-    if empty is not None:  # resource "aws_kms_key" "k" {}: open it up
-        pad = lines[i][: _indent(lines[i])]
-        body = f"{{{doc.nl}{pad}  enable_key_rotation = true{doc.nl}{pad}}}"
-        return Edit(i, empty.start("body"), i, empty.end("body"), body)
-    if not re.match(r'\s*resource\s+"aws_kms_[a-z_]*key"\s+"[^"]+"\s*\{\s*\r?$', lines[i]):
-        return None
-    end = doc.tf_block_end(i)
-    if end is None or doc.first_match(_TF_ROTATION, i + 1, end) is not None:
-        return None
-    indent = _child_indent(doc, i, end)
-    return Edit(i + 1, 0, i + 1, 0, f"{indent}enable_key_rotation = true{doc.nl}")
-
-
-def _fix_rotation_yaml(doc: _Doc, i: int) -> Edit | None:
-    lines, nl = doc.lines, doc.nl
-    edit = _replace_value(lines, i, _YAML_ROTATION, "true")
-    if edit is not None:
-        return edit
-    line = lines[i]
-    if not re.match(r"\s*[A-Za-z0-9]+\s*:\s*(#.*)?\r?$", line):
-        return None
-    end = doc.block_end(i)
-    first = doc.next_content(i + 1, end)
-    if first is None:
-        return None
-    child = _indent(lines[first])
-    props = None
-    j: int | None = first
-    while j is not None:  # the resource's content lines, in its block only
-        if _indent(lines[j]) == child and _YAML_PROPERTIES.match(lines[j]):
-            props = j
-            break
-        j = doc.next_content(j + 1, end)
-    if props is not None:
-        if not re.match(r"\s*Properties\s*:\s*(#.*)?\r?$", lines[props]):
-            return None  # a flow mapping or an alias: not a place for a line edit
-        nxt = doc.next_content(props + 1)
-        if nxt is not None and _indent(lines[nxt]) > child:
-            indent = lines[nxt][: _indent(lines[nxt])]
-        else:
-            indent = lines[props][:child] + "  "
-        return Edit(props + 1, 0, props + 1, 0, f"{indent}EnableKeyRotation: true{nl}")
-    pad = lines[first][:child]
-    return Edit(i + 1, 0, i + 1, 0, f"{pad}Properties:{nl}{pad}  EnableKeyRotation: true{nl}")
-
-
-def _fix_rotation_json(doc: _Doc, i: int) -> Edit | None:
-    lines = doc.lines
-    edit = _replace_value(lines, i, _JSON_ROTATION, "true")
-    if edit is not None:
-        return edit
-    line = lines[i]
-    if not re.match(r'\s*"[A-Za-z0-9]+"\s*:\s*\{\s*\r?$', line):
-        return None
-    header = _indent(line)
-    for j in range(i + 1, len(lines)):  # stops at the end of the resource's block
-        if _indent(lines[j]) <= header and lines[j].strip():
-            return None  # the resource ended without a Properties object we can edit
-        if _JSON_PROPERTIES.match(lines[j]):
-            nxt = doc.next_content(j + 1)
-            if nxt is None:
-                return None
-            empty = lines[nxt].strip().startswith("}")
-            indent = lines[j][: _indent(lines[j])] + "  " if empty else lines[nxt][: _indent(lines[nxt])]
-            comma = "" if empty else ","
-            return Edit(j + 1, 0, j + 1, 0, f'{indent}"EnableKeyRotation": true{comma}{doc.nl}')
-    return None
-
-
-def _fix_bypass(doc: _Doc, i: int) -> tuple[Edit, ...]:
-    lines = doc.lines
-    line = lines[i]
-    if doc.kind == "terraform" and _TF_BYPASS.match(line):
-        return (_delete_line(lines, i),)
-    if doc.kind == "yaml" and _YAML_BYPASS.match(line):
-        prev = doc.prev_content(i)
-        nxt = doc.next_content(i + 1)
-        only_child = (
-            prev is not None
-            and _indent(lines[prev]) < _indent(line)
-            and (nxt is None or _indent(lines[nxt]) < _indent(line))
-        )
-        return () if only_child else (_delete_line(lines, i),)
-    if doc.kind == "json":
-        m = _JSON_BYPASS.match(line)
-        if m is None:
-            return ()
-        if m.group("comma"):
-            return (_delete_line(lines, i),)
-        prev = doc.prev_content(i)
-        if prev is None or not lines[prev].rstrip().endswith(","):
-            return ()
-        cut = len(lines[prev].rstrip())
-        return (_delete_line(lines, i), Edit(prev, cut - 1, prev, cut, ""))
-    return ()
-
-
-def _fix_justification(doc: _Doc, i: int, tag: str) -> Edit | None:
-    if doc.kind == "terraform":
-        return _fix_justification_tf(doc, i, tag)
-    if doc.kind == "yaml":
-        return _fix_justification_yaml(doc, i, tag)
-    return None
-
-
-def _fix_justification_tf(doc: _Doc, i: int, tag: str) -> Edit | None:
-    lines, nl = doc.lines, doc.nl
-    line = lines[i]
-    if not re.match(r"\s*multi_region\s*=", line):
-        return None
-    header = doc.tf_header_above(i)
-    end = doc.tf_block_end(header) if header is not None else None
-    if header is None or end is None or end < i:
-        return None
-    pad = line[: _indent(line)]
-    entry = f'"{tag}" = "{JUSTIFICATION_PLACEHOLDER}"'
-    j = doc.first_match(_TF_TAGS, header + 1, end)
-    if j is not None:
-        if not re.match(r"\s*tags\s*=\s*\{\s*\r?$", lines[j]):
-            return None  # tags = merge(...), a variable, or a one-line map: leave it to a person
-        return Edit(j + 1, 0, j + 1, 0, f"{_child_indent(doc, j, end)}{entry}{nl}")
-    return Edit(i + 1, 0, i + 1, 0, f"{pad}tags = {{{nl}{pad}  {entry}{nl}{pad}}}{nl}")
-
-
-def _fix_justification_yaml(doc: _Doc, i: int, tag: str) -> Edit | None:
-    lines, nl = doc.lines, doc.nl
-    line = lines[i]
-    if not re.match(r"\s*MultiRegion\s*:", line):
-        return None
-    level = _indent(line)
-    pad = line[:level]
-    # The mapping MultiRegion sits in: from its parent's line to where the parent's block ends.
-    parent = doc.prev_content(i)
-    while parent is not None and _indent(lines[parent]) >= level:
-        parent = doc.prev_content(parent)
-    start = parent + 1 if parent is not None else 0
-    stop = doc.block_end(parent) if parent is not None else len(lines)
-    j: int | None = doc.next_content(start, stop)
-    while j is not None:  # the siblings of MultiRegion, jumping over their own blocks
-        if _indent(lines[j]) == level and re.match(r"\s*Tags\s*:", lines[j]):
-            return _add_yaml_tag(doc, j, level, pad, tag)
-        j = doc.next_content(max(doc.block_end(j), j + 1), stop) if _indent(lines[j]) >= level else None
-    text = f'{pad}Tags:{nl}{pad}  - Key: "{tag}"{nl}{pad}    Value: "{JUSTIFICATION_PLACEHOLDER}"{nl}'
-    return Edit(i + 1, 0, i + 1, 0, text)
-
-
-def _add_yaml_tag(doc: _Doc, j: int, level: int, pad: str, tag: str) -> Edit | None:
-    lines, nl = doc.lines, doc.nl
-    if not re.match(r"\s*Tags\s*:\s*(#.*)?\r?$", lines[j]):
-        return None  # a flow sequence, an alias or an intrinsic function
-    nxt = doc.next_content(j + 1)
-    if nxt is not None and (
-        _indent(lines[nxt]) > level or (_indent(lines[nxt]) == level and lines[nxt].lstrip().startswith("-"))
-    ):
-        item = lines[nxt][: _indent(lines[nxt])]
-    else:
-        item = pad + "  "
-    text = f'{item}- Key: "{tag}"{nl}{item}  Value: "{JUSTIFICATION_PLACEHOLDER}"{nl}'
-    return Edit(j + 1, 0, j + 1, 0, text)
-
-
-def fixes_for(finding: Finding, text: str, path: str, justification_tag: str | None = None) -> list[Fix]:
+def fixes_for(finding: Finding, text: str) -> list[Fix]:
     """The safe fixes for one finding in ``text`` (the buffer it was found in)."""
-    return _fixes(finding, _Doc(text, path), justification_tag)
+    return _fixes(finding, text.split("\n"), "\r\n" if "\r\n" in text else "\n")
 
 
-def _fixes(finding: Finding, doc: _Doc, justification_tag: str | None = None) -> list[Fix]:
-    i = finding.line - 1
-    if not doc.kind or not 0 <= i < len(doc.lines):
+def _fixes(finding: Finding, lines: list[str], nl: str) -> list[Fix]:
+    """The finding's quick fix (made by its check from the model's spans) as edits of ``lines``."""
+    if finding.fix is None:
         return []
-    if finding.rule_id == "KMS002":
-        edit = _fix_rotation(doc, i)
-        title = "Enable automatic key rotation"
-        return [Fix(title, "KMS002", (edit,))] if edit is not None else []
-    if finding.rule_id == "KMS009":
-        edits = _fix_bypass(doc, i)
-        name = "bypass_policy_lockout_safety_check" if doc.kind == "terraform" else "BypassPolicyLockoutSafetyCheck"
-        return [Fix(f"Remove {name} (keep the lockout safety check)", "KMS009", edits)] if edits else []
-    if finding.rule_id == "KMS004":
-        tag = justification_tag or str(catalog.rules()["KMS004"].option_default("justification_tag"))
-        edit = _fix_justification(doc, i, tag)
-        return [Fix(f"Add the {tag} tag (then write the reason)", "KMS004", (edit,))] if edit is not None else []
-    return []
+    edits = render(finding.fix, lines, finding.file, nl)
+    return [Fix(finding.fix.title, finding.rule_id, edits)] if edits else []
 
 
 # --------------------------------------------------------------------------- linting a buffer
@@ -619,8 +223,7 @@ class _Linted(Record):
     findings: list[Finding]
     lines: list[str]
     diagnostics: list[Any]  # lsp.Diagnostic: what was published (see MAX_DIAGNOSTICS, oversize)
-    tag: str | None = None  # the configured multi-Region justification tag
-    doc: _Doc | None = None  # the buffer's fix indexes, made by the first code action
+    nl: str = "\n"  # the buffer's line break, for the lines quick fixes add
 
 
 def _contains(f: Finding, line: int, char: int) -> bool:
@@ -693,8 +296,8 @@ def _hover(state: _Linted, line: int, character: int) -> lsp.Hover | None:
 def _code_actions(uri: str, path: str, state: _Linted, first: int, last: int) -> list[lsp.CodeAction]:
     """The quick fixes for the findings that overlap lines ``first``..``last``.
 
-    Each fix looks only at its own resource's lines, through indexes built
-    once per document version, so this is linear in the document.  At most
+    Each fix is placed by the spans its check recorded and reads only the
+    lines next to them, so this is linear in the document.  At most
     :data:`MAX_CODE_ACTIONS` are made, within :data:`FIX_SECONDS` (pygls
     serialises the answer on its event loop); the rest are there for a
     request on a narrower range, as an editor makes for the cursor's line.
@@ -704,8 +307,6 @@ def _code_actions(uri: str, path: str, state: _Linted, first: int, last: int) ->
     from lsprotocol import types as lsp
 
     deadline = time.monotonic() + FIX_SECONDS
-    if state.doc is None:
-        state.doc = _Doc(state.text, path)
     done: dict[tuple[str, int], list[Fix]] = {}
     actions: list[lsp.CodeAction] = []
     for f in state.findings:
@@ -716,7 +317,7 @@ def _code_actions(uri: str, path: str, state: _Linted, first: int, last: int) ->
         spot = (f.rule_id, f.line)
         fixes = done.get(spot)
         if fixes is None:  # findings at the same place (instances, aliases) share their fixes
-            fixes = done[spot] = _fixes(f, state.doc, state.tag)
+            fixes = done[spot] = _fixes(f, state.lines, state.nl)
         diagnostic = to_diagnostic(f, state.lines) if fixes else None
         for fix in fixes:
             edits = [
@@ -1087,8 +688,7 @@ class _Documents:
             diagnostics = [to_diagnostic(f, lines) for f in findings[:MAX_DIAGNOSTICS]]
             if len(findings) > MAX_DIAGNOSTICS:
                 diagnostics.append(_more(len(findings) - MAX_DIAGNOSTICS, findings[MAX_DIAGNOSTICS], lines))
-        tag = settings.options.get("KMS004", {}).get("justification_tag")
-        result = _Linted(version, text, findings, lines, diagnostics, tag if isinstance(tag, str) else None)
+        result = _Linted(version, text, findings, lines, diagnostics, "\r\n" if "\r\n" in text else "\n")
         return result, messages
 
     async def lint_now(self, uri: str) -> _Linted | None:
@@ -1169,6 +769,7 @@ def serve(debounce: float = DEBOUNCE_SECONDS) -> None:
 
 __all__ = [
     "DEBOUNCE_SECONDS",
+    "JUSTIFICATION_PLACEHOLDER",
     "MAX_MESSAGE_BYTES",
     "Edit",
     "Fix",

@@ -567,6 +567,7 @@ ATTRIBUTE_NAMES: dict[str, dict[str, str]] = {
         "multi_region": "multi_region",
         "key_spec": "customer_master_key_spec",
         "key_usage": "key_usage",
+        "tags": "tags",
         "alias": "aws_kms_alias",
     },
     "cloudformation": {
@@ -577,6 +578,7 @@ ATTRIBUTE_NAMES: dict[str, dict[str, str]] = {
         "multi_region": "MultiRegion",
         "key_spec": "KeySpec",
         "key_usage": "KeyUsage",
+        "tags": "Tags",
         "alias": "AWS::KMS::Alias",
     },
 }
@@ -614,6 +616,15 @@ class KeyResource(Record, eq=False):
     # Keys written twice in the resource's definition, outside its key policy and its
     # metadata: only the last value of each counts (KMS015).
     duplicate_keys: tuple[DuplicateKey, ...] = ()
+    # Where quick fixes edit it (kmslint.fixes), None where its text is not one to edit in place
+    # (plan JSON, .tf.json, a CloudFormation loop):  ``body`` is where its attributes are written
+    # (a Terraform block from ``{`` to ``}``; CloudFormation's Properties mapping, None without
+    # one), ``definition`` the whole resource (the block; the mapping under the logical ID).
+    body: Location | None = None
+    definition: Location | None = None
+    # The attributes written in its body, as spelled there, whatever they resolve to in this
+    # reading (null, AWS::NoValue, one branch of a condition): a fix never writes one twice.
+    written: frozenset[str] = frozenset()
 
     @property
     def is_replica(self) -> bool:
@@ -826,6 +837,33 @@ def instance_index(name: str | None) -> str:
     return name.instance_key if isinstance(name, InstanceName) else ""
 
 
+class Change(Record, frozen=True):
+    """One edit of a resource that a quick fix makes, placed by the parser's spans and written
+    into text by :func:`kmslint.fixes.render` (which declines what it cannot do safely).
+
+    ``op`` is ``replace`` (``at`` is a value; ``value`` takes its place), ``remove`` (``at`` is an
+    entry, name and value, inside the mapping or block ``within``) or ``insert`` (an entry
+    ``name``: ``value`` goes into the mapping, block or list ``at``; after the entry ``beside`` when
+    given, else first; ``name`` None: a list item).  ``value`` is plain data (bool, str, dict,
+    list) that the renderer writes in the resource's ``syntax``.
+    """
+
+    op: str
+    syntax: str  # "terraform" or "cloudformation" (YAML or JSON, told apart by the text)
+    at: Location
+    name: str | None = None
+    value: Any = None
+    within: Location | None = None
+    beside: Location | None = None
+
+
+class QuickFix(Record, frozen=True):
+    """A fix a check offers with its finding: a title for the editor and the changes it makes."""
+
+    title: str
+    changes: tuple[Change, ...]
+
+
 class Violation(Record, frozen=True):
     """What a check reports: the engine turns it into a :class:`Finding`."""
 
@@ -837,15 +875,23 @@ class Violation(Record, frozen=True):
     # What it is about at its place, the same in every Fn::If reading (kmslint.engine.drop_repeats);
     # None: its message says it.
     subject: str | None = None
+    fix: QuickFix | None = None
 
     def __init__(
-        self, loc: Location, resource: str | None, message: str, content: str = "", subject: str | None = None
+        self,
+        loc: Location,
+        resource: str | None,
+        message: str,
+        content: str = "",
+        subject: str | None = None,
+        fix: QuickFix | None = None,
     ) -> None:
         _set(self, "loc", loc)
         _set(self, "resource", resource)
         _set(self, "message", message)
         _set(self, "content", content)
         _set(self, "subject", subject)
+        _set(self, "fix", fix)
 
 
 def note_existence(violation: Violation, conditions: dict[str, str]) -> Violation:
@@ -855,7 +901,7 @@ def note_existence(violation: Violation, conditions: dict[str, str]) -> Violatio
     if name is None:
         return violation
     message = f"{violation.message} ({clip(violation.resource or '')} exists only when condition {clip(name)} is true)"
-    return Violation(violation.loc, violation.resource, message, violation.content)
+    return Violation(violation.loc, violation.resource, message, violation.content, fix=violation.fix)
 
 
 # The rule of a file that could not be read or parsed: reported whatever the selection says,
@@ -887,6 +933,8 @@ class Finding(Record, frozen=True, order=True):
     suppression_reason: str | None = field(default=None, compare=False)
     content: str = field(default="", compare=False)
     suppression_kind: str | None = field(default=None, compare=False)  # one of SUPPRESSION_KINDS when suppressed
+    # The editor's quick fix (kmslint.lsp); in-process only: not in any output, not stored by the cache.
+    fix: QuickFix | None = field(default=None, compare=False, repr=False)
 
     def __init__(
         self,
@@ -904,6 +952,7 @@ class Finding(Record, frozen=True, order=True):
         suppression_reason: str | None = None,
         content: str = "",
         suppression_kind: str | None = None,
+        fix: QuickFix | None = None,
     ) -> None:
         _set(self, "file", file)
         _set(self, "line", line)
@@ -919,6 +968,7 @@ class Finding(Record, frozen=True, order=True):
         _set(self, "suppression_reason", suppression_reason)
         _set(self, "content", content)
         _set(self, "suppression_kind", suppression_kind)
+        _set(self, "fix", fix)
 
     @property
     def resource_name(self) -> str | None:

@@ -393,8 +393,12 @@ def _slugs() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def _finding_fields() -> tuple[str, ...] | None:
     """The fields of Finding in stored order, when they are the ones _finding checks (else nothing is cached)."""
-    names = tuple(fields(Finding))
+    names = tuple(name for name in fields(Finding) if name not in _NOT_STORED)
     return names if names == _STORED_FINDING else None
+
+
+# In-process only: an editor's quick fix is made on the lint it asks for, never from a stored result.
+_NOT_STORED = frozenset({"fix"})
 
 
 _STORED_FINDING = (

@@ -426,7 +426,7 @@ def fix_and_relint(tmp_path: Path, name: str, text: str, rule: str) -> str:
     finding (KMS004's fix adds a placeholder, which keeps it until the reason is written)."""
     path = str(tmp_path / name)
     [target] = [f for f in lint(path, text) if f.rule_id == rule]
-    [fix] = kls.fixes_for(target, text, path)
+    [fix] = kls.fixes_for(target, text)
     fixed = kls.apply_edits(text, fix.edits)
     after = lint(path, fixed)
     if rule == "KMS004":
@@ -559,6 +559,135 @@ def test_quick_fix(tmp_path: Path, name: str, text: str, rule: str, expected: st
     assert fix_and_relint(tmp_path, name, text, rule) == expected
 
 
+JSON_KEY = (
+    '{\n  "Resources": {\n    "K": {\n      "Type": "AWS::KMS::Key",\n      "Properties": {\n%s\n      }\n'
+    "    }\n  }\n}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "rule", "expected"),
+    [
+        # Properties written on one line: the entry goes in after the brace.
+        (
+            "t.json",
+            '{"Resources": {"K": {"Type": "AWS::KMS::Key", "Properties": {}}}}\n',
+            "KMS002",
+            '{"Resources": {"K": {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": true}}}}\n',
+        ),
+        # No Properties at all: they are added, first in the resource.
+        (
+            "t.json",
+            '{\n  "Resources": {\n    "K": {\n      "Type": "AWS::KMS::Key"\n    }\n  }\n}\n',
+            "KMS002",
+            '{\n  "Resources": {\n    "K": {\n      "Properties": {"EnableKeyRotation": true},\n'
+            '      "Type": "AWS::KMS::Key"\n    }\n  }\n}\n',
+        ),
+        # A YAML flow mapping takes a JSON entry, which YAML reads too.
+        (
+            "t.yaml",
+            "Resources:\n  K:\n    Type: AWS::KMS::Key\n    Properties: {Description: x}\n",
+            "KMS002",
+            'Resources:\n  K:\n    Type: AWS::KMS::Key\n    Properties: {"EnableKeyRotation": true, Description: x}\n',
+        ),
+        # A comment after the block's brace.
+        (
+            "main.tf",
+            'resource "aws_kms_key" "a" { # note\n  description = "a"\n}\n',
+            "KMS002",
+            'resource "aws_kms_key" "a" { # note\n  enable_key_rotation = true\n  description = "a"\n}\n',
+        ),
+        # JSON tags: a new Tags entry before MultiRegion (so the comma is right), or an item first in the list.
+        (
+            "t.json",
+            JSON_KEY % '        "EnableKeyRotation": true,\n        "MultiRegion": true',
+            "KMS004",
+            JSON_KEY
+            % (
+                '        "EnableKeyRotation": true,\n        "Tags": [{"Key": "kmslint:multi-region-justification", '
+                '"Value": "TODO: say why this key must be multi-Region"}],\n        "MultiRegion": true'
+            ),
+        ),
+        (
+            "t.json",
+            JSON_KEY % '        "EnableKeyRotation": true,\n        "MultiRegion": true,\n        "Tags": [\n'
+            '          {"Key": "team", "Value": "x"}\n        ]',
+            "KMS004",
+            JSON_KEY
+            % (
+                '        "EnableKeyRotation": true,\n        "MultiRegion": true,\n        "Tags": [\n'
+                '          {"Key": "kmslint:multi-region-justification", "Value": "TODO: say why this key must be '
+                'multi-Region"},\n          {"Key": "team", "Value": "x"}\n        ]'
+            ),
+        ),
+        # The only property removed: an empty object stays valid JSON.
+        (
+            "t.json",
+            JSON_KEY % '        "BypassPolicyLockoutSafetyCheck": true',
+            "KMS009",
+            JSON_KEY.replace("%s\n", ""),
+        ),
+    ],
+)
+def test_quick_fix_placed_by_the_model(tmp_path: Path, name: str, text: str, rule: str, expected: str) -> None:
+    assert fix_and_relint(tmp_path, name, text, rule) == expected
+
+
+def test_no_fix_where_the_value_is_not_written_there(tmp_path: Path) -> None:
+    """A value from elsewhere (a variable, a caller, a condition) is not edited at the attribute,
+    nor is a key whose text is not where a person edits it (plan JSON, .tf.json)."""
+    conditional = (
+        "Conditions:\n  East: !Equals [!Ref AWS::Region, us-east-1]\nResources:\n  K:\n    Type: AWS::KMS::Key\n"
+    )
+    cases = [
+        (
+            "main.tf",
+            'variable "r" {\n  default = false\n}\nresource "aws_kms_key" "a" {\n  enable_key_rotation = var.r\n}\n',
+        ),
+        ("t.yaml", conditional + "    Properties:\n      EnableKeyRotation: !If [East, false, true]\n"),
+        # rotation must not be switched on for a key that may be asymmetric
+        ("t.yaml", conditional + "    Properties:\n      KeySpec: !If [East, SYMMETRIC_DEFAULT, HMAC_256]\n"),
+        ("main.tf.json", '{"resource": {"aws_kms_key": {"a": {"description": "a"}}}}\n'),
+        (
+            "plan.json",
+            '{"format_version": "1.2", "planned_values": {"root_module": {"resources": [{"address": "aws_kms_key.a",'
+            ' "mode": "managed", "type": "aws_kms_key", "name": "a", "values": {"enable_key_rotation": false}}]}},'
+            ' "resource_changes": [{"address": "aws_kms_key.a", "mode": "managed", "type": "aws_kms_key",'
+            ' "name": "a", "change": {"actions": ["create"], "after": {"enable_key_rotation": false}}}]}\n',
+        ),
+    ]
+    for name, text in cases:
+        path = str(tmp_path / name)
+        targets = [f for f in lint(path, text) if f.rule_id == "KMS002"]
+        assert targets, text
+        assert all(kls.fixes_for(f, text) == [] for f in targets), text
+
+
+def test_no_fix_for_a_module_key_from_its_caller(tmp_path: Path) -> None:
+    """The caller's literal is where the finding is; the key's block is in another file."""
+    (tmp_path / "kms").mkdir()
+    (tmp_path / "kms" / "main.tf").write_text(
+        'variable "multi" {}\nresource "aws_kms_key" "k" {\n'
+        "  enable_key_rotation = true\n  multi_region = var.multi\n}\n"
+    )
+    text = 'module "kms" {\n  source = "./kms"\n  multi  = true\n}\n'
+    (tmp_path / "main.tf").write_text(text)
+    path = str(tmp_path / "main.tf")
+    [target] = [f for f in lint(path, text) if f.rule_id == "KMS004"]
+    assert kls.fixes_for(target, text) == []
+
+
+def test_no_second_placeholder_tag(tmp_path: Path) -> None:
+    text = (
+        "Resources:\n  K:\n    Type: AWS::KMS::Key\n    Properties:\n      EnableKeyRotation: true\n"
+        "      MultiRegion: true\n      Tags:\n        - Key: kmslint:multi-region-justification\n"
+        "          Value: TODO\n"
+    )
+    path = str(tmp_path / "t.yaml")
+    [target] = [f for f in lint(path, text) if f.rule_id == "KMS004"]
+    assert kls.fixes_for(target, text) == []
+
+
 def test_no_fix_where_a_line_edit_is_not_safe(tmp_path: Path) -> None:
     cases = [
         # a one-line tags map: a person decides how to lay it out.
@@ -579,7 +708,7 @@ def test_no_fix_where_a_line_edit_is_not_safe(tmp_path: Path) -> None:
     for name, text, rule in cases:
         path = str(tmp_path / name)
         [target] = [f for f in lint(path, text) if f.rule_id == rule]
-        assert kls.fixes_for(target, text, path) == [], text
+        assert kls.fixes_for(target, text) == [], text
 
 
 def test_crlf_text_keeps_its_line_endings(tmp_path: Path) -> None:

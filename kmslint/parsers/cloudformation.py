@@ -508,6 +508,7 @@ class _Reader:
     def _key(self, r: _Resource) -> KeyResource:
         key = KeyResource(name=r.name, kind=_KEY_TYPES[r.type], loc=r.entry.key_loc, syntax="cloudformation")
         key.account = pin(Unknown("the stack's account", None, Meaning.ACCOUNT_ID, ref=STACK_ACCOUNT), r.pins or {})
+        self._place(key, r)
         for prop, attr in _KEY_PROPERTIES.items():
             found = self._prop(r, prop)
             if found is not None:
@@ -529,6 +530,17 @@ class _Reader:
                 if len(keys) == 1:
                     key.primary = next(iter(keys))
         return key
+
+    def _place(self, key: KeyResource, r: _Resource) -> None:
+        """Where quick fixes edit the key: none in a loop's template (one text, many resources) or
+        where YAML counts line breaks that editors do not."""
+        if isinstance(self.src, LoopSource) or self.src.lines() is None:
+            return
+        key.definition = self.src.loc(r.entry.node)
+        props = r.fields.get("Properties")
+        if props is not None and self.src.items(props.node) is not None:
+            key.body = self.src.loc(props.node)
+            key.written = frozenset(self._props(r))
 
     def _key_of(self, ref: str) -> str | None:
         """The key a reference names: ``Key`` (``!Ref``, ``${Key}``), ``Key.Arn`` or ``Key.KeyId``
@@ -815,7 +827,7 @@ def _tags(value: Value, loc: Location) -> Value:
         if name is None:
             return Unknown("a tag whose key cannot be resolved statically", loc)
         out[name] = fields.get("Value") or Known("", item.loc)
-    return Known(out, loc)
+    return Known(out, value.loc or loc)  # where the list is: quick fixes add a tag to it
 
 
 def _items(value: Value) -> list[Value]:

@@ -429,6 +429,15 @@ class _View(_Args):
         self._blocks: dict[str, list[Arguments]] = {}
         self._default_tags = tags
 
+    @property
+    def body(self) -> Location | None:
+        """The block from its ``{`` to its ``}`` (None in ``.tf.json``: quick fixes edit HCL only)."""
+        block = self.block
+        if block.is_json:
+            return None
+        header, whole = block.header, block.loc
+        return Location(whole.file, header.end_line, max(header.end_column - 1, 1), whole.end_line, whole.end_column)
+
     def blocks(self, name: str) -> list[Arguments]:
         found = self._blocks.get(name)
         if found is None:  # expanded once: the builder asks twice for a role's inline policies

@@ -194,6 +194,7 @@ class _View(_Args):
         self.rtype = rtype
         self.index = index
         self.header = header
+        self.body: Location | None = None  # plan JSON is not where a person edits the resource
         self.each: list[str] = []  # what for_each iterates over, when it names resources
 
     def refs(self, name: str) -> list[str]:

@@ -85,6 +85,10 @@ if TYPE_CHECKING:  # the views' interface is for the type checker: nothing to bu
             """The module instance it is declared in, with indexes (``module.a["x"]``); ``module`` when
             its module calls have no ``count``/``for_each``."""
 
+        @property
+        def body(self) -> Location | None:
+            """Its block from ``{`` to ``}`` as written in HCL; None where it is not (plan, ``.tf.json``)."""
+
         def blocks(self, name: str) -> list[Arguments]:
             """Its nested blocks of one type, in order."""
 
@@ -371,6 +375,9 @@ class Builder:
     def _key(self, v: ResourceView) -> KeyResource:
         key = KeyResource(name=self._name(v), kind=KEY_TYPES[v.rtype], loc=v.header)
         key.account = self.account
+        key.body = key.definition = v.body
+        if key.body is not None:
+            key.written = frozenset(name for name in (*dict(KEY_ATTRS), "tags") if v.attr_loc(name) is not None)
         for tf_name, field_name in KEY_ATTRS:
             if field_name in key.attr_locs:
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from kmslint.fixes import turn_on
 from kmslint.model import KeyKind, Project, Violation, as_bool, known_str
 from kmslint.policy.keyspec import rotatable
 from kmslint.rules import RuleContext, check
@@ -34,5 +35,7 @@ def rotation_disabled(project: Project, ctx: RuleContext) -> Iterator[Violation]
                     branch,
                 ),
                 content=f"{key.name}:rotation={known_str(rotation) if rotation is not None else 'unset'}",
+                # Not under a condition: the other branch may be a key that cannot rotate.
+                fix=None if branch else turn_on(key, "rotation", "Enable automatic key rotation"),
             )
             break  # one finding per key, naming the first branch that violates

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from kmslint.fixes import JUSTIFICATION_PLACEHOLDER, add_tag
 from kmslint.model import KeyResource, Known, Project, Value, Violation, as_bool, as_dict, known_str
 from kmslint.rules import RuleContext, check
 from kmslint.rules._common import key_variants, with_branch
@@ -72,5 +73,14 @@ def unjustified_multi_region(project: Project, ctx: RuleContext) -> Iterator[Vio
                     branch,
                 ),
                 content=f"{key.name}:multi_region",
+                fix=None
+                if _placeholder_tag(values["tags"], tag_key)
+                else add_tag(
+                    key,
+                    tag_key,
+                    JUSTIFICATION_PLACEHOLDER,
+                    f"Add the {tag_key} tag (then write the reason)",
+                    beside="multi_region",
+                ),
             )
             break

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from kmslint.fixes import remove
 from kmslint.model import Project, Violation, as_bool
 from kmslint.rules import RuleContext, check
 from kmslint.rules._common import key_variants, with_branch
@@ -25,6 +26,11 @@ def policy_lockout_bypass(project: Project, ctx: RuleContext) -> Iterator[Violat
                     branch,
                 ),
                 content=f"{key.name}:bypass_lockout_check",
+                fix=remove(
+                    key,
+                    "bypass_lockout_check",
+                    f"Remove {key.spelled('bypass_lockout_check')} (keep the lockout safety check)",
+                ),
             )
             break
     for policy in project.key_policies():

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from kmslint.model import PARSE_ERROR, SEVERITY_NAMES, Severity
 from kmslint.record import Record, replace
-from kmslint.settings import PathIgnore, Settings
+from kmslint.settings import PathIgnore, RequireCustomerManagedKey, Settings
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
 if TYPE_CHECKING:
@@ -57,7 +57,15 @@ KEYS: dict[str, str] = {
     "max-file-bytes": "a positive integer",
     "max-depth": "a positive integer",
     "allow-nothing-to-lint": "true or false",
+    "require-customer-managed-key": "a table with everywhere, resource-types and tags (KMS022)",
 }
+CMK_KEYS: dict[str, str] = {
+    "everywhere": "true or false",
+    "resource-types": "a list of resource types (aws_sqs_queue, AWS::SQS::Queue)",
+    "tags": "a table of tag key = a list of the values that ask for a customer managed key",
+}
+# A resource type as Terraform (aws_sqs_queue) or CloudFormation (AWS::SQS::Queue) writes it.
+_RESOURCE_TYPE = re.compile(r"^(aws_[a-z0-9_]+|AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)$")
 PER_PATH_KEYS: dict[str, str] = {
     "path": "a gitignore-style path pattern",
     "rules": "a list of rule IDs or slugs",
@@ -287,6 +295,12 @@ def _expected_for(loc: tuple[str | int, ...]) -> str:
         return "one of " + ", ".join(SEVERITY_NAMES)
     if head == "rules" and len(loc) == 2:
         return "a table of the rule's options"
+    if head == "require-customer-managed-key" and len(loc) >= 2 and loc[1] in CMK_KEYS:
+        if loc[1] == "resource-types" and len(loc) == 3:
+            return "a resource type, as a string"
+        if loc[1] == "tags" and len(loc) >= 3:
+            return "a list of tag values, as strings" if len(loc) == 3 else "a tag value, as a string"
+        return CMK_KEYS[str(loc[1])]
     return KEYS.get(str(head), "a valid value")
 
 
@@ -294,7 +308,8 @@ def _explain(err: Mapping[str, Any], loc: tuple[str | int, ...]) -> str:
     kind = err["type"]
     value = err.get("input")
     if kind == "extra_forbidden":
-        known = list(PER_PATH_KEYS) if loc[:1] == ("per-path-ignores",) else list(KEYS)
+        tables = {"per-path-ignores": list(PER_PATH_KEYS), "require-customer-managed-key": list(CMK_KEYS)}
+        known = tables.get(str(loc[0]), list(KEYS)) if len(loc) > 1 else list(KEYS)
         return _unknown_key(str(loc[-1]), known)
     if kind == "missing":
         return f"required key is missing; expected {_expected_for(loc)}"
@@ -369,6 +384,15 @@ def _validator() -> Any:
         "max-file-bytes": positive,
         "max-depth": positive,
         "allow-nothing-to-lint": cs.bool_schema(strict=True),
+        "require-customer-managed-key": cs.typed_dict_schema(
+            {
+                "everywhere": cs.typed_dict_field(cs.bool_schema(strict=True), required=False),
+                "resource-types": cs.typed_dict_field(names(), required=False),
+                "tags": cs.typed_dict_field(cs.dict_schema(text(), names(), strict=True), required=False),
+            },
+            extra_behavior="forbid",
+            total=False,
+        ),
     }
     schema = cs.typed_dict_schema(
         {name: cs.typed_dict_field(fields[name], required=False) for name in KEYS},  # KEYS: the one list
@@ -468,6 +492,7 @@ def _to_settings(values: dict[str, Any], source: Path, report: Reporter) -> Sett
                 ids.append(rule.id)
         ignores.append(PathIgnore(entry["path"], tuple(ids), entry["reason"], source=str(source.resolve())))
 
+    cmk = _require_cmk(values.get("require-customer-managed-key"), report)
     changes: dict[str, Any] = {
         "select": frozenset(values["select"]) if "select" in values else None,
         "extend_select": frozenset(values.get("extend-select", ())),
@@ -479,6 +504,7 @@ def _to_settings(values: dict[str, Any], source: Path, report: Reporter) -> Sett
         "key_policy_files": tuple(anchor_pattern(p, base) for p in values.get("key-policy-files", ())),
         "per_path_ignores": tuple(ignores),
         "config_file": display_path(source),
+        "require_customer_managed_key": cmk,
     }
     if "fail-on" in values:
         changes["fail_on"] = Severity.parse(values["fail-on"])
@@ -491,6 +517,33 @@ def _to_settings(values: dict[str, Any], source: Path, report: Reporter) -> Sett
         if key in values:
             changes[attr] = values[key]
     return Settings(**changes)
+
+
+def _require_cmk(table: Mapping[str, Any] | None, report: Reporter) -> RequireCustomerManagedKey | None:
+    """The [require-customer-managed-key] table, its resource types checked for their shape."""
+    if table is None:
+        return None
+    head = "require-customer-managed-key"
+    types: set[str] = set()
+    for i, rtype in enumerate(table.get("resource-types", ())):
+        if _RESOURCE_TYPE.match(rtype):
+            types.add(rtype)
+        else:
+            report(
+                (head, "resource-types", i),
+                f"expected a resource type (aws_sqs_queue, AWS::SQS::Queue), got {_describe(rtype)}",
+            )
+    tags = {key: frozenset(values) for key, values in table.get("tags", {}).items()}
+    for key, values in table.get("tags", {}).items():
+        if not values:
+            report(
+                (head, "tags", key),
+                "expected a list of the values that ask for a customer managed key, with at least one item",
+            )
+    cmk = RequireCustomerManagedKey(bool(table.get("everywhere", False)), frozenset(types), tags)
+    if cmk.asks_for_nothing() and not table.get("resource-types"):
+        report((head,), "asks for nothing; set everywhere = true, resource-types or tags")
+    return cmk
 
 
 _GLOB_SPECIAL = re.compile(r"([\\*?\[\]!#])")

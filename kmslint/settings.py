@@ -24,6 +24,19 @@ class PathIgnore(Record, frozen=True):
     source: str = ""  # the config file it came from
 
 
+class RequireCustomerManagedKey(Record, frozen=True):
+    """Where the configuration asks for customer managed keys (KMS022): every data store, those of
+    these resource types (Terraform or CloudFormation spelling), or those whose tags match
+    (tag key -> the values that ask for one)."""
+
+    everywhere: bool = False
+    resource_types: frozenset[str] = frozenset()
+    tags: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def asks_for_nothing(self) -> bool:
+        return not (self.everywhere or self.resource_types or self.tags)
+
+
 class Settings(Record, frozen=True):
     # Rule IDs or slugs; "ALL" selects every rule.  None: the rules enabled by default.
     select: frozenset[str] | None = None
@@ -45,5 +58,7 @@ class Settings(Record, frozen=True):
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_depth: int = DEFAULT_MAX_DEPTH
     config_file: str | None = None
+    # [require-customer-managed-key] (KMS022); None: not configured.
+    require_customer_managed_key: RequireCustomerManagedKey | None = None
     # A baseline file (kmslint.baseline): findings recorded in it are not reported.
     baseline: str | None = None

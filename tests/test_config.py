@@ -155,8 +155,9 @@ def test_pyproject_table(tmp_path: Path) -> None:
 RULE_NAMES = "expected a rule ID, an ID prefix such as KMS00, a slug, or ALL (see `kmslint rules`)"
 TOP_KEYS = (
     "select, extend-select, ignore, severity, rules, account-id, exclude, key-policy-files, per-path-ignores, fail-on, "
-    "strict, max-file-bytes, max-depth, allow-nothing-to-lint"
+    "strict, max-file-bytes, max-depth, allow-nothing-to-lint, require-customer-managed-key"
 )
+CMK = "require-customer-managed-key"
 SEVERITIES = "info, low, medium, high, critical"
 
 BAD = [
@@ -342,6 +343,43 @@ BAD = [
         "a quoted key with a dot is quoted in the path",
         '"fail.on" = "x"',
         [f'.kmslint.toml: "fail.on": unknown key (did you mean fail-on?); expected one of: {TOP_KEYS}'],
+    ),
+    (
+        "a misspelt key in require-customer-managed-key",
+        "[require-customer-managed-key]\nresource_types = ['aws_sqs_queue']",
+        [
+            f".kmslint.toml: {CMK}.resource_types: unknown key (did you mean resource-types?); "
+            "expected one of: everywhere, resource-types, tags"
+        ],
+    ),
+    (
+        "not a resource type",
+        "[require-customer-managed-key]\nresource-types = ['sqs queue']",
+        [
+            f".kmslint.toml: {CMK}.resource-types[0]: expected a resource type (aws_sqs_queue, AWS::SQS::Queue), "
+            'got the string "sqs queue"'
+        ],
+    ),
+    (
+        "a tag with a value, not a list of values",
+        "[require-customer-managed-key.tags]\ndata-classification = 'confidential'",
+        [
+            f".kmslint.toml: {CMK}.tags.data-classification: expected a list of tag values, as strings, "
+            'got the string "confidential"'
+        ],
+    ),
+    (
+        "a tag with no values",
+        "[require-customer-managed-key.tags]\ndata-classification = []",
+        [
+            f".kmslint.toml: {CMK}.tags.data-classification: expected a list of the values that ask for a "
+            "customer managed key, with at least one item"
+        ],
+    ),
+    (
+        "a table that asks for nothing",
+        "[require-customer-managed-key]\neverywhere = false",
+        [f".kmslint.toml: {CMK}: asks for nothing; set everywhere = true, resource-types or tags"],
     ),
 ]
 
@@ -700,3 +738,19 @@ def test_exit_codes(
     assert result.exit_code == expected, result.stderr or result.stdout
     if expected == exitcodes.ERROR:
         assert result.stderr.strip(), "an error exit says why on stderr"
+
+
+def test_require_customer_managed_key(tmp_path: Path) -> None:
+    settings = load_text(
+        tmp_path,
+        "[require-customer-managed-key]\nresource-types = ['aws_sqs_queue', 'AWS::SNS::Topic']\n"
+        "[require-customer-managed-key.tags]\ndata-classification = ['confidential', 'secret']\n",
+    )
+    cmk = settings.require_customer_managed_key
+    assert cmk is not None and not cmk.everywhere
+    assert cmk.resource_types == {"aws_sqs_queue", "AWS::SNS::Topic"}
+    assert cmk.tags == {"data-classification": {"confidential", "secret"}}
+    assert load_text(tmp_path, "fail-on = 'high'\n").require_customer_managed_key is None
+    everywhere = load_text(tmp_path, "[require-customer-managed-key]\neverywhere = true\n")
+    assert everywhere.require_customer_managed_key is not None
+    assert everywhere.require_customer_managed_key.everywhere

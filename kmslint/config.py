@@ -384,15 +384,7 @@ def _validator() -> Any:
         "max-file-bytes": positive,
         "max-depth": positive,
         "allow-nothing-to-lint": cs.bool_schema(strict=True),
-        "require-customer-managed-key": cs.typed_dict_schema(
-            {
-                "everywhere": cs.typed_dict_field(cs.bool_schema(strict=True), required=False),
-                "resource-types": cs.typed_dict_field(names(), required=False),
-                "tags": cs.typed_dict_field(cs.dict_schema(text(), names(), strict=True), required=False),
-            },
-            extra_behavior="forbid",
-            total=False,
-        ),
+        "require-customer-managed-key": _cmk_schema(cs, names()),
     }
     schema = cs.typed_dict_schema(
         {name: cs.typed_dict_field(fields[name], required=False) for name in KEYS},  # KEYS: the one list
@@ -400,6 +392,19 @@ def _validator() -> Any:
         total=False,
     )
     return SchemaValidator(schema)
+
+
+def _cmk_schema(cs: Any, names: Any) -> Any:
+    """[require-customer-managed-key]: every key optional, none other allowed."""
+    return cs.typed_dict_schema(
+        {
+            "everywhere": cs.typed_dict_field(cs.bool_schema(strict=True), required=False),
+            "resource-types": cs.typed_dict_field(names, required=False),
+            "tags": cs.typed_dict_field(cs.dict_schema(cs.str_schema(strict=True), names, strict=True), required=False),
+        },
+        extra_behavior="forbid",
+        total=False,
+    )
 
 
 # --------------------------------------------------------------------------- semantics

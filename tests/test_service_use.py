@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from kmslint.model import Conditional, Interpolated, KeyPolicy, Known, Location, Meaning, Unknown, Value
+from kmslint.model import Conditional, Expression, Interpolated, KeyPolicy, Known, Location, Meaning, Unknown, Value
 from kmslint.policy import actions as act
 from kmslint.policy.service_access import SEGMENT, UsingResource, can_match, missing_actions, missing_by_reading
 from kmslint.policy.service_use import REQUIREMENTS, Requirement, requirement, requirements
@@ -451,6 +451,17 @@ def test_fn_if_branches() -> None:
     assert missing_actions(doc, LOGS, HERE) == LOGS.actions
     readings = missing_by_reading(doc, LOGS, HERE)
     assert sorted(readings) == [((("AllowLogs", False),), LOGS.actions), ((("AllowLogs", True),), ())]
+
+
+def test_a_branch_the_resource_never_meets_is_left_out() -> None:
+    # Terraform: `var.cmk ? [root, logs] : [root]` as the policy, and the group names the key
+    # only when var.cmk is true: the false side is no use of the key.
+    statements = Conditional(Expression("var.cmk"), tree([ROOT, logs_statement()]), tree([ROOT]))
+    doc = tree({"Version": "2012-10-17", "Statement": statements})
+    assert missing_actions(doc, LOGS, HERE) == LOGS.actions
+    assert missing_actions(doc, LOGS, HERE, when=((Expression("var.cmk"), True),)) == ()
+    assert missing_actions(doc, LOGS, HERE, when=((Expression("var.cmk"), False),)) == LOGS.actions
+    assert missing_actions(doc, LOGS, HERE, when=((Expression("var.other"), True),)) == LOGS.actions
 
 
 def test_a_key_policy_record_is_read_once() -> None:

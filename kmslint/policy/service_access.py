@@ -431,20 +431,30 @@ def missing_in(doc: PolicyDocument, requirement: Requirement, resource: UsingRes
 
 
 def missing_by_reading(
-    policy: KeyPolicy | Value | None, requirement: Requirement, resource: UsingResource
+    policy: KeyPolicy | Value | None, requirement: Requirement, resource: UsingResource, when: Branch = ()
 ) -> list[tuple[Branch, tuple[str, ...] | None]]:
-    """:func:`missing_in` for each reading of the policy, with the ``Fn::If`` branch it is."""
+    """:func:`missing_in` for each reading of the policy, with the ``Fn::If`` branch it is.
+
+    ``when`` is the branch under which the resource names the key (a Terraform
+    ``var.x ? aws_kms_key.k.arn : null``): a reading that takes another side of one of its
+    conditions is not one the resource ever meets, and is left out.
+    """
     if policy is None:
         return [((), requirement.actions)]  # the default key policy: no service is allowed anything
     if isinstance(policy, KeyPolicy):
         docs = documents(policy)
     else:
         docs = read_policy(policy, policy.loc or Location("", 0, 0, 0, 0))
-    return [(doc.branch, missing_in(doc, requirement, resource)) for doc in docs]
+    sides = dict(when)
+    return [
+        (doc.branch, missing_in(doc, requirement, resource))
+        for doc in docs
+        if all(sides.get(name, side) == side for name, side in doc.branch)
+    ]
 
 
 def missing_actions(
-    policy: KeyPolicy | Value | None, requirement: Requirement, resource: UsingResource
+    policy: KeyPolicy | Value | None, requirement: Requirement, resource: UsingResource, when: Branch = ()
 ) -> tuple[str, ...] | None:
     """The actions of ``requirement`` that the key policy surely does not allow its service
     principal for ``resource``, in the row's order; ``()`` when every one is allowed, None
@@ -452,10 +462,10 @@ def missing_actions(
 
     ``policy`` is the key's policy (a :class:`~kmslint.model.KeyPolicy`, or its document
     as a value or JSON text), None for a key with none (the default policy).  Over the
-    readings of a policy with ``Fn::If`` branches, an action missing in one of them is
-    missing (:func:`missing_by_reading` tells which).
+    readings of a policy with ``Fn::If`` branches (those ``when`` allows, see
+    :func:`missing_by_reading`), an action missing in one of them is missing.
     """
-    answers = [missing for _branch, missing in missing_by_reading(policy, requirement, resource)]
+    answers = [missing for _branch, missing in missing_by_reading(policy, requirement, resource, when)]
     found = {a for missing in answers if missing for a in missing}
     if found:
         return tuple(a for a in requirement.actions if a in found)

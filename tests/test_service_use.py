@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kmslint.model import Conditional, Expression, Interpolated, KeyPolicy, Known, Location, Meaning, Unknown, Value
 from kmslint.policy import actions as act
@@ -537,3 +539,60 @@ def test_a_pathological_pattern_is_quick() -> None:
     start = time.perf_counter()
     assert not can_match(("*a" * 150 + "b",), ("a" * 300,))
     assert time.perf_counter() - start < 2
+
+
+def test_statements_that_name_the_key_by_its_arn() -> None:
+    # The CloudTrail console writes the key's own ARN as the Resource of its statements.
+    key_arn = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    encrypt = allow(
+        {"Service": ["cloudtrail.amazonaws.com"]},
+        "kms:GenerateDataKey*",
+        {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": [f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"]}},
+    )
+    describe = allow({"Service": ["cloudtrail.amazonaws.com"]}, "kms:DescribeKey")
+    encrypt["Resource"] = describe["Resource"] = key_arn
+    assert missing_actions(policy(encrypt, describe), TRAIL, HERE) == ()
+    # A trail of another account is not this one.
+    other = UsingResource(partition="aws", region="us-east-1", account=OTHER_ACCOUNT, name="app")
+    assert missing_actions(policy(encrypt, describe), TRAIL, other) == ("kms:GenerateDataKey",)
+
+
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from(["*", "kms:*", "Allow", "Deny", "logs.us-east-1.amazonaws.com"]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "Statement",
+                    "Effect",
+                    "Principal",
+                    "Service",
+                    "AWS",
+                    "Action",
+                    "NotAction",
+                    "Resource",
+                    "Condition",
+                    "ArnLike",
+                    "StringNotEquals",
+                    "aws:SourceAccount",
+                    "NotPrincipal",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_json)
+def test_any_shape_of_policy_gives_an_answer(data: object) -> None:
+    for row in (LOGS, TRAIL, FROM_S3):
+        answer = missing_actions(Known(json.dumps(data)), row, HERE)
+        assert answer is None or set(answer) <= set(row.actions)

@@ -329,6 +329,13 @@ def test_source_account_and_source_arn() -> None:
     as_number = allow(service("s3.amazonaws.com"), ["kms:GenerateDataKey*", "kms:Decrypt"])
     as_number["Condition"] = {"StringEquals": {"aws:SourceAccount": int(ACCOUNT)}}
     assert missing_actions(policy(as_number), FROM_S3, HERE) == ()
+    # An Allow for every source but this account's holds if the service sends no source account.
+    all_but_this = allow(
+        service("cloudtrail.amazonaws.com"),
+        ["kms:GenerateDataKey*", "kms:DescribeKey"],
+        {"StringNotEquals": {"aws:SourceAccount": ACCOUNT}},
+    )
+    assert missing_actions(policy(all_but_this), TRAIL, HERE) is None
 
 
 def test_negated_conditions() -> None:
@@ -426,12 +433,19 @@ def test_a_deny_that_may_apply_leaves_it_undecided() -> None:
     deny = {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*"}
     deny["Condition"] = {"Bool": {"aws:SecureTransport": "false"}}
     assert missing_actions(policy(*DOCUMENTED["logs-log-group"], deny), LOGS, HERE) is None
-    # A deny for other accounts' sources does not apply to this one's.
+    # A deny for other accounts' sources: this account's calls are spared only if the service
+    # sends aws:SourceAccount with them, which not every row's page says; so it may apply.
     other = {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*"}
     other["Condition"] = {"StringNotEquals": {"aws:SourceAccount": ACCOUNT}}
-    assert missing_actions(policy(*DOCUMENTED["cloudtrail-trail"], other), TRAIL, HERE) == ()
-    # ... and where the account is unknown it may.
-    assert missing_actions(policy(*DOCUMENTED["cloudtrail-trail"], other), TRAIL, NOTHING_KNOWN) is None
+    assert missing_actions(policy(*DOCUMENTED["cloudtrail-trail"], other), TRAIL, HERE) is None
+    # A deny of this very account's sources is never certain either (the key may be absent).
+    own = {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*"}
+    own["Condition"] = {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    assert missing_actions(policy(*DOCUMENTED["cloudtrail-trail"], own), TRAIL, HERE) is None
+    # ... but a deny on the encryption context, which the service always sends, is.
+    context = {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*"}
+    context["Condition"] = {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:*:*:log-group:app"}}
+    assert missing_actions(policy(*DOCUMENTED["logs-log-group"], context), LOGS, HERE) == LOGS.actions
 
 
 def test_an_unknown_effect_may_allow() -> None:

@@ -12,7 +12,9 @@ becomes a finding:
   matches anything, so a condition on it can match; a known part that cannot match
   means the statement does not apply to this resource;
 * a condition key the service is not documented to send, or this module does not
-  read, may hold;
+  read, may hold; a test on ``aws:SourceArn`` or ``aws:SourceAccount`` is never
+  certain (a service may not send them), so it can keep an Allow from applying
+  only as a positive test that cannot match;
 * a Deny takes an action away only when it surely applies.
 
 A key with no policy has the default key policy, which allows the account root and
@@ -338,6 +340,9 @@ _NEGATED = frozenset(("stringnotequals", "stringnotlike", "arnnotequals", "arnno
 _LITERAL = frozenset(("stringequals", "stringnotequals", "stringequalsignorecase", "stringnotequalsignorecase"))
 
 
+_SOURCE_KEYS = frozenset(("aws:sourcearn", "aws:sourceaccount"))
+
+
 def _subject(key: str, requirement: Requirement, resource: UsingResource) -> Pieces | None:
     """What the service sends as condition key ``key`` for this resource; None: not known to be sent."""
     if requirement.context_key and requirement.context_arn and key == requirement.context_key.lower():
@@ -367,7 +372,13 @@ def _condition_level(cond: Condition, requirement: Requirement, resource: UsingR
         if op.endswith("ignorecase"):
             pieces = _lowered(pieces)
         best = max(best, _level(pieces, subject, op not in _LITERAL))
-    return best if op in _POSITIVE else _negated(best)
+    level = best if op in _POSITIVE else _negated(best)
+    if cond.key.lower() in _SOURCE_KEYS:
+        # Whether the service sends the key with its KMS calls is not documented for every
+        # row; were it absent, a positive test would fail and a negated one hold.  So a
+        # test on it is never certain, and a negated one that fails may yet hold.
+        level = min(level, LIKELY) if op in _POSITIVE or level != NO else MAYBE
+    return level
 
 
 def _lowered(pieces: Pieces) -> Pieces:

@@ -336,6 +336,12 @@ def test_source_account_and_source_arn() -> None:
         {"StringNotEquals": {"aws:SourceAccount": ACCOUNT}},
     )
     assert missing_actions(policy(all_but_this), TRAIL, HERE) is None
+    if_sent = allow(
+        service("cloudtrail.amazonaws.com"),
+        ["kms:GenerateDataKey*", "kms:DescribeKey"],
+        {"StringEqualsIfExists": {"aws:SourceAccount": OTHER_ACCOUNT}},
+    )
+    assert missing_actions(policy(if_sent), TRAIL, HERE) is None
 
 
 def test_negated_conditions() -> None:

@@ -377,7 +377,8 @@ def _condition_level(cond: Condition, requirement: Requirement, resource: UsingR
         # Whether the service sends the key with its KMS calls is not documented for every
         # row; were it absent, a positive test would fail and a negated one hold.  So a
         # test on it is never certain, and a negated one that fails may yet hold.
-        level = min(level, LIKELY) if op in _POSITIVE or level != NO else MAYBE
+        # (...IfExists holds where the key is absent, as a negated test does.)
+        level = min(level, LIKELY) if (op in _POSITIVE and not cond.if_exists) or level != NO else MAYBE
     return level
 
 

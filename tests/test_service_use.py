@@ -164,6 +164,7 @@ DOCUMENTED: dict[str, list[dict[str, object]]] = {
         ),
         allow(service("cloudtrail.amazonaws.com"), "kms:DescribeKey"),
     ],
+    "cloudtrail-event-data-store": [allow(service("cloudtrail.amazonaws.com"), ["kms:GenerateDataKey", "kms:Decrypt"])],
     "sns-from-s3": [_sender_statement("s3.amazonaws.com", "arn:aws:s3:::source")],
     "sns-from-eventbridge": [_sender_statement("events.amazonaws.com", f"arn:aws:events:us-east-1:{ACCOUNT}:rule/*")],
     "sns-from-cloudwatch": [

@@ -183,6 +183,16 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         source_arn="arn:{partition}:cloudtrail:{region}:{account}:trail/{name}",
         source_account=True,
     ),
+    # A CloudTrail Lake event data store: the console's key policy allows CloudTrail both.
+    Requirement(
+        "cloudtrail-event-data-store",
+        "CloudTrail Lake",
+        _uses(("aws_cloudtrail_event_data_store", "kms_key_id"), ("AWS::CloudTrail::EventDataStore", "KmsKeyId")),
+        "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/default-kms-key-policy.html",
+        principal="cloudtrail.amazonaws.com",
+        actions=("kms:GenerateDataKey", "kms:Decrypt"),
+        documented=("kms:GenerateDataKey", "kms:Decrypt"),
+    ),
     _sent("sns-from-s3", _TOPIC, _S3_EVENTS_DOC, _FROM_S3),
     _sent("sns-from-eventbridge", _TOPIC, _SNS_DOC, _FROM_EVENTBRIDGE),
     _sent("sns-from-cloudwatch", _TOPIC, _SNS_DOC, _FROM_ALARMS),

@@ -20,6 +20,12 @@ becomes a finding:
 A key with no policy has the default key policy, which allows the account root and
 no service: every action is missing.
 
+The API: :func:`missing_actions` over every reading of a policy (``when`` keeps the
+``Fn::If`` branches under which the resource names the key), :func:`missing_by_reading`
+the same reading by reading, and :func:`missing_in` for one reading, which a check
+that reads policies through the project's budget
+(:func:`kmslint.rules._common.key_policy_readings`) calls itself.
+
 Each statement's answer is one of four levels, ordered: :data:`NO` (it cannot apply),
 :data:`MAYBE` (something in the policy is unknown), :data:`LIKELY` (it applies if the
 resource's unknown parts are what the policy expects: counted as applying for an

@@ -13,9 +13,12 @@ text?" about:
 
 A setting's value is what evaluation gives (a literal, a variable's default, a caller's
 argument); a plan gives the values of every expression, so there a value counts only when
-the configuration writes the argument without a reference (no ``var.``, ``local.``,
-resource or module reference: a literal, or functions of literals), and not at all when
-the plan has no ``configuration``.  Anything else is an :class:`Unknown`.
+the configuration writes the argument without a reference (a literal, or functions of
+literals) other than a module's variables whose calls pass reference-free arguments (or
+leave the variable's default); not at all when the plan has no ``configuration``.  A root
+variable, a local, a resource or a module output makes the whole argument an
+:class:`Unknown` in a plan (its value may come from outside the configuration, and the plan
+does not say which of a map's entries it fills), though the ``.tf`` files may tell.
 
 A setting is located at its name: the key of a map entry (found in the syntax of the file
 the map is written in, HCL or JSON; the value's place when it cannot be found), the
@@ -25,6 +28,7 @@ the map is written in, HCL or JSON; the value's place when it cannot be found), 
 from __future__ import annotations
 
 import json
+import re
 
 from kmslint.model import Conditional, Interpolated, Known, Location, PlainSetting, Unknown, Value, known_str, to_plain
 from kmslint.record import Record
@@ -73,9 +77,14 @@ def _written(args: Arguments, name: str) -> Value | None:
         return None
     if getattr(args, "config", False) is None:
         return Unknown("the plan has no configuration to tell a literal from a variable", value.loc)
-    if args.refs(name):
+    if not all(_MODULE_VARIABLE.match(ref) for ref in args.refs(name)):
         return Unknown("a value computed from references", value.loc)
     return value
+
+
+# A module's variable, from the root (``module.a["x"].module.b.var.env``): followed through the
+# call, it leads to the caller's references (each checked too) or to none, a literal argument.
+_MODULE_VARIABLE = re.compile(r'(?:module\.[A-Za-z0-9_-]+(?:\[(?:"(?:[^"\\]|\\.)*"|[0-9]+)\])?\.)+var\.')
 
 
 def _lambda(v: ResourceView, resource: str, keys: _KeyIndex) -> list[PlainSetting]:

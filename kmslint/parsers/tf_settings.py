@@ -96,7 +96,9 @@ def _lambda(v: ResourceView, resource: str, keys: _KeyIndex) -> list[PlainSettin
             if not (isinstance(value, Known) and isinstance(value.value, dict)):
                 continue
             for name, item in value.value.items():
-                loc = keys.locate(env, value, name, item) or item.loc or where
+                # Only a literal can be reported: the others are not worth finding the key of.
+                literal = isinstance(item, Known) and isinstance(item.value, str) and item.value != ""
+                loc = (keys.locate(env, value, name, item) if literal else None) or item.loc or where
                 out.append(
                     PlainSetting(resource, v.rtype, "terraform", "lambda-environment", name, item, loc, item.loc)
                 )

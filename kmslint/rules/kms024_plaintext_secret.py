@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from kmslint.model import Known, PlainSetting, Project, Violation, clip, note_existence
+from kmslint.model import Known, PlainSetting, Project, Violation, clip
 from kmslint.rules import RuleContext, check
 
 # ---------------------------------------------------------------------- names
@@ -150,13 +150,12 @@ def plaintext_secret(project: Project, ctx: RuleContext) -> Iterator[Violation]:
             continue
         if not secret_value(value.value, setting.name):
             continue
-        violation = Violation(
+        yield Violation(
             setting.loc,
             setting.resource,
             _message(setting),
             content=f"{setting.resource}:{setting.kind}:{setting.container or ''}:{setting.name}",
         )
-        yield note_existence(violation, project.resource_conditions)
 
 
 def _message(s: PlainSetting) -> str:

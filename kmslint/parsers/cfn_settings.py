@@ -43,7 +43,7 @@ def plain_settings(reader: _Reader, resources: list[_Resource], globals_entry: E
             own = look.path(look.prop(r, "Environment"), "Variables")
             mine = look.variables(r, own)
             out.extend(mine)
-            if shared is not None and r.type == SAM_FUNCTION:
+            if shared is not None and r.type == SAM_FUNCTION and look.readable(own):
                 written = {s.name for s in mine} | look.names(own)
                 out.extend(s for s in look.variables(r, shared) if s.name not in written)
         elif r.type == ECS_TASK:
@@ -70,6 +70,11 @@ class _Look:
                 return None
             entry = next((e for e in self.src.items(entry.node) or [] if e.name == name), None)
         return entry
+
+    def readable(self, entry: Entry | None) -> bool:
+        """Absent, or a mapping whose names are known (not an intrinsic function that may
+        override any of the ``Globals``)."""
+        return entry is None or self.src.items(entry.node) is not None
 
     def names(self, entry: Entry | None) -> set[str]:
         return {e.name for e in self.src.items(entry.node) or []} if entry is not None else set()

@@ -215,7 +215,7 @@ class _Keys(Record, eq=False):
     name, and by the place of the value written after the key."""
 
     by_object: dict[tuple[int, int], dict[str, Location]]
-    by_value: dict[tuple[int, int], Location]
+    by_value: dict[tuple[int, int], tuple[str, Location]]
 
 
 class _KeyIndex:
@@ -245,9 +245,9 @@ class _KeyIndex:
             return found if isinstance(found, Location) else None
         if value_loc is not None:
             keys = self._keys(value_loc.file)
-            found = keys.by_value.get((value_loc.line, value_loc.column)) if keys is not None else None
-            if found is not None:
-                return found
+            written = keys.by_value.get((value_loc.line, value_loc.column)) if keys is not None else None
+            if written is not None and written[0] == name:  # the name too: a file read again may differ
+                return written[1]
         loc = mapping.loc
         keys = self._keys(loc.file) if loc is not None else None
         if keys is None or loc is None:
@@ -263,7 +263,8 @@ class _KeyIndex:
         block = self._blocks.get(file)
         if block is not None and getattr(block, "is_json", False):
             json_keys = getattr(block, "json_keys", None)
-            return _Keys({}, dict(json_keys)) if isinstance(json_keys, dict) else None
+            json_src = getattr(block, "src", None)
+            return _json_keys(json_src, json_keys) if isinstance(json_keys, dict) and json_src is not None else None
         src = getattr(block, "src", None)
         node = getattr(block, "_node", None)
         if block is None and self._opts is not None and file.endswith(".tf"):
@@ -307,12 +308,28 @@ def _hcl_keys(src: Src, root: Node) -> _Keys:
                     continue
                 kloc = src.loc(key)
                 vloc = src.loc(val)
-                keys.by_value[(vloc.line, vloc.column)] = kloc
                 text = src.text(key).strip()
                 if len(text) >= 2 and text[0] == text[-1] == '"':
                     text = text[1:-1]
+                keys.by_value[(vloc.line, vloc.column)] = (text, kloc)
                 named.setdefault(text, kloc)
             start = src.loc(n)
             keys.by_object[(start.line, start.column)] = named
         stack.extend(n.named_children)
+    return keys
+
+
+def _json_keys(src: Src, json_keys: dict[tuple[int, int], Location]) -> _Keys:
+    """A ``.tf.json`` file's members: each key's name read back from the file's text."""
+    keys = _Keys({}, {})
+    lines = src.data.decode("utf-8", "replace").split("\n")
+    for place, kloc in json_keys.items():
+        line = lines[kloc.line - 1] if 0 < kloc.line <= len(lines) else ""
+        text = line[kloc.column - 1 : kloc.end_column - 1] if kloc.line == kloc.end_line else ""
+        try:
+            name = json.loads(text) if text else None
+        except ValueError:
+            name = None
+        if isinstance(name, str):
+            keys.by_value[place] = (name, kloc)
     return keys

@@ -135,12 +135,6 @@ def secret_value(value: object, name: str = "") -> bool:
 
 # ---------------------------------------------------------------------- the check
 
-_WHERE = {
-    "lambda-environment": "environment variable",
-    "ecs-environment": "container environment variable",
-    "ssm-parameter": "SSM parameter",
-}
-
 
 @check("KMS024")
 def plaintext_secret(project: Project, ctx: RuleContext) -> Iterator[Violation]:

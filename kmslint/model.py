@@ -696,6 +696,27 @@ class MultiRegionUse(Record, frozen=True):
     kind: UsageKind
 
 
+class PlainSetting(Record, eq=False):
+    """A named setting whose value is written in the configuration (KMS024): a Lambda
+    function's environment variable, an ECS container's ``environment`` entry, an SSM
+    parameter of type ``String``.
+
+    ``value`` is a literal the configuration writes (an :class:`Unknown` where it is not one);
+    findings name ``name`` and never quote ``value``.  ``loc`` is where the name is written
+    (the value's place when the name's is not known).
+    """
+
+    resource: str  # as findings name resources: module path + TYPE.NAME, or a logical ID
+    rtype: str  # aws_lambda_function, AWS::ECS::TaskDefinition, ...
+    syntax: str  # "terraform" or "cloudformation"
+    kind: str  # "lambda-environment", "ecs-environment" or "ssm-parameter"
+    name: str
+    value: Value
+    loc: Location
+    value_loc: Location | None = None
+    container: str | None = None  # ECS: the container definition's name, when known
+
+
 class Suppression(Record, frozen=True):
     """``kmslint:ignore`` for some rules on one resource, with its reason."""
 
@@ -781,6 +802,8 @@ class Project(Record, eq=False):
     called: set[str] = field(default_factory=set)
     # CloudFormation: what the template's conditions allow, when it has any.
     condition_space: ConditionSpace | None = field(default=None, repr=False, compare=False)
+    # Named settings written with their values (Lambda and ECS environments, SSM parameters): KMS024.
+    plain_settings: list[PlainSetting] = field(default_factory=list)
 
     def key_policies(self) -> Iterator[KeyPolicy]:
         for key in self.keys:

@@ -240,6 +240,8 @@ _SAM_KMS_TEMPLATES: dict[str, tuple[str, ...]] = {
     ),
 }
 _SAM_TRANSFORM = "AWS::Serverless"
+# Resources whose settings are written with their values (kmslint.parsers.cfn_settings): KMS024.
+_SETTING_TYPES = frozenset(("AWS::Lambda::Function", _SAM_FUNCTION, "AWS::ECS::TaskDefinition", "AWS::SSM::Parameter"))
 _LOOP_TRANSFORM = "AWS::LanguageExtensions"
 STACK_ACCOUNT = "AWS::AccountId"
 CDK_PATH = "aws:cdk:path"
@@ -342,6 +344,10 @@ class _Reader:
             elif r.type in _POLICY_DOCUMENT_TYPES or r.type in _INLINE_POLICY_TYPES or r.type in _SAM_POLICY_TYPES:
                 project.identity_policies.extend(self._identity_policies(r))
         project.multi_region_uses.extend(self._multi_region_uses(existing, project.aliases))
+        if any(r.type in _SETTING_TYPES for r in existing):
+            from kmslint.parsers.cfn_settings import plain_settings
+
+            project.plain_settings = plain_settings(self, existing, top.get("Globals"))
         twice = self.src.duplicates()
         if twice:  # rare: a template that writes a key twice
             project.duplicate_keys.extend(twice)

@@ -19,6 +19,9 @@ each with what the formats declare (:mod:`kmslint.parsers.registry`):
     init`` has installed the modules (the Terraform format looks for
     ``.terraform/modules``; a registry module that is not installed cannot
     be read);
+  - a resource whose settings are written with their values (KMS024): a Lambda
+    function with an ``environment``, an ECS task definition, an SSM parameter with a
+    ``String`` type;
   - a CloudFormation ``Fn::ForEach`` loop (its output may be any of the above);
   - a raw key-policy JSON file, which names a ``kms:`` action.
 

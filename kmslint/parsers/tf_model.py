@@ -135,8 +135,11 @@ OTHER_MODELLED = frozenset(
     }
 )
 
+# Resources whose settings are written with their values (kmslint.parsers.tf_settings): KMS024.
+SETTING_TYPES = frozenset({"aws_lambda_function", "aws_ecs_task_definition", "aws_ssm_parameter"})
+
 # The resource types the model reads: the formats make views of these only.
-MODELLED_TYPES = frozenset({*KEY_TYPES, *OTHER_MODELLED, *IDENTITY_POLICY_TYPES, "aws_iam_role"})
+MODELLED_TYPES = frozenset({*KEY_TYPES, *OTHER_MODELLED, *IDENTITY_POLICY_TYPES, "aws_iam_role", *SETTING_TYPES})
 
 # An unquoted index is a number: it never holds a bracket or a quote, which keeps the scan
 # linear on an address of many "[" (`[^\]]*` rescanned the rest from each one).  Compiled
@@ -283,6 +286,10 @@ class Builder:
             key.primary = self._key_ref(v, v.refs("primary_key_arn"))[0]
         for v in self.views:
             self._other(v)
+        if any(v.rtype in SETTING_TYPES for v in self.views):
+            from kmslint.parsers.tf_settings import plain_settings
+
+            project.plain_settings = plain_settings(self.views, self._name)
         counted = {
             v.address
             for v in self.views
@@ -290,7 +297,7 @@ class Builder:
             or v.rtype in OTHER_MODELLED
             or v.rtype in IDENTITY_POLICY_TYPES
             or (v.rtype == "aws_iam_role" and v.blocks("inline_policy"))
-        }
+        } | {str(s.resource) for s in project.plain_settings}
         project.resource_count = len(counted)
         project.has_instances = any(v.index or v.module_instance != v.module for v in self.views)
 

@@ -23,6 +23,12 @@ MARKERS = (
     Marker("aws::iam::", (r"aws::iam::\w*policy\b",)),
     Marker("policies"),
     Marker("fn::foreach"),
+    # Settings written with their values (KMS024): functions' environments, task definitions'
+    # containers, String parameters (not the `AWS::SSM::Parameter::Value<...>` parameter types).
+    Marker("aws::lambda::function", (r"\benvironment\b",)),
+    Marker("aws::serverless::function", (r"\benvironment\b",)),
+    Marker("aws::ecs::taskdefinition", (r"\benvironment\b",)),
+    Marker("aws::ssm::parameter", (r"aws::ssm::parameter(?!::)", r"\bstring\b")),
 )
 SIGNS = (Sign("AWSTemplateFormatVersion"), Sign("Resources"))
 

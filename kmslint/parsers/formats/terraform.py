@@ -26,12 +26,19 @@ _MODULE_BLOCK = r"\bmodule\s*[\"'\w{]"  # a block (`module "x" {`, `"module": {`
 # and one that is not (a registry or git source) may declare keys too, so the run must say
 # it was not followed (OUTPUT.md, summary.not_followed) even where nothing else mentions KMS.
 MODULE_CALL = Marker("module", (_MODULE_BLOCK,))
-MARKERS = (KMS, IDENTITY_POLICY, INLINE_POLICY, MODULE_CALL)
+# Settings written with their values (KMS024): a Lambda function's environment, a task
+# definition's containers (their JSON may be in a file), an SSM parameter of type String.
+SETTINGS = (
+    Marker("aws_lambda_function", (r"\benvironment\b",)),
+    Marker("aws_ecs_task_definition"),
+    Marker("aws_ssm_parameter", (r'type"?\s*[=:]\s*"string"',)),
+)
+MARKERS = (KMS, IDENTITY_POLICY, INLINE_POLICY, MODULE_CALL, *SETTINGS)
 # A call of a module on disk: `source = "./keys"`, `"source": "../keys"`, also written as a
 # constant expression (`source = true ? "./keys" : "x"`): a string starting ./ or ../ there.
 LOCAL_MODULE_CALL = Marker("module", (_MODULE_BLOCK, r"\bsource\b", r"\"\.\.?[/\\]"))
 # What makes a configuration worth evaluating, rather than only listing its module calls.
-_EVALUATED = (KMS, IDENTITY_POLICY, INLINE_POLICY, LOCAL_MODULE_CALL)
+_EVALUATED = (KMS, IDENTITY_POLICY, INLINE_POLICY, LOCAL_MODULE_CALL, *SETTINGS)
 
 
 def read_directory(directory: Path, files: list[Path], opts: ParseOptions) -> Project:

@@ -80,6 +80,7 @@ from kmslint.model import (
 from kmslint.parsers.cfn_intrinsics import Param, Resolver, branch_values, concat, is_pseudo, is_text, key_text
 from kmslint.parsers.cfn_sources import PLACEHOLDER, Bound, Entry, JsonNode, JsonSource, LoopSource, YamlSource
 from kmslint.parsers.common import DEFAULT_MAX_DEPTH, Budget, ParseFailure, ParseOptions, comment_suppressions
+from kmslint.policy.datastores import CLOUDFORMATION_TYPES
 from kmslint.record import Record, replace
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
@@ -342,6 +343,10 @@ class _Reader:
             elif r.type in _POLICY_DOCUMENT_TYPES or r.type in _INLINE_POLICY_TYPES or r.type in _SAM_POLICY_TYPES:
                 project.identity_policies.extend(self._identity_policies(r))
         project.multi_region_uses.extend(self._multi_region_uses(existing, project.aliases))
+        if any(r.type in CLOUDFORMATION_TYPES for r in existing):
+            from kmslint.parsers.key_uses import cloudformation_uses
+
+            project.key_uses.extend(cloudformation_uses(self, existing, project.aliases, _tags))
         twice = self.src.duplicates()
         if twice:  # rare: a template that writes a key twice
             project.duplicate_keys.extend(twice)

@@ -28,7 +28,7 @@ from kmslint.model import (
     as_bool,
     known_str,
 )
-from kmslint.policy.datastores import CFN, EBS_DEFAULT_TYPE, TF, Store, rows, unset_state
+from kmslint.policy.datastores import CFN, EBS_DEFAULT_TYPE, TF, Store, rows, unset_state, unsupported
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (see kmslint.record)
 if TYPE_CHECKING:
@@ -166,6 +166,12 @@ def _tf_use(
                 break
         if use.inherits is not None:
             break
+    if use.inherits is None and row.unsupported:
+        values = []
+        for setting, _patterns in row.unsupported:
+            holder, name = _tf_setting(v, setting)
+            values.append(known_str(holder.attr(name)) if holder is not None and name is not None else None)
+        use.inherits = unsupported(row, values)
     decider = v.attr(row.unset_by[0]) if row.unset_by is not None else None
     use.unset = unset_state(row, None if decider is None else (known_str(decider) or object()))
     return use
@@ -353,6 +359,9 @@ def _cfn_use(
         if value is not None and not (isinstance(value, Known) and value.value in (None, "")):
             use.inherits = setting
             break
+    if use.inherits is None and row.unsupported:
+        found_values = [known_str(_cfn_setting(reader, r, None, None, setting)[0]) for setting, _p in row.unsupported]
+        use.inherits = unsupported(row, found_values)
     decider: object = None
     if row.unset_by is not None:
         found = reader._prop(r, row.unset_by[0])

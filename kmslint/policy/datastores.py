@@ -62,6 +62,10 @@ class Store(Record, frozen=True):
     # "prefix*", state), ...)); a value not listed keeps ``unset``, an unknown one is unknown.
     unset_by: tuple[str, tuple[tuple[str, str], ...]] | None = None
     key_overrides: bool = False  # a key named turns encryption on whatever the switch says
+    # Settings of the resource (a dotted path into its blocks) whose values (lower-case; one ending
+    # in "." is a prefix) say the store cannot be encrypted at rest at all (an old engine, an instance class without
+    # support): nothing to turn on, so its state is unknown to the rules.
+    unsupported: tuple[tuple[str, tuple[str, ...]], ...] = ()
     fix: str = ""  # what to write to turn encryption on, in the row's syntax
 
 
@@ -72,6 +76,18 @@ _LT_CFN = (
     "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/"
     "aws-properties-ec2-launchtemplate-blockdevicemapping-ebs.html"
 )
+
+# Where AWS cannot encrypt at all (then the store is not "left off"):
+# RDS instance classes without encryption at rest
+# (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.html#Overview.Encryption.Availability),
+_RDS_UNENCRYPTABLE = ("db.m1.", "db.m2.", "db.t1.")
+# Redis OSS before 3.2.6, and 3.2.10 and 4.0.0-4.0.9
+# (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/at-rest-encryption.html#at-rest-encryption-constraints),
+_REDIS_UNENCRYPTABLE = ("2.", "3.2.0", "3.2.4", "3.2.10", *(f"4.0.{n}" for n in range(10)))
+# OpenSearch's T2 instances and Elasticsearch before 5.1
+# (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/encryption-at-rest.html).
+_SEARCH_UNENCRYPTABLE = ("t2.",)
+_ES_UNENCRYPTABLE = ("1.", "2.", "5.0")
 
 STORES: tuple[Store, ...] = (
     # -- S3: encryption is always on (SSE-S3 by default since January 2023); the key is per rule.
@@ -158,6 +174,7 @@ STORES: tuple[Store, ...] = (
         key="kms_key_id",
         inherits=("replicate_source_db", "snapshot_identifier", "restore_to_point_in_time", "s3_import"),
         unset_by=("engine", (("aurora*", UNKNOWN),)),
+        unsupported=(("instance_class", _RDS_UNENCRYPTABLE),),
         fix="storage_encrypted = true",
     ),
     Store(
@@ -176,6 +193,7 @@ STORES: tuple[Store, ...] = (
             "SourceDbiResourceId",
         ),
         unset_by=("Engine", (("aurora*", UNKNOWN),)),
+        unsupported=(("DBInstanceClass", _RDS_UNENCRYPTABLE),),
         fix="StorageEncrypted: true",
     ),
     Store(
@@ -551,6 +569,7 @@ STORES: tuple[Store, ...] = (
         unset_by=("engine", (("valkey", AWS_OWNED),)),
         unnamed=AWS_OWNED,
         inherits=("global_replication_group_id", "snapshot_arns", "snapshot_name"),
+        unsupported=(("engine_version", _REDIS_UNENCRYPTABLE),),
         fix="at_rest_encryption_enabled = true",
     ),
     Store(
@@ -563,6 +582,7 @@ STORES: tuple[Store, ...] = (
         unset_by=("Engine", (("valkey", AWS_OWNED),)),
         unnamed=AWS_OWNED,
         inherits=("GlobalReplicationGroupId", "SnapshotArns", "SnapshotName"),
+        unsupported=(("EngineVersion", _REDIS_UNENCRYPTABLE),),
         fix="AtRestEncryptionEnabled: true",
     ),
     # -- Redshift: AWS encrypts new provisioned clusters by default since 2025 while providers and
@@ -599,6 +619,11 @@ STORES: tuple[Store, ...] = (
             part=("encrypt_at_rest",),
             switch="enabled",
             key="kms_key_id",
+            unsupported=(
+                ("cluster_config.instance_type", _SEARCH_UNENCRYPTABLE),
+                ("elasticsearch_version", _ES_UNENCRYPTABLE),
+                ("engine_version", tuple(f"elasticsearch_{v}" for v in _ES_UNENCRYPTABLE)),
+            ),
             fix="encrypt_at_rest { enabled = true }",
         )
         for rtype in ("aws_opensearch_domain", "aws_elasticsearch_domain")
@@ -612,6 +637,12 @@ STORES: tuple[Store, ...] = (
             part=("EncryptionAtRestOptions",),
             switch="Enabled",
             key="KmsKeyId",
+            unsupported=(
+                ("ClusterConfig.InstanceType", _SEARCH_UNENCRYPTABLE),
+                ("ElasticsearchClusterConfig.InstanceType", _SEARCH_UNENCRYPTABLE),
+                ("ElasticsearchVersion", _ES_UNENCRYPTABLE),
+                ("EngineVersion", tuple(f"elasticsearch_{v}" for v in _ES_UNENCRYPTABLE)),
+            ),
             fix="EncryptionAtRestOptions: {Enabled: true}",
         )
         for rtype in ("AWS::OpenSearchService::Domain", "AWS::Elasticsearch::Domain")
@@ -657,6 +688,16 @@ def rows(syntax: str, rtype: str) -> tuple[Store, ...]:
     return _BY_TYPE.get((syntax, rtype), ())
 
 
+def unsupported(row: Store, values: list[str | None]) -> str | None:
+    """The setting whose value (``values``, in the order of ``row.unsupported``; None: not set or
+    not known) says the store cannot be encrypted at all; None when none does."""
+    for (setting, patterns), value in zip(row.unsupported, values, strict=True):
+        text = value.lower() if value is not None else None
+        if text is not None and any(text == p or (p.endswith(".") and text.startswith(p)) for p in patterns):
+            return setting
+    return None
+
+
 def unset_state(row: Store, decider: object) -> str:
     """What ``row.unset`` becomes given the written value of its ``unset_by`` setting (None: not
     set; a str: its text; anything else: not known)."""
@@ -671,4 +712,4 @@ def unset_state(row: Store, decider: object) -> str:
     return row.unset
 
 
-__all__ = ["CFN", "STORES", "TF", "Store", "rows", "unset_state"]
+__all__ = ["CFN", "STORES", "TF", "Store", "rows", "unset_state", "unsupported"]

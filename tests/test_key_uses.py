@@ -336,3 +336,33 @@ def test_hostile_cloudformation_shapes_do_not_crash(properties: str) -> None:
     assert project is not None
     for use in project.key_uses:
         use.state(use.switch, use.key)
+
+
+def test_hostile_terraform_values_do_not_crash_or_invent_findings(tmp_path: Path) -> None:
+    uses = _tf_uses(
+        tmp_path,
+        """
+        resource "aws_ebs_volume" "list" {
+          encrypted  = [1, 2]
+          kms_key_id = { a = 1 }
+        }
+        resource "aws_ebs_volume" "word" { encrypted = "maybe" }
+        resource "aws_opensearch_domain" "argument" {
+          encrypt_at_rest = { enabled = false }
+        }
+        resource "aws_instance" "number" { root_block_device = 5 }
+        resource "aws_eks_cluster" "text" {
+          encryption_config { provider = "x" }
+        }
+        resource "aws_db_instance" "odd" {
+          engine            = ["aurora"]
+          instance_class    = 7
+          storage_encrypted = 0
+        }
+        """,
+    )
+    for name in ("aws_ebs_volume.list", "aws_ebs_volume.word", "aws_db_instance.odd"):
+        assert _state(uses[name]) == ENCRYPTION_UNKNOWN, name
+    assert "aws_opensearch_domain.argument" not in uses  # a block written as an argument: not read
+    assert not any(name.startswith("aws_instance.number") for name in uses)
+    assert uses["aws_eks_cluster.text"].key is None

@@ -101,8 +101,8 @@ def _tf_parts(v: ResourceView, row: Store) -> list[tuple[Arguments | None, str]]
         following: list[tuple[Arguments, str]] = []
         for args, label in current:
             blocks = args.nested(step)
-            if blocks is None:
-                return []  # dynamic blocks over an unknown collection: nothing can be told
+            if blocks is None or (not blocks and _written_as_argument(args.attr(step))):
+                return []  # dynamic blocks over an unknown collection, or an argument: nothing can be told
             for i, block in enumerate(blocks):
                 name = f"{label}.{step}" if label else step
                 following.append((block, f"{name}[{i}]" if len(blocks) > 1 else name))
@@ -110,6 +110,12 @@ def _tf_parts(v: ResourceView, row: Store) -> list[tuple[Arguments | None, str]]
     if not current and not row.each:
         return [(None, ".".join(row.part))]
     return [(args, label) for args, label in current]
+
+
+def _written_as_argument(value: Value | None) -> bool:
+    """Is a block's name set as an argument (``encrypt_at_rest = {...}``, or a value the plan could
+    not hand over as blocks)?  An empty list is no block at all."""
+    return value is not None and not (isinstance(value, Known) and value.value in (None, []))
 
 
 def _tf_setting(args: Arguments | None, path: str | None) -> tuple[Arguments | None, str | None]:

@@ -366,3 +366,34 @@ def test_hostile_terraform_values_do_not_crash_or_invent_findings(tmp_path: Path
     assert "aws_opensearch_domain.argument" not in uses  # a block written as an argument: not read
     assert not any(name.startswith("aws_instance.number") for name in uses)
     assert uses["aws_eks_cluster.text"].key is None
+
+
+def test_sam_function_takes_its_key_from_globals() -> None:
+    text = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    KmsKeyArn: !GetAtt Key.Arn
+Resources:
+  Key:
+    Type: AWS::KMS::Key
+  Inherits:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+  Own:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      KmsKeyArn: alias/aws/lambda
+"""
+    path = Path("/virtual/template.yaml")
+    project = cloudformation.parse_template(
+        path, text, ParseOptions(display_names={path: "template.yaml"}), is_json=False
+    )
+    assert project is not None
+    uses = {u.name: u for u in project.key_uses}
+    inherits = uses["Inherits"]
+    assert inherits.key_resource == "Key" and inherits.key_loc is not None and inherits.key_loc.line == 5
+    assert _state(uses["Own"]) == ENCRYPTION_AWS_MANAGED and uses["Own"].key_resource is None

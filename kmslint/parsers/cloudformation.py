@@ -346,7 +346,8 @@ class _Reader:
         if any(r.type in CLOUDFORMATION_TYPES for r in existing):
             from kmslint.parsers.key_uses import cloudformation_uses
 
-            project.key_uses.extend(cloudformation_uses(self, existing, project.aliases, _tags))
+            uses = cloudformation_uses(self, existing, project.aliases, _tags, top.get("Globals"))
+            project.key_uses.extend(uses)
         twice = self.src.duplicates()
         if twice:  # rare: a template that writes a key twice
             project.duplicate_keys.extend(twice)

@@ -32,6 +32,7 @@ from kmslint.policy.datastores import CFN, EBS_DEFAULT_TYPE, TF, Store, rows, un
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (see kmslint.record)
 if TYPE_CHECKING:
+    from kmslint.parsers.cfn_sources import Entry
     from kmslint.parsers.cloudformation import _Reader, _Resource
     from kmslint.parsers.tf_model import Arguments, Builder, ResourceView
 
@@ -191,10 +192,46 @@ def _tf_set(value: Value | None) -> bool:
 # --------------------------------------------------------------------------- CloudFormation
 
 
+# SAM resource types whose properties the template's ``Globals`` section may give.
+_SAM_GLOBALS = {"AWS::Serverless::Function": "Function", "AWS::Serverless::SimpleTable": "SimpleTable"}
+
+
+class _Template:
+    """The template reader, and the ``Globals`` a SAM resource takes a property from when it does
+    not write it."""
+
+    def __init__(self, reader: _Reader, globals_entry: Entry | None) -> None:
+        self.reader = reader
+        self.src = reader.src
+        self.globals: dict[str, dict[str, Entry]] = {}
+        for section in (reader.src.items(globals_entry.node) or []) if globals_entry is not None else []:
+            self.globals[section.name] = {e.name: e for e in reader.src.items(section.node) or []}
+
+    def prop(self, r: _Resource, name: str) -> tuple[Value, Location, object | None] | None:
+        """A property's resolved value, where it is written and its node; from ``Globals`` when a
+        SAM resource does not write it."""
+        found = self.reader._prop(r, name)
+        if found is not None:
+            entry = self.reader._props(r).get(name)
+            return found[0], found[1], entry.node if entry is not None else None
+        section = _SAM_GLOBALS.get(r.type)
+        entry = self.globals.get(section, {}).get(name) if section is not None else None
+        if entry is None:
+            return None
+        value = self.reader.resolver.resolve(self.src.raw(entry.node))
+        return (value, entry.loc, entry.node) if value is not None else None
+
+
 def cloudformation_uses(
-    reader: _Reader, resources: list[_Resource], aliases: list[Alias], tag_map: Callable[[Value, Location], Value]
+    reader: _Reader,
+    resources: list[_Resource],
+    aliases: list[Alias],
+    tag_map: Callable[[Value, Location], Value],
+    globals_entry: Entry | None = None,
 ) -> list[KeyUse]:
-    """The key uses of a template's resources (those that exist); ``tag_map`` reads ``[{Key, Value}]`` tags."""
+    """The key uses of a template's resources (those that exist); ``tag_map`` reads ``[{Key, Value}]``
+    tags, ``globals_entry`` is the template's ``Globals`` section."""
+    t = _Template(reader, globals_entry)
     uses: list[KeyUse] = []
     by_name: dict[str, str] | None = None
     for r in resources:
@@ -203,20 +240,20 @@ def cloudformation_uses(
             continue
         if by_name is None:
             by_name = {**alias_names(aliases), **{a.name: a.target for a in aliases if a.target}}
-        tags = _cfn_tags(reader, r, tag_map)
+        tags = _cfn_tags(t, r, tag_map)
         for row in found:
-            for part, raw, label in _cfn_parts(reader, r, row):
-                use = _cfn_use(reader, r, row, part, raw, label, by_name)
+            for part, raw, label in _cfn_parts(t, r, row):
+                use = _cfn_use(t, r, row, part, raw, label, by_name)
                 use.tags = tags
                 uses.append(use)
     return uses
 
 
-def _cfn_tags(reader: _Reader, r: _Resource, tag_map: Callable[[Value, Location], Value]) -> Value | None:
-    found = reader._prop(r, "Tags")
+def _cfn_tags(t: _Template, r: _Resource, tag_map: Callable[[Value, Location], Value]) -> Value | None:
+    found = t.prop(r, "Tags")
     if found is None:
         return None
-    value, loc = found
+    value, loc, _node = found
     if isinstance(value, Known) and isinstance(value.value, dict):
         return value  # SAM and SSM write tags as a mapping
     return tag_map(value, loc)
@@ -226,21 +263,20 @@ def _cfn_tags(reader: _Reader, r: _Resource, tag_map: Callable[[Value, Location]
 _Part = tuple[dict[str, Value] | None, object | None, str]
 
 
-def _cfn_parts(reader: _Reader, r: _Resource, row: Store) -> list[_Part]:
+def _cfn_parts(t: _Template, r: _Resource, row: Store) -> list[_Part]:
     """The parts of the resource that hold a row's settings (resolved mappings), each with the
     node it is written as (to place its settings by their keys) and its label."""
     if not row.part:
         return [(None, None, "")]
-    first = reader._prop(r, row.part[0])
+    first = t.prop(r, row.part[0])
     if first is None:
         return [] if row.each else [(None, None, ".".join(row.part))]
-    entry = reader._props(r).get(row.part[0])
-    current: list[tuple[Value, object | None, str]] = [(first[0], entry.node if entry else None, row.part[0])]
+    current: list[tuple[Value, object | None, str]] = [(first[0], first[2], row.part[0])]
     for step in (*row.part[1:], None):
         following: list[tuple[Value, object | None, str]] = []
         for value, raw, label in current:
             if isinstance(value, Known) and isinstance(value.value, list):
-                elements = reader.src.elements(raw) if raw is not None else None
+                elements = t.src.elements(raw) if raw is not None else None
                 if elements is not None and len(elements) != len(value.value):
                     elements = None  # an item left out (AWS::NoValue) or made by an intrinsic
                 for i, item in enumerate(value.value):
@@ -257,7 +293,7 @@ def _cfn_parts(reader: _Reader, r: _Resource, row: Store) -> list[_Part]:
             member = value.value.get(step)
             if member is None:
                 continue
-            following.append((member, _raw_member(reader, raw, step), f"{label}.{step}"))
+            following.append((member, _raw_member(t, raw, step), f"{label}.{step}"))
         current = following
     out: list[_Part] = []
     for value, raw, label in current:
@@ -269,17 +305,17 @@ def _cfn_parts(reader: _Reader, r: _Resource, row: Store) -> list[_Part]:
     return out
 
 
-def _raw_member(reader: _Reader, raw: object | None, name: str) -> object | None:
+def _raw_member(t: _Template, raw: object | None, name: str) -> object | None:
     if raw is None:
         return None
-    for entry in reader.src.items(raw) or ():
+    for entry in t.src.items(raw) or ():
         if entry.name == name:
             return entry.node
     return None
 
 
 def _cfn_setting(
-    reader: _Reader, r: _Resource, part: dict[str, Value] | None, raw: object | None, path: str | None
+    t: _Template, r: _Resource, part: dict[str, Value] | None, raw: object | None, path: str | None
 ) -> tuple[Value | None, Location | None]:
     """A setting's value and where it is written (its key), inside a part or, for a row without
     one, among the resource's properties."""
@@ -287,13 +323,12 @@ def _cfn_setting(
         return None, None
     steps = path.split(".")
     if part is None and raw is None:
-        found = reader._prop(r, steps[0])
+        found = t.prop(r, steps[0])
         if found is None or (isinstance(found[0], Known) and found[0].value is None):
             return None, None
         value: Value | None = found[0]
         loc: Location | None = found[1]
-        entry = reader._props(r).get(steps[0])
-        node = entry.node if entry is not None else None
+        node = found[2]
         steps = steps[1:]
     else:
         value, loc, node = Known(part or {}), None, raw
@@ -307,7 +342,7 @@ def _cfn_setting(
         loc = value.loc
         entry_loc = None
         if node is not None:
-            for entry in reader.src.items(node) or ():
+            for entry in t.src.items(node) or ():
                 if entry.name == step:
                     entry_loc, node = entry.loc, entry.node
                     break
@@ -318,7 +353,7 @@ def _cfn_setting(
 
 
 def _cfn_use(
-    reader: _Reader,
+    t: _Template,
     r: _Resource,
     row: Store,
     part: dict[str, Value] | None,
@@ -345,32 +380,32 @@ def _cfn_use(
     if row.switch is not None:
         use.switch_attr = _spelled(label, row.switch, CFN)
         if in_part:
-            use.switch, use.switch_loc = _cfn_setting(reader, r, part or {}, raw, row.switch)
+            use.switch, use.switch_loc = _cfn_setting(t, r, part or {}, raw, row.switch)
         else:
-            use.switch, use.switch_loc = _cfn_setting(reader, r, None, None, row.switch)
+            use.switch, use.switch_loc = _cfn_setting(t, r, None, None, row.switch)
     if row.key is not None:
         use.key_attr = _spelled(label, row.key, CFN)
         if in_part:
-            use.key, use.key_loc = _cfn_setting(reader, r, part or {}, raw, row.key)
+            use.key, use.key_loc = _cfn_setting(t, r, part or {}, raw, row.key)
         else:
-            use.key, use.key_loc = _cfn_setting(reader, r, None, None, row.key)
+            use.key, use.key_loc = _cfn_setting(t, r, None, None, row.key)
         if use.key is not None:
-            keys, _understood = reader._key_refs(use.key, by_name)
+            keys, _understood = t.reader._key_refs(use.key, by_name)
             use.key_resource = next(iter(keys)) if len(keys) == 1 else None
     for setting in row.inherits:
         value = (part or {}).get(setting) if in_part else None
         if value is None:
-            found = reader._prop(r, setting)
+            found = t.prop(r, setting)
             value = found[0] if found is not None else None
         if value is not None and not (isinstance(value, Known) and value.value in (None, "")):
             use.inherits = setting
             break
     if use.inherits is None and row.unsupported:
-        found_values = [known_str(_cfn_setting(reader, r, None, None, setting)[0]) for setting, _p in row.unsupported]
+        found_values = [known_str(_cfn_setting(t, r, None, None, setting)[0]) for setting, _p in row.unsupported]
         use.inherits = unsupported(row, found_values)
     decider: object = None
     if row.unset_by is not None:
-        found = reader._prop(r, row.unset_by[0])
+        found = t.prop(r, row.unset_by[0])
         decider = None if found is None else (known_str(found[0]) or object())
     use.unset = unset_state(row, decider)
     return use

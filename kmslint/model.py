@@ -745,25 +745,27 @@ class KeyUse(Record, eq=False):
             switched = self.states.get(str(v).lower(), ENCRYPTION_UNKNOWN)
         if switched == ENCRYPTION_UNKNOWN:
             return ENCRYPTION_UNKNOWN
-        if switched == ENCRYPTION_OFF and not (self.key_overrides and named):
-            return ENCRYPTION_OFF  # written off (a key named alongside it is an error AWS reports)
+        if switched not in (None, ENCRYPTION_KMS) and not (self.key_overrides and named):
+            return switched  # written off, or to a key AWS holds (a key named alongside is ignored or refused)
         if not named:
-            if switched is None:
-                return self.unset
-            return self.unnamed if switched in (ENCRYPTION_KMS, ENCRYPTION_OFF) else switched
-        if not isinstance(key, Known):
+            return self.unset if switched is None else self.unnamed
+        if not isinstance(key, Known | Interpolated):
             return ENCRYPTION_KMS  # some key is named, which one is not known statically
-        text = known_str(key)
+        text = key.literal_text() if isinstance(key, Interpolated) else known_str(key)
         if text is None:
-            return ENCRYPTION_UNKNOWN
-        if text.startswith("alias/aws/") or ":alias/aws/" in text:
-            return ENCRYPTION_AWS_MANAGED
-        return ENCRYPTION_KMS
+            return ENCRYPTION_UNKNOWN  # not a key's name at all
+        return ENCRYPTION_AWS_MANAGED if _names_aws_managed(text) else ENCRYPTION_KMS
 
     def aws_managed_alias(self) -> bool:
         """Does it name an AWS managed key by its alias (``alias/aws/ebs``, an ARN ending so)?"""
-        text = known_str(self.key)
-        return text is not None and (text.startswith("alias/aws/") or ":alias/aws/" in text)
+        key = self.key
+        text = key.literal_text() if isinstance(key, Interpolated) else known_str(key)
+        return text is not None and _names_aws_managed(text)
+
+
+def _names_aws_managed(text: str) -> bool:
+    """Is a key's name an AWS managed key's alias (``alias/aws/ebs``, or an alias ARN ending so)?"""
+    return text.startswith("alias/aws/") or ":alias/aws/" in text
 
 
 class Suppression(Record, frozen=True):

@@ -397,3 +397,29 @@ Resources:
     inherits = uses["Inherits"]
     assert inherits.key_resource == "Key" and inherits.key_loc is not None and inherits.key_loc.line == 5
     assert _state(uses["Own"]) == ENCRYPTION_AWS_MANAGED and uses["Own"].key_resource is None
+
+
+def test_a_key_named_beside_a_switch_to_a_key_aws_holds_is_not_used(tmp_path: Path) -> None:
+    uses = _tf_uses(
+        tmp_path,
+        """
+        resource "aws_kms_key" "k" {}
+        resource "aws_dynamodb_table" "t" {
+          server_side_encryption {
+            enabled     = false
+            kms_key_arn = aws_kms_key.k.arn
+          }
+        }
+        resource "aws_sqs_queue" "q" {
+          sqs_managed_sse_enabled = true
+          kms_master_key_id       = aws_kms_key.k.arn
+        }
+        resource "aws_sns_topic" "managed" {
+          kms_master_key_id = "arn:aws:kms:${var.region}:111122223333:alias/aws/sns"
+        }
+        """,
+    )
+    assert _state(uses["aws_dynamodb_table.t"]) == "aws-owned"
+    assert _state(uses["aws_sqs_queue.q"]) == ENCRYPTION_KMS  # SQS: a key named is SSE-KMS
+    assert _state(uses["aws_sns_topic.managed"]) == ENCRYPTION_AWS_MANAGED
+    assert uses["aws_sns_topic.managed"].aws_managed_alias()

@@ -423,3 +423,37 @@ def test_a_key_named_beside_a_switch_to_a_key_aws_holds_is_not_used(tmp_path: Pa
     assert _state(uses["aws_sqs_queue.q"]) == ENCRYPTION_KMS  # SQS: a key named is SSE-KMS
     assert _state(uses["aws_sns_topic.managed"]) == ENCRYPTION_AWS_MANAGED
     assert uses["aws_sns_topic.managed"].aws_managed_alias()
+
+
+def test_every_row_cites_its_page() -> None:
+    assert all(row.doc.startswith("https://") for row in STORES)
+
+
+def test_terraform_views_are_made_of_every_store_type() -> None:
+    from kmslint.parsers.tf_model import KEY_USE_TYPES
+    from kmslint.policy.datastores import EBS_DEFAULT_TYPE, TERRAFORM_TYPES
+
+    assert TERRAFORM_TYPES | {EBS_DEFAULT_TYPE} == KEY_USE_TYPES
+
+
+def test_the_prefilter_reads_every_file_kms021_can_report() -> None:
+    """A store KMS021 may report is off by its type's default (its type is a marker) or by a
+    switch written off (the switch's name is a marker); the file needs no word of KMS."""
+    from kmslint.parsers.formats import cloudformation as cfn_format
+    from kmslint.parsers.formats import terraform as tf_format
+    from kmslint.rules.kms021_data_not_encrypted import _STORES
+
+    words = {TF: {m.word for m in tf_format.KEY_USE}, CFN: {m.word for m in cfn_format.MARKERS}}
+    for row in STORES:
+        if row.kind not in _STORES:
+            continue
+        by_default = row.unset == ENCRYPTION_OFF or (
+            row.unset_by is not None and ENCRYPTION_OFF in dict(row.unset_by[1]).values()
+        )
+        if by_default or row.switch is None:
+            assert any(w in row.rtype.lower() for w in words[row.syntax]), row.rtype
+        if ENCRYPTION_OFF in dict(row.states).values() and row.switch is not None:
+            switch = row.switch.lower()
+            assert any(w in switch for w in words[row.syntax]) or any(
+                w in row.rtype.lower() for w in words[row.syntax]
+            ), (row.rtype, row.switch)

@@ -58,7 +58,8 @@ def by_alias_name(value: Value | None, names: dict[str, str]) -> str | None:
     return names.get(text)
 
 
-def _spelled(part: str, name: str, syntax: str) -> str:
+def _spelled(part: str, name: str) -> str:
+    """A setting's name as the resource writes it, from the resource (``root_block_device.encrypted``)."""
     return f"{part}.{name}" if part else name
 
 
@@ -150,14 +151,14 @@ def _tf_use(
     )
     holder, name = _tf_setting(args, row.switch)
     if row.switch is not None:
-        use.switch_attr = _spelled(label, row.switch, TF)
+        use.switch_attr = _spelled(label, row.switch)
     if holder is not None and name is not None:
         use.switch = holder.attr(name)
         if not _tf_set(use.switch):
             use.switch = None  # null, "": the provider's default
         use.switch_loc = holder.attr_loc(name) if use.switch is not None else None
     if row.key is not None:
-        use.key_attr = _spelled(label, row.key, TF)
+        use.key_attr = _spelled(label, row.key)
     holder, name = _tf_setting(args, row.key)
     if holder is not None and name is not None:
         use.key = holder.attr(name)
@@ -378,13 +379,13 @@ def _cfn_use(
         raw = None  # a settings part not written: every setting unset
     in_part = part is not None or bool(row.part)
     if row.switch is not None:
-        use.switch_attr = _spelled(label, row.switch, CFN)
+        use.switch_attr = _spelled(label, row.switch)
         if in_part:
             use.switch, use.switch_loc = _cfn_setting(t, r, part or {}, raw, row.switch)
         else:
             use.switch, use.switch_loc = _cfn_setting(t, r, None, None, row.switch)
     if row.key is not None:
-        use.key_attr = _spelled(label, row.key, CFN)
+        use.key_attr = _spelled(label, row.key)
         if in_part:
             use.key, use.key_loc = _cfn_setting(t, r, part or {}, raw, row.key)
         else:

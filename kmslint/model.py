@@ -717,6 +717,89 @@ class PlainSetting(Record, eq=False):
     container: str | None = None  # ECS: the container definition's name, when known
 
 
+# What a data store's encryption is on one reading of its settings (KeyUse.state).
+ENCRYPTION_OFF = "off"  # stored in plain text
+ENCRYPTION_KMS = "kms"  # encrypted with the KMS key the resource names
+ENCRYPTION_AWS_MANAGED = "aws-managed"  # encrypted with the service's AWS managed key (alias/aws/<service>)
+ENCRYPTION_AWS_OWNED = "aws-owned"  # encrypted with a key AWS owns (SSE-S3, SSE-SQS, DynamoDB's default)
+ENCRYPTION_UNKNOWN = "unknown"  # cannot be told statically (a value unknown, a volume from a snapshot)
+
+
+class KeyUse(Record, eq=False):
+    """One data store or delivery that can be encrypted with a KMS key (RULES.md, "Keys in use"),
+    as one resource (or one of its block devices) declares it.
+
+    Built from the table in :mod:`kmslint.policy.datastores` by
+    :mod:`kmslint.parsers.key_uses`.  Values are as written (None: not set);
+    what they mean is :meth:`state`, from the row's ``states`` (a written
+    value, lower-cased -> one of the ``ENCRYPTION_*`` states) and ``unset``.
+    """
+
+    name: str  # as findings name resources: module path + TYPE.NAME, or the logical ID
+    rtype: str  # aws_ebs_volume, AWS::EC2::Volume
+    syntax: str  # "terraform" or "cloudformation"
+    loc: Location  # the resource header / logical ID
+    kind: str  # the store kind of its row: "ebs", "sqs", ...
+    part: str = ""  # which of its stores, as written: "root_block_device", "BlockDeviceMappings[1].Ebs"; "" for itself
+    switch: Value | None = None  # the encryption switch as written (encrypted, SqsManagedSseEnabled, ...)
+    switch_loc: Location | None = None
+    switch_attr: str | None = None  # its name in the resource's syntax (None: the type has no switch)
+    key: Value | None = None  # what names the key as written
+    key_loc: Location | None = None  # where it is named: where a rule about the key's use reports
+    key_attr: str | None = None  # its name in the resource's syntax
+    key_resource: str | None = None  # the key of this configuration it resolves to (by reference, ARN, ID, alias)
+    # Written value (lower-cased text) -> ENCRYPTION_* state; a value not listed is unknown.
+    states: dict[str, str] = field(default_factory=dict)
+    unset: str = ENCRYPTION_UNKNOWN  # the state when the switch is not set and no key is named
+    unnamed: str = ENCRYPTION_AWS_MANAGED  # whose key encrypts it when it is on and names none
+    fix: str = ""  # what to write to turn encryption on, in the resource's syntax
+    # A setting that makes the store copy its encryption from elsewhere (a snapshot, a source
+    # database) or otherwise makes the state unknown, as written: the state is then unknown.
+    inherits: str | None = None
+    # EBS: the configuration's account-level encryption by default (aws_ebs_encryption_by_default
+    # ``enabled``), None when it declares none.
+    account_default: Value | None = None
+    # SQS: a key named turns SSE-KMS on even where the switch (SSE-SQS) is written off.
+    key_overrides: bool = False
+    tags: Value | None = None  # a dict value, or Unknown
+    doc: str = ""  # the documentation page its row comes from
+
+    def state(self, switch: Value | None, key: Value | None) -> str:
+        """The encryption on one reading (no ``Fn::If`` left) of the switch and the key."""
+        if self.inherits is not None:
+            return ENCRYPTION_UNKNOWN
+        named = not (key is None or (isinstance(key, Known) and key.value in (None, "")))
+        switched: str | None = None
+        if not (switch is None or (isinstance(switch, Known) and switch.value in (None, ""))):
+            v = scalar(switch)
+            if not isinstance(v, str | bool):
+                return ENCRYPTION_UNKNOWN  # unknown, built from unknown parts, or not a flag at all
+            switched = self.states.get(str(v).lower(), ENCRYPTION_UNKNOWN)
+        if switched == ENCRYPTION_UNKNOWN:
+            return ENCRYPTION_UNKNOWN
+        if switched not in (None, ENCRYPTION_KMS) and not (self.key_overrides and named):
+            return switched  # written off, or to a key AWS holds (a key named alongside is ignored or refused)
+        if not named:
+            return self.unset if switched is None else self.unnamed
+        if not isinstance(key, Known | Interpolated):
+            return ENCRYPTION_KMS  # some key is named, which one is not known statically
+        text = key.literal_text() if isinstance(key, Interpolated) else known_str(key)
+        if text is None:
+            return ENCRYPTION_UNKNOWN  # not a key's name at all
+        return ENCRYPTION_AWS_MANAGED if _names_aws_managed(text) else ENCRYPTION_KMS
+
+    def aws_managed_alias(self) -> bool:
+        """Does it name an AWS managed key by its alias (``alias/aws/ebs``, an ARN ending so)?"""
+        key = self.key
+        text = key.literal_text() if isinstance(key, Interpolated) else known_str(key)
+        return text is not None and _names_aws_managed(text)
+
+
+def _names_aws_managed(text: str) -> bool:
+    """Is a key's name an AWS managed key's alias (``alias/aws/ebs``, or an alias ARN ending so)?"""
+    return text.startswith("alias/aws/") or ":alias/aws/" in text
+
+
 class Suppression(Record, frozen=True):
     """``kmslint:ignore`` for some rules on one resource, with its reason."""
 
@@ -804,6 +887,8 @@ class Project(Record, eq=False):
     condition_space: ConditionSpace | None = field(default=None, repr=False, compare=False)
     # Named settings written with their values (Lambda and ECS environments, SSM parameters): KMS024.
     plain_settings: list[PlainSetting] = field(default_factory=list)
+    # The data stores and deliveries that can be encrypted with a KMS key, and the key each names.
+    key_uses: list[KeyUse] = field(default_factory=list)
 
     def key_policies(self) -> Iterator[KeyPolicy]:
         for key in self.keys:

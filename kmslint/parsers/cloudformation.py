@@ -80,6 +80,7 @@ from kmslint.model import (
 from kmslint.parsers.cfn_intrinsics import Param, Resolver, branch_values, concat, is_pseudo, is_text, key_text
 from kmslint.parsers.cfn_sources import PLACEHOLDER, Bound, Entry, JsonNode, JsonSource, LoopSource, YamlSource
 from kmslint.parsers.common import DEFAULT_MAX_DEPTH, Budget, ParseFailure, ParseOptions, comment_suppressions
+from kmslint.policy.datastores import CLOUDFORMATION_TYPES
 from kmslint.record import Record, replace
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
@@ -348,6 +349,11 @@ class _Reader:
             from kmslint.parsers.cfn_settings import plain_settings
 
             project.plain_settings = plain_settings(self, existing, top.get("Globals"))
+        if any(r.type in CLOUDFORMATION_TYPES for r in existing):
+            from kmslint.parsers.key_uses import cloudformation_uses
+
+            uses = cloudformation_uses(self, existing, project.aliases, _tags, top.get("Globals"))
+            project.key_uses.extend(uses)
         twice = self.src.duplicates()
         if twice:  # rare: a template that writes a key twice
             project.duplicate_keys.extend(twice)

@@ -412,6 +412,14 @@ class _Args:
         text = a.expr.src.text(node)
         return [_with_index(ref, text) for ref in refs]
 
+    def nested(self, name: str) -> list[Arguments] | None:
+        """Its nested blocks of one type (``dynamic`` ones expanded); None when a ``dynamic``
+        block over an unknown collection may stand for any number of them."""
+        items = self.ev.expand_blocks(self.block, name, self.scope)
+        if any(not isinstance(item, Block) for item, _scope, _where in items):
+            return None
+        return [_Args(item, self.ev, scope, self.own) for item, scope, _where in items if isinstance(item, Block)]
+
 
 class _View(_Args):
     """One instance of a resource block (:class:`kmslint.parsers.tf_model.ResourceView`)."""

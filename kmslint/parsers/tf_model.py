@@ -58,6 +58,10 @@ if TYPE_CHECKING:  # the views' interface is for the type checker: nothing to bu
         def literal(self, name: str) -> bool:
             """Is the argument a known string that refers to nothing (a key ID written out)?"""
 
+        def nested(self, name: str) -> list[Arguments] | None:
+            """Its nested blocks of one type, in order; None when ``dynamic`` blocks over a
+            collection not known statically may stand for any number of them."""
+
     class ResourceView(Arguments, Protocol):
         """One instance of one resource, as a format knows it."""
 
@@ -138,8 +142,23 @@ OTHER_MODELLED = frozenset(
 # Resources whose settings are written with their values (kmslint.parsers.tf_settings): KMS024.
 SETTING_TYPES = frozenset({"aws_lambda_function", "aws_ecs_task_definition", "aws_ssm_parameter"})
 
+# The data stores of kmslint.policy.datastores, and the account's EBS encryption by default.
+KEY_USE_TYPES = frozenset(
+    {
+        *("aws_s3_bucket", "aws_s3_bucket_server_side_encryption_configuration", "aws_dynamodb_table"),
+        *("aws_db_instance", "aws_rds_cluster", "aws_ebs_volume", "aws_instance", "aws_launch_template"),
+        *("aws_launch_configuration", "aws_efs_file_system", "aws_sqs_queue", "aws_sns_topic"),
+        *("aws_kinesis_stream", "aws_secretsmanager_secret", "aws_ssm_parameter", "aws_cloudwatch_log_group"),
+        *("aws_lambda_function", "aws_ecr_repository", "aws_backup_vault", "aws_elasticache_replication_group"),
+        *("aws_redshift_cluster", "aws_opensearch_domain", "aws_elasticsearch_domain", "aws_eks_cluster"),
+        "aws_ebs_encryption_by_default",
+    }
+)
+
 # The resource types the model reads: the formats make views of these only.
-MODELLED_TYPES = frozenset({*KEY_TYPES, *OTHER_MODELLED, *IDENTITY_POLICY_TYPES, "aws_iam_role", *SETTING_TYPES})
+MODELLED_TYPES = frozenset(
+    {*KEY_TYPES, *OTHER_MODELLED, *IDENTITY_POLICY_TYPES, "aws_iam_role", *SETTING_TYPES, *KEY_USE_TYPES}
+)
 
 # An unquoted index is a number: it never holds a bracket or a quote, which keeps the scan
 # linear on an address of many "[" (`[^\]]*` rescanned the rest from each one).  Compiled
@@ -290,6 +309,10 @@ class Builder:
             from kmslint.parsers.tf_settings import plain_settings
 
             project.plain_settings = plain_settings(self.views, self._name)
+        if any(v.rtype in KEY_USE_TYPES for v in self.views):
+            from kmslint.parsers.key_uses import terraform_uses
+
+            project.key_uses.extend(terraform_uses(self, self.views))
         counted = {
             v.address
             for v in self.views

@@ -29,6 +29,15 @@ MARKERS = (
     Marker("aws::serverless::function", (r"\benvironment\b",)),
     Marker("aws::ecs::taskdefinition", (r"\benvironment\b",)),
     Marker("aws::ssm::parameter", (r"aws::ssm::parameter(?!::)", r"\bstring\b")),
+    # A data store unencrypted by its type's default (KMS021), or a switch written off.
+    *(
+        Marker(word)
+        for word in (
+            *("aws::ec2::volume", "aws::rds::dbinstance", "aws::rds::dbcluster", "aws::efs::filesystem"),
+            *("aws::sns::topic", "aws::kinesis::stream", "aws::elasticache::replicationgroup"),
+            *("aws::opensearchservice::domain", "aws::elasticsearch::domain", "encrypted", "sqsmanagedsseenabled"),
+        )
+    ),
 )
 SIGNS = (Sign("AWSTemplateFormatVersion"), Sign("Resources"))
 

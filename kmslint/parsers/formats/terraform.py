@@ -33,12 +33,22 @@ SETTINGS = (
     Marker("aws_ecs_task_definition"),
     Marker("aws_ssm_parameter", (r'type"?\s*[=:]\s*"string"',)),
 )
-MARKERS = (KMS, IDENTITY_POLICY, INLINE_POLICY, MODULE_CALL, *SETTINGS)
+# A data store unencrypted by its type's default (KMS021), or a switch written off (a block
+# device's `encrypted`, an SQS queue's SSE-SQS): kmslint.policy.datastores.
+KEY_USE = tuple(
+    Marker(word)
+    for word in (
+        *("aws_ebs_volume", "aws_db_instance", "aws_rds_cluster", "aws_efs_file_system", "aws_sns_topic"),
+        *("aws_kinesis_stream", "aws_elasticache_replication_group", "aws_opensearch_domain"),
+        *("aws_elasticsearch_domain", "encrypted", "sqs_managed_sse_enabled"),
+    )
+)
+MARKERS = (KMS, IDENTITY_POLICY, INLINE_POLICY, MODULE_CALL, *SETTINGS, *KEY_USE)
 # A call of a module on disk: `source = "./keys"`, `"source": "../keys"`, also written as a
 # constant expression (`source = true ? "./keys" : "x"`): a string starting ./ or ../ there.
 LOCAL_MODULE_CALL = Marker("module", (_MODULE_BLOCK, r"\bsource\b", r"\"\.\.?[/\\]"))
 # What makes a configuration worth evaluating, rather than only listing its module calls.
-_EVALUATED = (KMS, IDENTITY_POLICY, INLINE_POLICY, LOCAL_MODULE_CALL, *SETTINGS)
+_EVALUATED = (KMS, IDENTITY_POLICY, INLINE_POLICY, LOCAL_MODULE_CALL, *SETTINGS, *KEY_USE)
 
 
 def read_directory(directory: Path, files: list[Path], opts: ParseOptions) -> Project:

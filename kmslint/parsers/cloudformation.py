@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from kmslint.model import (
@@ -341,6 +342,10 @@ class _Reader:
                 project.aliases.append(self._alias(r))
             elif r.type in _POLICY_DOCUMENT_TYPES or r.type in _INLINE_POLICY_TYPES or r.type in _SAM_POLICY_TYPES:
                 project.identity_policies.extend(self._identity_policies(r))
+            elif r.type == "AWS::CloudTrail::Trail":
+                from kmslint.parsers.trails import cfn_trail  # only a template with a trail pays
+
+                project.trails.append(cfn_trail(r.name, r.entry.key_loc, partial(self._prop, r)))
         project.multi_region_uses.extend(self._multi_region_uses(existing, project.aliases))
         twice = self.src.duplicates()
         if twice:  # rare: a template that writes a key twice

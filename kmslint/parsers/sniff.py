@@ -19,6 +19,8 @@ each with what the formats declare (:mod:`kmslint.parsers.registry`):
     init`` has installed the modules (the Terraform format looks for
     ``.terraform/modules``; a registry module that is not installed cannot
     be read);
+  - a CloudTrail trail (``aws_cloudtrail``, ``AWS::CloudTrail::Trail``), whose
+    selectors may leave KMS events out;
   - a CloudFormation ``Fn::ForEach`` loop (its output may be any of the above);
   - a raw key-policy JSON file, which names a ``kms:`` action.
 

@@ -26,12 +26,13 @@ _MODULE_BLOCK = r"\bmodule\s*[\"'\w{]"  # a block (`module "x" {`, `"module": {`
 # and one that is not (a registry or git source) may declare keys too, so the run must say
 # it was not followed (OUTPUT.md, summary.not_followed) even where nothing else mentions KMS.
 MODULE_CALL = Marker("module", (_MODULE_BLOCK,))
-MARKERS = (KMS, IDENTITY_POLICY, INLINE_POLICY, MODULE_CALL)
+TRAIL = Marker("aws_cloudtrail")  # a trail that may leave KMS events out (KMS023)
+MARKERS = (KMS, IDENTITY_POLICY, INLINE_POLICY, MODULE_CALL, TRAIL)
 # A call of a module on disk: `source = "./keys"`, `"source": "../keys"`, also written as a
 # constant expression (`source = true ? "./keys" : "x"`): a string starting ./ or ../ there.
 LOCAL_MODULE_CALL = Marker("module", (_MODULE_BLOCK, r"\bsource\b", r"\"\.\.?[/\\]"))
 # What makes a configuration worth evaluating, rather than only listing its module calls.
-_EVALUATED = (KMS, IDENTITY_POLICY, INLINE_POLICY, LOCAL_MODULE_CALL)
+_EVALUATED = (KMS, IDENTITY_POLICY, INLINE_POLICY, LOCAL_MODULE_CALL, TRAIL)
 
 
 def read_directory(directory: Path, files: list[Path], opts: ParseOptions) -> Project:

@@ -127,7 +127,7 @@ class _Reading:
                 if rw_ok is False:
                     self._cause(sel.attr_locs.get("read_write_type", sel.loc), "read_write_type", kind, str(rw))
                 if excluded is True:
-                    at = excluded_at or sel.attr_locs.get("exclude_management_event_sources", sel.loc)
+                    at = _at(excluded_at, sel.attr_locs.get("exclude_management_event_sources", sel.loc))
                     self._cause(at, "exclude", kind, "")
         return _or(management), {kind: _or(covers[kind]) for kind in KINDS}
 
@@ -248,6 +248,14 @@ def _excluded(value: Value | None) -> tuple[Tri, Location | None]:
     return (None if unknown else False), None
 
 
+def _at(entry: Location | None, attribute: Location) -> Location:
+    """Where a finding about one entry of a list goes: the entry, when it is written within the
+    attribute's value as the attribute's place says (the attribute itself, or the caller's
+    literal when a module's caller passed it); else the attribute (a variable's default counts
+    as written at the attribute that uses it, as RULES.md says)."""
+    return entry if entry is not None and attribute.contains(entry) else attribute
+
+
 def _items(value: Value | None) -> list[Value] | None:
     """A known list's items, a known scalar as one item; None when unknown."""
     if isinstance(value, Known):
@@ -284,7 +292,7 @@ def _match(fs: FieldSelector, wanted: str, get: Get) -> tuple[Tri, Location | No
             continue
         ok, at = _operator(op, wanted, items)
         if ok is False:
-            return False, at or fs.attr_locs.get(op, fs.loc)
+            return False, _at(at, fs.attr_locs.get(op, fs.loc))
         answers.append(ok)
     return _and(answers), None
 

@@ -48,6 +48,7 @@ from kmslint.model import (
     branches,
     clip,
     has_conditional,
+    instance_index,
     known_str,
     scalar,
 )
@@ -387,7 +388,7 @@ def kms_activity_not_logged(project: Project, ctx: RuleContext) -> Iterator[Viol
     trails = project.trails
     if not trails:
         return
-    seen: set[tuple[str, int, int, str]] = set()
+    seen: set[tuple[str, int, int, str, str]] = set()
     for branch, get in _readings(trails):
         readings = [_Reading(t, get) for t in trails]
         for reading in readings:
@@ -405,7 +406,8 @@ def kms_activity_not_logged(project: Project, ctx: RuleContext) -> Iterator[Viol
                 drops = cause.drops & missing
                 if not drops:
                     continue
-                key = (cause.loc.file, cause.loc.line, cause.loc.column, reading.trail.name)
+                name = reading.trail.name
+                key = (cause.loc.file, cause.loc.line, cause.loc.column, name, instance_index(name))
                 if key in seen:
                     continue
                 seen.add(key)

@@ -22,11 +22,15 @@ log that kind over at least the same scope (all Regions for a multi-Region
 trail, every account for an organization trail; single-Region trails of one
 configuration are taken to be in one Region).  Anything unknown is taken the way
 that gives no finding: a trail whose switch, selectors or scope is unknown may
-make up for the others, and is itself reported only for what it surely drops.  A
-trail switched off logs nothing and makes up for nothing; a trail that logs no
-management event at all (data events only) is not about KMS's management events.
-No trail in the configuration gives no finding: the trail may be elsewhere (an
-organization trail, another stack).
+make up for the others, and a trail is reported only when it is surely on
+(Terraform's ``enable_logging`` defaults to true; CloudFormation's ``IsLogging`` is
+required) and surely logs management events.  A trail switched off logs nothing
+and makes up for nothing; a trail that logs no management event at all (data
+events only) is not about KMS's management events.  No trail in the configuration
+gives no finding: the trail may be elsewhere (an organization trail, another
+stack).  An ``Fn::If`` or a ternary on a setting is read branch by branch, across
+all trails at once; one that chooses between whole selector lists makes the
+trail's selectors unknown.
 """
 
 from __future__ import annotations

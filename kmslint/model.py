@@ -685,6 +685,8 @@ class EventSelector(Record, eq=False):
     read_write_type: Value | None = None
     exclude_management_event_sources: Value | None = None  # a list of event sources
     attr_locs: dict[str, Location] = field(default_factory=dict)
+    # None: always in its list; else whether an Fn::If puts it there (a Conditional of known booleans).
+    present: Value | None = None
 
 
 class FieldSelector(Record, eq=False):
@@ -698,6 +700,7 @@ class FieldSelector(Record, eq=False):
     event_field: Value | None = None
     operators: dict[str, Value] = field(default_factory=dict)
     attr_locs: dict[str, Location] = field(default_factory=dict)
+    present: Value | None = None  # as EventSelector.present
 
 
 class AdvancedEventSelector(Record, eq=False):
@@ -706,6 +709,7 @@ class AdvancedEventSelector(Record, eq=False):
     loc: Location
     field_selectors: list[FieldSelector] = field(default_factory=list)
     unknown: bool = False  # some of its field selectors cannot be told
+    present: Value | None = None  # as EventSelector.present
 
 
 # How a trail's settings are spelled where trails are written, for messages.
@@ -761,7 +765,8 @@ class Trail(Record, eq=False):
     event_selectors: list[EventSelector] = field(default_factory=list)
     advanced_event_selectors: list[AdvancedEventSelector] = field(default_factory=list)
     # Some selectors cannot be told (dynamic blocks over an unknown collection, a property
-    # that cannot be resolved or is not a list of mappings): what it logs is unknown.
+    # that cannot be resolved or is not a list of mappings): what it logs is unknown.  A
+    # selector an Fn::If puts in or leaves out is there, with its ``present`` condition.
     selectors_unknown: bool = False
     attr_locs: dict[str, Location] = field(default_factory=dict)
 

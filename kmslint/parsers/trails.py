@@ -8,10 +8,12 @@ advanced event selectors, each value located where it is written.
 
 Selectors are read as far as their structure is known.  A ``dynamic`` block over
 an unknown collection, or a property that is not a list of mappings (an
-intrinsic that cannot be resolved, an ``Fn::If`` choosing between lists), makes
-what the trail logs unknown (``selectors_unknown``): it then gives no finding and
-may make up for any other trail.  An ``Fn::If`` on one setting inside a selector
-stays a :class:`~kmslint.model.Conditional`, which the rule reads branch by branch.
+intrinsic that cannot be resolved), makes what the trail logs unknown
+(``selectors_unknown``): it then gives no finding and may make up for any other
+trail.  An ``Fn::If`` on one setting inside a selector stays a
+:class:`~kmslint.model.Conditional`, and one that chooses between lists, or puts
+an item in or leaves it out, gives each side's selectors with the condition they
+are there under (``present``): the rule reads both branch by branch.
 """
 
 from __future__ import annotations
@@ -174,8 +176,8 @@ def _basic_selectors(value: Value, where: Location) -> list[EventSelector] | Non
     if items is None:
         return None
     out = []
-    for item, members in items:
-        selector = EventSelector(_loc(item, where))
+    for item, members, present in items:
+        selector = EventSelector(_loc(item, where), present=present)
         for attr in _BASIC:
             member = members.get(_CFN_NAMES[attr])
             if member is None or _no_value(member):
@@ -191,8 +193,8 @@ def _advanced_selectors(value: Value, where: Location) -> list[AdvancedEventSele
     if items is None:
         return None
     out = []
-    for item, members in items:
-        selector = AdvancedEventSelector(_loc(item, where))
+    for item, members, present in items:
+        selector = AdvancedEventSelector(_loc(item, where), present=present)
         member = members.get(_CFN_NAMES["field_selector"])
         found = _field_selectors(member, _CFN_NAMES, selector.loc) if member is not None else []
         if found is None:
@@ -215,8 +217,8 @@ def _field_selectors(value: Value | None, names: dict[str, str], where: Location
     if items is None:
         return None
     out = []
-    for item, members in items:
-        fs = FieldSelector(_loc(item, where))
+    for item, members, present in items:
+        fs = FieldSelector(_loc(item, where), present=present)
         field_value = members.get(names["field"])
         if field_value is not None and not _no_value(field_value):
             fs.event_field = field_value
@@ -231,16 +233,49 @@ def _field_selectors(value: Value | None, names: dict[str, str], where: Location
     return out
 
 
-def _mappings(value: Value) -> list[tuple[Value, dict[str, Value]]] | None:
-    """The items of a known list, each a known mapping, with their members; None when the
-    value is anything else (unknown, conditional, a list of something else)."""
-    if isinstance(value, Conditional) or not isinstance(value, Known) or not isinstance(value.value, list):
+Item = tuple[Value, dict[str, Value], Value | None]
+
+
+def _mappings(value: Value, when: Value | None = None) -> list[Item] | None:
+    """The items of a known list, each a known mapping, with their members and the condition
+    they are in the list under (None: always); None when the value is anything else (unknown,
+    a list of something else).  An ``Fn::If`` choosing between lists, or between an item and
+    ``AWS::NoValue``, gives the items of each side, each under its side's condition."""
+    if isinstance(value, Conditional):
+        return _sides(value, when, lambda side, guard: _mappings(side, guard))
+    if not isinstance(value, Known) or not isinstance(value.value, list):
         return None
-    out: list[tuple[Value, dict[str, Value]]] = []
+    out: list[Item] = []
     for item in value.value:
-        if not isinstance(item, Known) or not isinstance(item.value, dict):
+        found = _mapping(item, when)
+        if found is None:
             return None
-        out.append((item, item.value))
+        out.extend(found)
+    return out
+
+
+def _mapping(item: Value, when: Value | None) -> list[Item] | None:
+    if isinstance(item, Conditional):
+        return _sides(item, when, _mapping)
+    if not isinstance(item, Known) or not isinstance(item.value, dict):
+        return None
+    return [(item, item.value, when)]
+
+
+def _sides(
+    value: Conditional, when: Value | None, read: Callable[[Value, Value | None], list[Item] | None]
+) -> list[Item] | None:
+    out: list[Item] = []
+    for side, chosen in ((True, value.then), (False, value.otherwise)):
+        if chosen is None:
+            continue  # AWS::NoValue: nothing on this side
+        yes: Value = when if when is not None else Known(True, value.loc)
+        no: Value = Known(False, value.loc)
+        guard = Conditional(value.condition, yes if side else no, no if side else yes, value.loc, value.space)
+        found = read(chosen, guard)
+        if found is None:
+            return None
+        out.extend(found)
     return out
 
 

@@ -28,9 +28,9 @@ required) and surely logs management events.  A trail switched off logs nothing
 and makes up for nothing; a trail that logs no management event at all (data
 events only) is not about KMS's management events.  No trail in the configuration
 gives no finding: the trail may be elsewhere (an organization trail, another
-stack).  An ``Fn::If`` or a ternary on a setting is read branch by branch, across
-all trails at once; one that chooses between whole selector lists makes the
-trail's selectors unknown.
+stack).  An ``Fn::If`` or a ternary on a setting, or an ``Fn::If`` that puts
+selectors in or leaves them out, is read branch by branch, across all trails at
+once, and a finding names the conditions it holds under.
 """
 
 from __future__ import annotations
@@ -106,12 +106,14 @@ class _Reading:
 
     def _coverage(self, get: Get) -> tuple[Tri, dict[str, Tri]]:
         trail = self.trail
-        if trail.selectors_unknown or (trail.event_selectors and trail.advanced_event_selectors):
+        basic = [s for s in trail.event_selectors if _present(s.present, get)]
+        advanced = [s for s in trail.advanced_event_selectors if _present(s.present, get)]
+        if trail.selectors_unknown or (basic and advanced):
             return None, dict.fromkeys(KINDS)  # unknown, or what CloudTrail refuses
-        if trail.advanced_event_selectors:
-            return self._advanced(trail.advanced_event_selectors, get)
-        if trail.event_selectors:
-            return self._basic(trail.event_selectors, get)
+        if advanced:
+            return self._advanced(advanced, get)
+        if basic:
+            return self._basic(basic, get)
         return True, dict.fromkeys(KINDS, True)
 
     # -- basic selectors
@@ -142,21 +144,20 @@ class _Reading:
         management: list[Tri] = []
         covers: dict[str, list[Tri]] = {kind: [] for kind in KINDS}
         for sel in selectors:
-            if sel.unknown or not sel.field_selectors:
+            fields = [fs for fs in sel.field_selectors if _present(fs.present, get)]
+            if sel.unknown or not fields:
                 management.append(None)
                 for kind in KINDS:
                     covers[kind].append(None)
                 continue
-            category = [
-                _match(fs, "Management", get)[0] for fs in sel.field_selectors if _field(fs, get) == "eventCategory"
-            ]
+            category = [_match(fs, "Management", get)[0] for fs in fields if _field(fs, get) == "eventCategory"]
             is_management = _and(category) if category else None
             management.append(is_management)
             for kind in KINDS:
                 event = {"eventCategory": "Management", "readOnly": "true" if kind == READ else "false"}
                 event["eventSource"] = KMS_SOURCE
                 answers: list[Tri] = []
-                for fs in sel.field_selectors:
+                for fs in fields:
                     name = _field(fs, get)
                     if name is None or name not in event:
                         answers.append(None)  # a field CloudTrail does not filter management events on
@@ -218,6 +219,11 @@ def _logging(trail: Trail, get: Get) -> Tri:
     if value is None:
         return True if trail.syntax == "terraform" else None
     return as_bool(value)
+
+
+def _present(condition: Value | None, get: Get) -> bool:
+    """Is a selector in its list in this reading (an Fn::If may leave it out)?"""
+    return condition is None or as_bool(get(condition)) is not False
 
 
 def _flag(value: Value | None) -> Tri:
@@ -335,11 +341,14 @@ def _settings(trail: Trail) -> Iterator[Value | None]:
     yield trail.multi_region
     yield trail.organization
     for sel in trail.event_selectors:
+        yield sel.present
         yield sel.include_management_events
         yield sel.read_write_type
         yield sel.exclude_management_event_sources
     for adv in trail.advanced_event_selectors:
+        yield adv.present
         for fs in adv.field_selectors:
+            yield fs.present
             yield fs.event_field
             yield from fs.operators.values()
 

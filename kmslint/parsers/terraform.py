@@ -372,9 +372,6 @@ class _Args:
         # written by a caller (empty at the root, whose values are all its own).
         self.own = own
         self._values: dict[str, Value | None] = {}
-        self._blocks: dict[str, list[Arguments]] = {}
-        # Block types some of whose blocks a ``dynamic`` block over an unknown collection stands for.
-        self.unknown_blocks: set[str] = set()
 
     def attr(self, name: str) -> Value | None:
         values = self._values
@@ -401,19 +398,6 @@ class _Args:
         value = self.attr(name)
         return isinstance(value, Known) and isinstance(value.value, str)
 
-    def blocks(self, name: str) -> list[Arguments]:
-        """Nested blocks of one type, ``dynamic`` ones expanded (those over an unknown collection
-        are left out, and ``name`` is then in :attr:`unknown_blocks`)."""
-        found = self._blocks.get(name)
-        if found is None:  # expanded once: the builder asks twice for a role's inline policies
-            found = self._blocks[name] = []
-            for item, scope, _ in self.ev.expand_blocks(self.block, name, self.scope):
-                if isinstance(item, Block):
-                    found.append(_Args(item, self.ev, scope, self.own))
-                else:
-                    self.unknown_blocks.add(name)
-        return found
-
     def refs(self, name: str) -> list[str]:
         """The references the argument's value was written as, from the root module
         (``module.a.aws_kms_key.k.arn``), each with the literal instance index it names
@@ -427,6 +411,14 @@ class _Args:
             return refs  # most references name no instance: no text to decode
         text = a.expr.src.text(node)
         return [_with_index(ref, text) for ref in refs]
+
+    def nested(self, name: str) -> list[Arguments] | None:
+        """Its nested blocks of one type (``dynamic`` ones expanded); None when a ``dynamic``
+        block over an unknown collection may stand for any number of them."""
+        items = self.ev.expand_blocks(self.block, name, self.scope)
+        if any(not isinstance(item, Block) for item, _scope, _where in items):
+            return None
+        return [_Args(item, self.ev, scope, self.own) for item, scope, _where in items if isinstance(item, Block)]
 
 
 class _View(_Args):
@@ -442,7 +434,18 @@ class _View(_Args):
         self.header = r.block.header
         self.index = ""  # its count/for_each index, set by resource_views
         self.module_instance = module
+        self._blocks: dict[str, list[Arguments]] = {}
         self._default_tags = tags
+
+    def blocks(self, name: str) -> list[Arguments]:
+        found = self._blocks.get(name)
+        if found is None:  # expanded once: the builder asks twice for a role's inline policies
+            found = self._blocks[name] = [
+                _Args(item, self.ev, scope, self.own)
+                for item, scope, _ in self.ev.expand_blocks(self.block, name, self.scope)
+                if isinstance(item, Block)
+            ]
+        return found
 
     def tags(self) -> tuple[Value | None, Location | None]:
         own = self.attr("tags")

@@ -172,6 +172,12 @@ class _Args:
         expr = _dict(self.config.get(name)) if self.config is not None else {}
         return "constant_value" in expr and isinstance(expr["constant_value"], str)
 
+    def nested(self, name: str) -> list[Arguments] | None:
+        """Nested blocks, as :meth:`_View.blocks` reads them; None when they are known only after apply."""
+        if self.unknown.get(name) is True:
+            return None
+        return _View.blocks(self, name)  # type: ignore[arg-type]
+
     def _written_refs(self, name: str) -> list[str]:
         """The references as the configuration writes them, in the module they are in."""
         expr = _dict(self.config.get(name)) if self.config is not None else {}

@@ -58,6 +58,10 @@ if TYPE_CHECKING:  # the views' interface is for the type checker: nothing to bu
         def literal(self, name: str) -> bool:
             """Is the argument a known string that refers to nothing (a key ID written out)?"""
 
+        def nested(self, name: str) -> list[Arguments] | None:
+            """Its nested blocks of one type, in order; None when ``dynamic`` blocks over a
+            collection not known statically may stand for any number of them."""
+
     class ResourceView(Arguments, Protocol):
         """One instance of one resource, as a format knows it."""
 

@@ -49,9 +49,7 @@ _FLAGS = (
 _BASIC = ("include_management_events", "read_write_type", "exclude_management_event_sources")
 OPERATORS = ("equals", "not_equals", "starts_with", "not_starts_with", "ends_with", "not_ends_with")
 
-# How a selector's members are named in each syntax (model name -> written name); plan JSON
-# writes nested blocks as values with Terraform's names.
-_TF_NAMES = {name: name for name in (*_BASIC, *OPERATORS, "field", "field_selector")}
+# How a template names a selector's members (model name -> property).
 _CFN_NAMES = {
     "include_management_events": "IncludeManagementEvents",
     "read_write_type": "ReadWriteType",
@@ -83,12 +81,12 @@ def tf_trail(v: ResourceView, name: str, present: Present) -> Trail:
             continue
         setattr(trail, attr, value)
         trail.attr_locs[attr] = v.attr_loc(tf_name) or v.header
-    trail.event_selectors = [_tf_basic(blk, v.header, present) for blk in v.blocks("event_selector")]
-    advanced = v.blocks("advanced_event_selector")
-    trail.advanced_event_selectors = [_tf_advanced(blk, v.header, present) for blk in advanced]
-    # Views of .tf files say which block types dynamic blocks over unknown collections stand for.
-    open_blocks: set[str] = getattr(v, "unknown_blocks", set())
-    trail.selectors_unknown = "event_selector" in open_blocks or "advanced_event_selector" in open_blocks
+    basic = v.nested("event_selector")
+    advanced = v.nested("advanced_event_selector")
+    # None: dynamic blocks over an unknown collection (or blocks known only after apply).
+    trail.selectors_unknown = basic is None or advanced is None
+    trail.event_selectors = [_tf_basic(blk, v.header, present) for blk in basic or []]
+    trail.advanced_event_selectors = [_tf_advanced(blk, v.header, present) for blk in advanced or []]
     return trail
 
 
@@ -106,18 +104,11 @@ def _tf_basic(blk: Arguments, fallback: Location, present: Present) -> EventSele
 
 def _tf_advanced(blk: Arguments, fallback: Location, present: Present) -> AdvancedEventSelector:
     selector = AdvancedEventSelector(fallback)
-    nested = getattr(blk, "blocks", None)
-    if callable(nested):  # .tf: nested blocks
-        for fs in nested("field_selector"):
-            selector.field_selectors.append(_tf_field_selector(fs, fallback, present))
-        selector.unknown = "field_selector" in getattr(blk, "unknown_blocks", set())
-    else:  # plan JSON: the nested blocks are a value
-        value = blk.attr("field_selector")
-        found = _field_selectors(value, _TF_NAMES, blk.attr_loc("field_selector") or fallback)
-        if found is None:
-            selector.unknown = True
-        else:
-            selector.field_selectors = found
+    fields = blk.nested("field_selector")
+    if fields is None:
+        selector.unknown = True
+    else:
+        selector.field_selectors = [_tf_field_selector(fs, fallback, present) for fs in fields]
     if selector.field_selectors:
         selector.loc = selector.field_selectors[0].loc
     return selector
@@ -196,7 +187,7 @@ def _advanced_selectors(value: Value, where: Location) -> list[AdvancedEventSele
     for item, members, present in items:
         selector = AdvancedEventSelector(_loc(item, where), present=present)
         member = members.get(_CFN_NAMES["field_selector"])
-        found = _field_selectors(member, _CFN_NAMES, selector.loc) if member is not None else []
+        found = _field_selectors(member, selector.loc) if member is not None else []
         if found is None:
             selector.unknown = True
         else:
@@ -208,9 +199,8 @@ def _advanced_selectors(value: Value, where: Location) -> list[AdvancedEventSele
 # --------------------------------------------------------------------------- values
 
 
-def _field_selectors(value: Value | None, names: dict[str, str], where: Location) -> list[FieldSelector] | None:
-    """Field selectors written as a list of mappings (a template's ``FieldSelectors``, a plan's
-    ``field_selector``); None when they cannot be told apart."""
+def _field_selectors(value: Value | None, where: Location) -> list[FieldSelector] | None:
+    """A template's ``FieldSelectors``; None when they cannot be told apart."""
     if value is None:
         return []
     items = _mappings(value)
@@ -219,12 +209,12 @@ def _field_selectors(value: Value | None, names: dict[str, str], where: Location
     out = []
     for item, members, present in items:
         fs = FieldSelector(_loc(item, where), present=present)
-        field_value = members.get(names["field"])
+        field_value = members.get(_CFN_NAMES["field"])
         if field_value is not None and not _no_value(field_value):
             fs.event_field = field_value
             fs.attr_locs["field"] = _loc(field_value, fs.loc)
         for op in OPERATORS:
-            member = members.get(names[op])
+            member = members.get(_CFN_NAMES[op])
             if member is None or _no_value(member) or _empty(member):
                 continue
             fs.operators[op] = member
@@ -280,7 +270,7 @@ def _sides(
 
 
 def _no_value(value: Value) -> bool:
-    """A JSON ``null`` (plan JSON writes unset members so)."""
+    """A ``null`` (YAML ``~`` or ``null``, JSON ``null``): not set."""
     return isinstance(value, Known) and value.value is None
 
 

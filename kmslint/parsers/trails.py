@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from kmslint.parsers.tf_model import Arguments, ResourceView
 
-    Present = Callable[[Value | None], Value | None]
+    Provided = Callable[[Value | None], Value | None]
 
 TF_TYPE = "aws_cloudtrail"
 CFN_TYPE = "AWS::CloudTrail::Trail"
@@ -67,16 +67,15 @@ _CFN_NAMES = {
 
 # --------------------------------------------------------------------------- Terraform
 
-# ``present``: what the provider reads an argument as, None when it is not set (``null``,
-# ``""``), each side of a conditional likewise (kmslint.parsers.tf_model.absent and
-# absent_sides, handed in by the builder: tf_model imports this module).
 
-
-def tf_trail(v: ResourceView, name: str, present: Present) -> Trail:
-    """An ``aws_cloudtrail`` instance, named as findings name it (``name``)."""
+def tf_trail(v: ResourceView, name: str, provided: Provided) -> Trail:
+    """An ``aws_cloudtrail`` instance, named as findings name it (``name``).  ``provided`` is
+    what the provider reads an argument as: None when it is not set (``null``, ``""``), each
+    side of a conditional likewise (kmslint.parsers.tf_model.absent and absent_sides, handed
+    in by the builder: tf_model imports this module)."""
     trail = Trail(name, v.header, "terraform")
     for tf_name, _cfn, attr in _FLAGS:
-        value = present(v.attr(tf_name))
+        value = provided(v.attr(tf_name))
         if value is None:
             continue
         setattr(trail, attr, value)
@@ -85,15 +84,15 @@ def tf_trail(v: ResourceView, name: str, present: Present) -> Trail:
     advanced = v.nested("advanced_event_selector")
     # None: dynamic blocks over an unknown collection (or blocks known only after apply).
     trail.selectors_unknown = basic is None or advanced is None
-    trail.event_selectors = [_tf_basic(blk, v.header, present) for blk in basic or []]
-    trail.advanced_event_selectors = [_tf_advanced(blk, v.header, present) for blk in advanced or []]
+    trail.event_selectors = [_tf_basic(blk, v.header, provided) for blk in basic or []]
+    trail.advanced_event_selectors = [_tf_advanced(blk, v.header, provided) for blk in advanced or []]
     return trail
 
 
-def _tf_basic(blk: Arguments, fallback: Location, present: Present) -> EventSelector:
+def _tf_basic(blk: Arguments, fallback: Location, provided: Provided) -> EventSelector:
     selector = EventSelector(fallback)
     for attr in _BASIC:
-        value = present(blk.attr(attr))
+        value = provided(blk.attr(attr))
         if value is None:
             continue
         setattr(selector, attr, value)
@@ -102,26 +101,26 @@ def _tf_basic(blk: Arguments, fallback: Location, present: Present) -> EventSele
     return selector
 
 
-def _tf_advanced(blk: Arguments, fallback: Location, present: Present) -> AdvancedEventSelector:
+def _tf_advanced(blk: Arguments, fallback: Location, provided: Provided) -> AdvancedEventSelector:
     selector = AdvancedEventSelector(fallback)
     fields = blk.nested("field_selector")
     if fields is None:
         selector.unknown = True
     else:
-        selector.field_selectors = [_tf_field_selector(fs, fallback, present) for fs in fields]
+        selector.field_selectors = [_tf_field_selector(fs, fallback, provided) for fs in fields]
     if selector.field_selectors:
         selector.loc = selector.field_selectors[0].loc
     return selector
 
 
-def _tf_field_selector(blk: Arguments, fallback: Location, present: Present) -> FieldSelector:
+def _tf_field_selector(blk: Arguments, fallback: Location, provided: Provided) -> FieldSelector:
     fs = FieldSelector(fallback)
     field_value = blk.attr("field")
     if field_value is not None:
         fs.event_field = field_value
         fs.attr_locs["field"] = blk.attr_loc("field") or _loc(field_value, fallback)
     for op in OPERATORS:
-        value = present(blk.attr(op))
+        value = provided(blk.attr(op))
         if value is None or _empty(value):
             continue
         fs.operators[op] = value

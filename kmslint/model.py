@@ -683,6 +683,115 @@ class Grant(Record, eq=False):
     attr_locs: dict[str, Location] = field(default_factory=dict)
 
 
+class EventSelector(Record, eq=False):
+    """A trail's basic event selector (``event_selector``, an ``EventSelectors`` item).
+
+    A value is None when it is not set: management events are then included
+    (``include_management_events``), read and write (``read_write_type``
+    ``All``), no event source excluded.
+    """
+
+    loc: Location
+    include_management_events: Value | None = None
+    read_write_type: Value | None = None
+    exclude_management_event_sources: Value | None = None  # a list of event sources
+    attr_locs: dict[str, Location] = field(default_factory=dict)
+    # None: always in its list; else whether an Fn::If puts it there (a Conditional of known booleans).
+    present: Value | None = None
+
+
+class FieldSelector(Record, eq=False):
+    """One field selector of an advanced event selector: the event record field it tests
+    (``field``, ``Field``: ``eventCategory``, ``readOnly``, ``eventSource``, ...) and its
+    operators (``equals``, ``not_equals``, ``starts_with``, ``not_starts_with``,
+    ``ends_with``, ``not_ends_with``), each a list of values; ``attr_locs`` is keyed
+    ``field`` and by operator."""
+
+    loc: Location
+    event_field: Value | None = None
+    operators: dict[str, Value] = field(default_factory=dict)
+    attr_locs: dict[str, Location] = field(default_factory=dict)
+    present: Value | None = None  # as EventSelector.present
+
+
+class AdvancedEventSelector(Record, eq=False):
+    """An advanced event selector: an event is logged when every field selector matches it."""
+
+    loc: Location
+    field_selectors: list[FieldSelector] = field(default_factory=list)
+    unknown: bool = False  # some of its field selectors cannot be told
+    present: Value | None = None  # as EventSelector.present
+
+
+# How a trail's settings are spelled where trails are written, for messages.
+TRAIL_ATTRIBUTE_NAMES = {
+    "terraform": {
+        "logging": "enable_logging",
+        "event_selectors": "event_selector",
+        "include_management_events": "include_management_events",
+        "read_write_type": "read_write_type",
+        "exclude_management_event_sources": "exclude_management_event_sources",
+        "advanced_event_selectors": "advanced_event_selector",
+        "field_selectors": "field_selector",
+        "field": "field",
+        "equals": "equals",
+        "not_equals": "not_equals",
+        "starts_with": "starts_with",
+        "not_starts_with": "not_starts_with",
+        "ends_with": "ends_with",
+        "not_ends_with": "not_ends_with",
+    },
+    "cloudformation": {
+        "logging": "IsLogging",
+        "event_selectors": "EventSelectors",
+        "include_management_events": "IncludeManagementEvents",
+        "read_write_type": "ReadWriteType",
+        "exclude_management_event_sources": "ExcludeManagementEventSources",
+        "advanced_event_selectors": "AdvancedEventSelectors",
+        "field_selectors": "FieldSelectors",
+        "field": "Field",
+        "equals": "Equals",
+        "not_equals": "NotEquals",
+        "starts_with": "StartsWith",
+        "not_starts_with": "NotStartsWith",
+        "ends_with": "EndsWith",
+        "not_ends_with": "NotEndsWith",
+    },
+}
+
+
+class Trail(Record, eq=False):
+    """A CloudTrail trail (``aws_cloudtrail``, ``AWS::CloudTrail::Trail``) and what it logs.
+
+    With no selector at all a trail logs every management event, read and
+    write; it cannot have both basic and advanced selectors.
+    """
+
+    name: str
+    loc: Location  # the resource header / logical ID
+    syntax: str = "terraform"  # or "cloudformation" (TRAIL_ATTRIBUTE_NAMES)
+    logging: Value | None = None  # enable_logging / IsLogging; None: not set
+    multi_region: Value | None = None
+    organization: Value | None = None
+    event_selectors: list[EventSelector] = field(default_factory=list)
+    advanced_event_selectors: list[AdvancedEventSelector] = field(default_factory=list)
+    # Some selectors cannot be told (dynamic blocks over an unknown collection, a property
+    # that cannot be resolved or is not a list of mappings): what it logs is unknown.  A
+    # selector an Fn::If puts in or leaves out is there, with its ``present`` condition.
+    selectors_unknown: bool = False
+    attr_locs: dict[str, Location] = field(default_factory=dict)
+
+    def spelled(self, attr: str) -> str:
+        """The name of the model's setting ``attr`` in this trail's syntax (``ReadWriteType``)."""
+        return TRAIL_ATTRIBUTE_NAMES[self.syntax][attr]
+
+    def setting(self, attr: str, value: str) -> str:
+        """``attr`` set to ``value`` as this trail's syntax writes it (``read_write_type = "All"``)."""
+        if self.syntax == "terraform":
+            return f'{self.spelled(attr)} = "{value}"'
+        return f"{self.spelled(attr)}: {value}"
+
+
 class UsageKind(enum.Enum):
     GLOBAL_TABLE = "dynamodb-global-table"
     GLOBAL_CLUSTER = "rds-global-cluster"
@@ -889,6 +998,8 @@ class Project(Record, eq=False):
     plain_settings: list[PlainSetting] = field(default_factory=list)
     # The data stores and deliveries that can be encrypted with a KMS key, and the key each names.
     key_uses: list[KeyUse] = field(default_factory=list)
+    # CloudTrail trails (KMS023).
+    trails: list[Trail] = field(default_factory=list)
 
     def key_policies(self) -> Iterator[KeyPolicy]:
         for key in self.keys:

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from kmslint.model import (
@@ -336,24 +337,7 @@ class _Reader:
             path = self._construct_path(r)
             if path:
                 project.constructs[r.name] = path
-        for r in existing:
-            if r.type in _KEY_TYPES:
-                project.keys.append(self._key(r))
-        for r in existing:
-            if r.type == "AWS::KMS::Alias":
-                project.aliases.append(self._alias(r))
-            elif r.type in _POLICY_DOCUMENT_TYPES or r.type in _INLINE_POLICY_TYPES or r.type in _SAM_POLICY_TYPES:
-                project.identity_policies.extend(self._identity_policies(r))
-        project.multi_region_uses.extend(self._multi_region_uses(existing, project.aliases))
-        if any(r.type in _SETTING_TYPES for r in existing):
-            from kmslint.parsers.cfn_settings import plain_settings
-
-            project.plain_settings = plain_settings(self, existing, top.get("Globals"))
-        if any(r.type in CLOUDFORMATION_TYPES for r in existing):
-            from kmslint.parsers.key_uses import cloudformation_uses
-
-            uses = cloudformation_uses(self, existing, project.aliases, _tags, top.get("Globals"))
-            project.key_uses.extend(uses)
+        self._model(project, existing, top)
         twice = self.src.duplicates()
         if twice:  # rare: a template that writes a key twice
             project.duplicate_keys.extend(twice)
@@ -365,6 +349,31 @@ class _Reader:
         if loops is not None:
             project.errors.extend(loops.errors)
         return project
+
+    def _model(self, project: Project, existing: list[_Resource], top: dict[str, Entry]) -> None:
+        """The model's records of the resources that exist: keys first (the others name them)."""
+        for r in existing:
+            if r.type in _KEY_TYPES:
+                project.keys.append(self._key(r))
+        for r in existing:
+            if r.type == "AWS::KMS::Alias":
+                project.aliases.append(self._alias(r))
+            elif r.type in _POLICY_DOCUMENT_TYPES or r.type in _INLINE_POLICY_TYPES or r.type in _SAM_POLICY_TYPES:
+                project.identity_policies.extend(self._identity_policies(r))
+            elif r.type == "AWS::CloudTrail::Trail":
+                from kmslint.parsers.trails import cfn_trail  # only a template with a trail pays
+
+                project.trails.append(cfn_trail(r.name, r.entry.key_loc, partial(self._prop, r)))
+        project.multi_region_uses.extend(self._multi_region_uses(existing, project.aliases))
+        if any(r.type in _SETTING_TYPES for r in existing):
+            from kmslint.parsers.cfn_settings import plain_settings
+
+            project.plain_settings = plain_settings(self, existing, top.get("Globals"))
+        if any(r.type in CLOUDFORMATION_TYPES for r in existing):
+            from kmslint.parsers.key_uses import cloudformation_uses
+
+            uses = cloudformation_uses(self, existing, project.aliases, _tags, top.get("Globals"))
+            project.key_uses.extend(uses)
 
     def _settings_duplicates(self, r: _Resource, index: DuplicateIndex) -> tuple[DuplicateKey, ...]:
         """The keys written twice in a resource's definition (its value: a logical ID written

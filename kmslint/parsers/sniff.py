@@ -22,6 +22,8 @@ each with what the formats declare (:mod:`kmslint.parsers.registry`):
   - a resource whose settings are written with their values (KMS024): a Lambda
     function with an ``environment``, an ECS task definition, an SSM parameter with a
     ``String`` type;
+  - a CloudTrail trail (``aws_cloudtrail``, ``AWS::CloudTrail::Trail``), whose
+    selectors may leave KMS events out;
   - a CloudFormation ``Fn::ForEach`` loop (its output may be any of the above);
   - a raw key-policy JSON file, which names a ``kms:`` action.
 

@@ -129,6 +129,7 @@ IDENTITY_POLICY_TYPES = frozenset(
 
 OTHER_MODELLED = frozenset(
     {
+        "aws_cloudtrail",
         "aws_kms_key_policy",
         "aws_kms_alias",
         "aws_kms_grant",
@@ -344,6 +345,10 @@ class Builder:
                     self.project.identity_policies.append(
                         IdentityPolicy(self._name(v), doc, blk.attr_loc("policy") or v.header)
                     )
+        elif t == "aws_cloudtrail":
+            from kmslint.parsers.trails import tf_trail  # only a configuration with a trail pays
+
+            self.project.trails.append(tf_trail(v, self._name(v), lambda x: None if absent(x) else absent_sides(x)))
         elif t == "aws_dynamodb_table":
             self._dynamodb(v)
         elif t == "aws_dynamodb_table_replica":

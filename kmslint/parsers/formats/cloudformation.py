@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from kmslint.parsers.common import ParseOptions
     from kmslint.parsers.registry import Content
 
-# A key, an IAM policy resource, the `Policies` of a role or SAM function, a loop.
+# A key, an IAM policy resource, the `Policies` of a role or SAM function, a loop, a trail.
 MARKERS = (
     KMS,
     Marker("aws::iam::", (r"aws::iam::\w*policy\b",)),
@@ -38,6 +38,7 @@ MARKERS = (
             *("aws::opensearchservice::domain", "aws::elasticsearch::domain", "encrypted", "sqsmanagedsseenabled"),
         )
     ),
+    Marker("aws::cloudtrail::trail"),  # a trail that may leave KMS events out (KMS023)
 )
 SIGNS = (Sign("AWSTemplateFormatVersion"), Sign("Resources"))
 

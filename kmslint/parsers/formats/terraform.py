@@ -43,12 +43,13 @@ KEY_USE = tuple(
         *("aws_elasticsearch_domain", "encrypted", "sqs_managed_sse_enabled"),
     )
 )
-MARKERS = (KMS, IDENTITY_POLICY, INLINE_POLICY, MODULE_CALL, *SETTINGS, *KEY_USE)
+TRAIL = Marker("aws_cloudtrail")  # a trail that may leave KMS events out (KMS023)
+MARKERS = (KMS, IDENTITY_POLICY, INLINE_POLICY, MODULE_CALL, *SETTINGS, *KEY_USE, TRAIL)
 # A call of a module on disk: `source = "./keys"`, `"source": "../keys"`, also written as a
 # constant expression (`source = true ? "./keys" : "x"`): a string starting ./ or ../ there.
 LOCAL_MODULE_CALL = Marker("module", (_MODULE_BLOCK, r"\bsource\b", r"\"\.\.?[/\\]"))
 # What makes a configuration worth evaluating, rather than only listing its module calls.
-_EVALUATED = (KMS, IDENTITY_POLICY, INLINE_POLICY, LOCAL_MODULE_CALL, *SETTINGS, *KEY_USE)
+_EVALUATED = (KMS, IDENTITY_POLICY, INLINE_POLICY, LOCAL_MODULE_CALL, *SETTINGS, *KEY_USE, TRAIL)
 
 
 def read_directory(directory: Path, files: list[Path], opts: ParseOptions) -> Project:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kmslint.parsers.formats.terraform import IDENTITY_POLICY, INLINE_POLICY, KEY_USE, KMS, SETTINGS
+from kmslint.parsers.formats.terraform import IDENTITY_POLICY, INLINE_POLICY, KEY_USE, KMS, SETTINGS, TRAIL
 from kmslint.parsers.registry import Format
 from kmslint.parsers.sniff import Sign
 
@@ -36,7 +36,7 @@ FORMATS = (
         reading="json",
         suffixes=(".json",),
         order=20,
-        markers=(KMS, IDENTITY_POLICY, INLINE_POLICY, *SETTINGS, *KEY_USE),
+        markers=(KMS, IDENTITY_POLICY, INLINE_POLICY, *SETTINGS, *KEY_USE, TRAIL),
         signs=tuple(Sign(k, "json-key") for k in _KEYS),
         claims=claims,
         read=read,

@@ -133,14 +133,13 @@ def _tf_setting(args: Arguments | None, path: str | None) -> tuple[Arguments | N
     return args, name
 
 
-def _tf_use(
-    builder: Builder, v: ResourceView, row: Store, args: Arguments | None, label: str, names: dict[str, str]
-) -> KeyUse:
-    use = KeyUse(
-        name=builder._name(v),
-        rtype=v.rtype,
-        syntax=TF,
-        loc=v.header,
+def _new_use(row: Store, name: str, rtype: str, syntax: str, loc: Location, label: str) -> KeyUse:
+    """A store of ``row`` as one resource declares it, its settings still to be read."""
+    return KeyUse(
+        name=name,
+        rtype=rtype,
+        syntax=syntax,
+        loc=loc,
         kind=row.kind,
         part=label if row.each else "",  # a store of its own (a block device), else settings of the resource
         states=dict(row.states),
@@ -149,6 +148,12 @@ def _tf_use(
         key_overrides=row.key_overrides,
         doc=row.doc,
     )
+
+
+def _tf_use(
+    builder: Builder, v: ResourceView, row: Store, args: Arguments | None, label: str, names: dict[str, str]
+) -> KeyUse:
+    use = _new_use(row, builder._name(v), v.rtype, TF, v.header, label)
     holder, name = _tf_setting(args, row.switch)
     if row.switch is not None:
         use.switch_attr = _spelled(label, row.switch)
@@ -362,19 +367,7 @@ def _cfn_use(
     label: str,
     by_name: dict[str, str],
 ) -> KeyUse:
-    use = KeyUse(
-        name=r.name,
-        rtype=r.type,
-        syntax=CFN,
-        loc=r.entry.key_loc,
-        kind=row.kind,
-        part=label if row.each else "",  # a store of its own (a block device), else settings of the resource
-        states=dict(row.states),
-        unnamed=row.unnamed,
-        fix=row.fix,
-        key_overrides=row.key_overrides,
-        doc=row.doc,
-    )
+    use = _new_use(row, r.name, r.type, CFN, r.entry.key_loc, label)
     if part is None and row.part:
         raw = None  # a settings part not written: every setting unset
     in_part = part is not None or bool(row.part)

@@ -19,6 +19,7 @@ are there under (``present``): the rule reads both branch by branch.
 from __future__ import annotations
 
 from kmslint.model import (
+    TRAIL_ATTRIBUTE_NAMES,
     AdvancedEventSelector,
     Conditional,
     EventSelector,
@@ -50,19 +51,7 @@ _BASIC = ("include_management_events", "read_write_type", "exclude_management_ev
 OPERATORS = ("equals", "not_equals", "starts_with", "not_starts_with", "ends_with", "not_ends_with")
 
 # How a template names a selector's members (model name -> property).
-_CFN_NAMES = {
-    "include_management_events": "IncludeManagementEvents",
-    "read_write_type": "ReadWriteType",
-    "exclude_management_event_sources": "ExcludeManagementEventSources",
-    "field_selector": "FieldSelectors",
-    "field": "Field",
-    "equals": "Equals",
-    "not_equals": "NotEquals",
-    "starts_with": "StartsWith",
-    "not_starts_with": "NotStartsWith",
-    "ends_with": "EndsWith",
-    "not_ends_with": "NotEndsWith",
-}
+_CFN_NAMES = TRAIL_ATTRIBUTE_NAMES["cloudformation"]
 
 
 # --------------------------------------------------------------------------- Terraform
@@ -185,7 +174,7 @@ def _advanced_selectors(value: Value, where: Location) -> list[AdvancedEventSele
     out = []
     for item, members, present in items:
         selector = AdvancedEventSelector(_loc(item, where), present=present)
-        member = members.get(_CFN_NAMES["field_selector"])
+        member = members.get(_CFN_NAMES["field_selectors"])
         found = _field_selectors(member, selector.loc) if member is not None else []
         if found is None:
             selector.unknown = True

@@ -204,6 +204,7 @@ def terraform_service_uses(
 
     project = builder.project
     account = _text(builder.account)
+    region = _text(builder.region)
     at = {(v.address, v.header): v for v in views}
     receivers = _Receivers()
     out: list[ServiceUse] = []
@@ -213,7 +214,7 @@ def terraform_service_uses(
         v = at.get((str(use.name), use.loc))
         if v is None:
             continue
-        su = ServiceUse(use, account=account)
+        su = ServiceUse(use, region=region, account=account)
         attr = _TF_NAMES.get(use.rtype)
         su.aws_name = _text(v.attr(attr)) if attr is not None else None
         out.append(su)
@@ -238,7 +239,7 @@ def terraform_service_uses(
             names = alias_names(project.aliases)
         use.key, use.key_loc = key, v.attr_loc(key_attr)
         use.key_resource = builder._key_ref(v, v.refs(key_attr))[0] or by_alias_name(key, names)
-        su = ServiceUse(use, account=account)
+        su = ServiceUse(use, region=region, account=account)
         su.aws_name = _text(v.attr(name_attr)) if name_attr is not None else None
         if kind == "config":
             su.service_linked = _tf_service_linked(recorders, ref_name)

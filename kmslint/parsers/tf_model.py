@@ -284,10 +284,13 @@ class _Keys:
 class Builder:
     """The model of one Terraform configuration (plan or ``.tf``), from its resource views."""
 
-    def __init__(self, project: Project, views: list[ResourceView], account: Value | None) -> None:
+    def __init__(
+        self, project: Project, views: list[ResourceView], account: Value | None, region: Value | None = None
+    ) -> None:
         self.project = project
         self.views = views
         self.account = account
+        self.region = region  # the one Region the configuration's aws providers state (KMS020)
         self.keys = _Keys()
         self.alias_targets: dict[str, str | None] = {}
         self.by_address: dict[str, ResourceView] = {}

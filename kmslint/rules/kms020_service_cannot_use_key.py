@@ -33,7 +33,7 @@ from kmslint.rules import RuleContext, check
 from kmslint.rules._common import with_branch
 
 # What a message calls the resource that names the key, by the kind of its use.
-_NOUNS = {"sns": "topic", "sqs": "queue", "s3": "bucket", "logs": "log group"}
+_NOUNS = {"sns": "topic", "sqs": "queue", "s3": "bucket", "logs": "log group", "cloudtrail": "trail"}
 _FIELD = re.compile(r"\{(partition|region|account|name|sender|unknown)\}")
 
 
@@ -121,7 +121,10 @@ def _first_missing(
                 continue
             actions, policy_branch = answer
             branch = tuple(dict.fromkeys((*when, *policy_branch)))
-            return _violation(su, row, keys[0], resource, sender, actions, branch)
+            # Would it be allowed for some resource?  Then a statement's conditions name another one.
+            loose = _missing(project, keys[0], row, UsingResource(), when)
+            elsewhere = loose is None or not loose[0]
+            return _violation(su, row, keys[0], resource, sender, actions, branch, elsewhere)
     return None
 
 
@@ -154,6 +157,7 @@ def _violation(
     sender: Sender | None,
     actions: tuple[str, ...],
     branch: Branch,
+    elsewhere: bool = False,
 ) -> Violation:
     use = su.use
     principal = _filled(row.principal or "", resource, placeholders=True)
@@ -166,9 +170,13 @@ def _violation(
         f"add a statement to the key's `{policy_attr}` that allows the service principal `{principal}` "
         f"{', '.join(f'`{a}`' for a in row.documented)}{_condition(row, resource)}"
     )
+    why = ""
+    if elsewhere:
+        subject = "the sending resource" if sender is not None else f"this {_NOUNS.get(use.kind, 'resource')}"
+        why = f" (a statement for it has conditions that do not match {subject})"
     message = (
         f"{what} cannot use key {clip(str(key.name))}: its key policy does not allow the service principal "
-        f"`{principal}` {', '.join(f'`{a}`' for a in actions)}; {fix}"
+        f"`{principal}` {', '.join(f'`{a}`' for a in actions)}{why}; {fix}"
     )
     if row.applies_when:
         message += f" (needed when {row.applies_when})"

@@ -933,6 +933,9 @@ class ServiceUse(Record, eq=False):
     """
 
     use: KeyUse
+    # The key of the configuration it names: ``use.key_resource``, or the one key every side of a
+    # Terraform conditional names (``var.on ? aws_kms_key.k.arn : null``).
+    key_resource: str | None = None
     aws_name: str | None = None  # a log group's name, a trail's name: literal text only
     partition: str | None = None
     region: str | None = None

@@ -214,7 +214,9 @@ def terraform_service_uses(
         v = at.get((str(use.name), use.loc))
         if v is None:
             continue
-        su = ServiceUse(use, region=region, account=account)
+        su = ServiceUse(
+            use, use.key_resource or _tf_conditional_key(builder, v, use.key), region=region, account=account
+        )
         attr = _TF_NAMES.get(use.rtype)
         su.aws_name = _text(v.attr(attr)) if attr is not None else None
         out.append(su)
@@ -239,7 +241,8 @@ def terraform_service_uses(
             names = alias_names(project.aliases)
         use.key, use.key_loc = key, v.attr_loc(key_attr)
         use.key_resource = builder._key_ref(v, v.refs(key_attr))[0] or by_alias_name(key, names)
-        su = ServiceUse(use, region=region, account=account)
+        key_resource = use.key_resource or _tf_conditional_key(builder, v, key)
+        su = ServiceUse(use, key_resource, region=region, account=account)
         su.aws_name = _text(v.attr(name_attr)) if name_attr is not None else None
         if kind == "config":
             su.service_linked = _tf_service_linked(recorders, ref_name)
@@ -250,6 +253,14 @@ def terraform_service_uses(
         if v.rtype in SENDER_TYPES_TF:
             _Terraform(builder, ref_name).senders(v, receivers)
     return out
+
+
+def _tf_conditional_key(builder: Builder, v: ResourceView, key: Value | None) -> str | None:
+    """The one key of the configuration every side of a conditional names (None: another or none)."""
+    if not isinstance(key, Conditional):
+        return None
+    found = {builder._key_ref(v, [ref])[0] for ref in walk_refs(key)}
+    return found.pop() if len(found) == 1 else None
 
 
 def _tf_refs(args: Arguments, name: str, ref_name: Callable[[str], str | None]) -> list[tuple[str, str | None]]:
@@ -381,7 +392,7 @@ def cloudformation_service_uses(
         r = by_name.get(use.name)
         if r is None or not needs_statement(use.rtype):
             continue
-        su = ServiceUse(use)
+        su = ServiceUse(use, use.key_resource)
         attr = _CFN_NAMES.get(use.rtype) or ("BucketName" if use.rtype == "AWS::S3::Bucket" else None)
         name = _cfn_text(reader, r, attr)
         if use.rtype in _CFN_NAMES:
@@ -403,7 +414,7 @@ def cloudformation_service_uses(
         use.key, use.key_loc = found
         keys, _understood = reader._key_refs(use.key, names)
         use.key_resource = next(iter(keys)) if len(keys) == 1 else None
-        su = ServiceUse(use)
+        su = ServiceUse(use, use.key_resource)
         su.aws_name = _cfn_text(reader, r, name_attr)
         if kind == "config":
             su.service_linked = _cfn_service_linked(reader, resources)

@@ -46,9 +46,9 @@ def service_cannot_use_key(project: Project, ctx: RuleContext) -> Iterator[Viola
         keys.setdefault(str(key.name), []).append(key)
     for su in project.service_uses:
         use = su.use
-        if use.key_resource is None or use.key_loc is None:
+        if su.key_resource is None or use.key_loc is None:
             continue
-        found = keys.get(str(use.key_resource))
+        found = keys.get(str(su.key_resource))
         if not found:
             continue
         named = _named_under(su)

@@ -148,7 +148,8 @@ def arn_name(text: str) -> tuple[str, str] | None:
     parts = text.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or parts[2] not in ("sns", "sqs", "s3"):
         return None
-    return parts[2], parts[5]
+    name = parts[5].partition("/")[0] if parts[2] == "s3" else parts[5]  # a bucket's ARN may go on to a prefix
+    return parts[2], name
 
 
 class _Receivers:

@@ -166,8 +166,12 @@ def _violation(
         noun = _NOUNS.get(use.kind, "resource")
         what = f"{row.service} ({clip(str(sender.name))} sends to this {noun})"
     policy_attr = "policy" if key.syntax == "terraform" else "KeyPolicy"
+    where = f"the key's `{policy_attr}`"
+    attached = key.policy.attached_by if key.policy is not None else None
+    if attached is not None and str(attached) != str(key.name):
+        where = f"the `{policy_attr}` of {clip(str(attached))}"  # an aws_kms_key_policy attaches it
     fix = (
-        f"add a statement to the key's `{policy_attr}` that allows the service principal `{principal}` "
+        f"add a statement to {where} that allows the service principal `{principal}` "
         f"{', '.join(f'`{a}`' for a in row.documented)}{_condition(row, resource)}"
     )
     why = ""

@@ -936,6 +936,9 @@ class ServiceUse(Record, eq=False):
     # The key of the configuration it names: ``use.key_resource``, or the one key every side of a
     # Terraform conditional names (``var.on ? aws_kms_key.k.arn : null``).
     key_resource: str | None = None
+    # The instance of that key it names, where several share the name (count, for_each) and the
+    # configuration says which; None: any of them.
+    key: KeyResource | None = field(default=None, repr=False)
     aws_name: str | None = None  # a log group's name, a trail's name: literal text only
     partition: str | None = None
     region: str | None = None

@@ -22,6 +22,7 @@ from kmslint.model import (
     Alias,
     Conditional,
     Interpolated,
+    KeyResource,
     KeyUse,
     Known,
     Location,
@@ -29,6 +30,7 @@ from kmslint.model import (
     ServiceUse,
     Unknown,
     Value,
+    instance_index,
     known_str,
 )
 from kmslint.policy.service_use import requirements
@@ -153,21 +155,24 @@ def arn_name(text: str) -> tuple[str, str] | None:
 
 
 class _Receivers:
-    """Service uses by the receiving resource's address (or logical ID), and by literal name."""
+    """Service uses by the receiving resource's address (or logical ID), and by literal name,
+    each with the module instance it is in ("" for a template)."""
 
     def __init__(self) -> None:
-        self.by_address: dict[str, list[ServiceUse]] = {}
-        self.by_name: dict[tuple[str, str], list[ServiceUse]] = {}
+        self.by_address: dict[str, list[tuple[ServiceUse, str]]] = {}
+        self.by_name: dict[tuple[str, str], list[tuple[ServiceUse, str]]] = {}
 
-    def add(self, address: str, su: ServiceUse, service: str | None, name: str | None) -> None:
-        self.by_address.setdefault(address, []).append(su)
+    def add(self, address: str, su: ServiceUse, service: str | None, name: str | None, scope: str = "") -> None:
+        self.by_address.setdefault(address, []).append((su, scope))
         if service is not None and name is not None:
-            self.by_name.setdefault((service, name), []).append(su)
+            self.by_name.setdefault((service, name), []).append((su, scope))
 
-    def named(self, refs: list[tuple[str, str | None]], value: Value | None) -> list[ServiceUse]:
+    def named(self, refs: list[tuple[str, str | None]], value: Value | None, scope: str = "") -> list[ServiceUse]:
         """The receivers named by reference to their ARN (``refs``: address or logical ID, and
         the attribute referred to, None where the reference does not say) or by a literal ARN
-        in ``value``.  A queue's URL names no receiver: senders take ARNs."""
+        in ``value``.  A queue's URL names no receiver: senders take ARNs.  Where one address
+        is several instances (``for_each`` on a module), the sender's own module instance
+        (``scope``) says which; from another, which one is not told, and none is taken."""
         out: dict[int, ServiceUse] = {}
         said: dict[str, set[str]] = {}
         for address, attr in refs:
@@ -176,14 +181,22 @@ class _Receivers:
         for address, attr in refs:
             if attr is None and address in said:
                 continue  # the plan lists a bare reference beside the attribute it reads
-            for su in self.by_address.get(address, ()):
+            for su in _here(self.by_address.get(address, []), scope):
                 if attr is None or attr in _ARN_ATTRIBUTES.get(su.use.rtype, ("arn",)):
                     out.setdefault(id(su), su)
         for text in walk_texts(value):
             found = arn_name(text)
-            for su in self.by_name.get(found, ()) if found is not None else ():
+            for su in _here(self.by_name.get(found, []), scope) if found is not None else ():
                 out.setdefault(id(su), su)
         return list(out.values())
+
+
+def _here(found: list[tuple[ServiceUse, str]], scope: str) -> list[ServiceUse]:
+    """The receivers a sender in module instance ``scope`` means among ``found``."""
+    scopes = {s for _su, s in found}
+    if len(scopes) <= 1:
+        return [su for su, _s in found]
+    return [su for su, s in found if s == scope]
 
 
 def _send(receivers: list[ServiceUse], sender: Sender) -> None:
@@ -201,59 +214,86 @@ def terraform_service_uses(
     """The service uses of a Terraform configuration: its data stores KMS020 reads (from
     ``project.key_uses``), its deliveries, and what sends to them.  ``ref_name`` is the
     resource a reference names (kmslint.parsers.tf_model.ref_name: that module imports this one)."""
-    from kmslint.parsers.key_uses import alias_names, by_alias_name
-
-    project = builder.project
-    account = _text(builder.account)
-    region = _text(builder.region)
-    at = {(v.address, v.header): v for v in views}
     receivers = _Receivers()
+    out = _tf_stores(builder, views, ref_name, receivers) + _tf_deliveries(builder, views, ref_name)
+    if out:
+        tf = _Terraform(builder, ref_name)
+        for v in views:
+            if v.rtype in SENDER_TYPES_TF:
+                tf.senders(v, receivers)
+    return out
+
+
+def _tf_stores(
+    builder: Builder, views: list[ResourceView], ref_name: Callable[[str], str | None], receivers: _Receivers
+) -> list[ServiceUse]:
+    """The data stores whose key a service uses as itself, each registered as a receiver."""
+    account, region = _text(builder.account), _text(builder.region)
+    at: dict[tuple[str, str, Location], ResourceView] = {}
+    for view in views:
+        if needs_statement(view.rtype):
+            called = builder._name(view)
+            at[str(called), instance_index(called), view.header] = view
     out: list[ServiceUse] = []
-    for use in project.key_uses:
-        if not needs_statement(use.rtype):
+    for use in builder.project.key_uses:
+        found = at.get((str(use.name), instance_index(use.name), use.loc)) if needs_statement(use.rtype) else None
+        if found is None:
             continue
-        v = at.get((str(use.name), use.loc))
-        if v is None:
-            continue
+        v = found
         su = ServiceUse(
             use, use.key_resource or _tf_conditional_key(builder, v, use.key), region=region, account=account
         )
+        if use.key_attr is not None and "." not in use.key_attr:
+            su.key = _tf_key_instance(builder, v, use.key_attr)
         attr = _TF_NAMES.get(use.rtype)
         su.aws_name = _text(v.attr(attr)) if attr is not None else None
         out.append(su)
         if use.rtype == "aws_s3_bucket_server_side_encryption_configuration":
             for bucket, _attr in _tf_refs(v, "bucket", ref_name):
-                receivers.add(bucket, su, None, None)
+                bucket_view = builder.by_address.get(bucket)
+                named = _text(bucket_view.attr("bucket")) if bucket_view is not None else None
+                receivers.add(bucket, su, "s3", named, v.module_instance)
             continue
-        name = _text(v.attr("bucket")) if use.rtype == "aws_s3_bucket" else su.aws_name
-        receivers.add(v.address, su, _SERVICE.get(use.rtype), name)
+        named = _text(v.attr("bucket")) if use.rtype == "aws_s3_bucket" else su.aws_name
+        receivers.add(v.address, su, _SERVICE.get(use.rtype), named, v.module_instance)
+    return out
+
+
+def _tf_deliveries(
+    builder: Builder, views: list[ResourceView], ref_name: Callable[[str], str | None]
+) -> list[ServiceUse]:
+    """Trails, Lake event data stores and Config delivery channels that name a key."""
+    from kmslint.parsers.key_uses import alias_names, by_alias_name
+
+    account, region = _text(builder.account), _text(builder.region)
     names: dict[str, str] | None = None
     recorders = [v for v in views if v.rtype == "aws_config_configuration_recorder"]
+    out: list[ServiceUse] = []
     for v in views:
         delivery = _TF_DELIVERIES.get(v.rtype)
-        if delivery is None:
+        key = v.attr(delivery[0]) if delivery is not None else None
+        if delivery is None or key is None or (isinstance(key, Known) and key.value in (None, "")):
             continue
         key_attr, name_attr, kind = delivery
         use = KeyUse(name=builder._name(v), rtype=v.rtype, syntax=TF, loc=v.header, kind=kind, key_attr=key_attr)
-        key = v.attr(key_attr)
-        if key is None or (isinstance(key, Known) and key.value in (None, "")):
-            continue
         if names is None:
-            names = alias_names(project.aliases)
+            names = alias_names(builder.project.aliases)
         use.key, use.key_loc = key, v.attr_loc(key_attr)
         use.key_resource = builder._key_ref(v, v.refs(key_attr))[0] or by_alias_name(key, names)
         key_resource = use.key_resource or _tf_conditional_key(builder, v, key)
         su = ServiceUse(use, key_resource, region=region, account=account)
+        su.key = _tf_key_instance(builder, v, key_attr)
         su.aws_name = _text(v.attr(name_attr)) if name_attr is not None else None
         if kind == "config":
             su.service_linked = _tf_service_linked(recorders, ref_name)
         out.append(su)
-    if not out:
-        return out
-    for v in views:
-        if v.rtype in SENDER_TYPES_TF:
-            _Terraform(builder, ref_name).senders(v, receivers)
     return out
+
+
+def _tf_key_instance(builder: Builder, v: ResourceView, attr: str) -> KeyResource | None:
+    """The instance of the key an argument names, where the configuration says which."""
+    name, index = builder._key_ref(v, v.refs(attr))
+    return builder.keys.pick(name, v.module_instance, index) if name is not None else None
 
 
 def _tf_conditional_key(builder: Builder, v: ResourceView, key: Value | None) -> str | None:
@@ -310,17 +350,17 @@ def _tf_senders(tf: _Terraform, v: ResourceView, receivers: _Receivers) -> None:
         bucket = tf.name_of(v, "bucket", "aws_s3_bucket", "bucket")
         for block_name, attr in (("queue", "queue_arn"), ("topic", "topic_arn")):
             for block in v.nested(block_name) or []:
-                found = receivers.named(tf.refs(block, attr), block.attr(attr))
+                found = receivers.named(tf.refs(block, attr), block.attr(attr), v.module_instance)
                 _send(found, Sender(name, t, block.attr_loc(attr) or v.header, bucket))
     elif t == "aws_cloudwatch_event_target":
         rule = tf.name_of(v, "rule", "aws_cloudwatch_event_rule", "name")
         rule = _rule_name(rule, v.attr("event_bus_name"))
-        found = receivers.named(tf.refs(v, "arn"), v.attr("arn"))
+        found = receivers.named(tf.refs(v, "arn"), v.attr("arn"), v.module_instance)
         _send(found, Sender(name, t, v.attr_loc("arn") or v.header, rule))
     elif t in ("aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm"):
         alarm = _text(v.attr("alarm_name"))
         for attr in ("alarm_actions", "ok_actions", "insufficient_data_actions"):
-            found = receivers.named(tf.refs(v, attr), v.attr(attr))
+            found = receivers.named(tf.refs(v, attr), v.attr(attr), v.module_instance)
             _send(found, Sender(name, t, v.attr_loc(attr) or v.header, alarm))
     elif t == "aws_sns_topic_subscription":
         if (_text(v.attr("protocol")) or "").lower() != "sqs":
@@ -329,12 +369,12 @@ def _tf_senders(tf: _Terraform, v: ResourceView, receivers: _Receivers) -> None:
         if topic is None:
             found_arn = arn_name(_text(v.attr("topic_arn")) or "")
             topic = found_arn[1] if found_arn is not None and found_arn[0] == "sns" else None
-        found = receivers.named(tf.refs(v, "endpoint"), v.attr("endpoint"))
+        found = receivers.named(tf.refs(v, "endpoint"), v.attr("endpoint"), v.module_instance)
         _send(found, Sender(name, t, v.attr_loc("endpoint") or v.header, topic))
     elif t == "aws_flow_log":
         if (_text(v.attr("log_destination_type")) or "").lower() != "s3":
             return
-        found = receivers.named(tf.refs(v, "log_destination"), v.attr("log_destination"))
+        found = receivers.named(tf.refs(v, "log_destination"), v.attr("log_destination"), v.module_instance)
         _send(found, Sender(name, t, v.attr_loc("log_destination") or v.header, None))
 
 

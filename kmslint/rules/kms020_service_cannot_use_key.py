@@ -48,7 +48,7 @@ def service_cannot_use_key(project: Project, ctx: RuleContext) -> Iterator[Viola
         use = su.use
         if su.key_resource is None or use.key_loc is None:
             continue
-        found = keys.get(str(su.key_resource))
+        found = [su.key] if su.key is not None else keys.get(str(su.key_resource))
         if not found:
             continue
         named = _named_under(su)

@@ -909,6 +909,46 @@ def _names_aws_managed(text: str) -> bool:
     return text.startswith("alias/aws/") or ":alias/aws/" in text
 
 
+class Sender(Record, frozen=True):
+    """A resource of the configuration that makes an AWS service send to another one (an S3
+    event notification to a queue, an EventBridge target, an alarm's action, an SNS subscription,
+    a flow log writing to a bucket): the service then calls KMS with the receiver's key."""
+
+    name: str  # as findings name resources
+    rtype: str  # aws_s3_bucket_notification, AWS::Events::Rule, ...
+    loc: Location  # where it names the receiver
+    # The name AWS knows the sending resource by (a bucket's, a rule's, an alarm's, a topic's), as
+    # its service's ARN carries it; None when the configuration does not say it.
+    aws_name: str | None = None
+
+
+class ServiceUse(Record, eq=False):
+    """A resource that names a key where the AWS service behind it may call KMS as its own
+    service principal (KMS020; the rows of :mod:`kmslint.policy.service_use`), with what the
+    service's calls carry: the resource's own name and the partition, Region and account it is
+    in (None where the configuration does not say), and what sends to it.
+
+    ``use`` is its :class:`KeyUse` (one of ``Project.key_uses`` for a data store; one of its
+    own for a delivery that is no data store, such as a trail).
+    """
+
+    use: KeyUse
+    # The key of the configuration it names: ``use.key_resource``, or the one key every side of a
+    # Terraform conditional names (``var.on ? aws_kms_key.k.arn : null``).
+    key_resource: str | None = None
+    # The instance of that key it names, where several share the name (count, for_each) and the
+    # configuration says which; None: any of them.
+    key: KeyResource | None = field(default=None, repr=False)
+    aws_name: str | None = None  # a log group's name, a trail's name: literal text only
+    partition: str | None = None
+    region: str | None = None
+    account: str | None = None
+    senders: list[Sender] = field(default_factory=list)
+    # AWS Config: does the recorder use the service-linked role (True), a role of the user's
+    # (False), or cannot it be told (None)?  None for every other use.
+    service_linked: bool | None = None
+
+
 class Suppression(Record, frozen=True):
     """``kmslint:ignore`` for some rules on one resource, with its reason."""
 
@@ -1000,6 +1040,8 @@ class Project(Record, eq=False):
     key_uses: list[KeyUse] = field(default_factory=list)
     # CloudTrail trails (KMS023).
     trails: list[Trail] = field(default_factory=list)
+    # Resources whose key an AWS service uses as its own principal, and what sends to them (KMS020).
+    service_uses: list[ServiceUse] = field(default_factory=list)
 
     def key_policies(self) -> Iterator[KeyPolicy]:
         for key in self.keys:

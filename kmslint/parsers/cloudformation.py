@@ -374,6 +374,10 @@ class _Reader:
 
             uses = cloudformation_uses(self, existing, project.aliases, _tags, top.get("Globals"))
             project.key_uses.extend(uses)
+        if project.keys:  # KMS020: a service's use of a key of the template
+            from kmslint.parsers.service_uses import cloudformation_service_uses
+
+            project.service_uses = cloudformation_service_uses(self, existing, project.key_uses, project.aliases)
 
     def _settings_duplicates(self, r: _Resource, index: DuplicateIndex) -> tuple[DuplicateKey, ...]:
         """The keys written twice in a resource's definition (its value: a logical ID written

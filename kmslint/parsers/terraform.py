@@ -661,6 +661,11 @@ class _Providers:
             return found[0]
         return None
 
+    def region(self) -> Value | None:
+        """The Region the configuration states: the one literal ``region`` of its aws providers."""
+        found = {known_str(self.ev.eval_attr(b, "region")) for b in self.blocks()}
+        return Known(found.pop()) if len(found) == 1 and None not in found else None
+
     def provider(self, block: Block) -> Block | None:
         """The ``provider "aws"`` block a resource uses (its ``provider = aws.alias``, else the default one)."""
         alias = None
@@ -704,7 +709,7 @@ def _build(project: Project, instances: list[Instance]) -> None:
             spanned.add(inst.prefix)
             _spans(project, inst)
         views += resource_views(inst.loaded, inst.ev, None, inst.prefix[:-1], providers, inst.own, inst.label[:-1])
-    Builder(project, views, providers.account()).build()
+    Builder(project, views, providers.account(), providers.region()).build()
 
 
 def _spans(project: Project, inst: Instance) -> None:

@@ -83,7 +83,7 @@ def parse_plan(path: Path, text: str, opts: ParseOptions) -> Project:
             root = state.value.get("root_module")
     if isinstance(root, Known):
         plan.collect(root, opts.max_depth)
-    Builder(project, plan.views, plan.account()).build()
+    Builder(project, plan.views, plan.account(), plan.region()).build()
     return project
 
 
@@ -312,6 +312,18 @@ class _Plan:
             found.append(ids.value[0])
         texts = {known_str(v) for v in found}
         return found[0] if len(texts) == 1 and None not in texts else None
+
+    def region(self) -> Value | None:
+        """The Region the configuration states: the one constant ``region`` of its aws providers."""
+        providers = _located(self.tree, "configuration", "provider_config")
+        if not (isinstance(providers, Known) and isinstance(providers.value, dict)):
+            return None
+        found = {
+            known_str(_located(p, "expressions", "region", "constant_value"))
+            for p in providers.value.values()
+            if known_str(_located(p, "name")) == "aws"
+        }
+        return Known(found.pop()) if len(found) == 1 and None not in found else None
 
     def collect(self, root: Known, max_depth: int) -> None:
         stack: list[tuple[Known, int]] = [(root, 0)]

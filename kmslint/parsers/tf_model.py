@@ -156,9 +156,23 @@ KEY_USE_TYPES = frozenset(
     }
 )
 
+# What KMS020 reads beyond the data stores (kmslint.parsers.service_uses): deliveries that name a
+# key, and the resources that make a service send to a topic, a queue or a bucket.
+SERVICE_USE_TYPES = frozenset(
+    {
+        *("aws_cloudtrail_event_data_store", "aws_config_delivery_channel", "aws_config_configuration_recorder"),
+        *("aws_s3_bucket_notification", "aws_cloudwatch_event_target", "aws_cloudwatch_event_rule"),
+        *("aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm", "aws_sns_topic_subscription"),
+        "aws_flow_log",
+    }
+)
+
 # The resource types the model reads: the formats make views of these only.
 MODELLED_TYPES = frozenset(
-    {*KEY_TYPES, *OTHER_MODELLED, *IDENTITY_POLICY_TYPES, "aws_iam_role", *SETTING_TYPES, *KEY_USE_TYPES}
+    {
+        *(*KEY_TYPES, *OTHER_MODELLED, *IDENTITY_POLICY_TYPES, "aws_iam_role", *SETTING_TYPES, *KEY_USE_TYPES),
+        *SERVICE_USE_TYPES,
+    }
 )
 
 # An unquoted index is a number: it never holds a bracket or a quote, which keeps the scan
@@ -270,10 +284,13 @@ class _Keys:
 class Builder:
     """The model of one Terraform configuration (plan or ``.tf``), from its resource views."""
 
-    def __init__(self, project: Project, views: list[ResourceView], account: Value | None) -> None:
+    def __init__(
+        self, project: Project, views: list[ResourceView], account: Value | None, region: Value | None = None
+    ) -> None:
         self.project = project
         self.views = views
         self.account = account
+        self.region = region  # the one Region the configuration's aws providers state (KMS020)
         self.keys = _Keys()
         self.alias_targets: dict[str, str | None] = {}
         self.by_address: dict[str, ResourceView] = {}
@@ -314,6 +331,10 @@ class Builder:
             from kmslint.parsers.key_uses import terraform_uses
 
             project.key_uses.extend(terraform_uses(self, self.views))
+        if project.keys:  # KMS020: a service's use of a key of the configuration
+            from kmslint.parsers.service_uses import terraform_service_uses
+
+            project.service_uses = terraform_service_uses(self, self.views, ref_name)
         counted = {
             v.address
             for v in self.views

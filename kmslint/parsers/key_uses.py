@@ -28,7 +28,16 @@ from kmslint.model import (
     as_bool,
     known_str,
 )
-from kmslint.policy.datastores import CFN, EBS_DEFAULT_TYPE, TF, Store, rows, unset_state, unsupported
+from kmslint.policy.datastores import (
+    CFN,
+    EBS_DEFAULT_KEY_TYPE,
+    EBS_DEFAULT_TYPE,
+    TF,
+    Store,
+    rows,
+    unset_state,
+    unsupported,
+)
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (see kmslint.record)
 if TYPE_CHECKING:
@@ -70,11 +79,15 @@ def terraform_uses(builder: Builder, views: list[ResourceView]) -> list[KeyUse]:
     """The key uses of a Terraform configuration's resource views."""
     uses: list[KeyUse] = []
     account_default: Value | None = None
+    account_key: Value | None = None
     names: dict[str, str] | None = None
     for v in views:
         if v.rtype == EBS_DEFAULT_TYPE:
             enabled = v.attr("enabled")
             account_default = Known(True, v.header) if enabled is None else enabled
+            continue
+        if v.rtype == EBS_DEFAULT_KEY_TYPE:
+            account_key = v.attr("key_arn") or Known(None, v.header)
             continue
         found = rows(TF, v.rtype)
         if not found:
@@ -87,10 +100,11 @@ def terraform_uses(builder: Builder, views: list[ResourceView]) -> list[KeyUse]:
                 use = _tf_use(builder, v, row, args, label, names)
                 use.tags = tags
                 uses.append(use)
-    if account_default is not None:
+    if account_default is not None or account_key is not None:
         for use in uses:
             if use.kind == "ebs":
                 use.account_default = account_default
+                use.account_key = account_key
     return uses
 
 

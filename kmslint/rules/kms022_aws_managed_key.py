@@ -26,7 +26,7 @@ from kmslint.model import (
     known_str,
     scalar,
 )
-from kmslint.policy.datastores import TF
+from kmslint.policy.datastores import S3_SSE_TYPE, TF
 from kmslint.rules import RuleContext, check
 from kmslint.rules._common import with_branch
 from kmslint.settings import RequireCustomerManagedKey
@@ -72,24 +72,17 @@ _KMS_VALUE = {
     "securestring": ('"SecureString"', "SecureString"),
 }
 
-# A Terraform bucket that writes no encryption of its own may be given it by this resource,
-# written beside it (the provider's way since v4).
-_S3_SSE_TF = "aws_s3_bucket_server_side_encryption_configuration"
-
 
 @check("KMS022")
 def aws_managed_key(project: Project, ctx: RuleContext) -> Iterator[Violation]:
     wanted = ctx.require_customer_managed_key
     if wanted is None or wanted.asks_for_nothing():
         return
-    separate_s3 = any(use.rtype == _S3_SSE_TF for use in project.key_uses)
     with_environment: set[str] | None = None
     for use in project.key_uses:
         why = _asks(wanted, use)
         if why is None:
             continue
-        if separate_s3 and use.rtype == "aws_s3_bucket" and use.switch is None and use.key is None:
-            continue  # its encryption may be the separate resource's, which is checked on its own
         if use.kind == "ebs" and use.account_key is not None:
             continue  # encrypted with the account's default EBS key, which the configuration sets
         if use.kind == "lambda":
@@ -199,7 +192,7 @@ def _fix(use: KeyUse, switch: Value | None) -> str:
     fix = f"{step}name a customer managed key: {name}"
     if use.rtype == "aws_s3_bucket" and switch is None and use.key is None:
         block = "rule.apply_server_side_encryption_by_default"
-        return f"add an {_S3_SSE_TF} for this bucket and, in its `{block}` block, {fix}"
+        return f"add an {S3_SSE_TYPE} for this bucket and, in its `{block}` block, {fix}"
     if not block:
         return fix
     return f"{fix} in its `{block}` block" if terraform else f"{fix} in its `{block}` property"

@@ -179,3 +179,62 @@ def test_every_store_type_is_a_marker_when_it_is_on() -> None:
         assert registry.might_matter(text, reading, frozenset({"KMS022"})), row.rtype
         if row.syntax == TF:
             assert registry.might_matter(f'{{"type": "{row.rtype}"}}', "json", frozenset({"KMS022"})), row.rtype
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def _messages(tmp_path: Path, name: str, text: str) -> list[str]:
+    _write(tmp_path / name, text)
+    report = api.lint([str(tmp_path)], Settings(require_customer_managed_key=CMK))
+    return [f.message for f in report.findings if f.rule_id == "KMS022"]
+
+
+def test_messages_name_the_key_and_the_fix_in_terraform(tmp_path: Path) -> None:
+    found = _messages(
+        tmp_path,
+        "main.tf",
+        """\
+        resource "aws_sqs_queue" "q" {
+          kms_master_key_id = "arn:aws:kms:${var.region}:${var.account}:alias/aws/sqs"
+        }
+        resource "aws_s3_bucket" "b" {
+          bucket = "b"
+        }
+        resource "aws_dynamodb_table" "t" {
+          name     = "t"
+          hash_key = "id"
+          server_side_encryption {
+            enabled = false
+          }
+        }
+        """,
+    )
+    assert found == [
+        "this aws_sqs_queue is encrypted with the AWS managed key `alias/aws/sqs`, and the configuration asks for a "
+        "customer managed key everywhere ([require-customer-managed-key]); name a customer managed key: "
+        "`kms_master_key_id = aws_kms_key.<name>.arn`",
+        "this aws_s3_bucket is encrypted with SSE-S3 (Amazon S3 managed keys), and the configuration asks for a "
+        "customer managed key everywhere ([require-customer-managed-key]); add an "
+        "aws_s3_bucket_server_side_encryption_configuration for this bucket and, in its "
+        '`rule.apply_server_side_encryption_by_default` block, set `sse_algorithm = "aws:kms"` and name a customer '
+        "managed key: `kms_master_key_id = aws_kms_key.<name>.arn`",
+        "this aws_dynamodb_table is encrypted with a key DynamoDB owns (its default), and the configuration asks for "
+        "a customer managed key everywhere ([require-customer-managed-key]); set `enabled = true` and name a "
+        "customer managed key: `kms_key_arn = aws_kms_key.<name>.arn` in its `server_side_encryption` block",
+    ]
+
+
+def test_messages_use_the_template_syntax(tmp_path: Path) -> None:
+    template = '{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}, "V": {"Type": "AWS::EC2::Volume",'
+    template += ' "Properties": {"AvailabilityZone": "eu-west-1a", "Size": 8, "Encrypted": true}}}}\n'
+    found = _messages(tmp_path, "template.json", template)
+    assert found == [
+        "this AWS::SQS::Queue is encrypted with SSE-SQS (keys Amazon SQS owns), and the configuration asks for a "
+        "customer managed key everywhere ([require-customer-managed-key]); name a customer managed key: "
+        '`KmsMasterKeyId` (the ARN of a customer managed key, `{"Fn::GetAtt": ["<Key>", "Arn"]}`)',
+        "this AWS::EC2::Volume is encrypted with the account's default EBS key (the AWS managed key `alias/aws/ebs` "
+        "unless the account names another), and the configuration asks for a customer managed key everywhere "
+        "([require-customer-managed-key]); name a customer managed key: `KmsKeyId` (the ARN of a customer managed "
+        'key, `{"Fn::GetAtt": ["<Key>", "Arn"]}`)',
+    ]

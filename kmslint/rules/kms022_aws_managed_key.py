@@ -16,6 +16,7 @@ from kmslint.model import (
     ENCRYPTION_AWS_OWNED,
     ENCRYPTION_KMS,
     Branch,
+    Interpolated,
     KeyUse,
     Known,
     Project,
@@ -129,13 +130,10 @@ def _violation(use: KeyUse, state: str, switch: Value | None, key: Value | None,
     what = _WHAT.get(use.kind)
     where = f"`{use.part}` of this {use.rtype}" if use.part else f"this {use.rtype}"
     subject = f"the {what} of {where} are" if what else f"{where} is"
-    named = known_str(key) if key is not None else None
-    if named is None and key is not None:
-        literal = getattr(key, "literal_text", None)
-        named = literal() if callable(literal) else None
     if state == ENCRYPTION_AWS_MANAGED and key is not None and use.key_loc is not None:
         loc = use.key_loc
-        whose = f"the AWS managed key `{named}`" if named else "an AWS managed key"
+        alias = _alias_named(key)
+        whose = f"the AWS managed key `{alias}`" if alias else "an AWS managed key"
     elif switch is not None and use.switch_loc is not None:
         loc = use.switch_loc
         whose = _default_key(use, state)
@@ -156,6 +154,16 @@ def _violation(use: KeyUse, state: str, switch: Value | None, key: Value | None,
         content=f"{use.name}:{use.part}:aws-key",
         subject=f"{use.part}:aws-key",
     )
+
+
+def _alias_named(key: Value) -> str | None:
+    """The AWS managed key's alias a key setting names (``alias/aws/sqs``, from an alias ARN too,
+    whose account and Region may be unknown); None when it names none."""
+    text = key.literal_text() if isinstance(key, Interpolated) else known_str(key)
+    if text is None:
+        return None
+    alias = text if text.startswith("alias/aws/") else f"alias/{text.rpartition(':alias/')[2]}"
+    return alias if alias.startswith("alias/aws/") and "\x00" not in alias else None
 
 
 def _default_key(use: KeyUse, state: str) -> str:

@@ -84,8 +84,8 @@ def terraform_uses(builder: Builder, views: list[ResourceView]) -> list[KeyUse]:
     names: dict[str, str] | None = None
     separate: set[str] | None = set()  # buckets a separate encryption configuration names (None: any)
     for v in views:
+        bucket = builder._resource_ref(v.refs("bucket"), "aws_s3_bucket") if v.rtype == S3_SSE_TYPE else None
         if v.rtype == S3_SSE_TYPE and separate is not None:
-            bucket = builder._resource_ref(v.refs("bucket"), "aws_s3_bucket")
             separate = None if bucket is None else separate | {str(builder._name(bucket))}
         if v.rtype == EBS_DEFAULT_TYPE:
             enabled = v.attr("enabled")
@@ -99,7 +99,7 @@ def terraform_uses(builder: Builder, views: list[ResourceView]) -> list[KeyUse]:
             continue
         if names is None:
             names = alias_names(builder.project.aliases)
-        tags, _where = v.tags()
+        tags, _where = (bucket if bucket is not None else v).tags()  # a separate configuration: its bucket's
         for row in found:
             for args, label in _tf_parts(v, row):
                 use = _tf_use(builder, v, row, args, label, names)

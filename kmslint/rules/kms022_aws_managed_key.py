@@ -106,6 +106,8 @@ def _asks(wanted: RequireCustomerManagedKey, use: KeyUse) -> str | None:
         return "everywhere"
     if use.rtype in wanted.resource_types:
         return f"for {use.rtype}"
+    if use.rtype == S3_SSE_TYPE and "aws_s3_bucket" in wanted.resource_types:
+        return "for aws_s3_bucket"  # the bucket's encryption, written apart from it
     if not wanted.tags or not (isinstance(use.tags, Known) and isinstance(use.tags.value, dict)):
         return None
     for tag, values in sorted(wanted.tags.items()):

@@ -65,6 +65,14 @@ _OWNED = {
 # What a store's key encrypts, where it is not the whole resource.
 _WHAT = {"lambda": "environment variables", "eks": "Kubernetes secrets"}
 
+# A type asked for by the type it stands for: a bucket's encryption written apart from it, and
+# the SAM resources CloudFormation turns into a function or a table.
+_ASKED_AS = {
+    S3_SSE_TYPE: "aws_s3_bucket",
+    "AWS::Serverless::Function": "AWS::Lambda::Function",
+    "AWS::Serverless::SimpleTable": "AWS::DynamoDB::Table",
+}
+
 # A switch's value that turns on encryption with the key named, as each syntax writes it.
 _KMS_VALUE = {
     "aws:kms": ('"aws:kms"', "aws:kms"),
@@ -106,8 +114,9 @@ def _asks(wanted: RequireCustomerManagedKey, use: KeyUse) -> str | None:
         return "everywhere"
     if use.rtype in wanted.resource_types:
         return f"for {use.rtype}"
-    if use.rtype == S3_SSE_TYPE and "aws_s3_bucket" in wanted.resource_types:
-        return "for aws_s3_bucket"  # the bucket's encryption, written apart from it
+    also = _ASKED_AS.get(use.rtype)
+    if also is not None and also in wanted.resource_types:
+        return f"for {also}"
     if not wanted.tags or not (isinstance(use.tags, Known) and isinstance(use.tags.value, dict)):
         return None
     for tag, values in sorted(wanted.tags.items()):

@@ -103,6 +103,11 @@ def aws_managed_key(project: Project, ctx: RuleContext) -> Iterator[Violation]:
             state = use.state(switch, key)
             if state not in (ENCRYPTION_AWS_MANAGED, ENCRYPTION_AWS_OWNED):
                 continue
+            if use.kind == "ebs" and use.part and (key is None or (isinstance(key, Known) and key.value == "")):
+                # A block device may be one of the AMI's, restored from its snapshot: encrypted and
+                # naming no key, it keeps the snapshot's key (EC2 User Guide, "Use encryption with
+                # EBS-backed AMIs"), which may be a customer managed key.
+                continue
             yield _violation(use, state, switch, key, why, branch)
             break  # one finding per store, naming the first branch that leaves it to AWS's key
 

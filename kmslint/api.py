@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from kmslint import engine
+from kmslint.decide import REQUIRE_CMK_RULE
 from kmslint.discovery import Discovery, Unit, discover
 from kmslint.model import Finding, NotFollowed
 from kmslint.parallel import run_units
@@ -19,6 +20,12 @@ from kmslint.report import PARSE_ERROR as PARSE_ERROR  # re-exported: the report
 from kmslint.report import Report as Report
 from kmslint.report import nothing_read_line as nothing_read_line
 from kmslint.settings import Settings
+
+# Said once a run (on stderr) when KMS022 runs with nothing to check against.
+NO_CMK_TABLE = (
+    "note: KMS022 is selected but the configuration has no [require-customer-managed-key] table, "
+    "so it asks for no customer managed key and reports nothing"
+)
 
 
 def lint(
@@ -54,7 +61,8 @@ def lint(
     for problem in found.unreadable:
         report.notes.append(f"error: {problem}")
         report.usage_error = True
-    report.notes.extend(found.notes)
+    rules = engine.enabled_rules(settings)
+    report.notes.extend([*found.notes, *_rule_notes(rules, settings)])
 
     opts = ParseOptions(
         # Each unit reads only inside its own scan root (Unit.scan_root, set by engine.load_unit);
@@ -65,8 +73,8 @@ def lint(
         display_names=found.display,
         display_roots=tuple(found.roots),
         sources=sources,
+        rules=_marking(rules, settings),
     )
-    rules = engine.enabled_rules(settings)
     report.rules = list(rules)
     # Each unit is linted on its own (engine.lint_unit): from the cache, here, or in a pool.
     results = list(run_units(found.units, opts, settings, rules, found.display, jobs=jobs, cache_dir=cache_dir))
@@ -80,6 +88,19 @@ def lint(
         report.findings = baseline.apply(report.findings, recorded)
     report.errors.sort(key=lambda e: (e.file, e.line, e.column))
     return report
+
+
+def _rule_notes(rules: Iterable[str], settings: Settings) -> list[str]:
+    """What the run says once about its rules: KMS022 selected with nothing to check against."""
+    return [NO_CMK_TABLE] if REQUIRE_CMK_RULE in rules and settings.require_customer_managed_key is None else []
+
+
+def _marking(rules: Iterable[str], settings: Settings) -> frozenset[str]:
+    """The enabled rules that may add markers to the prefilter: KMS022 only with its table (without
+    one it reports nothing, and reading every data store would only cost time)."""
+    if settings.require_customer_managed_key is None:
+        return frozenset(rules).difference((REQUIRE_CMK_RULE,))
+    return frozenset(rules)
 
 
 def _gather(

@@ -531,13 +531,15 @@ def _require_cmk(table: Mapping[str, Any] | None, report: Reporter) -> RequireCu
     head = "require-customer-managed-key"
     types: set[str] = set()
     for i, rtype in enumerate(table.get("resource-types", ())):
-        if _RESOURCE_TYPE.match(rtype):
-            types.add(rtype)
-        else:
+        if not _RESOURCE_TYPE.match(rtype):
             report(
                 (head, "resource-types", i),
                 f"expected a resource type (aws_sqs_queue, AWS::SQS::Queue), got {_describe(rtype)}",
             )
+        elif (problem := _store_type_problem(rtype)) is not None:
+            report((head, "resource-types", i), problem)
+        else:
+            types.add(rtype)
     tags = {key: frozenset(values) for key, values in table.get("tags", {}).items()}
     for key, values in table.get("tags", {}).items():
         if not values:
@@ -549,6 +551,24 @@ def _require_cmk(table: Mapping[str, Any] | None, report: Reporter) -> RequireCu
     if cmk.asks_for_nothing() and not table.get("resource-types"):
         report((head,), "asks for nothing; set everywhere = true, resource-types or tags")
     return cmk
+
+
+def _store_type_problem(rtype: str) -> str | None:
+    """Why a resource type cannot ask for a customer managed key (KMS022 knows no data store of
+    that type), with the closest one it knows; None when it knows it."""
+    import difflib
+
+    from kmslint.policy.datastores import CLOUDFORMATION_TYPES, TERRAFORM_TYPES
+
+    known = sorted(CLOUDFORMATION_TYPES if rtype.startswith("AWS::") else TERRAFORM_TYPES)
+    if rtype in known:
+        return None
+    guess = difflib.get_close_matches(rtype, known, n=1, cutoff=0.6)
+    if not guess:  # another spelling's case: aws::sqs::queue, AWS_SQS_QUEUE
+        lower = {t.lower(): t for t in (*TERRAFORM_TYPES, *CLOUDFORMATION_TYPES)}
+        guess = [lower[rtype.lower()]] if rtype.lower() in lower else []
+    hint = f" (did you mean {guess[0]}?)" if guess else ""
+    return f"unknown data store type {json.dumps(rtype)}{hint}; `kmslint explain KMS022` lists the types it knows"
 
 
 _GLOB_SPECIAL = re.compile(r"([\\*?\[\]!#])")

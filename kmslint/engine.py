@@ -87,7 +87,7 @@ def _load_terraform(unit: Unit, opts: ParseOptions, out: Loaded) -> None:
             if f in unit.reported:
                 out.errors.append(ParseError(opts.display(f), exc.line, exc.column, exc.message))
     out.files += len(unit.reported)
-    if not registry.directory_matters(texts.values()):
+    if not registry.directory_matters(texts.values(), opts.rules):
         return
     assert opts.budget is not None
     size = sum(map(len, texts.values()))
@@ -113,7 +113,7 @@ def _load_file(unit: Unit, opts: ParseOptions, out: Loaded) -> None:
     if text is None:
         return
     reading = "json" if one.listed else registry.reading_of(unit.path, text)
-    if not one.listed and not registry.might_matter(text, reading):
+    if not one.listed and not registry.might_matter(text, reading, opts.rules):
         # Nothing a rule reads can be in it; a template or plan all the same counts as read.
         read = registry.is_unmarked_iac(text, reading)
         out.files += read
@@ -330,7 +330,11 @@ def enabled_rules(settings: Settings) -> dict[str, catalog.Rule]:
 def _context(rule: catalog.Rule, settings: Settings) -> RuleContext:
     options = {name: spec["default"] for name, spec in rule.options.items()}
     options.update(settings.options.get(rule.id, {}))
-    return RuleContext(options=options, account_id=settings.account_id)
+    return RuleContext(
+        options=options,
+        account_id=settings.account_id,
+        require_customer_managed_key=settings.require_customer_managed_key,
+    )
 
 
 def _finding(rule: catalog.Rule, sev: Severity, v: Violation, constructs: dict[str, str] | None = None) -> Finding:

@@ -872,6 +872,9 @@ class KeyUse(Record, eq=False):
     key_overrides: bool = False
     tags: Value | None = None  # a dict value, or Unknown
     doc: str = ""  # the documentation page its row comes from
+    # EBS: the account's default EBS key as the configuration sets it (aws_ebs_default_kms_key
+    # ``key_arn``), None when it sets none: the key of an encrypted volume that names none.
+    account_key: Value | None = None
 
     def state(self, switch: Value | None, key: Value | None) -> str:
         """The encryption on one reading (no ``Fn::If`` left) of the switch and the key."""

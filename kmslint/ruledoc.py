@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from kmslint.catalog import Example, Rule
+from kmslint.decide import REQUIRE_CMK_RULE
 
 FORMAT_TITLES = {"terraform": "Terraform", "cloudformation": "CloudFormation", "policy": "key policy JSON"}
 _WIDTH = 88  # `kmslint explain` wraps its paragraphs to this many columns
@@ -94,6 +95,8 @@ def markdown(rule: Rule, *, page: bool = False, syntax: str | None = None) -> st
 
 def _page_head(rule: Rule) -> list[str]:
     state = "on" if rule.enabled_by_default else "off (enable with `--extend-select " + rule.id + "`)"
+    if rule.id == REQUIRE_CMK_RULE:
+        state = "off (a `[require-customer-managed-key]` table in the configuration turns it on)"
     formats = ", ".join(FORMAT_TITLES.get(f, f) for f in rule.applies_to) or "all inputs"
     kind = "a check" if rule.kind == "check" else "reported by the engine"
     return [
@@ -131,6 +134,8 @@ def text(rule: Rule, *, full: bool = False) -> str:
 
 def _explanation(rule: Rule) -> list[str]:
     state = "on by default" if rule.enabled_by_default else "off by default (enable with --extend-select)"
+    if rule.id == REQUIRE_CMK_RULE:
+        state = "off by default (enable with a [require-customer-managed-key] table)"
     out = [f"{rule.id} {rule.slug}  [{rule.severity.label}, {state}]", _wrapped(rule.summary)]
     out += [f"Why it matters\n{_wrapped(rule.why)}", f"How to fix\n{_wrapped(rule.fix)}"]
     if rule.options:

@@ -431,9 +431,9 @@ def test_every_row_cites_its_page() -> None:
 
 def test_terraform_views_are_made_of_every_store_type() -> None:
     from kmslint.parsers.tf_model import KEY_USE_TYPES
-    from kmslint.policy.datastores import EBS_DEFAULT_TYPE, TERRAFORM_TYPES
+    from kmslint.policy.datastores import EBS_DEFAULT_KEY_TYPE, EBS_DEFAULT_TYPE, TERRAFORM_TYPES
 
-    assert TERRAFORM_TYPES | {EBS_DEFAULT_TYPE} == KEY_USE_TYPES
+    assert TERRAFORM_TYPES | {EBS_DEFAULT_TYPE, EBS_DEFAULT_KEY_TYPE} == KEY_USE_TYPES
 
 
 def test_the_prefilter_reads_every_file_kms021_can_report() -> None:

@@ -3,8 +3,9 @@
 ``fixtures/<RULE>/<pass|fail>_<name>/`` is one case: its directory is linted
 with every rule enabled; the findings of that rule must equal
 ``expected.yaml``'s list (a pass case: none); its ``options`` are rule
-options (``KMS008: {minimum_days: 7}``), ``account_id``, ``strict`` and
-``key-policy-files`` (patterns relative to the case's directory).  ``fixtures/projects/<name>/``
+options (``KMS008: {minimum_days: 7}``), ``account_id``, ``strict``,
+``key-policy-files`` (patterns relative to the case's directory) and
+``require-customer-managed-key`` (the table, as a ``.kmslint.toml`` would write it).  ``fixtures/projects/<name>/``
 cases compare the findings of every rule.  ``pytest -k KMS003`` runs one
 rule's cases.
 """
@@ -18,7 +19,7 @@ import pytest
 import yaml
 
 from kmslint import api
-from kmslint.config import anchor_pattern
+from kmslint.config import anchor_pattern, from_mapping
 from kmslint.settings import Settings
 from tests.conftest import FIXTURES
 
@@ -48,6 +49,10 @@ def _expected(case: Path) -> tuple[list[tuple[str, str, int, int, str | None]], 
 
 
 def lint_case(case: Path, options: dict[str, Any]) -> api.Report:
+    table = options.get("require-customer-managed-key")
+    cmk = None
+    if table is not None:
+        cmk = from_mapping({"require-customer-managed-key": table}, case / ".kmslint.toml").require_customer_managed_key
     settings = Settings(
         select=frozenset({"ALL"}),
         account_id=options.get("account_id"),
@@ -55,6 +60,7 @@ def lint_case(case: Path, options: dict[str, Any]) -> api.Report:
         options={k: v for k, v in options.items() if k.startswith("KMS")},
         # As a .kmslint.toml in the case's directory would list them.
         key_policy_files=tuple(anchor_pattern(p, case) for p in options.get("key-policy-files", ())),
+        require_customer_managed_key=cmk,
     )
     return api.lint([str(case)], settings)
 

@@ -17,13 +17,20 @@ example whose title says ``with --account-id 111122223333`` (or
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
 from kmslint import api, catalog, docs, ruledoc
+from kmslint.config import from_mapping
 from kmslint.settings import Settings
 from tests.conftest import ROOT
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 
 def _file_name(example: catalog.Example) -> str:
@@ -48,14 +55,22 @@ def _examples() -> list[object]:
 
 
 _ACCOUNT_FLAG = re.compile(r"--account-id[ =](\d{12})\b")
+# A title `with [require-customer-managed-key] everywhere = true`: that line of the table (KMS022).
+_CMK_TABLE = re.compile(r"\[require-customer-managed-key\] (.+)$")
 
 
 def settings_for(rule: catalog.Rule, example: catalog.Example) -> Settings:
     account = _ACCOUNT_FLAG.search(example.title)
+    table = _CMK_TABLE.search(example.title)
+    cmk = None
+    if table is not None:
+        toml = f"[require-customer-managed-key]\n{table.group(1)}\n"
+        cmk = from_mapping(tomllib.loads(toml), ROOT / ".kmslint.toml").require_customer_managed_key
     return Settings(
         extend_select=frozenset({rule.id}),
         strict=rule.id == "KMS901" or "--strict" in example.title,
         account_id=account.group(1) if account else None,
+        require_customer_managed_key=cmk,
     )
 
 

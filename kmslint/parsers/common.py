@@ -71,6 +71,8 @@ class ParseOptions(Record, frozen=True):
     sources: dict[Path, str] = field(default_factory=dict)
     # What the unit being loaded may still spend (the engine gives each unit its own).
     budget: Budget | None = field(default=None, compare=False)
+    # The run's enabled rules: some add markers to the prefilter (registry.Format.rule_markers).
+    rules: frozenset[str] = frozenset()
 
     def read_text(self, path: Path | str) -> str:
         """A file's text, within the limits; raises :class:`ParseFailure` (KMS000) otherwise.

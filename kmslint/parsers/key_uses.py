@@ -28,7 +28,17 @@ from kmslint.model import (
     as_bool,
     known_str,
 )
-from kmslint.policy.datastores import CFN, EBS_DEFAULT_TYPE, TF, Store, rows, unset_state, unsupported
+from kmslint.policy.datastores import (
+    CFN,
+    EBS_DEFAULT_KEY_TYPE,
+    EBS_DEFAULT_TYPE,
+    S3_SSE_TYPE,
+    TF,
+    Store,
+    rows,
+    unset_state,
+    unsupported,
+)
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (see kmslint.record)
 if TYPE_CHECKING:
@@ -70,28 +80,49 @@ def terraform_uses(builder: Builder, views: list[ResourceView]) -> list[KeyUse]:
     """The key uses of a Terraform configuration's resource views."""
     uses: list[KeyUse] = []
     account_default: Value | None = None
+    account_key: Value | None = None
     names: dict[str, str] | None = None
+    separate: set[str] | None = set()  # buckets a separate encryption configuration names (None: any)
     for v in views:
+        bucket = builder._resource_ref(v.refs("bucket"), "aws_s3_bucket") if v.rtype == S3_SSE_TYPE else None
+        if v.rtype == S3_SSE_TYPE and separate is not None:
+            separate = None if bucket is None else separate | {str(builder._name(bucket))}
         if v.rtype == EBS_DEFAULT_TYPE:
             enabled = v.attr("enabled")
             account_default = Known(True, v.header) if enabled is None else enabled
+            continue
+        if v.rtype == EBS_DEFAULT_KEY_TYPE:
+            account_key = v.attr("key_arn") or Known(None, v.header)
             continue
         found = rows(TF, v.rtype)
         if not found:
             continue
         if names is None:
             names = alias_names(builder.project.aliases)
-        tags, _where = v.tags()
+        tags, _where = (bucket if bucket is not None else v).tags()  # a separate configuration: its bucket's
         for row in found:
             for args, label in _tf_parts(v, row):
                 use = _tf_use(builder, v, row, args, label, names)
                 use.tags = tags
                 uses.append(use)
-    if account_default is not None:
+    _leave_to_separate(uses, separate)
+    if account_default is not None or account_key is not None:
         for use in uses:
             if use.kind == "ebs":
                 use.account_default = account_default
+                use.account_key = account_key
     return uses
+
+
+def _leave_to_separate(uses: list[KeyUse], separate: set[str] | None) -> None:
+    """A bucket that writes no encryption of its own, named by (or maybe the bucket of: None) a
+    separate ``aws_s3_bucket_server_side_encryption_configuration``, is encrypted as that says."""
+    if separate is not None and not separate:
+        return
+    for use in uses:
+        written = use.switch is not None or use.key is not None or use.inherits is not None
+        if use.rtype == "aws_s3_bucket" and not written and (separate is None or str(use.name) in separate):
+            use.inherits = S3_SSE_TYPE
 
 
 def _tf_parts(v: ResourceView, row: Store) -> list[tuple[Arguments | None, str]]:

@@ -15,6 +15,9 @@ template's YAML and JSON), each saying what it claims and how it is read:
   ``"yaml"`` (:func:`reading_of` decides for a file that is not Terraform);
 * ``markers``: what its text must hold to matter (the prefilter,
   :mod:`kmslint.parsers.sniff`);
+* ``rule_markers``: more markers, each for one rule, that count only in a run
+  where that rule is enabled (KMS022 reads data stores that name no key, which
+  would make every run read most templates for a rule that is off by default);
 * ``signs``: what shows that text which does not parse was meant to be this
   format (it is then a KMS000; otherwise the file is skipped as not IaC);
 * ``claims``: a cheap look at the parsed content (a JSON file's top-level
@@ -105,6 +108,8 @@ class Format(Record, frozen=True):
     order: int = 50  # formats of one reading are asked lowest first
     directory: bool = False  # a directory's files are one configuration
     markers: tuple[sniff.Marker, ...] = ()
+    # (rule ID, markers): markers that count only in a run where that rule is enabled.
+    rule_markers: tuple[tuple[str, tuple[sniff.Marker, ...]], ...] = ()
     signs: tuple[sniff.Sign, ...] = ()
     # A file format: is the content its own, at a cheap look (None: its reader decides)?
     claims: Callable[[Content, ParseOptions], bool] | None = None
@@ -132,6 +137,10 @@ class Registry(Record):
     unmarked_signs: dict[str, tuple[sniff.Sign, ...]] = field(default_factory=dict)
     suffixes: tuple[str, ...] = ()
     directory_suffixes: tuple[str, ...] = ()
+    # By reading, rule ID -> the markers its formats add when it is enabled.
+    rule_markers: dict[str, dict[str, tuple[sniff.Marker, ...]]] = field(default_factory=dict)
+    # (reading, enabled rules that add markers) -> every marker that counts then.
+    markers_with: dict[tuple[str, frozenset[str]], tuple[sniff.Marker, ...]] = field(default_factory=dict)
 
 
 _registry: Registry | None = None
@@ -188,7 +197,12 @@ def _build(formats: list[Format]) -> Registry:
     directory = tuple(dict.fromkeys(s for f in ordered if f.directory for s in f.suffixes))
     # Longest first: `x.tf.json` is Terraform before it is JSON.
     suffixes = tuple(sorted(dict.fromkeys(s for f in ordered for s in f.suffixes), key=len, reverse=True))
-    return Registry(ordered, by_reading, markers, signs, unmarked, suffixes, directory)
+    by_rule: dict[str, dict[str, tuple[sniff.Marker, ...]]] = {r: {} for r in READINGS}
+    for f in ordered:
+        for rule, extra in f.rule_markers:
+            found = by_rule[f.reading]
+            found[rule] = tuple(dict.fromkeys((*found.get(rule, ()), *extra)))
+    return Registry(ordered, by_reading, markers, signs, unmarked, suffixes, directory, by_rule)
 
 
 # --------------------------------------------------------------------------- what discovery asks
@@ -216,9 +230,32 @@ def reading_of(path: Path, text: str) -> str:
     return "yaml"
 
 
-def might_matter(text: str, reading: str) -> bool:
-    """Could ``text``, read so, hold anything a rule looks at (the formats' markers)?"""
-    return sniff.matches(text, registry().markers[reading])
+def might_matter(text: str, reading: str, rules: frozenset[str] = frozenset()) -> bool:
+    """Could ``text``, read so, hold anything a rule looks at (the formats' markers, and those
+    of the enabled ``rules`` that add some)?"""
+    return sniff.matches(text, markers_of(reading, rules))
+
+
+def markers_of(reading: str, rules: frozenset[str] = frozenset()) -> tuple[sniff.Marker, ...]:
+    """The markers of a reading in a run whose enabled rules are ``rules``."""
+    reg = registry()
+    if not rules:
+        return reg.markers[reading]
+    extra = reg.rule_markers[reading]
+    adding = rules.intersection(extra) if extra else frozenset()
+    if not adding:
+        return reg.markers[reading]
+    found = reg.markers_with.get((reading, adding))
+    if found is None:
+        more = (m for rule in sorted(adding) for m in extra[rule])
+        found = reg.markers_with[reading, adding] = tuple(dict.fromkeys((*reg.markers[reading], *more)))
+    return found
+
+
+def rule_markers(reading: str, rules: frozenset[str]) -> tuple[sniff.Marker, ...]:
+    """Only the markers the enabled ``rules`` add to a reading (none for most runs)."""
+    extra = registry().rule_markers[reading]
+    return tuple(dict.fromkeys(m for rule in sorted(rules.intersection(extra)) for m in extra[rule])) if extra else ()
 
 
 def shows_signs(text: str) -> bool:
@@ -232,9 +269,11 @@ def is_unmarked_iac(text: str, reading: str) -> bool:
     return sniff.shows(text, registry().unmarked_signs[reading])
 
 
-def directory_matters(texts: Iterable[str]) -> bool:
-    """Could a directory whose files (of the directory formats) hold ``texts`` matter?"""
-    return any(might_matter(t, "terraform") for t in texts)
+def directory_matters(texts: Iterable[str], rules: frozenset[str] = frozenset()) -> bool:
+    """Could a directory whose files (of the directory formats) hold ``texts`` matter (in a
+    run whose enabled rules are ``rules``)?"""
+    markers = markers_of("terraform", rules)
+    return any(sniff.matches(t, markers) for t in texts)
 
 
 def read_directory(directory: Path, files: list[Path], opts: ParseOptions) -> Project:
@@ -320,6 +359,7 @@ __all__ = [
     "Read",
     "directory_matters",
     "directory_suffixes",
+    "markers_of",
     "might_matter",
     "read_directory",
     "read_file",

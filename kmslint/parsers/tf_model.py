@@ -153,6 +153,7 @@ KEY_USE_TYPES = frozenset(
         *("aws_lambda_function", "aws_ecr_repository", "aws_backup_vault", "aws_elasticache_replication_group"),
         *("aws_redshift_cluster", "aws_opensearch_domain", "aws_elasticsearch_domain", "aws_eks_cluster"),
         "aws_ebs_encryption_by_default",
+        "aws_ebs_default_kms_key",
     }
 )
 

@@ -675,6 +675,14 @@ EBS_DEFAULT_DOC = (
     "https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/ebs_encryption_by_default"
 )
 
+# A bucket's encryption written apart from it (the provider's way since v4): a bucket it names
+# that writes none of its own is encrypted as it says.
+S3_SSE_TYPE = "aws_s3_bucket_server_side_encryption_configuration"
+
+# The account's default key for EBS encryption (Terraform only): an encrypted volume that names
+# no key is encrypted with it.
+EBS_DEFAULT_KEY_TYPE = "aws_ebs_default_kms_key"
+
 _BY_TYPE: dict[tuple[str, str], tuple[Store, ...]] = {}
 for _row in STORES:
     _BY_TYPE[_row.syntax, _row.rtype] = (*_BY_TYPE.get((_row.syntax, _row.rtype), ()), _row)

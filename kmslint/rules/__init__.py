@@ -20,12 +20,16 @@ TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 m
 if TYPE_CHECKING:
     from typing import Any
 
+    from kmslint.settings import RequireCustomerManagedKey
+
 
 class RuleContext(Record, frozen=True):
     """What a check may know beyond the model: its options and the run's settings."""
 
     options: dict[str, Any] = field(default_factory=dict)
     account_id: str | None = None
+    # [require-customer-managed-key] (KMS022); None: the configuration has no such table.
+    require_customer_managed_key: RequireCustomerManagedKey | None = None
 
     def option(self, name: str) -> Any:
         return self.options[name]

@@ -44,6 +44,18 @@ KEY_USE = tuple(
     )
 )
 TRAIL = Marker("aws_cloudtrail")  # a trail that may leave KMS events out (KMS023)
+# Data stores encrypted by AWS's keys when they name none (KMS022, only in runs where it is on:
+# a default SQS queue, S3 bucket or log group mentions no KMS); the KEY_USE words cover the rest.
+AWS_KEY_STORES = tuple(
+    Marker(word)
+    for word in (
+        *("aws_s3_bucket", "aws_dynamodb_table", "aws_sqs_queue", "aws_secretsmanager_secret"),
+        *("aws_ssm_parameter", "aws_cloudwatch_log_group", "aws_lambda_function", "aws_ecr_repository"),
+        *("aws_backup_vault", "aws_eks_cluster", "aws_instance", "aws_launch_template"),
+        *("aws_launch_configuration", "aws_redshift_cluster"),
+    )
+)
+RULE_MARKERS = (("KMS022", AWS_KEY_STORES),)
 MARKERS = (KMS, IDENTITY_POLICY, INLINE_POLICY, MODULE_CALL, *SETTINGS, *KEY_USE, TRAIL)
 # A call of a module on disk: `source = "./keys"`, `"source": "../keys"`, also written as a
 # constant expression (`source = true ? "./keys" : "x"`): a string starting ./ or ../ there.
@@ -54,13 +66,15 @@ _EVALUATED = (KMS, IDENTITY_POLICY, INLINE_POLICY, LOCAL_MODULE_CALL, *SETTINGS,
 
 def read_directory(directory: Path, files: list[Path], opts: ParseOptions) -> Project:
     from kmslint.parsers import terraform
+    from kmslint.parsers.registry import rule_markers
 
     texts = {f: opts.sources.get(f) for f in files}
     # The common case first and cheaply: no module call at all (the word, in any file), so the
     # configuration is here for what its markers found.
     if not any(t is None or "module" in t for t in texts.values()):
         return terraform.parse_directory(directory, files, opts)
-    if any(t is None or matches(t, _EVALUATED) for t in texts.values()) or _installed(directory):
+    evaluated = (*_EVALUATED, *rule_markers("terraform", opts.rules)) if opts.rules else _EVALUATED
+    if any(t is None or matches(t, evaluated) for t in texts.values()) or _installed(directory):
         return terraform.parse_directory(directory, files, opts)
     # Nothing but calls of modules not on disk (a registry or git source): they are listed as not
     # followed without evaluating the configuration (a tenth of the cost; the bench tree has many).
@@ -81,6 +95,7 @@ FORMATS = (
         suffixes=(".tf",),
         directory=True,
         markers=MARKERS,
+        rule_markers=RULE_MARKERS,
         signs=(Sign("resource", "block"), Sign("module", "block")),
         read_directory=read_directory,
     ),
@@ -92,6 +107,7 @@ FORMATS = (
         suffixes=(".tf.json",),
         directory=True,
         markers=MARKERS,
+        rule_markers=RULE_MARKERS,
         read_directory=read_directory,
     ),
 )

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from kmslint.parsers.formats.terraform import IDENTITY_POLICY, INLINE_POLICY, KEY_USE, KMS, SETTINGS, TRAIL
+from kmslint.parsers.formats.terraform import (
+    IDENTITY_POLICY,
+    INLINE_POLICY,
+    KEY_USE,
+    KMS,
+    RULE_MARKERS,
+    SETTINGS,
+    TRAIL,
+)
 from kmslint.parsers.registry import Format
 from kmslint.parsers.sniff import Sign
 
@@ -37,6 +45,7 @@ FORMATS = (
         suffixes=(".json",),
         order=20,
         markers=(KMS, IDENTITY_POLICY, INLINE_POLICY, *SETTINGS, *KEY_USE, TRAIL),
+        rule_markers=RULE_MARKERS,
         signs=tuple(Sign(k, "json-key") for k in _KEYS),
         claims=claims,
         read=read,

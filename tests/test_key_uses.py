@@ -457,3 +457,35 @@ def test_the_prefilter_reads_every_file_kms021_can_report() -> None:
             assert any(w in switch for w in words[row.syntax]) or any(
                 w in row.rtype.lower() for w in words[row.syntax]
             ), (row.rtype, row.switch)
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ('resource "aws_instance" "a" {\n  root_block_device {\n    encrypted = true\n  }\n}\n', False),
+        ('resource "aws_instance" "a" {\n  root_block_device {\n    encrypted = false\n  }\n}\n', True),
+        ('resource "aws_instance" "a" {\n  ebs_block_device {\n    encrypted = var.encrypt\n  }\n}\n', True),
+        ('resource "aws_sqs_queue" "q" {\n  sqs_managed_sse_enabled = true\n}\n', False),
+        ('resource "aws_sqs_queue" "q" {\n  sqs_managed_sse_enabled = false\n}\n', True),
+        # one switch written off among others written true
+        ("encrypted = true\nstorage_encrypted = false\n", True),
+    ],
+)
+def test_a_switch_written_true_is_no_reason_to_read_a_file(text: str, read: bool) -> None:
+    """KMS021 reports a switch written off, never one written true: a file whose switches all
+    say true is skipped by the prefilter (unless something else in it matters)."""
+    from kmslint.parsers import registry
+
+    assert registry.might_matter(text, "terraform") is read
+
+
+@pytest.mark.parametrize(("value", "read"), [("true", False), ('"true"', False), ("false", True), ("!Ref On", True)])
+def test_a_template_switch_written_true_is_no_reason_to_read_it(value: str, read: bool) -> None:
+    from kmslint.parsers import registry
+
+    text = (
+        "Resources:\n  I:\n    Type: AWS::EC2::Instance\n    Properties:\n      BlockDeviceMappings:\n"
+        f"        - DeviceName: /dev/xvda\n          Ebs:\n            Encrypted: {value}\n"
+    )
+    assert registry.might_matter(text, "yaml") is read
+    assert registry.might_matter(text.replace("Encrypted: ", '"Encrypted": '), "json") is read

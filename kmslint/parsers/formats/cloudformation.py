@@ -7,7 +7,7 @@ structure: a ``Resources`` map of ``AWS::`` types, a transform).
 
 from __future__ import annotations
 
-from kmslint.parsers.formats.terraform import KMS
+from kmslint.parsers.formats.terraform import KMS, NOT_TRUE
 from kmslint.parsers.registry import Format
 from kmslint.parsers.sniff import Marker, Sign
 
@@ -29,15 +29,17 @@ MARKERS = (
     Marker("aws::serverless::function", (r"\benvironment\b",)),
     Marker("aws::ecs::taskdefinition", (r"\benvironment\b",)),
     Marker("aws::ssm::parameter", (r"aws::ssm::parameter(?!::)", r"\bstring\b")),
-    # A data store unencrypted by its type's default (KMS021), or a switch written off.
+    # A data store unencrypted by its type's default (KMS021), or a switch written other than true.
     *(
         Marker(word)
         for word in (
             *("aws::ec2::volume", "aws::rds::dbinstance", "aws::rds::dbcluster", "aws::efs::filesystem"),
             *("aws::sns::topic", "aws::kinesis::stream", "aws::elasticache::replicationgroup"),
-            *("aws::opensearchservice::domain", "aws::elasticsearch::domain", "encrypted", "sqsmanagedsseenabled"),
+            *("aws::opensearchservice::domain", "aws::elasticsearch::domain"),
         )
     ),
+    Marker("encrypted", ("encrypted" + NOT_TRUE,)),
+    Marker("sqsmanagedsseenabled", ("sqsmanagedsseenabled" + NOT_TRUE,)),
     Marker("aws::cloudtrail::trail"),  # a trail that may leave KMS events out (KMS023)
 )
 # Data stores encrypted by AWS's keys when they name none (KMS022, only in runs where it is on);

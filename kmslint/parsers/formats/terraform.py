@@ -34,14 +34,21 @@ SETTINGS = (
     Marker("aws_ssm_parameter", (r'type"?\s*[=:]\s*"string"',)),
 )
 # A data store unencrypted by its type's default (KMS021), or a switch written off (a block
-# device's `encrypted`, an SQS queue's SSE-SQS): kmslint.policy.datastores.
-KEY_USE = tuple(
-    Marker(word)
-    for word in (
-        *("aws_ebs_volume", "aws_db_instance", "aws_rds_cluster", "aws_efs_file_system", "aws_sns_topic"),
-        *("aws_kinesis_stream", "aws_elasticache_replication_group", "aws_opensearch_domain"),
-        *("aws_elasticsearch_domain", "encrypted", "sqs_managed_sse_enabled"),
-    )
+# device's `encrypted`, an SQS queue's SSE-SQS): kmslint.policy.datastores.  A switch written
+# `true` is no finding, so a file whose switches all say so is not read for them (a third of
+# the benchmark's directories write `encrypted = true` on an instance's root volume).
+NOT_TRUE = r'"?\s*[=:](?!\s*"?true\b)'
+KEY_USE = (
+    *(
+        Marker(word)
+        for word in (
+            *("aws_ebs_volume", "aws_db_instance", "aws_rds_cluster", "aws_efs_file_system", "aws_sns_topic"),
+            *("aws_kinesis_stream", "aws_elasticache_replication_group", "aws_opensearch_domain"),
+            "aws_elasticsearch_domain",
+        )
+    ),
+    Marker("encrypted", ("encrypted" + NOT_TRUE,)),
+    Marker("sqs_managed_sse_enabled", ("sqs_managed_sse_enabled" + NOT_TRUE,)),
 )
 TRAIL = Marker("aws_cloudtrail")  # a trail that may leave KMS events out (KMS023)
 # Data stores encrypted by AWS's keys when they name none (KMS022, only in runs where it is on:

@@ -35,7 +35,7 @@ from kmslint.model import (
 from kmslint.parsers import registry
 from kmslint.parsers.common import Budget, BudgetExceeded, ParseFailure, ParseOptions
 from kmslint.record import Record, field, replace
-from kmslint.rules import CheckFn, RuleContext, all_checks
+from kmslint.rules import CheckFn, RuleContext, checks_for
 from kmslint.settings import Settings
 
 
@@ -372,7 +372,7 @@ def _plan(settings: Settings, rules: dict[str, catalog.Rule]) -> Plan:
     global _last_plan
     if _last_plan is not None and _last_plan[0] is settings and _last_plan[1] is rules:
         return _last_plan[2]
-    checks = all_checks()
+    checks = checks_for(rules)
     plan = [
         (rule, checks[rid], _context(rule, settings), decide.severity(rule, settings))
         for rid, rule in rules.items()

@@ -284,3 +284,19 @@ def test_the_fast_path_parses_as_click_does(argv: list[str]) -> None:
         assert fast is None
     elif fast is not None:
         assert fast == clicks
+
+
+def test_a_rule_that_is_off_or_has_nothing_to_read_is_not_imported(tmp_path: Path) -> None:
+    """KMS022 is off by default: its module is not imported; KMS020's service tables are
+    imported only when a resource may use a key as a service (a file of keys alone has none)."""
+    (tmp_path / "main.tf").write_text('resource "aws_kms_key" "k" {\n  enable_key_rotation = true\n}\n')
+    code = (
+        "import sys\nfrom kmslint import api\nfrom kmslint.settings import Settings\n"
+        f"api.lint([{str(tmp_path / 'main.tf')!r}], Settings())\n"
+        "print(sorted(m for m in sys.modules if m.startswith('kmslint')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert "kmslint.rules.kms021_data_not_encrypted" in out  # on by default: imported
+    assert "kmslint.rules.kms022_aws_managed_key" not in out
+    assert "kmslint.policy.service_use" not in out
+    assert "kmslint.parsers.service_uses" not in out

@@ -31,15 +31,18 @@ def test_name_words(name: str, words: list[str]) -> None:
     assert name_words(name) == words
 
 
+SECRET_NAMES = (
+    *("DB_PASSWORD", "dbPassword", "db-password", "DBPASSWORD", "password", "PASSWD", "DB_PWD"),
+    *("SECRET", "CLIENT_SECRET", "clientSecret", "SECRET_KEY", "JWT_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"),
+    *("GITHUB_TOKEN", "authToken", "SLACK_BOT_TOKEN", "TOKEN2", "token_value"),
+    *("API_KEY", "apiKey", "api-key", "APIKEY", "STRIPE_API_KEY", "x-api-key"),
+    *("PRIVATE_KEY", "privateKey", "SSH_PRIVATE_KEY_PEM", "DB_CREDENTIALS", "creds", "PASSPHRASE"),
+)
+
+
 @pytest.mark.parametrize(
     "name",
-    [
-        *("DB_PASSWORD", "dbPassword", "db-password", "DBPASSWORD", "password", "PASSWD", "DB_PWD"),
-        *("SECRET", "CLIENT_SECRET", "clientSecret", "SECRET_KEY", "JWT_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"),
-        *("GITHUB_TOKEN", "authToken", "SLACK_BOT_TOKEN", "TOKEN2", "token_value"),
-        *("API_KEY", "apiKey", "api-key", "APIKEY", "STRIPE_API_KEY", "x-api-key"),
-        *("PRIVATE_KEY", "privateKey", "SSH_PRIVATE_KEY_PEM", "DB_CREDENTIALS", "creds", "PASSPHRASE"),
-    ],
+    SECRET_NAMES,
 )
 def test_secret_names(name: str) -> None:
     assert secret_name(name)
@@ -203,3 +206,16 @@ def test_the_value_appears_in_no_output_format(tmp_path: Path) -> None:
     listed = runner.invoke(main, ["--format", "json", "--select", "KMS024", str(tmp_path)])
     findings = json.loads(listed.stdout)["findings"]
     assert sorted(f["resource"] for f in findings) == ["Task", "aws_lambda_function.f", "aws_ssm_parameter.p"]
+
+
+def test_every_secret_name_passes_the_parsers_cheap_test() -> None:
+    """The Terraform reader finds where a setting's name is written only for names its cheap
+    test lets through: every name the rule calls a secret's must pass it."""
+    from kmslint.parsers.tf_settings import MAY_NAME_A_SECRET
+    from kmslint.rules import kms024_plaintext_secret as rule
+
+    words = {*rule._SECRET_WORDS, *rule._GLUED, "pwd", *(a + b for a, b in rule._SECRET_PAIRS)}
+    for word in words:
+        assert MAY_NAME_A_SECRET.search(word), word
+    for name in SECRET_NAMES:
+        assert secret_name(name) and MAY_NAME_A_SECRET.search(name.lower()), name

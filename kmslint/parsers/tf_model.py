@@ -168,6 +168,9 @@ SERVICE_USE_TYPES = frozenset(
     }
 )
 
+# Where a service may use a key of the configuration (KMS020): no need to look otherwise.
+SERVICE_READ = KEY_USE_TYPES | SERVICE_USE_TYPES | {"aws_cloudtrail"}
+
 # The resource types the model reads: the formats make views of these only.
 MODELLED_TYPES = frozenset(
     {
@@ -332,7 +335,7 @@ class Builder:
             from kmslint.parsers.key_uses import terraform_uses
 
             project.key_uses.extend(terraform_uses(self, self.views))
-        if project.keys:  # KMS020: a service's use of a key of the configuration
+        if project.keys and any(v.rtype in SERVICE_READ for v in self.views):  # KMS020
             from kmslint.parsers.service_uses import terraform_service_uses
 
             project.service_uses = terraform_service_uses(self, self.views, ref_name)

@@ -87,6 +87,11 @@ def _written(args: Arguments, name: str) -> Value | None:
 _MODULE_VARIABLE = re.compile(r'(?:module\.[A-Za-z0-9_-]+(?:\[(?:"(?:[^"\\]|\\.)*"|[0-9]+)\])?\.)+var\.')
 
 
+# Every name KMS024 calls a secret's holds one of these (tests/test_plaintext_secret.py checks):
+# a cheap test before the costly search for where the name is written.
+MAY_NAME_A_SECRET = re.compile(r"pass|secret|token|cred|pwd|key")
+
+
 def _lambda(v: ResourceView, resource: str, keys: _KeyIndex) -> list[PlainSetting]:
     out: list[PlainSetting] = []
     for env in v.blocks("environment"):
@@ -96,8 +101,10 @@ def _lambda(v: ResourceView, resource: str, keys: _KeyIndex) -> list[PlainSettin
             if not (isinstance(value, Known) and isinstance(value.value, dict)):
                 continue
             for name, item in value.value.items():
-                # Only a literal can be reported: the others are not worth finding the key of.
+                # Only a literal under a name that may be a secret's can be reported: the others are
+                # not worth finding the key of (that walks the file's syntax tree).
                 literal = isinstance(item, Known) and isinstance(item.value, str) and item.value != ""
+                literal = literal and MAY_NAME_A_SECRET.search(name.lower()) is not None
                 loc = (keys.locate(env, value, name, item) if literal else None) or item.loc or where
                 out.append(
                     PlainSetting(resource, v.rtype, "terraform", "lambda-environment", name, item, loc, item.loc)

@@ -27,10 +27,13 @@ from kmslint.model import (
     to_plain,
 )
 from kmslint.policy.document import documents
-from kmslint.policy.service_access import UsingResource, missing_in
-from kmslint.policy.service_use import Requirement, requirements
 from kmslint.rules import RuleContext, check
 from kmslint.rules._common import with_branch
+
+TYPE_CHECKING = False  # the services' tables are imported when a use is there to check
+if TYPE_CHECKING:
+    from kmslint.policy.service_access import UsingResource
+    from kmslint.policy.service_use import Requirement
 
 # What a message calls the resource that names the key, by the kind of its use.
 _NOUNS = {"sns": "topic", "sqs": "queue", "s3": "bucket", "logs": "log group", "cloudtrail": "trail"}
@@ -41,6 +44,8 @@ _FIELD = re.compile(r"\{(partition|region|account|name|sender|unknown)\}")
 def service_cannot_use_key(project: Project, ctx: RuleContext) -> Iterator[Violation]:
     if not project.service_uses:
         return
+    from kmslint.policy.service_use import requirements
+
     keys: dict[str, list[KeyResource]] = {}
     for key in project.keys:
         keys.setdefault(str(key.name), []).append(key)
@@ -100,6 +105,8 @@ def _first_missing(
     """The finding for the first sender (or the resource itself) and branch the key's policy
     leaves an action out for, on every instance of the key; None when none does or it cannot
     be told."""
+    from kmslint.policy.service_access import UsingResource
+
     account = su.account or ctx.account_id
     for sender in senders:
         resource = UsingResource(
@@ -133,6 +140,8 @@ def _missing(
 ) -> tuple[tuple[str, ...], Branch] | None:
     """The actions a reading of the key's policy (consistent with ``when``) leaves out, and that
     reading's branch; ``((), ())`` when every reading allows them all; None: cannot be told."""
+    from kmslint.policy.service_access import missing_in
+
     if key.policy is None:
         return row.actions, ()  # the default key policy: no service principal is allowed anything
     readings = documents(key.policy, project.readings, project.budget)

@@ -9,6 +9,7 @@ from kmslint.model import (
     Branch,
     KeyPolicy,
     KeyResource,
+    KeyUse,
     Known,
     Location,
     Project,
@@ -130,3 +131,14 @@ __all__ = [
     "reading_hits",
     "with_branch",
 ]
+
+
+def use_readings(use: KeyUse) -> Iterator[tuple[Branch, Value | None, Value | None]]:
+    """A store's encryption switch and key on every ``Fn::If`` / conditional branch the configuration allows."""
+    if not (has_conditional(use.switch) or has_conditional(use.key)):
+        yield (), use.switch, use.key
+        return
+    present = {n: v for n, v in (("switch", use.switch), ("key", use.key)) if v is not None}
+    for branch, plain in branches(Known(present)):
+        values = plain.value if isinstance(plain, Known) and isinstance(plain.value, dict) else {}
+        yield branch, values.get("switch"), values.get("key")

@@ -7,18 +7,13 @@ from collections.abc import Iterator
 
 from kmslint.model import (
     ENCRYPTION_OFF,
-    Branch,
     KeyUse,
-    Known,
     Project,
-    Value,
     Violation,
     as_bool,
-    branches,
-    has_conditional,
 )
 from kmslint.rules import RuleContext, check
-from kmslint.rules._common import with_branch
+from kmslint.rules._common import use_readings, with_branch
 
 # The stores AWS lets be unencrypted (RULES.md, KMS021), as messages name them.
 _STORES = {
@@ -40,7 +35,7 @@ def data_not_encrypted(project: Project, ctx: RuleContext) -> Iterator[Violation
         noun = _STORES.get(use.kind)
         if noun is None or _encrypted_by_account(use):
             continue
-        for branch, switch, key in _readings(use):
+        for branch, switch, key in use_readings(use):
             if use.state(switch, key) != ENCRYPTION_OFF:
                 continue
             where = f"{noun} (`{use.part}`)" if use.part else noun
@@ -65,14 +60,3 @@ def _encrypted_by_account(use: KeyUse) -> bool:
     """Does the configuration turn EBS encryption by default on (or may it: not known)?  Then
     AWS encrypts every new volume whatever the volume says."""
     return use.kind == "ebs" and use.account_default is not None and as_bool(use.account_default) is not False
-
-
-def _readings(use: KeyUse) -> Iterator[tuple[Branch, Value | None, Value | None]]:
-    """The switch and the key on every ``Fn::If`` / conditional branch the configuration allows."""
-    if not (has_conditional(use.switch) or has_conditional(use.key)):
-        yield (), use.switch, use.key
-        return
-    present = {n: v for n, v in (("switch", use.switch), ("key", use.key)) if v is not None}
-    for branch, plain in branches(Known(present)):
-        values = plain.value if isinstance(plain, Known) and isinstance(plain.value, dict) else {}
-        yield branch, values.get("switch"), values.get("key")

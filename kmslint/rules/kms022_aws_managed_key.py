@@ -22,14 +22,12 @@ from kmslint.model import (
     Project,
     Value,
     Violation,
-    branches,
-    has_conditional,
     known_str,
     scalar,
 )
 from kmslint.policy.datastores import S3_SSE_TYPE, TF
 from kmslint.rules import RuleContext, check
-from kmslint.rules._common import with_branch
+from kmslint.rules._common import use_readings, with_branch
 from kmslint.settings import RequireCustomerManagedKey
 
 # The AWS managed key a store's service uses when encryption is on and no key is named.
@@ -99,7 +97,7 @@ def aws_managed_key(project: Project, ctx: RuleContext) -> Iterator[Violation]:
                 with_environment = {str(p.resource) for p in project.plain_settings if p.kind == "lambda-environment"}
             if str(use.name) not in with_environment:
                 continue  # its key encrypts its environment variables: it writes none that are known
-        for branch, switch, key in _readings(use):
+        for branch, switch, key in use_readings(use):
             state = use.state(switch, key)
             if state not in (ENCRYPTION_AWS_MANAGED, ENCRYPTION_AWS_OWNED):
                 continue
@@ -129,17 +127,6 @@ def _asks(wanted: RequireCustomerManagedKey, use: KeyUse) -> str | None:
         if text is not None and text in values:
             return f"for tag {tag} = {text}"
     return None
-
-
-def _readings(use: KeyUse) -> Iterator[tuple[Branch, Value | None, Value | None]]:
-    """The switch and the key on every ``Fn::If`` / conditional branch the configuration allows."""
-    if not (has_conditional(use.switch) or has_conditional(use.key)):
-        yield (), use.switch, use.key
-        return
-    present = {n: v for n, v in (("switch", use.switch), ("key", use.key)) if v is not None}
-    for branch, plain in branches(Known(present)):
-        values = plain.value if isinstance(plain, Known) and isinstance(plain.value, dict) else {}
-        yield branch, values.get("switch"), values.get("key")
 
 
 def _violation(use: KeyUse, state: str, switch: Value | None, key: Value | None, why: str, branch: Branch) -> Violation:

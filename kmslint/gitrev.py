@@ -14,7 +14,8 @@ relative path inside it.  The contract:
   or writes the index or the work tree, so ``git status`` and the index
   file are the same bytes afterwards.  Raw blobs mean no ``.gitattributes``
   filter, ``export-subst`` or ``export-ignore`` applies: the files are what
-  the commit holds.
+  the commit holds.  :meth:`Revision.display` names a file of the revision
+  as the work tree's report names the same file.
 * The child's environment has no ``GIT_*`` variable of the caller's (they
   could point git at another repository, index, configuration or
   executable); it gets ``GIT_TERMINAL_PROMPT=0``, ``GIT_OPTIONAL_LOCKS=0``
@@ -32,7 +33,8 @@ relative path inside it.  The contract:
   are skipped (never created, so nothing can lead out of the directory);
   files are created with ``O_EXCL|O_NOFOLLOW`` in directories this module
   made.  A file over ``max_file_bytes`` is skipped; more than ``max_files``
-  files, or more than ``max_total_bytes`` in all, is an error.  What was
+  files, more than ``max_total_bytes`` in all, or a listing of the tree
+  over :data:`MAX_LISTING_BYTES` is an error.  What was
   skipped is in :attr:`Revision.skipped`, each with why.
 * The directory looks to discovery like a work tree whose every file is
   tracked (everything in it was committed): it has a ``.git`` directory
@@ -66,6 +68,8 @@ MAX_REV_CHARS = 1024
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_FILES = 100_000
 MAX_TOTAL_BYTES = 512 * 1024 * 1024
+# ls-tree's listing: ~100 bytes a path, so MAX_FILES paths with room for the ones skipped.
+MAX_LISTING_BYTES = 64 * 1024 * 1024
 # git's own commands here take milliseconds on real repositories; a hung one is an error.
 TIMEOUT_SECONDS = 300.0
 
@@ -93,6 +97,29 @@ class Revision(Record):
     paths: list[str]  # each scanned path, mapped into root (may not exist in the revision)
     files: int = 0  # files written
     skipped: list[str] = field(default_factory=list)  # "path: why", for each entry not written
+    top: str = ""  # the work tree's root (resolved)
+    given: list[str] = field(default_factory=list)  # the scanned paths as the caller wrote them
+
+    def display(self, path: str) -> str:
+        """The name ``path`` (a file of the revision) has in the work tree, so that both reports
+        name a file alike: below a scanned path, as that path was written (``infra/main.tf``);
+        elsewhere below :attr:`root`, the work tree's absolute path; anything else unchanged."""
+        for mapped, given in sorted(zip(self.paths, self.given), key=lambda pair: -len(pair[0])):
+            rest = _below(path, mapped)
+            if rest is not None:
+                return os.path.normpath(os.path.join(given, rest)) if rest else given
+        rest = _below(path, self.root)
+        if rest is None or not self.top:
+            return path
+        return os.path.join(self.top, rest) if rest else self.top
+
+
+def _below(path: str, directory: str) -> str | None:
+    """``path`` relative to ``directory`` ("" for itself), or None when not inside it."""
+    if path == directory:
+        return ""
+    prefix = directory.rstrip(os.sep) + os.sep
+    return path[len(prefix) :] if path.startswith(prefix) else None
 
 
 class _Entry(Record, frozen=True):
@@ -157,6 +184,31 @@ class _Git:
         except OSError as exc:
             raise GitRevError(f"cannot run git: {exc.strerror or exc}") from None
 
+    def listing(self, *args: str, limit: int) -> bytes:
+        """The output of a git command that may be huge, at most ``limit`` bytes of it, else an error."""
+        with tempfile.TemporaryFile() as errors:
+            try:
+                proc = subprocess.Popen(
+                    [*self.argv, *args],
+                    cwd=self.cwd,
+                    env=self.env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=errors,
+                )
+            except OSError as exc:
+                raise GitRevError(f"cannot run git: {exc.strerror or exc}") from None
+            assert proc.stdout is not None
+            with proc:
+                out = proc.stdout.read(limit + 1)
+                if len(out) > limit:
+                    proc.kill()
+                    raise GitRevError(f"git {args[0]} wrote over {limit} bytes: the revision is too large")
+                if proc.wait() != 0:
+                    errors.seek(0)
+                    raise GitRevError(f"git {args[0]} failed: {_first_line(errors.read(4096))}")
+        return out
+
     def batch(self) -> subprocess.Popen[bytes]:
         try:
             return subprocess.Popen(
@@ -214,11 +266,9 @@ def resolve(git: _Git, rev: str) -> str:
 
 def _tree(git: _Git, commit: str, skipped: list[str]) -> list[_Entry]:
     """The regular files of ``commit``'s tree with safe paths; the rest noted in ``skipped``."""
-    done = git.run("ls-tree", "-r", "-l", "-z", "--full-tree", commit)
-    if done.returncode != 0:
-        raise GitRevError(f"cannot list revision {commit[:12]}: {_first_line(done.stderr)}")
+    listing = git.listing("ls-tree", "-r", "-l", "-z", "--full-tree", commit, limit=MAX_LISTING_BYTES)
     entries: list[_Entry] = []
-    for record in done.stdout.split(b"\0"):
+    for record in listing.split(b"\0"):
         head, tab, path = record.partition(b"\t")
         if not tab:
             continue
@@ -364,7 +414,8 @@ def materialise(
     Raises :class:`GitRevError` (one line) for anything that stops the read.
     """
     check_rev(rev)
-    cwd, _top, rels = _toplevel(list(paths))
+    given = list(paths) or ["."]
+    cwd, top, rels = _toplevel(given)
     git = _Git(cwd)
     commit = resolve(git, rev)
     skipped: list[str] = []
@@ -382,6 +433,6 @@ def materialise(
                 continue
             written += 1
         mapped = [root if rel == os.curdir else os.path.join(root, rel) for rel in rels]
-        yield Revision(root=root, commit=commit, paths=mapped, files=written, skipped=skipped)
+        yield Revision(root, commit, mapped, written, skipped, top, given)
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -129,6 +129,18 @@ def test_scanned_paths_map_to_the_same_relative_paths(repo: Path, monkeypatch: p
         assert not os.path.exists(rev.paths[2])  # not in the revision: the caller finds nothing there
 
 
+def test_files_of_the_revision_are_named_as_in_the_work_tree(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo)
+    with materialise("HEAD~1", ["infra", "./modules/kms/"]) as rev:
+        name = rev.display
+        assert name(os.path.join(rev.root, "infra", "main.tf")) == os.path.join("infra", "main.tf")
+        assert name(os.path.join(rev.root, "infra")) == "infra"
+        assert name(os.path.join(rev.root, "modules", "kms", "main.tf")) == os.path.join("modules", "kms", "main.tf")
+        assert name(os.path.join(rev.root, "README.md")) == str(repo.resolve() / "README.md")
+        assert name(rev.root + "-other/x.tf") == rev.root + "-other/x.tf"
+        assert name("main.tf") == "main.tf"
+
+
 def test_the_directory_is_removed_when_the_block_raises(repo: Path) -> None:
     seen: list[str] = []
 
@@ -315,6 +327,13 @@ def test_a_huge_file_is_skipped_and_the_caps_hold(repo: Path) -> None:
         pytest.raises(GitRevError, match=r"bytes, over the limit of 100$"),
         materialise("HEAD", [str(repo)], max_total_bytes=100),
     ):
+        pass
+
+
+def test_a_huge_tree_listing_is_cut_short(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gitrev, "MAX_LISTING_BYTES", 100)
+    too_large = r"^git ls-tree wrote over 100 bytes: the revision is too large$"
+    with pytest.raises(GitRevError, match=too_large), materialise("HEAD", [str(repo)]):
         pass
 
 

@@ -681,6 +681,8 @@ class Grant(Record, eq=False):
     key: str | None
     loc: Location
     attr_locs: dict[str, Location] = field(default_factory=dict)
+    # The operations it allows, as written (``["Decrypt", "Encrypt"]``); None: not set.
+    operations: Value | None = None
 
 
 class EventSelector(Record, eq=False):

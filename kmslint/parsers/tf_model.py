@@ -504,6 +504,7 @@ class Builder:
             grant.grantee = grantee
             grant.attr_locs["grantee"] = v.attr_loc("grantee_principal") or v.header
         grant.key = self._key_ref(v, v.refs("key_id"))[0]
+        grant.operations = v.attr("operations")
         key_loc = v.attr_loc("key_id")
         if key_loc is not None:
             grant.attr_locs["key"] = key_loc

@@ -1,0 +1,122 @@
+"""``kmslint access``: the report of who can act on each key (kmslint.access, kmslint.accesscmd).
+
+Each case of ``fixtures/access/`` holds its inputs and its exact reports, ``expected.txt``
+and ``expected.json`` (``pytest tests/test_access.py --update-golden`` rewrites them; read
+the diff).  The JSON is checked against ``docs/access.schema.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from kmslint.cli import main
+from tests.conftest import FIXTURES, ROOT
+
+CASES = FIXTURES / "access"
+SCHEMA = json.loads((ROOT / "docs" / "access.schema.json").read_text(encoding="utf-8"))
+
+
+def run(args: list[str], cwd: Path) -> tuple[int, str, str]:
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(main, ["access", *args])
+    finally:
+        os.chdir(old)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir() if p.is_dir()))
+@pytest.mark.parametrize(("fmt", "golden"), [("text", "expected.txt"), ("json", "expected.json")])
+def test_case(case: str, fmt: str, golden: str, update_golden: bool) -> None:
+    code, out, err = run([".", "--format", fmt], CASES / case)
+    assert code == 0, err
+    path = CASES / case / golden
+    if update_golden:
+        path.write_text(out, encoding="utf-8")
+    assert path.exists(), f"{path} is missing: run `pytest tests/test_access.py --update-golden`"
+    assert out == path.read_text(encoding="utf-8")
+    if fmt == "json":
+        jsonschema.Draft202012Validator(SCHEMA).validate(json.loads(out))
+
+
+def _report(case: str) -> dict[str, dict]:
+    code, out, _ = run([".", "--format", "json"], CASES / case)
+    assert code == 0
+    return {k["key"]: k for k in json.loads(out)["keys"]}
+
+
+def test_acceptance_lists_what_a_reviewer_would() -> None:
+    keys = _report("tf_acceptance")
+    app = keys["aws_kms_key.app"]
+    got = {(e["principal"], e["kind"], e["capability"], e["source"]["via"]) for e in app["access"]}
+    assert got == {
+        ("arn:aws:iam::${data.aws_caller_identity.current.account_id}:root", "account-root", "full", "key-policy"),
+        ("arn:aws:iam::111122223333:role/key-admin", "principal", "administer", "key-policy"),
+        ("arn:aws:iam::111122223333:role/key-admin", "principal", "delegate", "key-policy"),
+        ("${aws_iam_role.app.arn}", "principal", "use", "key-policy"),
+        ("arn:aws:iam::444455556666:root", "other-account", "use", "key-policy"),
+        ("logs.eu-west-1.amazonaws.com", "service", "use", "key-policy"),
+        ("${var.pipeline_role}", "unknown", "delegate", "key-policy"),
+        ("${aws_iam_role.worker.arn}", "principal", "use", "grant"),
+        ("aws_iam_policy.app", "unknown", "use", "identity-policy"),
+        ("aws_iam_user_policy.ops", "unknown", "full", "identity-policy"),
+    }
+    # The role's inline policy names the key by its alias ARN, which gives nothing on the key.
+    assert not any(e["principal"] == "aws_iam_role.worker" for e in app["access"])
+    via = next(e for e in app["access"] if e["principal"] == "${aws_iam_role.app.arn}")
+    assert via["conditions"] == ["org o-abc123", "via secretsmanager"]
+    assert via["source"] == {"via": "key-policy", "resource": "aws_kms_key.app", "file": "main.tf", "line": 24}
+    assert [u["resource"] for u in app["used_by"]] == ["aws_secretsmanager_secret.db"]
+    module_key = keys["module.logs_key.aws_kms_key.this"]
+    assert module_key["file"] == "modules/kms/main.tf"
+    assert [u["resource"] for u in module_key["used_by"]] == ["module.logs_key.aws_cloudwatch_log_group.this"]
+    assert "aws_kms_key.this" not in keys  # the module is read through its call only
+
+
+def test_unknown_principals_are_listed_as_unknown() -> None:
+    keys = _report("unknown_principals")
+    kinds = {(e["principal"], e["kind"]) for k in keys.values() for e in k["access"]}
+    assert ("${var.readers}", "unknown") in kinds
+    assert ("${var.role}", "unknown") in kinds
+    assert ("${var.policy}", "unknown") in kinds
+
+
+def test_hostile_input_is_escaped_in_text() -> None:
+    code, out, _ = run(["."], CASES / "hostile")
+    assert code == 0
+    assert "\x1b" not in out and "\u202e" not in out
+    assert "\\x1b" in out
+
+
+def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
+    code, _, err = run(["nowhere"], tmp_path)
+    assert code == 2
+    assert "nowhere" in err
+
+
+def test_unparsable_file_is_a_note(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text('resource "aws_kms_key" "k" {\n', encoding="utf-8")
+    (tmp_path / "other.json").write_text('{"Resources": {"K": {"Type": "AWS::KMS::Key"}}}\n', encoding="utf-8")
+    code, out, err = run(["."], tmp_path)
+    assert code == 0
+    assert "KMS000" in err and "main.tf" in err
+    assert "K  (other.json:1)" in out
+
+
+def test_output_file(tmp_path: Path) -> None:
+    code, out, _ = run([str(CASES / "raw_policy"), "--format", "json", "--output", str(tmp_path / "a.json")], tmp_path)
+    assert code == 0 and out == ""
+    jsonschema.Draft202012Validator(SCHEMA).validate(json.loads((tmp_path / "a.json").read_text(encoding="utf-8")))
+
+
+def test_bad_account_id_is_a_usage_error(tmp_path: Path) -> None:
+    code, _, err = run([".", "--account-id", "12"], tmp_path)
+    assert code == 2
+    assert "12-digit" in err

@@ -76,6 +76,12 @@ def load(paths: Sequence[str], settings: Settings) -> Loaded:
                 if err.file in reported or err.file in project.files:
                     errors.add((err.file, err.line, err.column, err.message))
             out.projects.append(project)
+    not_followed = {(n.file, n.line, n.module) for p in out.projects for n in p.not_followed}
+    if not_followed:
+        out.notes.append(
+            f"note: {len(not_followed)} module call(s) not followed (sources not on disk), so their keys are not"
+            " in the report: run terraform init, or give the plan JSON"
+        )
     for file, line, column, message in sorted(errors):
         out.notes.append(f"note: {file}:{line}:{column}: KMS000 {message} (its keys are not in the access report)")
     return out

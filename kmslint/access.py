@@ -79,9 +79,6 @@ KINDS = ("wildcard", "account-root", "other-account", "service", "principal", "u
 # The principal of the default key policy: nothing is written, AWS puts the key's account root there.
 DEFAULT_POLICY_PRINCIPAL = "account root (default key policy)"
 ALL_KMS = "kms:*"
-# The identity resources whose own policies are theirs (Terraform types; a policy resource of
-# another type is attached elsewhere, which the model does not follow).
-_IDENTITY_TYPES = ("aws_iam_role", "aws_iam_user", "aws_iam_group")
 # Condition keys summarised by what they test: the key (lower case) -> the summary's word.
 _SUMMARISED = {
     "aws:principalorgid": "org",
@@ -93,7 +90,7 @@ _SUMMARISED = {
     "aws:sourcearn": "source",
     "aws:sourceorgid": "source org",
 }
-_QUOTE = 120
+_QUOTE = 200  # a principal or condition quoted longer than this is shortened (kmslint.model.clip)
 
 
 def _entry(
@@ -186,6 +183,14 @@ def _values(cond: Condition) -> list[str]:
     return [_text(v) for v in cond.values] or ["?"]
 
 
+def _service(value: Value) -> str:
+    """The service a ``kms:ViaService`` value names: its first label, when that is literal text."""
+    text = _text(value)
+    if isinstance(value, Known | Interpolated) and not text.startswith(("{", "[", "$")):
+        return text.split(".", 1)[0]
+    return text
+
+
 def summarise(cond: Condition) -> list[str]:
     """Short summaries of one condition test; one that cannot be summarised is its key."""
     key = cond.key.lower()
@@ -194,8 +199,8 @@ def summarise(cond: Condition) -> list[str]:
     if limits_grants_to_aws_resources(cond):
         return ["grant for AWS resources"]
     if is_positive_test(cond):
-        if key == "kms:viaservice":
-            return [f"via {v.split('.', 1)[0]}" for v in _values(cond)]
+        if key == "kms:viaservice":  # secretsmanager.eu-west-1.amazonaws.com: via secretsmanager
+            return [f"via {_service(v)}" for v in cond.values] or ["via ?"]
         word = _SUMMARISED.get(key)
         if word is not None:
             return [f"{word} {v}" for v in _values(cond)]
@@ -338,12 +343,9 @@ def covers_key(st: Statement, key: KeyResource, policy: IdentityPolicy, home: st
 
 
 def _identity_principal(policy: IdentityPolicy) -> tuple[str, str]:
-    """Who an identity policy is for: the role, user or group that carries it, else (the model
+    """Who an identity policy is for: the role, user or group it is written in, else (the model
     does not follow attachments) the policy resource itself, as an unknown principal."""
-    parts = str(policy.name).split(".")
-    if len(parts) >= 2 and parts[-2] in _IDENTITY_TYPES:
-        return str(policy.name), "principal"
-    return str(policy.name), "unknown"
+    return str(policy.name), "principal" if policy.own else "unknown"
 
 
 def _identity_entries(project: Project, key: KeyResource, home: str | None) -> Iterator[JSON]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kmslint import access
-from kmslint.model import Project
+from kmslint.model import Project, clip
 from kmslint.settings import Settings
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (see kmslint.record)
@@ -121,6 +121,10 @@ _KIND = {
 }
 
 
+# A principal longer than this is shortened in the table (the JSON has it whole, up to 200 characters).
+_SHOWN = 90
+
+
 def _actions(actions: list[str]) -> str:
     return ", ".join(a.removeprefix("kms:") for a in actions)
 
@@ -143,7 +147,7 @@ def render_text(doc: JSON) -> str:
             rows.append(
                 (
                     _CAPABILITY[e["capability"]],
-                    terminal(e["principal"]),
+                    terminal(clip(e["principal"], _SHOWN)),
                     _KIND[e["kind"]],
                     terminal(_actions(e["actions"])),
                     terminal("; ".join(e["conditions"])) or "-",

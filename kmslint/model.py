@@ -649,6 +649,8 @@ class IdentityPolicy(Record, eq=False):
     document: Value
     loc: Location
     readings: list[Any] | None = field(default=None, repr=False, compare=False)
+    # Written inside the role, user or group it is for (an inline policy): ``name`` is its identity.
+    own: bool = False
 
 
 class Alias(Record, eq=False):

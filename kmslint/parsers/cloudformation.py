@@ -649,7 +649,7 @@ class _Reader:
                     written = self._written_items(r, "Policies", len(items))
                 document = self._inline_policy_text(item, written[i])
             if document is not None:
-                out.append(IdentityPolicy(r.name, document, document.loc or item.loc or policies[1]))
+                out.append(IdentityPolicy(r.name, document, document.loc or item.loc or policies[1], own=True))
         return out
 
     def _written_items(self, r: _Resource, name: str, count: int) -> list[Value | None]:

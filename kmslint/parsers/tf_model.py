@@ -368,7 +368,7 @@ class Builder:
                 if not absent(doc):
                     assert doc is not None
                     self.project.identity_policies.append(
-                        IdentityPolicy(self._name(v), doc, blk.attr_loc("policy") or v.header)
+                        IdentityPolicy(self._name(v), doc, blk.attr_loc("policy") or v.header, own=True)
                     )
         elif t == "aws_cloudtrail":
             from kmslint.parsers.trails import tf_trail  # only a configuration with a trail pays

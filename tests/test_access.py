@@ -8,7 +8,6 @@ the diff).  The JSON is checked against ``docs/access.schema.json``.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import jsonschema
@@ -23,12 +22,9 @@ SCHEMA = json.loads((ROOT / "docs" / "access.schema.json").read_text(encoding="u
 
 
 def run(args: list[str], cwd: Path) -> tuple[int, str, str]:
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(cwd)
         result = CliRunner().invoke(main, ["access", *args])
-    finally:
-        os.chdir(old)
     return result.exit_code, result.stdout, result.stderr
 
 

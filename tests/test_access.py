@@ -74,6 +74,14 @@ def test_acceptance_lists_what_a_reviewer_would() -> None:
     assert module_key["file"] == "modules/kms/main.tf"
     assert [u["resource"] for u in module_key["used_by"]] == ["module.logs_key.aws_cloudwatch_log_group.this"]
     assert "aws_kms_key.this" not in keys  # the module is read through its call only
+    # A policy inside the module names the module's key by its own (module-local) reference.
+    reader = next(e for e in module_key["access"] if e["principal"] == "module.logs_key.aws_iam_role_policy.reader")
+    assert (reader["kind"], reader["capability"], reader["actions"]) == (
+        "unknown",
+        "use",
+        ["kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
+    )
+    assert reader["source"]["file"] == "modules/kms/main.tf"
 
 
 def test_unknown_principals_are_listed_as_unknown() -> None:

@@ -386,6 +386,8 @@ def _grant_entries(project: Project, key: KeyResource, home: str | None) -> Iter
         if grant.grantee is not None and classify_value(grant.grantee) is PrincipalClass.UNKNOWN:
             kind = "unknown"
         source = _source("grant", str(grant.name), grant.attr_locs.get("grantee", grant.loc))
+        # encryption_context_equals: encryption context equals
+        conditions = [c.replace("_", " ") for c in grant.constraints]
         for capability, group in (
             ("administer", act.ADMIN_ACTIONS),
             ("use", act.CRYPTOGRAPHIC_OPERATIONS),
@@ -393,7 +395,7 @@ def _grant_entries(project: Project, key: KeyResource, home: str | None) -> Iter
         ):
             mine = [a for a in acts if a in group]
             if mine:
-                yield _entry(principal, kind, capability, mine, [], source)
+                yield _entry(principal, kind, capability, mine, conditions, source)
 
 
 def _home(key: KeyResource | None, account_id: str | None) -> str | None:

@@ -685,6 +685,8 @@ class Grant(Record, eq=False):
     attr_locs: dict[str, Location] = field(default_factory=dict)
     # The operations it allows, as written (``["Decrypt", "Encrypt"]``); None: not set.
     operations: Value | None = None
+    # The constraints it sets (``encryption_context_equals``, ``encryption_context_subset``).
+    constraints: tuple[str, ...] = ()
 
 
 class EventSelector(Record, eq=False):

@@ -505,6 +505,8 @@ class Builder:
             grant.attr_locs["grantee"] = v.attr_loc("grantee_principal") or v.header
         grant.key = self._key_ref(v, v.refs("key_id"))[0]
         grant.operations = v.attr("operations")
+        names = ("encryption_context_equals", "encryption_context_subset")
+        grant.constraints = tuple(n for n in names if any(c.attr(n) is not None for c in v.blocks("constraints")))
         key_loc = v.attr_loc("key_id")
         if key_loc is not None:
             grant.attr_locs["key"] = key_loc

@@ -8,6 +8,7 @@ the diff).  The JSON is checked against ``docs/access.schema.json``.
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import jsonschema
@@ -124,3 +125,66 @@ def test_bad_account_id_is_a_usage_error(tmp_path: Path) -> None:
     code, _, err = run([".", "--account-id", "12"], tmp_path)
     assert code == 2
     assert "12-digit" in err
+
+
+def _junk(rng: random.Random, depth: int = 0) -> object:
+    """A value of any shape: what a hostile template may put anywhere."""
+    choices: list[object] = [
+        "*",
+        "kms:*",
+        "kms:Decrypt",
+        "arn:aws:iam::111122223333:root",
+        "\x1b[31m\u202e",
+        12,
+        1.5,
+        True,
+        None,
+        "",
+        {"Ref": "AWS::AccountId"},
+        {"Fn::GetAtt": ["Key", "Arn"]},
+    ]
+    if depth < 3:
+        choices.append([_junk(rng, depth + 1) for _ in range(rng.randrange(3))])
+        choices.append({rng.choice(["AWS", "Service", "StringEquals", "Bool", "x"]): _junk(rng, depth + 1)})
+    return rng.choice(choices)
+
+
+def _statement(rng: random.Random) -> object:
+    names = ["Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"]
+    st = {name: _junk(rng) for name in rng.sample(names, rng.randrange(len(names)))}
+    if rng.random() < 0.7:
+        st["Effect"] = "Allow"
+    if rng.random() < 0.6:
+        st["Action"] = rng.choice(["kms:*", ["kms:Decrypt", 7], "kms:Create*", ["kms:Put*", {"x": 1}]])
+    return st if rng.random() < 0.9 else _junk(rng)
+
+
+def test_hostile_input_never_crashes(tmp_path: Path) -> None:
+    from kmslint import accesscmd
+    from kmslint.settings import Settings
+
+    rng = random.Random(17)
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    entries = 0
+    for i in range(60):
+        statements = [_statement(rng) for _ in range(rng.randrange(4))]
+        template = {
+            "Resources": {
+                "Key": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {"Statement": statements}}},
+                "Role": {
+                    "Type": "AWS::IAM::Role",
+                    "Properties": {"Policies": [{"PolicyDocument": {"Statement": [_statement(rng)]}}]},
+                },
+                "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"KmsMasterKeyId": _junk(rng)}},
+            }
+        }
+        case = tmp_path / str(i)
+        case.mkdir()
+        (case / "template.json").write_text(json.dumps(template), encoding="utf-8")
+        loaded = accesscmd.load([str(case)], Settings())
+        doc = accesscmd.report(loaded.projects, Settings())
+        validator.validate(json.loads(accesscmd.render_json(doc)))
+        text = accesscmd.render_text(doc)
+        assert "\x1b" not in text and "\u202e" not in text
+        entries += sum(len(k["access"]) for k in doc["keys"])
+    assert entries > 30  # the junk reached the report, not only the parsers' errors

@@ -40,6 +40,7 @@ from kmslint.model import (
     KeyResource,
     Known,
     Location,
+    Meaning,
     Project,
     Unknown,
     Value,
@@ -119,11 +120,27 @@ def _text(value: Value | None) -> str:
     return clip(json.dumps(plain, separators=(",", ":"), sort_keys=True, default=str), _QUOTE)
 
 
+def _resource_arn(value: Value | None) -> str | None:
+    """The resource whose ARN a reference is (``aws_iam_role.app.arn``, ``!GetAtt Role.Arn``): a
+    principal named so is shown by that resource's name, as identity policies' principals are."""
+    if isinstance(value, Interpolated) and len(value.parts) == 1 and isinstance(value.parts[0], Unknown):
+        value = value.parts[0]
+    if not isinstance(value, Unknown) or value.meaning is not Meaning.RESOURCE_ARN or not value.ref:
+        return None
+    base, _, attribute = value.ref.rpartition(".")
+    return base if base and attribute.lower() == "arn" else None
+
+
+def principal_text(value: Value | None) -> str:
+    """A principal's value as the report shows it: a resource's name for its ARN, else as written."""
+    return _resource_arn(value) or _text(value)
+
+
 def principal_name(entry: PrincipalEntry) -> str:
-    """``*``, an ARN, a service's name, ``Federated:...`` for the other principal types."""
+    """``*``, an ARN, a resource's name, a service's name, ``Federated:...`` for the other types."""
     if entry.ptype == "*":
         return "*"
-    shown = _text(entry.value)
+    shown = principal_text(entry.value)
     if entry.ptype.lower() in ("aws", "service"):
         return shown
     return f"{clip(entry.ptype, 40)}:{shown}"
@@ -234,26 +251,42 @@ class _Key:
         self.name = name
         self.file = file
         self.line = line
-        self.entries: dict[tuple[str, str], JSON] = {}
+        self.entries: dict[tuple[str, str], list[JSON]] = {}
         self.used_by: dict[str, JSON] = {}
 
     def add(self, entry: JSON) -> None:
-        """Add an entry; the same principal and capability again adds its actions, and keeps the
-        source with the fewest conditions (the widest access), the first written on a tie."""
-        ident = (entry["principal"], entry["capability"])
-        held = self.entries.get(ident)
-        if held is None:
-            self.entries[ident] = entry
-            return
-        actions = sorted(set(held["actions"]) | set(entry["actions"]))
-        if len(entry["conditions"]) < len(held["conditions"]):
-            held.update(kind=entry["kind"], conditions=entry["conditions"], source=entry["source"])
-        held["actions"] = actions
+        self.entries.setdefault((entry["principal"], entry["capability"]), []).append(entry)
 
     def as_json(self) -> JSON:
-        access = sorted(self.entries.values(), key=lambda e: (e["principal"], e["capability"]))
+        access = [merge(found) for _, found in sorted(self.entries.items())]
         used = sorted(self.used_by.values(), key=lambda u: (u["resource"], u["file"], u["line"]))
         return {"key": self.name, "file": self.file, "line": self.line, "access": access, "used_by": used}
+
+
+def merge(found: list[JSON]) -> JSON:
+    """One entry for a principal and capability that several statements give.
+
+    It is the widest of them (the fewest conditions; the first written on a tie), with every
+    action given at least as widely; an action given only under further conditions is added,
+    and so are those conditions, as ``<actions> only when <conditions>``: never shown as
+    given more widely than it is.
+    """
+    widest = min(found, key=lambda e: len(e["conditions"]))
+    held = set(widest["conditions"])
+    actions = set().union(*(e["actions"] for e in found if set(e["conditions"]) <= held))
+    extra: dict[str, set[str]] = {}
+    for e in found:
+        more = set(e["actions"]) - actions
+        if more and not set(e["conditions"]) <= held:
+            extra.setdefault("; ".join(e["conditions"]), set()).update(more)
+    conditions = list(widest["conditions"])
+    for when, more in extra.items():
+        shown = ", ".join(a.removeprefix("kms:") for a in sorted(more))
+        conditions.append(f"{shown} only when {when}")
+    out = dict(widest)
+    out["actions"] = sorted(actions.union(*extra.values()))
+    out["conditions"] = sorted(set(conditions))
+    return out
 
 
 def _policy_readings(project: Project, policy: KeyPolicy | IdentityPolicy) -> list[PolicyDocument]:
@@ -342,15 +375,20 @@ def covers_key(st: Statement, key: KeyResource, policy: IdentityPolicy, home: st
     return any(_names_key(v, key, prefix, home) for v in values)
 
 
-def _identity_principal(policy: IdentityPolicy) -> tuple[str, str]:
-    """Who an identity policy is for: the role, user or group it is written in, else (the model
-    does not follow attachments) the policy resource itself, as an unknown principal."""
-    return str(policy.name), "principal" if policy.own else "unknown"
+def _identity_principals(policy: IdentityPolicy) -> list[tuple[str, str]]:
+    """Who an identity policy is for: the role, user or group it is written in, or those it is
+    attached to when the configuration says which; else the policy resource itself, as an
+    unknown principal."""
+    if policy.own:
+        return [(str(policy.name), "principal")]
+    if policy.identities:
+        return [(name, "principal") for name in policy.identities]
+    return [(str(policy.name), "unknown")]
 
 
 def _identity_entries(project: Project, key: KeyResource, home: str | None) -> Iterator[JSON]:
     for policy in project.identity_policies:
-        principal, kind = _identity_principal(policy)
+        who = _identity_principals(policy)
         for doc in _policy_readings(project, policy):
             for st in doc.allow_statements:
                 if not covers_key(st, key, policy, home):
@@ -358,7 +396,8 @@ def _identity_entries(project: Project, key: KeyResource, home: str | None) -> I
                 conditions = conditions_of(st, doc)
                 source = _source("identity-policy", str(policy.name), st.loc)
                 for capability, acts in capabilities(st):
-                    yield _entry(principal, kind, capability, acts, conditions, source)
+                    for principal, kind in who:
+                        yield _entry(principal, kind, capability, acts, conditions, source)
 
 
 def grant_actions(grant: Grant) -> list[str] | None:
@@ -381,7 +420,7 @@ def _grant_entries(project: Project, key: KeyResource, home: str | None) -> Iter
         acts = grant_actions(grant)
         if not acts:
             continue
-        principal = _text(grant.grantee) if grant.grantee is not None else "?"
+        principal = principal_text(grant.grantee) if grant.grantee is not None else "?"
         kind = _value_kind(grant.grantee, home)
         if grant.grantee is not None and classify_value(grant.grantee) is PrincipalClass.UNKNOWN:
             kind = "unknown"

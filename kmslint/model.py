@@ -651,6 +651,8 @@ class IdentityPolicy(Record, eq=False):
     readings: list[Any] | None = field(default=None, repr=False, compare=False)
     # Written inside the role, user or group it is for (an inline policy): ``name`` is its identity.
     own: bool = False
+    # The roles, users and groups it is attached to, when the configuration says which (all of them).
+    identities: tuple[str, ...] = ()
 
 
 class Alias(Record, eq=False):

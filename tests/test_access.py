@@ -57,28 +57,41 @@ def test_acceptance_lists_what_a_reviewer_would() -> None:
         ("arn:aws:iam::${data.aws_caller_identity.current.account_id}:root", "account-root", "full", "key-policy"),
         ("arn:aws:iam::111122223333:role/key-admin", "principal", "administer", "key-policy"),
         ("arn:aws:iam::111122223333:role/key-admin", "principal", "delegate", "key-policy"),
-        ("${aws_iam_role.app.arn}", "principal", "use", "key-policy"),
+        ("aws_iam_role.app", "principal", "use", "identity-policy"),
         ("arn:aws:iam::444455556666:root", "other-account", "use", "key-policy"),
         ("logs.eu-west-1.amazonaws.com", "service", "use", "key-policy"),
         ("${var.pipeline_role}", "unknown", "delegate", "key-policy"),
-        ("${aws_iam_role.worker.arn}", "principal", "use", "grant"),
-        ("aws_iam_policy.app", "unknown", "use", "identity-policy"),
+        ("aws_iam_role.worker", "principal", "use", "grant"),
         ("aws_iam_user_policy.ops", "unknown", "full", "identity-policy"),
     }
     # The role's inline policy names the key by its alias ARN, which gives nothing on the key.
-    assert not any(e["principal"] == "aws_iam_role.worker" for e in app["access"])
-    via = next(e for e in app["access"] if e["principal"] == "${aws_iam_role.app.arn}")
-    assert via["conditions"] == ["org o-abc123", "via secretsmanager"]
-    assert via["source"] == {"via": "key-policy", "resource": "aws_kms_key.app", "file": "main.tf", "line": 24}
+    worker = [e for e in app["access"] if e["principal"] == "aws_iam_role.worker"]
+    assert [e["source"]["via"] for e in worker] == ["grant"]
+    via = next(e for e in app["access"] if e["principal"] == "aws_iam_role.app" and e["capability"] == "use")
+    # The role's use comes from the policy attached to it (without conditions) and from the key
+    # policy (with some): the entry is the wider, and says what is given only under conditions.
+    assert via["conditions"] == [
+        "GenerateDataKey, GenerateDataKeyPair, GenerateDataKeyPairWithoutPlaintext, GenerateDataKeyWithoutPlaintext"
+        " only when org o-abc123; via secretsmanager"
+    ]
+    assert via["actions"] == [
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:GenerateDataKeyPair",
+        "kms:GenerateDataKeyPairWithoutPlaintext",
+        "kms:GenerateDataKeyWithoutPlaintext",
+    ]
+    assert via["source"] == {"via": "identity-policy", "resource": "aws_iam_policy.app", "file": "iam.tf", "line": 28}
     assert [u["resource"] for u in app["used_by"]] == ["aws_secretsmanager_secret.db"]
     module_key = keys["module.logs_key.aws_kms_key.this"]
     assert module_key["file"] == "modules/kms/main.tf"
     assert [u["resource"] for u in module_key["used_by"]] == ["module.logs_key.aws_cloudwatch_log_group.this"]
     assert "aws_kms_key.this" not in keys  # the module is read through its call only
     # A policy inside the module names the module's key by its own (module-local) reference.
-    reader = next(e for e in module_key["access"] if e["principal"] == "module.logs_key.aws_iam_role_policy.reader")
+    reader = next(e for e in module_key["access"] if e["principal"] == "module.logs_key.aws_iam_role.reader")
     assert (reader["kind"], reader["capability"], reader["actions"]) == (
-        "unknown",
+        "principal",
         "use",
         ["kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
     )

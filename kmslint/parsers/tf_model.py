@@ -123,6 +123,14 @@ KEY_ATTRS: tuple[tuple[str, str], ...] = (
     ("enabled", "enabled"),
 )
 
+# The resources that say which identities a policy is for (kmslint.parsers.iam_identities.TYPES).
+IAM_ATTACHING = frozenset(
+    {
+        *("aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_policy_attachment"),
+        *("aws_iam_role_policy_attachment", "aws_iam_user_policy_attachment", "aws_iam_group_policy_attachment"),
+    }
+)
+
 IDENTITY_POLICY_TYPES = frozenset(
     {"aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy"}
 )
@@ -176,6 +184,7 @@ MODELLED_TYPES = frozenset(
     {
         *(*KEY_TYPES, *OTHER_MODELLED, *IDENTITY_POLICY_TYPES, "aws_iam_role", *SETTING_TYPES, *KEY_USE_TYPES),
         *SERVICE_USE_TYPES,
+        *IAM_ATTACHING,
     }
 )
 
@@ -335,6 +344,10 @@ class Builder:
             from kmslint.parsers.key_uses import terraform_uses
 
             project.key_uses.extend(terraform_uses(self, self.views))
+        if project.keys and project.identity_policies and any(v.rtype in IAM_ATTACHING for v in self.views):
+            from kmslint.parsers.iam_identities import terraform_identities  # the access report's
+
+            terraform_identities(self.views, project, split_ref)
         if project.keys and any(v.rtype in SERVICE_READ for v in self.views):  # KMS020
             from kmslint.parsers.service_uses import terraform_service_uses
 

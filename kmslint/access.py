@@ -21,7 +21,7 @@ operations; ``full``: every KMS action) and the actions behind it, with the
 conditions it is under, summarised, and where it is written.  A principal that
 cannot be told statically is listed as ``unknown``, as written; a statement
 whose actions cannot be read is not listed (which capability it gives is not known).
-Deny statements are not subtracted.
+Deny statements are not subtracted; an entry they may take actions from names them.
 
 The JSON form is described by ``docs/access.schema.json``.
 """
@@ -315,7 +315,19 @@ def _key_policy_entries(project: Project, policy: KeyPolicy, name: str, home: st
                 who = [(principal_name(p), principal_kind(p, home)) for p in st.principals]
             for principal, kind in who:
                 for capability, acts in caps:
-                    yield _entry(principal, kind, capability, acts, conditions, source)
+                    yield _entry(principal, kind, capability, acts, [*conditions, *denials(doc, acts)], source)
+
+
+def denials(doc: PolicyDocument, actions: list[str]) -> list[str]:
+    """``unless denied by <statement> (line N)`` for each Deny statement of the reading that may
+    take some of ``actions`` away: Deny statements are not subtracted, but never hidden."""
+    asked = act.KMS_ACTIONS if actions == [ALL_KMS] else tuple(actions)
+    out = []
+    for st in doc.statements:
+        if known_str(st.effect) == "Allow" or st.covers_any(asked) is False:
+            continue
+        out.append(f"unless denied by {clip(st.label(), 80)} (line {st.loc.line})")
+    return out
 
 
 def delegates_to_iam(project: Project, key: KeyResource, home: str | None) -> bool:
@@ -397,7 +409,7 @@ def _identity_entries(project: Project, key: KeyResource, home: str | None) -> I
                 source = _source("identity-policy", str(policy.name), st.loc)
                 for capability, acts in capabilities(st):
                     for principal, kind in who:
-                        yield _entry(principal, kind, capability, acts, conditions, source)
+                        yield _entry(principal, kind, capability, acts, [*conditions, *denials(doc, acts)], source)
 
 
 def grant_actions(grant: Grant) -> list[str] | None:

@@ -194,6 +194,23 @@ def explain(rule_id: str) -> None:
     click.echo(ruledoc.text(rule, full=True), nl=False)
 
 
+@main.command("access")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False), help="Write the report to this file instead of stdout.")
+@click.option("--account-id", help="The AWS account the keys live in (tells other accounts apart).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file.")
+def access_command(
+    paths: tuple[str, ...], fmt: str, output: str | None, account_id: str | None, config_file: str | None
+) -> int:
+    """Who can administer, use and delegate each KMS key in PATHs, and what uses each key."""
+    from kmslint import accesscmd
+
+    if account_id and not (len(account_id) == 12 and account_id.isascii() and account_id.isdigit()):
+        raise click.UsageError(f"--account-id: expected a 12-digit AWS account ID, got {account_id!r}")
+    return accesscmd.run(paths, fmt, output, account_id, config_file)
+
+
 @main.command("lsp")
 @click.option("--stdio", is_flag=True, help="Talk LSP over stdin/stdout (the default, and the only transport).")
 @click.option(

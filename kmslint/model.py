@@ -649,6 +649,10 @@ class IdentityPolicy(Record, eq=False):
     document: Value
     loc: Location
     readings: list[Any] | None = field(default=None, repr=False, compare=False)
+    # Written inside the role, user or group it is for (an inline policy): ``name`` is its identity.
+    own: bool = False
+    # The roles, users and groups it is attached to, when the configuration says which (all of them).
+    identities: tuple[str, ...] = ()
 
 
 class Alias(Record, eq=False):
@@ -681,6 +685,10 @@ class Grant(Record, eq=False):
     key: str | None
     loc: Location
     attr_locs: dict[str, Location] = field(default_factory=dict)
+    # The operations it allows, as written (``["Decrypt", "Encrypt"]``); None: not set.
+    operations: Value | None = None
+    # The constraints it sets (``encryption_context_equals``, ``encryption_context_subset``).
+    constraints: tuple[str, ...] = ()
 
 
 class EventSelector(Record, eq=False):

@@ -191,7 +191,7 @@ def default(option: Option) -> object:
 
 
 # The subcommands of ``kmslint.cli.main``: a first argument naming one is not a path.
-SUBCOMMANDS = frozenset({"check", "rules", "explain", "lsp"})
+SUBCOMMANDS = frozenset({"check", "rules", "explain", "lsp", "access"})
 
 
 def option_table(specs: tuple[Option, ...]) -> dict[str, tuple[str, str]]:

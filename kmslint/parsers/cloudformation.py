@@ -633,7 +633,12 @@ class _Reader:
     def _identity_policies(self, r: _Resource) -> list[IdentityPolicy]:
         if r.type in _POLICY_DOCUMENT_TYPES:
             doc = self._prop(r, "PolicyDocument", policy=True)
-            return [IdentityPolicy(r.name, doc[0], doc[1])] if doc else []
+            if not doc:
+                return []
+            from kmslint.parsers.cfn_identities import identities  # the access report's
+
+            found = identities(r.type, lambda p: (self._prop(r, p) or (None,))[0], _types(self.resources))
+            return [IdentityPolicy(r.name, doc[0], doc[1], identities=found)]
         if r.type in _SAM_POLICY_TYPES:
             return self._sam_policies(r)
         policies = self._prop(r, "Policies")
@@ -649,7 +654,7 @@ class _Reader:
                     written = self._written_items(r, "Policies", len(items))
                 document = self._inline_policy_text(item, written[i])
             if document is not None:
-                out.append(IdentityPolicy(r.name, document, document.loc or item.loc or policies[1]))
+                out.append(IdentityPolicy(r.name, document, document.loc or item.loc or policies[1], own=True))
         return out
 
     def _written_items(self, r: _Resource, name: str, count: int) -> list[Value | None]:
@@ -908,3 +913,8 @@ def _rule_ids(value: Value | None) -> tuple[str, ...]:
         if isinstance(v, str):
             texts.extend(t for t in re.split(r"[\s,]+", v) if t)
     return tuple(t.upper() if t.upper().startswith("KMS") else t.lower() for t in texts)
+
+
+def _types(resources: dict[str, _Resource]) -> dict[str, str]:
+    """The template's resource types by logical ID."""
+    return {name: r.type for name, r in resources.items()}

@@ -123,6 +123,14 @@ KEY_ATTRS: tuple[tuple[str, str], ...] = (
     ("enabled", "enabled"),
 )
 
+# The resources that say which identities a policy is for (kmslint.parsers.iam_identities.TYPES).
+IAM_ATTACHING = frozenset(
+    {
+        *("aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_policy_attachment"),
+        *("aws_iam_role_policy_attachment", "aws_iam_user_policy_attachment", "aws_iam_group_policy_attachment"),
+    }
+)
+
 IDENTITY_POLICY_TYPES = frozenset(
     {"aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy"}
 )
@@ -176,6 +184,7 @@ MODELLED_TYPES = frozenset(
     {
         *(*KEY_TYPES, *OTHER_MODELLED, *IDENTITY_POLICY_TYPES, "aws_iam_role", *SETTING_TYPES, *KEY_USE_TYPES),
         *SERVICE_USE_TYPES,
+        *IAM_ATTACHING,
     }
 )
 
@@ -335,6 +344,10 @@ class Builder:
             from kmslint.parsers.key_uses import terraform_uses
 
             project.key_uses.extend(terraform_uses(self, self.views))
+        if project.keys and project.identity_policies and any(v.rtype in IAM_ATTACHING for v in self.views):
+            from kmslint.parsers.iam_identities import terraform_identities  # the access report's
+
+            terraform_identities(self.views, project, split_ref)
         if project.keys and any(v.rtype in SERVICE_READ for v in self.views):  # KMS020
             from kmslint.parsers.service_uses import terraform_service_uses
 
@@ -368,7 +381,7 @@ class Builder:
                 if not absent(doc):
                     assert doc is not None
                     self.project.identity_policies.append(
-                        IdentityPolicy(self._name(v), doc, blk.attr_loc("policy") or v.header)
+                        IdentityPolicy(self._name(v), doc, blk.attr_loc("policy") or v.header, own=True)
                     )
         elif t == "aws_cloudtrail":
             from kmslint.parsers.trails import tf_trail  # only a configuration with a trail pays
@@ -504,6 +517,9 @@ class Builder:
             grant.grantee = grantee
             grant.attr_locs["grantee"] = v.attr_loc("grantee_principal") or v.header
         grant.key = self._key_ref(v, v.refs("key_id"))[0]
+        grant.operations = v.attr("operations")
+        names = ("encryption_context_equals", "encryption_context_subset")
+        grant.constraints = tuple(n for n in names if any(c.attr(n) is not None for c in v.blocks("constraints")))
         key_loc = v.attr_loc("key_id")
         if key_loc is not None:
             grant.attr_locs["key"] = key_loc

@@ -166,7 +166,21 @@ def render_text(doc: JSON) -> str:
     return "\n".join(log_line(line) for line in lines) + "\n"
 
 
-RENDERERS = {"text": render_text, "json": render_json}
+def render_markdown(doc: JSON) -> str:
+    from kmslint.access_render import render_markdown
+
+    return render_markdown(doc)
+
+
+def render_dot(doc: JSON) -> str:
+    from kmslint.access_render import render_dot
+
+    return render_dot(doc)
+
+
+RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown, "dot": render_dot}
+# The formats programs read, written as UTF-8 whatever the terminal's encoding.
+UTF8_FORMATS = frozenset({"json", "markdown", "dot"})
 
 
 def run(paths: Sequence[str], fmt: str, output: str | None, account_id: str | None, config_file: str | None) -> int:
@@ -190,11 +204,11 @@ def run(paths: Sequence[str], fmt: str, output: str | None, account_id: str | No
         if output is not None:
             write_report_file(text, output)
         else:
-            write_stdout(text, utf8=fmt == "json")
+            write_stdout(text, utf8=fmt in UTF8_FORMATS)
     except OSError as exc:
         note(f"kmslint: error: cannot write the access report: {exc.strerror or exc}")
         return exitcodes.ERROR
     return exitcodes.ERROR if loaded.usage_error else exitcodes.OK
 
 
-__all__ = ["Loaded", "load", "render_json", "render_text", "report", "run"]
+__all__ = ["Loaded", "load", "render_dot", "render_json", "render_markdown", "render_text", "report", "run"]

@@ -196,7 +196,9 @@ def explain(rule_id: str) -> None:
 
 @main.command("access")
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown", "dot"]), default="text", show_default=True
+)
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the report to this file instead of stdout.")
 @click.option("--account-id", help="The AWS account the keys live in (tells other accounts apart).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file.")

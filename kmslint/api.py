@@ -7,13 +7,13 @@ through here; formatters take the whole sorted report.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from kmslint import engine
 from kmslint.decide import REQUIRE_CMK_RULE
 from kmslint.discovery import Discovery, Unit, discover
-from kmslint.model import Finding, NotFollowed
+from kmslint.model import Finding, NotFollowed, Project
 from kmslint.parallel import run_units
 from kmslint.parsers.common import ParseOptions
 from kmslint.report import PARSE_ERROR as PARSE_ERROR  # re-exported: the report's data lives in kmslint.report
@@ -36,12 +36,14 @@ def lint(
     stdin_filename: str | None = None,
     jobs: int | None = None,
     cache_dir: str | None = None,
+    on_project: Callable[[Project], None] | None = None,
 ) -> Report:
     """Lint files and directories; with ``stdin_text``, lint that buffer as ``stdin_filename``.
 
     ``jobs``: worker processes (None: automatic, a pool only for large runs);
     the report is the same whatever it is.  ``cache_dir``: reuse findings of
-    unchanged units from there (kmslint.cache).
+    unchanged units from there (kmslint.cache).  ``on_project``: called with each configuration
+    once it is checked (the units are then all linted in this process, none from the cache).
     """
     settings = settings or Settings()
     recorded = None
@@ -64,20 +66,13 @@ def lint(
     rules = engine.enabled_rules(settings)
     report.notes.extend([*found.notes, *_rule_notes(rules, settings)])
 
-    opts = ParseOptions(
-        # Each unit reads only inside its own scan root (Unit.scan_root, set by engine.load_unit);
-        # this one, all of them together, is only where the input lives (for the findings cache).
-        scan_root=_widest(u.scan_root for u in found.units),
-        max_file_bytes=settings.max_file_bytes,
-        max_depth=settings.max_depth,
-        display_names=found.display,
-        display_roots=tuple(found.roots),
-        sources=sources,
-        rules=_marking(rules, settings),
-    )
+    opts = _parse_options(found, settings, sources, rules)
     report.rules = list(rules)
     # Each unit is linted on its own (engine.lint_unit): from the cache, here, or in a pool.
-    results = list(run_units(found.units, opts, settings, rules, found.display, jobs=jobs, cache_dir=cache_dir))
+    units = run_units(
+        found.units, opts, settings, rules, found.display, jobs=jobs, cache_dir=cache_dir, on_project=on_project
+    )
+    results = list(units)
     findings = _gather(report, found, results, settings)
     report.findings = sorted(set(findings))
     report.skipped.sort()
@@ -88,6 +83,22 @@ def lint(
         report.findings = baseline.apply(report.findings, recorded)
     report.errors.sort(key=lambda e: (e.file, e.line, e.column))
     return report
+
+
+def _parse_options(
+    found: Discovery, settings: Settings, sources: dict[Path, str], rules: Iterable[str]
+) -> ParseOptions:
+    return ParseOptions(
+        # Each unit reads only inside its own scan root (Unit.scan_root, set by engine.load_unit);
+        # this one, all of them together, is only where the input lives (for the findings cache).
+        scan_root=_widest(u.scan_root for u in found.units),
+        max_file_bytes=settings.max_file_bytes,
+        max_depth=settings.max_depth,
+        display_names=found.display,
+        display_roots=tuple(found.roots),
+        sources=sources,
+        rules=_marking(rules, settings),
+    )
 
 
 def _rule_notes(rules: Iterable[str], settings: Settings) -> list[str]:

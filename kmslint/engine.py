@@ -233,9 +233,17 @@ class UnitResult(Record):
 
 
 def lint_unit(
-    unit: Unit, opts: ParseOptions, settings: Settings, rules: dict[str, catalog.Rule], display: dict[Path, str]
+    unit: Unit,
+    opts: ParseOptions,
+    settings: Settings,
+    rules: dict[str, catalog.Rule],
+    display: dict[Path, str],
+    on_project: Callable[[Project], None] | None = None,
 ) -> UnitResult:
     """Load, check and filter one unit: a pure function of the unit's files and the settings.
+
+    ``on_project`` sees each project once it is checked (the language server builds its access
+    hovers from it: :mod:`kmslint.access_hover`), within the unit's budget.
 
     Units are independent, so ``kmslint.parallel`` may run them in any
     process and in any order.  Everything is done within one
@@ -262,6 +270,8 @@ def lint_unit(
         out.tried = list(dict.fromkeys([*out.tried, *project.files_tried]))
         if project.gave_up is not None and project.gave_up.file not in reported:
             unchecked.extend(_unchecked(project.gave_up, reported))
+        if on_project is not None:
+            on_project(project)
         _release(project)
     errors.extend(unchecked)
     for err in errors:

@@ -8,7 +8,9 @@
 * Each diagnostic has the rule ID as its code, a link to the rule's docs
   (``codeDescription.href``) and a severity: critical and high are errors,
   medium warnings, low information, info hints.
-* Hover over a diagnostic's span shows the rule's documentation.
+* Hover over a diagnostic's span shows the rule's documentation; hover over a
+  key's resource header shows who can administer, use and delegate it
+  (:mod:`kmslint.access_hover`, built from the same lint's configuration).
 * Code actions offer the fixes that are safe to make mechanically:
   ``enable_key_rotation = true`` / ``EnableKeyRotation: true`` (KMS002),
   removing ``bypass_policy_lockout_safety_check = true`` /
@@ -125,10 +127,19 @@ def settings_for(path: str, cache: _ConfigCache | None = None, report: Callable[
     return settings
 
 
-def lint_text(path: str, text: str, settings: Settings | None = None) -> list[Finding]:
-    """Unsuppressed findings for the buffer ``text`` of the document at ``path``."""
+def lint_text(
+    path: str, text: str, settings: Settings | None = None, access: dict[int, str] | None = None
+) -> list[Finding]:
+    """Unsuppressed findings for the buffer ``text`` of the document at ``path``; with ``access``,
+    the access summary of each key it declares goes there, by the 0-based line of its header."""
     name = display_path(path)
-    report = api.lint([], settings or Settings(), stdin_text=text, stdin_filename=name)
+    settings = settings or Settings()
+    hook = None
+    if access is not None:
+        from kmslint.access_hover import collector
+
+        hook = collector(name, access, settings.account_id)
+    report = api.lint([], settings, stdin_text=text, stdin_filename=name, on_project=hook)
     return [f for f in report.findings if not f.suppressed and f.file == name]
 
 
@@ -224,6 +235,7 @@ class _Linted(Record):
     lines: list[str]
     diagnostics: list[Any]  # lsp.Diagnostic: what was published (see MAX_DIAGNOSTICS, oversize)
     nl: str = "\n"  # the buffer's line break, for the lines quick fixes add
+    access: dict[int, str] = field(default_factory=dict)  # a key header's line -> its access summary
 
 
 def _contains(f: Finding, line: int, char: int) -> bool:
@@ -284,6 +296,11 @@ def _hover(state: _Linted, line: int, character: int) -> lsp.Hover | None:
     # LSP characters are UTF-16 units; findings count code points.
     char = len(text.encode("utf-16-le", "surrogatepass")[: character * 2].decode("utf-16-le", "ignore"))
     hits = [f for f in state.findings if _contains(f, line, char)]
+    access = state.access.get(line)
+    if access is not None:  # a key's header: its access first, then what is found there
+        value = "\n\n---\n\n".join([access, hover_markdown(hits)] if hits else [access])
+        header = _range(state.lines, (line, 0), (line, len(text)))
+        return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=value), range=header)
     if not hits:
         return None
     narrowest = min(hits, key=lambda f: (f.end_line - f.line, f.end_column - f.column))
@@ -620,7 +637,7 @@ def _register(server: LanguageServer, docs: _Documents) -> None:
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
     async def hover(params: lsp.HoverParams) -> lsp.Hover | None:
         state = await docs.current(params.text_document.uri)
-        if state is None or not state.findings:
+        if state is None or not (state.findings or state.access):
             return None
         position = params.position
         loop = asyncio.get_running_loop()
@@ -680,15 +697,16 @@ class _Documents:
         settings = settings_for(path, self.configs, messages.append)
         lines = text.split("\n")
         size = oversize(text, settings.max_file_bytes)
+        access: dict[int, str] = {}
         if size is not None:
             findings: list[Finding] = []
             diagnostics = [_too_large(size, settings.max_file_bytes)]
         else:
-            findings = lint_text(path, text, settings)
+            findings = lint_text(path, text, settings, access)
             diagnostics = [to_diagnostic(f, lines) for f in findings[:MAX_DIAGNOSTICS]]
             if len(findings) > MAX_DIAGNOSTICS:
                 diagnostics.append(_more(len(findings) - MAX_DIAGNOSTICS, findings[MAX_DIAGNOSTICS], lines))
-        result = _Linted(version, text, findings, lines, diagnostics, "\r\n" if "\r\n" in text else "\n")
+        result = _Linted(version, text, findings, lines, diagnostics, "\r\n" if "\r\n" in text else "\n", access)
         return result, messages
 
     async def lint_now(self, uri: str) -> _Linted | None:

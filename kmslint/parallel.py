@@ -16,14 +16,14 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
 from kmslint import catalog
 from kmslint.discovery import Unit
 from kmslint.engine import UnitResult, lint_unit
-from kmslint.model import SUPPRESSION_KINDS, Finding, NotFollowed, ParseError, Severity
+from kmslint.model import SUPPRESSION_KINDS, Finding, NotFollowed, ParseError, Project, Severity
 from kmslint.parsers.common import ParseOptions
 from kmslint.record import Record, fields, replace
 from kmslint.settings import Settings
@@ -112,13 +112,18 @@ def run_units(
     *,
     jobs: int | None = None,
     cache_dir: str | None = None,
+    on_project: Callable[[Project], None] | None = None,
 ) -> Iterator[UnitResult]:
-    """Each unit's result, in unit order."""
+    """Each unit's result, in unit order.
+
+    ``on_project`` (:func:`kmslint.engine.lint_unit`) sees the projects of the units linted: with
+    it every unit is linted here, in this process, and none is taken from the cache.
+    """
     job = _Job(units, opts, settings, rules, display)
     results: list[UnitResult | None] = [None] * len(units)
     keys: list[str | None] = [None] * len(units)
     store = None
-    if cache_dir is not None:
+    if cache_dir is not None and on_project is None:
         from kmslint.cache import FindingsCache
 
         store = FindingsCache(cache_dir, [catalog.digest(), settings, _opts_context(opts)], opts.scan_root)
@@ -132,9 +137,11 @@ def run_units(
                 if key is not None:
                     results[i] = _cached(store, key, unit, opts, display)
         todo = [i for i, r in enumerate(results) if r is None]
-        workers = resolve_jobs(jobs, len(todo))
+        workers = resolve_jobs(jobs, len(todo)) if on_project is None else 1
         if workers <= 1:
-            fresh: Iterable[UnitResult] = (lint_unit(units[i], opts, settings, rules, display) for i in todo)
+            fresh: Iterable[UnitResult] = (
+                lint_unit(units[i], opts, settings, rules, display, on_project) for i in todo
+            )
         else:
             fresh = _pool_map(job, todo, workers)
         for i, result in zip(todo, fresh):

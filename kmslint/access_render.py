@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from kmslint.access_diff import code
 from kmslint.formatters import terminal
-from kmslint.model import clip
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (see kmslint.record)
 if TYPE_CHECKING:
@@ -36,7 +35,8 @@ KIND_WORDS = {
     "principal": "principal",
     "unknown": "unknown",
 }
-# A label in a diagram is shortened past this (the table has the text whole).
+# A label in a diagram is shortened past this many characters, keeping its start and its end (an
+# ARN's account and role name); the table has the text whole.
 LABEL_CHARS = 100
 # GitHub renders a Mermaid diagram of at most 500 edges (and 50,000 characters): past this many
 # the diagram is left out, and the Markdown says so.
@@ -117,9 +117,19 @@ def _capabilities(caps: list[str]) -> str:
 _MERMAID_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:_/@+=*-")
 
 
+def diagram_text(text: str) -> str:
+    """What a diagram shows of ``text``: escaped as for a terminal, its middle left out past
+    :data:`LABEL_CHARS` (``arn:aws:iam::${data.aws_caller...}:role/app``)."""
+    shown = terminal(text)
+    if len(shown) <= LABEL_CHARS:
+        return shown
+    half = (LABEL_CHARS - 3) // 2
+    return f"{shown[:half]}...{shown[-half:]}"
+
+
 def mermaid_label(text: str) -> str:
     """``text`` as a quoted Mermaid label: ``"..."`` holding only safe characters and entity codes."""
-    shown = clip(terminal(text), LABEL_CHARS)
+    shown = diagram_text(text)
     body = "".join(c if c in _MERMAID_SAFE else f"#{ord(c)};" for c in shown)
     return f'"{body.strip() or "#32;"}"'
 
@@ -174,9 +184,13 @@ def _row(entry: dict[str, Any]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def _summary(keys: list[dict[str, Any]]) -> str:
     entries = [e for k in keys for e in _items(k.get("access"))]
-    said = f"{len(keys)} key{'s' if len(keys) != 1 else ''}, {len(entries)} access entries."
+    said = f"{_count(len(keys), 'key', 'keys')}, {_count(len(entries), 'access entry', 'access entries')}."
     for kind, whom in (("wildcard", "anyone"), ("other-account", "another account")):
         n = sum(1 for e in entries if e.get("kind") == kind)
         if n:
@@ -263,4 +277,4 @@ def render_dot(doc: object) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["dot_string", "mermaid_label", "render_dot", "render_markdown", "render_mermaid"]
+__all__ = ["diagram_text", "dot_string", "mermaid_label", "render_dot", "render_markdown", "render_mermaid"]

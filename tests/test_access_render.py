@@ -23,7 +23,6 @@ from click.testing import CliRunner
 from kmslint import access_render
 from kmslint.cli import main
 from kmslint.formatters import terminal
-from kmslint.model import clip
 from tests.conftest import FIXTURES, ROOT
 
 CASES = FIXTURES / "access"
@@ -229,8 +228,17 @@ class MermaidGrammar:
 
 
 def shown(text: str) -> str:
-    """What a diagram shows of an input text: escaped as for a terminal, shortened."""
-    return clip(terminal(text), access_render.LABEL_CHARS).strip() or " "
+    """What a Mermaid label shows of an input text (a label is never empty: a space)."""
+    return access_render.diagram_text(text).strip() or " "
+
+
+def test_a_long_label_keeps_its_start_and_end() -> None:
+    arn = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:role/" + "x" * 200 + "/app-reader"
+    said = access_render.diagram_text(arn)
+    assert len(said) <= access_render.LABEL_CHARS
+    assert said.startswith("arn:aws:iam::${data.aws_caller") and said.endswith("/app-reader")
+    assert "..." in said
+    assert access_render.diagram_text("short\n") == "short\\n"
 
 
 def test_mermaid_grammar_of_hostile_labels() -> None:

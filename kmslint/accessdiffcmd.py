@@ -136,7 +136,23 @@ def _revision_report(revision: Revision, settings: Settings, base: str) -> tuple
     for line in loaded.notes:
         notes.append(f"in {base}: {line.replace(prefix, '')}")
     doc = accesscmd.report(loaded.projects, old_settings)
-    return _renamed(doc, revision.display), notes
+    return _renamed(doc, _work_tree_name(revision)), notes
+
+
+def _work_tree_name(revision: Revision) -> Callable[[str], str]:
+    """How the work tree's report names a file of the revision: :meth:`Revision.display`, and a
+    file outside the scanned paths (a module called from them) relative to the current
+    directory when inside it, as the work tree's files are (ParseOptions.display)."""
+    try:
+        here = os.path.realpath(os.getcwd()) + os.sep
+    except OSError:  # the current directory was deleted: names stay absolute on both sides
+        return revision.display
+
+    def name(path: str) -> str:
+        shown = revision.display(path)
+        return shown[len(here) :] if os.path.isabs(shown) and shown.startswith(here) else shown
+
+    return name
 
 
 RENDERERS = {"text": "render_text", "markdown": "render_markdown", "json": "render_json"}

@@ -229,3 +229,58 @@ def test_git_missing(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert code == 2
     assert out == ""
     assert err.strip() == "kmslint: error: --diff: git is not installed (no git on PATH): cannot read another revision"
+
+
+MODULE_V1 = """\
+resource "aws_kms_key" "this" {
+  enable_key_rotation = true
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "Readers"
+      Effect    = "Allow"
+      Principal = { AWS = var.readers }
+      Action    = "kms:Decrypt"
+      Resource  = "*"
+    }]
+  })
+}
+
+variable "readers" {
+  type = list(string)
+}
+"""
+
+CALLER = """\
+module "kms" {
+  source  = "../../modules/kms"
+  readers = ["arn:aws:iam::111122223333:role/reader"]
+}
+"""
+
+
+def test_a_module_outside_the_scanned_path_is_named_alike_on_both_sides(isolated: Path) -> None:
+    """The key is in a module the scanned directory calls: both reports name its file as the
+    work tree's does (relative to the current directory), so only the change shows."""
+    repo = isolated / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    commit(repo, {"modules/kms/main.tf": MODULE_V1, "envs/prod/main.tf": CALLER}, "one")
+    two = {
+        "envs/prod/main.tf": CALLER.replace('role/reader"]', 'role/reader", "*"]'),
+        "modules/kms/main.tf": MODULE_V1.replace('"kms:Decrypt"', '["kms:Decrypt", "kms:Encrypt"]'),
+    }
+    commit(repo, two, "two")
+    code, out, err = run(repo, "--diff", "HEAD~1", "--format", "json", "envs/prod")
+    assert code == 0, err
+    diff = json.loads(out)
+    [key] = diff["keys"]
+    assert (key["key"], key["file"], key["status"]) == ("module.kms.aws_kms_key.this", "modules/kms/main.tf", "changed")
+    wildcard, reader = key["access"]
+    assert (wildcard["change"], wildcard["principal"], wildcard["after"]["kind"]) == ("added", "*", "wildcard")
+    assert (reader["change"], reader["reasons"]) == ("widened", ["action added: kms:Encrypt"])
+    assert reader["before"]["sources"] == reader["after"]["sources"]
+    assert reader["before"]["sources"][0]["file"] == "modules/kms/main.tf"
+    code, out, err = run(repo, "--diff", "HEAD~1", "--format", "json", "envs/prod", "modules")
+    assert code == 0, err
+    assert [k["file"] for k in json.loads(out)["keys"]] == ["modules/kms/main.tf"]

@@ -656,3 +656,24 @@ def test_readme_access_diff_workflow_fetches_the_base() -> None:
     assert lint["uses"].startswith("kmslint/kmslint@")
     assert set(lint["with"]) <= set(ACTION["inputs"])
     assert lint["with"]["access-diff"] is True
+
+
+def test_access_diff_too_large_for_the_summary_goes_to_the_log(
+    installed: Runner, pull_request: tuple[Path, str]
+) -> None:
+    repo, base = pull_request
+    diff = step("access-diff")
+    assert diff["env"]["KMSLINT_SUMMARY_MAX_BYTES"] == "1000000"  # GitHub's limit is 1 MiB a step
+    small = {**diff, "env": {**diff["env"], "KMSLINT_SUMMARY_MAX_BYTES": "500"}}
+    installed.workspace = repo
+    installed.event = {"pull_request": {"base": {"sha": base}}}
+    installed.summary_file.write_text("")
+    try:
+        proc = installed.run_step(small, inputs_with(access_diff="true"))
+    finally:
+        installed.event = {}
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    summary = installed.summary_file.read_text()
+    assert "more than a job summary holds: it is in the step log" in summary
+    assert "role/deploy" not in summary
+    assert "| **added** | `arn:aws:iam::111122223333:role/deploy` |" in proc.stdout

@@ -200,7 +200,8 @@ def test_a_path_added_since_the_revision_holds_nothing_there(repo: Path) -> None
         (["--diff", "no-such-rev"], "kmslint: error: --diff: unknown revision 'no-such-rev'"),
         (["--diff", "--all"], "kmslint: error: --diff: not a revision: '--all'"),
         (["--diff", "HEAD~1", "missing"], "error: missing: no such file or directory"),
-        (["--diff", "HEAD~1", "--format", "dot"], "Invalid value for '--format'"),
+        # Refused by click here; by the command once the report has a dot format of its own.
+        (["--diff", "HEAD~1", "--format", "dot"], "dot"),
         (["--fail-on-widening"], "--fail-on-widening needs --diff REV"),
     ],
 )
@@ -284,3 +285,10 @@ def test_a_module_outside_the_scanned_path_is_named_alike_on_both_sides(isolated
     code, out, err = run(repo, "--diff", "HEAD~1", "--format", "json", "envs/prod", "modules")
     assert code == 0, err
     assert [k["file"] for k in json.loads(out)["keys"]] == ["modules/kms/main.tf"]
+
+
+def test_a_format_the_diff_does_not_write_is_refused(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from kmslint import accessdiffcmd
+
+    assert accessdiffcmd.run("HEAD~1", [str(repo)], "dot", None, None, None, False) == 2
+    assert capsys.readouterr().err == "kmslint: error: --diff writes text, markdown, json, not dot\n"

@@ -292,3 +292,60 @@ def test_a_format_the_diff_does_not_write_is_refused(repo: Path, capsys: pytest.
 
     assert accessdiffcmd.run("HEAD~1", [str(repo)], "dot", None, None, None, False) == 2
     assert capsys.readouterr().err == "kmslint: error: --diff writes text, markdown, json, not dot\n"
+
+
+TEMPLATE = """\
+Resources:
+  Key:
+    Type: AWS::KMS::Key
+    Properties:
+      EnableKeyRotation: true
+      KeyPolicy:
+        Version: "2012-10-17"
+        Statement:
+          - Sid: Account
+            Effect: Allow
+            Principal: {AWS: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+            Action: "kms:*"
+            Resource: "*"
+          - Sid: Logs
+            Effect: Allow
+            Principal: {Service: logs.amazonaws.com}
+            Action: ["kms:Encrypt", "kms:Decrypt"]
+            Resource: "*"
+            Condition:
+              ArnLike:
+                "kms:EncryptionContext:aws:logs:arn": !Sub "arn:aws:logs:${AWS::Region}:${AWS::AccountId}:*"
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      KmsMasterKeyId: !Ref Key
+"""
+
+
+def test_a_cloudformation_template(isolated: Path) -> None:
+    """The same comparison on a template, against HEAD with the change uncommitted: a condition
+    dropped from a service's statement, and a wildcard added."""
+    repo = isolated / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    commit(repo, {"stacks/key.yaml": TEMPLATE}, "one")
+    widened = TEMPLATE.replace(
+        """            Condition:
+              ArnLike:
+                "kms:EncryptionContext:aws:logs:arn": !Sub "arn:aws:logs:${AWS::Region}:${AWS::AccountId}:*"
+""",
+        """          - Sid: Anyone
+            Effect: Allow
+            Principal: "*"
+            Action: kms:Decrypt
+            Resource: "*"
+""",
+    )
+    (repo / "stacks" / "key.yaml").write_text(widened, encoding="utf-8")
+    code, out, err = run(repo, "--diff", "HEAD", "--format", "json", "--fail-on-widening", "stacks")
+    assert code == 1, err
+    [key] = json.loads(out)["keys"]
+    assert (key["key"], key["file"]) == ("Key", "stacks/key.yaml")
+    got = {(c["change"], c["principal"], c["capability"]) for c in key["access"]}
+    assert got == {("widened", "logs.amazonaws.com", "use"), ("added", "*", "use")}

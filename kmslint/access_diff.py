@@ -178,7 +178,8 @@ def _entry_json(entry: dict[str, Any]) -> dict[str, Any]:
 
 # A Deny note names its statement's line (kmslint.access.denials); the line is where it is written,
 # which is not compared: a statement moved by an edit above it is the same Deny.
-_DENY_LINE = re.compile(r"^(unless denied by .*) \(line \d+\)$")
+# The note may end a longer condition ("Decrypt, ... only when unless denied by ... (line 9)").
+_DENY_LINE = re.compile(r"(unless denied by .+?) \(line \d+\)")
 
 
 def _unplaced(conditions: set[str]) -> dict[str, str]:

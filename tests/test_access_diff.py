@@ -282,6 +282,8 @@ def test_a_deny_statement_that_only_moved_changes_nothing() -> None:
         report(["unless denied by statement 3 (line 38)"]), report(["unless denied by statement 3 (line 41)"])
     )
     assert moved["keys"] == []
+    inside = "Decrypt only when unless denied by statement `Logs` (line {})"
+    assert compute(report([inside.format(413)]), report([inside.format(420)]))["keys"] == []
     gone = compute(report(["unless denied by statement 3 (line 38)"]), report([]))
     [change] = gone["keys"][0]["access"]
     assert (change["change"], change["reasons"]) == (

@@ -39,6 +39,8 @@ so a name cannot add a link, an image, HTML or a mention to a pull-request comme
 
 from __future__ import annotations
 
+import re
+
 from kmslint.formatters import json_text, terminal
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (~5 ms; see kmslint.record)
@@ -174,13 +176,25 @@ def _entry_json(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# A Deny note names its statement's line (kmslint.access.denials); the line is where it is written,
+# which is not compared: a statement moved by an edit above it is the same Deny.
+# The note may end a longer condition ("Decrypt, ... only when unless denied by ... (line 9)").
+_DENY_LINE = re.compile(r"(unless denied by .+?) \(line \d+\)")
+
+
+def _unplaced(conditions: set[str]) -> dict[str, str]:
+    """Each condition by what is compared of it (a Deny note without its line) -> as written."""
+    return {_DENY_LINE.sub(r"\1", c): c for c in sorted(conditions, reverse=True)}
+
+
 def compare_entry(before: dict[str, Any], after: dict[str, Any]) -> tuple[str | None, list[str]]:
     """(``widened``, ``narrowed``, ``changed`` or None when the same access, the reasons)."""
     wider: list[str] = []
     narrower: list[str] = []
-    wider += [f"condition dropped: {c}" for c in sorted(before["conditions"] - after["conditions"])]
+    old, new = _unplaced(before["conditions"]), _unplaced(after["conditions"])
+    wider += [f"condition dropped: {old[c]}" for c in sorted(old.keys() - new.keys())]
     wider += [f"action added: {a}" for a in sorted(after["actions"] - before["actions"])]
-    narrower += [f"condition added: {c}" for c in sorted(after["conditions"] - before["conditions"])]
+    narrower += [f"condition added: {new[c]}" for c in sorted(new.keys() - old.keys())]
     narrower += [f"action removed: {a}" for a in sorted(before["actions"] - after["actions"])]
     neutral: list[str] = []
     if before["kind"] != after["kind"]:

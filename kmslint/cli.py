@@ -202,14 +202,34 @@ def explain(rule_id: str) -> None:
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the report to this file instead of stdout.")
 @click.option("--account-id", help="The AWS account the keys live in (tells other accounts apart).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file.")
+@with_options(options.ACCESS_DIFF)
 def access_command(
-    paths: tuple[str, ...], fmt: str, output: str | None, account_id: str | None, config_file: str | None
+    paths: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    account_id: str | None,
+    config_file: str | None,
+    diff: str | None,
+    fail_on_widening: bool,
 ) -> int:
-    """Who can administer, use and delegate each KMS key in PATHs, and what uses each key."""
+    """Who can administer, use and delegate each KMS key in PATHs, and what uses each key.
+
+    With --diff REV: only what the work tree changes in it since the git revision REV.
+    """
     from kmslint import accesscmd
 
     if account_id and not (len(account_id) == 12 and account_id.isascii() and account_id.isdigit()):
         raise click.UsageError(f"--account-id: expected a 12-digit AWS account ID, got {account_id!r}")
+    if diff is not None:
+        from kmslint import accessdiffcmd
+
+        return accessdiffcmd.run(diff, paths, fmt, output, account_id, config_file, fail_on_widening)
+    if fail_on_widening:
+        raise click.UsageError("--fail-on-widening needs --diff REV")
+    if fmt not in accesscmd.RENDERERS:
+        raise click.UsageError(
+            f"--format {fmt} is for --diff; the report is written as {', '.join(accesscmd.RENDERERS)}"
+        )
     return accesscmd.run(paths, fmt, output, account_id, config_file)
 
 

@@ -148,6 +148,25 @@ CHECK: tuple[Option, ...] = (
 )
 
 
+# The options ``kmslint access`` adds for ``--diff`` (kmslint.accessdiffcmd), in --help's order.
+ACCESS_DIFF: tuple[Option, ...] = (
+    Option(
+        ("--diff",),
+        "diff",
+        VALUE,
+        "Show only what the work tree changes in the access of git revision REV (read from git, never checked"
+        " out; the work tree's configuration applies to both).",
+        metavar="REV",
+    ),
+    Option(
+        ("--fail-on-widening",),
+        "fail_on_widening",
+        FLAG,
+        "With --diff: exit 1 when any access was added or widened.",
+    ),
+)
+
+
 class LintArgs(Record, frozen=True):
     """What ``kmslint [OPTIONS] [PATH ...]`` was given: the paths and a field for each option
     of :data:`CHECK` (its ``param``), as click would pass them (``tests/test_importtime.py``

@@ -267,3 +267,33 @@ def test_text_from_the_reports_cannot_act_on_a_terminal_or_a_pull_request(valida
 )
 def test_code_span(text: str, span: str) -> None:
     assert access_diff.code(text) == span
+
+
+def test_a_deny_statement_that_only_moved_changes_nothing() -> None:
+    """The line in a Deny note is where the Deny is written: an edit above it moves it, and
+    that is not a change of access (found on a real repository: a `count` added above)."""
+
+    def report(conditions: list[str]) -> dict[str, Any]:
+        entry = {"principal": "arn:aws:iam::111122223333:role/app", "kind": "principal", "capability": "use"}
+        entry |= {"actions": ["kms:Decrypt"], "conditions": conditions, "source": {"file": "main.tf", "line": 9}}
+        return {"version": 1, "keys": [{"key": "aws_kms_key.a", "file": "main.tf", "line": 1, "access": [entry]}]}
+
+    moved = compute(
+        report(["unless denied by statement 3 (line 38)"]), report(["unless denied by statement 3 (line 41)"])
+    )
+    assert moved["keys"] == []
+    inside = "Decrypt only when unless denied by statement `Logs` (line {})"
+    assert compute(report([inside.format(413)]), report([inside.format(420)]))["keys"] == []
+    gone = compute(report(["unless denied by statement 3 (line 38)"]), report([]))
+    [change] = gone["keys"][0]["access"]
+    assert (change["change"], change["reasons"]) == (
+        "widened",
+        ["condition dropped: unless denied by statement 3 (line 38)"],
+    )
+    other = compute(report(["unless denied by statement 3 (line 38)"]), report(["unless denied by `NoMfa` (line 38)"]))
+    [change] = other["keys"][0]["access"]
+    assert change["change"] == "widened"
+    assert change["reasons"] == [
+        "condition dropped: unless denied by statement 3 (line 38)",
+        "condition added: unless denied by `NoMfa` (line 38)",
+    ]

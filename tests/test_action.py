@@ -71,6 +71,8 @@ class Runner:
     workspace: Path
     temp: Path
     step_outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The `github.event` context: what triggered the workflow (a pull request's base commit).
+    event: dict[str, Any] = field(default_factory=dict)
 
     @property
     def summary_file(self) -> Path:
@@ -84,7 +86,13 @@ class Runner:
         def one(expr: str) -> str:
             expr = expr.strip()
             if expr.startswith("inputs."):
-                return inputs[expr.removeprefix("inputs.")]
+                # An input's default may be an expression of the github context, evaluated by GitHub.
+                return self.evaluate(inputs[expr.removeprefix("inputs.")], inputs)
+            if expr.startswith("github.event."):
+                found: Any = self.event
+                for name in expr.removeprefix("github.event.").split("."):
+                    found = found.get(name, "") if isinstance(found, dict) else ""
+                return str(found)
             if expr == "github.action_path":
                 return str(ROOT)
             if expr == "runner.temp":
@@ -150,13 +158,19 @@ def steps() -> list[dict[str, Any]]:
     return result
 
 
+def step(step_id: str) -> dict[str, Any]:
+    [found] = [s for s in steps() if s.get("id") == step_id]
+    return found
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Runner:
     """Run the set-up steps once: setup-python stands in as this interpreter, then the real install step."""
     temp = tmp_path_factory.mktemp("runner-temp")
     runner = Runner(workspace=tmp_path_factory.mktemp("workspace"), temp=temp)
     inputs = inputs_with()
-    [setup, install, _run] = steps()
+    setup, install = step("python"), step("install")
+    assert [s["id"] for s in steps()] == ["python", "install", "run", "access-diff"]
     assert setup["uses"].startswith("actions/setup-python@")
     runner.step_outputs[setup["id"]] = {"python-path": sys.executable}
     proc = runner.run_step(install, inputs)
@@ -172,7 +186,7 @@ def run_action(
     runner: Runner, workspace: Path, **given: str
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
     runner.workspace = workspace
-    proc = runner.run_step(steps()[-1], inputs_with(**given))
+    proc = runner.run_step(step("run"), inputs_with(**given))
     return proc, runner.step_outputs["run"]
 
 
@@ -393,7 +407,7 @@ def test_empty_arrays_under_bash_3_2_semantics(installed: Runner, workspace: Pat
     run with every input that fills an array left empty (no config, baseline
     or fail-on).  The rewrite is first shown to catch the construct.
     """
-    run = steps()[-1]
+    run = step("run")
     emulated = {**run, "run": BARE_ARRAY.sub(r'"${\1[@]?}"', run["run"])}
     workspace.joinpath("infra", "main.tf").unlink()
     installed.workspace = workspace
@@ -407,7 +421,7 @@ def test_empty_arrays_under_bash_3_2_semantics(installed: Runner, workspace: Pat
 
 
 def test_runner_python_replaces_setup_python() -> None:
-    setup, install, _run = steps()
+    setup, install = step("python"), step("install")
     assert setup["if"] == "inputs.python == ''"
     runner = Runner(workspace=ROOT, temp=ROOT)
     base = install["env"]["KMSLINT_BASE_PYTHON"]
@@ -465,3 +479,201 @@ def test_readme_workflow_uploads_with_v4_and_the_permissions_it_needs() -> None:
     [lint] = [s for s in steps_ if s.get("uses", "").startswith("kmslint/kmslint@")]
     assert set(lint["with"]) <= set(ACTION["inputs"])
     assert "Fork pull requests" in section
+
+
+# --------------------------------------------------------------------------- the access diff
+
+DIFF_DATA = ROOT / "tests" / "data" / "access_diffcmd"
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", *args],
+        cwd=repo,
+        capture_output=True,
+        check=True,
+        timeout=60,
+        env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"},
+    )
+    return done.stdout.decode("utf-8", "surrogateescape").strip()
+
+
+@pytest.fixture
+def pull_request(tmp_path: Path) -> tuple[Path, str]:
+    """A checkout of a pull request: the base commit, then the head commit that adds a principal,
+    drops a condition, removes a statement and moves a queue to the other key; the base's ID."""
+    repo = tmp_path / "checkout"
+    (repo / "infra").mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "infra" / "main.tf").write_text((DIFF_DATA / "one.tf").read_text())
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "base")
+    base = git(repo, "rev-parse", "HEAD")
+    (repo / "infra" / "main.tf").write_text((DIFF_DATA / "two.tf").read_text())
+    git(repo, "commit", "-q", "-a", "-m", "head")
+    return repo, base
+
+
+def run_access_diff(
+    runner: Runner, workspace: Path, base: str | None, **given: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    runner.workspace = workspace
+    runner.event = {"pull_request": {"base": {"sha": base}}} if base is not None else {}
+    runner.summary_file.write_text("")
+    try:
+        proc = runner.run_step(step("access-diff"), inputs_with(access_diff="true", **given))
+    finally:
+        runner.event = {}
+    return proc, runner.step_outputs["access-diff"]
+
+
+def test_access_diff_is_off_by_default_and_compares_with_the_pull_requests_base() -> None:
+    diff = step("access-diff")
+    assert ACTION["inputs"]["access-diff"]["default"] == "false"
+    assert ACTION["inputs"]["access-diff-fail-on-widening"]["default"] == "false"
+    assert "inputs.access-diff == 'true'" in diff["if"]
+    assert "!cancelled()" in diff["if"]  # after the lint, which fails the step on findings
+    assert "fetch-depth: 0" in ACTION["inputs"]["access-diff"]["description"]
+    runner = Runner(workspace=ROOT, temp=ROOT, event={"pull_request": {"base": {"sha": "1a2b" * 10}}})
+    assert runner.evaluate(diff["env"]["INPUT_BASE"], inputs_with()) == "1a2b" * 10
+    assert runner.evaluate(diff["env"]["INPUT_BASE"], inputs_with(access_diff_base="v1.2")) == "v1.2"
+
+
+def test_access_diff_writes_the_markdown_to_the_job_summary(installed: Runner, pull_request: tuple[Path, str]) -> None:
+    repo, base = pull_request
+    before = git(repo, "status", "--porcelain"), (repo / ".git" / "index").read_bytes()
+    proc, outputs = run_access_diff(installed, repo, base)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert outputs == {"exit-code": "0"}
+    summary = installed.summary_file.read_text()
+    assert summary.startswith("## Key access changes\n\nFrom `" + base + " (" + base[:8] + ")` to `the work tree`.")
+    assert "| **widened** | `arn:aws:iam::111122223333:role/app` |" in summary
+    assert "| **added** | `arn:aws:iam::111122223333:role/deploy` |" in summary
+    assert "| removed | `arn:aws:iam::111122223333:role/legacy` |" in summary
+    assert "| `aws_sqs_queue.jobs` | `infra/main.tf:37` | `aws_kms_key.app` | `aws_kms_key.logs` |" in summary
+    assert (git(repo, "status", "--porcelain"), (repo / ".git" / "index").read_bytes()) == before
+    assert not list(installed.temp.glob("kmslint-access-diff.*"))
+
+
+def test_access_diff_can_fail_on_widening(installed: Runner, pull_request: tuple[Path, str]) -> None:
+    repo, base = pull_request
+    proc, outputs = run_access_diff(installed, repo, base, access_diff_fail_on_widening="true")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert outputs == {"exit-code": "1"}
+    assert "**Access was added or widened.**" in installed.summary_file.read_text()
+    # A pull request that only narrows passes.
+    (repo / "infra" / "main.tf").write_text((DIFF_DATA / "narrowed.tf").read_text())
+    git(repo, "commit", "-q", "-a", "-m", "narrow")
+    proc, outputs = run_access_diff(
+        installed, repo, git(repo, "rev-parse", "HEAD~1"), access_diff_fail_on_widening="true"
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "| narrowed | `arn:aws:iam::111122223333:role/app` |" in installed.summary_file.read_text()
+
+
+def test_access_diff_without_the_base_commit_says_to_fetch_it(
+    installed: Runner, pull_request: tuple[Path, str], tmp_path: Path
+) -> None:
+    repo, base = pull_request
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", repo.as_uri(), str(shallow))  # actions/checkout's default
+    proc, outputs = run_access_diff(installed, shallow, base)
+    assert proc.returncode == 2
+    assert outputs == {"exit-code": "2"}
+    assert f"kmslint: error: --diff: unknown revision '{base}'" in proc.stderr
+    assert "::error title=kmslint::the access diff could not be made (exit code 2;" in proc.stdout
+    assert "fetch-depth: 0" in proc.stdout
+    assert "could not compare with the base revision" in installed.summary_file.read_text()
+
+
+def test_access_diff_outside_a_pull_request_needs_a_base(installed: Runner, pull_request: tuple[Path, str]) -> None:
+    repo, _base = pull_request
+    proc, outputs = run_access_diff(installed, repo, None)
+    assert proc.returncode == 2
+    assert outputs == {"exit-code": "2"}
+    assert proc.stdout.startswith("::error title=kmslint::access-diff: no base revision")
+    assert "No base revision to compare with" in installed.summary_file.read_text()
+
+
+def test_access_diff_base_and_paths_stay_data(installed: Runner, pull_request: tuple[Path, str]) -> None:
+    repo, _base = pull_request
+    marker = repo / "pwned"  # the scripts run in the workspace
+    for base in ("$(touch pwned)", "--output=/tmp/x", "HEAD~1\n::error::forged"):
+        proc, outputs = run_access_diff(installed, repo, base)
+        assert proc.returncode == 2, base
+        assert "::error::forged" not in proc.stdout.splitlines()
+    named = repo / "infra" / "$(touch pwned) <b>`x`|.tf"
+    named.write_text('resource "aws_kms_key" "named" {}\n')
+    proc, outputs = run_access_diff(installed, repo, "HEAD~1", paths="infra\n$(touch pwned)")
+    assert proc.returncode == 2  # the second path does not exist: a usage error, said
+    proc, outputs = run_access_diff(installed, repo, "HEAD~1", paths="infra/*.tf")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert outputs == {"exit-code": "0"}
+    assert not marker.exists()
+    summary = installed.summary_file.read_text()
+    assert "`aws_kms_key.named`" in summary
+    assert "<b>" in summary
+    outside_code = re.sub(r"(`+)(.+?)\1", "", summary)
+    assert "<b>" not in outside_code  # a file's name is only ever inside a code span
+
+
+def test_access_diff_empty_arrays_under_bash_3_2_semantics(installed: Runner, pull_request: tuple[Path, str]) -> None:
+    repo, base = pull_request
+    diff = step("access-diff")
+    emulated = {**diff, "run": BARE_ARRAY.sub(r'"${\1[@]?}"', diff["run"])}
+    installed.workspace = repo
+    installed.event = {"pull_request": {"base": {"sha": base}}}
+    try:
+        proc = installed.run_step(emulated, inputs_with(access_diff="true"))
+    finally:
+        installed.event = {}
+    assert "parameter not set" not in proc.stderr
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_lint_then_access_diff_in_one_summary(installed: Runner, pull_request: tuple[Path, str]) -> None:
+    repo, base = pull_request
+    installed.summary_file.write_text("")
+    installed.workspace = repo
+    installed.event = {"pull_request": {"base": {"sha": base}}}
+    try:
+        for one in (step("run"), step("access-diff")):
+            installed.run_step(one, inputs_with(access_diff="true", sarif_file=""))
+    finally:
+        installed.event = {}
+    summary = installed.summary_file.read_text()
+    assert summary.index("## kmslint\n") < summary.index("## Key access changes\n")
+
+
+def test_readme_access_diff_workflow_fetches_the_base() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Access diff in the job summary\n") : readme.index("## Editors\n")]
+    workflow = yaml.safe_load(section.split("```yaml\n", 1)[1].split("```", 1)[0])
+    assert "pull_request" in workflow[True]  # YAML 1.1 reads the key `on` as true
+    checkout, lint = workflow["jobs"]["access"]["steps"]
+    assert checkout["uses"].startswith("actions/checkout@")
+    assert checkout["with"]["fetch-depth"] == 0
+    assert lint["uses"].startswith("kmslint/kmslint@")
+    assert set(lint["with"]) <= set(ACTION["inputs"])
+    assert lint["with"]["access-diff"] is True
+
+
+def test_access_diff_too_large_for_the_summary_goes_to_the_log(
+    installed: Runner, pull_request: tuple[Path, str]
+) -> None:
+    repo, base = pull_request
+    diff = step("access-diff")
+    assert diff["env"]["KMSLINT_SUMMARY_MAX_BYTES"] == "1000000"  # GitHub's limit is 1 MiB a step
+    small = {**diff, "env": {**diff["env"], "KMSLINT_SUMMARY_MAX_BYTES": "500"}}
+    installed.workspace = repo
+    installed.event = {"pull_request": {"base": {"sha": base}}}
+    installed.summary_file.write_text("")
+    try:
+        proc = installed.run_step(small, inputs_with(access_diff="true"))
+    finally:
+        installed.event = {}
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    summary = installed.summary_file.read_text()
+    assert "more than a job summary holds: it is in the step log" in summary
+    assert "role/deploy" not in summary
+    assert "| **added** | `arn:aws:iam::111122223333:role/deploy` |" in proc.stdout

@@ -16,8 +16,8 @@ nothing else (no file outside the scan root, the same limits).  For each key:
 * every grant on the key (``aws_kms_grant``): its grantee and operations.
 
 Each entry is a principal, its kind, a capability (``administer``: the KMS006
-administration actions; ``use``: cryptographic operations; ``delegate``: grant
-operations; ``full``: every KMS action) and the actions behind it, with the
+administration actions; ``use``: cryptographic operations; ``delegate``:
+``kms:CreateGrant``, which lets others use the key; ``full``: every KMS action) and the actions behind it, with the
 conditions it is under, summarised, and where it is written.  A principal that
 cannot be told statically is listed as ``unknown``, as written; a statement
 whose actions cannot be read is not listed (which capability it gives is not known).
@@ -76,6 +76,13 @@ if TYPE_CHECKING:
 
 VERSION = 1
 CAPABILITIES = ("administer", "use", "delegate", "full")
+# The actions behind each capability but ``full`` (kms:*).  To delegate is to let others use the
+# key through a grant: kms:CreateGrant.  Listing, retiring and revoking grants hands out nothing.
+CAPABILITY_ACTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("administer", act.ADMIN_ACTIONS),
+    ("use", act.CRYPTOGRAPHIC_OPERATIONS),
+    ("delegate", ("kms:CreateGrant",)),
+)
 KINDS = ("wildcard", "account-root", "other-account", "service", "principal", "unknown")
 # The principal of the default key policy: nothing is written, AWS puts the key's account root there.
 DEFAULT_POLICY_PRINCIPAL = "account root (default key policy)"
@@ -185,11 +192,7 @@ def capabilities(st: Statement) -> list[tuple[str, list[str]]]:
     if st.covers_all_kms():
         return [("full", [ALL_KMS])]
     out = []
-    for capability, group in (
-        ("administer", act.ADMIN_ACTIONS),
-        ("use", act.CRYPTOGRAPHIC_OPERATIONS),
-        ("delegate", act.GRANT_ACTIONS),
-    ):
+    for capability, group in CAPABILITY_ACTIONS:
         covered = st.covered(group)
         if covered:
             out.append((capability, list(covered)))
@@ -439,11 +442,7 @@ def _grant_entries(project: Project, key: KeyResource, home: str | None) -> Iter
         source = _source("grant", str(grant.name), grant.attr_locs.get("grantee", grant.loc))
         # encryption_context_equals: encryption context equals
         conditions = [c.replace("_", " ") for c in grant.constraints]
-        for capability, group in (
-            ("administer", act.ADMIN_ACTIONS),
-            ("use", act.CRYPTOGRAPHIC_OPERATIONS),
-            ("delegate", act.GRANT_ACTIONS),
-        ):
+        for capability, group in CAPABILITY_ACTIONS:
             mine = [a for a in acts if a in group]
             if mine:
                 yield _entry(principal, kind, capability, mine, conditions, source)

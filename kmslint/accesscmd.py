@@ -78,8 +78,9 @@ def load(paths: Sequence[str], settings: Settings) -> Loaded:
             out.projects.append(project)
     not_followed = {(n.file, n.line, n.module) for p in out.projects for n in p.not_followed}
     if not_followed:
+        calls = "module call" if len(not_followed) == 1 else "module calls"
         out.notes.append(
-            f"note: {len(not_followed)} module call(s) not followed (sources not on disk), so their keys are not"
+            f"note: {len(not_followed)} {calls} not followed (sources not on disk), so their keys are not"
             " in the report: run terraform init, or give the plan JSON"
         )
     for file, line, column, message in sorted(errors):

@@ -184,32 +184,62 @@ RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdo
 UTF8_FORMATS = frozenset({"json", "markdown", "dot"})
 
 
-def run(paths: Sequence[str], fmt: str, output: str | None, account_id: str | None, config_file: str | None) -> int:
-    """Everything ``kmslint access`` does after parsing its arguments; the exit status."""
-    from kmslint import config, exitcodes
-    from kmslint.lintcmd import note, write_report_file, write_stdout
+def read_settings(paths: Sequence[str], account_id: str | None, config_file: str | None) -> Settings | None:
+    """The settings the access commands run with (the configuration found from the first path,
+    or ``config_file``, and ``--account-id``); None after saying why on stderr."""
+    from kmslint import config
+    from kmslint.lintcmd import note
 
-    start = next(iter(paths), None)
     try:
         overrides = config.Overrides(account_id=account_id) if account_id else config.NO_OVERRIDES
-        settings = config.settings_for(start, overrides, config_file=config_file)
+        return config.settings_for(next(iter(paths), None), overrides, config_file=config_file)
     except config.ConfigError as exc:
         for problem in exc.problems:
             note(f"kmslint: error: {problem}")
+        return None
+
+
+def emit(text: str, output: str | None, utf8: bool, what: str) -> bool:
+    """Write ``text`` to ``output`` (stdout when None); False after saying why on stderr."""
+    from kmslint.lintcmd import note, write_report_file, write_stdout
+
+    try:
+        if output is not None:
+            write_report_file(text, output)
+        else:
+            write_stdout(text, utf8=utf8)
+    except OSError as exc:
+        note(f"kmslint: error: cannot write the {what}: {exc.strerror or exc}")
+        return False
+    return True
+
+
+def run(paths: Sequence[str], fmt: str, output: str | None, account_id: str | None, config_file: str | None) -> int:
+    """Everything ``kmslint access`` does after parsing its arguments; the exit status."""
+    from kmslint import exitcodes
+    from kmslint.lintcmd import note
+
+    settings = read_settings(paths, account_id, config_file)
+    if settings is None:
         return exitcodes.ERROR
     loaded = load(paths, settings)
     for line in loaded.notes:
         note(line)
     text = RENDERERS[fmt](report(loaded.projects, settings))
-    try:
-        if output is not None:
-            write_report_file(text, output)
-        else:
-            write_stdout(text, utf8=fmt in UTF8_FORMATS)
-    except OSError as exc:
-        note(f"kmslint: error: cannot write the access report: {exc.strerror or exc}")
+    if not emit(text, output, fmt in UTF8_FORMATS, "access report"):
         return exitcodes.ERROR
     return exitcodes.ERROR if loaded.usage_error else exitcodes.OK
 
 
-__all__ = ["Loaded", "load", "render_dot", "render_json", "render_markdown", "render_text", "report", "run"]
+__all__ = [
+    "Loaded",
+    "emit",
+    "load",
+    "read_settings",
+    "render_dot",
+    "render_json",
+    "render_markdown",
+    "render_text",
+    "report",
+    "run",
+]

@@ -168,19 +168,14 @@ def run(
     fail_on_widening: bool,
 ) -> int:
     """Everything ``kmslint access --diff`` does after parsing its arguments; the exit status."""
-    from kmslint import access_diff, config, gitrev
-    from kmslint.lintcmd import note, write_report_file, write_stdout
+    from kmslint import access_diff, gitrev
+    from kmslint.lintcmd import note
 
     if fmt not in FORMATS:
         note(f"kmslint: error: --diff writes {', '.join(FORMATS)}, not {fmt}")
         return exitcodes.ERROR
-    start = next(iter(paths), None)
-    try:
-        overrides = config.Overrides(account_id=account_id) if account_id else config.NO_OVERRIDES
-        settings = config.settings_for(start, overrides, config_file=config_file)
-    except config.ConfigError as exc:
-        for problem in exc.problems:
-            note(f"kmslint: error: {problem}")
+    settings = accesscmd.read_settings(paths, account_id, config_file)
+    if settings is None:
         return exitcodes.ERROR
     try:
         with gitrev.materialise(rev, list(paths) or ["."], max_file_bytes=settings.max_file_bytes) as revision:
@@ -202,13 +197,7 @@ def run(
     new = accesscmd.report(loaded.projects, settings)
     diff = access_diff.compute(old, new, base=base, head=HEAD)
     text = getattr(access_diff, RENDERERS[fmt])(diff)
-    try:
-        if output is not None:
-            write_report_file(text, output)
-        else:
-            write_stdout(text, utf8=fmt != "text")
-    except OSError as exc:
-        note(f"kmslint: error: cannot write the access diff: {exc.strerror or exc}")
+    if not accesscmd.emit(text, output, fmt != "text", "access diff"):
         return exitcodes.ERROR
     if fail_on_widening and access_diff.widened(diff):
         return exitcodes.FINDINGS
